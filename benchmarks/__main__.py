@@ -19,7 +19,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     here = Path(__file__).parent
-    names = sorted(m.name[len("bench_"):] for m in pkgutil.iter_modules([str(here)]) if m.name.startswith("bench_"))
+    names = sorted(
+        m.name[len("bench_") :]
+        for m in pkgutil.iter_modules([str(here)])
+        if m.name.startswith("bench_")
+    )
     if args.only:
         unknown = set(args.only) - set(names)
         if unknown:

@@ -20,7 +20,9 @@ def no_progress(n: int) -> None:
 
 
 @contextmanager
-def progress_bar(total: int | None, desc: str, unit: str = "it", enabled: bool = True) -> Iterator[Progress]:
+def progress_bar(
+    total: int | None, desc: str, unit: str = "it", enabled: bool = True
+) -> Iterator[Progress]:
     """Yield a progress callback drawing a tqdm bar on a terminal's stderr.
 
     Parameters

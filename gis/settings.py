@@ -110,18 +110,73 @@ class Setting:
 
 #: Every setting mujun knows, in the order ``mujun settings`` lists them.
 SETTINGS: tuple[Setting, ...] = (
-    Setting("home", None, lambda v: str(Path(v).expanduser()), "State directory: local PostGIS cluster, logs, caches. Default: .mujun/ in the repository."),
-    Setting("dsn", None, _optional_str, "libpq connection string of an existing PostGIS database. When set, no local cluster is started."),
-    Setting("db_port", 0, _as_port, "TCP port of the local cluster on 127.0.0.1; 0 picks a free port once and keeps it."),
+    Setting(
+        "home",
+        None,
+        lambda v: str(Path(v).expanduser()),
+        "State directory: local PostGIS cluster, logs, caches. Default: .mujun/ in the repository.",
+    ),
+    Setting(
+        "dsn",
+        None,
+        _optional_str,
+        "libpq connection string of an existing PostGIS database. When set, no local cluster is started.",
+    ),
+    Setting(
+        "db_port",
+        0,
+        _as_port,
+        "TCP port of the local cluster on 127.0.0.1; 0 picks a free port once and keeps it.",
+    ),
     Setting("db_name", "mujun", str, "Database name inside the local cluster."),
-    Setting("db_user", "mujun", str, "Unprivileged system user that runs the local server when mujun runs as root."),
-    Setting("working_crs", None, _as_crs, "Projected CRS for storage and areas (e.g. EPSG:4549). Default: chosen from the data (CGCS2000 3-degree zone in China, UTM elsewhere)."),
-    Setting("storey_height_m", 3.5, _as_positive_float, "Storey height used to derive storeys from building height."),
-    Setting("height_threshold_m", 2.5, _as_positive_float, "Height above ground that counts as a building in the nDSM method."),
-    Setting("area_basis", "measured", _choice("measured", "certificate"), "Land area used for per-mu figures: measured parcel area or certificate area."),
-    Setting("tenant_rule", "leased_land", _choice("leased_land", "floor_pro_rata", "merge_with_holder"), "How tenants get land from a parcel they lease."),
-    Setting("min_overlap_ratio", 0.5, _as_fraction, "A footprint counts toward a parcel's building count only when at least this share of it lies inside."),
-    Setting("sliver_tolerance_m", 0.5, _as_nonnegative_float, "Footprint parts thinner than this inside a neighbouring parcel are misregistration, not building."),
+    Setting(
+        "db_user",
+        "mujun",
+        str,
+        "Unprivileged system user that runs the local server when mujun runs as root.",
+    ),
+    Setting(
+        "working_crs",
+        None,
+        _as_crs,
+        "Projected CRS for storage and areas (e.g. EPSG:4549). Default: chosen from the data (CGCS2000 3-degree zone in China, UTM elsewhere).",
+    ),
+    Setting(
+        "storey_height_m",
+        3.5,
+        _as_positive_float,
+        "Storey height used to derive storeys from building height.",
+    ),
+    Setting(
+        "height_threshold_m",
+        2.5,
+        _as_positive_float,
+        "Height above ground that counts as a building in the nDSM method.",
+    ),
+    Setting(
+        "area_basis",
+        "measured",
+        _choice("measured", "certificate"),
+        "Land area used for per-mu figures: measured parcel area or certificate area.",
+    ),
+    Setting(
+        "tenant_rule",
+        "leased_land",
+        _choice("leased_land", "floor_pro_rata", "merge_with_holder"),
+        "How tenants get land from a parcel they lease.",
+    ),
+    Setting(
+        "min_overlap_ratio",
+        0.5,
+        _as_fraction,
+        "A footprint counts toward a parcel's building count only when at least this share of it lies inside.",
+    ),
+    Setting(
+        "sliver_tolerance_m",
+        0.5,
+        _as_nonnegative_float,
+        "Footprint parts thinner than this inside a neighbouring parcel are misregistration, not building.",
+    ),
     Setting("progress", True, _as_bool, "Show progress bars on a terminal."),
 )
 
@@ -219,7 +274,11 @@ def load_settings(
         _lookup(name)
 
     home_raw = overrides.get("home") or env.get("MUJUN_HOME") or _default_home()
-    file_path = Path(env["MUJUN_SETTINGS"]) if env.get("MUJUN_SETTINGS") else Path(home_raw).expanduser() / "settings.yaml"
+    file_path = (
+        Path(env["MUJUN_SETTINGS"])
+        if env.get("MUJUN_SETTINGS")
+        else Path(home_raw).expanduser() / "settings.yaml"
+    )
     file_values: dict[str, Any] = {}
     if env.get("MUJUN_SETTINGS") or file_path.exists():
         if not file_path.exists():

@@ -173,7 +173,9 @@ def parse_parcel_code(code: str) -> ParcelCode | None:
     return ParcelCode(*match.groups()) if match else None
 
 
-def make_parcel_code(county: str, district: int, subdistrict: int, number: int, feature: str = "GB") -> str:
+def make_parcel_code(
+    county: str, district: int, subdistrict: int, number: int, feature: str = "GB"
+) -> str:
     """Build a 19-character parcel code.
 
     Examples

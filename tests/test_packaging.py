@@ -46,7 +46,9 @@ def test_environment_yml_matches_pyproject():
     conda = {}
     for dep in env["dependencies"]:
         if isinstance(dep, str):
-            name, spec = _split(dep.replace("=", "==", 1) if re.match(r"^[^<>=!]+=[^=]", dep) else dep)
+            name, spec = _split(
+                dep.replace("=", "==", 1) if re.match(r"^[^<>=!]+=[^=]", dep) else dep
+            )
             conda[name] = spec
     missing = sorted(set(pypi) - set(conda))
     extra = sorted(set(conda) - set(pypi) - CONDA_ONLY)

@@ -79,7 +79,9 @@ def _configure_logging(verbosity: int) -> None:
 @click.group(cls=PluginGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="mujun")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (repeat for debug).")
-@click.option("-q", "--quiet", count=True, help="Less log output on stderr (repeat for errors only).")
+@click.option(
+    "-q", "--quiet", count=True, help="Less log output on stderr (repeat for errors only)."
+)
 @click.pass_context
 def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
     """mujun (亩均): per-mu land efficiency on PostGIS.
