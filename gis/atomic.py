@@ -1,0 +1,249 @@
+"""Atomic outputs: a file appears complete or not at all.
+
+Every file mujun writes is first written under a temporary name in the *same
+directory* as the target (so the final move is a rename on one file system),
+flushed to disk with ``fsync``, and only then moved over the target with
+:func:`os.replace`. When the writer fails, the temporary output is removed and
+the target is untouched. An existing target is never replaced unless the caller
+asks for it (``overwrite=True``, the CLI's ``--overwrite``).
+
+Some formats are *sets* of files sharing a base name: a Shapefile is
+``.shp`` + ``.shx`` + ``.dbf`` + ``.prj`` + ``.cpg`` (and optional indexes).
+For those the temporary path has the same suffix, the writer creates its
+sidecars beside it, and every member is moved to the target's base name; the
+``.shp`` itself moves last, so a reader that sees it also sees the rest.
+Stale sidecars of a replaced Shapefile (e.g. an old ``.cpg``) are removed.
+Other writers name their sidecars explicitly (``sidecars=(".prj",)`` for a
+CSV with its CRS). Directory outputs (a FileGDB ``.gdb``) are moved as a whole.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> d = pathlib.Path(tempfile.mkdtemp())
+>>> with atomic_output(d / "a.txt") as tmp:
+...     _ = tmp.write_text("done")
+>>> (d / "a.txt").read_text()
+'done'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+from gis.errors import OutputExistsError
+
+log = logging.getLogger(__name__)
+
+#: Suffixes that make up one Shapefile "file" (lower case; matching is case-insensitive).
+SHAPEFILE_SIDECARS: tuple[str, ...] = (
+    ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".qpj", ".shp.xml",
+)
+
+#: Target suffix -> suffixes of the files written beside it.
+SIDECAR_SETS: dict[str, tuple[str, ...]] = {".shp": SHAPEFILE_SIDECARS}
+
+
+def _base(path: Path) -> str:
+    """The path without its main suffix (``/d/a.shp`` -> ``/d/a``)."""
+    return str(path)[: -len(path.suffix)] if path.suffix else str(path)
+
+
+def output_members(
+    path: str | os.PathLike[str], sidecars: tuple[str, ...] | None = None
+) -> list[Path]:
+    """Every file that belongs to the output ``path`` (itself first, then sidecars).
+
+    Parameters
+    ----------
+    path : path-like
+        Target path.
+    sidecars : tuple of str, optional
+        Suffixes of the files written beside it; default from :data:`SIDECAR_SETS`.
+
+    Returns
+    -------
+    list of Path
+        ``[path]`` for single files; ``[a.shp, a.shx, a.dbf, ...]`` for a Shapefile.
+    """
+    path = Path(path)
+    if sidecars is None:
+        sidecars = SIDECAR_SETS.get(path.suffix.lower(), ())
+    base = _base(path)
+    return [path, *(Path(base + ext) for ext in sidecars)]
+
+
+def existing_members(
+    path: str | os.PathLike[str], sidecars: tuple[str, ...] | None = None
+) -> list[Path]:
+    """The members of ``path`` (see :func:`output_members`) that exist on disk.
+
+    Sidecars are matched case-insensitively (``A.SHX`` belongs to ``A.shp``).
+    """
+    path = Path(path)
+    members = output_members(path, sidecars)
+    if len(members) == 1:
+        return [path] if os.path.lexists(path) else []
+    wanted = {m.name.lower() for m in members}
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        return []
+    found = [parent / name for name in os.listdir(parent) if name.lower() in wanted]
+    # target first, the rest in a stable order
+    return sorted(found, key=lambda p: (p.name.lower() != path.name.lower(), p.name))
+
+
+def _fsync_path(path: Path) -> None:
+    if path.is_dir():
+        for child in path.rglob("*"):
+            if child.is_file():
+                _fsync_file(child)
+        _fsync_dir(path)
+    elif path.is_file():
+        _fsync_file(path)
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):  # not every platform can fsync a directory
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _remove(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+
+
+def _temp_path(target: Path) -> Path:
+    """A fresh name beside ``target`` that keeps its suffix (drivers pick formats by suffix)."""
+    token = uuid.uuid4().hex[:10]
+    stem = target.name[: -len(target.suffix)] if target.suffix else target.name
+    return target.with_name(f".{stem}.tmp-{token}{target.suffix}")
+
+
+def _raise_exists(target: Path, found: list[Path]) -> None:
+    names = ", ".join(p.name for p in found)
+    raise OutputExistsError(
+        f"{target}: output exists ({names}); pass --overwrite (overwrite=True) to replace it"
+    )
+
+
+@contextlib.contextmanager
+def atomic_output(
+    path: str | os.PathLike[str],
+    overwrite: bool = False,
+    *,
+    start_from_existing: bool = False,
+    sidecars: tuple[str, ...] | None = None,
+) -> Iterator[Path]:
+    """Write an output under a temporary name and move it into place on success.
+
+    Parameters
+    ----------
+    path : path-like
+        The final output path. Its parent directory is created if needed.
+    overwrite : bool, default False
+        Replace an existing target. Without it an existing target (or any
+        member of its sidecar set) raises :class:`~gis.errors.OutputExistsError`
+        before anything is written.
+    start_from_existing : bool, default False
+        Copy the existing target to the temporary path first, so the writer can
+        modify it (e.g. add a layer to a GeoPackage) without touching the
+        original until success. Implies that an existing target may be replaced.
+    sidecars : tuple of str, optional
+        Suffixes of files the writer creates beside the temporary path (e.g.
+        ``(".prj",)``); they move and count as existing with the target.
+        Default: :data:`SIDECAR_SETS` for the suffix (Shapefile), else none.
+
+    Yields
+    ------
+    Path
+        Temporary path in the target's directory, with the target's suffix.
+        Nothing exists there yet (unless ``start_from_existing``).
+
+    Raises
+    ------
+    OutputExistsError
+        The target exists and ``overwrite`` is false.
+
+    Notes
+    -----
+    On any exception inside the block every temporary file is removed and the
+    exception propagates; the target is left as it was. Sidecar sets are moved
+    member by member (the main file last); each move is atomic, the set as a
+    whole is not.
+    """
+    target = Path(path)
+    found = existing_members(target, sidecars)
+    if found and not (overwrite or start_from_existing):
+        _raise_exists(target, found)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temp_path(target)
+    if start_from_existing and target.exists():
+        if target.is_dir():
+            shutil.copytree(target, tmp)
+        else:
+            shutil.copy2(target, tmp)
+    try:
+        yield tmp
+        produced = existing_members(tmp, sidecars)
+        if not produced:
+            raise FileNotFoundError(f"{target}: the writer produced no output at {tmp}")
+        for member in produced:
+            _fsync_path(member)
+        if not overwrite and not start_from_existing:
+            late = existing_members(target, sidecars)
+            if late:  # appeared while we were writing
+                _raise_exists(target, late)
+        _commit(tmp, target, produced, sidecars)
+    except BaseException:
+        for member in existing_members(tmp, sidecars):
+            _remove(member)
+        _remove(tmp)
+        raise
+    _fsync_dir(target.parent)
+    log.debug("wrote %s", target)
+
+
+def _commit(
+    tmp: Path, target: Path, produced: list[Path], sidecars: tuple[str, ...] | None
+) -> None:
+    tmp_base, target_base = _base(tmp), _base(target)
+    moves = []
+    for member in produced:
+        if member == tmp:
+            dest = target
+        else:
+            suffix = str(member)[len(tmp_base):]
+            dest = Path(target_base + suffix.lower())
+        moves.append((member, dest))
+    # stale members of the old set that the new output does not replace
+    dest_names = {dest.name for _, dest in moves}
+    for old in existing_members(target, sidecars):
+        if old.name not in dest_names:
+            _remove(old)
+    if target.is_dir() and not target.is_symlink():
+        _remove(target)  # os.replace cannot replace a non-empty directory
+    # main file last: a reader that sees it sees the complete set
+    moves.sort(key=lambda m: m[0] == tmp)
+    for src, dest in moves:
+        os.replace(src, dest)
