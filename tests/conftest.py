@@ -4,11 +4,17 @@
   folder is absent *and* ``CI`` is unset; in CI a missing folder is a failure.
 * In CI (``CI`` set) any skipped test fails the session: a skipped PostGIS or
   browser test would otherwise hide a failure.
+* PostGIS fixtures (``pg_settings``, ``db_dsn``, ``db_conn``) use the real server:
+  the project's local cluster (started if needed) or ``MUJUN_DSN``'s server. Each
+  test session gets its own freshly migrated database, dropped at the end; a
+  server that cannot be reached FAILS the tests that need it, never skips them.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,10 +34,134 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+_DB_FIXTURES = {"pg_settings", "db_dsn", "db_conn"}
+#: Tables the per-test TRUNCATE leaves alone (migration record, PostGIS catalogue).
+_KEEP_TABLES = {"schema_migrations", "spatial_ref_sys"}
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if "shared_data" in getattr(item, "fixturenames", ()):
+        names = set(getattr(item, "fixturenames", ()))
+        if "shared_data" in names:
             item.add_marker(pytest.mark.shared_data)
+        if names & _DB_FIXTURES:
+            item.add_marker(pytest.mark.postgis)
+
+
+@pytest.fixture(scope="session")
+def pg_settings():
+    """Settings of the running PostGIS server: the local cluster (started here if needed).
+
+    With ``MUJUN_DSN`` set, that server is used and no local cluster is started.
+    Note: these settings point at the *project* database; tests that write
+    should use ``db_dsn``/``db_conn`` (a throw-away database) instead.
+    """
+    from gis.errors import MujunError
+    from gis.settings import load_settings
+
+    try:
+        settings = load_settings()
+        if not settings.dsn:
+            from gis.db.cluster import LocalCluster
+
+            LocalCluster(settings).start()
+    except MujunError as exc:
+        pytest.fail(f"PostGIS is required for this test and could not be started: {exc}",
+                    pytrace=False)
+    return settings
+
+
+def _server_dsn(settings) -> str:
+    if settings.dsn:
+        return str(settings.dsn)
+    from gis.db.cluster import LocalCluster
+
+    return LocalCluster(settings).dsn
+
+
+@pytest.fixture(scope="session")
+def db_dsn(pg_settings) -> Iterator[str]:
+    """DSN of a fresh, migrated database for this test session (dropped at the end)."""
+    import psycopg
+    from psycopg import sql
+    from psycopg.conninfo import make_conninfo
+
+    from gis.db.connection import connect
+    from gis.db.migrations import migrate
+    from gis.errors import MujunError
+
+    server_dsn = _server_dsn(pg_settings)
+    name = f"mujun_test_{os.getpid()}_{secrets.token_hex(3)}"
+    try:
+        with connect(server_dsn, autocommit=True) as admin:
+            _drop_orphan_test_databases(admin)
+            admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'")
+                          .format(sql.Identifier(name)))
+        dsn = make_conninfo(server_dsn, dbname=name)
+        with connect(dsn) as conn:
+            migrate(conn)
+    except (MujunError, psycopg.Error) as exc:
+        pytest.fail(f"cannot create the test database {name} on {server_dsn!r}: {exc}",
+                    pytrace=False)
+    yield dsn
+    try:
+        with connect(server_dsn, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+                          .format(sql.Identifier(name)))
+    except (MujunError, psycopg.Error):  # pragma: no cover - server gone at teardown
+        pass
+
+
+def _drop_orphan_test_databases(admin) -> None:
+    """Drop test databases left by crashed sessions of this machine (their pid is gone)."""
+    from psycopg import sql
+
+    rows = admin.execute(
+        "SELECT datname FROM pg_database WHERE datname ~ '^mujun_test_[0-9]+_[0-9a-f]+$'"
+    ).fetchall()
+    for (datname,) in rows:
+        pid = int(datname.split("_")[2])
+        if pid != os.getpid() and not Path(f"/proc/{pid}").exists():
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+                          .format(sql.Identifier(datname)))
+
+
+def _truncate_all(conn) -> None:
+    from psycopg import sql
+
+    rows = conn.execute(
+        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+    ).fetchall()
+    tables = [r[0] for r in rows if r[0] not in _KEEP_TABLES]
+    if tables:
+        conn.execute(
+            sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(
+                sql.SQL(", ").join(sql.Identifier(t) for t in tables)
+            )
+        )
+    conn.commit()
+
+
+@pytest.fixture
+def db_conn(db_dsn):
+    """A psycopg connection (autocommit off) to the session's test database.
+
+    After the test, whatever it left is rolled back and every mujun table is
+    truncated (RESTART IDENTITY CASCADE), so tests are independent.
+    """
+    from gis.db.connection import connect
+
+    conn = connect(db_dsn)
+    try:
+        yield conn
+    finally:
+        try:
+            if not conn.closed:
+                conn.rollback()
+                conn.close()
+        finally:
+            with connect(db_dsn) as cleaner:
+                _truncate_all(cleaner)
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -1,0 +1,216 @@
+"""``mujun db``: the project's PostGIS server and schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from gis.cli.options import emit, json_option, overwrite_option
+
+
+def _external_note(settings) -> str:
+    from gis.db.connection import redact_dsn
+
+    return (f"MUJUN_DSN is set: mujun uses the server at {redact_dsn(settings.dsn)} "
+            "and runs no local cluster")
+
+
+@click.group("db")
+def db() -> None:
+    """Manage the PostGIS database: the local cluster, migrations, backups.
+
+    Without MUJUN_DSN, mujun runs its own PostgreSQL cluster in
+    <MUJUN_HOME>/pg (unix socket + 127.0.0.1 only). With MUJUN_DSN set, that
+    server is used and `start`/`stop` do nothing.
+    """
+
+
+@db.command("start")
+@json_option
+@click.pass_obj
+def start(app, as_json: bool) -> None:
+    """Start the local PostGIS cluster (initdb on first use) and apply migrations.
+
+    Idempotent: a running cluster is left alone. The port is MUJUN_DB_PORT, or
+    a free one picked on first start and remembered in <MUJUN_HOME>/cluster.json.
+    """
+    from gis.db.cluster import LocalCluster
+    from gis.db.connection import server_facts
+
+    settings = app.settings
+    if settings.dsn:
+        emit({"kind": "external", "started": False}, as_json, _external_note(settings))
+        return
+    cluster = LocalCluster(settings)
+    was_running = cluster.is_running()
+    info = cluster.start()
+    info.update(server_facts(app.connect(migrate=True)))
+    info["was_running"] = was_running
+    verb = "already running" if was_running else "started"
+    emit(info, as_json,
+         f"local PostGIS {verb} on 127.0.0.1:{info['port']} (data: {info['data_dir']}); "
+         f"schema version {info['schema_version']}")
+
+
+@db.command("stop")
+@click.pass_obj
+def stop(app) -> None:
+    """Stop the local PostGIS cluster (a stopped cluster is left alone)."""
+    from gis.db.cluster import LocalCluster
+
+    settings = app.settings
+    if settings.dsn:
+        click.echo(_external_note(settings) + "; nothing to stop")
+        return
+    was_running = LocalCluster(settings).stop()
+    click.echo("local PostGIS stopped" if was_running else "local PostGIS was not running")
+
+
+@db.command("status")
+@json_option
+@click.pass_obj
+def status(app, as_json: bool) -> None:
+    """Report whether the server runs, its PostgreSQL/PostGIS/schema versions and DSN.
+
+    Never starts anything. The DSN is shown without its password. Exit code 0
+    when the database answers, 5 when it does not.
+    """
+    from gis.db.connection import connect, redact_dsn, server_facts
+    from gis.errors import DatabaseError
+
+    settings = app.settings
+    if settings.dsn:
+        info: dict = {"kind": "external", "dsn": redact_dsn(settings.dsn), "data_dir": None}
+        dsn = settings.dsn
+    else:
+        from gis.db.cluster import LocalCluster
+
+        cluster = LocalCluster(settings)
+        info = cluster.status()
+        dsn = cluster.dsn if info["running"] else None
+    info.setdefault("running", False)
+    error = None
+    if dsn:
+        try:
+            with connect(dsn) as conn:
+                info.update(server_facts(conn))
+            info["running"] = True
+        except DatabaseError as exc:
+            error = str(exc)
+            info["running"] = False
+    if error:
+        info["error"] = error
+    for key in ("server_version", "postgis_version", "schema_version"):
+        info.setdefault(key, None)
+    if info["running"]:
+        text = (f"running: PostgreSQL {info['server_version']}, PostGIS "
+                f"{info['postgis_version']}, schema {info['schema_version']} "
+                f"(code {info.get('code_schema_version')})\ndsn: {info.get('dsn')}")
+        if info.get("data_dir"):
+            text += f"\ndata: {info['data_dir']}"
+    else:
+        text = "not running" + (f": {error}" if error else "; start it with `mujun db start`")
+    emit(info, as_json, text)
+    if not info["running"]:
+        raise SystemExit(DatabaseError.exit_code)
+
+
+@db.command("migrate")
+@json_option
+@click.pass_obj
+def migrate_cmd(app, as_json: bool) -> None:
+    """Apply pending schema migrations (also done automatically on connect).
+
+    Refuses when the database schema is newer than this mujun or when an
+    applied migration file was edited.
+    """
+    from gis.db.migrations import migrate, schema_version
+
+    conn = app.connect(migrate=False)
+    applied = migrate(conn)
+    version = schema_version(conn)
+    conn.rollback()
+    text = (f"applied migrations {', '.join(f'{v:04d}' for v in applied)}; "
+            if applied else "schema up to date; ") + f"schema version {version}"
+    emit({"applied": applied, "schema_version": version}, as_json, text)
+
+
+def _dsn_and_version(app) -> tuple[str, str | None]:
+    if app.settings.dsn:
+        return app.settings.dsn, None
+    from gis.db.cluster import LocalCluster
+
+    app.connect(migrate=True)  # starts the cluster when needed
+    cluster = LocalCluster(app.settings)
+    return cluster.dsn, cluster.version
+
+
+@db.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@overwrite_option
+@click.pass_obj
+def backup(app, file: Path, overwrite: bool) -> None:
+    """Write the whole database to FILE with pg_dump (custom format).
+
+    The file appears only when the dump succeeded; an existing FILE is kept
+    unless --overwrite is given.
+    """
+    from gis.db.cluster import backup_database
+    from gis.errors import OutputExistsError
+
+    if file.exists() and not overwrite:
+        raise OutputExistsError(f"{file} exists; pass --overwrite to replace it")
+    dsn, version = _dsn_and_version(app)
+    app.close()
+    backup_database(dsn, file, overwrite=overwrite, version=version)
+    click.echo(f"backup written to {file} ({file.stat().st_size / 2**20:.1f} MiB)")
+
+
+@db.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_obj
+def restore(app, file: Path, yes: bool) -> None:
+    """Replace the database with the backup in FILE (from `mujun db backup`).
+
+    The backup is restored into a new database first; the current database is
+    replaced only when that succeeded, so a failed restore changes nothing.
+    Pending migrations are applied afterwards.
+    """
+    from gis.db.cluster import restore_database
+    from gis.db.connection import open_database
+    from gis.db.migrations import schema_version
+
+    if not yes:
+        click.confirm(f"Replace database {app.settings.db_name if not app.settings.dsn else ''}"
+                      f" with {file}?", abort=True, err=True)
+    dsn, version = _dsn_and_version(app)
+    app.close()
+    restore_database(dsn, file, version=version)
+    with open_database(app.settings, migrate=True) as conn:
+        schema = schema_version(conn)
+    click.echo(f"restored {file}; schema version {schema}")
+
+
+@db.command("reset")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_obj
+def reset(app, yes: bool) -> None:
+    """Drop the database and recreate it empty at the current schema (DELETES ALL DATA).
+
+    For development (an unshipped migration was edited) or a demo from scratch.
+    Take a `mujun db backup` first if the data matters.
+    """
+    from gis.db.cluster import reset_database
+    from gis.db.connection import database_dsn, open_database
+    from gis.db.migrations import schema_version
+
+    if not yes:
+        click.confirm("Delete every row and table in the mujun database?", abort=True, err=True)
+    dsn = database_dsn(app.settings)
+    app.close()
+    reset_database(dsn)
+    with open_database(app.settings, migrate=True) as conn:
+        version = schema_version(conn)
+    click.echo(f"database recreated; schema version {version}")

@@ -1,0 +1,205 @@
+"""Opening *the* database connection, at the edge of a program.
+
+:func:`open_database` is the one place that turns settings into a psycopg 3
+connection: it starts the project's local cluster when no ``MUJUN_DSN`` is set,
+connects, and applies pending migrations. Library functions receive the
+connection as a parameter and never open one themselves.
+
+:func:`translate_errors` converts psycopg errors into
+:class:`gis.errors.DatabaseError` (chained), so the CLI prints one line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from gis.errors import DatabaseError
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from gis.settings import Settings
+
+log = logging.getLogger(__name__)
+
+_SECRET_KEYS = {"password"}
+_URI_PASSWORD = re.compile(r"(?P<scheme>postgres(?:ql)?://)(?P<user>[^:@/]*):[^@/]*@")
+_KV_PASSWORD = re.compile(r"password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)")
+
+
+def redact_dsn(dsn: str | None) -> str:
+    """Return ``dsn`` without its password, safe to print or log.
+
+    Parameters
+    ----------
+    dsn : str or None
+        A libpq key=value string or a ``postgresql://`` URI.
+
+    Returns
+    -------
+    str
+        The DSN as key=value pairs with any password replaced by ``***``.
+
+    Examples
+    --------
+    >>> redact_dsn("host=db port=5432 dbname=x user=u password=secret")
+    'host=db port=5432 dbname=x user=u password=***'
+    >>> redact_dsn("postgresql://u:secret@db/x")
+    'user=u password=*** host=db dbname=x'
+    """
+    if not dsn:
+        return ""
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+
+        parts = conninfo_to_dict(dsn)
+    except Exception:  # unparsable: strip anything that looks like a password
+        text = _URI_PASSWORD.sub(r"\g<scheme>\g<user>:***@", dsn)
+        return _KV_PASSWORD.sub("password=***", text)
+    out = []
+    for key, value in parts.items():
+        if value is None:
+            continue
+        shown = "***" if key in _SECRET_KEYS else str(value)
+        if shown == "" or any(c.isspace() for c in shown) or "'" in shown:
+            shown = "'" + shown.replace("\\", "\\\\").replace("'", "\\'") + "'"
+        out.append(f"{key}={shown}")
+    return " ".join(out)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+@contextlib.contextmanager
+def translate_errors(what: str = "database operation") -> Iterator[None]:
+    """Turn psycopg errors raised inside the block into :class:`DatabaseError`.
+
+    Parameters
+    ----------
+    what : str
+        What was being done, used as the message prefix (e.g. ``"loading parcels"``).
+
+    Examples
+    --------
+    >>> with translate_errors("counting parcels"):   # doctest: +SKIP
+    ...     conn.execute("SELECT count(*) FROM parcel")
+    """
+    import psycopg
+
+    try:
+        yield
+    except psycopg.Error as exc:
+        detail = _first_line(exc)
+        diag = getattr(exc, "diag", None)
+        extra = []
+        if diag is not None:
+            if diag.table_name:
+                extra.append(f"table {diag.table_name}")
+            if diag.column_name:
+                extra.append(f"column {diag.column_name}")
+            if diag.constraint_name:
+                extra.append(f"constraint {diag.constraint_name}")
+            if diag.context and "COPY" in diag.context:
+                extra.append(diag.context.strip().splitlines()[0])
+        suffix = f" ({'; '.join(extra)})" if extra else ""
+        raise DatabaseError(f"{what}: {detail}{suffix}") from exc
+
+
+def connect(dsn: str, *, autocommit: bool = False) -> psycopg.Connection:
+    """Connect to ``dsn`` with psycopg 3, translating failures into :class:`DatabaseError`."""
+    import psycopg
+
+    try:
+        return psycopg.connect(dsn, autocommit=autocommit)
+    except psycopg.Error as exc:
+        raise DatabaseError(
+            f"cannot connect to {redact_dsn(dsn)}: {_first_line(exc)}; check that the server "
+            "runs (`mujun db status`) or fix MUJUN_DSN"
+        ) from exc
+
+
+def database_dsn(settings: Settings, *, start: bool = True) -> str:
+    """The DSN mujun uses: ``settings.dsn``, or the local cluster's (started when ``start``)."""
+    if settings.dsn:
+        return str(settings.dsn)
+    from gis.db.cluster import LocalCluster
+
+    cluster = LocalCluster(settings)
+    if start and not cluster.is_running():
+        cluster.start()
+    return cluster.dsn
+
+
+def open_database(settings: Settings, migrate: bool = True) -> psycopg.Connection:
+    """Open the connection for this program, starting the local cluster when needed.
+
+    Parameters
+    ----------
+    settings : Settings
+        ``dsn`` selects an external server; otherwise the local cluster in
+        ``settings.home_path`` is started (if not running) and used.
+    migrate : bool
+        Apply pending schema migrations before returning (default).
+
+    Returns
+    -------
+    psycopg.Connection
+        Autocommit off: the caller commits.
+
+    Raises
+    ------
+    DatabaseError
+        The server is unreachable, refused the login, or a migration failed.
+    """
+    dsn = database_dsn(settings)
+    try:
+        conn = connect(dsn)
+    except DatabaseError as exc:
+        if settings.dsn or "does not exist" not in str(exc):
+            raise
+        # the local cluster runs but this database (e.g. a new MUJUN_DB_NAME) is not there yet
+        from gis.db.cluster import LocalCluster
+
+        LocalCluster(settings).ensure_database()
+        conn = connect(dsn)
+    if migrate:
+        from gis.db.migrations import migrate as apply_migrations
+
+        try:
+            applied = apply_migrations(conn)
+        except BaseException:
+            conn.close()
+            raise
+        if applied:
+            log.info("applied migrations %s", applied)
+    return conn
+
+
+def server_facts(conn: psycopg.Connection) -> dict:
+    """Server version, PostGIS version, schema version (database and code) of ``conn``."""
+    from gis.db.migrations import code_version, schema_version
+
+    with translate_errors("reading server facts"):
+        server = conn.execute("SHOW server_version").fetchone()
+        postgis = conn.execute(
+            "SELECT extversion FROM pg_extension WHERE extname = 'postgis'"
+        ).fetchone()
+        lib = None
+        if postgis:
+            row = conn.execute("SELECT postgis_lib_version()").fetchone()
+            lib = row[0] if row else None
+        facts = {
+            "server_version": server[0] if server else None,
+            "postgis_version": lib or (postgis[0] if postgis else None),
+            "schema_version": schema_version(conn),
+            "code_schema_version": code_version(),
+            "database": conn.info.dbname,
+        }
+        conn.rollback()
+    return facts
