@@ -1,0 +1,201 @@
+"""``mujun import``: load parcels, enterprise records, land rights and footprints.
+
+Thin wrappers over :mod:`parcels.importing`; heavy imports happen inside the
+command bodies so ``mujun --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import click
+
+from gis.cli.options import dry_run_option, emit, json_option, overwrite_option
+
+_COMMON_HELP = """
+\b
+Every import:
+  * is all or nothing: any error means nothing is written, and the message
+    names the row or feature and the reason;
+  * with --accept-partial, loads the good rows and writes a rejects file
+    (row/feature number and reason per line; default SRC.rejects.csv);
+  * is recorded as an import batch with its counts, report and the source
+    file's SHA-256; re-importing the same file changes nothing;
+  * with --dry-run, checks and reports everything and writes nothing.
+"""
+
+
+def _partial_options(f):
+    f = click.option("--rejects", type=click.Path(dir_okay=False),
+                     help="Rejects CSV for --accept-partial (default: SRC.rejects.csv).")(f)
+    f = click.option("--accept-partial", is_flag=True,
+                     help="Load the good rows; list rejected ones in the rejects file.")(f)
+    return f
+
+
+def _run(app, as_json: bool, desc: str, func, src: str, accept_partial: bool,
+         rejects: str | None, **kwargs):
+    from gis.progress import progress_bar
+    from parcels.errors import ImportRejected
+    from parcels.importing.common import default_rejects_path
+
+    if accept_partial and rejects is None:
+        rejects = str(default_rejects_path(src))
+    conn = app.connect()
+    try:
+        with progress_bar(None, desc, unit="row", enabled=app.settings.progress) as tick:
+            result = func(conn, src, accept_partial=accept_partial, rejects=rejects,
+                          progress=tick, **kwargs)
+    except ImportRejected as exc:
+        if as_json and exc.report is not None:
+            emit({"kind": desc, "source": src, "rejected": True, "message": str(exc),
+                  **{k: v for k, v in exc.report.to_dict(max_issues=200).items()
+                     if k != "source"}}, True)
+        raise
+    emit(result.to_dict(), as_json, result.text())
+
+
+@click.group("import")
+def import_group() -> None:
+    """Import parcels, enterprise records, land rights and footprints into PostGIS."""
+
+
+@import_group.command("parcels", help="""Import a parcel layer (宗地) from any OGR source.
+
+\b
+SRC is a Shapefile (GBK or UTF-8, with or without .cpg), GeoPackage, GeoJSON,
+TopoJSON, FileGDB, ... The data must declare a CRS or be given one with --crs.
+Latitude/longitude in swapped order is detected (fix with --swap-xy).
+Geometries are reprojected to the working CRS (the database's; on the first
+load chosen from the data: CGCS2000 3-degree zone in China, UTM elsewhere,
+or the working_crs setting). Invalid geometries are repaired and reported;
+empty and degenerate ones are rejected. Listed: duplicate parcel codes,
+overlaps with their area, codes that do not follow GB/T 37346 (warning), and
+certificate vs measured area differences. Chinese column names (宗地代码,
+证载面积, 土地用途, 供地日期, 约定开工日期, 约定竣工日期, 容积率, 乡镇 ...) are
+recognised; --map FIELD=COLUMN names others. Rows are upserted by parcel code.
+
+\b
+Fields for --map: parcel_code cert_area_m2 land_use_code supply_date
+agreed_start_date agreed_finish_date planned_far town district
+""" + _COMMON_HELP)
+@click.argument("src", type=click.Path(exists=True))
+@click.option("--layer", help="Layer name (multi-layer sources).")
+@click.option("--crs", help="CRS of the data when it declares none (EPSG code, WKT, PROJ).")
+@click.option("--encoding", help="Attribute text encoding (default: .cpg, else detected).")
+@click.option("--id-field", help="Column holding the parcel code.")
+@click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN",
+              help="Map a source column to a schema field (repeatable).")
+@click.option("--swap-xy", is_flag=True, help="Exchange x and y (latitude/longitude given swapped).")
+@dry_run_option
+@_partial_options
+@overwrite_option
+@json_option
+@click.pass_obj
+def parcels_cmd(app, src, layer, crs, encoding, id_field, maps, swap_xy, dry_run,
+                accept_partial, rejects, overwrite, as_json):
+    from parcels.importing.headers import load_field_specs, parse_column_map
+    from parcels.importing.parcel_import import import_parcels
+
+    mapping = parse_column_map(maps, load_field_specs("parcels")) if maps else None
+    _run(app, as_json, "parcels", import_parcels, src, accept_partial, rejects, layer=layer,
+         crs=crs, encoding=encoding, id_field=id_field, mapping=mapping, swap_xy=swap_xy,
+         dry_run=dry_run, overwrite=overwrite, settings=app.settings)
+
+
+@import_group.command("enterprises", help="""Import enterprise records for one year (XLSX, XLS or CSV).
+
+\b
+CSV may be UTF-8 or GBK (detected). Headers are recognised out of the box,
+including merged multi-row headers: 统一社会信用代码, 企业名称, 行业代码,
+税收/实缴税金, 营业收入/主营业务收入, 工业增加值, 综合能耗, 用电量, 研发经费,
+年平均职工人数, 主要污染物排放量, 规模以上, 乡镇. Units are read from the headers
+(税收(万元), 用电量(万千瓦时), 元, 吨标煤, 千瓦时 ...) and converted to the schema
+units (万元, 吨标煤, kWh, 吨). Credit codes: malformed is an error, a failed
+check character a warning. Industry codes are checked against the shipped
+GB/T 4754-2017 table at division level (unknown: warning). Duplicates,
+negative or absurd values and missing names/codes are caught. Rows are
+upserted by (credit code, year).
+
+\b
+A mapping YAML covers other layouts:
+  sheet: 2023年      header_rows: 2     first_row: 1
+  columns: {credit_code: 纳税人识别号, electricity_kwh: 电力消耗}
+  units: {tax_wan: 元}
+""" + _COMMON_HELP)
+@click.argument("src", type=click.Path(exists=True, dir_okay=False))
+@click.option("--year", type=int, required=True, help="Year the figures are for.")
+@click.option("--mapping", type=click.Path(exists=True, dir_okay=False),
+              help="Mapping YAML (sheet, header rows, columns, units).")
+@click.option("--sheet", help="Sheet name or 0-based number (default: first).")
+@click.option("--encoding", help="CSV text encoding (default: detected UTF-8/GBK).")
+@dry_run_option
+@_partial_options
+@overwrite_option
+@json_option
+@click.pass_obj
+def enterprises_cmd(app, src, year, mapping, sheet, encoding, dry_run, accept_partial, rejects,
+                    overwrite, as_json):
+    from parcels.importing.enterprise_import import import_enterprises, load_mapping
+
+    _run(app, as_json, "enterprises", import_enterprises, src, accept_partial, rejects,
+         year=year, mapping=load_mapping(mapping), sheet=sheet, encoding=encoding,
+         dry_run=dry_run, overwrite=overwrite)
+
+
+@import_group.command("land-rights", help="""Import ownership and tenancy links (XLSX, XLS or CSV).
+
+\b
+Ownership: parcel code <-> credit code, with shares when a parcel has several
+holders. Tenancy: tenant, parcel, leased land and/or floor area, lease period.
+Headers recognised: 宗地代码, 统一社会信用代码, 权利类型 (所有/租赁 or
+owner/tenant), 份额, 租赁土地面积, 租赁建筑面积, 起始日期, 终止日期. Links to
+unknown parcels or enterprises load (they feed `mujun verify export`) and
+are listed as warnings. Upserted by (parcel, credit code, type, start date).
+""" + _COMMON_HELP)
+@click.argument("src", type=click.Path(exists=True, dir_okay=False))
+@click.option("--mapping", type=click.Path(exists=True, dir_okay=False),
+              help="Mapping YAML (sheet, header rows, columns, units).")
+@click.option("--sheet", help="Sheet name or 0-based number (default: first).")
+@click.option("--encoding", help="CSV text encoding (default: detected UTF-8/GBK).")
+@dry_run_option
+@_partial_options
+@overwrite_option
+@json_option
+@click.pass_obj
+def land_rights_cmd(app, src, mapping, sheet, encoding, dry_run, accept_partial, rejects,
+                    overwrite, as_json):
+    from parcels.importing.enterprise_import import load_mapping
+    from parcels.importing.land_right_import import import_land_rights
+
+    _run(app, as_json, "land_rights", import_land_rights, src, accept_partial, rejects,
+         mapping=load_mapping(mapping), sheet=sheet, encoding=encoding, dry_run=dry_run,
+         overwrite=overwrite)
+
+
+@import_group.command("footprints", help="""Import building footprints surveyed or delivered elsewhere.
+
+\b
+For footprints not extracted by mujun: a past survey or a vendor's delivery.
+Validated and reprojected like parcels (CRS required, swapped axes detected,
+invalid geometries repaired, empty/degenerate rejected) and stored with the
+survey date (--date, or a 测绘日期/date column) and source (--source).
+""" + _COMMON_HELP)
+@click.argument("src", type=click.Path(exists=True))
+@click.option("--layer", help="Layer name (multi-layer sources).")
+@click.option("--crs", help="CRS of the data when it declares none.")
+@click.option("--encoding", help="Attribute text encoding.")
+@click.option("--date", "survey_date", help="Survey/image date, YYYY-MM-DD.")
+@click.option("--source", "source_name", help="Where the footprints come from (vendor, survey).")
+@click.option("--swap-xy", is_flag=True, help="Exchange x and y (latitude/longitude given swapped).")
+@dry_run_option
+@_partial_options
+@overwrite_option
+@json_option
+@click.pass_obj
+def footprints_cmd(app, src, layer, crs, encoding, survey_date, source_name, swap_xy, dry_run,
+                   accept_partial, rejects, overwrite, as_json):
+    from parcels.importing.footprint_import import import_footprints
+
+    _run(app, as_json, "footprints", import_footprints, src, accept_partial, rejects,
+         layer=layer, crs=crs, encoding=encoding, survey_date=survey_date,
+         source_name=source_name, swap_xy=swap_xy, dry_run=dry_run, overwrite=overwrite,
+         settings=app.settings)

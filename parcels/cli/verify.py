@@ -1,0 +1,65 @@
+"""``mujun verify``: the township verification loop (export the queue, apply the answers)."""
+
+from __future__ import annotations
+
+import click
+
+from gis.cli.options import dry_run_option, emit, json_option, overwrite_option
+
+
+@click.group("verify")
+def verify() -> None:
+    """Send unmatched records to townships and read their answers back.
+
+    \b
+    Problem types (one sheet each): enterprise_no_land, parcel_no_holder,
+    unknown_code, power_no_tax, duplicate.
+    """
+
+
+@verify.command("export")
+@click.option("--town", help="Only this town's items.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="Workbook to write (.xlsx).")
+@overwrite_option
+@json_option
+@click.pass_obj
+def export_cmd(app, town, output, overwrite, as_json):
+    """Write the open verification items to a workbook, one sheet per problem type.
+
+    \b
+    Sheets and the answer columns read back by `mujun verify apply`:
+      enterprise_no_land  land_parcel_code (+ right_type owner/tenant)
+      parcel_no_holder    holder_credit_code
+      unknown_code        corrected_credit_code / corrected_parcel_code /
+                          corrected_industry_code
+      power_no_tax        tax_wan
+      duplicate           corrected_credit_code
+    Every sheet also has action (resolve | dismiss) and note. Items are
+    recorded in the database, so their item_id stays stable across exports.
+    """
+    from parcels.importing.verification import export_queue
+
+    counts = export_queue(app.connect(), output, town=town, overwrite=overwrite)
+    emit({"output": output, "items": counts}, as_json,
+         f"{output}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+@verify.command("apply")
+@click.argument("resolved", type=click.Path(exists=True, dir_okay=False))
+@dry_run_option
+@json_option
+@click.pass_obj
+def apply_cmd(app, resolved, dry_run, as_json):
+    """Apply a resolved verification workbook in one transaction.
+
+    Every answer is checked first (credit codes well formed, parcels known,
+    industry codes in GB/T 4754-2017); any invalid answer means nothing is
+    applied and the message names the sheet and row. The changes are recorded
+    as an import batch of kind 'verification'; applying the same file again
+    changes nothing.
+    """
+    from parcels.importing.verification import apply_resolutions
+
+    result = apply_resolutions(app.connect(), resolved, dry_run=dry_run)
+    emit(result.to_dict(), as_json, result.text())

@@ -1,0 +1,204 @@
+"""Import a parcel layer into ``parcel``: validated, reprojected, upserted by parcel code.
+
+Tool module (reads files, writes through the connection it is given).
+
+Examples
+--------
+>>> result = import_parcels(conn, "zongdi.shp", crs=4549)           # doctest: +SKIP
+>>> result.batch_id, result.report.n_loaded                         # doctest: +SKIP
+(1, 812)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from gis.errors import DataError
+from parcels.errors import MappingError
+from parcels.importing.common import ImportResult, file_sha256, settle
+from parcels.importing.headers import load_field_specs, match_columns
+from parcels.importing.layers import extra_attributes, read_layer, to_working_crs
+from parcels.importing.parcel_checks import (
+    PARCEL_FIELDS,
+    check_parcel_codes,
+    compare_cert_area,
+    find_overlaps,
+    parse_attributes,
+    report_overlaps,
+)
+from parcels.importing.report import ImportReport
+from parcels.importing.store import upsert_frame
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import psycopg
+
+    from gis.progress import Progress
+
+log = logging.getLogger(__name__)
+
+#: Columns written to ``parcel``.
+PARCEL_COLUMNS = ("parcel_code", "geom", "cert_area_m2", "land_use_code", "supply_date",
+                  "agreed_start_date", "agreed_finish_date", "planned_far", "town", "district",
+                  "attrs", "batch_id", "source_fid")
+
+
+def map_columns(gdf: gpd.GeoDataFrame, kind: str, mapping: Mapping[str, Any] | None,
+                id_field: str | None, source: str) -> tuple[dict[str, tuple[str, float]], list[str]]:
+    """Schema field -> (source column, unit factor) for a layer's attribute columns.
+
+    Returns
+    -------
+    fields : dict
+    unmapped : list of str
+        Source columns kept in ``attrs``.
+    """
+    specs = load_field_specs(kind, mapping)
+    names = [c for c in gdf.columns if c != gdf.geometry.name]
+    plan = match_columns([names], specs, mapping, source=source)
+    fields = {m.field: (names[m.index], m.factor) for m in plan.columns if m.field}
+    if id_field is not None:
+        if id_field not in names:
+            raise MappingError(f"{source}: --id-field {id_field!r} is not a column; "
+                               f"columns: {names}")
+        fields = {k: v for k, v in fields.items() if v[0] != id_field}
+        fields["parcel_code"] = (id_field, 1.0)
+    used = {v[0] for v in fields.values()}
+    return fields, [c for c in names if c not in used]
+
+
+def check_parcels(conn: psycopg.Connection, gdf: gpd.GeoDataFrame, report: ImportReport, *,
+                  fields: dict[str, tuple[str, float]], unmapped: list[str],
+                  settings: Any = None, min_overlap_m2: float = 1.0,
+                  area_tolerance: float = 0.05) -> tuple[pd.DataFrame, int, bool]:
+    """Run every parcel check; return the frame to load (all rows), the SRID and whether it is new."""
+    n = len(gdf)
+    rows = np.arange(1, n + 1)
+    if "parcel_code" not in fields:
+        raise DataError("no parcel code column found (looked for 宗地代码, 宗地号, 不动产单元号, "
+                        "ZDDM, parcel_code ...); name it with --id-field or --map "
+                        "parcel_code=COLUMN", source=report.source)
+    attrs = parse_attributes(gdf, fields, rows, report, PARCEL_FIELDS)
+    geoms, srid, new_srid, geom_ok = to_working_crs(conn, gdf, rows, report, settings=settings)
+    codes = attrs["parcel_code"]
+    code_ok = check_parcel_codes(codes, rows, report)
+    ok = geom_ok & code_ok
+    idx = np.flatnonzero(ok)
+    overlaps = find_overlaps(geoms[idx], min_area_m2=min_overlap_m2)
+    overlaps["i"], overlaps["j"] = idx[overlaps["i"]], idx[overlaps["j"]]
+    report_overlaps(overlaps, rows, codes, report)
+    import shapely
+
+    measured = np.full(n, np.nan)
+    present = ~shapely.is_missing(geoms)
+    measured[present] = shapely.area(geoms[present])
+    cert = pd.to_numeric(attrs["cert_area_m2"], errors="coerce").to_numpy(dtype=float)
+    compare_cert_area(measured[ok], cert[ok], rows[ok], codes[ok], report,
+                      tolerance=area_tolerance)
+    frame = attrs.copy()
+    frame["geom"] = geoms
+    frame["attrs"] = extra_attributes(gdf, unmapped)
+    frame["source_fid"] = rows
+    return frame, srid, new_srid
+
+
+def import_parcels(conn: psycopg.Connection, path: str | Path, *, layer: str | None = None,
+                   crs: Any = None, encoding: str | None = None, id_field: str | None = None,
+                   mapping: Mapping[str, Any] | None = None, swap_xy: bool = False,
+                   dry_run: bool = False, accept_partial: bool = False,
+                   rejects: str | Path | None = None, overwrite: bool = False,
+                   settings: Any = None, min_overlap_m2: float = 1.0,
+                   area_tolerance: float = 0.05, progress: Progress | None = None) -> ImportResult:
+    """Validate a parcel layer and upsert it into ``parcel`` in one transaction.
+
+    Parameters
+    ----------
+    conn : psycopg.Connection
+        Committed on success, rolled back on error or for a dry run.
+    path : vector source (Shapefile, GPKG, GeoJSON, TopoJSON, FileGDB, ...).
+    layer, crs, encoding, swap_xy : see :func:`parcels.importing.layers.read_layer`.
+    id_field : str, optional
+        Column holding the parcel code (default: recognised from the headers).
+    mapping : mapping, optional
+        ``{'columns': {field: column}}`` (from ``--map``) and ``units``.
+    dry_run : bool
+        Check and count everything, write nothing.
+    accept_partial : bool
+        Load good features, list rejected ones in ``rejects``.
+    rejects : path, optional
+        Rejects CSV (with ``accept_partial``).
+    settings : Settings, optional
+        ``working_crs`` overrides the CRS chosen from the data.
+    min_overlap_m2 : float
+        Overlaps smaller than this are digitising noise and not listed.
+    area_tolerance : float
+        Relative certificate/measured area difference above which a parcel is listed.
+
+    Returns
+    -------
+    ImportResult
+
+    Raises
+    ------
+    parcels.errors.ImportRejected
+        Errors found (and not ``accept_partial``): nothing was written.
+    gis.errors.CRSError, gis.errors.DataError
+        Unreadable input, no CRS, swapped axes.
+    """
+    from gis.db.batches import find_batch_by_sha, finish_batch, start_batch
+    from gis.db.copy import set_working_srid
+
+    tick = progress or (lambda n: None)
+    source = str(path) + (f":{layer}" if layer else "")
+    report = ImportReport(source=source, unit="feature")
+    sha = file_sha256(path)
+    existing = find_batch_by_sha(conn, "parcels", sha)
+    if existing is not None:
+        conn.rollback()
+        return ImportResult("parcels", source, report, batch_id=existing,
+                            already_imported=True, dry_run=dry_run)
+    gdf = read_layer(path, layer=layer, crs=crs, encoding=encoding, swap_xy=swap_xy,
+                     report=report)
+    report.n_read = len(gdf)
+    tick(len(gdf) // 2)
+    fields, unmapped = map_columns(gdf, "parcels", mapping, id_field, source)
+    frame, srid, new_srid = check_parcels(conn, gdf, report, fields=fields, unmapped=unmapped,
+                                          settings=settings, min_overlap_m2=min_overlap_m2,
+                                          area_tolerance=area_tolerance)
+    tick(len(gdf) - len(gdf) // 2)
+    rejects_path = settle(report, accept_partial=accept_partial, source=source,
+                          rejects=None if dry_run else rejects, overwrite=overwrite)
+    keep = ~np.isin(frame["source_fid"].to_numpy(), list(report.rejected_rows))
+    load = frame[keep].reset_index(drop=True)
+    try:
+        if new_srid:
+            set_working_srid(conn, srid)
+        batch_id = start_batch(conn, "parcels", str(path), source_sha256=sha, layer=layer,
+                               params={"crs": str(crs) if crs else None, "id_field": id_field,
+                                       "mapping": dict(mapping or {}), "swap_xy": swap_xy,
+                                       "accept_partial": accept_partial},
+                               srid=srid)
+        load["batch_id"] = batch_id
+        inserted, updated = upsert_frame(conn, "parcel", load, ["parcel_code"],
+                                         PARCEL_COLUMNS, srid=srid)
+        report.n_loaded = len(load)
+        report.n_inserted, report.n_updated = inserted, updated
+        report.n_unchanged = len(load) - inserted - updated
+        finish_batch(conn, batch_id, n_read=report.n_read, n_loaded=len(load),
+                     n_rejected=len(report.rejected_rows), n_warnings=len(report.warnings),
+                     report=report.to_dict())
+        if dry_run:
+            conn.rollback()
+        else:
+            conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    return ImportResult("parcels", source, report, batch_id=None if dry_run else batch_id,
+                        dry_run=dry_run, rejects_path=rejects_path, srid=srid)

@@ -1,0 +1,327 @@
+"""The township verification loop: export problems to a workbook, apply the answers.
+
+``export_queue`` finds records that cannot be matched (DOMAIN.md §2, the
+Jieyang "closed loop"), records each as an open ``verification_item`` and
+writes one sheet per problem type:
+
+==================== =============================================== ==========================
+sheet (kind)         problem                                         answer columns read back
+==================== =============================================== ==========================
+enterprise_no_land   enterprise with no ownership or tenancy link     land_parcel_code (+ right_type)
+parcel_no_holder     parcel with no owner link                        holder_credit_code
+unknown_code         link to a parcel/enterprise not in the database, corrected_credit_code,
+                     or an industry code not in GB/T 4754-2017        corrected_parcel_code,
+                                                                      corrected_industry_code
+power_no_tax         electricity used but no (or zero) tax recorded   tax_wan
+duplicate            one enterprise name under several credit codes   corrected_credit_code
+==================== =============================================== ==========================
+
+Every sheet also has ``action`` (``resolve``, default when an answer is given,
+or ``dismiss``) and ``note``. ``apply_resolutions`` validates every answer
+first, then applies all of them in one transaction recorded as a batch of
+kind ``verification``; any invalid answer means nothing is applied.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from parcels.codes import check_credit_code, normalize_credit_code
+from parcels.errors import VerificationError
+from parcels.importing.common import ImportResult, file_sha256
+from parcels.importing.report import ImportReport
+from parcels.importing.values import is_blank, parse_number, parse_text
+
+if TYPE_CHECKING:
+    import psycopg
+
+log = logging.getLogger(__name__)
+
+#: kind -> (Chinese sheet title, answer columns)
+KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "enterprise_no_land": ("企业无用地", ("land_parcel_code", "right_type")),
+    "parcel_no_holder": ("宗地无权利人", ("holder_credit_code",)),
+    "unknown_code": ("代码无法匹配", ("corrected_credit_code", "corrected_parcel_code",
+                                     "corrected_industry_code")),
+    "power_no_tax": ("有电无税", ("tax_wan",)),
+    "duplicate": ("疑似重复", ("corrected_credit_code",)),
+}
+INFO_COLUMNS = ("item_id", "town", "credit_code", "parcel_code", "problem")
+COMMON_ANSWERS = ("action", "note")
+
+# Each query yields (item_key, town, credit_code, parcel_code, problem text).
+_QUERIES: dict[str, str] = {
+    "enterprise_no_land": """
+        SELECT e.credit_code, e.town, e.credit_code, NULL, '企业无用地: ' || e.name
+        FROM enterprise e
+        WHERE NOT EXISTS (SELECT 1 FROM land_right r WHERE r.credit_code = e.credit_code)
+          AND (%(town)s::text IS NULL OR e.town = %(town)s)""",
+    "parcel_no_holder": """
+        SELECT p.parcel_code, p.town, NULL, p.parcel_code,
+               '宗地无权利人, 面积 ' || round(p.area_m2::numeric, 1) || ' m²'
+        FROM parcel p
+        WHERE NOT EXISTS (SELECT 1 FROM land_right r
+                          WHERE r.parcel_code = p.parcel_code AND r.right_type = 'owner')
+          AND (%(town)s::text IS NULL OR p.town = %(town)s)""",
+    "unknown_code": """
+        SELECT 'link|' || r.land_right_id, coalesce(p.town, e.town), r.credit_code,
+               r.parcel_code,
+               concat_ws('; ', CASE WHEN p.parcel_id IS NULL THEN '宗地代码不存在' END,
+                               CASE WHEN e.credit_code IS NULL THEN '信用代码不存在' END)
+        FROM land_right r
+        LEFT JOIN parcel p ON p.parcel_code = r.parcel_code
+        LEFT JOIN enterprise e ON e.credit_code = r.credit_code
+        WHERE (p.parcel_id IS NULL OR e.credit_code IS NULL)
+          AND (%(town)s::text IS NULL OR coalesce(p.town, e.town) = %(town)s)
+        UNION ALL
+        SELECT 'industry|' || e.credit_code, e.town, e.credit_code, NULL,
+               '行业代码不在 GB/T 4754-2017: ' || e.industry_code
+        FROM enterprise e
+        WHERE e.industry_code IS NOT NULL AND NOT (left(e.industry_code, 2) = ANY(%(divisions)s))
+          AND (%(town)s::text IS NULL OR e.town = %(town)s)""",
+    "power_no_tax": """
+        SELECT y.credit_code || '|' || y.year, e.town, y.credit_code, NULL,
+               y.year || '年用电 ' || round(y.electricity_kwh::numeric) || ' kWh, 税收 '
+               || coalesce(y.tax_wan::text, '无')
+        FROM enterprise_year y JOIN enterprise e USING (credit_code)
+        WHERE y.electricity_kwh > 0 AND coalesce(y.tax_wan, 0) = 0
+          AND (%(town)s::text IS NULL OR e.town = %(town)s)""",
+    "duplicate": """
+        SELECT e.credit_code, e.town, e.credit_code, NULL,
+               '同名企业 ' || e.name || ' 有 ' || d.n || ' 个信用代码'
+        FROM enterprise e
+        JOIN (SELECT name, count(*) AS n FROM enterprise GROUP BY name HAVING count(*) > 1) d
+          USING (name)
+        WHERE (%(town)s::text IS NULL OR e.town = %(town)s)""",
+}
+
+
+def find_problems(conn: psycopg.Connection, town: str | None = None) -> dict[str, list[tuple]]:
+    """Every current problem, by kind: lists of (key, town, credit code, parcel code, problem)."""
+    from parcels.industry import divisions_2017
+
+    params = {"town": town, "divisions": list(divisions_2017())}
+    return {kind: [tuple(r) for r in conn.execute(q, params).fetchall()]
+            for kind, q in _QUERIES.items()}
+
+
+def export_queue(conn: psycopg.Connection, out: str | Path, *, town: str | None = None,
+                 overwrite: bool = False) -> dict[str, int]:
+    """Record open verification items and write them to an XLSX workbook (committed).
+
+    Items already open keep their id; items whose problem went away are left
+    as they are (they close when resolved or on the next apply).
+
+    Returns
+    -------
+    dict
+        Number of items per kind.
+    """
+    import openpyxl
+    from openpyxl.styles import Font
+    from psycopg.types.json import Jsonb
+
+    from gis.atomic import atomic_output
+
+    problems = find_problems(conn, town)
+    counts = {}
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    try:
+        for kind, found in problems.items():
+            ids = []
+            for key, t, credit, parcel, problem in found:
+                row = conn.execute(
+                    "INSERT INTO verification_item (kind, item_key, town, credit_code, "
+                    "parcel_code, detail) VALUES (%s, %s, %s, %s, %s, %s) "
+                    "ON CONFLICT (kind, item_key) WHERE status = 'open' "
+                    "DO UPDATE SET detail = EXCLUDED.detail RETURNING item_id",
+                    (kind, str(key), t, credit and credit.strip(), parcel,
+                     Jsonb({"problem": problem})),
+                ).fetchone()
+                ids.append((row[0], t, credit and credit.strip(), parcel, problem))
+            counts[kind] = len(ids)
+            title, answers = KINDS[kind]
+            ws = wb.create_sheet(kind)
+            ws.append([f"{title}: fill one answer column per row, or action = dismiss"])
+            ws.append([*INFO_COLUMNS, *answers, *COMMON_ANSWERS])
+            for cell in ws[2]:
+                cell.font = Font(bold=True)
+            for rec in ids:
+                ws.append(list(rec))
+        with atomic_output(Path(out), overwrite=overwrite) as tmp:
+            wb.save(tmp)
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    return counts
+
+
+def _read_answers(path: Path) -> list[tuple[str, int, dict[str, Any]]]:
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, data_only=True, read_only=True)
+    except Exception as exc:
+        raise VerificationError(f"cannot open the workbook: {exc}", source=str(path)) from exc
+    out = []
+    for ws in wb.worksheets:
+        if ws.title not in KINDS:
+            continue
+        rows = list(ws.iter_rows(values_only=True))
+        header_at = next((i for i, r in enumerate(rows[:5]) if r and "item_id" in r), None)
+        if header_at is None:
+            raise VerificationError("no header row with item_id", source=f"{path}:{ws.title}")
+        header = [str(h).strip() if h else "" for h in rows[header_at]]
+        for i, r in enumerate(rows[header_at + 1:], start=header_at + 2):
+            rec = {h: v for h, v in zip(header, r, strict=False) if h}
+            if is_blank(rec.get("item_id")):
+                continue
+            out.append((ws.title, i, rec))
+    wb.close()
+    return out
+
+
+def apply_resolutions(conn: psycopg.Connection, path: str | Path, *,
+                      dry_run: bool = False) -> ImportResult:
+    """Apply a resolved workbook in one transaction (batch kind ``verification``).
+
+    Raises
+    ------
+    parcels.errors.ImportRejected
+        An answer is invalid (malformed code, unknown parcel, unknown item):
+        nothing is applied; the message names sheet, row and reason.
+    """
+    from psycopg.types.json import Jsonb
+
+    from gis.db.batches import find_batch_by_sha, finish_batch, start_batch
+    from parcels.importing.common import settle
+    from parcels.industry import check_industry_code
+
+    path = Path(path)
+    report = ImportReport(source=str(path), unit="row")
+    sha = file_sha256(path)
+    existing = find_batch_by_sha(conn, "verification", sha)
+    if existing is not None:
+        conn.rollback()
+        return ImportResult("verification", str(path), report, batch_id=existing,
+                            already_imported=True, dry_run=dry_run)
+    answers = _read_answers(path)
+    report.n_read = len(answers)
+    plan: list[tuple[str, int, int, dict[str, Any], str]] = []
+    for sheet, rownum, rec in answers:
+        where = f"{sheet} row {rownum}"
+        answer = {k: rec.get(k) for k in KINDS[sheet][1] if not is_blank(rec.get(k))}
+        action = (parse_text(rec.get("action")) or ("resolve" if answer else "")).lower()
+        if not action:
+            continue
+        item_id, problem = parse_number(rec.get("item_id"))
+        item = None if item_id is None else conn.execute(
+            "SELECT kind, status, credit_code, parcel_code, item_key FROM verification_item "
+            "WHERE item_id = %s", (int(item_id),)).fetchone()
+        rnum = len(plan) + 1
+        if item is None or item[0] != sheet:
+            report.add(rnum, "unknown_item", "error", f"{where}: no {sheet} item {rec.get('item_id')}")
+            continue
+        if item[1] != "open":
+            report.add(rnum, "closed_item", "warning", f"{where}: item {int(item_id)} is already "
+                       f"{item[1]}; skipped")
+            continue
+        if action not in ("resolve", "dismiss"):
+            report.add(rnum, "bad_value", "error", f"{where}: action must be resolve or dismiss")
+            continue
+        for key in ("holder_credit_code", "corrected_credit_code"):
+            if key in answer:
+                code = normalize_credit_code(answer[key])
+                if check_credit_code(code) == "malformed":
+                    report.add(rnum, "credit_code_malformed", "error",
+                               f"{where}: {key} {answer[key]!r} is malformed")
+                answer[key] = code
+        for key in ("land_parcel_code", "corrected_parcel_code"):
+            if key in answer:
+                answer[key] = str(answer[key]).strip().upper()
+                if not conn.execute("SELECT 1 FROM parcel WHERE parcel_code = %s",
+                                    (answer[key],)).fetchone():
+                    report.add(rnum, "unknown_parcel", "error",
+                               f"{where}: parcel {answer[key]} is not in the database")
+        if "corrected_industry_code" in answer:
+            code, status = check_industry_code(answer["corrected_industry_code"])
+            if status != "ok":
+                report.add(rnum, "industry_code", "error",
+                           f"{where}: industry code {code!r} is {status}")
+            answer["corrected_industry_code"] = code
+        if "tax_wan" in answer:
+            value, problem = parse_number(answer["tax_wan"])
+            if problem or value is None or value < 0:
+                report.add(rnum, "bad_value", "error", f"{where}: tax_wan {answer['tax_wan']!r}")
+            answer["tax_wan"] = value
+        if action == "resolve" and not answer:
+            report.add(rnum, "missing_field", "error", f"{where}: resolve needs an answer column")
+        plan.append((sheet, rnum, int(item_id), {**answer, "note": rec.get("note")}, action))
+    settle(report, accept_partial=False, source=str(path))
+    applied = 0
+    try:
+        batch_id = start_batch(conn, "verification", str(path), source_sha256=sha)
+        for _sheet, _, item_id, answer, action in plan:
+            kind, status, credit, parcel, key = conn.execute(
+                "SELECT kind, status, credit_code, parcel_code, item_key FROM verification_item "
+                "WHERE item_id = %s", (item_id,)).fetchone()
+            if action == "resolve":
+                _apply_one(conn, kind, key, credit, parcel, answer, batch_id)
+            conn.execute(
+                "UPDATE verification_item SET status = %s, resolved_at = now(), resolution = %s,"
+                " resolved_batch_id = %s WHERE item_id = %s",
+                ("resolved" if action == "resolve" else "dismissed",
+                 Jsonb({k: (str(v) if v is not None else None) for k, v in answer.items()}),
+                 batch_id, item_id))
+            applied += 1
+        report.n_loaded = report.n_updated = applied
+        finish_batch(conn, batch_id, n_read=report.n_read, n_loaded=applied,
+                     n_warnings=len(report.warnings), report=report.to_dict())
+        conn.rollback() if dry_run else conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    return ImportResult("verification", str(path), report,
+                        batch_id=None if dry_run else batch_id, dry_run=dry_run)
+
+
+def _apply_one(conn: psycopg.Connection, kind: str, key: str, credit: str | None,
+               parcel: str | None, answer: dict[str, Any], batch_id: int) -> None:
+    if kind == "enterprise_no_land":
+        rtype = "tenant" if str(answer.get("right_type") or "").strip() in ("tenant", "租赁") \
+            else "owner"
+        conn.execute("INSERT INTO land_right (parcel_code, credit_code, right_type, batch_id) "
+                     "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                     (answer["land_parcel_code"], credit, rtype, batch_id))
+    elif kind == "parcel_no_holder":
+        conn.execute("INSERT INTO land_right (parcel_code, credit_code, right_type, batch_id) "
+                     "VALUES (%s, %s, 'owner', %s) ON CONFLICT DO NOTHING",
+                     (parcel, answer["holder_credit_code"], batch_id))
+    elif kind == "unknown_code" and key.startswith("link|"):
+        link_id = int(key.split("|", 1)[1])
+        if "corrected_credit_code" in answer:
+            conn.execute("UPDATE land_right SET credit_code = %s, batch_id = %s "
+                         "WHERE land_right_id = %s",
+                         (answer["corrected_credit_code"], batch_id, link_id))
+        if "corrected_parcel_code" in answer:
+            conn.execute("UPDATE land_right SET parcel_code = %s, batch_id = %s "
+                         "WHERE land_right_id = %s",
+                         (answer["corrected_parcel_code"], batch_id, link_id))
+    elif kind == "unknown_code":
+        if "corrected_industry_code" in answer:
+            conn.execute("UPDATE enterprise SET industry_code = %s, batch_id = %s "
+                         "WHERE credit_code = %s",
+                         (answer["corrected_industry_code"], batch_id, credit))
+    elif kind == "power_no_tax":
+        code, year = key.split("|")
+        conn.execute("UPDATE enterprise_year SET tax_wan = %s, batch_id = %s "
+                     "WHERE credit_code = %s AND year = %s",
+                     (answer["tax_wan"], batch_id, code, int(year)))
+    elif kind == "duplicate" and "corrected_credit_code" in answer:
+        conn.execute("UPDATE land_right SET credit_code = %s, batch_id = %s "
+                     "WHERE credit_code = %s",
+                     (answer["corrected_credit_code"], batch_id, credit))
