@@ -1,0 +1,276 @@
+"""Load a generated sample city into PostGIS (the trusted-data path of ``mujun demo``).
+
+The clean sample files are known to be valid, so they bypass the import
+checks of ``mujun import`` and go straight in with :func:`gis.db.copy.copy_frame`.
+Everything happens in **one** transaction with one ``import_batch`` of kind
+``sample`` per table; each batch carries the table's content digest from
+``sample.json``, so loading the same sample again is a no-op. Loading a
+different sample replaces the rows of the previously loaded sample (and only
+those: rows from real imports are never touched).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from gis.progress import Progress, no_progress
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from parcels.sample.generate import SampleCity
+
+log = logging.getLogger(__name__)
+
+KIND = "sample"
+#: Sample table -> database table, in load order.
+TARGETS = {
+    "parcels": "parcel",
+    "buildings": "footprint",
+    "enterprises": "enterprise",
+    "enterprise_years": "enterprise_year",
+    "land_rights": "land_right",
+}
+#: Buildings are read and copied in chunks of this many features (bounded memory).
+CHUNK = 200_000
+
+
+def is_loaded(conn: psycopg.Connection, city: SampleCity) -> bool:
+    """True when every table of ``city`` is already loaded (same content digests)."""
+    from gis.db.batches import find_batch_by_sha
+
+    return all(find_batch_by_sha(conn, KIND, city.digests[name]) for name in TARGETS)
+
+
+def table_steps(city: SampleCity) -> int:
+    """Rows :func:`load_sample` reports through ``progress``."""
+    c = city.counts
+    return (
+        c["parcels"] + c["buildings"] + c["enterprises"] + c["enterprise_years"] + c["land_rights"]
+    )
+
+
+def load_sample(
+    conn: psycopg.Connection, city: SampleCity, progress: Progress | None = None
+) -> dict:
+    """Load the clean tables of a generated sample city in one transaction.
+
+    Parameters
+    ----------
+    conn : psycopg.Connection
+        Open connection (autocommit off). When no transaction is open, the load
+        runs in its own transaction, committed once at the end; inside a
+        caller's transaction it uses a savepoint and the caller commits.
+    city : SampleCity
+        From :func:`parcels.sample.generate_city` or ``SampleCity.load``.
+    progress : callable, optional
+        Called with the number of rows just loaded.
+
+    Returns
+    -------
+    dict
+        ``loaded`` (False when the sample was already there), ``srid``,
+        ``replaced`` (rows of an earlier sample removed), and rows per table.
+    """
+    from psycopg.pq import TransactionStatus
+
+    from gis.db.connection import translate_errors
+    from gis.db.copy import get_working_srid, set_working_srid
+    from parcels.sample.config import EPSG
+
+    progress = progress or no_progress
+    # Own the transaction unless the caller already has one open (then it commits).
+    owns = conn.info.transaction_status == TransactionStatus.IDLE
+    if is_loaded(conn, city):
+        log.info("sample %s-%s already loaded; nothing to do", city.size, city.seed)
+        counts = {table: _count_batch_rows(conn, city, name) for name, table in TARGETS.items()}
+        srid = get_working_srid(conn)
+        if owns:
+            conn.rollback()
+        return {"loaded": False, "srid": srid, "replaced": 0, **counts}
+    if owns:
+        conn.rollback()  # end the read-only transaction of the check above
+
+    with translate_errors(f"loading the sample city {city.root}"), conn.transaction():
+        replaced = _remove_previous_samples(conn)
+        srid = get_working_srid(conn) or EPSG
+        set_working_srid(conn, srid)
+        counts = {}
+        for name, table in TARGETS.items():
+            counts[table] = _LOADERS[name](conn, city, name, table, srid, progress)
+        conn.execute("ANALYZE parcel")
+        conn.execute("ANALYZE footprint")
+    log.info("sample %s-%s loaded: %s", city.size, city.seed, counts)
+    return {"loaded": True, "srid": srid, "replaced": replaced, **counts}
+
+
+def _count_batch_rows(conn, city, name: str) -> int:
+    from gis.db.batches import find_batch_by_sha
+
+    batch = find_batch_by_sha(conn, KIND, city.digests[name])
+    row = conn.execute("SELECT n_loaded FROM import_batch WHERE batch_id = %s", (batch,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _remove_previous_samples(conn) -> int:
+    """Delete rows loaded by earlier sample batches; return how many were removed."""
+    from psycopg import sql
+
+    batches = [
+        r[0]
+        for r in conn.execute(
+            "SELECT batch_id FROM import_batch WHERE kind = %s", (KIND,)
+        ).fetchall()
+    ]
+    if not batches:
+        return 0
+    removed = 0
+    for table in ("land_right", "enterprise_year", "enterprise", "footprint", "parcel"):
+        cur = conn.execute(
+            sql.SQL("DELETE FROM {} WHERE batch_id = ANY(%s)").format(sql.Identifier(table)),
+            (batches,),
+        )
+        removed += cur.rowcount
+    log.info("removed %d rows of earlier sample batches %s", removed, batches)
+    return removed
+
+
+def _batch(conn, city, name: str, srid: int | None, layer: str | None = None) -> int:
+    from gis.db.batches import start_batch
+
+    return start_batch(
+        conn,
+        KIND,
+        str(city.paths[name]),
+        source_sha256=city.digests[name],
+        layer=layer or name,
+        params={"size": city.size, "seed": city.seed, "generator_version": city.generator_version},
+        srid=srid,
+    )
+
+
+def _finish(conn, batch: int, n: int) -> None:
+    from gis.db.batches import finish_batch
+
+    finish_batch(conn, batch, n_read=n, n_loaded=n)
+
+
+def _read_layer(path, layer: str, srid: int, skip: int = 0, limit: int | None = None):
+    import pyogrio
+
+    frame = pyogrio.read_dataframe(path, layer=layer, skip_features=skip, max_features=limit)
+    if frame.crs is not None and frame.crs.to_epsg() != srid:
+        frame = frame.to_crs(srid)
+    return frame.rename_geometry("geom")
+
+
+def _load_parcels(conn, city, name, table, srid, progress) -> int:
+    from gis.db.copy import copy_frame
+
+    batch = _batch(conn, city, name, srid)
+    frame = _read_layer(city.paths[name], "parcels", srid)
+    frame["batch_id"] = batch
+    columns = [
+        "parcel_code",
+        "geom",
+        "cert_area_m2",
+        "land_use_code",
+        "supply_date",
+        "agreed_start_date",
+        "agreed_finish_date",
+        "planned_far",
+        "town",
+        "district",
+        "batch_id",
+    ]
+    n = copy_frame(conn, table, frame, columns, srid=srid, progress=progress)
+    _finish(conn, batch, n)
+    return n
+
+
+def _load_buildings(conn, city, name, table, srid, progress) -> int:
+    from gis.db.copy import copy_frame
+
+    batch = _batch(conn, city, name, srid)
+    total = int(city.counts["buildings"])
+    n = 0
+    source = f"sample {city.size}-{city.seed}"
+    for skip in range(0, total, CHUNK):
+        frame = _read_layer(city.paths[name], "buildings", srid, skip, CHUNK)
+        frame = frame.rename(columns={"building_id": "source_fid"})
+        frame["source"] = source
+        frame["method"] = "sample"
+        frame["batch_id"] = batch
+        columns = ["geom", "source", "method", "height_m", "storeys", "batch_id", "source_fid"]
+        n += copy_frame(conn, table, frame, columns, srid=srid, progress=progress)
+    _finish(conn, batch, n)
+    return n
+
+
+def _read_csv(path, dates=()):
+    import pandas as pd
+
+    frame = pd.read_csv(path, dtype={"credit_code": str, "parcel_code": str, "industry_code": str})
+    for col in dates:
+        frame[col] = pd.to_datetime(frame[col])
+    return frame
+
+
+def _load_enterprises(conn, city, name, table, srid, progress) -> int:
+    from gis.db.copy import copy_frame
+
+    batch = _batch(conn, city, name, None)
+    frame = _read_csv(city.paths[name], dates=("established_date",))
+    frame["batch_id"] = batch
+    frame["checksum_ok"] = True
+    columns = [
+        "credit_code",
+        "checksum_ok",
+        "name",
+        "industry_code",
+        "industry_version",
+        "size_class",
+        "town",
+        "status",
+        "established_date",
+        "is_utility",
+        "batch_id",
+    ]
+    frame["industry_version"] = frame["industry_version"].astype(str)
+    n = copy_frame(conn, table, frame, columns, progress=progress)
+    _finish(conn, batch, n)
+    return n
+
+
+def _load_years(conn, city, name, table, srid, progress) -> int:
+    from gis.db.copy import copy_frame
+    from parcels.sample.records import COLUMNS
+
+    batch = _batch(conn, city, name, None)
+    frame = _read_csv(city.paths[name])
+    frame["batch_id"] = batch
+    n = copy_frame(conn, table, frame, [*COLUMNS, "batch_id"], progress=progress)
+    _finish(conn, batch, n)
+    return n
+
+
+def _load_rights(conn, city, name, table, srid, progress) -> int:
+    from gis.db.copy import copy_frame
+    from parcels.sample.town import RIGHT_COLUMNS
+
+    batch = _batch(conn, city, name, None)
+    frame = _read_csv(city.paths[name], dates=("start_date", "end_date"))
+    frame["batch_id"] = batch
+    n = copy_frame(conn, table, frame, [*RIGHT_COLUMNS, "batch_id"], progress=progress)
+    _finish(conn, batch, n)
+    return n
+
+
+_LOADERS = {
+    "parcels": _load_parcels,
+    "buildings": _load_buildings,
+    "enterprises": _load_enterprises,
+    "enterprise_years": _load_years,
+    "land_rights": _load_rights,
+}
