@@ -23,7 +23,6 @@ demo: setup
 	$(MUJUN) demo --size $(SIZE) --seed $(SEED)
 
 test: setup
-	@scripts/bootstrap.sh gdal
 	$(MUJUN) db start
 	$(PYTEST) -q -p no:cacheprovider
 
