@@ -1,0 +1,589 @@
+"""The footprint extraction tool: rasters in, building polygons out, in bounded memory.
+
+Pipeline per tile (in worker processes): read the tile's overlapping window of
+every input (aligned onto the image grid), compute a building probability with
+a mask method (:mod:`remote_sensing.masks`), threshold, mask nodata, clean up
+with a 4-connected opening, keep the core, label blobs, trace them
+in image pixel coordinates (:mod:`remote_sensing.polygonize`) and compute
+per-blob statistics. Blobs that do not touch a seam are complete buildings:
+they are filtered by area, regularized and handed to the *sink* right away.
+Blobs touching a seam are kept (geometry plus a few numbers) until all tiles
+are done, then merged exactly across seams, filtered, regularized and emitted.
+
+Memory: each worker holds one tile's arrays; the parent holds at most
+``2 x workers`` pending tiles and the seam pieces; finished footprints stream
+to the sink (a file being written), so peak memory does not grow with the
+image size.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gis.errors import ConfigError, DataError
+from gis.progress import Progress
+
+from .errors import NoFootprintsError, TileReadError
+from .masks import MASK_METHODS, TileInputs, get_method
+from .readers import (
+    Grid,
+    aligned,
+    check_georeferenced,
+    grid_of,
+    image_date,
+    open_raster,
+    overlap_check,
+)
+from .windows import Tile, tile_grid
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ExtractConfig:
+    """Everything a worker needs to process tiles (picklable)."""
+
+    method: str = "ndsm"
+    image: str | None = None
+    ndsm: str | None = None
+    dsm: str | None = None
+    dtm: str | None = None
+    mask: str | None = None
+    model: Any = None  # path of a model file, or a loaded model object
+    grid: Grid | None = None
+    warp: dict = field(default_factory=dict)  # input name -> bool
+    height_threshold: float = 2.5
+    ndvi_threshold: float | None = 0.3
+    threshold: float | None = None
+    mask_is_probability: bool = False
+    min_area_m2: float = 8.0
+    tile_size: int = 1024
+    overlap: int = 32
+    morphology: int = 1
+    regularize: bool = True
+    regularize_tolerance: float = 0.1
+    nir_band: int | None = None
+    workers: int = 1
+    gdal_cache_mb: int = 64
+
+    @property
+    def pixel_area(self) -> float:
+        a, b, _, d, e, _ = self.grid.transform
+        return abs(a * e - b * d)
+
+
+@dataclass
+class ExtractResult:
+    """Summary of an extraction (the footprints went to the sink)."""
+
+    n_footprints: int
+    n_tiles: int
+    n_seam_pieces: int
+    n_seam_merged: int
+    megapixels: float
+    grid: Grid
+    image_date: str | None
+    image_id: str
+    method: str
+    model_card: dict | None = None
+    extras: dict = field(default_factory=dict)
+
+
+# ----------------------------------------------------------------------------- worker side
+
+_STATE: dict[str, Any] = {}
+
+
+def _init_worker(cfg: ExtractConfig) -> None:
+    """Worker initializer: remember the config; datasets are opened on first use."""
+    _STATE.clear()
+    _STATE["cfg"] = cfg
+    if cfg.workers > 1:
+        os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+def _open_inputs(cfg: ExtractConfig) -> dict:
+    if "datasets" in _STATE:
+        return _STATE["datasets"]
+    from contextlib import ExitStack
+
+    import rasterio
+
+    stack = ExitStack()
+    # GDAL's block cache defaults to 5 % of RAM per process; bound it so that
+    # memory does not grow with the image (tiles are read once anyway).
+    stack.enter_context(rasterio.Env(GDAL_CACHEMAX=cfg.gdal_cache_mb * 2**20))
+    out = {}
+    for name in ("image", "ndsm", "dsm", "dtm", "mask"):
+        path = getattr(cfg, name)
+        if path is None:
+            continue
+        ds = stack.enter_context(open_raster(path))
+        out[name] = stack.enter_context(aligned(ds, cfg.grid, cfg.warp.get(name, False)))
+    params: dict[str, Any] = {
+        "height_threshold": cfg.height_threshold,
+        "ndvi_threshold": cfg.ndvi_threshold,
+        "is_probability": cfg.mask_is_probability,
+    }
+    if cfg.threshold is not None:
+        params["threshold"] = cfg.threshold
+    if cfg.method == "classify":
+        from .classifier import load_classifier
+
+        params["model"] = load_classifier(cfg.model) if isinstance(cfg.model, (str, Path)) else cfg.model
+    elif cfg.method == "onnx":
+        from .onnx_model import load_onnx_model
+
+        threads = 1 if cfg.workers > 1 else 0
+        params["model"] = (
+            load_onnx_model(cfg.model, threads=threads) if isinstance(cfg.model, (str, Path)) else cfg.model
+        )
+    _STATE["stack"] = stack
+    _STATE["datasets"] = out
+    _STATE["params"] = params
+    return out
+
+
+def _read(ds, path, tile: Tile, bands=None) -> tuple[np.ndarray, np.ndarray]:
+    """Read a window as float32 with its validity mask; errors name the window."""
+    from rasterio.errors import RasterioError
+    from rasterio.windows import Window
+
+    win = Window(tile.read_col, tile.read_row, tile.read_width, tile.read_height)
+    try:
+        arr = ds.read(bands, window=win, out_dtype="float32")
+        valid = ds.dataset_mask(window=win) > 0
+    except RasterioError as exc:
+        raise TileReadError(
+            f"could not read the raster here ({exc}); the file may be corrupt or truncated: "
+            "re-export or repair it (e.g. gdal_translate) or cut this area out",
+            source=str(path),
+            location=tile.describe(),
+        ) from exc
+    if arr.ndim == 3:
+        valid &= np.isfinite(arr).all(axis=0)
+    else:
+        valid &= np.isfinite(arr)
+    if ds.nodata is not None and not math.isnan(ds.nodata):
+        nd = np.float32(ds.nodata)
+        valid &= ~((arr == nd).any(axis=0) if arr.ndim == 3 else arr == nd)
+    return arr, valid
+
+
+def _pad_morph(binary: np.ndarray, k: int) -> np.ndarray:
+    from scipy import ndimage
+
+    if k <= 0:
+        return binary
+    p = np.pad(binary, k + 1, mode="edge")
+    # Opening only (with a square, which keeps rectangle corners): closing would
+    # bridge blobs that meet at a corner, which 4-connectivity keeps apart.
+    # Small holes are dropped at the polygon stage.
+    p = ndimage.binary_opening(p, structure=np.ones((3, 3), bool), iterations=k)
+    return p[k + 1 : -(k + 1), k + 1 : -(k + 1)]
+
+
+def _drop_small_holes(poly, min_px: float):
+    import shapely
+
+    if not len(poly.interiors):
+        return poly
+    holes = [r for r in poly.interiors if shapely.Polygon(r).area >= min_px]
+    return shapely.Polygon(poly.exterior, holes)
+
+
+def process_tile(tile: Tile, cfg: ExtractConfig | None = None) -> dict:
+    """Mask, polygonize and describe one tile (runs in a worker process).
+
+    Returns
+    -------
+    dict
+        ``done``: complete footprints (pixel-coordinate WKB + stats) that touch no
+        seam; ``seam``: pieces touching a seam, to be merged by the parent.
+    """
+    import shapely
+
+    from .polygonize import blob_stats, label_blobs, polygonize_labels, seam_labels
+    from .regularize import regularize_all
+
+    cfg = cfg or _STATE["cfg"]
+    if _STATE.get("cfg") is not cfg:
+        _init_worker(cfg)
+    ds = _open_inputs(cfg)
+    params = _STATE["params"]
+    shape = (tile.read_height, tile.read_width)
+    valid = np.ones(shape, dtype=bool)
+    inputs = TileInputs(valid=valid, resolution=cfg.grid.resolution, nir_band=cfg.nir_band)
+    if "image" in ds:
+        inputs.image, v = _read(ds["image"], cfg.image, tile)
+        valid &= v
+    if "ndsm" in ds:
+        h, v = _read(ds["ndsm"], cfg.ndsm, tile, 1)
+        inputs.hag = h
+        valid &= v
+    elif "dsm" in ds and "dtm" in ds:
+        dsm, v1 = _read(ds["dsm"], cfg.dsm, tile, 1)
+        dtm, v2 = _read(ds["dtm"], cfg.dtm, tile, 1)
+        inputs.hag = dsm - dtm
+        valid &= v1 & v2
+    if "mask" in ds:
+        inputs.mask, v = _read(ds["mask"], cfg.mask, tile, 1)
+        valid &= v
+    inputs.valid = valid
+    prob = np.asarray(get_method(cfg.method)(inputs, params), dtype=np.float32)
+    prob[~valid] = 0.0
+    binary = _pad_morph(prob >= 0.5, cfg.morphology) & valid
+
+    cs = tile.core_slices
+    core = binary[cs]
+    labels, n = label_blobs(core)
+    empty = {"index": tile.index, "done": [], "seam": [], "n_px": 0}
+    if n == 0:
+        return empty
+    hag = inputs.hag[cs] if inputs.hag is not None else None
+    stats = blob_stats(labels, n, prob[cs], hag)
+    polys = polygonize_labels(labels, tile.core_row, tile.core_col)
+    g = cfg.grid
+    on_seam = set(
+        seam_labels(
+            labels,
+            top=tile.core_row > 0,
+            bottom=tile.core_row + tile.core_height < g.height,
+            left=tile.core_col > 0,
+            right=tile.core_col + tile.core_width < g.width,
+        ).tolist()
+    )
+    min_px = cfg.min_area_m2 / cfg.pixel_area
+    done_labels, done_geoms, seam = [], [], []
+    for lab, poly in polys.items():
+        row = (int(stats["n_px"][lab]), float(stats["prob_sum"][lab]),
+               float(stats["h_med"][lab]), float(stats["h_p95"][lab]))
+        if lab in on_seam:
+            seam.append((shapely.to_wkb(poly), *row))
+        elif poly.area >= min_px:
+            done_labels.append(row)
+            done_geoms.append(_drop_small_holes(poly, min_px))
+    if done_geoms and cfg.regularize:
+        done_geoms = list(regularize_all(done_geoms, tolerance=cfg.regularize_tolerance))
+    done = [(shapely.to_wkb(geom), *row) for geom, row in zip(done_geoms, done_labels, strict=True)]
+    return {"index": tile.index, "done": done, "seam": seam, "n_px": int(core.sum())}
+
+
+def _safe_process(tile: Tile) -> dict:
+    try:
+        return process_tile(tile)
+    except DataError:
+        raise
+    except Exception as exc:  # report the tile; keep the traceback in the chain
+        raise TileReadError(f"processing failed: {type(exc).__name__}: {exc}",
+                            source=_STATE["cfg"].image or _STATE["cfg"].ndsm,
+                            location=tile.describe()) from exc
+
+
+# ----------------------------------------------------------------------------- parent side
+
+
+def prepare_config(
+    *,
+    method: str = "ndsm",
+    image: str | Path | None = None,
+    ndsm: str | Path | None = None,
+    dsm: str | Path | None = None,
+    dtm: str | Path | None = None,
+    mask: str | Path | None = None,
+    model: Any = None,
+    **options: Any,
+) -> tuple[ExtractConfig, dict]:
+    """Check the inputs and build the worker configuration.
+
+    The first of image, nDSM, DSM and mask defines the grid; the others must
+    overlap it and are resampled onto it (with a warning) when their grid differs.
+
+    Returns
+    -------
+    cfg, meta
+        ``meta`` holds ``image_date`` (from tags) and ``grid_source``.
+
+    Raises
+    ------
+    CRSError, RasterMismatchError, ConfigError
+        Missing CRS, no overlap, missing inputs for the method.
+    """
+    if method not in MASK_METHODS:
+        get_method(method)  # raises with the list of valid names
+    need = {
+        "ndsm": "an nDSM (--ndsm) or a DSM and DTM (--dsm/--dtm)",
+        "classify": "an image (--image) and a model or training reference",
+        "onnx": "an image (--image) and an ONNX model (--model)",
+        "mask": "a mask raster (--mask)",
+    }
+    if method == "ndsm" and ndsm is None and not (dsm is not None and dtm is not None):
+        raise ConfigError(f"the ndsm method needs {need['ndsm']}")
+    if method in ("classify", "onnx") and (image is None or model is None):
+        raise ConfigError(f"the {method} method needs {need[method]}")
+    if method == "mask" and mask is None:
+        raise ConfigError(f"the mask method needs {need['mask']}")
+    if (dsm is None) != (dtm is None):
+        raise ConfigError("give both --dsm and --dtm (or an nDSM with --ndsm)")
+    paths = {k: (str(v) if v is not None else None) for k, v in
+             {"image": image, "ndsm": ndsm, "dsm": dsm, "dtm": dtm, "mask": mask}.items()}
+    if method == "mask":
+        paths["ndsm"] = paths["ndsm"]  # heights used for attributes when given
+    order = [k for k in ("image", "ndsm", "dsm", "mask") if paths[k]]
+    grid_name = order[0]
+    with open_raster(paths[grid_name]) as ds:
+        check_georeferenced(ds, paths[grid_name])
+        grid = grid_of(ds)
+        tags = ds.tags()
+        if ds.count == 0:
+            raise DataError("the raster has no bands", source=paths[grid_name])
+    warp = {grid_name: False}
+    for name, path in paths.items():
+        if path is None or name == grid_name:
+            continue
+        with open_raster(path) as ds:
+            warp[name] = overlap_check(grid, ds, path, {"ndsm": "nDSM", "dsm": "DSM", "dtm": "DTM"}.get(name, name))
+    if method == "ndsm" and paths["image"] is None:
+        options["ndvi_threshold"] = options.get("ndvi_threshold", 0.3)
+    overlap = int(options.pop("overlap", 32))
+    if method == "classify":
+        from .features import CONTEXT_RADIUS
+
+        overlap = max(overlap, CONTEXT_RADIUS + 4)
+    if method == "onnx" and isinstance(model, (str, Path)):
+        from .onnx_model import read_model_card
+
+        card = read_model_card(model)
+        overlap = max(overlap, int(card.get("overlap", 32)))
+    if method == "classify":
+        _check_model_resolution(model, grid.resolution, paths["image"])
+    cfg = ExtractConfig(method=method, model=model, grid=grid, warp=warp, overlap=overlap,
+                        **paths, **options)
+    return cfg, {"image_date": image_date(tags), "grid_source": paths[grid_name]}
+
+
+def extract_footprints(
+    cfg: ExtractConfig,
+    *,
+    sink: Callable[[Any], None] | None = None,
+    image_id: str | None = None,
+    date: str | None = None,
+    storey_height_m: float = 3.5,
+    to_crs: Any = None,
+    progress: Progress | None = None,
+    meta: dict | None = None,
+):
+    """Run the pipeline over all tiles; stream footprints to ``sink`` in batches.
+
+    Parameters
+    ----------
+    cfg : ExtractConfig
+        From :func:`prepare_config`.
+    sink : callable, optional
+        Receives GeoDataFrame batches in the output CRS. When None, the
+        batches are collected and returned as one GeoDataFrame.
+    image_id, date : str, optional
+        Image identifier (default: the grid file's stem) and acquisition date
+        ``YYYY-MM-DD`` (default: from the image tags).
+    storey_height_m : float
+        Storey height for storeys = height / storey height.
+    to_crs : CRS-like, optional
+        Output CRS (default: the image CRS).
+    progress : callable, optional
+        Called with the number of tiles finished.
+
+    Returns
+    -------
+    ExtractResult or (GeoDataFrame, ExtractResult)
+        The summary; with ``sink=None`` also the footprints.
+
+    Raises
+    ------
+    NoFootprintsError
+        No building was found anywhere.
+    TileReadError
+        A tile could not be read; the message names its window.
+    """
+    import geopandas as gpd
+    import shapely
+
+    from .attributes import attribute_table
+    from .polygonize import merge_pieces, seam_groups, to_world
+    from .regularize import regularize_all
+
+    meta = meta or {}
+    grid = cfg.grid
+    tiles = tile_grid(grid.height, grid.width, cfg.tile_size, cfg.overlap)
+    grid_source = meta.get("grid_source") or cfg.image or cfg.ndsm or cfg.mask or cfg.dsm
+    image_id = image_id or Path(str(grid_source)).stem
+    date = date or meta.get("image_date")
+    collected: list = []
+    emit = sink if sink is not None else collected.append
+    n_out = 0
+
+    def emit_rows(geoms_px, rows):
+        nonlocal n_out
+        if not len(geoms_px):
+            return
+        rows = np.asarray(rows, dtype=float).reshape(-1, 4)
+        world = to_world(geoms_px, grid.transform)
+        world = shapely.make_valid(world)
+        world = np.array([_polygonal(g) for g in world], dtype=object)
+        stats = {"n_px": rows[:, 0], "prob_sum": rows[:, 1], "h_med": rows[:, 2], "h_p95": rows[:, 3]}
+        areas = shapely.area(world)
+        attrs = attribute_table(stats, areas_m2=areas, resolution=grid.resolution, method=cfg.method,
+                                image_id=image_id, image_date=date, storey_height_m=storey_height_m)
+        frame = gpd.GeoDataFrame(attrs, geometry=world, crs=grid.crs_wkt)
+        keep = ~frame.geometry.is_empty
+        frame = frame[keep.to_numpy()]
+        if to_crs is not None:
+            frame = frame.to_crs(to_crs)
+        n_out += len(frame)
+        emit(frame.reset_index(drop=True))
+
+    seam_wkb: list[bytes] = []
+    seam_rows: list[tuple] = []
+
+    def consume(res: dict) -> None:
+        if res["done"]:
+            geoms = shapely.from_wkb([r[0] for r in res["done"]])
+            emit_rows(geoms, [r[1:] for r in res["done"]])
+        for r in res["seam"]:
+            seam_wkb.append(r[0])
+            seam_rows.append(r[1:])
+        if progress is not None:
+            progress(1)
+
+    if cfg.workers <= 1:
+        _init_worker(cfg)
+        try:
+            for tile in tiles:
+                consume(_safe_process(tile))
+        finally:
+            _close_state()
+    else:
+        import multiprocessing as mp
+
+        ctx = mp.get_context("spawn")
+        with ProcessPoolExecutor(cfg.workers, mp_context=ctx, initializer=_init_worker,
+                                 initargs=(cfg,)) as pool:
+            pending = set()
+            it = iter(tiles)
+            limit = 2 * cfg.workers
+            while True:
+                while len(pending) < limit:
+                    tile = next(it, None)
+                    if tile is None:
+                        break
+                    pending.add(pool.submit(_safe_process, tile))
+                if not pending:
+                    break
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    try:
+                        consume(fut.result())
+                    except BaseException:
+                        for other in pending:
+                            other.cancel()
+                        raise
+
+    n_seam = len(seam_wkb)
+    n_merged = 0
+    if n_seam:
+        geoms = shapely.from_wkb(seam_wkb)
+        rows = np.asarray(seam_rows, dtype=float)
+        groups = seam_groups(geoms)
+        merged = merge_pieces(geoms, groups)
+        n_groups = len(merged)
+        n_merged = n_seam - n_groups
+        cnt = np.bincount(groups, weights=rows[:, 0], minlength=n_groups)
+        psum = np.bincount(groups, weights=rows[:, 1], minlength=n_groups)
+        hw = np.where(np.isfinite(rows[:, 2]), rows[:, 2], 0.0) * rows[:, 0]
+        hn = np.where(np.isfinite(rows[:, 2]), rows[:, 0], 0.0)
+        hsum = np.bincount(groups, weights=hw, minlength=n_groups)
+        hcnt = np.bincount(groups, weights=hn, minlength=n_groups)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            hmed = np.where(hcnt > 0, hsum / hcnt, np.nan)
+        hp95 = np.full(n_groups, np.nan)
+        finite = np.isfinite(rows[:, 3])
+        np.fmax.at(hp95, groups[finite], rows[finite, 3])
+        min_px = cfg.min_area_m2 / cfg.pixel_area
+        merged_arr = np.asarray(merged, dtype=object)
+        keep = shapely.area(merged_arr) >= min_px
+        merged_arr = np.array([_drop_small_holes(g, min_px) for g in merged_arr[keep]], dtype=object)
+        if cfg.regularize and len(merged_arr):
+            merged_arr = regularize_all(merged_arr, tolerance=cfg.regularize_tolerance)
+        emit_rows(merged_arr, np.column_stack([cnt, psum, hmed, hp95])[keep])
+
+    result = ExtractResult(
+        n_footprints=n_out, n_tiles=len(tiles), n_seam_pieces=n_seam, n_seam_merged=n_merged,
+        megapixels=grid.width * grid.height / 1e6, grid=grid, image_date=date, image_id=image_id,
+        method=cfg.method,
+    )
+    if n_out == 0:
+        raise NoFootprintsError(
+            f"no building found by the {cfg.method} method over {result.megapixels:.2f} "
+            "megapixels; check the threshold, the nodata value and that the inputs show buildings",
+            source=str(grid_source),
+        )
+    if sink is None:
+        frame = gpd.GeoDataFrame(
+            __import__("pandas").concat(collected, ignore_index=True), crs=collected[0].crs
+        )
+        return frame, result
+    return result
+
+
+def _check_model_resolution(model, resolution: float, image) -> None:
+    """Warn when a classifier meets an image of another ground resolution (it will not transfer)."""
+    import warnings
+
+    if isinstance(model, (str, Path)):
+        import json
+
+        card_path = Path(model).with_suffix(".json")
+        res = json.loads(card_path.read_text()).get("resolution") if card_path.exists() else None
+    else:
+        res = getattr(model, "resolution", None)
+    if res and abs(resolution / float(res) - 1) > 0.05:
+        msg = (f"{image}: the classifier was trained at {float(res):g} m but the image is "
+               f"{resolution:g} m; a pixel classifier does not transfer across ground resolutions, "
+               "so expect poor footprints (train on imagery like this one)")
+        log.warning(msg)
+        warnings.warn(msg, UserWarning, stacklevel=3)
+
+
+def _polygonal(geom):
+    """Keep only the polygonal part of a (made-valid) geometry."""
+    import shapely
+
+    if geom is None or geom.is_empty:
+        return shapely.Polygon()
+    if isinstance(geom, (shapely.Polygon, shapely.MultiPolygon)):
+        return geom
+    parts = [g for g in getattr(geom, "geoms", []) if isinstance(g, (shapely.Polygon, shapely.MultiPolygon))]
+    if not parts:
+        return shapely.Polygon()
+    u = shapely.union_all(parts)
+    return u
+
+
+def _close_state() -> None:
+    stack = _STATE.pop("stack", None)
+    if stack is not None:
+        stack.close()
+    _STATE.clear()
+
+
+def with_options(cfg: ExtractConfig, **changes: Any) -> ExtractConfig:
+    """A copy of a config with some options changed."""
+    return replace(cfg, **changes)

@@ -1,0 +1,198 @@
+"""External segmentation models in ONNX format, run on the CPU tile by tile.
+
+A bureau may be given a model file; nothing is ever downloaded. The model
+comes with a small *model card* next to it (``MODEL.json``, or
+``MODEL.onnx.json``) that says how to feed it::
+
+    {
+      "bands": [1, 2, 3],          # 1-based image bands, in the model's input order
+      "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225],
+      "scale": 255,                # divide raw values by this before mean/std
+      "resolution": 0.5,           # ground resolution the model was trained at (m)
+      "tile_size": 256, "overlap": 32,
+      "output": "probability"      # or "logits"; channel "building_channel" (default last)
+    }
+
+:func:`predict_tile` cuts a window into model tiles with overlap, runs them and
+blends the outputs with a weight that falls off towards tile edges, so there
+are no seams. When the image resolution differs from the card's by more than
+5 %, the window is resampled to the model's resolution and the output back,
+with a warning (models do not transfer across ground resolutions).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import ModelError
+
+log = logging.getLogger(__name__)
+
+
+def card_path_for(model_path: str | Path) -> Path:
+    """The model card path: ``MODEL.json`` or ``MODEL.onnx.json``, whichever exists."""
+    p = Path(model_path)
+    for cand in (p.with_suffix(".json"), p.with_name(p.name + ".json")):
+        if cand.exists():
+            return cand
+    return p.with_suffix(".json")
+
+
+def read_model_card(model_path: str | Path) -> dict:
+    """Read and check the model card of an ONNX model."""
+    cp = card_path_for(model_path)
+    if not cp.exists():
+        raise ModelError(
+            f"no model card found next to the model (expected {cp.name}); write one with the "
+            "band order, mean/std normalisation and ground resolution",
+            source=str(model_path),
+        )
+    try:
+        card = json.loads(cp.read_text())
+    except json.JSONDecodeError as exc:
+        raise ModelError(f"model card is not valid JSON ({exc})", source=str(cp)) from exc
+    for key in ("bands", "resolution"):
+        if key not in card:
+            raise ModelError(f"model card lacks {key!r}", source=str(cp))
+    n = len(card["bands"])
+    for key in ("mean", "std"):
+        card.setdefault(key, [0.0 if key == "mean" else 1.0] * n)
+        if len(card[key]) != n:
+            raise ModelError(f"model card {key!r} has {len(card[key])} values for {n} bands", source=str(cp))
+    card.setdefault("scale", 1.0)
+    card.setdefault("tile_size", 256)
+    card.setdefault("overlap", 32)
+    card.setdefault("output", "probability")
+    return card
+
+
+@dataclass
+class OnnxModel:
+    """An ONNX Runtime session and its model card."""
+
+    session: Any
+    card: dict
+    input_name: str
+    path: str
+
+    def __reduce__(self):  # sessions do not pickle: rebuild from the file
+        return (load_onnx_model, (self.path,))
+
+
+def load_onnx_model(path: str | Path, threads: int = 0) -> OnnxModel:
+    """Open an ONNX model on the CPU with its card.
+
+    Parameters
+    ----------
+    path : path
+        ``.onnx`` file.
+    threads : int
+        Intra-op threads (0 = ONNX Runtime's default; 1 inside worker processes).
+    """
+    import onnxruntime as ort
+
+    p = Path(path)
+    if not p.exists():
+        raise ModelError("ONNX model not found", source=str(p))
+    card = read_model_card(p)
+    opts = ort.SessionOptions()
+    if threads:
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+    try:
+        sess = ort.InferenceSession(str(p), sess_options=opts, providers=["CPUExecutionProvider"])
+    except Exception as exc:
+        raise ModelError(f"ONNX Runtime cannot load the model ({exc})", source=str(p)) from exc
+    return OnnxModel(sess, card, sess.get_inputs()[0].name, str(p))
+
+
+def _blend_weight(n: int, margin: int) -> np.ndarray:
+    w = np.ones(n, dtype=np.float32)
+    if margin > 0:
+        ramp = (np.arange(margin, dtype=np.float32) + 0.5) / margin
+        k = min(margin, n // 2)
+        w[:k] = ramp[:k]
+        w[n - k :] = ramp[:k][::-1]
+    return w
+
+
+def _run(model: OnnxModel, x: np.ndarray) -> np.ndarray:
+    out = model.session.run(None, {model.input_name: x[None].astype(np.float32)})[0]
+    out = np.asarray(out)
+    if out.ndim == 4:
+        ch = model.card.get("building_channel", out.shape[1] - 1)
+        out = out[0, ch]
+    elif out.ndim == 3:
+        out = out[0]
+    if model.card["output"] == "logits":
+        out = 1.0 / (1.0 + np.exp(-out))
+    return out.astype(np.float32)
+
+
+def predict_tile(model: OnnxModel, image: np.ndarray, resolution: float) -> np.ndarray:
+    """Building probability for an image window ``(bands, rows, cols)`` (raw values).
+
+    Model tiles overlap by ``card["overlap"]`` and are blended with linear ramps.
+    """
+    from scipy import ndimage
+
+    card = model.card
+    bands = [b - 1 for b in card["bands"]]
+    if max(bands) >= image.shape[0]:
+        raise ModelError(f"the model card asks for band {max(bands) + 1} but the image has "
+                         f"{image.shape[0]} band(s)", source=model.path)
+    x = image[bands].astype(np.float32) / np.float32(card["scale"])
+    mean = np.asarray(card["mean"], np.float32)[:, None, None]
+    std = np.asarray(card["std"], np.float32)[:, None, None]
+    x = (x - mean) / std
+    h0, w0 = x.shape[1:]
+    factor = resolution / float(card["resolution"])
+    if abs(factor - 1) > 0.05:
+        msg = (f"{model.path}: image resolution {resolution:g} differs from the model's "
+               f"{card['resolution']:g}; resampling each tile to the model resolution")
+        if not getattr(model, "_warned", False):
+            log.warning(msg)
+            warnings.warn(msg, UserWarning, stacklevel=2)
+            model._warned = True
+        x = ndimage.zoom(x, (1, factor, factor), order=1)
+    ts, ov = int(card["tile_size"]), int(card["overlap"])
+    h, w = x.shape[1:]
+    if ts <= 0 or (h <= ts and w <= ts):
+        ts_h, ts_w = h, w
+    else:
+        ts_h, ts_w = min(ts, h), min(ts, w)
+    acc = np.zeros((h, w), np.float32)
+    wsum = np.zeros((h, w), np.float32)
+    step_h = max(1, ts_h - ov)
+    step_w = max(1, ts_w - ov)
+    rows = list(range(0, max(h - ts_h, 0) + 1, step_h))
+    cols = list(range(0, max(w - ts_w, 0) + 1, step_w))
+    if rows[-1] + ts_h < h:
+        rows.append(h - ts_h)
+    if cols[-1] + ts_w < w:
+        cols.append(w - ts_w)
+    wy = _blend_weight(ts_h, ov if len(rows) > 1 else 0)
+    wx = _blend_weight(ts_w, ov if len(cols) > 1 else 0)
+    weight = np.outer(wy, wx)
+    for r in rows:
+        for c in cols:
+            out = _run(model, x[:, r : r + ts_h, c : c + ts_w])
+            if out.shape != (ts_h, ts_w):
+                raise ModelError(f"the model returned shape {out.shape} for a {ts_h}x{ts_w} input; "
+                                 "it must output one map the size of its input", source=model.path)
+            acc[r : r + ts_h, c : c + ts_w] += out * weight
+            wsum[r : r + ts_h, c : c + ts_w] += weight
+    prob = acc / np.maximum(wsum, 1e-6)
+    if prob.shape != (h0, w0):
+        prob = ndimage.zoom(prob, (h0 / prob.shape[0], w0 / prob.shape[1]), order=1)
+        prob = prob[:h0, :w0]
+        if prob.shape != (h0, w0):
+            prob = np.pad(prob, ((0, h0 - prob.shape[0]), (0, w0 - prob.shape[1])), mode="edge")
+    return np.clip(prob, 0, 1)

@@ -1,0 +1,198 @@
+"""The extraction pipeline: seams, corners, nodata, bad input, accuracy on synthetic imagery."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import rasterio
+import shapely
+
+from gis.errors import ConfigError, CRSError
+from remote_sensing.assess import assess
+from remote_sensing.errors import NoFootprintsError, RasterMismatchError, TileReadError
+from remote_sensing.extract import extract_footprints, prepare_config
+from remote_sensing.readers import RasterResampledWarning
+
+from .conftest import write_raster
+
+X0, Y0 = 500000.0, 3400000.0
+
+
+def run_mask(path, **options):
+    options.setdefault("regularize", False)
+    options.setdefault("min_area_m2", 1.0)
+    options.setdefault("morphology", 0)
+    cfg, meta = prepare_config(method="mask", mask=path, **options)
+    return extract_footprints(cfg, meta=meta)
+
+
+def px_box(r0, c0, r1, c1):
+    """World box of pixel rows r0..r1, cols c0..c1 (end exclusive) at 1 m from (X0, Y0)."""
+    return shapely.box(X0 + c0, Y0 - r1, X0 + c1, Y0 - r0)
+
+
+def test_building_crossing_seams_becomes_one_exact_polygon(tmp_path):
+    m = np.zeros((100, 100), np.uint8)
+    m[10:40, 20:70] = 1  # crosses the column seams at 32 and 64 and the row seam at 32
+    m[40:90, 60:70] = 1  # an L leg crossing row seam 64
+    path = write_raster(tmp_path / "m.tif", m)
+    fp, res = run_mask(path, tile_size=32, overlap=4)
+    assert len(fp) == 1
+    expected = shapely.union_all([px_box(10, 20, 40, 70), px_box(40, 60, 90, 70)])
+    assert fp.geometry.iloc[0].equals(expected)  # exact, no slivers or gaps
+    assert fp.geometry.iloc[0].area == pytest.approx(30 * 50 + 50 * 10)
+    assert res.n_seam_pieces > 1 and res.n_seam_merged == res.n_seam_pieces - 1
+
+
+def test_corner_touching_blobs_stay_apart_inside_tiles_and_across_seams(tmp_path):
+    m = np.zeros((100, 100), np.uint8)
+    m[20:32, 20:32] = 1  # meets the next blob only at pixel corner (32, 32) = a tile corner
+    m[32:44, 32:44] = 1
+    m[70:75, 70:75] = 1  # inside one tile
+    m[75:80, 75:80] = 1
+    m[0:10, 40:64] = 1  # a seam piece that touches nothing else
+    path = write_raster(tmp_path / "m.tif", m)
+    for tile in (32, 100):
+        fp, _ = run_mask(path, tile_size=tile, overlap=4)
+        assert len(fp) == 5, tile
+        assert sorted(np.round(fp.area).astype(int)) == [25, 25, 144, 144, 240]
+
+
+def test_same_result_with_worker_processes_and_any_tiling(small_scene):
+    kw = dict(method="ndsm", ndsm=small_scene["ndsm"], image=small_scene["rgbn"])
+    cfg1, meta = prepare_config(**kw, tile_size=600, workers=1)
+    one, _ = extract_footprints(cfg1, meta=meta)
+    cfg2, _ = prepare_config(**kw, tile_size=128, workers=2)
+    many, res = extract_footprints(cfg2, meta=meta)
+    assert res.n_tiles == 25 and res.n_seam_merged > 0
+    assert len(one) == len(many)
+    assert one.area.sum() == pytest.approx(many.area.sum(), rel=1e-9)
+    assert many.geometry.is_valid.all() and (many.geom_type == "Polygon").all()
+
+
+def test_height_method_meets_accuracy_targets(scene):
+    ref = gpd.read_file(scene["buildings"])
+    cfg, meta = prepare_config(method="ndsm", ndsm=scene["ndsm"], image=scene["rgbn"], tile_size=512)
+    fp, _res = extract_footprints(cfg, meta=meta)
+    r = assess(fp, ref, iou_threshold=0.5)
+    print("height method on synthetic scene:", {k: r[k] for k in ("n_pred", "n_ref", "tp", "f1", "mean_iou", "pixel_iou", "built_area_error")})
+    assert len(ref) > 200
+    assert r["f1"] >= 0.95
+    assert abs(r["built_area_error"]) <= 0.02
+    assert fp.geometry.is_valid.all()
+    # attributes: date from the image tags, heights close to the truth, storeys from height
+    assert (fp["image_date"] == "2024-06-15").all()
+    assert (fp["method"] == "ndsm").all() and (fp["ground_res_m"] == 0.5).all()
+    joined = gpd.sjoin(gpd.GeoDataFrame(geometry=fp.centroid, crs=fp.crs).join(fp[["height_m", "storeys"]]),
+                       ref[["height_m", "geometry"]], predicate="within", lsuffix="pred", rsuffix="ref")
+    err = (joined["height_m_pred"] - joined["height_m_ref"]).abs()
+    assert err.median() < 0.2
+    assert (joined["storeys"] == np.maximum(1, np.round(joined["height_m_pred"] / 3.5))).all()
+
+
+def test_vegetation_is_excluded_only_with_the_filter(small_scene):
+    trees = gpd.read_file(small_scene["trees"])
+    cfg, meta = prepare_config(method="ndsm", ndsm=small_scene["ndsm"], image=small_scene["rgbn"])
+    fp, _ = extract_footprints(cfg, meta=meta)
+    assert not gpd.sjoin(fp, trees, predicate="intersects").shape[0]
+    cfg, meta = prepare_config(method="ndsm", ndsm=small_scene["ndsm"], image=small_scene["rgbn"],
+                               ndvi_threshold=None)
+    with_trees, _ = extract_footprints(cfg, meta=meta)
+    assert len(with_trees) > len(fp)
+
+
+def test_nodata_is_respected(tmp_path):
+    h = np.zeros((80, 80), np.float32)
+    h[10:30, 10:70] = 8.0  # a building half under nodata
+    h[50:70, 10:30] = 8.0  # a building fully under nodata
+    h[:, 40:] = np.where(np.arange(80)[:, None] < 40, -9999, h[:, 40:])
+    h[45:75, 5:35] = -9999
+    path = write_raster(tmp_path / "h.tif", h, nodata=-9999)
+    cfg, meta = prepare_config(method="ndsm", ndsm=path, min_area_m2=1, tile_size=32)
+    fp, _ = extract_footprints(cfg, meta=meta)
+    assert len(fp) == 1
+    assert fp.geometry.iloc[0].equals(px_box(10, 10, 30, 40))
+
+
+def test_dsm_and_dtm(tmp_path):
+    dtm = np.fromfunction(lambda r, c: 100 + 0.1 * c, (60, 60), dtype=np.float32)
+    dsm = dtm.copy()
+    dsm[10:30, 10:40] += 6.0
+    a = write_raster(tmp_path / "dsm.tif", dsm)
+    b = write_raster(tmp_path / "dtm.tif", dtm)
+    cfg, meta = prepare_config(method="ndsm", dsm=a, dtm=b, min_area_m2=1, regularize=False)
+    fp, _ = extract_footprints(cfg, meta=meta)
+    assert len(fp) == 1 and fp.geometry.iloc[0].equals(px_box(10, 10, 30, 40))
+    assert fp["height_m"].iloc[0] == pytest.approx(6.0, abs=0.01)
+
+
+def test_image_without_crs_is_refused(tmp_path):
+    path = write_raster(tmp_path / "nocrs.tif", np.ones((20, 20), np.float32), crs=None)
+    with pytest.raises(CRSError, match="no coordinate reference system"):
+        prepare_config(method="ndsm", ndsm=path)
+
+
+def test_non_overlapping_image_and_ndsm(tmp_path):
+    img = write_raster(tmp_path / "img.tif", np.full((4, 20, 20), 100, np.uint8))
+    h = write_raster(tmp_path / "h.tif", np.ones((20, 20), np.float32), origin=(X0 + 5000, Y0))
+    with pytest.raises(RasterMismatchError, match="does not overlap"):
+        prepare_config(method="ndsm", ndsm=h, image=img)
+
+
+def test_mismatched_resolution_is_resampled_with_a_warning(small_scene, tmp_path):
+    # the nDSM at 1 m while the image is 0.5 m
+    with rasterio.open(small_scene["ndsm"]) as ds:
+        coarse = ds.read(1, out_shape=(300, 300), resampling=rasterio.enums.Resampling.average)
+        origin = (ds.bounds.left, ds.bounds.top)
+    path = write_raster(tmp_path / "coarse.tif", coarse, res=1.0, origin=origin, nodata=-9999.0)
+    with pytest.warns(RasterResampledWarning, match="resampling"):
+        cfg, meta = prepare_config(method="ndsm", ndsm=path, image=small_scene["rgbn"])
+    assert cfg.warp["ndsm"] is True and cfg.grid.width == 600
+    fp, _ = extract_footprints(cfg, meta=meta)
+    r = assess(fp, gpd.read_file(small_scene["buildings"]))
+    assert r["f1"] >= 0.9
+
+
+def test_empty_result_is_an_error(tmp_path):
+    path = write_raster(tmp_path / "flat.tif", np.zeros((40, 40), np.float32))
+    cfg, meta = prepare_config(method="ndsm", ndsm=path)
+    with pytest.raises(NoFootprintsError, match="no building found"):
+        extract_footprints(cfg, meta=meta)
+
+
+def test_missing_inputs_for_a_method():
+    with pytest.raises(ConfigError, match="needs"):
+        prepare_config(method="classify", image="x.tif")
+    with pytest.raises(ConfigError, match="choose one of"):
+        prepare_config(method="magic")
+
+
+def test_corrupt_tile_is_reported_with_its_window(tmp_path):
+    h = np.zeros((128, 128), np.float32)
+    h[10:50, 10:50] = 9
+    path = tmp_path / "h.tif"
+    write_raster(path, h, tiled=True, blockxsize=64, blockysize=64, compress="deflate")
+    with rasterio.open(path) as ds:
+        off = int(ds.get_tag_item("BLOCK_OFFSET_1_1", "TIFF", bidx=1))
+        size = int(ds.get_tag_item("BLOCK_SIZE_1_1", "TIFF", bidx=1))
+    with open(path, "r+b") as f:
+        f.seek(off)
+        f.write(b"\xff" * size)
+    cfg, meta = prepare_config(method="ndsm", ndsm=path, tile_size=64, overlap=0)
+    with pytest.raises(TileReadError, match=r"window col_off=64 row_off=64 width=64 height=64"):
+        extract_footprints(cfg, meta=meta)
+
+
+def test_output_geometries_are_valid_for_noisy_masks(tmp_path):
+    rng = np.random.default_rng(5)
+    m = (rng.random((150, 150)) > 0.55).astype(np.uint8)
+    path = write_raster(tmp_path / "noise.tif", m)
+    raw, _ = run_mask(path, tile_size=37, overlap=3, regularize=False, min_area_m2=1)
+    assert raw.geometry.is_valid.all() and not raw.geometry.is_empty.any()
+    # traced polygons never overlap and cover exactly the mask's pixels (nothing lost at seams)
+    assert raw.area.sum() == pytest.approx(shapely.union_all(raw.geometry.values).area)
+    assert raw.area.sum() == pytest.approx(raw["n_pixels"].sum())
+    fp, _ = run_mask(path, tile_size=37, overlap=3, regularize=True, min_area_m2=1)
+    assert fp.geometry.is_valid.all() and not fp.geometry.is_empty.any()
+    assert len(fp) == len(raw)
