@@ -1,4 +1,4 @@
-"""Reading footprint and parcel layers (through gis.vector_io when available)."""
+"""Reading footprint and parcel layers for assessment and change detection."""
 
 from __future__ import annotations
 
@@ -6,21 +6,10 @@ from pathlib import Path
 
 
 def read_footprints(path: str | Path, layer: str | None = None):
-    """Read a polygon layer as a GeoDataFrame; errors name the file."""
-    try:
-        from gis.vector_io import read_vector
-    except ImportError:
-        read_vector = None
-    if read_vector is not None:
-        return read_vector(path, layer)
-    import pyogrio
+    """Read a polygon layer as a GeoDataFrame through :func:`gis.vector_io.read_vector`.
 
-    from gis.errors import DataError
+    Errors (missing file, unknown format, no CRS) name the file and layer.
+    """
+    from gis.vector_io import read_vector
 
-    p = Path(path)
-    if not p.exists():
-        raise DataError("file not found", source=str(p))
-    try:
-        return pyogrio.read_dataframe(p, layer=layer)
-    except Exception as exc:
-        raise DataError(f"cannot read ({exc})", source=str(p)) from exc
+    return read_vector(path, layer)

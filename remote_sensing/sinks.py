@@ -57,13 +57,8 @@ class FileSink:
         import pandas as pd
 
         frame = gpd.GeoDataFrame(pd.concat(self._held, ignore_index=True), crs=self._held[0].crs)
-        try:
-            from gis.vector_io import write_vector
-        except ImportError:  # foundation not there yet
-            import pyogrio
+        from gis.vector_io import write_vector
 
-            pyogrio.write_dataframe(frame, self.tmp_path)
-            return
         write_vector(frame, self.tmp_path, overwrite=True)
 
 
