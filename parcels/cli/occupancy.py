@@ -1,0 +1,102 @@
+"""``mujun occupancy``: built area, coverage, FAR and land per enterprise; exports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from gis.cli.options import emit, json_option, overwrite_option
+
+ENGINE_NAMES = ("postgis", "vector", "dask")
+
+
+def _fmt(value, digits=1) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+@click.group("occupancy", invoke_without_command=True)
+@click.option("--year", type=int, help="Year of land rights and enterprise land "
+              "(default: newest year with enterprise records).")
+@click.option("--engine", type=click.Choice(ENGINE_NAMES), default="vector", show_default=True,
+              help="postgis: SQL in the database; vector: shapely threads here; "
+                   "dask: partitions on a dask.distributed cluster.")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="dask engine: scheduler address (default: a LocalCluster on 127.0.0.1).")
+@json_option
+@click.pass_context
+def occupancy(ctx: click.Context, year: int | None, engine: str, scheduler: str | None,
+              as_json: bool) -> None:
+    """Measure occupied land: parcel ∩ footprints, coverage, floor-area ratio, tenants.
+
+    Without a subcommand, runs the computation on the parcels, footprints and land
+    rights in the database and stores the results as a run (an identical re-run
+    replaces its own rows). Rules: min_overlap_ratio, sliver_tolerance_m,
+    storey_height_m, tenant_rule and area_basis settings (`mujun settings`).
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    if scheduler and engine != "dask":
+        raise click.UsageError("--scheduler only applies to --engine dask")
+    from gis.progress import progress_bar
+    from parcels.occupancy.run import run_occupancy
+
+    app = ctx.obj
+    conn = app.connect()
+    with progress_bar(None, "occupancy", "parcel", app.settings.progress) as progress:
+        result = run_occupancy(conn, app.settings, year=year, engine=engine,
+                               scheduler=scheduler, progress=progress)
+    s = dict(result.summary, run_id=result.run_id)
+    text = (
+        f"run {result.run_id} ({'replaced identical run' if result.reused else 'new'}), "
+        f"engine {engine}, year {s['year']}: {s['parcels']:,} parcels, "
+        f"{_fmt(s['area_mu'])} mu; built {_fmt(s['built_m2'], 0)} m² "
+        f"(coverage {_fmt(s['coverage'], 3)}, FAR {_fmt(s['far'], 3)}), "
+        f"{s['buildings']:,} buildings; {s['enterprises']:,} enterprises hold "
+        f"{_fmt(s['enterprise_land_m2'], 0)} m²; {s['engine_seconds']} s"
+    )
+    if s.get("warnings"):
+        text += "\nwarnings: " + ", ".join(f"{k} {v}" for k, v in s["warnings"].items())
+    emit(s, as_json, text)
+
+
+@occupancy.command("export")
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
+              help="parcels.csv|.gpkg, or with --enterprises land.csv|.xlsx")
+@click.option("--enterprises", is_flag=True, help="Write the per-enterprise land table.")
+@click.option("--run", "run_id", type=int, help="Run id (default: the latest finished run).")
+@click.option("--year", type=int, help="--enterprises: only this year.")
+@overwrite_option
+@json_option
+@click.pass_obj
+def export(app, output: Path, enterprises: bool, run_id: int | None, year: int | None,
+           overwrite: bool, as_json: bool) -> None:
+    """Write a stored run's per-parcel table (CSV/GPKG) or per-enterprise table (CSV/XLSX)."""
+    from parcels.occupancy.export import export_enterprises, export_parcels
+
+    conn = app.connect()
+    if enterprises:
+        info = export_enterprises(conn, output, run_id=run_id, year=year, overwrite=overwrite)
+        what = "enterprises"
+    else:
+        if year is not None:
+            raise click.UsageError("--year applies to --enterprises only")
+        info = export_parcels(conn, output, run_id=run_id, overwrite=overwrite)
+        what = "parcels"
+    emit(info, as_json, f"wrote {info['rows']:,} {what} of run {info['run_id']} to "
+                        f"{info['path']}")
+
+
+@occupancy.command("runs")
+@json_option
+@click.pass_obj
+def runs(app, as_json: bool) -> None:
+    """List the stored occupancy runs (ids for `export --run`)."""
+    from parcels.occupancy.store import list_runs
+
+    frame = list_runs(app.connect())
+    records = frame.to_dict("records")
+    lines = [f"{r['run_id']:>5}  {r['status']:<8} {str(r['started_at'])[:19]}  "
+             f"engine={r['params'].get('engine')} year={r['params'].get('year')} "
+             f"parcels={r['summary'].get('parcels', '-')}" for r in records]
+    emit(records, as_json, "\n".join(lines) if lines else "no occupancy runs yet")

@@ -1,0 +1,169 @@
+"""The ``postgis`` engine: the kernel's rules as SQL, run inside the database.
+
+Same rules as :mod:`parcels.occupancy.kernel` (read its docstring), in three statements:
+
+1. pieces of overlapping footprints: a parallel self-join finds the pairs whose
+   interiors intersect; each footprint that overlaps higher-ranked ones (weight, then
+   id) is cut to ``ST_Difference(geom, ST_Union(higher))`` into the unlogged scratch
+   table ``occupancy_piece`` (few rows: only dirty overlaps);
+2. the parcel × footprint join (GiST), grouped by parcel: each pair goes once through
+   ``mujun_occupancy_part`` (gis/db/sql/0003_occupancy.sql): pairs the parcel contains
+   properly are summed whole (``ST_Area`` of the footprint), only boundary pairs are
+   intersected (``ST_Intersection``) and tested for slivers. (Written as nested
+   subqueries instead, PostgreSQL flattens them and evaluates the intersection once
+   per reference: 5× slower.)
+
+The join is written as a plain inner join (a ``LEFT JOIN LATERAL`` never plans in
+parallel) and runs with parallel-query costs lowered for this transaction only
+(``SET LOCAL``), so PostgreSQL plans a Gather over a parallel scan of ``parcel``.
+Parcels without footprints are filled in from a second, cheap query.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from parcels.occupancy.kernel import COUNT_SLACK, DEFAULT_OPTIONS, RESULT_COLUMNS, KernelOptions
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from gis.progress import Progress
+
+log = logging.getLogger(__name__)
+
+#: Session settings that let PostgreSQL plan the join in parallel (SET LOCAL).
+PARALLEL_SETTINGS = {
+    "parallel_setup_cost": "0",
+    "parallel_tuple_cost": "0",
+    "min_parallel_table_scan_size": "0",
+    "min_parallel_index_scan_size": "0",
+}
+
+_WEIGHT = "mujun_floor_weight({t}.height_m, {t}.storeys, %(storey_h)s)"
+
+#: Pairs of footprints whose interiors intersect (each pair once), with their weights;
+#: a plain SELECT, so it runs in parallel (an INSERT ... SELECT would not, in PG 15).
+OVERLAPS_SQL = f"""
+SELECT a.footprint_id, b.footprint_id, {_WEIGHT.format(t="a")}, {_WEIGHT.format(t="b")}
+FROM footprint a
+JOIN footprint b ON ST_Intersects(a.geom, b.geom) AND b.footprint_id - a.footprint_id > 0
+WHERE NOT ST_Touches(a.geom, b.geom)
+"""
+
+#: Pieces of the lower-ranked footprint of each pair: few rows, only dirty overlaps.
+PIECES_SQL = """
+INSERT INTO occupancy_piece (token, footprint_id, geom)
+SELECT %(token)s, a.footprint_id, ST_Difference(a.geom, ST_Union(b.geom))
+FROM unnest(%(low)s::bigint[], %(high)s::bigint[]) AS pr (low, high)
+JOIN footprint a ON a.footprint_id = pr.low
+JOIN footprint b ON b.footprint_id = pr.high
+GROUP BY a.footprint_id, a.geom
+"""
+
+JOIN_SQL = f"""
+SELECT p.parcel_id,
+       sum(CASE WHEN x.sliver THEN 0 ELSE x.area END) AS built_m2,
+       sum(CASE WHEN x.sliver THEN x.area ELSE 0 END) AS sliver_m2,
+       sum(CASE WHEN x.sliver THEN 0 ELSE x.area END * {_WEIGHT.format(t="f")}) AS floor_area_m2,
+       count(*) FILTER (WHERE NOT x.sliver AND x.area > 0
+                        AND x.area >= %(ratio)s * f.area_m2 * (1 - %(slack)s)) AS n_buildings
+FROM parcel p
+JOIN footprint f ON ST_Intersects(p.geom, f.geom)
+LEFT JOIN occupancy_piece o ON o.token = %(token)s AND o.footprint_id = f.footprint_id
+CROSS JOIN LATERAL mujun_occupancy_part(p.geom, COALESCE(o.geom, f.geom), %(tol)s) AS x
+GROUP BY p.parcel_id
+"""
+
+PARCELS_SQL = """
+SELECT parcel_id, parcel_code, ST_Area(geom) AS area_m2, cert_area_m2
+FROM parcel ORDER BY parcel_id
+"""
+
+
+def ranked_pairs(pairs: list[tuple]) -> tuple[list[int], list[int]]:
+    """Split overlapping pairs ``(id_a, id_b, w_a, w_b)`` (``id_a < id_b``) into
+    (lower-ranked, higher-ranked) ids: higher weight wins, then the smaller id."""
+    low, high = [], []
+    for a, b, wa, wb in pairs:
+        if wb > wa:
+            low.append(a)
+            high.append(b)
+        else:                        # wa > wb, or equal weights: the smaller id (a) wins
+            low.append(b)
+            high.append(a)
+    return low, high
+
+
+def set_parallel(conn: psycopg.Connection, workers: int | None = None) -> None:
+    """Lower parallel-query costs for the current transaction (``SET LOCAL``)."""
+    values = dict(PARALLEL_SETTINGS)
+    if workers is not None:
+        values["max_parallel_workers_per_gather"] = str(int(workers))
+    for name, value in values.items():
+        conn.execute("SELECT set_config(%s, %s, true)", (name, value))
+
+
+def postgis_occupancy(conn: psycopg.Connection, options: KernelOptions = DEFAULT_OPTIONS,
+                      *, workers: int | None = None, progress: Progress | None = None,
+                      **_: Any) -> pd.DataFrame:
+    """Per-parcel occupancy computed in PostGIS (same table as the kernel).
+
+    Parameters
+    ----------
+    conn : psycopg.Connection
+        Runs inside the caller's transaction; scratch rows are removed before returning.
+    options : KernelOptions
+    workers : int, optional
+        ``max_parallel_workers_per_gather`` for this transaction (default: server's).
+    progress : callable, optional
+        Called once with the number of parcels when done.
+
+    Returns
+    -------
+    DataFrame
+        One row per parcel ordered by ``parcel_id``, columns ``RESULT_COLUMNS``.
+    """
+    from gis.db.connection import translate_errors
+
+    token = secrets.randbits(62)
+    params = {"token": token, "storey_h": options.storey_height_m,
+              "ratio": options.min_overlap_ratio, "tol": options.sliver_tolerance_m,
+              "slack": COUNT_SLACK}
+    with translate_errors("computing occupancy in PostGIS"):
+        set_parallel(conn, workers)
+        pairs = conn.execute(OVERLAPS_SQL, params).fetchall()
+        if pairs:
+            low, high = ranked_pairs(pairs)
+            cur = conn.execute(PIECES_SQL, {**params, "low": low, "high": high})
+            log.info("%d overlapping footprints cut into pieces", cur.rowcount)
+        conn.execute("ANALYZE occupancy_piece")
+        with conn.cursor() as c:
+            c.execute(JOIN_SQL, params)
+            joined = c.fetchall()
+        with conn.cursor() as c:
+            c.execute(PARCELS_SQL)
+            parcels = c.fetchall()
+        conn.execute("DELETE FROM occupancy_piece WHERE token = %s", (token,))
+    base = pd.DataFrame(parcels, columns=["parcel_id", "parcel_code", "area_m2", "cert_area_m2"])
+    sums = pd.DataFrame(joined, columns=["parcel_id", "built_m2", "sliver_m2", "floor_area_m2",
+                                         "n_buildings"])
+    out = base.merge(sums, on="parcel_id", how="left")
+    for col in ("built_m2", "sliver_m2", "floor_area_m2"):
+        out[col] = pd.to_numeric(out[col]).astype("float64").fillna(0.0)
+    out["n_buildings"] = pd.to_numeric(out["n_buildings"]).fillna(0).astype("int64")
+    out["area_m2"] = out["area_m2"].astype("float64")
+    out["cert_area_m2"] = pd.to_numeric(out["cert_area_m2"], errors="coerce").astype("float64")
+    area = out["area_m2"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["coverage"] = np.where(area > 0, out["built_m2"] / area, np.nan)
+        out["far"] = np.where(area > 0, out["floor_area_m2"] / area, np.nan)
+    out["cert_diff_m2"] = out["area_m2"] - out["cert_area_m2"]
+    if progress is not None:
+        progress(len(out))
+    return out[list(RESULT_COLUMNS)]

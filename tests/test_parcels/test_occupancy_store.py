@@ -1,0 +1,219 @@
+"""Runs stored in PostGIS, identical re-runs never duplicate, exports, the CLI and dask."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+from shapely import affinity, box
+
+from gis.db.copy import copy_frame, set_working_srid
+from gis.errors import DataError, OutputExistsError
+from gis.settings import load_settings
+from parcels.occupancy.export import export_enterprises, export_parcels
+from parcels.occupancy.run import run_occupancy
+from parcels.occupancy.store import list_runs, load_parcel_results
+from parcels.occupancy.vector_engine import vector_occupancy
+
+SRID = 32635
+X0, Y0 = 400_000.0, 6_600_000.0
+OWNER, OWNER2, TENANT = "91320500MA1XXXXX0A", "91320500MA1YYYYY0B", "91320500MA1ZZZZZ0C"
+
+
+def city(n=6, seed=3):
+    """n×n parcels of 100 m in two towns, footprints shifted a little, some duplicated."""
+    rng = np.random.default_rng(seed)
+    cells, codes, towns = [], [], []
+    for i in range(n):
+        for j in range(n):
+            cells.append(box(X0 + i * 100, Y0 + j * 100, X0 + i * 100 + 100, Y0 + j * 100 + 100))
+            codes.append(f"3205000010{i:02d}GB{j:05d}")
+            towns.append("东镇" if i < n // 2 else "西镇")
+    parcels = gpd.GeoDataFrame({"parcel_code": codes, "cert_area_m2": 9800.0, "town": towns},
+                               geometry=cells, crs=SRID)
+    geoms = []
+    for c in cells:
+        for _ in range(3):
+            x, y = rng.uniform(10, 60, 2)
+            fp = box(c.bounds[0] + x, c.bounds[1] + y, c.bounds[0] + x + rng.uniform(5, 45),
+                     c.bounds[1] + y + rng.uniform(5, 45))
+            geoms.append(affinity.translate(fp, *rng.normal(0, 0.5, 2)))
+    geoms += geoms[:5]                                    # dirty duplicates
+    k = len(geoms)
+    fps = gpd.GeoDataFrame({"height_m": rng.choice([4.0, 9.0, 12.0, 20.0], k),
+                            "storeys": rng.choice([0, 1, 2, 4], k), "source": "test"},
+                           geometry=geoms, crs=SRID)
+    return parcels, fps
+
+
+def load_city(conn, parcels, fps):
+    from gis.db.batches import start_batch
+
+    set_working_srid(conn, SRID)
+    parcel_batch = start_batch(conn, "parcels", "test-parcels.gpkg")
+    fp_batch = start_batch(conn, "footprints", "test-footprints.gpkg")
+    copy_frame(conn, "parcel", parcels.rename_geometry("geom").assign(batch_id=parcel_batch),
+               srid=SRID)
+    copy_frame(conn, "footprint", fps.rename_geometry("geom").assign(batch_id=fp_batch),
+               srid=SRID)
+    codes = parcels.parcel_code.tolist()
+    rights = pd.DataFrame({
+        "parcel_code": [codes[0], codes[0], codes[1], codes[1], codes[2]],
+        "credit_code": [OWNER, TENANT, OWNER, OWNER2, OWNER2],
+        "right_type": ["owner", "tenant", "owner", "owner", "owner"],
+        "share": [None, None, 0.25, 0.75, None],
+        "leased_land_m2": [None, 2000.0, None, None, None],
+        "leased_floor_m2": [None, 1500.0, None, None, None],
+    })
+    copy_frame(conn, "land_right", rights)
+    conn.execute("INSERT INTO enterprise (credit_code, name) VALUES (%s, '甲公司'), "
+                 "(%s, '乙公司'), (%s, '丙公司')", (OWNER, OWNER2, TENANT))
+    conn.commit()
+
+
+@pytest.fixture
+def loaded(db_conn, db_dsn, tmp_path):
+    parcels, fps = city()
+    load_city(db_conn, parcels, fps)
+    settings = load_settings({"dsn": db_dsn, "home": str(tmp_path / "home")}, environ={})
+    return db_conn, settings, parcels
+
+
+def count(conn, table, run_id):
+    return conn.execute(f"SELECT count(*) FROM {table} WHERE run_id = %s", (run_id,)).fetchone()[0]
+
+
+def test_runs_are_stored_and_identical_reruns_replace(loaded):
+    conn, settings, parcels = loaded
+    first = run_occupancy(conn, settings, year=2023, engine="vector")
+    assert not first.reused
+    assert count(conn, "occupancy", first.run_id) == len(parcels)
+    assert count(conn, "enterprise_land", first.run_id) == 3
+    again = run_occupancy(conn, settings, year=2023, engine="vector")
+    assert again.run_id == first.run_id and again.reused
+    assert count(conn, "occupancy", first.run_id) == len(parcels)
+    assert conn.execute("SELECT count(*) FROM run").fetchone()[0] == 1
+
+    other = run_occupancy(conn, settings.replace(tenant_rule="merge_with_holder"), year=2023,
+                          engine="postgis")
+    assert other.run_id != first.run_id
+    runs = list_runs(conn)
+    assert runs.run_id.tolist() == [first.run_id, other.run_id]
+    assert runs.status.tolist() == ["done", "done"]
+    assert runs.params.iloc[1]["tenant_rule"] == "merge_with_holder"
+    assert list(runs.input_batches.iloc[0]) == [1, 2]
+    # the first run is still there, and the two engines agree
+    a = load_parcel_results(conn, first.run_id).set_index("parcel_code")
+    b = load_parcel_results(conn, other.run_id).set_index("parcel_code")
+    np.testing.assert_allclose(a.built_m2.astype(float), b.built_m2.astype(float), rtol=1e-9)
+    assert (a.n_buildings == b.n_buildings).all()
+    land = conn.execute("SELECT credit_code, land_m2, merged_into FROM enterprise_land "
+                        "WHERE run_id = %s ORDER BY credit_code", (other.run_id,)).fetchall()
+    assert [(c, round(v, 6), m) for c, v, m in land] == [
+        (OWNER, 10000.0 + 2500.0, None), (OWNER2, 7500.0 + 10000.0, None),
+        (TENANT, 0.0, OWNER)]
+    tenant = first.enterprises.set_index("credit_code").loc[TENANT]
+    assert tenant.land_m2 == 2000.0 and tenant.role == "tenant"
+
+
+def test_changed_inputs_make_a_new_run(loaded):
+    conn, settings, _ = loaded
+    first = run_occupancy(conn, settings, year=2023)
+    conn.execute("DELETE FROM footprint WHERE footprint_id = 1")
+    conn.commit()
+    second = run_occupancy(conn, settings, year=2023)
+    assert second.run_id != first.run_id and not second.reused
+
+
+def test_exports_are_readable(loaded, tmp_path):
+    conn, settings, parcels = loaded
+    result = run_occupancy(conn, settings, year=2023)
+    gpkg = export_parcels(conn, tmp_path / "parcels.gpkg")
+    back = gpd.read_file(gpkg["path"], layer="occupancy")
+    assert len(back) == len(parcels) and back.crs.to_epsg() == SRID
+    assert {"parcel_code", "area_mu", "built_m2", "coverage", "far", "n_buildings"} <= set(
+        back.columns)
+    expected = result.parcels.set_index("parcel_code").built_m2
+    np.testing.assert_allclose(back.set_index("parcel_code").built_m2.loc[expected.index],
+                               expected, rtol=1e-12)
+    csv = export_parcels(conn, tmp_path / "parcels.csv", run_id=result.run_id)
+    assert len(pyogrio.read_dataframe(csv["path"])) == len(parcels)
+    with pytest.raises(OutputExistsError):
+        export_parcels(conn, tmp_path / "parcels.csv")
+    export_parcels(conn, tmp_path / "parcels.csv", overwrite=True)
+
+    xlsx = export_enterprises(conn, tmp_path / "land.xlsx")
+    table = pd.read_excel(xlsx["path"])
+    assert sorted(table.credit_code) == sorted([OWNER, OWNER2, TENANT])
+    assert set(table.name) == {"甲公司", "乙公司", "丙公司"}
+    assert table.land_mu.sum() == pytest.approx(table.land_m2.sum() * 15 / 10000)
+    land_csv = export_enterprises(conn, tmp_path / "land.csv", year=2023)
+    assert len(pd.read_csv(land_csv["path"], encoding="utf-8-sig")) == 3
+    with pytest.raises(DataError, match="not an occupancy run"):
+        export_parcels(conn, tmp_path / "x.csv", run_id=999)
+
+
+def run_cli(args, dsn, home):
+    env = dict(os.environ, MUJUN_DSN=dsn, MUJUN_HOME=str(home), MUJUN_PROGRESS="false")
+    return subprocess.run([sys.executable, "-m", "gis.cli.main", *args], env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_cli_run_and_export(loaded, db_dsn, tmp_path):
+    _, _, parcels = loaded
+    home = tmp_path / "home"
+    done = run_cli(["occupancy", "--engine", "postgis", "--year", "2023", "--json"], db_dsn, home)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["parcels"] == len(parcels) and summary["engine"] == "postgis"
+    assert 0 < summary["coverage"] < 1
+    out = tmp_path / "parcels.gpkg"
+    done = run_cli(["occupancy", "export", "-o", str(out)], db_dsn, home)
+    assert done.returncode == 0, done.stderr
+    assert len(gpd.read_file(out)) == len(parcels)
+    again = run_cli(["occupancy", "export", "-o", str(out)], db_dsn, home)
+    assert again.returncode == 4 and "--overwrite" in again.stderr
+    land = tmp_path / "land.csv"
+    done = run_cli(["occupancy", "export", "--enterprises", "-o", str(land)], db_dsn, home)
+    assert done.returncode == 0, done.stderr
+    assert len(pd.read_csv(land)) == 3
+    bad = run_cli(["occupancy", "export", "-o", str(tmp_path / "p.shp")], db_dsn, home)
+    assert bad.returncode == 2 and ".csv, .gpkg" in bad.stderr
+    runs = run_cli(["occupancy", "runs", "--json"], db_dsn, home)
+    assert [r["params"]["engine"] for r in json.loads(runs.stdout)] == ["postgis"]
+
+
+@pytest.mark.slow
+def test_dask_local_cluster_matches_vector(loaded, tmp_path):
+    from parcels.occupancy.dask_engine import dask_occupancy
+    from parcels.occupancy.kernel import KernelOptions
+
+    conn, _, parcels = loaded
+    options = KernelOptions()
+    vec = vector_occupancy(conn, options)
+    workdir = tmp_path / "parts"
+    dsk = dask_occupancy(conn, options, workdir=workdir, n_workers=2, max_parcels=7,
+                         processes=True)           # real worker processes, as on a cluster
+    manifest = json.loads(next(Path(workdir).glob("*/manifest.json")).read_text())
+    assert len(manifest) >= 6                      # two towns of 18 parcels, ≤ 7 each
+    assert sum(m["n_parcels"] for m in manifest) == len(parcels)
+    assert dsk.parcel_code.tolist() == vec.parcel_code.tolist()
+    assert dsk.n_buildings.tolist() == vec.n_buildings.tolist()
+    for col in ("built_m2", "sliver_m2", "floor_area_m2", "coverage", "far"):
+        np.testing.assert_allclose(dsk[col], vec[col], rtol=1e-12, err_msg=col)
+
+
+@pytest.mark.parametrize("engine", ["vector", "postgis"])
+def test_empty_database_gives_an_empty_run(db_conn, db_dsn, tmp_path, engine):
+    settings = load_settings({"dsn": db_dsn, "home": str(tmp_path)}, environ={})
+    result = run_occupancy(db_conn, settings, year=2024, engine=engine)
+    assert len(result.parcels) == 0 and len(result.enterprises) == 0
+    assert result.summary["parcels"] == 0 and result.summary["coverage"] is None
