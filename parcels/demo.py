@@ -29,6 +29,7 @@ from gis.errors import OutputExistsError
 if TYPE_CHECKING:
     import psycopg
 
+    from gis.settings import Settings
     from parcels.sample.generate import SampleCity
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ class DemoRun:
     root: Path
     load: bool = True
     connect: Callable[[], psycopg.Connection] | None = None
+    settings: Settings | None = None
     progress_bar: Callable[..., Any] | None = None
     city: SampleCity | None = None
     generated: bool = False
@@ -157,8 +159,29 @@ def stage_load(run: DemoRun) -> dict:
     return {**result, "skipped": False}
 
 
+def stage_occupancy(run: DemoRun) -> dict | None:
+    """Measure built area, coverage and land per enterprise (vector engine), stored as a run."""
+    if not run.load:
+        return None
+    from gis.settings import load_settings
+    from parcels.occupancy.run import run_occupancy
+
+    settings = run.settings or load_settings()
+    with run.bar(None, "occupancy", "parcel") as progress:
+        result = run_occupancy(run.conn, settings, engine="vector", progress=progress)
+    s = result.summary
+    return {
+        "run": result.run_id,
+        "built": f"{s['built_m2']:,.0f} m² (coverage {100 * (s['coverage'] or 0):.1f} %)",
+        "FAR": f"{s['far'] or 0:.2f}",
+        "empty parcels": s["parcels_without_buildings"],
+        "enterprises with land": s["enterprises"],
+    }
+
+
 register_stage("generate", stage_generate, order=10)
 register_stage("load", stage_load, order=20)
+register_stage("occupancy", stage_occupancy, order=40)
 
 
 # ---------------------------------------------------------------------------

@@ -40,7 +40,17 @@ def is_loaded(conn: psycopg.Connection, city: SampleCity) -> bool:
     """True when every table of ``city`` is already loaded (same content digests)."""
     from gis.db.batches import find_batch_by_sha
 
-    return all(find_batch_by_sha(conn, KIND, city.digests[name]) for name in TARGETS)
+    found = {find_batch_by_sha(conn, KIND, city.digests[name]) for name in TARGETS}
+    if None in found:
+        return False
+    # Loading another sample deletes this one's rows but keeps its batch records, so
+    # the batches found must also be the newest sample batches.
+    newest = conn.execute(
+        "SELECT batch_id FROM import_batch WHERE kind = %s AND finished_at IS NOT NULL "
+        "ORDER BY batch_id DESC LIMIT %s",
+        (KIND, len(TARGETS)),
+    ).fetchall()
+    return found == {r[0] for r in newest}
 
 
 def table_steps(city: SampleCity) -> int:

@@ -52,6 +52,7 @@ def demo(
         root=root,
         load=not no_load,
         connect=app.connect,
+        settings=settings,
         progress_bar=lambda total, desc, unit: progress_bar(
             total, desc, unit, enabled=settings.progress and not as_json
         ),

@@ -6,7 +6,7 @@ import pyogrio
 import pytest
 
 from parcels.sample import generate_city
-from parcels.sample_load import load_sample
+from parcels.sample_load import is_loaded, load_sample
 
 
 @pytest.fixture(scope="module")
@@ -118,3 +118,15 @@ def test_failed_load_leaves_database_unchanged(db_conn, cities, tmp_path):
     db_conn.rollback()
     for table in ("parcel", "footprint", "enterprise", "import_batch", "mujun_setting"):
         assert _count(db_conn, table) == 0, table
+
+def test_switching_back_to_an_earlier_sample_reloads_it(db_conn, cities):
+    # Loading B removes A's rows but keeps A's batch records; A must then load again,
+    # not be taken as "already loaded".
+    first, second = cities
+    load_sample(db_conn, first)
+    load_sample(db_conn, second)
+    assert not is_loaded(db_conn, first)
+    result = load_sample(db_conn, first)
+    assert result["loaded"] is True
+    assert _count(db_conn, "parcel") == first.counts["parcels"]
+    assert is_loaded(db_conn, first) and not is_loaded(db_conn, second)
