@@ -9,6 +9,9 @@ kernel
     The pure shapely-2 kernel: parcels and footprints in, one row per parcel out.
 tenants
     Pure allocation of parcel land to owners and tenants (rule registry).
+chunking, reading
+    Spatial chunks of parcels (Hilbert order, by district/town) and reading them, with
+    the footprints they need, from PostGIS.
 engines
     Registry of engines (``postgis``, ``vector``, ``dask``) that all give the same table.
 store, export

@@ -2,17 +2,18 @@
 
 Partitioning is done **once** and kept on disk (``<home>/cache/occupancy/<key>/``,
 the key being a hash of the input fingerprint), as GeoParquet files that workers read
-themselves; a later run on unchanged inputs reuses them. Partitions follow
-district/town (parcels of one town together, large towns split), ordered along a
-Hilbert curve, so each partition is spatially compact.
+themselves; a later run on unchanged inputs reuses them. Partitions are the chunks of
+:func:`parcels.occupancy.reading.plan_chunks` (parcels of one district/town together,
+packed along a Hilbert curve, at most ``max_parcels`` each), each written with the
+footprints it needs, read straight from PostGIS partition by partition (so writing
+them never holds the whole province in memory).
 
 Exactness across partition boundaries: each parcel belongs to exactly one partition,
-and a partition gets every footprint that intersects the bounding box of one of its
-parcels, plus the footprints those overlap (the overlap resolution of the kernel only
-looks one neighbour deep). Every footprint piece that touches a parcel is therefore in
-that parcel's partition with the same piece geometry as in a single-machine run, so
-the per-parcel numbers are the kernel's. Footprints near a boundary are simply read by
-two partitions; no parcel is counted twice.
+and a partition gets every footprint that can touch one of its parcels or overlap one
+that does (:mod:`parcels.occupancy.reading`), so every footprint piece touching a
+parcel is the same as in a single-machine run and the per-parcel numbers are the
+kernel's. Footprints near a boundary are simply read by two partitions; no parcel is
+counted twice.
 
 Workers run :func:`run_partition` (a plain function mapped over the partition files,
 no ``sjoin``, so the dask-geopandas ``spatial_partitions``/attrs issues never arise).
@@ -30,7 +31,6 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
 from gis.errors import ConfigError
@@ -42,7 +42,6 @@ from parcels.occupancy.kernel import (
 )
 
 if TYPE_CHECKING:
-    import geopandas as gpd
     import psycopg
 
     from gis.progress import Progress
@@ -52,68 +51,31 @@ log = logging.getLogger(__name__)
 #: Parcels per partition at most (towns larger than this are split along the curve).
 MAX_PARCELS_PER_PARTITION = 20_000
 #: Bump when the partition layout changes, so old caches are not reused.
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 
 
-def assign_partitions(parcels: gpd.GeoDataFrame,
-                      max_parcels: int = MAX_PARCELS_PER_PARTITION) -> np.ndarray:
-    """Partition number of each parcel: by district/town, then Hilbert order, chunked.
-
-    Returns
-    -------
-    numpy.ndarray of int64
-        Same length as ``parcels``; partitions are numbered 0..k-1 along the curve.
-    """
-    n = len(parcels)
-    if n == 0:
-        return np.zeros(0, dtype="int64")
-    hilbert = parcels.geometry.hilbert_distance(total_bounds=parcels.total_bounds).to_numpy()
-    keys = [parcels[c].fillna("").astype(str).to_numpy() for c in ("district", "town")
-            if c in parcels.columns]
-    frame = pd.DataFrame({"h": hilbert, "i": np.arange(n)})
-    group = (pd.Series(list(zip(*keys, strict=True))).factorize()[0] if keys
-             else np.zeros(n, dtype="int64"))
-    frame["g"] = group
-    # order groups along the curve by their median Hilbert position
-    frame["g_pos"] = frame.groupby("g")["h"].transform("median")
-    frame = frame.sort_values(["g_pos", "g", "h"], kind="stable")
-    within = frame.groupby("g", sort=False).cumcount().to_numpy() // max_parcels
-    labels = pd.Series(list(zip(frame["g"].to_numpy(), within, strict=True))).factorize()[0]
-    out = np.empty(n, dtype="int64")
-    out[frame["i"].to_numpy()] = labels
-    return out
-
-
-def write_partitions(parcels: gpd.GeoDataFrame, footprints: gpd.GeoDataFrame,
-                     out_dir: Path, *, max_parcels: int = MAX_PARCELS_PER_PARTITION
-                     ) -> list[dict[str, Any]]:
+def write_partitions(conn: psycopg.Connection, out_dir: Path, *,
+                     max_parcels: int = MAX_PARCELS_PER_PARTITION) -> list[dict[str, Any]]:
     """Write one parcels/footprints GeoParquet pair per partition into ``out_dir``.
 
-    Parcels keep their input position in a column ``_order``. Returns the manifest
+    Parcels keep their ``parcel_id`` (the engine's output order). Returns the manifest
     (one dict per partition: file names and counts).
     """
-    import shapely
+    from gis.db.copy import get_working_srid
+    from parcels.occupancy.reading import footprint_halo, plan_chunks, read_chunk
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    part = assign_partitions(parcels, max_parcels)
-    parcels = parcels.assign(_order=np.arange(len(parcels)))
-    fp_geoms = np.asarray(footprints.geometry.values, dtype=object)
-    tree = shapely.STRtree(fp_geoms)
+    srid = get_working_srid(conn)
+    chunks = plan_chunks(conn, max_parcels, split=True)
+    halo = footprint_halo(conn) if chunks else 0.0
     manifest = []
-    for k in range(int(part.max()) + 1 if len(part) else 0):
-        sel = parcels[part == k]
-        hilb = sel.geometry.hilbert_distance(total_bounds=parcels.total_bounds).to_numpy()
-        sel = sel.iloc[np.argsort(hilb, kind="stable")]
-        envelopes = shapely.envelope(np.asarray(sel.geometry.values, dtype=object))
-        hit = np.unique(tree.query(envelopes, predicate="intersects")[1])
-        if hit.size:   # one-hop halo: footprints overlapping those (for the piece rule)
-            hit = np.unique(np.r_[hit, tree.query(fp_geoms[hit], predicate="intersects")[1]])
-        fps = footprints.iloc[hit]
+    for k, chunk in enumerate(chunks):
+        parcels, footprints = read_chunk(conn, chunk, srid=srid, halo=halo)
         pname, fname = f"parcels_{k:05d}.parquet", f"footprints_{k:05d}.parquet"
-        sel.to_parquet(out_dir / pname, write_covering_bbox=True)
-        fps.to_parquet(out_dir / fname, write_covering_bbox=True)
+        parcels.to_parquet(out_dir / pname, write_covering_bbox=True)
+        footprints.to_parquet(out_dir / fname, write_covering_bbox=True)
         manifest.append({"partition": k, "parcels": pname, "footprints": fname,
-                         "n_parcels": len(sel), "n_footprints": len(fps)})
+                         "n_parcels": len(parcels), "n_footprints": len(footprints)})
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=1))
     return manifest
 
@@ -126,7 +88,7 @@ def run_partition(directory: str, entry: dict[str, Any], options: KernelOptions
     parcels = gpd.read_parquet(Path(directory) / entry["parcels"])
     footprints = gpd.read_parquet(Path(directory) / entry["footprints"])
     out = occupancy_kernel(parcels, footprints, options, threads=1)
-    out["_order"] = parcels["_order"].to_numpy()
+    out["_order"] = parcels["parcel_id"].to_numpy()
     return out
 
 
@@ -135,7 +97,6 @@ def cached_partitions(conn: psycopg.Connection, workdir: Path, *,
                       ) -> tuple[Path, list[dict[str, Any]]]:
     """The partition folder for the database's current inputs, written when missing."""
     from parcels.occupancy.store import input_batches, input_fingerprint
-    from parcels.occupancy.vector_engine import read_inputs
 
     key_data = {"inputs": input_fingerprint(conn), "batches": input_batches(conn),
                 "layout": LAYOUT_VERSION, "max_parcels": max_parcels}
@@ -145,9 +106,8 @@ def cached_partitions(conn: psycopg.Connection, workdir: Path, *,
     if manifest_path.exists():
         log.info("reusing partitions in %s", folder)
         return folder, json.loads(manifest_path.read_text())
-    parcels, footprints = read_inputs(conn)
     tmp = folder.with_name(f".{key}.tmp-{os.getpid()}")
-    manifest = write_partitions(parcels, footprints, tmp, max_parcels=max_parcels)
+    manifest = write_partitions(conn, tmp, max_parcels=max_parcels)
     if folder.exists():   # written meanwhile by another run: keep theirs
         import shutil
 

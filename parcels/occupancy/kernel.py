@@ -214,14 +214,9 @@ def prepare_footprints(footprints: gpd.GeoDataFrame,
     tree = None
     if n:
         tree = shapely.STRtree(geoms)
-        left, right = _self_pairs(tree, geoms, threads)
         rank = np.empty(n, dtype="int64")
         rank[np.lexsort((ids, -weight))] = np.arange(n)
-        keep = rank[right] < rank[left]          # right is the higher-ranked footprint
-        left, right = left[keep], right[keep]
-        if left.size:
-            keep = ~shapely.touches(geoms[left], geoms[right])
-            left, right = left[keep], right[keep]
+        left, right = _overlapping_pairs(tree, geoms, rank, threads)
         if left.size:
             n_overlapping = _cut_pieces(geoms, pieces, left, right, threads)
             log.info("%d overlapping footprints cut into pieces", n_overlapping)
@@ -231,21 +226,37 @@ def prepare_footprints(footprints: gpd.GeoDataFrame,
     return prepared
 
 
-def _self_pairs(tree: shapely.STRtree, geoms: np.ndarray, threads: int | None
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """All (i, j) with geoms[i] intersecting geoms[j], queried in threaded chunks."""
+def _overlapping_pairs(tree: shapely.STRtree, geoms: np.ndarray, rank: np.ndarray,
+                       threads: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """(lower-ranked i, higher-ranked j) for every pair whose interiors intersect.
+
+    The tree is queried by envelope only (no predicate: most footprints meet nothing
+    but themselves); the exact test, interiors intersecting (DE-9IM ``T********``, i.e.
+    intersecting and not merely touching), runs only on the few candidate pairs left
+    after dropping self pairs and keeping each pair once, in rank order.
+    """
     threads = threads or os.cpu_count() or 1
-    chunk = 100_000
-    if threads == 1 or geoms.size <= chunk:
-        return tree.query(geoms, predicate="intersects")
+    chunk = 200_000
 
     def query(lo):
-        left, right = tree.query(geoms[lo:lo + chunk], predicate="intersects")
-        return left + lo, right
+        left, right = tree.query(geoms[lo:lo + chunk])
+        left = left + lo
+        keep = rank[right] < rank[left]          # right is the higher-ranked footprint
+        return left[keep], right[keep]
 
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        parts = list(pool.map(query, range(0, geoms.size, chunk)))
-    return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
+    bounds = range(0, geoms.size, chunk)
+    if threads == 1 or geoms.size <= chunk:
+        parts = [query(lo) for lo in bounds]
+    else:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            parts = list(pool.map(query, bounds))
+    left = np.concatenate([p[0] for p in parts])
+    right = np.concatenate([p[1] for p in parts])
+    if left.size:
+        keep = _threaded(lambda a, b: shapely.relate_pattern(a, b, "T********"),
+                         geoms[left], geoms[right], threads)
+        left, right = left[keep], right[keep]
+    return left, right
 
 
 def _parts_of_chunk(parcel_geoms: np.ndarray, lo: int, hi: int, tree: shapely.STRtree,

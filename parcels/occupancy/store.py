@@ -44,17 +44,19 @@ def input_batches(conn: psycopg.Connection) -> list[int]:
     return [int(r[0]) for r in rows]
 
 
+#: The tables a run reads; their generations (migration 0004) identify its inputs.
+INPUT_TABLES = ("parcel", "footprint", "land_right")
+
+
 def input_fingerprint(conn: psycopg.Connection) -> dict[str, Any]:
-    """Counts and area sums of the inputs: a changed input gives a different run."""
-    row = conn.execute(
-        "SELECT (SELECT count(*) FROM parcel), (SELECT coalesce(sum(area_m2), 0) FROM parcel),"
-        " (SELECT count(*) FROM footprint), (SELECT coalesce(sum(area_m2), 0) FROM footprint),"
-        " (SELECT count(*) FROM land_right), (SELECT coalesce(max(land_right_id), 0)"
-        " FROM land_right)").fetchone()
-    assert row is not None
-    return {"parcels": int(row[0]), "parcel_area_m2": round(float(row[1]), 3),
-            "footprints": int(row[2]), "footprint_area_m2": round(float(row[3]), 3),
-            "land_rights": int(row[4]), "max_land_right_id": int(row[5])}
+    """Generation of each input table: any change to its rows gives a new number.
+
+    Kept by statement triggers (``gis/db/sql/0004_input_state.sql``), so this reads
+    three small rows instead of scanning the footprints.
+    """
+    rows = dict(conn.execute("SELECT table_name, generation FROM input_state"
+                             " WHERE table_name = ANY(%s)", (list(INPUT_TABLES),)).fetchall())
+    return {f"{t}_generation": int(rows.get(t, 0)) for t in INPUT_TABLES}
 
 
 def find_identical_run(conn: psycopg.Connection, params: dict[str, Any],

@@ -69,5 +69,8 @@ def _as_float(values) -> np.ndarray:
     """Convert a sequence possibly holding None/pd.NA to float64 with NaN."""
     import pandas as pd
 
+    dtype = getattr(values, "dtype", None)
+    if isinstance(dtype, np.dtype) and dtype.kind in "fiu":   # plain numeric: no boxing
+        return np.asarray(values, dtype="float64")
     return pd.to_numeric(pd.Series(values, dtype="object"), errors="coerce").to_numpy(
         dtype="float64", na_value=np.nan)

@@ -1,9 +1,9 @@
 """The ``vector`` engine: read parcels and footprints from PostGIS, run the shapely kernel.
 
-Geometries are fetched as WKB through a binary cursor and decoded with one vectorized
-``shapely.from_wkb`` call per chunk (threaded). For a million footprints this takes
-~3 s, against ~26 s through the generic text-mode :func:`gis.db.copy.read_frame`,
-which the engine therefore does not use for its two big reads.
+Up to :data:`parcels.occupancy.reading.MAX_PARCELS` parcels are read and computed in
+one go; more (a province) are computed chunk by chunk along a Hilbert curve, each
+chunk read with the footprints it needs (:mod:`parcels.occupancy.reading` explains
+why that is exact), so memory is bounded by the chunk size, not the province.
 """
 
 from __future__ import annotations
@@ -12,70 +12,27 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
-from parcels.occupancy.kernel import DEFAULT_OPTIONS, KernelOptions, occupancy_kernel
+from parcels.occupancy.kernel import (
+    DEFAULT_OPTIONS,
+    RESULT_COLUMNS,
+    KernelOptions,
+    occupancy_kernel,
+)
+from parcels.occupancy.reading import MAX_PARCELS, footprint_halo, plan_chunks, read_chunk
 
 if TYPE_CHECKING:
-    import geopandas as gpd
-    import pandas as pd
     import psycopg
 
     from gis.progress import Progress
 
 log = logging.getLogger(__name__)
 
-PARCELS_QUERY = ("SELECT parcel_code, cert_area_m2, town, district, ST_AsBinary(geom) AS geom"
-                 " FROM parcel ORDER BY parcel_id")
-FOOTPRINTS_QUERY = ("SELECT footprint_id, height_m, storeys, ST_AsBinary(geom) AS geom"
-                    " FROM footprint ORDER BY footprint_id")
-
-_DTYPES = {"cert_area_m2": "float64", "height_m": "float64", "storeys": "float64",
-           "footprint_id": "int64"}
-
-
-def read_geo(conn: psycopg.Connection, query: str, srid: int | None) -> gpd.GeoDataFrame:
-    """Run ``query`` (its ``geom`` column as WKB) through a binary cursor → GeoDataFrame."""
-    import geopandas as gpd
-    import pandas as pd
-    import shapely
-
-    from gis.db.connection import translate_errors
-    from parcels.occupancy.kernel import _threaded
-
-    with translate_errors("reading occupancy inputs"), conn.cursor(binary=True) as cur:
-        cur.execute(query)
-        names = [d.name for d in cur.description]
-        rows = cur.fetchall()
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
-    data: dict[str, Any] = {}
-    for name, values in zip(names, columns, strict=True):
-        arr = np.empty(len(values), dtype=object)
-        arr[:] = values
-        if name == "geom":
-            data[name] = _threaded(lambda a, _b: shapely.from_wkb(a), arr, arr, None, 50_000)
-        elif name in _DTYPES:
-            data[name] = pd.to_numeric(pd.Series(arr, dtype=object)).astype(_DTYPES[name])
-        else:
-            data[name] = arr
-    frame = pd.DataFrame({k: v for k, v in data.items() if k != "geom"})
-    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(data["geom"]),
-                            crs=f"EPSG:{srid}" if srid else None)
-
-
-def read_inputs(conn: psycopg.Connection) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """Parcels (ordered by ``parcel_id``) and footprints as GeoDataFrames, in the working CRS."""
-    from gis.db.copy import get_working_srid
-
-    srid = get_working_srid(conn)
-    parcels = read_geo(conn, PARCELS_QUERY, srid)
-    footprints = read_geo(conn, FOOTPRINTS_QUERY, srid)
-    log.info("read %d parcels and %d footprints", len(parcels), len(footprints))
-    return parcels, footprints
-
 
 def vector_occupancy(conn: psycopg.Connection, options: KernelOptions = DEFAULT_OPTIONS,
-                     *, threads: int | None = None, progress: Progress | None = None,
-                     **_: Any) -> pd.DataFrame:
+                     *, threads: int | None = None, max_parcels: int = MAX_PARCELS,
+                     progress: Progress | None = None, **_: Any) -> pd.DataFrame:
     """Per-parcel occupancy: read from PostGIS, compute with the shapely kernel.
 
     Parameters
@@ -84,8 +41,34 @@ def vector_occupancy(conn: psycopg.Connection, options: KernelOptions = DEFAULT_
     options : KernelOptions
     threads : int, optional
         Kernel threads (default: CPU count).
+    max_parcels : int
+        Parcels per chunk; more parcels than this are computed chunk by chunk.
     progress : callable, optional
         Called with parcels finished.
+
+    Returns
+    -------
+    DataFrame
+        One row per parcel ordered by ``parcel_id``, columns ``RESULT_COLUMNS``.
     """
-    parcels, footprints = read_inputs(conn)
-    return occupancy_kernel(parcels, footprints, options, threads=threads, progress=progress)
+    from gis.db.copy import get_working_srid
+
+    srid = get_working_srid(conn)
+    chunks = plan_chunks(conn, max_parcels)
+    if not chunks:
+        return pd.DataFrame(columns=list(RESULT_COLUMNS))
+    halo = footprint_halo(conn) if len(chunks) > 1 else None
+    parts, ids = [], []
+    for number, chunk in enumerate(chunks, 1):
+        parcels, footprints = read_chunk(conn, chunk, srid=srid, halo=halo)
+        if len(chunks) > 1:
+            log.info("chunk %d/%d: %d parcels, %d footprints", number, len(chunks),
+                     len(parcels), len(footprints))
+        parts.append(occupancy_kernel(parcels, footprints, options, threads=threads,
+                                      progress=progress))
+        ids.append(parcels["parcel_id"].to_numpy())
+        del parcels, footprints
+    if len(parts) == 1:
+        return parts[0]
+    order = np.argsort(np.concatenate(ids), kind="stable")
+    return pd.concat(parts, ignore_index=True).iloc[order].reset_index(drop=True)

@@ -81,8 +81,11 @@ def test_engines_agree_on_random_layouts(db_conn, layout):
         kernel = occupancy_kernel(parcels, footprints, options)
         sql = postgis_occupancy(db_conn, options)
         vec = vector_occupancy(db_conn, options, threads=2)
+        chunked = vector_occupancy(db_conn, options, threads=2, max_parcels=2)
         assert_same(kernel, sql)
         assert_same(kernel, vec, rtol=1e-12)
+        assert_same(kernel, chunked, rtol=1e-12)     # chunks of 2 parcels: still exact
+        assert chunked.parcel_code.tolist() == vec.parcel_code.tolist()
         left = db_conn.execute("SELECT count(*) FROM occupancy_piece").fetchone()[0]
         assert left == 0
     finally:

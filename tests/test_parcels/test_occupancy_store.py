@@ -131,6 +131,21 @@ def test_changed_inputs_make_a_new_run(loaded):
     conn.commit()
     second = run_occupancy(conn, settings, year=2023)
     assert second.run_id != first.run_id and not second.reused
+    # a change rolled back is no change: the same run is reused
+    conn.execute("UPDATE parcel SET geom = ST_Translate(geom, 1, 0)")
+    conn.rollback()
+    assert run_occupancy(conn, settings, year=2023).run_id == second.run_id
+    # moving a geometry in place (same counts, same ids) is a change
+    conn.execute("UPDATE footprint SET geom = ST_Translate(geom, 3, 0) WHERE footprint_id = 2")
+    conn.commit()
+    third = run_occupancy(conn, settings, year=2023)
+    assert third.run_id not in (first.run_id, second.run_id)
+    # so is a lease edited in place
+    conn.execute("UPDATE land_right SET leased_land_m2 = 2500 WHERE leased_land_m2 = 2000")
+    conn.commit()
+    fourth = run_occupancy(conn, settings, year=2023)
+    assert fourth.run_id != third.run_id
+    assert fourth.enterprises.set_index("credit_code").loc[TENANT].land_m2 == 2500.0
 
 
 def test_exports_are_readable(loaded, tmp_path):
