@@ -10,23 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from parcels.codes import make_credit_code
+from tests.cli_runner import run_mujun as run
 
 CODES = [make_credit_code("9", "1", "320509", f"MA{i:04d}XY") for i in range(1, 7)]
-
-
-def run(argv, monkeypatch, db_dsn, capsys):
-    """Run `mujun ...` in-process; return (exit code, stdout, stderr)."""
-    from gis.cli.main import main
-
-    monkeypatch.setenv("MUJUN_DSN", db_dsn)
-    monkeypatch.setenv("MUJUN_PROGRESS", "false")
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def table(conn, name, order):

@@ -8,23 +8,10 @@ import geopandas as gpd
 import shapely
 
 from parcels.codes import make_credit_code, make_parcel_code
+from tests.cli_runner import run_mujun as run
 
 CODES = [make_credit_code("9", "1", "320509", f"MB{i:04d}XY") for i in range(1, 5)]
 PARCELS = [make_parcel_code("320509", 1, 9, i) for i in range(1, 5)]
-
-
-def run(argv, monkeypatch, db_dsn, capsys):
-    from gis.cli.main import main
-
-    monkeypatch.setenv("MUJUN_DSN", db_dsn)
-    monkeypatch.setenv("MUJUN_PROGRESS", "false")
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def fetch(conn, query):

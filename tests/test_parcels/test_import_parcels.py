@@ -9,25 +9,11 @@ import pyogrio
 import shapely
 
 from parcels.codes import make_parcel_code
+from tests.cli_runner import run_mujun as run
 
 LON0, LAT0 = 120.60, 31.30  # Suzhou: CGCS2000 zone CM 120°E = EPSG:4549
 DEG = 1 / 111_000  # about a metre of latitude in degrees
 DEGX = DEG / 0.8545  # about a metre of longitude at 31.3°N
-
-
-def run(argv, monkeypatch, db_dsn, capsys):
-    """Run `mujun ...` in-process; return (exit code, stdout, stderr)."""
-    from gis.cli.main import main
-
-    monkeypatch.setenv("MUJUN_DSN", db_dsn)
-    monkeypatch.setenv("MUJUN_PROGRESS", "false")
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def fetch(conn, query, params=None):

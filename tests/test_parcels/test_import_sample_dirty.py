@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from tests.cli_runner import run_mujun as run
+
 #: MANIFEST kind -> the check name the import reports it under.
 KIND_TO_CHECK = {
     "self_intersection": "repaired",
@@ -26,20 +28,6 @@ KIND_TO_CHECK = {
     "share_sum": "share_sum",
     "end_before_start": "date_order",
 }
-
-
-def run(argv, monkeypatch, db_dsn, capsys):
-    from gis.cli.main import main
-
-    monkeypatch.setenv("MUJUN_DSN", db_dsn)
-    monkeypatch.setenv("MUJUN_PROGRESS", "false")
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.fixture(scope="module")
