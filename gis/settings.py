@@ -173,9 +173,10 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "sliver_tolerance_m",
-        0.5,
+        2.0,
         _as_nonnegative_float,
-        "Footprint parts thinner than this inside a neighbouring parcel are misregistration, not building.",
+        "Footprint parts whose mean width is below this (metres) inside a neighbouring parcel are "
+        "misregistration, not building (footprints are often shifted by a metre or two).",
     ),
     Setting("progress", True, _as_bool, "Show progress bars on a terminal."),
 )

@@ -92,7 +92,7 @@ class KernelOptions:
     """Parameters of the occupancy rules (see the module docstring)."""
 
     min_overlap_ratio: float = 0.5
-    sliver_tolerance_m: float = 0.5
+    sliver_tolerance_m: float = 2.0
     storey_height_m: float = 3.5
 
     @classmethod
@@ -199,8 +199,7 @@ def prepare_footprints(footprints: gpd.GeoDataFrame,
     geoms = _geometry_array(footprints, "footprint", threads)
     if "footprint_id" in footprints.columns:
         ids = footprints["footprint_id"].to_numpy(dtype="int64")
-        ascending = bool(np.all(ids[1:] > ids[:-1]))      # as read from the database
-        if not ascending and len(np.unique(ids)) != n:
+        if not pd.Index(ids).is_unique:
             raise DataError("footprint_id values are not unique", source="footprints")
     else:
         ids = np.arange(n, dtype="int64")

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: Rows per batch of a read (decoded in a thread while the server sends the next).
+BATCH_ROWS = 100_000
 #: Parcels per chunk of the vector engine (≈ 1 M footprints and ~2 GB at city density).
 MAX_PARCELS = 150_000
 
@@ -72,8 +75,13 @@ class Chunk:
 
 
 def fetch_geo(conn: psycopg.Connection, query: str, params: dict[str, Any] | None = None,
-              srid: int | None = None) -> gpd.GeoDataFrame:
+              srid: int | None = None, *, batch_rows: int = BATCH_ROWS) -> gpd.GeoDataFrame:
     """Run ``query`` (its ``geom`` column as WKB) and return a GeoDataFrame.
+
+    Inside a transaction the rows come through a server-side cursor in batches of
+    ``batch_rows``, each decoded in a worker thread while the server produces the next
+    (decoding a million footprints takes as long as producing them); in autocommit
+    mode, in one fetch.
 
     Parameters
     ----------
@@ -84,23 +92,48 @@ def fetch_geo(conn: psycopg.Connection, query: str, params: dict[str, Any] | Non
     params : dict, optional
     srid : int, optional
         EPSG code of the result's CRS.
+    batch_rows : int
+        Rows per batch.
     """
     import geopandas as gpd
     import pandas as pd
-    import shapely
 
     from gis.db.connection import translate_errors
 
-    with translate_errors("reading occupancy inputs"), conn.cursor(binary=True) as cur:
-        cur.execute(query, params)
-        assert cur.description is not None
-        names = [d.name for d in cur.description]
-        oids = [d.type_code for d in cur.description]
-        rows = cur.fetchall()
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
-    del rows
-    data: dict[str, Any] = {}
-    for name, oid, values in zip(names, oids, columns, strict=True):
+    with translate_errors("reading occupancy inputs"):
+        if conn.autocommit:
+            with conn.cursor(binary=True) as cur:
+                cur.execute(query, params)
+                names, oids = _columns(cur)
+                batches = [_decode(cur.fetchall(), names, oids)]
+        else:
+            with ThreadPoolExecutor(max_workers=1) as pool, \
+                    conn.cursor(name="mujun_occupancy_read", binary=True) as cur:
+                cur.execute(query, params)
+                names, oids = _columns(cur)
+                futures = []
+                while rows := cur.fetchmany(batch_rows):
+                    futures.append(pool.submit(_decode, rows, names, oids))
+                    del rows
+                batches = [f.result() for f in futures] or [_decode([], names, oids)]
+    data = {name: np.concatenate([b[name] for b in batches]) for name in names}
+    geoms = data.pop("geom")
+    return gpd.GeoDataFrame(pd.DataFrame(data), geometry=gpd.GeoSeries(geoms),
+                            crs=f"EPSG:{srid}" if srid else None)
+
+
+def _columns(cur: psycopg.Cursor) -> tuple[list[str], list[int]]:
+    assert cur.description is not None
+    return [d.name for d in cur.description], [d.type_code for d in cur.description]
+
+
+def _decode(rows: list[tuple], names: list[str], oids: list[int]) -> dict[str, np.ndarray]:
+    """Column arrays of ``rows`` (``zip(*rows)`` is 3× slower on 10⁶ rows)."""
+    import shapely
+
+    data: dict[str, np.ndarray] = {}
+    for i, (name, oid) in enumerate(zip(names, oids, strict=True)):
+        values = [row[i] for row in rows]
         if oid == _INT8:
             data[name] = np.array(values, dtype="int64")
         elif oid == _FLOAT8:
@@ -109,9 +142,7 @@ def fetch_geo(conn: psycopg.Connection, query: str, params: dict[str, Any] | Non
             arr = np.empty(len(values), dtype=object)
             arr[:] = values
             data[name] = shapely.from_wkb(arr) if oid == _BYTEA and name == "geom" else arr
-    geoms = data.pop("geom")
-    return gpd.GeoDataFrame(pd.DataFrame(data), geometry=gpd.GeoSeries(geoms),
-                            crs=f"EPSG:{srid}" if srid else None)
+    return data
 
 
 def plan_chunks(conn: psycopg.Connection, max_parcels: int = MAX_PARCELS, *,

@@ -166,3 +166,29 @@ def test_knife_edge_strips_agree_in_every_engine(db_conn, parcel_wkt, building_w
     # a 0.5 m wide strip 7.7 m / 15.6 m long: mean width 0.47 / 0.48 m -> a sliver
     assert kernel.sliver_m2.iloc[0] == pytest.approx(strip_m2, rel=1e-6)
     assert kernel.built_m2.iloc[0] == 0.0
+
+
+def test_reads_in_batches_and_in_autocommit_give_the_same_frame(db_conn):
+    from parcels.occupancy.reading import ALL_FOOTPRINTS, fetch_geo
+
+    cells = [box(X0 + i * 10, Y0, X0 + i * 10 + 8, Y0 + 8) for i in range(25)]
+    fps = gpd.GeoDataFrame({"footprint_id": range(1, 26), "height_m": [None, 5.0] * 12 + [7.0],
+                            "storeys": [2, None] * 12 + [1]}, geometry=cells, crs=SRID)
+    load(db_conn, gpd.GeoDataFrame({"parcel_code": ["P"], "cert_area_m2": [1.0]},
+                                   geometry=[box(X0, Y0, X0 + 300, Y0 + 10)], crs=SRID), fps)
+    batched = fetch_geo(db_conn, ALL_FOOTPRINTS, srid=SRID, batch_rows=4)   # 7 batches
+    db_conn.commit()
+    db_conn.autocommit = True
+    try:
+        whole = fetch_geo(db_conn, ALL_FOOTPRINTS, srid=SRID)
+    finally:
+        db_conn.autocommit = False
+    for frame in (batched, whole):
+        frame = frame.sort_values("footprint_id").reset_index(drop=True)
+        assert frame.footprint_id.tolist() == list(range(1, 26))
+        assert frame.crs.to_epsg() == SRID
+        assert np.isnan(frame.height_m[0]) and frame.height_m[1] == 5.0
+        assert frame.storeys[0] == 2.0 and np.isnan(frame.storeys[1])
+        assert shapely.equals(frame.geometry.values, np.asarray(cells, dtype=object)).all()
+    empty = fetch_geo(db_conn, ALL_FOOTPRINTS + " WHERE false", srid=SRID)
+    assert len(empty) == 0 and "footprint_id" in empty

@@ -232,3 +232,27 @@ def test_empty_database_gives_an_empty_run(db_conn, db_dsn, tmp_path, engine):
     result = run_occupancy(db_conn, settings, year=2024, engine=engine)
     assert len(result.parcels) == 0 and len(result.enterprises) == 0
     assert result.summary["parcels"] == 0 and result.summary["coverage"] is None
+
+
+def test_result_rows_need_their_run_and_go_with_it(loaded):
+    import psycopg
+
+    conn, settings, parcels = loaded
+    first = run_occupancy(conn, settings, year=2023)
+    other = run_occupancy(conn, settings.replace(tenant_rule="floor_pro_rata"), year=2023)
+    with pytest.raises(psycopg.errors.ForeignKeyViolation, match="run 999999"):
+        conn.execute("INSERT INTO occupancy (run_id, parcel_code, area_m2, built_m2, sliver_m2,"
+                     " floor_area_m2, n_buildings) VALUES (999999, 'X', 1, 0, 0, 0, 0)")
+    conn.rollback()
+    with pytest.raises(psycopg.errors.ForeignKeyViolation):
+        conn.execute("UPDATE enterprise_land SET run_id = 999999 WHERE run_id = %s",
+                     (first.run_id,))
+    conn.rollback()
+    conn.execute("DELETE FROM run WHERE run_id = %s", (first.run_id,))
+    assert count(conn, "occupancy", first.run_id) == 0
+    assert count(conn, "enterprise_land", first.run_id) == 0
+    assert count(conn, "occupancy", other.run_id) == len(parcels)     # the other run stays
+    conn.execute("TRUNCATE run")
+    assert conn.execute("SELECT (SELECT count(*) FROM occupancy)"
+                        " + (SELECT count(*) FROM enterprise_land)").fetchone()[0] == 0
+    conn.rollback()
