@@ -7,7 +7,9 @@ All measured in one run on the same sample city (``parcels.sample.generate_city`
 * ``geopandas.overlay`` (intersection) followed by ``dissolve`` per parcel;
 * SedonaDB on the same data from GeoParquet (``ST_Intersects`` join, ``ST_Area``
   of ``ST_Intersection``);
-* each mujun engine end to end: PostGIS tables → engine → tenants → stored run;
+* each mujun engine end to end: PostGIS tables → engine → tenants → stored run, best of
+  two runs (naive PostGIS too); dask's first run writes its partitions, the second reuses
+  them and is reported separately ("dask_warm"), not as end to end;
 * the in-memory kernel alone, next to SedonaDB's in-memory query.
 
 Results are checked: the three engines agree (≤ 1e-9 relative); the kernel with the
@@ -149,6 +151,17 @@ def _rel(a: pd.Series, b: pd.Series) -> float:
     return float(rel.max()) if len(rel) else 0.0
 
 
+def _quiesce(conn) -> None:
+    """Vacuum the result tables (outside any timing) so autovacuum stays out of the runs."""
+    conn.rollback()
+    conn.autocommit = True
+    try:
+        conn.execute("VACUUM ANALYZE occupancy")
+        conn.execute("VACUUM ANALYZE enterprise_land")
+    finally:
+        conn.autocommit = False
+
+
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -185,21 +198,35 @@ def main(size: str = "city") -> dict:
     con.read_parquet(str(pq_f)).to_view("footprints")
     sedona, t_sedona = _timed("SedonaDB (GeoParquet, in memory)", sedona_query, con)
 
-    # ---- baselines from PostGIS / GeoDataFrames
+    # ---- baselines from PostGIS / GeoDataFrames (PostgreSQL runs: best of two)
     naive, t_naive = _timed("naive PostGIS SUM(ST_Intersection)", naive_postgis, conn)
+    _, t_naive2 = _timed("naive PostGIS (again)", naive_postgis, conn)
+    t_naive = min(t_naive, t_naive2)
     overlay, t_overlay = _timed("geopandas overlay + dissolve", overlay_dissolve, parcels,
                                 buildings)
 
-    # ---- mujun engines end to end (PostGIS tables -> stored run)
+    # ---- mujun engines end to end (PostGIS tables -> stored run), best of two each;
+    # the result tables are vacuumed between runs so autovacuum does not run during one
     engines: dict[str, float] = {}
     run_ids: dict[str, int] = {}
     for engine in ("postgis", "vector", "dask"):
-        result, seconds = _timed(f"mujun --engine {engine} (end to end)", run_occupancy, conn,
-                                 settings, year=2024, engine=engine)
-        engines[engine] = seconds
+        times = []
+        for attempt in range(2):
+            _quiesce(conn)
+            if engine == "dask" and attempt == 0:     # a cold first run writes partitions
+                import shutil
+
+                shutil.rmtree(settings.home_path / "cache" / "occupancy", ignore_errors=True)
+            label = f"mujun --engine {engine} (end to end)" if attempt == 0 else \
+                f"mujun --engine {engine} (again{', partitions cached' if engine == 'dask' else ''})"
+            result, seconds = _timed(label, run_occupancy, conn, settings, year=2024,
+                                     engine=engine)
+            times.append(seconds)
         run_ids[engine] = result.run_id
-    _, t_dask_warm = _timed("mujun --engine dask (partitions cached)", run_occupancy, conn,
-                            settings, year=2024, engine="dask")
+        if engine == "dask":       # the first run wrote the partitions, the second reused them
+            engines["dask"], t_dask_warm = times
+        else:
+            engines[engine] = min(times)
 
     # ---- identical results
     stored = {e: load_parcel_results(conn, r).set_index("parcel_code") for e, r in
@@ -236,8 +263,8 @@ def main(size: str = "city") -> dict:
         "slivers_m2_excluded": float(kernel.sliver_m2.sum()),
     }
     per_engine = {**engines, "dask_warm": t_dask_warm}
-    best_name = min(per_engine, key=per_engine.get)
-    best = per_engine[best_name]
+    best_name = min(engines, key=engines.get)       # end to end from PostGIS tables
+    best = engines[best_name]
     ratios = {
         **{f"{name}_vs_naive_postgis": t / t_naive for name, t in per_engine.items()},
         **{f"{name}_vs_overlay_dissolve": t / t_overlay for name, t in per_engine.items()},

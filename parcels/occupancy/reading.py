@@ -5,13 +5,14 @@ million footprints on the server cost ~1.5 s and the kernel does not need it).
 Province-sized data is read chunk by chunk (:mod:`parcels.occupancy.chunking`), so
 memory stays bounded by the chunk size.
 
-**Chunks are exact.** A chunk gets its parcels and every footprint whose bounding box
-meets a parcel's bounding box expanded by ``halo`` = the largest footprint extent
-(width or height). That covers the footprints touching the chunk's parcels *and*
-every footprint overlapping one of those (its bounding box meets theirs, which lie
-within ``halo`` of the parcel's), which is all the kernel's overlap rule looks at. So
-every footprint piece touching a parcel is computed exactly as in a whole run;
-footprints near a chunk edge are read by both chunks, parcels never twice.
+**Chunks are exact.** A chunk's footprints are read with one index range scan: those
+whose bounding box meets the chunk's extent grown by ``halo`` = the largest footprint
+extent (width or height). That includes every footprint touching a parcel of the chunk
+(set A) and every footprint overlapping a member of A (its bounding box meets theirs,
+which lie within ``halo`` of the extent), which is all the kernel's overlap rule looks
+at. The rest is pruned in memory (STRtree) before the kernel runs. So every footprint
+piece touching a parcel is computed exactly as in a whole run; footprints near a chunk
+edge are read by both chunks, parcels never twice.
 
 Rows come through a binary cursor; numbers are cast to ``float8`` with NaN for NULL
 in SQL so they decode straight into numpy, and geometries are decoded with one
@@ -49,18 +50,13 @@ FOOTPRINT_COLUMNS = ("f.footprint_id, coalesce(f.height_m, 'NaN')::float8 AS hei
 ALL_PARCELS = f"SELECT {PARCEL_COLUMNS} FROM parcel p"
 ALL_FOOTPRINTS = f"SELECT {FOOTPRINT_COLUMNS} FROM footprint f"
 CHUNK_PARCELS = f"SELECT {PARCEL_COLUMNS} FROM parcel p WHERE p.parcel_id = ANY(%(ids)s)"
-CHUNK_FOOTPRINTS = f"""
-SELECT {FOOTPRINT_COLUMNS} FROM footprint f
-WHERE f.footprint_id IN (
-    SELECT g.footprint_id FROM parcel p
-    JOIN footprint g ON g.geom && ST_Expand(p.geom, %(halo)s)
-    WHERE p.parcel_id = ANY(%(ids)s))
-"""
+CHUNK_FOOTPRINTS = (f"SELECT {FOOTPRINT_COLUMNS} FROM footprint f"
+                    " WHERE f.geom && ST_MakeEnvelope(%(xmin)s, %(ymin)s, %(xmax)s, %(ymax)s,"
+                    " %(srid)s)")
 #: Largest footprint extent: how far beyond a parcel an overlapping footprint can reach.
 HALO_SQL = ("SELECT coalesce(max(greatest(ST_XMax(geom) - ST_XMin(geom),"
             " ST_YMax(geom) - ST_YMin(geom))), 0) FROM footprint")
-PLAN_SQL = ("SELECT parcel_id, (ST_XMin(geom) + ST_XMax(geom)) / 2,"
-            " (ST_YMin(geom) + ST_YMax(geom)) / 2,"
+PLAN_SQL = ("SELECT parcel_id, ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom),"
             " coalesce(district, '') || '/' || coalesce(town, '') FROM parcel")
 
 _INT8, _FLOAT8, _BYTEA = 20, 701, 17
@@ -72,6 +68,7 @@ class Chunk:
 
     parcel_ids: np.ndarray | None
     n_parcels: int
+    extent: tuple[float, float, float, float] | None = None   # of the parcels' boxes
 
 
 def fetch_geo(conn: psycopg.Connection, query: str, params: dict[str, Any] | None = None,
@@ -171,14 +168,22 @@ def plan_chunks(conn: psycopg.Connection, max_parcels: int = MAX_PARCELS, *,
         return [Chunk(None, n)]
     with conn.cursor(binary=True) as cur:
         cur.execute(PLAN_SQL)
-        ids, x, y, groups = (list(c) for c in zip(*cur.fetchall(), strict=True))
-    ids_arr = np.array(ids, dtype="int64")
-    labels = chunk_labels(np.array(x, dtype="float64"), np.array(y, dtype="float64"),
-                          np.array(groups, dtype=object), max_parcels)
+        rows = cur.fetchall()
+    ids_arr = np.array([r[0] for r in rows], dtype="int64")
+    box = np.array([r[1:5] for r in rows], dtype="float64")
+    groups = np.array([r[5] for r in rows], dtype=object)
+    del rows
+    labels = chunk_labels((box[:, 0] + box[:, 2]) / 2, (box[:, 1] + box[:, 3]) / 2, groups,
+                          max_parcels)
     order = np.argsort(labels, kind="stable")
     bounds = np.flatnonzero(np.r_[True, np.diff(labels[order]) != 0, True])
-    chunks = [Chunk(np.sort(ids_arr[order[a:b]]), int(b - a))
-              for a, b in itertools.pairwise(bounds)]
+    chunks = []
+    for a, b in itertools.pairwise(bounds):
+        members = order[a:b]
+        sub = box[members]
+        extent = (float(sub[:, 0].min()), float(sub[:, 1].min()),
+                  float(sub[:, 2].max()), float(sub[:, 3].max()))
+        chunks.append(Chunk(np.sort(ids_arr[members]), int(b - a), extent))
     log.info("%d parcels in %d chunks of at most %d", n, len(chunks), max_parcels)
     return chunks
 
@@ -208,13 +213,36 @@ def read_chunk(conn: psycopg.Connection, chunk: Chunk, *, srid: int | None,
     else:
         if halo is None:
             halo = footprint_halo(conn)
-        params = {"ids": chunk.parcel_ids.tolist(), "halo": halo}
-        parcels = fetch_geo(conn, CHUNK_PARCELS, params, srid=srid)
-        footprints = fetch_geo(conn, CHUNK_FOOTPRINTS, params, srid=srid)
+        assert chunk.extent is not None
+        xmin, ymin, xmax, ymax = chunk.extent
+        parcels = fetch_geo(conn, CHUNK_PARCELS, {"ids": chunk.parcel_ids.tolist()}, srid=srid)
+        footprints = fetch_geo(conn, CHUNK_FOOTPRINTS, {
+            "xmin": xmin - halo, "ymin": ymin - halo, "xmax": xmax + halo,
+            "ymax": ymax + halo, "srid": srid or 0}, srid=srid)
+        footprints = needed_footprints(parcels, footprints)
     order = np.argsort(parcels["parcel_id"].to_numpy(), kind="stable")
     parcels = parcels.iloc[order].reset_index(drop=True)
     log.debug("read %d parcels and %d footprints", len(parcels), len(footprints))
     return parcels, footprints
+
+
+def needed_footprints(parcels: gpd.GeoDataFrame, footprints: gpd.GeoDataFrame
+                      ) -> gpd.GeoDataFrame:
+    """The footprints whose box meets a parcel's box, and those overlapping one of them.
+
+    Everything the kernel needs for ``parcels`` (see the module docstring); the
+    others are dropped so the kernel does not prepare them.
+    """
+    import shapely
+
+    if len(footprints) == 0 or len(parcels) == 0:
+        return footprints.iloc[:0]
+    geoms = np.asarray(footprints.geometry.values, dtype=object)
+    tree = shapely.STRtree(geoms)
+    near = np.unique(tree.query(shapely.envelope(np.asarray(parcels.geometry.values,
+                                                           dtype=object)))[1])
+    keep = np.unique(np.r_[near, tree.query(geoms[near])[1]])
+    return footprints.iloc[keep].reset_index(drop=True)
 
 
 def read_inputs(conn: psycopg.Connection) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
