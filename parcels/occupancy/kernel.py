@@ -261,11 +261,19 @@ def _overlapping_pairs(tree: shapely.STRtree, geoms: np.ndarray, rank: np.ndarra
 def _parts_of_chunk(parcel_geoms: np.ndarray, lo: int, hi: int, tree: shapely.STRtree,
                     fp: PreparedFootprints, options: KernelOptions) -> dict[str, np.ndarray]:
     """Classify and measure every (parcel, piece) pair for parcels ``lo:hi``."""
-    p_local, f = tree.query(parcel_geoms[lo:hi], predicate="intersects")
+    # envelope candidates; the prepared parcel's contains_properly settles most of them,
+    # and only the rest need the intersects test (cheaper than testing every candidate)
+    p_local, f = tree.query(parcel_geoms[lo:hi])
     p = p_local.astype("int64") + lo
     a = parcel_geoms[p]
     b = fp.pieces[f]
     inside = shapely.contains_properly(a, b)
+    rest = np.flatnonzero(~inside)
+    touching = shapely.intersects(a[rest], b[rest])
+    if not touching.all():
+        keep = inside.copy()
+        keep[rest[touching]] = True
+        p, f, a, b, inside = p[keep], f[keep], a[keep], b[keep], inside[keep]
     area = np.where(inside, fp.piece_area[f], 0.0)
     kind = np.where(inside, INSIDE, BOUNDARY).astype(object)
     bi = np.flatnonzero(~inside)
