@@ -124,6 +124,39 @@ def connect(dsn: str, *, autocommit: bool = False) -> psycopg.Connection:
         ) from exc
 
 
+def export_snapshot(conn: psycopg.Connection) -> tuple[str, str]:
+    """A DSN and an exported snapshot so other processes read exactly what ``conn`` sees.
+
+    ``conn`` must be inside a transaction (autocommit off) and keep it open until the
+    other connections have imported the snapshot (:func:`connect_at_snapshot`).
+
+    Returns
+    -------
+    (dsn, snapshot_id)
+        The DSN repeats ``conn``'s parameters, including a password it was given.
+    """
+    from psycopg.conninfo import make_conninfo
+
+    if conn.autocommit:
+        raise DatabaseError("exporting a snapshot needs a transaction (autocommit is on)")
+    with translate_errors("exporting a snapshot"):
+        snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
+    extra = {"password": conn.info.password} if conn.info.password else {}
+    return make_conninfo(conn.info.dsn, **extra), str(snapshot)
+
+
+def connect_at_snapshot(dsn: str, snapshot: str) -> psycopg.Connection:
+    """A read-only REPEATABLE READ connection that sees the exported ``snapshot``."""
+    from psycopg import IsolationLevel, sql
+
+    conn = connect(dsn)
+    conn.isolation_level = IsolationLevel.REPEATABLE_READ
+    conn.read_only = True
+    with translate_errors("importing a snapshot"):
+        conn.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
+    return conn
+
+
 def database_dsn(settings: Settings, *, start: bool = True) -> str:
     """The DSN mujun uses: ``settings.dsn``, or the local cluster's (started when ``start``)."""
     if settings.dsn:

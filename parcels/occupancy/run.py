@@ -134,10 +134,12 @@ def run_occupancy(conn: psycopg.Connection, settings: Settings, *, year: int | N
         extra.setdefault("scheduler", scheduler)
         extra.setdefault("workdir", workdir or settings.home_path / "cache" / "occupancy")
     try:
-        run_id, reused = store.begin_run(conn, params, batches)
+        # compute before writing anything: the vector engine's worker processes read this
+        # transaction's snapshot, which shows them nothing it has written
         started = time.perf_counter()
         parcels = compute(conn, options, progress=progress, **extra)
         seconds = time.perf_counter() - started
+        run_id, reused = store.begin_run(conn, params, batches)
         allocation = allocate_land(parcels, read_land_rights(conn), year=year,
                                    rule=settings.tenant_rule, area_basis=settings.area_basis)
         store.save_results(conn, run_id, parcels, allocation.enterprises)

@@ -1,14 +1,29 @@
 """The ``vector`` engine: read parcels and footprints from PostGIS, run the shapely kernel.
 
-Up to :data:`parcels.occupancy.reading.MAX_PARCELS` parcels are read and computed in
-one go; more (a province) are computed chunk by chunk along a Hilbert curve, each
-chunk read with the footprints it needs (:mod:`parcels.occupancy.reading` explains
-why that is exact), so memory is bounded by the chunk size, not the province.
+Two ways to use the cores, same numbers:
+
+* **worker processes** (the default for more than :data:`MIN_PARCELS_PER_PROCESS` parcels
+  a process): parcels are cut into spatial chunks (:mod:`parcels.occupancy.chunking`),
+  at least one per process; each worker opens its own connection at the caller's
+  exported snapshot (so it reads exactly what the caller's transaction sees), reads its
+  chunk with the footprints it needs, runs the kernel single-threaded and sends back
+  the per-parcel rows. Reading, decoding and freeing a million geometries are bound to
+  one interpreter lock; processes do them side by side;
+* **threads in this process**: one chunk at a time, the kernel threaded (small inputs,
+  an autocommit connection, or ``processes=1``).
+
+Chunks are exact (:mod:`parcels.occupancy.reading` explains why), so both give the
+whole-run result; more than :data:`parcels.occupancy.reading.MAX_PARCELS` parcels are
+always chunked so memory is bounded by the chunk, not the province.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -20,7 +35,13 @@ from parcels.occupancy.kernel import (
     KernelOptions,
     occupancy_kernel,
 )
-from parcels.occupancy.reading import MAX_PARCELS, footprint_halo, plan_chunks, read_chunk
+from parcels.occupancy.reading import (
+    MAX_PARCELS,
+    Chunk,
+    footprint_halo,
+    plan_chunks,
+    read_chunk,
+)
 
 if TYPE_CHECKING:
     import psycopg
@@ -29,20 +50,34 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: Fewer parcels than this per worker process are computed in this process instead.
+MIN_PARCELS_PER_PROCESS = 20_000
+
+
+def default_processes(n_parcels: int) -> int:
+    """Worker processes for ``n_parcels``: one per core (at most 4), none for small inputs."""
+    cores = min(4, os.cpu_count() or 1)
+    return max(1, min(cores, n_parcels // MIN_PARCELS_PER_PROCESS))
+
 
 def vector_occupancy(conn: psycopg.Connection, options: KernelOptions = DEFAULT_OPTIONS,
-                     *, threads: int | None = None, max_parcels: int = MAX_PARCELS,
-                     progress: Progress | None = None, **_: Any) -> pd.DataFrame:
+                     *, threads: int | None = None, processes: int | None = None,
+                     max_parcels: int = MAX_PARCELS, progress: Progress | None = None,
+                     **_: Any) -> pd.DataFrame:
     """Per-parcel occupancy: read from PostGIS, compute with the shapely kernel.
 
     Parameters
     ----------
     conn : psycopg.Connection
+        Worker processes read this transaction's exported snapshot, so they are used
+        only when it has written nothing yet (and autocommit is off).
     options : KernelOptions
     threads : int, optional
-        Kernel threads (default: CPU count).
+        Kernel threads when computing in this process (default: CPU count).
+    processes : int, optional
+        Worker processes (default: :func:`default_processes`); 1 computes here.
     max_parcels : int
-        Parcels per chunk; more parcels than this are computed chunk by chunk.
+        Parcels per chunk at most.
     progress : callable, optional
         Called with parcels finished.
 
@@ -54,21 +89,85 @@ def vector_occupancy(conn: psycopg.Connection, options: KernelOptions = DEFAULT_
     from gis.db.copy import get_working_srid
 
     srid = get_working_srid(conn)
-    chunks = plan_chunks(conn, max_parcels)
-    if not chunks:
+    n = int(conn.execute("SELECT count(*) FROM parcel").fetchone()[0])
+    if n == 0:
         return pd.DataFrame(columns=list(RESULT_COLUMNS))
+    processes = default_processes(n) if processes is None else max(1, int(processes))
+    if processes > 1 and not _snapshot_shows_everything(conn):
+        processes = 1
+    chunk_size = min(max_parcels, math.ceil(n / processes))
+    chunks = plan_chunks(conn, chunk_size)
     halo = footprint_halo(conn) if len(chunks) > 1 else None
-    parts, ids = [], []
-    for number, chunk in enumerate(chunks, 1):
-        parcels, footprints = read_chunk(conn, chunk, srid=srid, halo=halo)
-        if len(chunks) > 1:
-            log.info("chunk %d/%d: %d parcels, %d footprints", number, len(chunks),
-                     len(parcels), len(footprints))
-        parts.append(occupancy_kernel(parcels, footprints, options, threads=threads,
-                                      progress=progress))
-        ids.append(parcels["parcel_id"].to_numpy())
-        del parcels, footprints
+    if processes > 1 and len(chunks) > 1:
+        parts = _in_processes(conn, chunks, srid, halo, options, processes, progress)
+    else:
+        parts = []
+        for number, chunk in enumerate(chunks, 1):
+            if len(chunks) > 1:
+                log.info("chunk %d/%d: %d parcels", number, len(chunks), chunk.n_parcels)
+            parts.append(_compute_chunk(conn, chunk, srid, halo, options, threads, progress))
     if len(parts) == 1:
-        return parts[0]
-    order = np.argsort(np.concatenate(ids), kind="stable")
-    return pd.concat(parts, ignore_index=True).iloc[order].reset_index(drop=True)
+        return parts[0].drop(columns="parcel_id").reset_index(drop=True)
+    out = pd.concat(parts, ignore_index=True)
+    order = np.argsort(out["parcel_id"].to_numpy(), kind="stable")
+    return out.iloc[order].drop(columns="parcel_id").reset_index(drop=True)
+
+
+def _snapshot_shows_everything(conn: psycopg.Connection) -> bool:
+    """Whether other connections at an exported snapshot would see what ``conn`` sees.
+
+    Not in autocommit mode (the snapshot would end with the statement), and not after
+    this transaction wrote anything (its uncommitted rows are invisible to them).
+    """
+    if conn.autocommit:
+        return False
+    row = conn.execute("SELECT pg_current_xact_id_if_assigned() IS NULL").fetchone()
+    return bool(row and row[0])
+
+
+def _compute_chunk(conn: psycopg.Connection, chunk: Chunk, srid: int | None,
+                   halo: float | None, options: KernelOptions, threads: int | None,
+                   progress: Progress | None = None) -> pd.DataFrame:
+    parcels, footprints = read_chunk(conn, chunk, srid=srid, halo=halo)
+    out = occupancy_kernel(parcels, footprints, options, threads=threads, progress=progress)
+    out.insert(0, "parcel_id", parcels["parcel_id"].to_numpy())
+    return out
+
+
+def _worker(dsn: str, snapshot: str, chunk: Chunk, srid: int | None, halo: float | None,
+            options: KernelOptions) -> pd.DataFrame:
+    """One chunk in a worker process, on its own connection at the caller's snapshot."""
+    from gis.db.connection import connect_at_snapshot
+
+    with connect_at_snapshot(dsn, snapshot) as conn:
+        out = _compute_chunk(conn, chunk, srid, halo, options, threads=1)
+        conn.rollback()
+    return out
+
+
+def _in_processes(conn: psycopg.Connection, chunks: list[Chunk], srid: int | None,
+                  halo: float | None, options: KernelOptions, processes: int,
+                  progress: Progress | None) -> list[pd.DataFrame]:
+    from gis.db.connection import export_snapshot
+
+    dsn, snapshot = export_snapshot(conn)
+    methods = multiprocessing.get_all_start_methods()
+    # fork: workers inherit the imported libraries (a fresh interpreter costs ~1 s each)
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    log.info("%d chunks in %d worker processes", len(chunks), processes)
+    parts = []
+    with ProcessPoolExecutor(max_workers=min(processes, len(chunks)),
+                             mp_context=context) as pool:
+        futures = [pool.submit(_worker, dsn, snapshot, chunk, srid, halo, options)
+                   for chunk in chunks]
+        try:
+            for future in as_completed(futures):
+                part = future.result()
+                parts.append(part)
+                if progress is not None:
+                    progress(len(part))
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+    return parts

@@ -256,3 +256,38 @@ def test_result_rows_need_their_run_and_go_with_it(loaded):
     assert conn.execute("SELECT (SELECT count(*) FROM occupancy)"
                         " + (SELECT count(*) FROM enterprise_land)").fetchone()[0] == 0
     conn.rollback()
+
+
+def test_worker_processes_read_the_same_snapshot_and_give_the_same_rows(loaded, caplog):
+    import logging
+
+    from parcels.occupancy.kernel import KernelOptions
+
+    conn, settings, _ = loaded
+    opts = KernelOptions.from_settings(settings)
+    here = vector_occupancy(conn, opts, processes=1)
+    conn.rollback()
+    with caplog.at_level(logging.INFO, logger="parcels.occupancy.vector_engine"):
+        spread = vector_occupancy(conn, opts, processes=2, max_parcels=7)  # 6 chunks, 2 workers
+    assert "6 chunks in 2 worker processes" in caplog.text
+    caplog.clear()
+    conn.rollback()
+    assert spread.parcel_code.tolist() == here.parcel_code.tolist()
+    assert (spread.n_buildings == here.n_buildings).all()
+    for col in ("built_m2", "sliver_m2", "floor_area_m2", "coverage", "far"):
+        np.testing.assert_allclose(spread[col], here[col], rtol=1e-12, err_msg=col)
+    # a change this transaction made is invisible to other connections: computed here
+    conn.execute("UPDATE footprint SET geom = ST_Translate(geom, 40, 0) WHERE footprint_id <= 20")
+    moved_here = vector_occupancy(conn, opts, processes=1)
+    with caplog.at_level(logging.INFO, logger="parcels.occupancy.vector_engine"):
+        moved = vector_occupancy(conn, opts, processes=2, max_parcels=7)
+    assert "worker processes" not in caplog.text
+    conn.rollback()
+    assert not np.allclose(moved_here.built_m2, here.built_m2)
+    np.testing.assert_allclose(moved.built_m2, moved_here.built_m2, rtol=1e-12)
+    # end to end through a run: worker processes, and the same stored figures
+    run = run_occupancy(conn, settings, year=2023, engine_options={"processes": 2,
+                                                                   "max_parcels": 7})
+    stored = load_parcel_results(conn, run.run_id).set_index("parcel_code")
+    np.testing.assert_allclose(stored.loc[here.parcel_code, "built_m2"].astype(float),
+                               here.built_m2, rtol=1e-12)
