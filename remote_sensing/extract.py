@@ -179,6 +179,60 @@ def _read(ds, path, tile: Tile, bands=None) -> tuple[np.ndarray, np.ndarray]:
     return arr, valid
 
 
+def seam_heights(cfg: ExtractConfig, outlines: list) -> tuple[np.ndarray, np.ndarray]:
+    """Median and 95th-percentile height of buildings merged across tile seams.
+
+    Each outline (pixel coordinates, the exact union of its pixels, before
+    regularization) is rasterized over a window of the height raster just around it, so
+    the statistics are those of all the building's pixels, as for a building inside one
+    tile, and memory stays bounded by the largest building. Outlines are visited in row
+    order so neighbouring windows share GDAL's block cache.
+
+    Returns
+    -------
+    (median, p95) : numpy.ndarray of float64
+        NaN where a building has no valid height pixel.
+    """
+    from contextlib import ExitStack
+
+    import rasterio
+    import shapely
+    from rasterio.features import geometry_mask
+    from rasterio.transform import Affine
+
+    from .polygonize import height_stats
+
+    med = np.full(len(outlines), np.nan)
+    p95 = np.full(len(outlines), np.nan)
+    if not outlines:
+        return med, p95
+    bounds = shapely.bounds(np.asarray(outlines, dtype=object))
+    with ExitStack() as stack:
+        stack.enter_context(rasterio.Env(GDAL_CACHEMAX=cfg.gdal_cache_mb * 2**20))
+        names = ("ndsm",) if cfg.ndsm is not None else ("dsm", "dtm")
+        ds = {}
+        for name in names:
+            path = getattr(cfg, name)
+            opened = stack.enter_context(open_raster(path))
+            ds[name] = stack.enter_context(aligned(opened, cfg.grid, cfg.warp.get(name, False)))
+        for i in np.argsort(bounds[:, 1], kind="stable"):
+            c0, r0 = int(np.floor(bounds[i, 0])), int(np.floor(bounds[i, 1]))
+            c1, r1 = int(np.ceil(bounds[i, 2])), int(np.ceil(bounds[i, 3]))
+            win = Tile(index=-1, row=0, col=0, core_row=r0, core_col=c0, core_height=r1 - r0,
+                       core_width=c1 - c0, read_row=r0, read_col=c0, read_height=r1 - r0,
+                       read_width=c1 - c0)
+            if cfg.ndsm is not None:
+                hag, valid = _read(ds["ndsm"], cfg.ndsm, win, 1)
+            else:
+                dsm, v1 = _read(ds["dsm"], cfg.dsm, win, 1)
+                dtm, v2 = _read(ds["dtm"], cfg.dtm, win, 1)
+                hag, valid = dsm - dtm, v1 & v2
+            inside = geometry_mask([outlines[i]], out_shape=hag.shape, invert=True,
+                                   transform=Affine.translation(c0, r0))
+            med[i], p95[i] = height_stats(hag[inside & valid])
+    return med, p95
+
+
 def _pad_morph(binary: np.ndarray, k: int) -> np.ndarray:
     from scipy import ndimage
 
@@ -516,6 +570,12 @@ def extract_footprints(
         hp95 = np.full(n_groups, np.nan)
         finite = np.isfinite(rows[:, 3])
         np.fmax.at(hp95, groups[finite], rows[finite, 3])
+        pieces_per_group = np.bincount(groups, minlength=n_groups)
+        multi = np.flatnonzero(pieces_per_group > 1)
+        if multi.size and (cfg.ndsm is not None or (cfg.dsm is not None and cfg.dtm is not None)):
+            # pieces' statistics do not combine into the building's median: read its pixels
+            exact_med, exact_p95 = seam_heights(cfg, [merged[i] for i in multi])
+            hmed[multi], hp95[multi] = exact_med, exact_p95
         min_px = cfg.min_area_m2 / cfg.pixel_area
         merged_arr = np.asarray(merged, dtype=object)
         keep = shapely.area(merged_arr) >= min_px

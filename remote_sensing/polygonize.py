@@ -83,12 +83,25 @@ def blob_stats(labels: np.ndarray, n: int, prob: np.ndarray, hag: np.ndarray | N
         ends = np.searchsorted(lab, np.arange(1, n + 1), side="right")
         for k, (s, e) in enumerate(zip(starts, ends, strict=True), start=1):
             if e > s:
-                vals = h[s:e]
-                vals = vals[np.isfinite(vals)]
-                if vals.size:
-                    h_med[k] = vals[(vals.size - 1) // 2] if vals.size % 2 else 0.5 * (vals[vals.size // 2 - 1] + vals[vals.size // 2])
-                    h_p95[k] = vals[min(vals.size - 1, round(0.95 * (vals.size - 1)))]
+                h_med[k], h_p95[k] = height_stats(h[s:e], presorted=True)
     return {"n_px": n_px, "prob_sum": prob_sum, "h_med": h_med, "h_p95": h_p95}
+
+
+def height_stats(values: np.ndarray, *, presorted: bool = False) -> tuple[float, float]:
+    """Median and 95th percentile (nearest rank) of the finite ``values``; NaN if none.
+
+    >>> height_stats(np.array([3.0, 1.0, np.nan, 2.0, 10.0]))
+    (2.5, 10.0)
+    """
+    vals = np.asarray(values, dtype=np.float64)
+    vals = vals[np.isfinite(vals)]
+    if not vals.size:
+        return float("nan"), float("nan")
+    if not presorted:
+        vals = np.sort(vals)
+    n = vals.size
+    med = vals[(n - 1) // 2] if n % 2 else 0.5 * (vals[n // 2 - 1] + vals[n // 2])
+    return float(med), float(vals[min(n - 1, round(0.95 * (n - 1)))])
 
 
 def seam_labels(labels: np.ndarray, top: bool, bottom: bool, left: bool, right: bool) -> np.ndarray:

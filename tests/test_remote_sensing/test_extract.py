@@ -196,3 +196,24 @@ def test_output_geometries_are_valid_for_noisy_masks(tmp_path):
     fp, _ = run_mask(path, tile_size=37, overlap=3, regularize=True, min_area_m2=1)
     assert fp.geometry.is_valid.all() and not fp.geometry.is_empty.any()
     assert len(fp) == len(raw)
+
+
+@pytest.mark.parametrize("tile_size", [32, 128])
+def test_height_of_a_building_across_seams_is_the_median_of_all_its_pixels(tmp_path, tile_size):
+    rng = np.random.default_rng(5)
+    h = np.zeros((100, 100), np.float32)
+    # roof heights within a factor of two of each other (the roof-edge rule keeps them)
+    h[10:40, 20:70] = rng.choice([10.0, 12.0, 18.0], size=(30, 50), p=[0.5, 0.2, 0.3])
+    h[10:40, 60:70] = 19.5                        # a tall wing on the far side of seam 64
+    h[70:80, 70:80] = rng.uniform(8, 15, (10, 10)).astype(np.float32)   # inside one tile
+    path = write_raster(tmp_path / "ndsm.tif", h)
+    cfg, meta = prepare_config(method="ndsm", ndsm=path, tile_size=tile_size, overlap=4,
+                               regularize=False, min_area_m2=1.0, morphology=0,
+                               workers=1)
+    fp = extract_footprints(cfg, meta=meta)[0].sort_values("area_m2").reset_index(drop=True)
+    assert len(fp) == 2
+    for row, pixels in zip(fp.itertuples(), (h[70:80, 70:80], h[10:40, 20:70]), strict=True):
+        values = np.sort(pixels.ravel().astype(np.float64))
+        assert row.height_m == pytest.approx(round(float(np.median(values)), 2), abs=0.006)
+        assert row.height_p95_m == pytest.approx(values[round(0.95 * (values.size - 1))],
+                                                 abs=0.006)
