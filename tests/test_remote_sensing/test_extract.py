@@ -217,3 +217,57 @@ def test_height_of_a_building_across_seams_is_the_median_of_all_its_pixels(tmp_p
         assert row.height_m == pytest.approx(round(float(np.median(values)), 2), abs=0.006)
         assert row.height_p95_m == pytest.approx(values[round(0.95 * (values.size - 1))],
                                                  abs=0.006)
+
+
+def test_geojson_and_csv_outputs_are_streamed_and_match_the_geopackage(tmp_path):
+    from gis.vector_io import read_vector
+    from remote_sensing.sinks import file_sink
+
+    m = np.zeros((100, 100), np.uint8)
+    for r in range(5, 95, 12):                    # 64 small buildings over 16 tiles
+        for c in range(5, 95, 12):
+            m[r:r + 6, c:c + 8] = 1
+    m[10:40, 20:70] = 1                           # and one across seams
+    path = write_raster(tmp_path / "m.tif", m)
+    cfg, meta = prepare_config(method="mask", mask=path, tile_size=32, overlap=4,
+                               regularize=False, min_area_m2=1.0, morphology=0, workers=1)
+    frames = {}
+    for suffix in ("gpkg", "geojson", "csv"):
+        out = tmp_path / f"fp.{suffix}"
+        batches = []
+        with file_sink(out) as sink:
+            def counting(frame, sink=sink):
+                batches.append(len(frame))
+                sink(frame)
+            extract_footprints(cfg, sink=counting, meta=meta)
+        assert len(batches) > 5                   # written batch by batch, not at the end
+        frames[suffix] = read_vector(out).to_crs(3857)
+    gpkg = frames["gpkg"].sort_values("area_m2").reset_index(drop=True)
+    for suffix in ("geojson", "csv"):
+        other = frames[suffix].sort_values("area_m2").reset_index(drop=True)
+        assert len(other) == len(gpkg)
+        np.testing.assert_allclose(other.area_m2.astype(float), gpkg.area_m2, rtol=1e-9)
+        np.testing.assert_allclose(other.area, gpkg.area, rtol=1e-6)
+        assert other.image_date.isna().tolist() == gpkg.image_date.isna().tolist()
+    assert (tmp_path / "fp.prj").exists()         # the CSV's CRS beside it
+    raw = (tmp_path / "fp.geojson").read_text(encoding="utf-8")
+    import json
+    doc = json.loads(raw)
+    assert doc["type"] == "FeatureCollection" and len(doc["features"]) == len(gpkg)
+    ring = np.asarray(doc["features"][0]["geometry"]["coordinates"][0])
+    assert -180 <= ring[0, 0] <= 180 and -90 <= ring[0, 1] <= 90   # WGS 84 degrees (RFC 7946)
+    x, y = ring[:, 0], ring[:, 1]
+    assert np.sum(x[:-1] * y[1:] - x[1:] * y[:-1]) > 0   # outer ring counter-clockwise
+
+
+@pytest.mark.parametrize("suffix", ["geojson", "csv"])
+def test_a_failed_stream_leaves_no_output(tmp_path, suffix):
+    from remote_sensing.sinks import file_sink
+
+    frame = gpd.GeoDataFrame({"image_date": ["2024-05-01"], "area_m2": [4.0]},
+                             geometry=[px_box(0, 0, 2, 2)], crs=32650)
+    target = tmp_path / f"out.{suffix}"
+    with pytest.raises(RuntimeError, match="tile 7"), file_sink(target) as sink:
+        sink(frame)
+        raise RuntimeError("tile 7 could not be read")
+    assert list(tmp_path.iterdir()) == []
