@@ -18,7 +18,6 @@ grow for the baseline).
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -80,31 +79,17 @@ def _child(kind: str, paths_json: str, out: str) -> None:
 
 
 def _measure(kind: str, paths: dict, out: Path) -> dict:
-    import psutil
+    from benchmarks._process import run_measured
 
     code = ("import sys; from benchmarks.bench_footprints import _child; "
             "_child(sys.argv[1], sys.argv[2], sys.argv[3])")
-    t = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code, kind, json.dumps({k: str(v) for k, v in paths.items()}), str(out)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        cwd=str(Path(__file__).resolve().parent.parent),
-    )
-    ps = psutil.Process(proc.pid)
-    peak = 0
-    while proc.poll() is None:
-        try:
-            rss = ps.memory_info().rss + sum(c.memory_info().rss for c in ps.children(recursive=True))
-            peak = max(peak, rss)
-        except psutil.Error:
-            pass
-        time.sleep(0.05)
-    seconds = time.perf_counter() - t
-    stdout, stderr = proc.communicate()
-    if proc.returncode != 0:
-        raise RuntimeError(f"{kind} run failed: {stderr[-2000:]}")
-    n = json.loads(stdout.strip().splitlines()[-1])["n"]
-    return {"seconds": round(seconds, 2), "peak_rss_mb": round(peak / 2**20, 1), "polygons": n}
+    run = run_measured([sys.executable, "-c", code, kind,
+                        json.dumps({k: str(v) for k, v in paths.items()}), str(out)])
+    if run.returncode != 0:
+        raise RuntimeError(f"{kind} run failed: {run.stderr[-2000:]}")
+    n = json.loads(run.stdout.strip().splitlines()[-1])["n"]
+    return {"seconds": round(run.seconds, 2), "peak_rss_mb": round(run.peak_rss_mb, 1),
+            "polygons": n}
 
 
 def main(size: str = "small") -> dict:

@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -103,31 +101,15 @@ def _tiled_database(settings, size: str) -> tuple[str, dict[str, int]]:
 
 def _measure(dsn: str, engine: str) -> dict[str, Any]:
     """``mujun occupancy --engine ENGINE --json`` in a fresh process: wall time, peak RSS."""
-    import psutil
+    from benchmarks._process import run_measured
 
     env = {**os.environ, "MUJUN_DSN": dsn, "MUJUN_PROGRESS": "off"}
-    cmd = [sys.executable, "-m", "gis.cli.main", "occupancy", "--engine", engine, "--json",
-           "--year", "2024"]
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=env, cwd=str(Path(__file__).resolve().parent.parent))
-    ps = psutil.Process(proc.pid)
-    peak = 0
-    while proc.poll() is None:
-        try:
-            rss = ps.memory_info().rss + sum(c.memory_info().rss
-                                             for c in ps.children(recursive=True))
-            peak = max(peak, rss)
-        except psutil.Error:
-            pass
-        time.sleep(0.1)
-    seconds = time.perf_counter() - start
-    out, err = proc.communicate()
-    if proc.returncode != 0:
-        raise RuntimeError(f"mujun occupancy failed ({proc.returncode}): {err[-3000:]}")
-    summary = json.loads(out)
-    return {"seconds": round(seconds, 1), "peak_rss_mb": round(peak / 2**20, 0),
-            "summary": summary}
+    run = run_measured([sys.executable, "-m", "gis.cli.main", "occupancy", "--engine", engine,
+                        "--json", "--year", "2024"], env=env, interval=0.1)
+    if run.returncode != 0:
+        raise RuntimeError(f"mujun occupancy failed ({run.returncode}): {run.stderr[-3000:]}")
+    return {"seconds": round(run.seconds, 1), "peak_rss_mb": round(run.peak_rss_mb, 0),
+            "summary": json.loads(run.stdout)}
 
 
 def main(size: str = "city") -> dict:
