@@ -11,8 +11,9 @@ COPY), then measured: ``mujun occupancy --engine vector`` end to end in a fresh
 process (read in Hilbert chunks of parcels, kernel, tenants, stored run), its wall
 time and peak RSS sampled with psutil; the in-database part is the server's own.
 
-Printed: counts, seconds, parcels per second, peak RSS, chunks, and the ratio of the
-time per parcel to the city run's (the same engine on one copy, in the same run).
+Printed: counts, seconds, parcels per second, peak RSS, and the ratio of the time per
+parcel to the city run's (the same engine on one copy, in the same run); the province
+once with threads in one process (the default) and once with ``--processes 2``.
 """
 
 from __future__ import annotations
@@ -99,13 +100,14 @@ def _tiled_database(settings, size: str) -> tuple[str, dict[str, int]]:
     return dsn, counts
 
 
-def _measure(dsn: str, engine: str) -> dict[str, Any]:
+def _measure(dsn: str, engine: str, processes: int = 1) -> dict[str, Any]:
     """``mujun occupancy --engine ENGINE --json`` in a fresh process: wall time, peak RSS."""
     from benchmarks._process import run_measured
 
     env = {**os.environ, "MUJUN_DSN": dsn, "MUJUN_PROGRESS": "off"}
     run = run_measured([sys.executable, "-m", "gis.cli.main", "occupancy", "--engine", engine,
-                        "--json", "--year", "2024"], env=env, interval=0.1)
+                        "--json", "--year", "2024", "--processes", str(processes)],
+                       env=env, interval=0.1)
     if run.returncode != 0:
         raise RuntimeError(f"mujun occupancy failed ({run.returncode}): {run.stderr[-3000:]}")
     return {"seconds": round(run.seconds, 1), "peak_rss_mb": round(run.peak_rss_mb, 0),
@@ -131,6 +133,7 @@ def main(size: str = "city") -> dict:
     del parcels, buildings
     dsn, counts = _tiled_database(settings, size)
     many = _measure(dsn, "vector")
+    spread = _measure(dsn, "vector", processes=2)
     n_one = one["summary"]["parcels"]
     n_many = many["summary"]["parcels"]
     ratio = (many["seconds"] / n_many) / (one["seconds"] / n_one)
@@ -138,6 +141,7 @@ def main(size: str = "city") -> dict:
         "copies": counts["copies"], "parcels": n_many, "footprints": counts["footprints"],
         "one_copy": {k: one[k] for k in ("seconds", "peak_rss_mb")},
         "province": {k: many[k] for k in ("seconds", "peak_rss_mb")},
+        "province_2_processes": {k: spread[k] for k in ("seconds", "peak_rss_mb")},
         "parcels_per_s": round(n_many / many["seconds"]),
         "time_per_parcel_vs_one_copy": round(ratio, 3),
         "rss_vs_one_copy": round(many["peak_rss_mb"] / one["peak_rss_mb"], 3),
@@ -147,6 +151,8 @@ def main(size: str = "city") -> dict:
     print(f"  province   {n_many:>10,} parcels  {many['seconds']:8.1f} s  peak RSS "
           f"{many['peak_rss_mb']:7.0f} MB  ({counts['footprints']:,} footprints, "
           f"{figures['parcels_per_s']:,} parcels/s)", flush=True)
+    print(f"  province, --processes 2 {spread['seconds']:8.1f} s  peak RSS "
+          f"{spread['peak_rss_mb']:7.0f} MB", flush=True)
     print(f"  time per parcel vs one copy {ratio:.2f}x; peak RSS vs one copy "
           f"{figures['rss_vs_one_copy']:.2f}x (machine: 24 GB)", flush=True)
     totals = np.array([one["summary"]["built_m2"] * counts["copies"],

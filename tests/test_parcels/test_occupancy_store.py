@@ -202,8 +202,13 @@ def test_cli_run_and_export(loaded, db_dsn, tmp_path):
     assert len(pd.read_csv(land)) == 3
     bad = run_cli(["occupancy", "export", "-o", str(tmp_path / "p.shp")], db_dsn, home)
     assert bad.returncode == 2 and ".csv, .gpkg" in bad.stderr
+    spread = run_cli(["occupancy", "--processes", "2", "--year", "2023", "--json"], db_dsn, home)
+    assert spread.returncode == 0, spread.stderr
+    assert json.loads(spread.stdout)["built_m2"] == pytest.approx(summary["built_m2"], rel=1e-9)
+    wrong = run_cli(["occupancy", "--engine", "postgis", "--processes", "2"], db_dsn, home)
+    assert wrong.returncode == 2 and "--engine vector" in wrong.stderr
     runs = run_cli(["occupancy", "runs", "--json"], db_dsn, home)
-    assert [r["params"]["engine"] for r in json.loads(runs.stdout)] == ["postgis"]
+    assert [r["params"]["engine"] for r in json.loads(runs.stdout)] == ["postgis", "vector"]
 
 
 @pytest.mark.slow
