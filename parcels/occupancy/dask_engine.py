@@ -87,7 +87,7 @@ def run_partition(directory: str, entry: dict[str, Any], options: KernelOptions
 
     parcels = gpd.read_parquet(Path(directory) / entry["parcels"])
     footprints = gpd.read_parquet(Path(directory) / entry["footprints"])
-    out = occupancy_kernel(parcels, footprints, options, threads=1)
+    out = occupancy_kernel(parcels, footprints, options, threads=1, assume_valid=True)
     out["_order"] = parcels["parcel_id"].to_numpy()
     return out
 

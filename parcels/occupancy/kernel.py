@@ -124,13 +124,33 @@ class PreparedFootprints:
     tree: shapely.STRtree | None = None   # STRtree over the pieces, when already built
 
 
-def _geometry_array(frame: gpd.GeoDataFrame, what: str, threads: int | None = None
-                    ) -> np.ndarray:
+def _geometry_array(frame: gpd.GeoDataFrame, what: str, threads: int | None = None,
+                    assume_valid: bool = False) -> np.ndarray:
     geoms = np.asarray(frame.geometry.values, dtype=object)
     missing = shapely.is_missing(geoms)
     if missing.any():
         geoms = geoms.copy()
         geoms[missing] = shapely.Polygon()
+    return geoms if assume_valid else repair_polygons(geoms, what, threads)
+
+
+def repair_polygons(geoms: np.ndarray, what: str = "input", threads: int | None = None
+                    ) -> np.ndarray:
+    """``geoms`` with invalid ones replaced by the polygonal part of ``make_valid``.
+
+    Parameters
+    ----------
+    geoms : numpy.ndarray of shapely geometries (no missing values)
+    what : str
+        What they are, for the warning that counts repairs.
+    threads : int, optional
+        Threads for the validity test (default: CPU count).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``geoms`` itself when all are valid, else a repaired copy.
+    """
     invalid = ~_threaded(lambda a, _b: shapely.is_valid(a), geoms, geoms, threads)
     if invalid.any():
         log.warning("%d invalid %s geometries repaired with make_valid", int(invalid.sum()), what)
@@ -179,7 +199,8 @@ def _threaded(func, a: np.ndarray, b: np.ndarray, threads: int | None,
 
 def prepare_footprints(footprints: gpd.GeoDataFrame,
                        options: KernelOptions = DEFAULT_OPTIONS, *,
-                       threads: int | None = None) -> PreparedFootprints:
+                       threads: int | None = None, assume_valid: bool = False
+                       ) -> PreparedFootprints:
     """Repair geometry, compute weights and cut overlapping footprints into pieces.
 
     Parameters
@@ -190,13 +211,15 @@ def prepare_footprints(footprints: gpd.GeoDataFrame,
     options : KernelOptions
     threads : int, optional
         Threads for cutting pieces (default: CPU count).
+    assume_valid : bool
+        The geometries are known valid (e.g. repaired while reading); skip the test.
 
     Returns
     -------
     PreparedFootprints
     """
     n = len(footprints)
-    geoms = _geometry_array(footprints, "footprint", threads)
+    geoms = _geometry_array(footprints, "footprint", threads, assume_valid)
     if "footprint_id" in footprints.columns:
         ids = footprints["footprint_id"].to_numpy(dtype="int64")
         if not pd.Index(ids).is_unique:
@@ -300,10 +323,11 @@ def _parts_of_chunk(parcel_geoms: np.ndarray, lo: int, hi: int, tree: shapely.ST
     }
 
 
-def _prepare_parcels(parcels: gpd.GeoDataFrame, threads: int | None = None) -> np.ndarray:
+def _prepare_parcels(parcels: gpd.GeoDataFrame, threads: int | None = None,
+                     assume_valid: bool = False) -> np.ndarray:
     if "parcel_code" not in parcels.columns:
         raise DataError("parcels need a parcel_code column", source="parcels")
-    geoms = _geometry_array(parcels, "parcel", threads)
+    geoms = _geometry_array(parcels, "parcel", threads, assume_valid)
     shapely.prepare(geoms)
     return geoms
 
@@ -364,7 +388,8 @@ def footprint_parts(parcels: gpd.GeoDataFrame, footprints: gpd.GeoDataFrame,
 
 def occupancy_kernel(parcels: gpd.GeoDataFrame, footprints: gpd.GeoDataFrame,
                      options: KernelOptions = DEFAULT_OPTIONS, *, threads: int | None = None,
-                     chunk_size: int = 2000, progress: Progress | None = None) -> pd.DataFrame:
+                     chunk_size: int = 2000, progress: Progress | None = None,
+                     assume_valid: bool = False) -> pd.DataFrame:
     """Built area, coverage, floor area, FAR and building count of every parcel.
 
     Parameters
@@ -383,6 +408,10 @@ def occupancy_kernel(parcels: gpd.GeoDataFrame, footprints: gpd.GeoDataFrame,
         Parcels per chunk of work.
     progress : callable, optional
         Called with the number of parcels finished.
+    assume_valid : bool
+        All geometries are known valid (as :func:`repair_polygons` leaves them, e.g.
+        while reading from PostGIS); skip the validity test. Invalid input then gives
+        wrong areas or a GEOS error, so leave this off for anything else.
 
     Returns
     -------
@@ -408,8 +437,8 @@ def occupancy_kernel(parcels: gpd.GeoDataFrame, footprints: gpd.GeoDataFrame,
     if crs is not None and fcrs is not None and crs != fcrs:
         raise DataError(f"footprints are in {fcrs.to_string()} but parcels in "
                         f"{crs.to_string()}; reproject one of them", source="footprints")
-    parcel_geoms = _prepare_parcels(parcels, threads)
-    fp = prepare_footprints(footprints, options, threads=threads)
+    parcel_geoms = _prepare_parcels(parcels, threads, assume_valid)
+    fp = prepare_footprints(footprints, options, threads=threads, assume_valid=assume_valid)
     parts = _run_chunks(parcel_geoms, fp, options, threads, chunk_size, progress)
     n = len(parcel_geoms)
     p = parts["parcel"]

@@ -72,7 +72,8 @@ class Chunk:
 
 
 def fetch_geo(conn: psycopg.Connection, query: str, params: dict[str, Any] | None = None,
-              srid: int | None = None, *, batch_rows: int = BATCH_ROWS) -> gpd.GeoDataFrame:
+              srid: int | None = None, *, batch_rows: int = BATCH_ROWS,
+              repair: str | None = None) -> gpd.GeoDataFrame:
     """Run ``query`` (its ``geom`` column as WKB) and return a GeoDataFrame.
 
     Inside a transaction the rows come through a server-side cursor in batches of
@@ -91,6 +92,10 @@ def fetch_geo(conn: psycopg.Connection, query: str, params: dict[str, Any] | Non
         EPSG code of the result's CRS.
     batch_rows : int
         Rows per batch.
+    repair : str, optional
+        Repair invalid geometries while decoding
+        (:func:`parcels.occupancy.kernel.repair_polygons`), naming them ``repair`` in
+        the warning; the test then overlaps with the transfer of the next batch.
     """
     import geopandas as gpd
     import pandas as pd
@@ -102,7 +107,7 @@ def fetch_geo(conn: psycopg.Connection, query: str, params: dict[str, Any] | Non
             with conn.cursor(binary=True) as cur:
                 cur.execute(query, params)
                 names, oids = _columns(cur)
-                batches = [_decode(cur.fetchall(), names, oids)]
+                batches = [_decode(cur.fetchall(), names, oids, repair)]
         else:
             with ThreadPoolExecutor(max_workers=1) as pool, \
                     conn.cursor(name="mujun_occupancy_read", binary=True) as cur:
@@ -110,9 +115,9 @@ def fetch_geo(conn: psycopg.Connection, query: str, params: dict[str, Any] | Non
                 names, oids = _columns(cur)
                 futures = []
                 while rows := cur.fetchmany(batch_rows):
-                    futures.append(pool.submit(_decode, rows, names, oids))
+                    futures.append(pool.submit(_decode, rows, names, oids, repair))
                     del rows
-                batches = [f.result() for f in futures] or [_decode([], names, oids)]
+                batches = [f.result() for f in futures] or [_decode([], names, oids, None)]
     data = {name: np.concatenate([b[name] for b in batches]) for name in names}
     geoms = data.pop("geom")
     return gpd.GeoDataFrame(pd.DataFrame(data), geometry=gpd.GeoSeries(geoms),
@@ -124,9 +129,12 @@ def _columns(cur: psycopg.Cursor) -> tuple[list[str], list[int]]:
     return [d.name for d in cur.description], [d.type_code for d in cur.description]
 
 
-def _decode(rows: list[tuple], names: list[str], oids: list[int]) -> dict[str, np.ndarray]:
+def _decode(rows: list[tuple], names: list[str], oids: list[int], repair: str | None
+            ) -> dict[str, np.ndarray]:
     """Column arrays of ``rows`` (``zip(*rows)`` is 3× slower on 10⁶ rows)."""
     import shapely
+
+    from parcels.occupancy.kernel import repair_polygons
 
     data: dict[str, np.ndarray] = {}
     for i, (name, oid) in enumerate(zip(names, oids, strict=True)):
@@ -138,7 +146,12 @@ def _decode(rows: list[tuple], names: list[str], oids: list[int]) -> dict[str, n
         else:
             arr = np.empty(len(values), dtype=object)
             arr[:] = values
-            data[name] = shapely.from_wkb(arr) if oid == _BYTEA and name == "geom" else arr
+            if oid == _BYTEA and name == "geom":
+                arr = shapely.from_wkb(arr)
+                arr[shapely.is_missing(arr)] = shapely.Polygon()
+                if repair:
+                    arr = repair_polygons(arr, repair, threads=1)
+            data[name] = arr
     return data
 
 
@@ -197,6 +210,9 @@ def read_chunk(conn: psycopg.Connection, chunk: Chunk, *, srid: int | None,
                halo: float | None = None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Parcels of ``chunk`` (ordered by ``parcel_id``) and the footprints they need.
 
+    Geometries come back valid (repaired while decoding), so the kernel can be called
+    with ``assume_valid=True``.
+
     Parameters
     ----------
     conn : psycopg.Connection
@@ -208,17 +224,18 @@ def read_chunk(conn: psycopg.Connection, chunk: Chunk, *, srid: int | None,
         chunks).
     """
     if chunk.parcel_ids is None:
-        parcels = fetch_geo(conn, ALL_PARCELS, srid=srid)
-        footprints = fetch_geo(conn, ALL_FOOTPRINTS, srid=srid)
+        parcels = fetch_geo(conn, ALL_PARCELS, srid=srid, repair="parcel")
+        footprints = fetch_geo(conn, ALL_FOOTPRINTS, srid=srid, repair="footprint")
     else:
         if halo is None:
             halo = footprint_halo(conn)
         assert chunk.extent is not None
         xmin, ymin, xmax, ymax = chunk.extent
-        parcels = fetch_geo(conn, CHUNK_PARCELS, {"ids": chunk.parcel_ids.tolist()}, srid=srid)
+        parcels = fetch_geo(conn, CHUNK_PARCELS, {"ids": chunk.parcel_ids.tolist()}, srid=srid,
+                            repair="parcel")
         footprints = fetch_geo(conn, CHUNK_FOOTPRINTS, {
             "xmin": xmin - halo, "ymin": ymin - halo, "xmax": xmax + halo,
-            "ymax": ymax + halo, "srid": srid or 0}, srid=srid)
+            "ymax": ymax + halo, "srid": srid or 0}, srid=srid, repair="footprint")
         footprints = needed_footprints(parcels, footprints)
     order = np.argsort(parcels["parcel_id"].to_numpy(), kind="stable")
     parcels = parcels.iloc[order].reset_index(drop=True)

@@ -120,7 +120,8 @@ def _compute_chunk(conn: psycopg.Connection, chunk: Chunk, srid: int | None,
                    halo: float | None, options: KernelOptions, threads: int | None,
                    progress: Progress | None = None) -> pd.DataFrame:
     parcels, footprints = read_chunk(conn, chunk, srid=srid, halo=halo)
-    out = occupancy_kernel(parcels, footprints, options, threads=threads, progress=progress)
+    out = occupancy_kernel(parcels, footprints, options, threads=threads, progress=progress,
+                           assume_valid=True)
     out.insert(0, "parcel_id", parcels["parcel_id"].to_numpy())
     return out
 

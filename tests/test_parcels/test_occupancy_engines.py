@@ -192,3 +192,23 @@ def test_reads_in_batches_and_in_autocommit_give_the_same_frame(db_conn):
         assert shapely.equals(frame.geometry.values, np.asarray(cells, dtype=object)).all()
     empty = fetch_geo(db_conn, ALL_FOOTPRINTS + " WHERE false", srid=SRID)
     assert len(empty) == 0 and "footprint_id" in empty
+
+
+def test_invalid_geometries_in_the_database_are_repaired_while_reading(db_conn, caplog):
+    import logging
+
+    bowtie = shapely.Polygon([(X0 + 10, Y0 + 10), (X0 + 30, Y0 + 30), (X0 + 30, Y0 + 10),
+                              (X0 + 10, Y0 + 30), (X0 + 10, Y0 + 10)])
+    assert not bowtie.is_valid
+    parcels = gpd.GeoDataFrame({"parcel_code": ["P1"], "cert_area_m2": [1600.0]},
+                               geometry=[box(X0, Y0, X0 + 40, Y0 + 40)], crs=SRID)
+    fps = gpd.GeoDataFrame({"footprint_id": [1, 2], "height_m": [6.0, 6.0], "storeys": [2, 2]},
+                           geometry=[bowtie, box(X0 + 1, Y0 + 1, X0 + 5, Y0 + 5)], crs=SRID)
+    load(db_conn, parcels, fps)
+    with caplog.at_level(logging.WARNING):
+        vec = vector_occupancy(db_conn, KernelOptions(), threads=2)
+    assert "1 invalid footprint geometries repaired" in caplog.text
+    kernel = occupancy_kernel(parcels, fps, KernelOptions())
+    assert_same(kernel, vec, rtol=1e-12)
+    assert vec.built_m2.iloc[0] == pytest.approx(200.0 + 16.0)   # two triangles + the box
+    db_conn.rollback()
