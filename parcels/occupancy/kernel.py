@@ -48,8 +48,10 @@ area; FAR (容积率) = floor area / measured area. The certificate difference i
 minus certificate area. Overlapping parcels are not corrected (each gets its share).
 
 Speed: one STRtree over the pieces, queried by prepared parcels; pairs the parcel
-contains properly are summed whole; only boundary pairs are intersected. Chunks of
-parcels run in threads (shapely releases the GIL in its vectorized functions).
+contains properly are summed whole; only boundary pairs are intersected, with numpy
+when both polygons are convex (:mod:`parcels.occupancy.convex_clip`), else GEOS.
+Chunks of parcels run in threads (shapely releases the GIL in its vectorized
+functions).
 """
 
 from __future__ import annotations
@@ -301,13 +303,12 @@ def _parts_of_chunk(parcel_geoms: np.ndarray, lo: int, hi: int, tree: shapely.ST
     kind = np.where(inside, INSIDE, BOUNDARY).astype(object)
     bi = np.flatnonzero(~inside)
     if bi.size:
-        parts = shapely.intersection(a[bi], b[bi])
-        parts_area = shapely.area(parts)
+        parts_area, parts_length = _boundary_measures(p[bi], f[bi], parcel_geoms, fp)
         area[bi] = parts_area
         tol = options.sliver_tolerance_m
         if tol > 0:
             # mean width 2 × area / boundary length below the tolerance
-            thin = (parts_area > 0) & (2.0 * parts_area < tol * shapely.length(parts))
+            thin = (parts_area > 0) & (2.0 * parts_area < tol * parts_length)
             cand = bi[thin]
             if cand.size:
                 covered = shapely.covers(a[cand], b[cand])
@@ -321,6 +322,34 @@ def _parts_of_chunk(parcel_geoms: np.ndarray, lo: int, hi: int, tree: shapely.ST
         "built_m2": built, "sliver_m2": np.where(is_sliver, area, 0.0),
         "floor_area_m2": built * fp.weight[f], "counts": counts,
     }
+
+
+def _boundary_measures(p: np.ndarray, f: np.ndarray, parcel_geoms: np.ndarray,
+                       fp: PreparedFootprints) -> tuple[np.ndarray, np.ndarray]:
+    """Area and boundary length of ``parcel ∩ piece`` for boundary pairs.
+
+    Pairs of two convex polygons (nearly all: a rectangular building across the edge of
+    a simple parcel) are clipped with numpy (:mod:`parcels.occupancy.convex_clip`);
+    the rest go through GEOS.
+    """
+    from parcels.occupancy.convex_clip import clip_convex, convex_rings
+
+    up, p_idx = np.unique(p, return_inverse=True)
+    uf, f_idx = np.unique(f, return_inverse=True)
+    px, py, pn, pok = convex_rings(parcel_geoms[up])
+    fx, fy, fn, fok = convex_rings(fp.pieces[uf])
+    fast = pok[p_idx] & fok[f_idx]
+    area = np.empty(p.size)
+    length = np.empty(p.size)
+    if fast.any():
+        i, j = p_idx[fast], f_idx[fast]
+        area[fast], length[fast] = clip_convex(px[i], py[i], pn[i], fx[j], fy[j], fn[j])
+    slow = ~fast
+    if slow.any():
+        parts = shapely.intersection(parcel_geoms[p[slow]], fp.pieces[f[slow]])
+        area[slow] = shapely.area(parts)
+        length[slow] = shapely.length(parts)
+    return area, length
 
 
 def _prepare_parcels(parcels: gpd.GeoDataFrame, threads: int | None = None,

@@ -236,7 +236,7 @@ def test_geojson_and_csv_outputs_are_streamed_and_match_the_geopackage(tmp_path)
         out = tmp_path / f"fp.{suffix}"
         batches = []
         with file_sink(out) as sink:
-            def counting(frame, sink=sink):
+            def counting(frame, sink=sink, batches=batches):
                 batches.append(len(frame))
                 sink(frame)
             extract_footprints(cfg, sink=counting, meta=meta)
