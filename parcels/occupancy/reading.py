@@ -40,12 +40,16 @@ BATCH_ROWS = 100_000
 #: Parcels per chunk of the vector engine (≈ 1 M footprints and ~2 GB at city density).
 MAX_PARCELS = 150_000
 
+#: Geometry as WKB, single-part MultiPolygons (nearly all) as Polygons: the server does
+#: this in its own process, and every GEOS operation of the kernel on a Polygon is
+#: cheaper (city sample: kernel 3.6 s on MultiPolygons, 2.6 s on Polygons).
+_WKB = ("ST_AsBinary(CASE WHEN ST_NumGeometries({t}.geom) = 1 THEN ST_GeometryN({t}.geom, 1)"
+        " ELSE {t}.geom END) AS geom")
 PARCEL_COLUMNS = ("p.parcel_id, p.parcel_code,"
                   " coalesce(p.cert_area_m2, 'NaN')::float8 AS cert_area_m2,"
-                  " p.town, p.district, ST_AsBinary(p.geom) AS geom")
+                  " p.town, p.district, " + _WKB.format(t="p"))
 FOOTPRINT_COLUMNS = ("f.footprint_id, coalesce(f.height_m, 'NaN')::float8 AS height_m,"
-                     " coalesce(f.storeys::float8, 'NaN') AS storeys,"
-                     " ST_AsBinary(f.geom) AS geom")
+                     " coalesce(f.storeys::float8, 'NaN') AS storeys, " + _WKB.format(t="f"))
 
 ALL_PARCELS = f"SELECT {PARCEL_COLUMNS} FROM parcel p"
 ALL_FOOTPRINTS = f"SELECT {FOOTPRINT_COLUMNS} FROM footprint f"
