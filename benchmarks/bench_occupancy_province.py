@@ -13,7 +13,7 @@ time and peak RSS sampled with psutil; the in-database part is the server's own.
 
 Printed: counts, seconds, parcels per second, peak RSS, and the ratio of the time per
 parcel to the city run's (the same engine on one copy, in the same run); the province
-once with threads in one process (the default) and once with ``--processes 2``.
+once with threads in one process and once with ``--processes 2`` (the default there).
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def _tiled_database(settings, size: str) -> tuple[str, dict[str, int]]:
     return dsn, counts
 
 
-def _measure(dsn: str, engine: str, processes: int = 1) -> dict[str, Any]:
+def _measure(dsn: str, engine: str, processes: int) -> dict[str, Any]:
     """``mujun occupancy --engine ENGINE --json`` in a fresh process: wall time, peak RSS."""
     from benchmarks._process import run_measured
 
@@ -129,10 +129,10 @@ def main(size: str = "city") -> dict:
     parcels, buildings = _read(*_sample(base, folder))
     _database(settings, base, parcels, buildings).close()
     one = _measure(make_conninfo(database_dsn(settings),
-                                 dbname=f"mujun_bench_occupancy_{base}"), "vector")
+                                 dbname=f"mujun_bench_occupancy_{base}"), "vector", processes=1)
     del parcels, buildings
     dsn, counts = _tiled_database(settings, size)
-    many = _measure(dsn, "vector")
+    many = _measure(dsn, "vector", processes=1)
     spread = _measure(dsn, "vector", processes=2)
     n_one = one["summary"]["parcels"]
     n_many = many["summary"]["parcels"]

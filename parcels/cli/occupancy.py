@@ -23,13 +23,14 @@ def _fmt(value, digits=1) -> str:
                    "dask: partitions on a dask.distributed cluster.")
 @click.option("--scheduler", metavar="ADDRESS",
               help="dask engine: scheduler address (default: a LocalCluster on 127.0.0.1).")
-@click.option("--processes", type=click.IntRange(1, 64), default=1, show_default=True,
+@click.option("--processes", type=click.IntRange(1, 64),
               help="vector engine: worker processes, each computing spatial chunks on its "
-                   "own connection (1: threads in one process; more pays on many cores).")
+                   "own connection; 1: threads in this process. Default: threads when the "
+                   "parcels fit one chunk (150,000), else one process per core (at most 4).")
 @json_option
 @click.pass_context
 def occupancy(ctx: click.Context, year: int | None, engine: str, scheduler: str | None,
-              processes: int, as_json: bool) -> None:
+              processes: int | None, as_json: bool) -> None:
     """Measure occupied land: parcel ∩ footprints, coverage, floor-area ratio, tenants.
 
     Without a subcommand, runs the computation on the parcels, footprints and land
@@ -41,7 +42,7 @@ def occupancy(ctx: click.Context, year: int | None, engine: str, scheduler: str 
         return
     if scheduler and engine != "dask":
         raise click.UsageError("--scheduler only applies to --engine dask")
-    if processes > 1 and engine != "vector":
+    if processes is not None and engine != "vector":
         raise click.UsageError("--processes only applies to --engine vector")
     from gis.progress import progress_bar
     from parcels.occupancy.run import run_occupancy
@@ -51,7 +52,7 @@ def occupancy(ctx: click.Context, year: int | None, engine: str, scheduler: str 
     with progress_bar(None, "occupancy", "parcel", app.settings.progress) as progress:
         result = run_occupancy(conn, app.settings, year=year, engine=engine,
                                scheduler=scheduler, progress=progress,
-                               engine_options={"processes": processes} if processes > 1 else None)
+                               engine_options={"processes": processes} if processes else None)
     s = dict(result.summary, run_id=result.run_id)
     text = (
         f"run {result.run_id} ({'replaced identical run' if result.reused else 'new'}), "

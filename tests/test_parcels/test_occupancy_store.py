@@ -277,6 +277,12 @@ def test_worker_processes_read_the_same_snapshot_and_give_the_same_rows(loaded, 
     assert "6 chunks in 2 worker processes" in caplog.text
     caplog.clear()
     conn.rollback()
+    with caplog.at_level(logging.INFO, logger="parcels.occupancy.vector_engine"):
+        auto = vector_occupancy(conn, opts, max_parcels=7)    # several chunks: processes
+    assert ("worker processes" in caplog.text) == ((os.cpu_count() or 1) > 1)
+    np.testing.assert_allclose(auto.built_m2, here.built_m2, rtol=1e-12)
+    caplog.clear()
+    conn.rollback()
     assert spread.parcel_code.tolist() == here.parcel_code.tolist()
     assert (spread.n_buildings == here.n_buildings).all()
     for col in ("built_m2", "sliver_m2", "floor_area_m2", "coverage", "far"):
