@@ -127,6 +127,41 @@ class ImportResult:
         return "\n".join(lines)
 
 
+def earlier_import(conn, kind: str, path: str | Path, source: str, report: ImportReport, *,
+                   dry_run: bool) -> tuple[str, ImportResult | None]:
+    """The file's SHA-256, and the result to return when it was imported before.
+
+    A repeated import changes nothing: the caller returns that result (its
+    transaction rolled back) instead of reading the file.
+    """
+    from gis.db.batches import find_batch_by_sha
+
+    sha = file_sha256(path)
+    existing = find_batch_by_sha(conn, kind, sha)
+    if existing is None:
+        return sha, None
+    conn.rollback()
+    return sha, ImportResult(kind, source, report, batch_id=existing, already_imported=True,
+                             dry_run=dry_run)
+
+
+def close_batch(conn, batch_id: int, report: ImportReport, *, n_loaded: int, inserted: int,
+                updated: int = 0, dry_run: bool) -> None:
+    """Record the counts and report on the batch, then commit (or roll back a dry run)."""
+    from gis.db.batches import finish_batch
+
+    report.n_loaded = n_loaded
+    report.n_inserted, report.n_updated = inserted, updated
+    report.n_unchanged = n_loaded - inserted - updated
+    finish_batch(conn, batch_id, n_read=report.n_read, n_loaded=n_loaded,
+                 n_rejected=len(report.rejected_rows), n_warnings=len(report.warnings),
+                 report=report.to_dict())
+    if dry_run:
+        conn.rollback()
+    else:
+        conn.commit()
+
+
 def settle(report: ImportReport, *, accept_partial: bool, source: str,
            rejects: str | Path | None = None, overwrite: bool = False) -> Path | None:
     """Apply the all-or-nothing rule.

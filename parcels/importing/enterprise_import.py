@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from parcels.errors import MappingError
-from parcels.importing.common import ImportResult, file_sha256, settle
+from parcels.importing.common import ImportResult, close_batch, file_sha256, settle
 from parcels.importing.enterprise_checks import NUMERIC_FIELDS, check_enterprises
 from parcels.importing.headers import HeaderPlan, load_field_specs, match_columns
 from parcels.importing.report import ImportReport
@@ -120,7 +120,7 @@ def import_enterprises(conn: psycopg.Connection, path: str | Path, *, year: int,
     parcels.errors.MappingError
         Required columns cannot be found, or a header's unit is of the wrong kind.
     """
-    from gis.db.batches import find_batch_by_sha, finish_batch, start_batch
+    from gis.db.batches import find_batch_by_sha, start_batch
 
     mapping = dict(mapping or {})
     tick = progress or (lambda n: None)
@@ -184,18 +184,10 @@ def import_enterprises(conn: psycopg.Connection, path: str | Path, *, year: int,
                                     not_compared=("batch_id",))
         ins_y, upd_y = upsert_frame(conn, "enterprise_year", load, ["credit_code", "year"],
                                     YEAR_COLUMNS, not_compared=("batch_id",))
-        report.n_loaded = len(load)
-        report.n_inserted, report.n_updated = ins_y, upd_y
-        report.n_unchanged = len(load) - ins_y - upd_y
         report.extra["enterprises"] = {"inserted": ins_e, "updated": upd_e}
         report.extra["units"] = {m.field: m.unit for m in plan.columns if m.field and m.unit}
-        finish_batch(conn, batch_id, n_read=report.n_read, n_loaded=len(load),
-                     n_rejected=len(report.rejected_rows), n_warnings=len(report.warnings),
-                     report=report.to_dict())
-        if dry_run:
-            conn.rollback()
-        else:
-            conn.commit()
+        close_batch(conn, batch_id, report, n_loaded=len(load), inserted=ins_y, updated=upd_y,
+                    dry_run=dry_run)
     except BaseException:
         conn.rollback()
         raise

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from gis.errors import DataError
-from parcels.importing.common import ImportResult, file_sha256, settle
+from parcels.importing.common import ImportResult, close_batch, earlier_import, settle
 from parcels.importing.layers import extra_attributes, read_layer, to_working_crs
 from parcels.importing.parcel_checks import parse_attributes
 from parcels.importing.report import ImportReport
@@ -53,7 +53,7 @@ def import_footprints(conn: psycopg.Connection, path: str | Path, *, layer: str 
 
     Other parameters as for :func:`parcels.importing.parcel_import.import_parcels`.
     """
-    from gis.db.batches import find_batch_by_sha, finish_batch, start_batch
+    from gis.db.batches import start_batch
     from gis.db.copy import copy_frame, set_working_srid
     from parcels.importing.headers import load_field_specs, match_columns
 
@@ -63,12 +63,9 @@ def import_footprints(conn: psycopg.Connection, path: str | Path, *, layer: str 
     if problem:
         raise DataError(f"--date: {problem}; use YYYY-MM-DD")
     report = ImportReport(source=source, unit="feature")
-    sha = file_sha256(path)
-    existing = find_batch_by_sha(conn, "footprints", sha)
-    if existing is not None:
-        conn.rollback()
-        return ImportResult("footprints", source, report, batch_id=existing,
-                            already_imported=True, dry_run=dry_run)
+    sha, repeat = earlier_import(conn, "footprints", path, source, report, dry_run=dry_run)
+    if repeat is not None:
+        return repeat
     gdf = read_layer(path, layer=layer, crs=crs, encoding=encoding, swap_xy=swap_xy,
                      report=report)
     report.n_read = n = len(gdf)
@@ -109,11 +106,8 @@ def import_footprints(conn: psycopg.Connection, path: str | Path, *, layer: str 
                                        "source": source_name, "swap_xy": swap_xy}, srid=srid)
         load["batch_id"] = batch_id
         copy_frame(conn, "footprint", load, list(FOOTPRINT_COLUMNS), srid=srid)
-        report.n_loaded = report.n_inserted = len(load)
-        finish_batch(conn, batch_id, n_read=n, n_loaded=len(load),
-                     n_rejected=len(report.rejected_rows), n_warnings=len(report.warnings),
-                     report=report.to_dict())
-        conn.rollback() if dry_run else conn.commit()
+        close_batch(conn, batch_id, report, n_loaded=len(load), inserted=len(load),
+                    dry_run=dry_run)
     except BaseException:
         conn.rollback()
         raise

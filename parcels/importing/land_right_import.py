@@ -22,7 +22,7 @@ import pandas as pd
 
 from parcels.codes import check_credit_code, normalize_credit_code
 from parcels.errors import MappingError
-from parcels.importing.common import ImportResult, file_sha256, settle
+from parcels.importing.common import ImportResult, close_batch, earlier_import, settle
 from parcels.importing.enterprise_import import table_records
 from parcels.importing.headers import load_field_specs, match_columns
 from parcels.importing.report import ImportReport
@@ -163,18 +163,15 @@ def import_land_rights(conn: psycopg.Connection, path: str | Path, *,
     See :func:`parcels.importing.enterprise_import.import_enterprises` for the
     shared parameters.
     """
-    from gis.db.batches import find_batch_by_sha, finish_batch, start_batch
+    from gis.db.batches import start_batch
 
     mapping = dict(mapping or {})
     tick = progress or (lambda n: None)
     source = str(path)
     report = ImportReport(source=source, unit="row")
-    sha = file_sha256(path)
-    existing = find_batch_by_sha(conn, "land_rights", sha)
-    if existing is not None:
-        conn.rollback()
-        return ImportResult("land_rights", source, report, batch_id=existing,
-                            already_imported=True, dry_run=dry_run)
+    sha, repeat = earlier_import(conn, "land_rights", path, source, report, dry_run=dry_run)
+    if repeat is not None:
+        return repeat
     grid, sheet_name = read_grid(path, sheet=sheet if sheet is not None else mapping.get("sheet"),
                                  encoding=encoding)
     plan = match_columns(grid, load_field_specs("land_rights", mapping), mapping, source=source)
@@ -208,13 +205,8 @@ def import_land_rights(conn: psycopg.Connection, path: str | Path, *,
         # start dates explicitly by deleting identical-key rows first is not wanted; instead
         # rows with NULL start dates are compared through the staging upsert below.
         inserted, updated = _upsert(conn, load)
-        report.n_loaded = len(load)
-        report.n_inserted, report.n_updated = inserted, updated
-        report.n_unchanged = len(load) - inserted - updated
-        finish_batch(conn, batch_id, n_read=report.n_read, n_loaded=len(load),
-                     n_rejected=len(report.rejected_rows), n_warnings=len(report.warnings),
-                     report=report.to_dict())
-        conn.rollback() if dry_run else conn.commit()
+        close_batch(conn, batch_id, report, n_loaded=len(load), inserted=inserted,
+                    updated=updated, dry_run=dry_run)
     except BaseException:
         conn.rollback()
         raise

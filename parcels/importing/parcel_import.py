@@ -21,7 +21,7 @@ import pandas as pd
 
 from gis.errors import DataError
 from parcels.errors import MappingError
-from parcels.importing.common import ImportResult, file_sha256, settle
+from parcels.importing.common import ImportResult, close_batch, earlier_import, settle
 from parcels.importing.headers import load_field_specs, match_columns
 from parcels.importing.layers import extra_attributes, read_layer, to_working_crs
 from parcels.importing.parcel_checks import (
@@ -151,18 +151,15 @@ def import_parcels(conn: psycopg.Connection, path: str | Path, *, layer: str | N
     gis.errors.CRSError, gis.errors.DataError
         Unreadable input, no CRS, swapped axes.
     """
-    from gis.db.batches import find_batch_by_sha, finish_batch, start_batch
+    from gis.db.batches import start_batch
     from gis.db.copy import set_working_srid
 
     tick = progress or (lambda n: None)
     source = str(path) + (f":{layer}" if layer else "")
     report = ImportReport(source=source, unit="feature")
-    sha = file_sha256(path)
-    existing = find_batch_by_sha(conn, "parcels", sha)
-    if existing is not None:
-        conn.rollback()
-        return ImportResult("parcels", source, report, batch_id=existing,
-                            already_imported=True, dry_run=dry_run)
+    sha, repeat = earlier_import(conn, "parcels", path, source, report, dry_run=dry_run)
+    if repeat is not None:
+        return repeat
     gdf = read_layer(path, layer=layer, crs=crs, encoding=encoding, swap_xy=swap_xy,
                      report=report)
     report.n_read = len(gdf)
@@ -187,16 +184,8 @@ def import_parcels(conn: psycopg.Connection, path: str | Path, *, layer: str | N
         load["batch_id"] = batch_id
         inserted, updated = upsert_frame(conn, "parcel", load, ["parcel_code"],
                                          PARCEL_COLUMNS, srid=srid)
-        report.n_loaded = len(load)
-        report.n_inserted, report.n_updated = inserted, updated
-        report.n_unchanged = len(load) - inserted - updated
-        finish_batch(conn, batch_id, n_read=report.n_read, n_loaded=len(load),
-                     n_rejected=len(report.rejected_rows), n_warnings=len(report.warnings),
-                     report=report.to_dict())
-        if dry_run:
-            conn.rollback()
-        else:
-            conn.commit()
+        close_batch(conn, batch_id, report, n_loaded=len(load), inserted=inserted,
+                    updated=updated, dry_run=dry_run)
     except BaseException:
         conn.rollback()
         raise
