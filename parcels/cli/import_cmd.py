@@ -31,6 +31,15 @@ def _partial_options(f):
     return f
 
 
+def _table_options(f):
+    """Options of the table imports (workbooks and CSV), applied in one go."""
+    f = click.option("--encoding", help="CSV text encoding (default: detected UTF-8/GBK).")(f)
+    f = click.option("--sheet", help="Sheet name or 0-based number (default: first).")(f)
+    f = click.option("--mapping", type=click.Path(exists=True, dir_okay=False),
+                     help="Mapping YAML (sheet, header rows, columns, units).")(f)
+    return f
+
+
 def _run(app, as_json: bool, desc: str, func, src: str, accept_partial: bool,
          rejects: str | None, **kwargs):
     from gis.progress import progress_bar
@@ -123,10 +132,7 @@ A mapping YAML covers other layouts:
 """ + _COMMON_HELP)
 @click.argument("src", type=click.Path(exists=True, dir_okay=False))
 @click.option("--year", type=int, required=True, help="Year the figures are for.")
-@click.option("--mapping", type=click.Path(exists=True, dir_okay=False),
-              help="Mapping YAML (sheet, header rows, columns, units).")
-@click.option("--sheet", help="Sheet name or 0-based number (default: first).")
-@click.option("--encoding", help="CSV text encoding (default: detected UTF-8/GBK).")
+@_table_options
 @dry_run_option
 @_partial_options
 @overwrite_option
@@ -152,10 +158,7 @@ unknown parcels or enterprises load (they feed `mujun verify export`) and
 are listed as warnings. Upserted by (parcel, credit code, type, start date).
 """ + _COMMON_HELP)
 @click.argument("src", type=click.Path(exists=True, dir_okay=False))
-@click.option("--mapping", type=click.Path(exists=True, dir_okay=False),
-              help="Mapping YAML (sheet, header rows, columns, units).")
-@click.option("--sheet", help="Sheet name or 0-based number (default: first).")
-@click.option("--encoding", help="CSV text encoding (default: detected UTF-8/GBK).")
+@_table_options
 @dry_run_option
 @_partial_options
 @overwrite_option
