@@ -14,9 +14,11 @@ at. The rest is pruned in memory (STRtree) before the kernel runs. So every foot
 piece touching a parcel is computed exactly as in a whole run; footprints near a chunk
 edge are read by both chunks, parcels never twice.
 
-Rows come through a binary cursor; numbers are cast to ``float8`` with NaN for NULL
-in SQL so they decode straight into numpy, and geometries are decoded with one
-vectorized ``shapely.from_wkb`` call per column.
+Rows come through a binary server-side cursor in batches, each decoded in a worker
+thread while the server produces the next: numbers are cast to ``float8`` with NaN for
+NULL in SQL so they decode straight into numpy; geometries (single-part MultiPolygons
+sent as Polygons) are decoded with one vectorized ``shapely.from_wkb`` call per batch
+and repaired there when invalid.
 """
 
 from __future__ import annotations
