@@ -302,3 +302,38 @@ def test_worker_processes_read_the_same_snapshot_and_give_the_same_rows(loaded, 
     stored = load_parcel_results(conn, run.run_id).set_index("parcel_code")
     np.testing.assert_allclose(stored.loc[here.parcel_code, "built_m2"].astype(float),
                                here.built_m2, rtol=1e-12)
+
+
+def test_postgis_engine_reuses_overlaps_until_the_footprints_change(loaded, caplog):
+    import logging
+
+    from parcels.occupancy.kernel import KernelOptions
+    from parcels.occupancy.postgis_engine import postgis_occupancy
+
+    conn, settings, _ = loaded
+    opts = KernelOptions.from_settings(settings)
+    first = postgis_occupancy(conn, opts)
+    conn.commit()
+    stored = conn.execute("SELECT generation, n_pairs FROM footprint_overlap_state").fetchall()
+    assert len(stored) == 1 and stored[0][1] >= 5             # the five dirty duplicates
+    with caplog.at_level(logging.INFO, logger="parcels.occupancy.postgis_engine"):
+        again = postgis_occupancy(conn, opts)
+    assert "reused" in caplog.text
+    pd.testing.assert_frame_equal(first, again)
+    conn.rollback()
+    # a changed footprint table: found again, stored under the new generation only
+    conn.execute("DELETE FROM footprint WHERE footprint_id = (SELECT max(footprint_id)"
+                 " FROM footprint)")
+    conn.commit()
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="parcels.occupancy.postgis_engine"):
+        changed = postgis_occupancy(conn, opts)
+    assert "reused" not in caplog.text
+    conn.commit()
+    now = conn.execute("SELECT generation, n_pairs FROM footprint_overlap_state").fetchall()
+    assert len(now) == 1 and now[0][0] != stored[0][0] and now[0][1] < stored[0][1]
+    assert conn.execute("SELECT count(DISTINCT generation) FROM footprint_overlap"
+                        ).fetchone()[0] == 1
+    kernel_like = vector_occupancy(conn, opts, processes=1)
+    np.testing.assert_allclose(changed.built_m2, kernel_like.built_m2, rtol=1e-9)
+    conn.rollback()
