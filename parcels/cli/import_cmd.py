@@ -31,6 +31,18 @@ def _partial_options(f):
     return f
 
 
+def _layer_options(f):
+    """Options of the vector-file imports (parcels, footprints), applied in one go."""
+    f = click.option("--swap-xy", is_flag=True,
+                     help="Exchange x and y (latitude/longitude given swapped).")(f)
+    f = click.option("--encoding",
+                     help="Attribute text encoding (default: .cpg, else detected).")(f)
+    f = click.option("--crs", help="CRS of the data when it declares none "
+                                   "(EPSG code, WKT, PROJ).")(f)
+    f = click.option("--layer", help="Layer name (multi-layer sources).")(f)
+    return f
+
+
 def _table_options(f):
     """Options of the table imports (workbooks and CSV), applied in one go."""
     f = click.option("--encoding", help="CSV text encoding (default: detected UTF-8/GBK).")(f)
@@ -87,13 +99,10 @@ Fields for --map: parcel_code cert_area_m2 land_use_code supply_date
 agreed_start_date agreed_finish_date planned_far town district
 """ + _COMMON_HELP)
 @click.argument("src", type=click.Path(exists=True))
-@click.option("--layer", help="Layer name (multi-layer sources).")
-@click.option("--crs", help="CRS of the data when it declares none (EPSG code, WKT, PROJ).")
-@click.option("--encoding", help="Attribute text encoding (default: .cpg, else detected).")
+@_layer_options
 @click.option("--id-field", help="Column holding the parcel code.")
 @click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN",
               help="Map a source column to a schema field (repeatable).")
-@click.option("--swap-xy", is_flag=True, help="Exchange x and y (latitude/longitude given swapped).")
 @dry_run_option
 @_partial_options
 @overwrite_option
@@ -183,12 +192,9 @@ invalid geometries repaired, empty/degenerate rejected) and stored with the
 survey date (--date, or a 测绘日期/date column) and source (--source).
 """ + _COMMON_HELP)
 @click.argument("src", type=click.Path(exists=True))
-@click.option("--layer", help="Layer name (multi-layer sources).")
-@click.option("--crs", help="CRS of the data when it declares none.")
-@click.option("--encoding", help="Attribute text encoding.")
+@_layer_options
 @click.option("--date", "survey_date", help="Survey/image date, YYYY-MM-DD.")
 @click.option("--source", "source_name", help="Where the footprints come from (vendor, survey).")
-@click.option("--swap-xy", is_flag=True, help="Exchange x and y (latitude/longitude given swapped).")
 @dry_run_option
 @_partial_options
 @overwrite_option
