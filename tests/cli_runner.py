@@ -1,4 +1,4 @@
-"""Run ``mujun`` in-process against the test database (shared by the CLI tests)."""
+"""Run ``mujun`` in-process against the test database, and read what it wrote (shared by the CLI tests)."""
 
 from __future__ import annotations
 
@@ -16,3 +16,11 @@ def run_mujun(argv, monkeypatch, db_dsn, capsys) -> tuple[int, str, str]:
         code = exc.code or 0
     out = capsys.readouterr()
     return code, out.out, out.err
+
+
+def fetch(conn, query, params=None) -> list[tuple]:
+    """Rows of ``query`` as committed by another connection (fresh snapshot, read only)."""
+    conn.rollback()
+    rows = conn.execute(query, params).fetchall()
+    conn.rollback()
+    return rows

@@ -8,17 +8,11 @@ import geopandas as gpd
 import shapely
 
 from parcels.codes import make_credit_code, make_parcel_code
+from tests.cli_runner import fetch
 from tests.cli_runner import run_mujun as run
 
 CODES = [make_credit_code("9", "1", "320509", f"MB{i:04d}XY") for i in range(1, 5)]
 PARCELS = [make_parcel_code("320509", 1, 9, i) for i in range(1, 5)]
-
-
-def fetch(conn, query):
-    conn.rollback()
-    rows = conn.execute(query).fetchall()
-    conn.rollback()
-    return rows
 
 
 def test_land_rights_owner_and_tenant(tmp_path, db_conn, db_dsn, monkeypatch, capsys):

@@ -9,18 +9,12 @@ import pyogrio
 import shapely
 
 from parcels.codes import make_parcel_code
+from tests.cli_runner import fetch
 from tests.cli_runner import run_mujun as run
 
 LON0, LAT0 = 120.60, 31.30  # Suzhou: CGCS2000 zone CM 120°E = EPSG:4549
 DEG = 1 / 111_000  # about a metre of latitude in degrees
 DEGX = DEG / 0.8545  # about a metre of longitude at 31.3°N
-
-
-def fetch(conn, query, params=None):
-    conn.rollback()
-    rows = conn.execute(query, params).fetchall()
-    conn.rollback()
-    return rows
 
 
 def square(i, size_m=50.0, dx=0.0):

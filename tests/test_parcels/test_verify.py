@@ -9,17 +9,11 @@ import openpyxl
 import shapely
 
 from parcels.codes import make_credit_code, make_parcel_code
+from tests.cli_runner import fetch
 from tests.cli_runner import run_mujun as run
 
 CODES = [make_credit_code("9", "1", "320509", f"MC{i:04d}XY") for i in range(1, 6)]
 PARCELS = [make_parcel_code("320509", 1, 9, i) for i in range(1, 4)]
-
-
-def fetch(conn, query):
-    conn.rollback()
-    rows = conn.execute(query).fetchall()
-    conn.rollback()
-    return rows
 
 
 def load(tmp_path, monkeypatch, db_dsn, capsys):
