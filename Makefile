@@ -32,7 +32,7 @@ bench: setup
 	$(VENV)/bin/python -m benchmarks
 
 lint: setup
-	$(VENV)/bin/ruff check gis parcels remote_sensing scoring maps tests benchmarks
+	$(VENV)/bin/ruff check gis parcels remote_sensing scoring maps sample tests benchmarks
 
 db-start: setup
 	$(MUJUN) db start

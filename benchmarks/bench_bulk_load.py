@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-#: Fallback grid sizes (parcels) when parcels.sample is not available.
+#: Fallback grid sizes (parcels) when sample is not available.
 GRID_PARCELS = {"small": 2_000, "city": 100_000, "province": 2_000_000}
 BUILDINGS_PER_PARCEL = 10
 BENCH_DB = "mujun_bench"
@@ -42,19 +42,19 @@ def _sample_files(size: str, out: Path) -> tuple[Path, Path, str]:
     if parcels.exists() and buildings.exists():
         return parcels, buildings, "sample city (cached)"
     try:
-        from parcels.sample import generate_city
+        from sample import generate_city
     except ImportError:
         generate_city = None
     if generate_city is not None:
         city = generate_city(size, 42, city_dir, imagery=False)
         p = Path(getattr(city, "parcels", parcels))
         b = Path(getattr(city, "buildings", buildings))
-        return p, b, "sample city (parcels.sample.generate_city)"
+        return p, b, "sample city (sample.generate_city)"
     grid_dir = out / "grid"
     parcels, buildings = grid_dir / "parcels.gpkg", grid_dir / "buildings.gpkg"
     if not (parcels.exists() and buildings.exists()):
         _write_grid(GRID_PARCELS[size], grid_dir)
-    return parcels, buildings, "fallback grid (parcels.sample not available)"
+    return parcels, buildings, "fallback grid (sample not available)"
 
 
 def _write_grid(n_parcels: int, out: Path) -> None:

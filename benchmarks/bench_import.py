@@ -25,7 +25,7 @@ SEED = 42
 
 def _sample(size: str, home: Path) -> Path:
     """The sample city's parcels, generated once and cached under the mujun home."""
-    from parcels.sample.generate import generate_city
+    from sample.generate import generate_city
 
     root = home / "cache" / "bench_import" / f"{size}-{SEED}"
     parcels = root / "parcels.gpkg"

@@ -1,6 +1,6 @@
 """Occupancy benchmark: mujun engines vs naive PostGIS, overlay+dissolve and SedonaDB.
 
-All measured in one run on the same sample city (``parcels.sample.generate_city``):
+All measured in one run on the same sample city (``sample.generate_city``):
 
 * naive PostGIS: ``SUM(ST_Area(ST_Intersection(p.geom, f.geom)))`` join, parallel
   query allowed (costs lowered as for mujun's own SQL);
@@ -49,7 +49,7 @@ def _timed(label: str, func, *args, **kwargs) -> tuple[Any, float]:
 
 
 def _sample(size: str, folder: Path) -> tuple[Path, Path]:
-    from parcels.sample.generate import generate_city, is_complete
+    from sample.generate import generate_city, is_complete
 
     if not is_complete(folder):
         print(f"generating the {size} sample city in {folder} (once)", flush=True)

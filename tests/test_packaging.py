@@ -21,7 +21,7 @@ CONDA_NAME = {"psycopg[binary]": "psycopg", "dask[distributed]": "dask"}
 CONDA_ONLY = {"python", "pip", "postgis", "distributed"}
 
 
-@pytest.mark.parametrize("name", ["gis", "parcels", "remote_sensing", "scoring", "maps"])
+@pytest.mark.parametrize("name", ["gis", "parcels", "remote_sensing", "scoring", "maps", "sample"])
 def test_top_level_package_is_ours(name):
     module = importlib.import_module(name)
     assert Path(module.__file__).resolve().is_relative_to(REPO), (

@@ -68,7 +68,7 @@ def _configure_logging(verbosity: int) -> None:
     handler.setFormatter(
         logging.Formatter("%(levelname)s %(name)s: %(message)s" if verbosity > 1 else "%(message)s")
     )
-    for name in ("gis", "parcels", "remote_sensing", "scoring", "maps"):
+    for name in ("gis", "parcels", "remote_sensing", "scoring", "maps", "sample"):
         logger = logging.getLogger(name)
         logger.handlers[:] = [h for h in logger.handlers if isinstance(h, logging.NullHandler)]
         logger.addHandler(handler)

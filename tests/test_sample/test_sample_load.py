@@ -5,8 +5,8 @@ from __future__ import annotations
 import pyogrio
 import pytest
 
-from parcels.sample import generate_city
-from parcels.sample_load import is_loaded, load_sample
+from sample import generate_city
+from sample.load import is_loaded, load_sample
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +100,7 @@ def test_failed_load_leaves_database_unchanged(db_conn, cities, tmp_path):
     import shutil
 
     from gis.errors import MujunError
-    from parcels.sample import SampleCity
+    from sample import SampleCity
 
     broken_root = tmp_path / "broken"
     shutil.copytree(cities[0].root, broken_root)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from parcels.sample.config import EPSG, stream
-from parcels.sample.layout import TownPlan
+from sample.config import EPSG, stream
+from sample.layout import TownPlan
 
 
 def _row(x0, y0, x1, y1, spacing) -> tuple[np.ndarray, np.ndarray]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from parcels.sample.config import days_between, stream
+from sample.config import days_between, stream
 
 #: Enterprise link kinds (internal; the output has owner/tenant rights).
 OWNER, CO_OWNER, TENANT, UNLINKED = "owner", "co_owner", "tenant", "unlinked"

@@ -6,7 +6,7 @@ import click
 
 from gis.cli.options import emit, json_option
 
-SIZE_CHOICES = ("small", "city", "province")  # parcels.sample.config.SIZES (kept light here)
+SIZE_CHOICES = ("small", "city", "province")  # sample.config.SIZES (kept light here)
 
 
 @click.command("demo")
@@ -41,7 +41,7 @@ def demo(
     from pathlib import Path
 
     from gis.progress import progress_bar
-    from parcels.demo import DemoRun, run_demo, summary, summary_text
+    from sample.demo import DemoRun, run_demo, summary, summary_text
 
     app = ctx.obj
     settings = app.settings

@@ -19,7 +19,7 @@ from gis.progress import Progress, no_progress
 if TYPE_CHECKING:
     import psycopg
 
-    from parcels.sample.generate import SampleCity
+    from sample.generate import SampleCity
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ def load_sample(
         runs in its own transaction, committed once at the end; inside a
         caller's transaction it uses a savepoint and the caller commits.
     city : SampleCity
-        From :func:`parcels.sample.generate_city` or ``SampleCity.load``.
+        From :func:`sample.generate_city` or ``SampleCity.load``.
     progress : callable, optional
         Called with the number of rows just loaded.
 
@@ -87,7 +87,7 @@ def load_sample(
 
     from gis.db.connection import translate_errors
     from gis.db.copy import get_working_srid, set_working_srid
-    from parcels.sample.config import EPSG
+    from sample.config import EPSG
 
     progress = progress or no_progress
     # Own the transaction unless the caller already has one open (then it commits).
@@ -255,7 +255,7 @@ def _load_enterprises(conn, city, name, table, srid, progress) -> int:
 
 def _load_years(conn, city, name, table, srid, progress) -> int:
     from gis.db.copy import copy_frame
-    from parcels.sample.records import COLUMNS
+    from sample.records import COLUMNS
 
     batch = _batch(conn, city, name, None)
     frame = _read_csv(city.paths[name])
@@ -267,7 +267,7 @@ def _load_years(conn, city, name, table, srid, progress) -> int:
 
 def _load_rights(conn, city, name, table, srid, progress) -> int:
     from gis.db.copy import copy_frame
-    from parcels.sample.town import RIGHT_COLUMNS
+    from sample.town import RIGHT_COLUMNS
 
     batch = _batch(conn, city, name, None)
     frame = _read_csv(city.paths[name], dates=("start_date", "end_date"))

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from parcels.sample.config import AS_OF
+from sample.config import AS_OF
 
 
 @contextlib.contextmanager

@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from parcels.codes import CREDIT_ALPHABET, make_credit_code
-from parcels.sample.config import days_between, stream
-from parcels.sample.industries import draw_classes
-from parcels.sample.land_rights import (
+from sample.config import days_between, stream
+from sample.industries import draw_classes
+from sample.land_rights import (
     CO_OWNER,
     DEREGISTERED,
     OWNER,
@@ -27,8 +27,8 @@ from parcels.sample.land_rights import (
     TENANT,
     Holdings,
 )
-from parcels.sample.layout import TownPlan
-from parcels.sample.names import company_names
+from sample.layout import TownPlan
+from sample.names import company_names
 
 _REFORM = np.datetime64("2015-10-01")
 _OLD_SPACE = 10**8
@@ -79,7 +79,7 @@ def town_enterprises(
     parcels : GeoDataFrame
         With ``supply_date`` and ``role``.
     holdings : Holdings
-        From :func:`parcels.sample.land_rights.assign_holdings`.
+        From :func:`sample.land_rights.assign_holdings`.
     first_index : int
         Global number of the town's first enterprise (keeps credit codes unique).
     seed : int

@@ -32,8 +32,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from parcels.sample.config import AS_OF, YEARS
-from parcels.sample.records import NEAR_ZERO_KWH, NEAR_ZERO_TAX_WAN
+from sample.config import AS_OF, YEARS
+from sample.records import NEAR_ZERO_KWH, NEAR_ZERO_TAX_WAN
 
 COLUMNS = ("parcel_code", "credit_code", "kind", "detail")
 KINDS = (

@@ -13,9 +13,9 @@ from pyproj import Transformer
 
 from gis.errors import ConfigError, OutputExistsError
 from parcels.codes import check_credit_code, parse_parcel_code
-from parcels.sample import SampleCity, generate_city, is_complete
-from parcels.sample.config import EPSG, size_spec
-from parcels.sample.planted import (
+from sample import SampleCity, generate_city, is_complete
+from sample.config import EPSG, size_spec
+from sample.planted import (
     built_unused_mask,
     dormant_enterprises,
     idle_mask,
@@ -238,7 +238,7 @@ def test_records_heavy_tailed_and_plausible(tables):
 
 
 def test_cli_size_choices_follow_the_registry():
-    from parcels.cli.demo import SIZE_CHOICES
-    from parcels.sample import SIZES
+    from sample import SIZES
+    from sample.cli.demo import SIZE_CHOICES
 
     assert tuple(SIZES) == SIZE_CHOICES

@@ -113,9 +113,9 @@ def test_demo_no_load_needs_no_database_and_refuses_foreign_folder(tmp_path):
 
 
 def test_stale_sample_is_regenerated_current_one_reused(tmp_path, monkeypatch):
-    import parcels.sample.generate as generate
-    from parcels.demo import DemoRun, stage_generate
-    from parcels.sample.config import GENERATOR_VERSION
+    import sample.generate as generate
+    from sample.config import GENERATOR_VERSION
+    from sample.demo import DemoRun, stage_generate
 
     root = tmp_path / "small-1"
     root.mkdir()

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from parcels.sample.config import (
+from sample.config import (
     CENTRE_LON_LAT,
     EPSG,
     MAX_PARCEL_M2,
@@ -29,7 +29,7 @@ from parcels.sample.config import (
     SizeSpec,
     stream,
 )
-from parcels.sample.names import county, town_names
+from sample.names import county, town_names
 
 #: Rough mean parcel area produced by :func:`cut_block`, used to size towns.
 MEAN_PARCEL_M2 = 6200.0

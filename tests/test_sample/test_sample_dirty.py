@@ -12,8 +12,8 @@ import shapely
 from openpyxl import load_workbook
 
 from parcels.codes import check_credit_code, normalize_credit_code, parse_parcel_code
-from parcels.sample import generate_city
-from parcels.sample.dirty import PARCEL_FIELDS
+from sample import generate_city
+from sample.dirty import PARCEL_FIELDS
 
 
 @pytest.fixture(scope="module")

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from parcels.codes import make_credit_code, make_parcel_code
-from parcels.sample.config import AS_OF, YEARS, stream
+from sample.config import AS_OF, YEARS, stream
 
 DIRTY_EPSG = 4528
 
@@ -186,7 +186,7 @@ def write_dirty_parcels(parcels, path: Path, rng, defects: list, county) -> Path
     import pyogrio
     import shapely
 
-    from parcels.sample.writers import round_coordinates
+    from sample.writers import round_coordinates
 
     frame = parcels.to_crs(DIRTY_EPSG)
     geoms = round_coordinates(np.asarray(frame.geometry.values, dtype=object), 3)

@@ -21,8 +21,8 @@ import datetime as dt
 import numpy as np
 
 from parcels.codes import make_parcel_code
-from parcels.sample.config import days_between, stream
-from parcels.sample.layout import TownPlan
+from sample.config import days_between, stream
+from sample.layout import TownPlan
 
 ROLES = ("normal", "unfinished", "idle", "new")
 #: Share of parcels per planted role (at least one per town each).
@@ -57,7 +57,7 @@ def town_parcels(plan: TownPlan, parcels, seed: int):
     ----------
     plan : TownPlan
     parcels : GeoDataFrame
-        From :func:`parcels.sample.layout.town_layout`.
+        From :func:`sample.layout.town_layout`.
     seed : int
 
     Returns

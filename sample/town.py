@@ -14,13 +14,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from parcels.sample.buildings import town_buildings
-from parcels.sample.enterprises import town_enterprises
-from parcels.sample.land_rights import assign_holdings
-from parcels.sample.layout import TownPlan, town_layout, town_outline
-from parcels.sample.parcel_attributes import town_parcels
-from parcels.sample.planted import planted_table
-from parcels.sample.records import town_records
+from sample.buildings import town_buildings
+from sample.enterprises import town_enterprises
+from sample.land_rights import assign_holdings
+from sample.layout import TownPlan, town_layout, town_outline
+from sample.parcel_attributes import town_parcels
+from sample.planted import planted_table
+from sample.records import town_records
 
 PARCEL_COLUMNS = [
     "parcel_code",
@@ -93,7 +93,7 @@ def generate_town(
     Parameters
     ----------
     plan : TownPlan
-        From :func:`parcels.sample.layout.plan_city`.
+        From :func:`sample.layout.plan_city`.
     seed : int
     first_enterprise, first_building : int
         Global numbers of the town's first enterprise and building.
@@ -146,7 +146,7 @@ def generate_town(
     )
     tree_frame = None
     if trees:
-        from parcels.sample.trees import town_trees
+        from sample.trees import town_trees
 
         tree_frame = town_trees(plan, layout["roads"], parcels, buildings, seed)
     return TownData(

@@ -22,8 +22,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from parcels.sample.config import YEARS, stream
-from parcels.sample.land_rights import DEREGISTERED, NEAR_ZERO, STOPPED
+from sample.config import YEARS, stream
+from sample.land_rights import DEREGISTERED, NEAR_ZERO, STOPPED
 
 #: "Near zero" in the last year: tax below this (万元) and electricity below NEAR_ZERO_KWH.
 NEAR_ZERO_TAX_WAN = 1.0

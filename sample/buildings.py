@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from parcels.sample.config import EPSG, stream
-from parcels.sample.layout import TownPlan
+from sample.config import EPSG, stream
+from sample.layout import TownPlan
 
 #: Share of buildings that cross their parcel's boundary.
 CROSSING_SHARE = 0.10
@@ -222,7 +222,7 @@ def town_buildings(plan: TownPlan, parcels, roles: np.ndarray, seed: int):
     ----------
     plan : TownPlan
     parcels : GeoDataFrame
-        From :func:`parcels.sample.layout.town_layout` (local rectangles and fronts).
+        From :func:`sample.layout.town_layout` (local rectangles and fronts).
     roles : array of str
         Per parcel: ``'normal'``, ``'unfinished'``, ``'idle'`` or ``'new'``.
     seed : int

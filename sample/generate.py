@@ -36,12 +36,12 @@ import pandas as pd
 
 from gis.errors import OutputExistsError
 from gis.progress import Progress, no_progress
-from parcels.sample.config import AS_OF, EPSG, GENERATOR_VERSION, SQM_PER_MU, YEARS, size_spec
-from parcels.sample.layout import plan_city, town_outline
-from parcels.sample.planted import COLUMNS as PLANTED_COLUMNS
-from parcels.sample.records import COLUMNS as RECORD_COLUMNS
-from parcels.sample.town import ENTERPRISE_COLUMNS, RIGHT_COLUMNS, generate_town
-from parcels.sample.writers import CsvWriter, LayerWriter
+from sample.config import AS_OF, EPSG, GENERATOR_VERSION, SQM_PER_MU, YEARS, size_spec
+from sample.layout import plan_city, town_outline
+from sample.planted import COLUMNS as PLANTED_COLUMNS
+from sample.records import COLUMNS as RECORD_COLUMNS
+from sample.town import ENTERPRISE_COLUMNS, RIGHT_COLUMNS, generate_town
+from sample.writers import CsvWriter, LayerWriter
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +130,7 @@ def generate_city(
     Parameters
     ----------
     size : {'small', 'city', 'province'}
-        See :data:`parcels.sample.config.SIZES`.
+        See :data:`sample.config.SIZES`.
     seed : int
         Same seed, same content.
     out_dir : path
@@ -188,7 +188,7 @@ def generate_city(
 def _generate_into(
     work: Path, size, seed, spec, with_imagery: bool, progress: Progress
 ) -> SampleCity:
-    from parcels.sample.dirty import DirtyCollector
+    from sample.dirty import DirtyCollector
 
     plans = plan_city(spec, seed)
     paths = {

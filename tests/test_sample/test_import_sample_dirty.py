@@ -32,7 +32,7 @@ KIND_TO_CHECK = {
 
 @pytest.fixture(scope="module")
 def city(tmp_path_factory):
-    from parcels.sample.generate import generate_city
+    from sample.generate import generate_city
 
     return generate_city("small", 11, tmp_path_factory.mktemp("city") / "sample", imagery=False)
 

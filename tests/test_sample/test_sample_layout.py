@@ -8,10 +8,10 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parcels.sample.buildings import CROSSING_SHARE, MIN_NORMAL_COVERAGE, town_buildings
-from parcels.sample.config import MAX_PARCEL_M2, MIN_PARCEL_M2, SIZES, SQM_PER_MU
-from parcels.sample.layout import cut_block, plan_city, town_layout
-from parcels.sample.parcel_attributes import town_parcels
+from sample.buildings import CROSSING_SHARE, MIN_NORMAL_COVERAGE, town_buildings
+from sample.config import MAX_PARCEL_M2, MIN_PARCEL_M2, SIZES, SQM_PER_MU
+from sample.layout import cut_block, plan_city, town_layout
+from sample.parcel_attributes import town_parcels
 
 
 @pytest.fixture(scope="module")
