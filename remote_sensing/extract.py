@@ -71,6 +71,8 @@ class ExtractConfig:
     morphology: int = 1
     regularize: bool = True
     regularize_tolerance: float = 0.1
+    postprocess: str = "auto"  # "threshold" (>= 0.5), "objects" (remote_sensing.objects) or "auto"
+    objects: dict | None = None  # low/high/split of the objects post-processing
     nir_band: int | None = None
     workers: int = 1
     gdal_cache_mb: int = 64
@@ -295,7 +297,14 @@ def process_tile(tile: Tile, cfg: ExtractConfig | None = None) -> dict:
     inputs.valid = valid
     prob = np.asarray(get_method(cfg.method)(inputs, params), dtype=np.float32)
     prob[~valid] = 0.0
-    binary = _pad_morph(prob >= 0.5, cfg.morphology) & valid
+    if cfg.postprocess == "objects":
+        from .objects import objects_mask
+
+        binary = objects_mask(prob, valid=valid, min_px=cfg.min_area_m2 / cfg.pixel_area,
+                              **(cfg.objects or {}))
+        binary = _pad_morph(binary, cfg.morphology) & valid
+    else:
+        binary = _pad_morph(prob >= 0.5, cfg.morphology) & valid
 
     cs = tile.core_slices
     core = binary[cs]
@@ -413,15 +422,27 @@ def prepare_config(
         from .features import CONTEXT_RADIUS
 
         overlap = max(overlap, CONTEXT_RADIUS + 4)
+    post = options.pop("postprocess", "auto")
+    objects = options.pop("objects", None)
+    if post == "auto":
+        post = "objects" if method in ("onnx", "classify") else "threshold"
+    if post not in ("objects", "threshold"):
+        raise ConfigError(f"unknown post-processing {post!r}; choose objects or threshold")
     if method == "onnx" and isinstance(model, (str, Path)):
-        from .onnx_model import read_model_card
+        from .onnx_model import check_model_fits, read_model_card
 
         card = read_model_card(model)
         overlap = max(overlap, int(card.get("overlap", 32)))
+        with open_raster(paths["image"]) as ds:
+            check_model_fits(card, n_bands=ds.count, resolution=grid.resolution,
+                             image=paths["image"], model=str(model))
+        if objects is None and isinstance(card.get("postprocess"), dict):
+            objects = {k: card["postprocess"][k] for k in ("low", "high", "split")
+                       if k in card["postprocess"]}
     if method == "classify":
         _check_model_resolution(model, grid.resolution, paths["image"])
     cfg = ExtractConfig(method=method, model=model, grid=grid, warp=warp, overlap=overlap,
-                        **paths, **options)
+                        postprocess=post, objects=objects, **paths, **options)
     return cfg, {"image_date": image_date(tags), "grid_source": paths[grid_name]}
 
 

@@ -205,3 +205,8 @@ def change(old, new, output, min_area, parcels, parcel_id, overwrite, as_json):
         data["parcels_changed"] = int((per_parcel["change_m2"].abs() > 0).sum())
     emit(data, as_json, f"new {data['counts']['new']}, demolished {data['counts']['demolished']}, "
                         f"expanded {data['counts']['expanded']} -> {output}")
+
+
+from remote_sensing.cli.train import train as _train  # noqa: E402  (its own module: training)
+
+footprints.add_command(_train)
