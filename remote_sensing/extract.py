@@ -302,9 +302,13 @@ def process_tile(tile: Tile, cfg: ExtractConfig | None = None) -> dict:
     Returns
     -------
     dict
-        ``done``: complete footprints (pixel-coordinate WKB + stats) that touch no
-        seam; ``seam``: pieces touching a seam, to be merged by the parent.
+        ``done_wkb``/``done_rows``: complete footprints (pixel-coordinate WKB and
+        n_px, prob_sum, h_med, h_p95) that touch no seam; ``seam_wkb``/``seam_rows``:
+        pieces touching a seam, to be merged by the parent; ``seconds``: time per
+        stage in CPU seconds (read, mask, label, stats, trace, regularize, serialize).
     """
+    import time
+
     import shapely
 
     from .polygonize import blob_stats, label_blobs, polygonize_labels, seam_labels
@@ -315,6 +319,9 @@ def process_tile(tile: Tile, cfg: ExtractConfig | None = None) -> dict:
         _init_worker(cfg)
     ds = _open_inputs(cfg)
     params = _STATE["params"]
+    clock = time.process_time  # CPU seconds: the figures stay meaningful on a busy machine
+    t0 = clock()
+    sec: dict[str, float] = {}
     shape = (tile.read_height, tile.read_width)
     valid = np.ones(shape, dtype=bool)
     inputs = TileInputs(valid=valid, resolution=cfg.grid.resolution, nir_band=cfg.nir_band)
@@ -334,6 +341,8 @@ def process_tile(tile: Tile, cfg: ExtractConfig | None = None) -> dict:
         inputs.mask, v = _read(ds["mask"], cfg.mask, tile, 1)
         valid &= v
     inputs.valid = valid
+    t1 = clock()
+    sec["read"] = t1 - t0
     prob = np.asarray(get_method(cfg.method)(inputs, params), dtype=np.float32)
     prob[~valid] = 0.0
     if cfg.postprocess == "objects":
@@ -347,14 +356,22 @@ def process_tile(tile: Tile, cfg: ExtractConfig | None = None) -> dict:
 
     cs = tile.core_slices
     core = binary[cs]
+    t2 = clock()
+    sec["mask"] = t2 - t1
     labels, n = label_blobs(core)
+    t3 = clock()
+    sec["label"] = t3 - t2
     if n == 0:
         none = np.zeros((0, 4))
         return {"index": tile.index, "n_px": 0, "done_wkb": [], "done_rows": none, "seam_wkb": [],
-                "seam_rows": none}
+                "seam_rows": none, "seconds": sec}
     hag = inputs.hag[cs] if inputs.hag is not None else None
     stats = blob_stats(labels, n, prob[cs], hag)
+    t4 = clock()
+    sec["stats"] = t4 - t3
     polys = polygonize_labels(labels, tile.core_row, tile.core_col)
+    t5 = clock()
+    sec["trace"] = t5 - t4
     g = cfg.grid
     seam_ids = seam_labels(
         labels,
@@ -374,9 +391,14 @@ def process_tile(tile: Tile, cfg: ExtractConfig | None = None) -> dict:
     if len(done_geoms) and cfg.regularize:
         # blobs of one label image are 4-connected components: none shares a wall
         done_geoms = regularize_all(done_geoms, tolerance=cfg.regularize_tolerance, shared_walls=False)
-    return {"index": tile.index, "n_px": int(core.sum()),
-            "done_wkb": shapely.to_wkb(done_geoms) if len(done_geoms) else [], "done_rows": rows[done],
-            "seam_wkb": shapely.to_wkb(geoms[on_seam]) if on_seam.any() else [], "seam_rows": rows[on_seam]}
+    t6 = clock()
+    sec["regularize"] = t6 - t5
+    out = {"index": tile.index, "n_px": int(core.sum()),
+           "done_wkb": shapely.to_wkb(done_geoms) if len(done_geoms) else [], "done_rows": rows[done],
+           "seam_wkb": shapely.to_wkb(geoms[on_seam]) if on_seam.any() else [], "seam_rows": rows[on_seam],
+           "seconds": sec}
+    sec["serialize"] = clock() - t6
+    return out
 
 
 def _safe_process(tile: Tile) -> dict:
@@ -526,6 +548,8 @@ def extract_footprints(
     TileReadError
         A tile could not be read; the message names its window.
     """
+    import time
+
     import geopandas as gpd
     import shapely
 
@@ -561,6 +585,7 @@ def extract_footprints(
         nonlocal n_out, n_buffered
         if not buffered:
             return
+        t_flush = time.process_time()
         geoms_px = np.concatenate([b[0] for b in buffered])
         rows = np.concatenate([b[1] for b in buffered])
         buffered.clear()
@@ -579,12 +604,19 @@ def extract_footprints(
         if to_crs is not None:
             frame = frame.to_crs(to_crs)
         n_out += len(frame)
+        t_attr = time.process_time()
         emit(frame)
+        timing["attributes"] = timing.get("attributes", 0.0) + t_attr - t_flush
+        timing["write"] = timing.get("write", 0.0) + time.process_time() - t_attr
 
     seam_wkb: list[bytes] = []
     seam_rows: list[tuple] = []
 
+    timing: dict[str, float] = {}
+
     def consume(res: dict) -> None:
+        for k, v in res.get("seconds", {}).items():
+            timing[k] = timing.get(k, 0.0) + v
         if len(res["done_wkb"]):
             emit_rows(shapely.from_wkb(res["done_wkb"]), res["done_rows"])
         if len(res["seam_wkb"]):
@@ -628,6 +660,7 @@ def extract_footprints(
 
     n_seam = len(seam_wkb)
     n_merged = 0
+    t_seam = time.process_time()
     if n_seam:
         geoms = shapely.from_wkb(seam_wkb)
         rows = np.asarray(seam_rows, dtype=float)
@@ -658,13 +691,13 @@ def extract_footprints(
         merged_arr = _drop_small_holes_all(merged_arr[keep], min_px)
         if cfg.regularize and len(merged_arr):
             merged_arr = regularize_all(merged_arr, tolerance=cfg.regularize_tolerance)
+        timing["seam_merge"] = time.process_time() - t_seam
         emit_rows(merged_arr, np.column_stack([cnt, psum, hmed, hp95])[keep])
-
     flush()
     result = ExtractResult(
         n_footprints=n_out, n_tiles=len(tiles), n_seam_pieces=n_seam, n_seam_merged=n_merged,
         megapixels=grid.width * grid.height / 1e6, grid=grid, image_date=date, image_id=image_id,
-        method=cfg.method,
+        method=cfg.method, extras={"seconds": {k: round(v, 3) for k, v in timing.items()}},
     )
     if n_out == 0:
         raise NoFootprintsError(
