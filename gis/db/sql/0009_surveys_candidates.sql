@@ -125,7 +125,8 @@ CREATE TABLE candidate (
     priority       real,
     evidence       jsonb NOT NULL DEFAULT '{}'::jsonb,
     rules          jsonb NOT NULL DEFAULT '[]'::jsonb,
-    run_id         bigint REFERENCES run (run_id) ON DELETE SET NULL,
+    run_id         bigint,                        -- the run that last refreshed it (no foreign key:
+                                                  -- candidates outlive deleted or truncated runs)
     version        integer NOT NULL DEFAULT 1,
     created_at     timestamptz NOT NULL DEFAULT now(),
     updated_at     timestamptz NOT NULL DEFAULT now(),
