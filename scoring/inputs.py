@@ -111,15 +111,15 @@ def load_inputs(conn: psycopg.Connection, year: int, occupancy_run: int) -> pd.D
     frame = frame.merge(prev, on="credit_code", how="left")
     frame = frame.merge(land.assign(has_land=True), on="credit_code", how="left")
     frame = frame.merge(parcels, on="credit_code", how="left")
-    frame["has_records"] = frame["has_records"].fillna(False).astype(bool)
-    frame["has_land"] = frame["has_land"].fillna(False).astype(bool)
+    frame["has_records"] = frame["has_records"].notna()
+    frame["has_land"] = frame["has_land"].notna()
     frame["town"] = frame["town"].where(frame["town"].notna(), frame.get("parcel_town"))
     frame = frame.drop(columns=["parcel_town"])
     frame["industry_division"] = industry_division(
         frame["industry_code"].astype(object), frame["industry_version"].fillna("2017"))
     for col in (*ANNUAL_FIELDS, *("prev_" + f for f in ANNUAL_FIELDS), "land_m2", "floor_m2"):
         frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
-    frame["is_utility"] = frame["is_utility"].fillna(False).astype(bool)
+    frame["is_utility"] = frame["is_utility"].eq(True)
     frame["occupancy_year"] = occ_year
     if not frame["has_records"].any():
         raise ScoreRunError(f"no enterprise records for {year}; import them with `mujun import "
