@@ -245,10 +245,8 @@ def _write_kml(job: WriteJob, tmp: Path) -> None:
     styles = _kml_style(job)
     if styles is not None:
         frame = frame.assign(OGR_STYLE=styles)
-    name_field = next((c for c in ("name", "parcel_code", "town", "footprint_id")
-                       if c in frame.columns), None)
-    options = {"NameField": name_field} if name_field else {}
-    _ogr(frame, tmp, "LIBKML", job.source, layer=job.layer, dataset_options=options)
+    # LIBKML shows a field called "name" as each placemark's title (read back as "Name")
+    _ogr(frame, tmp, "LIBKML", job.source, layer=job.layer)
 
 
 def _gdb_writable() -> bool:
@@ -412,5 +410,5 @@ def write_layer(frame: Any, path: str | Path, *, layer: str, style: LayerStyle |
     with atomic_output(path, overwrite, sidecars=fmt.sidecars or None) as tmp:
         fmt.write(job, tmp)
     log.info("wrote %d rows of %s to %s", len(frame), layer, path)
-    return {"path": str(path), "format": fmt.name, "layer": layer, "rows": int(len(frame)),
+    return {"path": str(path), "format": fmt.name, "layer": layer, "rows": len(frame),
             "columns": [str(c) for c in _attributes(frame)], **job.info}
