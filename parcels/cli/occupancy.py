@@ -7,8 +7,7 @@ from pathlib import Path
 import click
 
 from gis.cli.options import emit, json_option, overwrite_option
-
-ENGINE_NAMES = ("postgis", "vector", "dask")
+from parcels.occupancy.engines import ENGINES
 
 
 def _fmt(value, digits=1) -> str:
@@ -18,9 +17,8 @@ def _fmt(value, digits=1) -> str:
 @click.group("occupancy", invoke_without_command=True)
 @click.option("--year", type=int, help="Year of land rights and enterprise land "
               "(default: newest year with enterprise records).")
-@click.option("--engine", type=click.Choice(ENGINE_NAMES), default="vector", show_default=True,
-              help="postgis: SQL in the database; vector: shapely threads here; "
-                   "dask: partitions on a dask.distributed cluster.")
+@click.option("--engine", type=click.Choice(list(ENGINES)), default="vector", show_default=True,
+              help="; ".join(f"{name}: {e.summary}" for name, e in ENGINES.items()) + ".")
 @click.option("--scheduler", metavar="ADDRESS",
               help="dask engine: scheduler address (default: a LocalCluster on 127.0.0.1).")
 @click.option("--processes", type=click.IntRange(1, 64),
@@ -40,19 +38,14 @@ def occupancy(ctx: click.Context, year: int | None, engine: str, scheduler: str 
     """
     if ctx.invoked_subcommand is not None:
         return
-    if scheduler and engine != "dask":
-        raise click.UsageError("--scheduler only applies to --engine dask")
-    if processes is not None and engine != "vector":
-        raise click.UsageError("--processes only applies to --engine vector")
     from gis.progress import progress_bar
     from parcels.occupancy.run import run_occupancy
 
     app = ctx.obj
     conn = app.connect()
     with progress_bar(None, "occupancy", "parcel", app.settings.progress) as progress:
-        result = run_occupancy(conn, app.settings, year=year, engine=engine,
-                               scheduler=scheduler, progress=progress,
-                               engine_options={"processes": processes} if processes else None)
+        result = run_occupancy(conn, app.settings, year=year, engine=engine, progress=progress,
+                               engine_options={"scheduler": scheduler, "processes": processes})
     s = dict(result.summary, run_id=result.run_id)
     text = (
         f"run {result.run_id} ({'replaced identical run' if result.reused else 'new'}), "

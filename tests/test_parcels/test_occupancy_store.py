@@ -222,7 +222,8 @@ def test_cli_run_and_export(loaded, db_dsn, tmp_path):
     assert spread.returncode == 0, spread.stderr
     assert json.loads(spread.stdout)["built_m2"] == pytest.approx(summary["built_m2"], rel=1e-9)
     wrong = run_cli(["occupancy", "--engine", "postgis", "--processes", "2"], db_dsn, home)
-    assert wrong.returncode == 2 and "--engine vector" in wrong.stderr
+    assert wrong.returncode == 2 and "'postgis' takes no option 'processes'" in wrong.stderr
+    assert "its options: workers" in wrong.stderr
     runs = run_cli(["occupancy", "runs", "--json"], db_dsn, home)
     assert [r["params"]["engine"] for r in json.loads(runs.stdout)] == ["postgis", "vector"]
 
