@@ -5,7 +5,7 @@ No second root: everything here derives from :class:`gis.errors.MujunError`.
 
 from __future__ import annotations
 
-from gis.errors import ConfigError, DataError
+from gis.errors import ConfigError, DataError, MujunError
 
 
 class RuleSetError(ConfigError):
@@ -44,3 +44,34 @@ class AdjustmentError(DataError):
 
 class ScoreRunError(DataError):
     """Scoring cannot run on the stored data (no occupancy run, no records for the year)."""
+
+
+class DecisionConflict(MujunError, RuntimeError):
+    """A candidate changed since the caller read it (stale ``expected_version``).
+
+    Parameters
+    ----------
+    message : str
+        What happened and what to do (reload and decide again).
+    candidate_id : int
+    expected : int
+        The version the caller read.
+    actual : int
+        The version in the database now.
+    """
+
+    exit_code = 6
+
+    def __init__(self, message: str, *, candidate_id: int, expected: int, actual: int):
+        super().__init__(message)
+        self.candidate_id = candidate_id
+        self.expected = expected
+        self.actual = actual
+
+
+class CandidateNotFound(DataError, LookupError):
+    """No candidate has the given id."""
+
+
+class LandRulesError(RuleSetError):
+    """A land-status rules file (YAML) is invalid: names the file, line and key at fault."""
