@@ -132,9 +132,12 @@ def extract(app, method, image, ndsm, dsm, dtm, mask_path, threshold, height_thr
     if card and card.get("held_out"):
         data["classifier_held_out"] = card["held_out"]
     if load:
-        from remote_sensing.load import load_footprints
+        from gis.importing.footprints import load_footprints
 
-        data["load"] = load_footprints(app.connect(), output, params={"method": method})
+        loaded = load_footprints(app.connect(), output, method=method, settings=settings,
+                                 source_name=result.image_id, file_hash="features")
+        data["load"] = {"batch_id": loaded.batch_id, "n_loaded": loaded.report.n_loaded,
+                        "srid": loaded.srid, "already_imported": loaded.already_imported}
     text = (f"{result.n_footprints} footprints from {result.megapixels:.1f} Mpx "
             f"({result.n_tiles} tiles, {result.n_seam_merged} seam pieces merged) -> {output}")
     if "classifier_held_out" in data:
