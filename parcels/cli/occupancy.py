@@ -62,29 +62,31 @@ def occupancy(ctx: click.Context, year: int | None, engine: str, scheduler: str 
 
 @occupancy.command("export")
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
-              help="parcels.csv|.gpkg, or with --enterprises land.csv|.xlsx")
+              help="Output; the extension picks the format (.gpkg, .shp, .geojson, .kml, "
+                   ".gdb, .csv, .xlsx; see `mujun export --help`).")
 @click.option("--enterprises", is_flag=True, help="Write the per-enterprise land table.")
 @click.option("--run", "run_id", type=int, help="Run id (default: the latest finished run).")
 @click.option("--year", type=int, help="--enterprises: only this year.")
 @overwrite_option
 @json_option
-@click.pass_obj
-def export(app, output: Path, enterprises: bool, run_id: int | None, year: int | None,
-           overwrite: bool, as_json: bool) -> None:
-    """Write a stored run's per-parcel table (CSV/GPKG) or per-enterprise table (CSV/XLSX)."""
-    from parcels.occupancy.export import export_enterprises, export_parcels
+@click.pass_context
+def export(ctx: click.Context, output: Path, enterprises: bool, run_id: int | None,
+           year: int | None, overwrite: bool, as_json: bool) -> None:
+    """Write a stored run's per-parcel table or per-enterprise land table.
 
-    conn = app.connect()
-    if enterprises:
-        info = export_enterprises(conn, output, run_id=run_id, year=year, overwrite=overwrite)
-        what = "enterprises"
-    else:
-        if year is not None:
-            raise click.UsageError("--year applies to --enterprises only")
-        info = export_parcels(conn, output, run_id=run_id, overwrite=overwrite)
-        what = "parcels"
-    emit(info, as_json, f"wrote {info['rows']:,} {what} of run {info['run_id']} to "
-                        f"{info['path']}")
+    The same as `mujun export occupancy` / `mujun export enterprise_land`: one writer
+    and one set of styles for every export. The command is looked up through the
+    CLI's plugin registry, so this package does not import the maps package.
+    """
+    if year is not None and not enterprises:
+        raise click.UsageError("--year applies to --enterprises only")
+    root = ctx.find_root()
+    command = root.command.get_command(root, "export")
+    if command is None:
+        raise click.ClickException("writing files needs the `mujun export` command (the maps "
+                                   "package), which is not installed")
+    ctx.invoke(command, layer="enterprise_land" if enterprises else "occupancy",
+               output=output, run_id=run_id, year=year, overwrite=overwrite, as_json=as_json)
 
 
 @occupancy.command("runs")

@@ -1,0 +1,1 @@
+"""``mujun map`` and ``mujun export`` (thin click wrappers over :mod:`maps`)."""
