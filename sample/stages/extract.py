@@ -14,8 +14,8 @@ The extraction and its accuracy are computed once per sample and kept beside it
 (``extracted/footprints.gpkg`` and ``extracted/extraction.json``), so a second
 ``mujun demo`` does no work. In the database the demo keeps exactly one extraction:
 footprints of earlier demo extractions (``footprint.source`` starting with
-:data:`SOURCE_PREFIX`, e.g. of another seed) are removed with their batch and survey
-records before this sample's are loaded.
+:data:`SOURCE_PREFIX`, e.g. of another seed) are removed, with their surveys, in the
+transaction that loads this sample's.
 """
 
 from __future__ import annotations
@@ -98,38 +98,44 @@ def extract_sample(city: SampleCity, *, settings: Settings | None = None,
     return {**done, "reused": False}
 
 
-def remove_demo_extractions(conn: psycopg.Connection, keep: int | None = None,
-                            forget: int | None = None) -> int:
-    """Delete the footprints, surveys and batch records of earlier demo extractions.
+def remove_demo_extractions(conn: psycopg.Connection, keep: int | None = None) -> int:
+    """Delete the footprints (and their surveys) of earlier demo extractions.
 
-    Only rows whose ``footprint.source`` starts with :data:`SOURCE_PREFIX` are touched
-    (never a real import), plus the batch ``forget`` (an emptied batch of the file
-    about to be loaded, which the import would otherwise take for a repeat). ``keep``
-    is a batch to leave alone. Runs in the caller's transaction; returns the
+    Only rows whose ``footprint.source`` starts with :data:`SOURCE_PREFIX` are touched,
+    never a real import; ``keep`` is a batch to leave alone. The batch records stay
+    (as the sample loader's do). Runs in the caller's transaction; returns the
     footprints removed.
     """
     batches = [r[0] for r in conn.execute(
         "SELECT DISTINCT batch_id FROM footprint WHERE source LIKE %s AND batch_id IS NOT NULL"
         " AND batch_id IS DISTINCT FROM %s", (SOURCE_PREFIX + ":%", keep)).fetchall()]
-    if forget is not None and forget != keep:
-        batches.append(forget)
     removed = conn.execute("DELETE FROM footprint WHERE source LIKE %s AND batch_id IS DISTINCT"
                            " FROM %s", (SOURCE_PREFIX + ":%", keep)).rowcount
     if batches:
         conn.execute("DELETE FROM survey WHERE batch_id = ANY(%s)", (batches,))
-        conn.execute("DELETE FROM import_batch WHERE batch_id = ANY(%s)", (batches,))
-    if removed:
         log.info("removed %d footprints of earlier demo extractions %s", removed, batches)
     return removed
+
+
+def _loaded_extraction(conn: psycopg.Connection, digest: str) -> tuple[int | None, int, bool]:
+    """(batch holding this extraction, its rows, whether other demo footprints exist)."""
+    rows = conn.execute(
+        "SELECT f.batch_id, count(*), min(b.params ->> 'extraction') FROM footprint f"
+        " LEFT JOIN import_batch b USING (batch_id) WHERE f.source LIKE %s GROUP BY f.batch_id",
+        (SOURCE_PREFIX + ":%",)).fetchall()
+    mine = [(batch, n) for batch, n, made in rows if made == digest]
+    batch, n = mine[0] if len(mine) == 1 else (None, 0)
+    return batch, int(n), len(rows) > len(mine) or len(mine) > 1
 
 
 def load_extracted(conn: psycopg.Connection, city: SampleCity, *,
                    settings: Settings | None = None, image_date: str | None = None
                    ) -> dict[str, Any]:
-    """Load the sample's extracted footprints through the validated footprint import.
+    """Load the sample's extracted footprints through the one footprint loader.
 
-    A no-op when they are loaded already; footprints of an earlier demo extraction
-    are removed first (one commit), then the import runs in its own transaction.
+    A no-op when exactly these footprints are the demo's in the database. Otherwise
+    one transaction removes earlier demo extractions and loads these
+    (:func:`gis.importing.footprints.load_footprints`, validated, recorded as a batch).
 
     Returns
     -------
@@ -137,28 +143,27 @@ def load_extracted(conn: psycopg.Connection, city: SampleCity, *,
         ``loaded`` (False when already there), ``batch_id``, ``footprints`` (rows in
         the table), ``removed`` (earlier demo footprints deleted), ``rejected``.
     """
-    from gis.db.batches import find_batch_by_sha
-    from parcels.importing.common import file_sha256
-    from parcels.importing.footprint_import import import_footprints
+    from gis.db.connection import translate_errors
+    from gis.importing.common import content_sha256
+    from gis.importing.footprints import load_footprints
 
     path, _ = extraction_paths(city)
-    current = find_batch_by_sha(conn, "footprints", file_sha256(path))
-    present = current is not None and conn.execute(
-        "SELECT count(*) FROM footprint WHERE batch_id = %s", (current,)).fetchone()[0] > 0
-    with conn.transaction():
-        # an emptied batch of this very file is forgotten too, so the file can load again
-        removed = remove_demo_extractions(conn, keep=current if present else None,
-                                          forget=None if present else current)
-    conn.commit()
-    if present:
-        n = conn.execute("SELECT count(*) FROM footprint WHERE batch_id = %s",
-                         (current,)).fetchone()[0]
+    digest = content_sha256(path)
+    batch, n, others = _loaded_extraction(conn, digest)
+    if batch is not None and not others:
         conn.rollback()
-        return {"loaded": False, "batch_id": current, "footprints": int(n),
-                "removed": removed, "rejected": 0}
-    result = import_footprints(conn, path, survey_date=image_date, settings=settings,
-                               source_name=f"{SOURCE_PREFIX}: sample {city.size}-{city.seed}, "
-                                           "extracted")
+        return {"loaded": False, "batch_id": batch, "footprints": n, "removed": 0,
+                "rejected": 0}
+    conn.rollback()
+    with translate_errors(f"loading the extracted footprints {path}"), conn.transaction():
+        removed = remove_demo_extractions(conn, keep=batch)
+        if batch is not None:
+            return {"loaded": False, "batch_id": batch, "footprints": n, "removed": removed,
+                    "rejected": 0}
+        result = load_footprints(
+            conn, path, survey_date=image_date, settings=settings, file_hash=digest,
+            source_name=f"{SOURCE_PREFIX}: sample {city.size}-{city.seed}, extracted",
+            params={"extraction": digest}, skip_if_loaded=False, commit=False)
     report = result.report
     return {"loaded": True, "batch_id": result.batch_id, "footprints": report.n_loaded,
             "removed": removed, "rejected": len(report.rejected_rows)}

@@ -16,9 +16,8 @@ def _run(args, home: Path, dsn: str | None, timeout: float = 600):
 
 
 @pytest.mark.slow
-def test_demo_small_end_to_end(db_dsn, tmp_path):
+def test_demo_small_end_to_end(db_dsn, db_conn, tmp_path):
     """The demo's figures are the database's and the files': counts, accuracy, occupancy."""
-    import psycopg
     import pyogrio
     import rasterio
 
@@ -51,7 +50,8 @@ def test_demo_small_end_to_end(db_dsn, tmp_path):
     assert extract["true_buildings"] == counts["buildings"]
     assert extract["f1"] >= 0.95 and abs(extract["built_area_error"]) <= 0.02
 
-    with psycopg.connect(db_dsn) as conn:
+    with db_conn as conn:  # db_conn also empties the database after the test
+        conn.rollback()
         n_parcels = conn.execute("SELECT count(*) FROM parcel").fetchone()[0]
         sources = conn.execute(
             "SELECT source, count(*), sum(area_m2) FROM footprint GROUP BY source").fetchall()
