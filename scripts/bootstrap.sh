@@ -5,7 +5,10 @@
 #   scripts/bootstrap.sh python     .venv with the pinned dependencies
 #   scripts/bootstrap.sh postgis    PostgreSQL 15 + PostGIS 3 (Debian packages) unless MUJUN_DSN is set
 #   scripts/bootstrap.sh gdal       gdal-bin (ogr2ogr, for benchmarks)
-#   scripts/bootstrap.sh chromium   chromium + chromium-driver (browser tests)
+#   scripts/bootstrap.sh chromium   chromium + chromium-driver (browser tests of the web maps)
+#   scripts/bootstrap.sh fonts      fonts-noto-cjk (Chinese text in figures and PDF reports)
+#   scripts/bootstrap.sh webassets  Leaflet and its plugins from the npm registry into
+#                                   maps/web/assets/node_modules (pinned by its package-lock.json)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -63,12 +66,30 @@ chromium() {
     command -v chromium >/dev/null && command -v chromedriver >/dev/null || apt_install chromium chromium-driver
 }
 
+fonts() {
+    fc-list :lang=zh 2>/dev/null | grep -q "Noto Sans CJK" || apt_install fonts-noto-cjk fontconfig
+}
+
+webassets() {
+    local dir=maps/web/assets want
+    want=$(cat "$dir/package.json" "$dir/package-lock.json" | sha256sum | cut -c1-16)
+    if [ -f "$dir/node_modules/.mujun-stamp" ] && [ "$(cat "$dir/node_modules/.mujun-stamp")" = "$want" ]; then
+        return 0
+    fi
+    command -v npm >/dev/null || apt_install nodejs npm
+    echo "mujun: installing the web maps' JavaScript (Leaflet and plugins) from the npm registry" >&2
+    (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
+    echo "$want" > "$dir/node_modules/.mujun-stamp"
+}
+
 for step in "$@"; do
     case "$step" in
         python) python_env ;;
         postgis) postgis ;;
         gdal) gdal ;;
         chromium) chromium ;;
+        fonts) fonts ;;
+        webassets) webassets ;;
         *) echo "bootstrap: unknown step $step" >&2; exit 2 ;;
     esac
 done
