@@ -40,11 +40,11 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gis.importing.common import ImportResult, already_imported, earlier_import
+from gis.importing.report import ImportReport
+from gis.importing.values import is_blank, parse_number, parse_text
 from parcels.codes import check_credit_code, normalize_credit_code
 from parcels.errors import VerificationError
-from parcels.importing.common import ImportResult, file_sha256
-from parcels.importing.report import ImportReport
-from parcels.importing.values import is_blank, parse_number, parse_text
 
 if TYPE_CHECKING:
     import psycopg
@@ -228,18 +228,16 @@ def apply_resolutions(conn: psycopg.Connection, path: str | Path, *,
     """
     from psycopg.types.json import Jsonb
 
-    from gis.db.batches import find_batch_by_sha, finish_batch, start_batch
-    from parcels.importing.common import settle
+    from gis.db.batches import finish_batch, start_batch
+    from gis.importing.common import settle
     from parcels.industry import check_industry_code
 
     path = Path(path)
     report = ImportReport(source=str(path), unit="row")
-    sha = file_sha256(path)
-    existing = find_batch_by_sha(conn, "verification", sha)
-    if existing is not None:
-        conn.rollback()
-        return ImportResult("verification", str(path), report, batch_id=existing,
-                            already_imported=True, dry_run=dry_run)
+    ident = earlier_import(conn, "verification", path)
+    if ident.earlier is not None:
+        return already_imported(conn, "verification", str(path), report, ident.earlier,
+                                dry_run=dry_run)
     answers = _read_answers(path)
     report.n_read = len(answers)
     plan: list[tuple[str, int, int, dict[str, Any], str]] = []
@@ -296,7 +294,8 @@ def apply_resolutions(conn: psycopg.Connection, path: str | Path, *,
     settle(report, accept_partial=False, source=str(path))
     applied = 0
     try:
-        batch_id = start_batch(conn, "verification", str(path), source_sha256=sha)
+        batch_id = start_batch(conn, "verification", str(path), source_sha256=ident.file_hash,
+                               identity=ident.identity)
         for _sheet, _, item_id, answer, action in plan:
             kind, status, credit, parcel, key = conn.execute(
                 "SELECT kind, status, credit_code, parcel_code, item_key FROM verification_item "
