@@ -93,7 +93,7 @@ def test_huaian_two_years_adjustments_and_explain(county, tmp_path, db_conn, db_
 
 def test_warnings_reach_the_verification_queue(county, tmp_path, db_conn, db_dsn, monkeypatch,
                                                capsys):
-    fs, occ = county
+    fs, _occ = county
     out = mujun(["score", "--ruleset", "zhejiang-huangyan-2022", "--year", "2022", "--json"],
                 monkeypatch, db_dsn, capsys)
     warn = json.loads(out)["warnings"]
@@ -127,7 +127,7 @@ def test_warnings_reach_the_verification_queue(county, tmp_path, db_conn, db_dsn
 
 
 def test_bad_inputs_are_named(county, tmp_path, db_dsn, monkeypatch, capsys):
-    fs, occ = county
+    fs, _occ = county
     bad = tmp_path / "county.yaml"
     bad.write_text("name: x\nindicators:\n  t: {formula: tax_wan / land_mu, unit: 万元/亩}\n"
                    "populations:\n  large:\n    items:\n      t: {weight: 100, benchmark: 10,"
