@@ -53,7 +53,7 @@ def read_adjustments(paths: list[Path] | tuple[Path, ...]) -> pd.DataFrame:
         message names the file and row.
     """
     from parcels.codes import check_credit_code, normalize_credit_code
-    from parcels.importing.sheets import read_grid
+    from gis.importing.sheets import read_grid
 
     records = []
     for path in paths:
