@@ -132,6 +132,7 @@ def ortho_tiles(image: str | Path, out_dir: str | Path, *, max_zoom: int | None 
     import rasterio
     from PIL import Image
     from rasterio.enums import Resampling
+    from rasterio.transform import from_bounds
     from rasterio.vrt import WarpedVRT
     from rasterio.warp import transform_bounds
 
@@ -145,34 +146,33 @@ def ortho_tiles(image: str | Path, out_dir: str | Path, *, max_zoom: int | None 
             1.0 if src.crs.is_projected else 111_000.0)
         lat = math.radians((south + north) / 2)
         if max_zoom is None:  # zoom whose pixel (at this latitude) is just finer than the image's
-            max_zoom = int(math.ceil(math.log2(2 * WORLD * math.cos(lat) / (256 * res_m))))
+            max_zoom = math.ceil(math.log2(2 * WORLD * math.cos(lat) / (256 * res_m)))
             max_zoom = max(1, min(max_zoom, 20))
         min_zoom = max(0, max_zoom - levels + 1)
         bands = [b for b in (1, 2, 3) if b <= src.count] or [1]
         stretch = _stretch(src, bands)
         n = 0
-        with WarpedVRT(src, crs="EPSG:3857", resampling=Resampling.bilinear) as vrt:
-            for z in range(min_zoom, max_zoom + 1):
-                size = 2 * WORLD / (1 << z)
-                x0, x1 = int((mx0 + WORLD) // size), int((mx1 + WORLD) // size)
-                y0, y1 = int((WORLD - my1) // size), int((WORLD - my0) // size)
-                for x in range(x0, x1 + 1):
-                    for y in range(y0, y1 + 1):
-                        b = _tile_bounds(z, x, y)
-                        window = vrt.window(*b)
-                        data = vrt.read(bands, window=window, out_shape=(len(bands), 256, 256),
-                                        boundless=True, fill_value=0,
-                                        resampling=Resampling.average)
-                        mask = vrt.read_masks(1, window=window, out_shape=(256, 256),
-                                              boundless=True)
-                        rgb = _to_rgb(data, stretch)
-                        rgba = np.dstack([rgb, np.where(mask > 0, 255, 0).astype(np.uint8)])
-                        path = out_dir / str(z) / str(x) / f"{y}.png"
-                        path.parent.mkdir(parents=True, exist_ok=True)
-                        Image.fromarray(rgba, "RGBA").save(path, optimize=False)
-                        n += 1
-                if progress is not None:
-                    progress(1)
+        for z in range(min_zoom, max_zoom + 1):
+            size = 2 * WORLD / (1 << z)
+            x0, x1 = int((mx0 + WORLD) // size), int((mx1 + WORLD) // size)
+            y0, y1 = int((WORLD - my1) // size), int((WORLD - my0) // size)
+            for x in range(x0, x1 + 1):
+                for y in range(y0, y1 + 1):
+                    # one warped view per tile, exactly on the tile's grid (as rio-tiler does)
+                    with WarpedVRT(src, crs="EPSG:3857", width=256, height=256,
+                                   transform=from_bounds(*_tile_bounds(z, x, y), 256, 256),
+                                   resampling=Resampling.average, src_nodata=src.nodata,
+                                   add_alpha=src.nodata is None) as vrt:
+                        data = vrt.read(bands)
+                        mask = vrt.dataset_mask()
+                    rgb = _to_rgb(data, stretch)
+                    rgba = np.dstack([rgb, np.where(mask > 0, 255, 0).astype(np.uint8)])
+                    path = out_dir / str(z) / str(x) / f"{y}.png"
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    Image.fromarray(rgba, "RGBA").save(path)
+                    n += 1
+            if progress is not None:
+                progress(1)
     return {"min_zoom": min_zoom, "max_zoom": max_zoom,
             "bounds": ((south, west), (north, east)), "tiles": n}
 

@@ -136,7 +136,7 @@ def popup_rows(frame: Any, columns: list[str]) -> list[list[Any]]:
 
 
 def write_page(spec: MapSpec, path: str | Path, *, basemap: Basemap,
-               tile_options: TileOptions = TileOptions(), inline_limit_mb: float = 8.0,
+               tile_options: TileOptions | None = None, inline_limit_mb: float = 8.0,
                overwrite: bool = False) -> dict[str, Any]:
     """Write ``spec`` as an offline page (see the module docstring).
 
@@ -151,6 +151,7 @@ def write_page(spec: MapSpec, path: str | Path, *, basemap: Basemap,
 
     from maps.web import assets
 
+    tile_options = tile_options or TileOptions()
     path = Path(path)
     side = side_folder(path)
     if not overwrite:
@@ -233,7 +234,8 @@ def write_page(spec: MapSpec, path: str | Path, *, basemap: Basemap,
     folium.LayerControl(collapsed=False).add_to(m)
     MapSetup(title=spec.title, subtitle=spec.subtitle, legends=spec.legends,
              probe=probe, layers=[c["id"] for c in configs]).add_to(m)
-    m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]],
+                 max_zoom=tile_options.max_native)
     html = m.get_root().render()
     external = external_requests(html)
     if basemap.offline and external:

@@ -22,6 +22,7 @@ become ~3,400 tiles over 8 zooms in a few seconds. The page's JavaScript
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -182,7 +183,7 @@ def detail_tiles(geoms: np.ndarray, keys: np.ndarray, ids: np.ndarray, z: int,
     pt_cum = np.r_[0, np.cumsum(feat_points[pf])]
     rl = ring_len[pr]
     out: dict[tuple[int, int], Tile] = {}
-    for a, b in zip(tile_break[:-1], tile_break[1:], strict=True):
+    for a, b in itertools.pairwise(tile_break):
         r0, r1 = ring_cum[a], ring_cum[b]
         p0, p1 = pt_cum[a], pt_cum[b]
         out[(int(ptx[a]), int(pty[a]))] = Tile(ftab[a:b].ravel(), rl[r0:r1], c[2 * p0:2 * p1])
@@ -237,11 +238,12 @@ def overview_tiles(centre: np.ndarray, area: np.ndarray, keys: np.ndarray,
 
 def tile_pyramid(geoms: np.ndarray, keys: np.ndarray, *, values: np.ndarray | None = None,
                  breaks: np.ndarray | None = None, n_keys: int,
-                 options: TileOptions = TileOptions(),
+                 options: TileOptions | None = None,
                  progress=None) -> dict[tuple[int, int, int], Tile]:
     """Every tile of every zoom: ``{(z, x, y): features}`` (ids are row numbers)."""
     import shapely
 
+    options = options or TileOptions()
     ids = np.arange(len(geoms))
     centre = shapely.get_coordinates(shapely.point_on_surface(geoms))
     area = shapely.area(geoms)

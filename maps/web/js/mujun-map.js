@@ -125,21 +125,50 @@
     });
   }
 
+  // Which feature of a tiled layer is under a point: even-odd test on the rings of the
+  // tile that holds it at the native zoom (works when tiles are over-zoomed, where
+  // VectorGrid's own hit test is off).
+  function featureAt(map, cfg, latlng) {
+    var z = Math.max(cfg.minZoom, Math.min(Math.round(map.getZoom()), cfg.maxNative));
+    var p = map.project(latlng, z);
+    var tx = Math.floor(p.x / 256), ty = Math.floor(p.y / 256);
+    var feats = M.store[cfg.id + "/" + z + "/" + tx + "/" + ty];
+    if (!feats) return null;
+    var u = (p.x - tx * 256) * cfg.extent / 256, v = (p.y - ty * 256) * cfg.extent / 256;
+    for (var i = feats.length - 1; i >= 0; i--) {
+      var inside = false, rings = feats[i].geometry;
+      for (var r = 0; r < rings.length; r++) {
+        var ring = rings[r];
+        for (var a = 0, b = ring.length - 1; a < ring.length; b = a++) {
+          var xa = ring[a][0], ya = ring[a][1], xb = ring[b][0], yb = ring[b][1];
+          if (((ya > v) !== (yb > v)) && (u < (xb - xa) * (v - ya) / (yb - ya) + xa)) inside = !inside;
+        }
+      }
+      if (inside) return feats[i].properties;
+    }
+    return null;
+  }
+
   M.tiledLayer = function (map, cfg) {
     // our own pane above the overlay pane: the map's canvas renderer (town outlines)
-    // lives there and would otherwise take every click
+    // lives there
     if (!map.getPane("mujunTiles")) {
       map.createPane("mujunTiles");
       map.getPane("mujunTiles").style.zIndex = 450;
+      map.getPane("mujunTiles").style.pointerEvents = "none";
     }
     var styles = {};
     styles[cfg.id] = style(cfg);
     var layer = new L.MujunTiles({
-      rendererFactory: L.canvas.tile, interactive: true, vectorTileLayerStyles: styles,
+      rendererFactory: L.canvas.tile, interactive: false, vectorTileLayerStyles: styles,
       maxNativeZoom: cfg.maxNative, minNativeZoom: cfg.minZoom, maxZoom: 22, mujun: cfg,
       pane: "mujunTiles"
     });
-    layer.on("click", function (e) { openPopup(map, cfg, e.layer.properties, e.latlng); });
+    map.on("click", function (e) {
+      if (!map.hasLayer(layer)) return;
+      var props = featureAt(map, cfg, e.latlng);
+      if (props) openPopup(map, cfg, props, e.latlng);
+    });
     M.layers[cfg.id] = layer;
     return layer;
   };
