@@ -282,3 +282,23 @@ def test_absurd_values_each_have_a_decision(tmp_path, db_conn, db_dsn, monkeypat
     assert summary["by_check"]["nan_value"] == 1 and summary["by_check"]["rounded"] == 1
     assert fetch(db_conn, "SELECT credit_code, tax_wan, employees FROM enterprise_year "
                           "ORDER BY 1") == [(CODES[0], None, 3), (CODES[1], 10.0, 12)]
+
+
+# ----------------------------------------------------------------- readable refusals
+
+
+def test_refusal_is_summarised_by_kind(tmp_path, db_conn, db_dsn, monkeypatch, capsys):
+    codes = [make_parcel_code("320509", 2, 9, i + 1) for i in range(12)]
+    values = codes[:10] + [codes[i % 10] for i in range(80)] + [None] * 3 + codes[10:12]
+    geoms = [square(i, 40) for i in range(len(values))]
+    geoms[-2] = shapely.Polygon()  # empty geometry
+    x = LON0 + (len(values) + 1) * 60 * DEGX
+    geoms[-1] = shapely.box(x, LAT0, x + 0.5 * DEGX, LAT0 + 0.5 * DEG)  # 0.25 m² sliver
+    src = tmp_path / "zongdi.gpkg"
+    gpd.GeoDataFrame({"ZDDM": values}, geometry=geoms, crs=4490).to_file(src)
+    code, _, err = run(["import", "parcels", str(src)], monkeypatch, db_dsn, capsys)
+    assert code == 3
+    assert ("85 features have errors: 80 duplicate parcel codes, 3 empty parcel codes, "
+            "1 empty geometries, 1 slivers or collapsed geometries") in err
+    assert "e.g. feature 11 [parcel_code]: parcel code" in err and "repeats feature 1" in err
+    assert "... and" in err and len(err.splitlines()) == 1
