@@ -52,8 +52,8 @@ def read_adjustments(paths: list[Path] | tuple[Path, ...]) -> pd.DataFrame:
         malformed code, an unknown kind or a bonus/penalty without positive points; the
         message names the file and row.
     """
+    from gis.importing.sheets import read_grid
     from parcels.codes import check_credit_code, normalize_credit_code
-    from parcels.importing.sheets import read_grid
 
     records = []
     for path in paths:

@@ -97,6 +97,10 @@ def assign_populations(rs: RuleSet, frame: pd.DataFrame) -> tuple[np.ndarray, np
     why = np.full(n, "", dtype=object)
     has_land = land > 0
     why[~has_land] = "no occupied land in the occupancy run"
+    if "has_records" in frame:
+        no_rec = ~frame["has_records"].to_numpy(bool)
+        why[no_rec & has_land] = "no annual records for the year"
+        has_land = has_land & ~no_rec
     for p in rs.populations:
         in_size = np.isin(size, p.size_classes)
         ok = land_mu >= p.min_land_mu - 1e-9
