@@ -121,7 +121,6 @@ def class_t(rs: RuleSet, frame: pd.DataFrame, year: int, exempt_reason: np.ndarr
             ) -> np.ndarray:
     """Reason for class T per enterprise ('' when not T)."""
     t = rs.t_rules
-    n = len(frame)
     out = np.asarray(exempt_reason, dtype=object).copy()
 
     def add(mask: np.ndarray, text) -> None:
