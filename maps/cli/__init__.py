@@ -1,0 +1,1 @@
+"""Command-line modules of the maps package (one per subcommand)."""
