@@ -7,8 +7,7 @@ from pathlib import Path
 import click
 
 from gis.cli.options import emit, json_option, overwrite_option
-
-ENGINE_NAMES = ("postgis", "vector", "dask")
+from parcels.occupancy.engines import ENGINES
 
 
 def _fmt(value, digits=1) -> str:
@@ -18,9 +17,8 @@ def _fmt(value, digits=1) -> str:
 @click.group("occupancy", invoke_without_command=True)
 @click.option("--year", type=int, help="Year of land rights and enterprise land "
               "(default: newest year with enterprise records).")
-@click.option("--engine", type=click.Choice(ENGINE_NAMES), default="vector", show_default=True,
-              help="postgis: SQL in the database; vector: shapely threads here; "
-                   "dask: partitions on a dask.distributed cluster.")
+@click.option("--engine", type=click.Choice(list(ENGINES)), default="vector", show_default=True,
+              help="; ".join(f"{name}: {e.summary}" for name, e in ENGINES.items()) + ".")
 @click.option("--scheduler", metavar="ADDRESS",
               help="dask engine: scheduler address (default: a LocalCluster on 127.0.0.1).")
 @click.option("--processes", type=click.IntRange(1, 64),
@@ -40,19 +38,14 @@ def occupancy(ctx: click.Context, year: int | None, engine: str, scheduler: str 
     """
     if ctx.invoked_subcommand is not None:
         return
-    if scheduler and engine != "dask":
-        raise click.UsageError("--scheduler only applies to --engine dask")
-    if processes is not None and engine != "vector":
-        raise click.UsageError("--processes only applies to --engine vector")
     from gis.progress import progress_bar
     from parcels.occupancy.run import run_occupancy
 
     app = ctx.obj
     conn = app.connect()
     with progress_bar(None, "occupancy", "parcel", app.settings.progress) as progress:
-        result = run_occupancy(conn, app.settings, year=year, engine=engine,
-                               scheduler=scheduler, progress=progress,
-                               engine_options={"processes": processes} if processes else None)
+        result = run_occupancy(conn, app.settings, year=year, engine=engine, progress=progress,
+                               engine_options={"scheduler": scheduler, "processes": processes})
     s = dict(result.summary, run_id=result.run_id)
     text = (
         f"run {result.run_id} ({'replaced identical run' if result.reused else 'new'}), "
@@ -69,29 +62,31 @@ def occupancy(ctx: click.Context, year: int | None, engine: str, scheduler: str 
 
 @occupancy.command("export")
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
-              help="parcels.csv|.gpkg, or with --enterprises land.csv|.xlsx")
+              help="Output; the extension picks the format (.gpkg, .shp, .geojson, .kml, "
+                   ".gdb, .csv, .xlsx; see `mujun export --help`).")
 @click.option("--enterprises", is_flag=True, help="Write the per-enterprise land table.")
 @click.option("--run", "run_id", type=int, help="Run id (default: the latest finished run).")
 @click.option("--year", type=int, help="--enterprises: only this year.")
 @overwrite_option
 @json_option
-@click.pass_obj
-def export(app, output: Path, enterprises: bool, run_id: int | None, year: int | None,
-           overwrite: bool, as_json: bool) -> None:
-    """Write a stored run's per-parcel table (CSV/GPKG) or per-enterprise table (CSV/XLSX)."""
-    from parcels.occupancy.export import export_enterprises, export_parcels
+@click.pass_context
+def export(ctx: click.Context, output: Path, enterprises: bool, run_id: int | None,
+           year: int | None, overwrite: bool, as_json: bool) -> None:
+    """Write a stored run's per-parcel table or per-enterprise land table.
 
-    conn = app.connect()
-    if enterprises:
-        info = export_enterprises(conn, output, run_id=run_id, year=year, overwrite=overwrite)
-        what = "enterprises"
-    else:
-        if year is not None:
-            raise click.UsageError("--year applies to --enterprises only")
-        info = export_parcels(conn, output, run_id=run_id, overwrite=overwrite)
-        what = "parcels"
-    emit(info, as_json, f"wrote {info['rows']:,} {what} of run {info['run_id']} to "
-                        f"{info['path']}")
+    The same as `mujun export occupancy` / `mujun export enterprise_land`: one writer
+    and one set of styles for every export. The command is looked up through the
+    CLI's plugin registry, so this package does not import the maps package.
+    """
+    if year is not None and not enterprises:
+        raise click.UsageError("--year applies to --enterprises only")
+    root = ctx.find_root()
+    command = root.command.get_command(root, "export")
+    if command is None:
+        raise click.ClickException("writing files needs the `mujun export` command (the maps "
+                                   "package), which is not installed")
+    ctx.invoke(command, layer="enterprise_land" if enterprises else "occupancy",
+               output=output, run_id=run_id, year=year, overwrite=overwrite, as_json=as_json)
 
 
 @occupancy.command("runs")

@@ -11,12 +11,12 @@ import datetime as dt
 import logging
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from parcels.occupancy.engines import engine_options as engine_options_for
 from parcels.occupancy.engines import get_engine
 from parcels.occupancy.kernel import KernelOptions
 from parcels.occupancy.tenants import allocate_land
@@ -86,8 +86,7 @@ def summarize(parcels: pd.DataFrame, enterprises: pd.DataFrame) -> dict[str, Any
 
 
 def run_occupancy(conn: psycopg.Connection, settings: Settings, *, year: int | None = None,
-                  engine: str = "vector", scheduler: str | None = None,
-                  workdir: Path | None = None, progress: Progress | None = None,
+                  engine: str = "vector", progress: Progress | None = None,
                   engine_options: dict[str, Any] | None = None) -> OccupancyRun:
     """Compute occupancy with ``engine``, allocate land to enterprises, store and commit.
 
@@ -102,16 +101,14 @@ def run_occupancy(conn: psycopg.Connection, settings: Settings, *, year: int | N
     year : int, optional
         Year of the land rights and of ``enterprise_land`` (default: newest year with
         enterprise records, else this year).
-    engine : {"postgis", "vector", "dask"}
-    scheduler : str, optional
-        dask only: address of a ``dask.distributed`` scheduler (default: a LocalCluster
-        on 127.0.0.1).
-    workdir : Path, optional
-        dask only: where partitions are written (default ``<home>/cache/occupancy``).
+    engine : str
+        A name in :data:`parcels.occupancy.engines.ENGINES`.
     progress : callable, optional
         Called with parcels finished.
     engine_options : dict, optional
-        Extra keyword arguments for the engine (e.g. ``threads``, ``workers``).
+        The engine's own keyword options (``processes`` for vector, ``workers`` for
+        postgis, ``scheduler``/``workdir`` for dask; ``None`` values mean "not given").
+        An option the engine does not take raises :class:`~gis.errors.ConfigError`.
 
     Returns
     -------
@@ -121,6 +118,7 @@ def run_occupancy(conn: psycopg.Connection, settings: Settings, *, year: int | N
     from parcels.occupancy import store
 
     compute = get_engine(engine)
+    extra = engine_options_for(engine, engine_options, settings)
     options = KernelOptions.from_settings(settings)
     year = default_year(conn) if year is None else int(year)
     params: dict[str, Any] = {
@@ -129,10 +127,6 @@ def run_occupancy(conn: psycopg.Connection, settings: Settings, *, year: int | N
         "inputs": store.input_fingerprint(conn),
     }
     batches = store.input_batches(conn)
-    extra = dict(engine_options or {})
-    if engine == "dask":
-        extra.setdefault("scheduler", scheduler)
-        extra.setdefault("workdir", workdir or settings.home_path / "cache" / "occupancy")
     try:
         # compute before writing anything: the vector engine's worker processes read this
         # transaction's snapshot, which shows them nothing it has written

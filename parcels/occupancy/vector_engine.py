@@ -29,7 +29,7 @@ import math
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -58,7 +58,7 @@ log = logging.getLogger(__name__)
 def vector_occupancy(conn: psycopg.Connection, options: KernelOptions = DEFAULT_OPTIONS,
                      *, threads: int | None = None, processes: int | None = None,
                      max_parcels: int = MAX_PARCELS, progress: Progress | None = None,
-                     **_: Any) -> pd.DataFrame:
+                     ) -> pd.DataFrame:
     """Per-parcel occupancy: read from PostGIS, compute with the shapely kernel.
 
     Parameters
