@@ -94,7 +94,7 @@ class SecurityHeaders:
                     (b"content-security-policy", CSP.encode()),
                     (b"x-content-type-options", b"nosniff"),
                     (b"x-frame-options", b"DENY"),
-                    (b"referrer-policy", b"no-referrer"),
+                    (b"referrer-policy", b"same-origin"),  # no-referrer would send Origin: null
                     (b"cross-origin-opener-policy", b"same-origin"),
                     (b"cross-origin-resource-policy", b"same-origin"),
                     (b"permissions-policy", b"geolocation=(), camera=(), microphone=()"),
@@ -287,6 +287,7 @@ async def api_me(request: Request) -> Response:
 
 async def api_options(request: Request) -> Response:
     from maps.review.queries import CLASSES, KINDS, SORTS, STATUSES
+    from maps.styles import style_for
     from scoring.candidates.lifecycle import REJECT_REASONS
 
     store = _store(request)
@@ -303,7 +304,9 @@ async def api_options(request: Request) -> Response:
                 (store.working_srid(conn),)).fetchone()
             bounds = list(row) if row and row[0] is not None else None
         return {"kinds": KINDS, "statuses": STATUSES, "classes": CLASSES, "sorts": list(SORTS),
-                "towns": towns, "reasons": REJECT_REASONS, "bounds": bounds}
+                "towns": towns, "reasons": REJECT_REASONS, "bounds": bounds,
+                "styles": {name: style_for(name).as_dict()
+                           for name in ("land_status", "candidates", "footprints")}}
 
     return JSONResponse(await _run(request, "view", work))
 
@@ -440,6 +443,9 @@ async def api_add_note(request: Request) -> Response:
             if isinstance(upload, str) or not upload.filename:
                 continue
             data = await upload.read(config.photo_max_bytes + 1)
+            if len(data) > config.photo_max_bytes:
+                raise HTTPError(413, f"{upload.filename[:100]}: larger than the limit of "
+                                     f"{config.photo_max_bytes / 2**20:.1f} MiB")
             photos.append(await run_in_threadpool(
                 validate_photo, data, name=upload.filename[:100],
                 max_bytes=config.photo_max_bytes))

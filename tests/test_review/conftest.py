@@ -257,3 +257,4 @@ def start_session(app_conn, admin_conn, username: str) -> str:
     admin_conn.commit()
     app_conn.execute("SELECT set_config('mujun.session', %s, false)", (token,))
     return token
+

@@ -124,10 +124,10 @@ def test_app_role_is_restricted_and_logs_in(db_conn, db_dsn):
 
 
 def test_scram_verifier_known_answer():
-    from gis.db.roles import scram_verifier
-
     # RFC 7677 test vector: user "user", password "pencil", salt W22ZaJ0SNY7soEsUEjb6gQ==
     import base64
+
+    from gis.db.roles import scram_verifier
 
     v = scram_verifier("pencil", salt=base64.b64decode("W22ZaJ0SNY7soEsUEjb6gQ=="))
     _, keys = v.split("$", 1)[1].split("$")

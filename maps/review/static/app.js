@@ -114,8 +114,11 @@
   }
 
   // ---------------------------------------------------------------- map
-  const STATUS_COLOURS = { new: "#d7191c", under_review: "#fdae61", field_check: "#abd9e9",
-    confirmed: "#2c7bb6", rejected: "#999999", approved: "#1a9641", closed: "#cccccc" };
+  // colours come from maps.styles (the same table as the web maps and QGIS styles)
+  const colourOf = (style, value) => {
+    const cat = style.categories.find((c) => c.value === value);
+    return cat ? cat.colour : style.other;
+  };
   let map = null, candidateLayer = null, highlight = null;
 
   function initMap(bounds) {
@@ -128,10 +131,12 @@
       tileOpts("parcels", { weight: 0.6, color: "#555", fill: true, fillColor: "#f5f0e1", fillOpacity: 0.6 })
     ).addTo(map);
     L.vectorGrid.protobuf("/tiles/footprints/{z}/{x}/{y}.mvt",
-      tileOpts("footprints", { weight: 0.3, color: "#333", fill: true, fillColor: "#777", fillOpacity: 0.7 })
+      tileOpts("footprints", { weight: 0.3, color: "#333", fill: true,
+        fillColor: state.options.styles.footprints.colours[0], fillOpacity: 0.7 })
     ).addTo(map);
     candidateLayer = L.geoJSON(null, {
-      style: (f) => ({ color: STATUS_COLOURS[f.properties.status] || "#000", weight: 2, fillOpacity: 0.35 }),
+      style: (f) => ({ color: colourOf(state.options.styles.land_status, f.properties.status),
+        weight: 2, fillOpacity: 0.35 }),
       onEachFeature: (f, layer) => layer.on("click", () => openDetail(f.properties.candidate_id)),
     }).addTo(map);
     if (bounds) map.fitBounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]]);
@@ -185,7 +190,7 @@
       el("span", { class: "note-text" }, n.note),
       n.photos.map((k) => el("a", { href: `/api/photos/${k}`, target: "_blank", rel: "noopener" },
         el("img", { src: `/api/photos/${k}`, class: "thumb", alt: T.photos }))))));
-    panel.replaceChildren(
+    panel.replaceChildren(...[
       el("button", { type: "button", id: "detail-close", onclick: () => { panel.hidden = true; } }, T.close),
       el("h2", {}, `#${d.candidate_id} ${label("k_", d.kind)}`),
       el("p", {}, el("span", { id: "detail-status", dataset: { status: d.status } }, label("s_", d.status)),
@@ -200,7 +205,7 @@
       PERMS.decide && d.allowed.length ? decisionForm(d) : null,
       el("h3", {}, T.history), history,
       el("h3", {}, T.field_notes), notes,
-      PERMS.field_note ? noteForm(d) : null);
+      PERMS.field_note ? noteForm(d) : null].filter((c) => c !== null && c !== undefined));
     if (d.geometry && map) {
       if (highlight) highlight.remove();
       highlight = L.geoJSON(d.geometry, { style: { color: "#00f", weight: 3, fill: false } }).addTo(map);
