@@ -1,10 +1,12 @@
 """Load a generated sample city into PostGIS (the trusted-data path of ``mujun demo``).
 
-The clean sample files are known to be valid, so they bypass the import
-checks of ``mujun import`` and go straight in with :func:`gis.db.copy.copy_frame`.
-Everything happens in **one** transaction with one ``import_batch`` of kind
-``sample`` per table; each batch carries the table's content digest from
-``sample.json``, so loading the same sample again is a no-op. Loading a
+The clean sample tables are known to be valid, so parcels and enterprise
+records go straight in with :func:`gis.db.copy.copy_frame`; the buildings go
+through the one footprint loader (:func:`gis.importing.footprints.load_footprints`)
+like every other footprint. Everything happens in **one** transaction with
+one ``import_batch`` of kind ``sample`` per table; each batch carries the
+table's content digest from ``sample.json``, so loading the same sample
+again is a no-op. Loading a
 different sample replaces the rows of the previously loaded sample (and only
 those: rows from real imports are never touched).
 """
@@ -200,22 +202,15 @@ def _load_parcels(conn, city, name, table, srid, progress) -> int:
 
 
 def _load_buildings(conn, city, name, table, srid, progress) -> int:
-    from gis.db.copy import copy_frame
+    from gis.importing.footprints import load_footprints
 
-    batch = _batch(conn, city, name, srid)
-    total = int(city.counts["buildings"])
-    n = 0
-    source = f"sample {city.size}-{city.seed}"
-    for skip in range(0, total, CHUNK):
-        frame = _read_layer(city.paths[name], "buildings", srid, skip, CHUNK)
-        frame = frame.rename(columns={"building_id": "source_fid"})
-        frame["source"] = source
-        frame["method"] = "sample"
-        frame["batch_id"] = batch
-        columns = ["geom", "source", "method", "height_m", "storeys", "batch_id", "source_fid"]
-        n += copy_frame(conn, table, frame, columns, srid=srid, progress=progress)
-    _finish(conn, batch, n)
-    return n
+    result = load_footprints(
+        conn, city.paths[name], layer="buildings", kind=KIND, file_hash=city.digests[name],
+        fid_column="building_id", method="sample", source_name=f"sample {city.size}-{city.seed}",
+        params={"size": city.size, "seed": city.seed,
+                "generator_version": city.generator_version},
+        skip_if_loaded=False, commit=False, chunk=CHUNK, progress=progress)
+    return result.report.n_loaded
 
 
 def _read_csv(path, dates=()):

@@ -80,16 +80,21 @@ def extract(app, method, image, ndsm, dsm, dtm, mask_path, threshold, height_thr
     with progress_bar(plan.n_tiles, "footprints", "tile", app.settings.progress) as bar:
         data = extract_to_file(plan, progress=bar)
     if load:
-        from remote_sensing.load import load_footprints
+        from gis.importing.footprints import load_footprints
 
-        data["load"] = load_footprints(app.connect(), output, params={"method": plan.method})
+        loaded = load_footprints(app.connect(), output, method=plan.method, settings=app.settings,
+                                 source_name=data.get("image_id"), file_hash="features")
+        data["load"] = {"batch_id": loaded.batch_id, "n_loaded": loaded.report.n_loaded,
+                        "srid": loaded.srid, "already_imported": loaded.already_imported}
     text = (f"{data['footprints']} footprints from {data['megapixels']:.1f} Mpx "
             f"({data['tiles']} tiles, {data['seam_pieces_merged']} seam pieces merged) "
             f"-> {output}")
     if "classifier_held_out" in data:
         h = data["classifier_held_out"]
         text += f"\nclassifier held-out pixel accuracy {h['accuracy']:.3f}, F1 {h['f1']:.3f}"
-    if load:
+    if load and data["load"]["already_imported"]:
+        text += f"\nalready loaded as batch {data['load']['batch_id']}; nothing changed"
+    elif load:
         text += f"\nloaded {data['load']['n_loaded']} as batch {data['load']['batch_id']}"
     emit(data, as_json, text)
 

@@ -1,0 +1,249 @@
+"""Surveys: dated sets of footprints with the area they cover.
+
+Bureaus survey every year or two, so the ``footprint`` table holds several surveys of
+the same place. A **survey** (table ``survey``, migration 0009) has a date and a
+coverage polygon (the image outline for extracted footprints; for imported ones the
+coverage file given, else the imported extent); every footprint batch belongs to one.
+
+Occupancy *as of* a date uses, for each parcel, the **latest survey on or before that
+date whose coverage contains the parcel** (:func:`assign_surveys`). A parcel no survey
+covers has no survey: it gets no footprints and no built area, and the land-status
+rules say nothing about it. While the database holds no survey at all, occupancy
+uses every footprint as before (``legacy`` scope).
+
+The functions here are tools (they take a connection and do not commit).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from gis.errors import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import psycopg
+
+log = logging.getLogger(__name__)
+
+#: Survey id given to parcels no survey covers.
+NO_SURVEY = -1
+
+
+@dataclass(frozen=True)
+class SurveyScope:
+    """Which survey each parcel's occupancy rests on.
+
+    Attributes
+    ----------
+    parcel_ids, survey_ids : ndarray of int64
+        Parallel arrays over every parcel; :data:`NO_SURVEY` where no survey covers it.
+    survey_dates : dict
+        ``survey_id -> date`` of the surveys used.
+    as_of : date or None
+        The date asked for (``None``: latest).
+    legacy : bool
+        The database holds no survey: every footprint is used, no parcel has a survey.
+    """
+
+    parcel_ids: np.ndarray
+    survey_ids: np.ndarray
+    survey_dates: dict[int, dt.date]
+    as_of: dt.date | None = None
+    legacy: bool = False
+
+    def surveys_used(self) -> list[int]:
+        """Ids of the surveys some parcel rests on, ascending."""
+        return sorted(int(s) for s in np.unique(self.survey_ids) if s != NO_SURVEY)
+
+    def survey_of(self, parcel_ids: np.ndarray) -> np.ndarray:
+        """Survey id of each of ``parcel_ids`` (:data:`NO_SURVEY` when unknown)."""
+        if self.legacy or len(self.parcel_ids) == 0:
+            return np.full(len(parcel_ids), NO_SURVEY, dtype="int64")
+        order = np.argsort(self.parcel_ids)
+        sorted_ids = self.parcel_ids[order]
+        pos = np.clip(np.searchsorted(sorted_ids, parcel_ids), 0, len(sorted_ids) - 1)
+        found = sorted_ids[pos] == parcel_ids
+        return np.where(found, self.survey_ids[order][pos], NO_SURVEY)
+
+    def as_params(self) -> dict[str, Any]:
+        """What a run records about its surveys."""
+        used = self.surveys_used()
+        return {"as_of": self.as_of.isoformat() if self.as_of else None,
+                "surveys": used,
+                "survey_dates": {str(s): self.survey_dates[s].isoformat() for s in used},
+                "parcels_without_survey": int((self.survey_ids == NO_SURVEY).sum())
+                if not self.legacy else None,
+                "legacy_all_footprints": self.legacy}
+
+
+def parse_date(value: str | dt.date, what: str = "date") -> dt.date:
+    """A ``YYYY-MM-DD`` string (or a date) as a date, with a clear error."""
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise DataError(f"{what} {value!r} is not a date; write it as YYYY-MM-DD") from None
+
+
+def create_survey(conn: psycopg.Connection, *, survey_date: dt.date | str,
+                  coverage=None, batch_id: int | None = None, source: str | None = None,
+                  method: str | None = None, footprint_ids=None,
+                  attrs: dict[str, Any] | None = None) -> int:
+    """Record a survey and attach its footprints (no commit); returns the survey id.
+
+    Parameters
+    ----------
+    conn : psycopg.Connection
+    survey_date : date or str
+        When the imagery (or field survey) was taken.
+    coverage : shapely geometry, optional
+        Area the survey covers, in the working CRS. Default: the extent (bounding
+        box) of its footprints.
+    batch_id : int, optional
+        The footprint batch making up the survey (each batch belongs to one survey).
+    footprint_ids : sequence of int, optional
+        Footprints to attach instead of (or besides) the batch's.
+
+    Raises
+    ------
+    DataError
+        No footprints and no coverage, or the batch already has a survey.
+    """
+    import shapely
+    from psycopg.types.json import Jsonb
+
+    from gis.db.connection import translate_errors
+    from gis.db.copy import get_working_srid
+
+    date = parse_date(survey_date, "survey date")
+    srid = get_working_srid(conn)
+    if batch_id is not None:
+        known = conn.execute("SELECT survey_id FROM survey WHERE batch_id = %s",
+                             (int(batch_id),)).fetchone()
+        if known is not None:
+            raise DataError(f"footprint batch {batch_id} already belongs to survey {known[0]}")
+    ids = [int(i) for i in footprint_ids] if footprint_ids is not None else []
+    where = "(batch_id = %(batch)s OR footprint_id = ANY(%(ids)s))"
+    args = {"batch": batch_id, "ids": ids}
+    if coverage is None:
+        row = conn.execute(
+            f"SELECT ST_AsBinary(ST_Envelope(ST_Collect(geom))) FROM footprint WHERE {where}",
+            args).fetchone()
+        if row is None or row[0] is None:
+            raise DataError("a survey without footprints needs its coverage (--coverage FILE)")
+        coverage = shapely.from_wkb(bytes(row[0]))
+        extent = "extent"
+    else:
+        extent = "given"
+    coverage = _multipolygon(coverage)
+    with translate_errors("recording a survey"):
+        row = conn.execute(
+            "INSERT INTO survey (survey_date, coverage, source, method, batch_id, attrs)"
+            " VALUES (%s, ST_Multi(ST_SetSRID(ST_GeomFromWKB(%s), %s)), %s, %s, %s, %s)"
+            " RETURNING survey_id",
+            (date, shapely.to_wkb(coverage), srid, source, method, batch_id,
+             Jsonb({"coverage": extent, **(attrs or {})}))).fetchone()
+        survey_id = int(row[0])
+        conn.execute(f"UPDATE footprint SET survey_id = %(survey)s WHERE {where}",
+                     {**args, "survey": survey_id})
+    return survey_id
+
+
+def _multipolygon(geom):
+    import shapely
+
+    geom = shapely.make_valid(geom)
+    if isinstance(geom, shapely.GeometryCollection) and not isinstance(
+            geom, (shapely.MultiPolygon,)):
+        parts = [g for g in geom.geoms if isinstance(g, (shapely.Polygon, shapely.MultiPolygon))]
+        geom = shapely.union_all(parts) if parts else shapely.Polygon()
+    if geom.is_empty or not isinstance(geom, (shapely.Polygon, shapely.MultiPolygon)):
+        raise DataError("a survey's coverage must be a non-empty polygon")
+    return geom
+
+
+def list_surveys(conn: psycopg.Connection) -> pd.DataFrame:
+    """Every survey: id, date, source, method, batch, footprints, covered area."""
+    from gis.db.copy import read_frame
+
+    return read_frame(
+        conn,
+        "SELECT s.survey_id, s.survey_date, s.source, s.method, s.batch_id,"
+        " ST_Area(s.coverage) AS coverage_m2,"
+        " (SELECT count(*) FROM footprint f WHERE f.survey_id = s.survey_id) AS footprints"
+        " FROM survey s ORDER BY s.survey_date, s.survey_id")
+
+
+def survey_date(conn: psycopg.Connection, survey_id: int) -> dt.date:
+    """The date of ``survey_id`` (:class:`DataError` when it does not exist)."""
+    row = conn.execute("SELECT survey_date FROM survey WHERE survey_id = %s",
+                       (int(survey_id),)).fetchone()
+    if row is None:
+        raise DataError(f"survey {survey_id} does not exist; `mujun occupancy surveys` "
+                        "lists them")
+    return row[0]
+
+
+#: Per parcel, the latest survey on or before the date whose coverage contains it.
+_ASSIGN_SQL = """
+SELECT p.parcel_id, coalesce(s.survey_id, -1), s.survey_date
+FROM parcel p
+LEFT JOIN LATERAL (
+    SELECT survey_id, survey_date FROM survey s
+    WHERE s.survey_date <= %(as_of)s AND (%(only)s::bigint IS NULL OR s.survey_id = %(only)s)
+      AND ST_Covers(s.coverage, p.geom)
+    ORDER BY s.survey_date DESC, s.survey_id DESC LIMIT 1
+) s ON true
+"""
+
+
+def assign_surveys(conn: psycopg.Connection, *, as_of: dt.date | str | None = None,
+                   survey_id: int | None = None) -> SurveyScope:
+    """Which survey each parcel's occupancy rests on.
+
+    Parameters
+    ----------
+    as_of : date or str, optional
+        Use surveys on or before this date (default: the latest survey).
+    survey_id : int, optional
+        Use only this survey (parcels outside its coverage get none).
+
+    Returns
+    -------
+    SurveyScope
+    """
+    has_surveys = conn.execute("SELECT EXISTS (SELECT 1 FROM survey)").fetchone()[0]
+    date = parse_date(as_of, "--as-of date") if as_of is not None else None
+    if survey_id is not None:
+        sdate = survey_date(conn, survey_id)
+        date = min(date, sdate) if date else sdate
+    if not has_surveys:
+        if date is not None:
+            raise DataError("no survey is recorded, so there is nothing to choose by date; "
+                            "load footprints as a survey (see docs/land_status.md)")
+        empty = np.empty(0, dtype="int64")
+        return SurveyScope(empty, empty, {}, None, legacy=True)
+    with conn.cursor(binary=True) as cur:
+        cur.execute(_ASSIGN_SQL, {"as_of": date or dt.date(9999, 12, 31), "only": survey_id})
+        rows = cur.fetchall()
+    pids = np.array([r[0] for r in rows], dtype="int64")
+    sids = np.array([r[1] for r in rows], dtype="int64")
+    dates = {int(r[1]): r[2] for r in rows if r[1] != NO_SURVEY}
+    n_none = int((sids == NO_SURVEY).sum())
+    if n_none:
+        log.warning("%d of %d parcels lie outside every survey%s: no built area for them",
+                    n_none, len(pids), f" on or before {date}" if date else "")
+    return SurveyScope(pids, sids, dates, date)
+
+
+def unsurveyed_footprints(conn: psycopg.Connection) -> int:
+    """Footprints attached to no survey (ignored once surveys exist)."""
+    return int(conn.execute("SELECT count(*) FROM footprint WHERE survey_id IS NULL"
+                            ).fetchone()[0])

@@ -1,0 +1,196 @@
+"""The land-status rules on a constructed town in PostGIS: every kind, two surveys, re-runs."""
+
+from __future__ import annotations
+
+import pytest
+
+from gis.settings import load_settings
+from scoring.candidates import lifecycle
+from scoring.candidates.run import run_candidates
+from tests.test_land_status.builders import (
+    add_enterprise,
+    add_parcel,
+    add_right,
+    add_survey,
+    add_year,
+    box,
+    credit,
+    start,
+)
+
+AS_OF = "2024-12-31"
+
+
+def settings(tmp_path):
+    return load_settings({"home": str(tmp_path)}, environ={})
+
+
+def open_kinds(conn):
+    rows = conn.execute("SELECT parcel_code, kind FROM candidate WHERE status <> 'closed'"
+                        " ORDER BY 1, 2").fetchall()
+    return {(p, k) for p, k in rows}
+
+
+def _firm(conn, n, parcel, *, status="active", tax=200.0, kwh=2e6, industry="1310"):
+    code = credit(n)
+    add_enterprise(conn, code, status=status, industry=industry)
+    add_year(conn, code, 2024, tax=tax, kwh=kwh)
+    add_right(conn, parcel, code)
+    return code
+
+
+@pytest.fixture
+def town(db_conn):
+    """Parcels on a row, 100 m × 100 m (15 mu) each, 200 m apart; two surveys."""
+    conn = db_conn
+    start(conn)
+
+    def cell(i, dx0=0, dy0=0, dx1=100, dy1=100):
+        return box(200 * i + dx0, dy0, 200 * i + dx1, dy1)
+
+    parcels = {
+        "IDLE": dict(supply="2021-01-01", start="2022-03-01", finish="2024-03-01"),
+        "RECENT": dict(supply="2024-01-01", start="2024-03-01", finish="2026-03-01"),
+        "SLIVER": dict(supply="2021-01-01", start="2022-03-01", finish="2024-03-01"),
+        "NEIGHBOUR": dict(supply="2005-01-01", start="2005-06-01", finish="2007-06-01"),
+        "STALLED": dict(supply="2020-01-01", start="2021-01-01", finish="2026-01-01"),
+        "UNFIN": dict(supply="2022-06-01", start="2023-01-01", finish="2024-06-30"),
+        "EXEMPT": dict(supply="2021-01-01", start="2022-03-01", finish="2024-03-01"),
+        "INEFF": dict(supply="2005-01-01", start="2005-06-01", finish="2007-06-01"),
+        "UNUSED": dict(supply="2005-01-01", start="2005-06-01", finish="2007-06-01"),
+        "NEARZERO": dict(supply="2005-01-01", start="2005-06-01", finish="2007-06-01"),
+        "NOLINK": dict(supply="2005-01-01", start="2005-06-01", finish="2007-06-01"),
+        "HEALTHY": dict(supply="2005-01-01", start="2005-06-01", finish="2007-06-01"),
+        "DEMOL": dict(supply="2005-01-01", start="2005-06-01", finish="2007-06-01"),
+    }
+    index = {}
+    for i, (code, dates) in enumerate(parcels.items()):
+        index[code] = i
+        geom = cell(i)
+        if code == "NEIGHBOUR":          # touches SLIVER: SLIVER is cell 2, NEIGHBOUR cell 3
+            geom = box(200 * 2 + 100, 0, 200 * 2 + 200, 100)
+        add_parcel(conn, code, geom, **dates)
+    c = lambda code, *a: cell(index[code], *a)  # noqa: E731
+    # NEIGHBOUR's building shifted 1 m across the boundary into SLIVER
+    neighbour_building = box(200 * 2 + 99, 10, 200 * 2 + 180, 90)
+    tall, low = 10.5, 3.0
+    s1 = [(c("STALLED", 10, 10, 50, 50), low), (c("UNFIN", 10, 10, 50, 50), low),
+          (c("INEFF", 0, 0, 100, 50), low), (c("UNUSED", 0, 0, 100, 50), tall),
+          (c("NEARZERO", 0, 0, 100, 50), tall), (c("NOLINK", 0, 0, 100, 50), tall),
+          (c("HEALTHY", 0, 0, 100, 50), tall), (c("DEMOL", 10, 10, 90, 90), tall),
+          (neighbour_building, tall)]
+    s2 = [g for g in s1 if g[0] is not s1[1][0] and g[0] is not s1[7][0]]
+    s2.append((c("UNFIN", 10, 10, 50, 70), low))         # UNFIN grew: not stalled
+    sid1 = add_survey(conn, "2023-05-01", [g for g, _ in s1], heights=[h for _, h in s1])
+    sid2 = add_survey(conn, "2024-09-01", [g for g, _ in s2], heights=[h for _, h in s2])
+    _firm(conn, 1, "NEIGHBOUR")
+    _firm(conn, 2, "STALLED")
+    _firm(conn, 3, "UNFIN")
+    _firm(conn, 4, "INEFF")
+    _firm(conn, 5, "UNUSED", status="deregistered")
+    _firm(conn, 6, "NEARZERO", tax=0.5, kwh=5000)
+    _firm(conn, 7, "HEALTHY")
+    _firm(conn, 8, "DEMOL")
+    conn.execute("INSERT INTO land_exemption (parcel_code, reason, created_by) VALUES"
+                 " ('EXEMPT', '政府原因', 'tester')")
+    conn.commit()
+    return conn, sid1, sid2
+
+
+def test_every_kind_on_the_constructed_town(town, tmp_path):
+    conn, sid1, sid2 = town
+    res = run_candidates(conn, settings(tmp_path), as_of=AS_OF)
+    found = open_kinds(conn)
+    assert found == {
+        ("IDLE", "idle_not_started"), ("SLIVER", "idle_not_started"),
+        ("DEMOL", "idle_not_started"),
+        ("STALLED", "idle_stalled"), ("UNFIN", "unfinished"), ("INEFF", "inefficient"),
+        ("UNUSED", "built_unused"), ("NEARZERO", "built_unused"), ("NOLINK", "built_unused"),
+    }, res.summary
+    assert res.summary["by_kind"]["idle_not_started"] == 3
+    ev = dict(conn.execute("SELECT parcel_code, evidence FROM candidate").fetchall())
+    assert ev["SLIVER"]["built_m2"] == 0 and ev["SLIVER"]["sliver_m2"] == pytest.approx(80.0)
+    assert ev["STALLED"]["change"]["built_after_m2"] == pytest.approx(1600.0)
+    assert ev["STALLED"]["previous_survey"] == {"id": sid1, "date": "2023-05-01"}
+    assert ev["IDLE"]["survey"] == {"id": sid2, "date": "2024-09-01"}
+    assert ev["INEFF"]["far_min"] == 1.0 and ev["INEFF"]["far"] == pytest.approx(0.5)
+    assert ev["UNUSED"]["enterprises"][0]["status"] == "deregistered"
+    rules = dict(conn.execute("SELECT parcel_code, rules FROM candidate").fetchall())
+    fired_ineff = {r["rule"] for r in rules["INEFF"] if r.get("reason") and r["passed"]}
+    assert fired_ineff == {"far_below_industry_minimum"}
+    # area in m² and mu, reclaimable estimate
+    row = conn.execute("SELECT area_m2, reclaimable_m2, certainty, priority FROM candidate"
+                       " WHERE parcel_code = 'STALLED'").fetchone()
+    assert row[0] == pytest.approx(10000.0)
+    assert row[1] == pytest.approx(10000.0 - 1600.0 / 0.3)
+    assert 0 < row[2] <= 1 and row[3] > 0
+    # every candidate was created with one event
+    assert conn.execute("SELECT count(*) FROM review_event WHERE action = 'created'"
+                        ).fetchone()[0] == 9
+
+
+def test_rerun_keeps_decisions_and_closes_what_no_longer_holds(town, tmp_path):
+    conn, _sid1, _sid2 = town
+    run_candidates(conn, settings(tmp_path), as_of=AS_OF)
+    ids = dict(conn.execute("SELECT parcel_code, candidate_id FROM candidate").fetchall())
+    v = lifecycle.decide(conn, ids["STALLED"], status="under_review", by="王")
+    lifecycle.decide(conn, ids["STALLED"], status="confirmed", by="王", expected_version=v)
+    lifecycle.decide(conn, ids["IDLE"], status="under_review", by="王")
+    lifecycle.decide(conn, ids["NOLINK"], status="field_check", by="李")
+    conn.commit()
+    # the same run again: nothing changes, decisions stay, no new events but none lost
+    events_before = conn.execute("SELECT count(*) FROM review_event").fetchone()[0]
+    res = run_candidates(conn, settings(tmp_path), as_of=AS_OF)
+    assert res.summary["created"] == 0 and res.summary["closed"] == 0
+    assert res.summary["kept_decisions"] == 3
+    assert conn.execute("SELECT count(*) FROM review_event").fetchone()[0] == events_before
+    # a new survey shows IDLE built and NOLINK linked to a firm: re-run a year later
+    add_survey(conn, "2025-05-01", [box(10, 10, 90, 90)], coverage=box(-50, -50, 150, 150))
+    _firm(conn, 9, "NOLINK")
+    conn.commit()
+    res = run_candidates(conn, settings(tmp_path), as_of="2025-06-30")
+    status = dict(conn.execute("SELECT parcel_code, status FROM candidate"
+                               " WHERE candidate_id = ANY(%s)", (list(ids.values()),)).fetchall())
+    assert status["IDLE"] == "closed" and status["NOLINK"] == "closed"
+    assert status["STALLED"] == "confirmed"
+    reason = conn.execute("SELECT closed_reason FROM candidate WHERE candidate_id = %s",
+                          (ids["IDLE"],)).fetchone()[0]
+    assert "coverage_below" in reason and f"run {res.run_id}" in reason
+    hist = lifecycle.history(conn, ids["IDLE"])
+    assert [e["action"] for e in hist][:2] == ["created", "decided"]
+    assert hist[-1]["action"] == "closed" and hist[-1]["from_status"] == "under_review"
+    assert len(lifecycle.history(conn, ids["STALLED"])) >= 3
+
+
+def test_exempted_parcel_stays_out_of_idle_kinds(town, tmp_path):
+    conn, *_ = town
+    run_candidates(conn, settings(tmp_path), as_of=AS_OF)
+    assert not any(p == "EXEMPT" for p, _ in open_kinds(conn))
+    # revoking the exemption brings it back
+    conn.execute("UPDATE land_exemption SET revoked_at = now(), revoked_by = 'x'")
+    conn.commit()
+    run_candidates(conn, settings(tmp_path), as_of=AS_OF)
+    assert ("EXEMPT", "idle_not_started") in open_kinds(conn)
+
+
+def test_as_of_the_first_survey_sees_the_building_before_demolition(town, tmp_path):
+    conn, _sid1, _ = town
+    run_candidates(conn, settings(tmp_path), as_of="2023-12-31")
+    found = open_kinds(conn)
+    assert ("DEMOL", "idle_not_started") not in found
+    assert ("UNFIN", "unfinished") not in found       # completion date 2024-06-30 not passed
+    assert ("IDLE", "idle_not_started") in found       # 2022-03-01 + 1 year, survey 2023-05-01
+    assert ("STALLED", "idle_stalled") not in found    # no earlier survey a year before
+    assert ("STALLED", "unfinished") not in found      # completion 2026
+
+
+def test_rules_file_switches_a_kind_off_and_closes_its_candidates(town, tmp_path):
+    conn, *_ = town
+    run_candidates(conn, settings(tmp_path), as_of=AS_OF)
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("built_unused:\n  enabled: false\n", encoding="utf-8")
+    res = run_candidates(conn, settings(tmp_path), as_of=AS_OF, rules_path=rules)
+    assert res.summary["closed"] == 3
+    reasons = [r[0] for r in conn.execute("SELECT closed_reason FROM candidate"
+                                          " WHERE status = 'closed'").fetchall()]
+    assert all("switched off" in r for r in reasons)
