@@ -5,10 +5,9 @@
 #   scripts/bootstrap.sh python     .venv with the pinned dependencies
 #   scripts/bootstrap.sh postgis    PostgreSQL 15 + PostGIS 3 (Debian packages) unless MUJUN_DSN is set
 #   scripts/bootstrap.sh gdal       gdal-bin (ogr2ogr, for benchmarks)
-#   scripts/bootstrap.sh chromium   chromium + chromium-driver (browser tests of the web maps)
+#   scripts/bootstrap.sh chromium   chromium + chromium-driver (browser tests)
 #   scripts/bootstrap.sh fonts      fonts-noto-cjk (Chinese text in figures and PDF reports)
-#   scripts/bootstrap.sh webassets  Leaflet and its plugins from the npm registry into
-#                                   maps/web/assets/node_modules (pinned by its package-lock.json)
+#   scripts/bootstrap.sh webassets  Leaflet and plugins from the npm registry into maps/web/node_modules
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -71,15 +70,17 @@ fonts() {
 }
 
 webassets() {
-    local dir=maps/web/assets want
-    want=$(cat "$dir/package.json" "$dir/package-lock.json" | sha256sum | cut -c1-16)
-    if [ -f "$dir/node_modules/.mujun-stamp" ] && [ "$(cat "$dir/node_modules/.mujun-stamp")" = "$want" ]; then
+    # JavaScript/CSS served by the web pages, pinned by maps/web/package-lock.json;
+    # installed once per lock file (pages never load them from the internet).
+    command -v npm >/dev/null || apt_install nodejs npm
+    local want stamp=maps/web/node_modules/.mujun-stamp
+    want=$(sha256sum maps/web/package-lock.json | cut -c1-16)
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
         return 0
     fi
-    command -v npm >/dev/null || apt_install nodejs npm
-    echo "mujun: installing the web maps' JavaScript (Leaflet and plugins) from the npm registry" >&2
-    (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
-    echo "$want" > "$dir/node_modules/.mujun-stamp"
+    echo "mujun: installing web assets (Leaflet) from the npm registry into maps/web/node_modules" >&2
+    npm ci --prefix maps/web --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null
+    echo "$want" > "$stamp"
 }
 
 for step in "$@"; do

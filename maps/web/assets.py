@@ -1,7 +1,7 @@
 """The JavaScript and CSS the pages inline, installed from the npm registry at set-up.
 
 ``scripts/bootstrap.sh webassets`` (part of ``make setup``) runs ``npm ci`` in
-``maps/web/assets/`` with the committed ``package.json``/``package-lock.json``:
+``maps/web/`` with the committed ``package.json``/``package-lock.json``:
 Leaflet 1.9.4, Leaflet.VectorGrid 1.3.0 and Leaflet.heat 0.2.0. Nothing is fetched
 at run time: a page carries these files inline (images in the CSS as data URIs), so
 it makes no request outside the machine. ``MUJUN_WEB_ASSETS`` points at another
@@ -32,7 +32,7 @@ FILES: dict[str, str] = {
 def node_modules() -> Path:
     """The folder holding the installed packages."""
     env = os.environ.get("MUJUN_WEB_ASSETS")
-    return Path(env) if env else HERE / "assets" / "node_modules"
+    return Path(env) if env else HERE / "node_modules"
 
 
 @cache

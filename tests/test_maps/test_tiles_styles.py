@@ -90,7 +90,7 @@ def test_overview_cells_aggregate_by_area():
 
 
 def test_styles_share_one_table():
-    from maps.styles import STYLES, OTHER_COLOUR, style_for, style_json
+    from maps.styles import OTHER_COLOUR, STYLES, style_for, style_json
 
     classes = style_for("classes")
     assert [c.value for c in classes.categories] == ["A", "B", "C", "D", "T"]
