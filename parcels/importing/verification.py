@@ -40,7 +40,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gis.importing.common import ImportResult, already_imported, earlier_import
+from gis.importing.common import ImportResult, already_imported, earlier_import, rollback_quietly
 from gis.importing.report import ImportReport
 from gis.importing.values import is_blank, parse_number, parse_text
 from parcels.codes import check_credit_code, normalize_credit_code
@@ -224,7 +224,7 @@ def export_queue(conn: psycopg.Connection, out: str | Path, *, town: str | None 
             wb.save(tmp)
         conn.commit()
     except BaseException:
-        conn.rollback()
+        rollback_quietly(conn)
         raise
     return counts
 
@@ -366,7 +366,7 @@ def apply_resolutions(conn: psycopg.Connection, path: str | Path, *,
                      n_warnings=len(report.warnings), report=report.to_dict())
         conn.rollback() if dry_run else conn.commit()
     except BaseException:
-        conn.rollback()
+        rollback_quietly(conn)
         raise
     return ImportResult("verification", str(path), report,
                         batch_id=None if dry_run else batch_id, dry_run=dry_run)
