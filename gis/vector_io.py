@@ -208,9 +208,8 @@ def list_layers(path: str | Path) -> list[str]:
     fmt = _check_source(path)
     if fmt is not None and fmt.driver == "CSV":
         return [path.stem]
-    with _gdal_errors(path, fmt):
-        with gdal_path(path) as safe:
-            return [str(name) for name in pyogrio.list_layers(safe)[:, 0]]
+    with _gdal_errors(path, fmt), gdal_path(path) as safe:
+        return [str(name) for name in pyogrio.list_layers(safe)[:, 0]]
 
 
 def _choose_layer(path: Path, layers: list[str], layer: str | None) -> str | None:
@@ -417,9 +416,8 @@ def count_features(path: str | Path, layer: str | None = None) -> int | None:
     fmt = _check_source(path)
     if fmt is not None and fmt.driver == "CSV":
         return None
-    with _gdal_errors(path, fmt, layer):
-        with gdal_path(path) as safe:
-            n = int(pyogrio.read_info(safe, layer=layer)["features"])
+    with _gdal_errors(path, fmt, layer), gdal_path(path) as safe:
+        n = int(pyogrio.read_info(safe, layer=layer)["features"])
     return n if n >= 0 else None
 
 

@@ -55,9 +55,9 @@ def test_unwritable_outputs_are_one_line_errors(tmp_path, db_conn, db_dsn, monke
     assert code == 4 and one_line(err) and "r.csv" in err
     assert fetch(db_conn, "SELECT count(*) FROM parcel") == [(0,)]  # nothing half-done
     # /proc takes no new files, not even from root
-    with pytest.raises(OutputError, match="cannot write"):
-        with atomic_output("/proc/mujun-test/out.csv") as tmp:
-            tmp.write_text("x")
+    with pytest.raises(OutputError, match="cannot write"), \
+            atomic_output("/proc/mujun-test/out.csv") as tmp:
+        tmp.write_text("x")
 
 
 def test_wrong_encoding_is_a_one_line_error(tmp_path, db_conn, db_dsn, monkeypatch, capsys):
@@ -70,7 +70,7 @@ def test_wrong_encoding_is_a_one_line_error(tmp_path, db_conn, db_dsn, monkeypat
     code, _, err = run(["import", "parcels", str(src), "--encoding", "no-such-codec"],
                        monkeypatch, db_dsn, capsys)
     assert code == 3 and one_line(err), err
-    code, out, err = run(["import", "parcels", str(src), "--json"], monkeypatch, db_dsn, capsys)
+    code, _, err = run(["import", "parcels", str(src), "--json"], monkeypatch, db_dsn, capsys)
     assert code == 0, err
     assert fetch(db_conn, "SELECT town FROM parcel LIMIT 1") == [("黄桥镇",)]
 
