@@ -17,7 +17,7 @@ help:
 	@echo "make lint    ruff"
 
 setup:
-	@scripts/bootstrap.sh python postgis
+	@scripts/bootstrap.sh python postgis fonts
 
 demo: setup
 	$(MUJUN) demo --size $(SIZE) --seed $(SEED)

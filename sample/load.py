@@ -142,6 +142,7 @@ def _remove_previous_samples(conn) -> int:
             (batches,),
         )
         removed += cur.rowcount
+    conn.execute("DELETE FROM survey WHERE batch_id = ANY(%s)", (batches,))
     log.info("removed %d rows of earlier sample batches %s", removed, batches)
     return removed
 
@@ -215,7 +216,28 @@ def _load_buildings(conn, city, name, table, srid, progress) -> int:
         columns = ["geom", "source", "method", "height_m", "storeys", "batch_id", "source_fid"]
         n += copy_frame(conn, table, frame, columns, srid=srid, progress=progress)
     _finish(conn, batch, n)
+    _record_survey(conn, batch, source)
     return n
+
+
+def _record_survey(conn, batch: int, source: str) -> int:
+    """The buildings are one survey, dated the sample's "today", covering the whole sample
+    (the extent of its parcels and buildings: the generated imagery covers it all)."""
+    import shapely
+
+    from parcels.surveys import create_survey
+    from sample.config import AS_OF
+
+    row = conn.execute(
+        "SELECT ST_AsBinary(ST_Envelope(ST_Collect(e))) FROM ("
+        " SELECT ST_Envelope(ST_Collect(geom)) AS e FROM parcel WHERE batch_id IN"
+        " (SELECT batch_id FROM import_batch WHERE kind = %s)"
+        " UNION ALL SELECT ST_Envelope(ST_Collect(geom)) FROM footprint WHERE batch_id = %s) t",
+        (KIND, batch)).fetchone()
+    coverage = shapely.from_wkb(bytes(row[0])) if row and row[0] is not None else None
+    return create_survey(conn, survey_date=AS_OF, coverage=coverage, batch_id=batch,
+                         source=source, method="sample",
+                         attrs={"coverage": "sample extent"})
 
 
 def _read_csv(path, dates=()):

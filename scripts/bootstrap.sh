@@ -6,6 +6,7 @@
 #   scripts/bootstrap.sh postgis    PostgreSQL 15 + PostGIS 3 (Debian packages) unless MUJUN_DSN is set
 #   scripts/bootstrap.sh gdal       gdal-bin (ogr2ogr, for benchmarks)
 #   scripts/bootstrap.sh chromium   chromium + chromium-driver (browser tests)
+#   scripts/bootstrap.sh fonts      fonts-noto-cjk (Chinese text in PDF sheets and figures)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -63,12 +64,17 @@ chromium() {
     command -v chromium >/dev/null && command -v chromedriver >/dev/null || apt_install chromium chromium-driver
 }
 
+fonts() {
+    [ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || apt_install fonts-noto-cjk
+}
+
 for step in "$@"; do
     case "$step" in
         python) python_env ;;
         postgis) postgis ;;
         gdal) gdal ;;
         chromium) chromium ;;
+        fonts) fonts ;;
         *) echo "bootstrap: unknown step $step" >&2; exit 2 ;;
     esac
 done
