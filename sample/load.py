@@ -1,10 +1,12 @@
 """Load a generated sample city into PostGIS (the trusted-data path of ``mujun demo``).
 
-The clean sample files are known to be valid, so they bypass the import
-checks of ``mujun import`` and go straight in with :func:`gis.db.copy.copy_frame`.
-Everything happens in **one** transaction with one ``import_batch`` of kind
-``sample`` per table; each batch carries the table's content digest from
-``sample.json``, so loading the same sample again is a no-op. Loading a
+The clean sample tables are known to be valid, so parcels and enterprise
+records go straight in with :func:`gis.db.copy.copy_frame`; the buildings go
+through the one footprint loader (:func:`gis.importing.footprints.load_footprints`)
+like every other footprint. Everything happens in **one** transaction with
+one ``import_batch`` of kind ``sample`` per table; each batch carries the
+table's content digest from ``sample.json``, so loading the same sample
+again is a no-op. Loading a
 different sample replaces the rows of the previously loaded sample (and only
 those: rows from real imports are never touched).
 """
@@ -201,43 +203,28 @@ def _load_parcels(conn, city, name, table, srid, progress) -> int:
 
 
 def _load_buildings(conn, city, name, table, srid, progress) -> int:
-    from gis.db.copy import copy_frame
-
-    batch = _batch(conn, city, name, srid)
-    total = int(city.counts["buildings"])
-    n = 0
-    source = f"sample {city.size}-{city.seed}"
-    for skip in range(0, total, CHUNK):
-        frame = _read_layer(city.paths[name], "buildings", srid, skip, CHUNK)
-        frame = frame.rename(columns={"building_id": "source_fid"})
-        frame["source"] = source
-        frame["method"] = "sample"
-        frame["batch_id"] = batch
-        columns = ["geom", "source", "method", "height_m", "storeys", "batch_id", "source_fid"]
-        n += copy_frame(conn, table, frame, columns, srid=srid, progress=progress)
-    _finish(conn, batch, n)
-    _record_survey(conn, batch, source)
-    return n
-
-
-def _record_survey(conn, batch: int, source: str) -> int:
-    """The buildings are one survey, dated the sample's "today", covering the whole sample
-    (the extent of its parcels and buildings: the generated imagery covers it all)."""
-    import shapely
-
-    from parcels.surveys import create_survey
+    from gis.importing.footprints import load_footprints
     from sample.config import AS_OF
 
+    # One survey, dated the sample's "today", covering the whole sample (the generated
+    # imagery covers every town): the extent of its parcels, grown by a block.
     row = conn.execute(
-        "SELECT ST_AsBinary(ST_Envelope(ST_Collect(e))) FROM ("
-        " SELECT ST_Envelope(ST_Collect(geom)) AS e FROM parcel WHERE batch_id IN"
-        " (SELECT batch_id FROM import_batch WHERE kind = %s)"
-        " UNION ALL SELECT ST_Envelope(ST_Collect(geom)) FROM footprint WHERE batch_id = %s) t",
-        (KIND, batch)).fetchone()
-    coverage = shapely.from_wkb(bytes(row[0])) if row and row[0] is not None else None
-    return create_survey(conn, survey_date=AS_OF, coverage=coverage, batch_id=batch,
-                         source=source, method="sample",
-                         attrs={"coverage": "sample extent"})
+        "SELECT ST_AsBinary(ST_Expand(ST_Envelope(ST_Collect(geom)), 100)) FROM parcel"
+        " WHERE batch_id IN (SELECT batch_id FROM import_batch WHERE kind = %s)",
+        (KIND,)).fetchone()
+    coverage = None
+    if row and row[0] is not None:
+        import shapely
+
+        coverage = shapely.from_wkb(bytes(row[0]))
+    result = load_footprints(
+        conn, city.paths[name], layer="buildings", kind=KIND, file_hash=city.digests[name],
+        fid_column="building_id", method="sample", source_name=f"sample {city.size}-{city.seed}",
+        params={"size": city.size, "seed": city.seed,
+                "generator_version": city.generator_version},
+        survey_date=AS_OF, coverage=coverage,
+        skip_if_loaded=False, commit=False, chunk=CHUNK, progress=progress)
+    return result.report.n_loaded
 
 
 def _read_csv(path, dates=()):

@@ -19,6 +19,34 @@ from typing import Any, Literal
 
 Severity = Literal["error", "warning", "info"]
 
+#: Check name -> how a count of them reads ("80 duplicate parcel codes").
+#: Domain packages add their own checks' labels.
+CHECK_LABELS: dict[str, str] = {
+    "empty_geometry": "empty geometries",
+    "not_polygon": "geometries that are not polygons",
+    "degenerate": "slivers or collapsed geometries",
+    "repaired": "invalid geometries repaired",
+    "outside_crs_area": "features outside the CRS's area of use",
+    "bad_value": "unreadable values",
+    "absurd_value": "impossible values",
+    "missing_field": "empty required fields",
+    "duplicate_row": "repeated rows",
+    "guessed_column": "guessed columns",
+    "nan_value": "'nan' texts read as empty",
+    "rounded": "values rounded",
+}
+
+
+def check_label(check: str) -> str:
+    """How a count of ``check`` issues reads.
+
+    Examples
+    --------
+    >>> check_label("empty_geometry"), check_label("some_new_check")
+    ('empty geometries', 'some new check')
+    """
+    return CHECK_LABELS.get(check, check.replace("_", " "))
+
 
 @dataclass(frozen=True)
 class Issue:
@@ -113,6 +141,33 @@ class ImportReport:
     def counts(self) -> dict[str, int]:
         """Issues per check name."""
         return dict(Counter(i.check for i in self.issues))
+
+    def summary(self, severity: Severity = "error", examples: int = 2) -> str:
+        """Problems of one severity summarised by kind, then a few examples of each.
+
+        ``"85 features have errors: 80 duplicate parcel codes, 3 empty parcel
+        codes, 1 empty geometries, 1 slivers ... (e.g. feature 12: ...)"``
+        """
+        found = self.of(severity)
+        if not found:
+            return ""
+        by_check = Counter(i.check for i in found)
+        parts = [f"{n} {check_label(c)}" for c, n in by_check.most_common()]
+        rows = {i.row for i in found if i.row is not None}
+        file_level = [i for i in found if i.row is None]
+        if rows:
+            word = {"error": "have errors", "warning": "have warnings"}.get(severity, "have notes")
+            head = f"{len(rows)} {self.unit}s {word}: " if len(rows) != 1 \
+                else f"1 {self.unit} {word.replace('have', 'has')}: "
+        else:
+            head = f"{len(file_level)} {severity}(s): "
+        shown = []
+        for check in by_check:
+            for issue in [i for i in found if i.check == check][:examples]:
+                shown.append(self.describe(issue))
+        more = len(found) - len(shown)
+        tail = "; e.g. " + "; ".join(shown) + (f"; ... and {more} more" if more > 0 else "")
+        return head + ", ".join(parts) + tail
 
     def first_errors_text(self, limit: int = 5) -> str:
         """The first few errors as text, for the rejection message."""

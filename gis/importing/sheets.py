@@ -2,7 +2,7 @@
 
 Tool module: opens files. The grid is a list of rows (lists of cell values);
 a merged range's value is copied into every cell of the range so that
-:func:`parcels.importing.headers.find_header_block` sees multi-row headers
+:func:`gis.importing.headers.find_header_block` sees multi-row headers
 as they look on screen. CSV encoding is detected (UTF-8, else GB18030, a
 superset of GBK) unless given.
 """
@@ -13,7 +13,13 @@ import csv
 import io
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from gis.importing.headers import HeaderPlan
 
 from gis.errors import DataError, DriverError, EmptyInputError
 
@@ -171,3 +177,28 @@ def _read_xls(path: Path, sheet: str | int | None) -> tuple[list[list[Any]], str
             for c in range(c0, c1):
                 grid[r][c] = value
     return grid, name
+
+
+def table_records(grid: list[list[Any]], plan: HeaderPlan) -> tuple[pd.DataFrame, np.ndarray]:
+    """Data rows of a grid as a frame of raw cells keyed by field, and their row numbers.
+
+    Blank rows are skipped; row numbers are 1-based like a spreadsheet's.
+    """
+    import numpy as np
+    import pandas as pd
+
+    by_field = plan.by_field
+    data: dict[str, list[Any]] = {f: [] for f in by_field}
+    extra_cols = [c for c in plan.columns if c.field is None and c.header]
+    data.update({f"_extra:{c.header}": [] for c in extra_cols})
+    rows = []
+    for r in range(plan.data_start, len(grid)):
+        row = grid[r]
+        if all(v is None or str(v).strip() == "" for v in row):
+            continue
+        rows.append(r + 1)
+        for f, m in by_field.items():
+            data[f].append(row[m.index] if m.index < len(row) else None)
+        for c in extra_cols:
+            data[f"_extra:{c.header}"].append(row[c.index] if c.index < len(row) else None)
+    return pd.DataFrame(data), np.asarray(rows, dtype=int)

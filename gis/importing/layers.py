@@ -1,7 +1,9 @@
 """Reading a polygon layer and bringing it into the working CRS, with checks.
 
 Shared by the parcel and footprint imports (tool module: reads files, asks the
-database for its working SRID).
+database for its working SRID). Every feature is checked against the declared
+CRS's area of use (:mod:`gis.importing.crs_check`) before anything is
+reprojected, and the working CRS is chosen only from features that passed.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gis.errors import CRSError
-from parcels.importing.parcel_checks import reject_degenerate, repair_geometries
-from parcels.importing.report import ImportReport
+from gis.importing.geometry import reject_degenerate, repair_geometries, to_multipolygons
+from gis.importing.report import ImportReport
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -27,7 +29,8 @@ log = logging.getLogger(__name__)
 
 def read_layer(path: str | Path, *, layer: str | None = None, crs: Any = None,
                encoding: str | None = None, swap_xy: bool = False,
-               report: ImportReport | None = None) -> gpd.GeoDataFrame:
+               report: ImportReport | None = None, skip: int = 0,
+               limit: int | None = None) -> gpd.GeoDataFrame:
     """Read a vector layer, make sure it has a CRS and lat/lon are in the right order.
 
     Parameters
@@ -41,6 +44,8 @@ def read_layer(path: str | Path, *, layer: str | None = None, crs: Any = None,
         Text encoding of attribute values (detected when omitted).
     swap_xy : bool
         Exchange x and y (repairs latitude/longitude given in swapped order).
+    skip, limit : int, optional
+        Read a chunk of the layer only (see :func:`gis.vector_io.read_vector`).
 
     Raises
     ------
@@ -53,8 +58,10 @@ def read_layer(path: str | Path, *, layer: str | None = None, crs: Any = None,
     from gis.vector_io import read_vector
 
     source = f"{path}{':' + layer if layer else ''}"
-    gdf = read_vector(path, layer, encoding=encoding, crs=crs)
+    gdf = read_vector(path, layer, encoding=encoding, crs=crs, skip=skip, limit=limit)
     gdf = ensure_crs(gdf, crs, source=source)
+    if report is not None:
+        report.extra["source_crs"] = gdf.crs.to_string()
     if swap_xy:
         gdf = swap_axes(gdf)
         if report is not None:
@@ -67,9 +74,9 @@ def read_layer(path: str | Path, *, layer: str | None = None, crs: Any = None,
 
 
 def to_working_crs(conn: psycopg.Connection, gdf: gpd.GeoDataFrame, rows: np.ndarray,
-                   report: ImportReport, *, settings: Any = None,
-                   min_area_m2: float = 1.0) -> tuple[np.ndarray, int, bool, np.ndarray]:
-    """Repair geometries, reproject to the working CRS and reject degenerate ones.
+                   report: ImportReport, *, settings: Any = None, min_area_m2: float = 1.0,
+                   swapped: bool = False) -> tuple[np.ndarray, int, bool, np.ndarray]:
+    """Repair geometries, check them against the CRS's area of use, reproject, reject slivers.
 
     The working CRS is the database's recorded working SRID; when none is
     recorded yet it is chosen from the data (:func:`gis.crs.working_crs_for`:
@@ -91,8 +98,11 @@ def to_working_crs(conn: psycopg.Connection, gdf: gpd.GeoDataFrame, rows: np.nda
 
     from gis.crs import working_crs_for
     from gis.db.copy import get_working_srid
+    from gis.importing.crs_check import check_area_of_use
 
     fixed = repair_geometries(np.asarray(gdf.geometry.values, dtype=object), rows, report)
+    inside = check_area_of_use(fixed, gdf.crs, rows, report, swapped=swapped)
+    fixed[~inside] = None
     present = ~shapely.is_missing(fixed)
     srid = get_working_srid(conn)
     new_srid = srid is None
@@ -118,10 +128,8 @@ def to_working_crs(conn: psycopg.Connection, gdf: gpd.GeoDataFrame, rows: np.nda
             bad = present.copy()
             bad[present] = ~shapely.is_valid(out[present])
             if bad.any():
-                from parcels.importing.parcel_checks import to_multipolygons
-
                 out[bad] = to_multipolygons(shapely.make_valid(out[bad]))
-    ok = reject_degenerate(out, rows, report, min_area_m2=min_area_m2)
+    ok = reject_degenerate(out, rows, report, min_area_m2=min_area_m2) & inside
     return out, srid, new_srid, ok
 
 

@@ -4,7 +4,9 @@ The frame is COPYed into a temporary table shaped like the target, then one
 ``INSERT ... ON CONFLICT ... DO UPDATE ... WHERE (...) IS DISTINCT FROM (...)``
 moves it across: rows that would not change are not touched (no new row
 version, no batch id change), so re-importing identical data changes nothing.
-Everything happens inside the caller's transaction.
+Only the columns passed are written: a source that does not carry a column
+leaves it alone (departments deliver separately: tax bureau, power company,
+statistics bureau). Everything happens inside the caller's transaction.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ log = logging.getLogger(__name__)
 def upsert_frame(conn: psycopg.Connection, table: str, frame: pd.DataFrame,
                  keys: Sequence[str], columns: Sequence[str], *,
                  srid: int | None = None, keep_when_null: Sequence[str] = (),
+                 merge_json: Sequence[str] = (),
                  not_compared: Sequence[str] = ("batch_id", "source_fid"),
                  progress: Progress | None = None) -> tuple[int, int]:
     """Insert new rows and update changed ones; return ``(inserted, updated)``.
@@ -42,6 +45,7 @@ def upsert_frame(conn: psycopg.Connection, table: str, frame: pd.DataFrame,
     srid : int, optional
         SRID of geometry columns.
     keep_when_null : columns whose stored value is kept when the new one is NULL.
+    merge_json : jsonb columns merged key by key (stored keys the new value lacks are kept).
     not_compared : columns that change only along with others (batch id).
     """
     from psycopg import sql
@@ -70,6 +74,9 @@ def upsert_frame(conn: psycopg.Connection, table: str, frame: pd.DataFrame,
     copy_frame(conn, stage, frame, list(columns), srid=srid, progress=progress)
 
     def new(c: str) -> sql.Composable:
+        if c in merge_json:
+            return sql.SQL("COALESCE({t}.{c}, '{{}}'::jsonb) || COALESCE(EXCLUDED.{c}, '{{}}'::jsonb)"
+                           ).format(c=sql.Identifier(c), t=t)
         if c in keep_when_null:
             return sql.SQL("COALESCE(EXCLUDED.{c}, {t}.{c})").format(c=sql.Identifier(c), t=t)
         return sql.SQL("EXCLUDED.{}").format(sql.Identifier(c))

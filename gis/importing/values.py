@@ -69,6 +69,31 @@ def parse_number(value: Any) -> tuple[float | None, str | None]:
     return number, None
 
 
+_LENGTH_UNITS = {"m": 1.0, "米": 1.0, "meters": 1.0, "metres": 1.0, "ft": 0.3048, "'": 0.3048}
+
+
+def parse_length(value: Any) -> tuple[float | None, str | None]:
+    """Read a length in metres, as OpenStreetMap's ``height`` holds it (``12``, ``"12 m"``, ``"40 ft"``).
+
+    Examples
+    --------
+    >>> parse_length("12 m"), parse_length("12.5米"), parse_length("40 ft")[0]
+    ((12.0, None), (12.5, None), 12.192)
+    >>> parse_length("tall")
+    (None, "not a length: 'tall'")
+    """
+    if is_blank(value):
+        return None, None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return parse_number(value)
+    text = str(value).translate(_FULLWIDTH).strip().lower().replace(",", ".")
+    match = re.fullmatch(r"([-+]?\d*\.?\d+)\s*(m|米|meters|metres|ft|')?", text)
+    if not match:
+        return None, f"not a length: {value!r}"
+    number = float(match.group(1)) * _LENGTH_UNITS.get(match.group(2) or "m", 1.0)
+    return round(number, 6), None
+
+
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _DATE_PATTERNS = (
     re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T].*)?$"),
