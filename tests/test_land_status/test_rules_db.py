@@ -119,3 +119,44 @@ def test_rules_file_switches_a_kind_off_and_closes_its_candidates(town, tmp_path
     reasons = [r[0] for r in conn.execute("SELECT closed_reason FROM candidate"
                                           " WHERE status = 'closed'").fetchall()]
     assert all("switched off" in r for r in reasons)
+
+
+def _score_run(conn, rows):
+    """A score run of 2024 with (credit_code, class, tax_per_mu, benchmark) rows."""
+    from psycopg.types.json import Jsonb
+
+    run = conn.execute("INSERT INTO run (kind, params, code_version, status, finished_at)"
+                       " VALUES ('score', '{\"year\": 2024}', 't', 'done', now())"
+                       " RETURNING run_id").fetchone()[0]
+    for code, cls, tax, bench in rows:
+        conn.execute(
+            "INSERT INTO enterprise_score (run_id, credit_code, year, ruleset, class, indicators,"
+            " items) VALUES (%s, %s, 2024, 'test', %s, %s, %s)",
+            (run, code, cls, Jsonb({"tax_per_mu": tax}),
+             Jsonb({"tax_per_mu": {"value": tax, "benchmark": {"value": bench}}})))
+    conn.commit()
+    return run
+
+
+def test_class_d_and_tax_per_mu_from_the_latest_score_run(town, tmp_path):
+    from tests.test_land_status.builders import credit
+
+    conn, *_ = town
+    # HEALTHY's holder: class D; NEIGHBOUR's holder: tax 5 against a 24.097 benchmark
+    run = _score_run(conn, [(credit(7), "D", 30.0, 24.097), (credit(1), "C", 5.0, 24.097),
+                            (credit(4), "B", 30.0, 24.097)])
+    res = run_candidates(conn, settings(tmp_path), as_of=AS_OF)
+    assert res.summary["score_run"] == run
+    found = open_kinds(conn)
+    assert ("HEALTHY", "inefficient") in found and ("NEIGHBOUR", "inefficient") in found
+    rules = dict(conn.execute("SELECT parcel_code, rules FROM candidate").fetchall())
+    why = {p: {r["rule"] for r in rules[p] if r.get("reason") and r["passed"]}
+           for p in ("HEALTHY", "NEIGHBOUR")}
+    assert why == {"HEALTHY": {"class_d"}, "NEIGHBOUR": {"tax_per_mu_below"}}
+    ratio = next(r for r in rules["NEIGHBOUR"] if r["rule"] == "tax_per_mu_below")
+    assert ratio["value"] == pytest.approx(5.0 / 24.097, rel=1e-5) and ratio["threshold"] == 0.5
+    # a fixed benchmark in the rules file wins: 5 is more than half of 8
+    f = tmp_path / "rules.yaml"
+    f.write_text("inefficient:\n  tax_per_mu_benchmark_wan: 8\n", encoding="utf-8")
+    run_candidates(conn, settings(tmp_path), as_of=AS_OF, rules_path=f)
+    assert ("NEIGHBOUR", "inefficient") not in open_kinds(conn)

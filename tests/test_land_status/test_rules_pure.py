@@ -46,7 +46,7 @@ def _row(**over):
            "area_m2": 10000.0, "built_m2": 0.0, "sliver_m2": 0.0, "coverage": 0.0, "far": 0.0,
            "n_buildings": 0, "survey_id": 1, "survey_date": D("2024-05-01"), "far_min": float("nan"),
            "n_linked": 1, "n_active": 1, "n_unknown": 0, "owner_classes": [],
-           "owner_tax_per_mu": [], "exemptions": []}
+           "owner_tax_ratio": [], "exemptions": []}
     row.update(over)
     return row
 
@@ -127,9 +127,13 @@ def test_inefficient_reasons_and_the_forty_percent_option():
     strict = load_rules()
     strict["inefficient"]["coverage_min"] = 0.40
     assert "inefficient" in _fires(row, "2025-01-01", rules=strict)
-    taxed = _row(built_m2=5000.0, coverage=0.5, far=1.2, owner_tax_per_mu=[5.0])
-    assert "inefficient" in _fires(taxed, "2025-01-01", benchmark=24.097)   # 5 < 0.5 × 24.1
-    assert "inefficient" not in _fires(taxed, "2025-01-01", benchmark=8.0)
+    # Huangyan 2022 large firms: benchmark 24.097 万元/mu; 5 is 0.21 of it, 20 is 0.83
+    taxed = _row(built_m2=5000.0, coverage=0.5, far=1.2, owner_tax_ratio=[5.0 / 24.097])
+    assert "inefficient" in _fires(taxed, "2025-01-01")
+    assert "inefficient" not in _fires(dict(taxed, owner_tax_ratio=[20.0 / 24.097]),
+                                       "2025-01-01")
+    # two holders: inefficient only when both are below
+    assert "inefficient" not in _fires(dict(taxed, owner_tax_ratio=[0.2, 0.9]), "2025-01-01")
     d_class = _row(built_m2=5000.0, coverage=0.5, far=1.2, owner_classes=["D"])
     assert "inefficient" in _fires(d_class, "2025-01-01")
     assert "inefficient" not in _fires(_row(built_m2=5000.0, coverage=0.5, far=1.2,
