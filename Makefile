@@ -17,12 +17,13 @@ help:
 	@echo "make lint    ruff"
 
 setup:
-	@scripts/bootstrap.sh python postgis fonts
+	@scripts/bootstrap.sh python postgis webassets fonts
 
 demo: setup
 	$(MUJUN) demo --size $(SIZE) --seed $(SEED)
 
 test: setup
+	@scripts/bootstrap.sh chromium
 	$(MUJUN) db start
 	$(PYTEST) -q -p no:cacheprovider
 

@@ -50,7 +50,8 @@ class ScoreResult:
     frame : DataFrame
         Per enterprise: ``credit_code``, ``population``, ``total``, ``class``, ranks,
         ``t_reason``, ``veto_reason``, ``bonus``, ``penalty``, ``adjust_reason``,
-        ``not_evaluated`` (why a firm is in no population), ``class_rule``.
+        ``not_evaluated`` (why a firm is in no population), ``class_rule`` (veto, T),
+        ``class_position`` and ``class_group_size`` (quota classes).
     indicators : dict
         Indicator name -> values (stated unit, NaN missing) for every enterprise.
     items : dict
@@ -120,17 +121,18 @@ def class_t(rs: RuleSet, frame: pd.DataFrame, year: int, exempt_reason: np.ndarr
             ) -> np.ndarray:
     """Reason for class T per enterprise ('' when not T)."""
     t = rs.t_rules
-    n = len(frame)
     out = np.asarray(exempt_reason, dtype=object).copy()
 
     def add(mask: np.ndarray, text) -> None:
-        text = np.broadcast_to(np.asarray(text, dtype=object), (n,))
-        sel = mask & (out == "")
-        out[sel] = text[sel]
+        """Give ``text`` (a constant, or a function of the selected rows) where not T yet."""
+        sel = np.flatnonzero(mask & (out == ""))
+        if len(sel):
+            out[sel] = text(sel) if callable(text) else text
 
     if t.industry_divisions:
         div = frame["industry_division"].fillna("").to_numpy(object)
-        add(np.isin(div, t.industry_divisions), "utility: industry division " + div)
+        add(np.isin(div, t.industry_divisions),
+            lambda sel: np.char.add("utility: industry division ", div[sel].astype(str)))
     if t.utility_flag and "is_utility" in frame:
         add(frame["is_utility"].fillna(False).to_numpy(bool), "utility (enterprise flag)")
     if t.relocated and "status" in frame:
@@ -142,15 +144,16 @@ def class_t(rs: RuleSet, frame: pd.DataFrame, year: int, exempt_reason: np.ndarr
         est = pd.to_datetime(frame["established_date"]).to_numpy("datetime64[D]")
         years = np.where(np.isnat(est), np.nan, (end - est).astype("float64") / 365.25)
         add(years < t.min_years_producing,
-            np.char.add(np.char.add("established ", est.astype(str)),
-                        f", producing < {t.min_years_producing} years"))
+            lambda sel: np.char.add(np.char.add("established ", est[sel].astype(str)),
+                                    f", producing < {t.min_years_producing} years"))
     if t.construction_period_years is not None and "supply_date" in frame:
         sup = pd.to_datetime(frame["supply_date"]).to_numpy("datetime64[D]")
         end = np.datetime64(f"{year}-12-31")
         age = np.where(np.isnat(sup), np.nan, (end - sup).astype("float64") / 365.25)
         add(age < t.construction_period_years,
-            np.char.add(np.char.add("land supplied ", sup.astype(str)),
-                        f", in its {t.construction_period_years:g}-year construction period"))
+            lambda sel: np.char.add(np.char.add("land supplied ", sup[sel].astype(str)),
+                                    f", in its {t.construction_period_years:g}-year "
+                                    "construction period"))
     return out
 
 
@@ -251,6 +254,15 @@ def _tie_keys(rs: RuleSet, frame: pd.DataFrame, indicators: dict[str, np.ndarray
     return keys
 
 
+def _group_codes(pop: np.ndarray, other: np.ndarray | None) -> np.ndarray:
+    """Integer group per row: population, and ``other`` (town, division) when given."""
+    code = pd.factorize(pop)[0].astype(np.int64)
+    if other is not None:
+        sub = pd.factorize(other)[0].astype(np.int64) + 1       # missing (-1) -> 0
+        code = code * (int(sub.max(initial=0)) + 1) + sub
+    return pd.factorize(code)[0]
+
+
 def _positions(order: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """0-based position of each row within its group (in ``order``) and the group sizes."""
     n = len(order)
@@ -263,28 +275,36 @@ def _positions(order: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.nda
     return pos, sizes[group]
 
 
+def class_rule_text(rs: RuleSet) -> str:
+    """How classes are given, in words (the stored rule adds position and group size)."""
+    c = rs.classes
+    if c.method == "cutoff":
+        cut = c.cutoffs
+        return f"cut-offs A ≥ {cut['A']:g}, B ≥ {cut['B']:g}, C ≥ {cut['C']:g}, else D"
+    quota_txt = ", ".join(f"{k} {c.quotas[k] * 100:g} %" for k in CLASSES)
+    return f"quota ({quota_txt}) within {c.within}, ties {c.ties}"
+
+
 def assign_classes(rs: RuleSet, frame: pd.DataFrame, total: np.ndarray, ranked: np.ndarray,
-                   pop: np.ndarray, tie_keys: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Class (A–D, '' for unranked) and the rule text for each ranked enterprise."""
+                   pop: np.ndarray, tie_keys: list[np.ndarray]
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Class (A–D, '' for unranked), 1-based position in the quota group and its size."""
     n = len(frame)
     klass = np.full(n, "", dtype=object)
-    rule = np.full(n, "", dtype=object)
+    position = np.zeros(n, np.int64)
+    group_size = np.zeros(n, np.int64)
     if not ranked.any():
-        return klass, rule
+        return klass, position, group_size
     c = rs.classes
     if c.method == "cutoff":
         cut = c.cutoffs
         k = np.where(total >= cut["A"], "A", np.where(total >= cut["B"], "B",
                      np.where(total >= cut["C"], "C", "D")))
         klass[ranked] = k[ranked]
-        rule[ranked] = (f"cut-offs A ≥ {cut['A']:g}, B ≥ {cut['B']:g}, C ≥ {cut['C']:g}, "
-                        "else D")
-        return klass, rule
+        return klass, position, group_size
     idx = np.flatnonzero(ranked)
-    gkey = pop[idx].astype(str)
-    if c.within == "town":
-        gkey = np.char.add(np.char.add(gkey, "|"), frame["town"].fillna("").to_numpy(str)[idx])
-    group = pd.factorize(gkey)[0]
+    group = _group_codes(pop[idx], frame["town"].to_numpy(object)[idx]
+                         if c.within == "town" else None)
     sub_total = total[idx]
     order = _order(frame, sub_total, group, [k[idx] for k in tie_keys])
     pos, sizes = _positions(order, group)
@@ -303,12 +323,9 @@ def assign_classes(rs: RuleSet, frame: pd.DataFrame, total: np.ndarray, ranked: 
     k = np.where(pos < bounds[0], "A", np.where(pos < bounds[1], "B",
                  np.where(pos < bounds[2], "C", "D")))
     klass[idx] = k
-    within = "town" if c.within == "town" else "county"
-    quota_txt = ", ".join(f"{k} {c.quotas[k] * 100:g} %" for k in CLASSES)
-    rule[idx] = np.char.add(np.char.add(np.char.add(np.char.add(
-        f"quota ({quota_txt}) within {within}: position ", (pos + 1).astype(str)), " of "),
-        sizes.astype(str)), f", ties {c.ties}")
-    return klass, rule
+    position[idx] = pos + 1
+    group_size[idx] = sizes
+    return klass, position, group_size
 
 
 def ranks(frame: pd.DataFrame, total: np.ndarray, ranked: np.ndarray, pop: np.ndarray,
@@ -319,10 +336,7 @@ def ranks(frame: pd.DataFrame, total: np.ndarray, ranked: np.ndarray, pop: np.nd
     idx = np.flatnonzero(ranked)
     if not len(idx):
         return out
-    gkey = pop[idx].astype(str)
-    if by is not None:
-        gkey = np.char.add(np.char.add(gkey, "|"), frame[by].fillna("").to_numpy(str)[idx])
-    group = pd.factorize(gkey)[0]
+    group = _group_codes(pop[idx], frame[by].to_numpy(object)[idx] if by is not None else None)
     order = _order(frame, total[idx], group, [k[idx] for k in tie_keys])
     pos, _ = _positions(order, group)
     out[idx] = pos + 1
@@ -377,7 +391,8 @@ def score_year(rs: RuleSet, frame: pd.DataFrame, year: int,
     -------
     ScoreResult
     """
-    frame = frame.reset_index(drop=True)
+    if not isinstance(frame.index, pd.RangeIndex) or frame.index.start != 0:
+        frame = frame.reset_index(drop=True)
     n = len(frame)
     cols = _columns(frame)
     prev_cols = _columns(frame, prefix="prev_")
@@ -438,7 +453,9 @@ def score_year(rs: RuleSet, frame: pd.DataFrame, year: int,
     veto = scored & (adj["veto"] != "")
     pop_items = {p.name: {it.indicator.name: it for it in p.items} for p in rs.populations}
     tie_keys = _tie_keys(rs, frame, indicators, pop_items, pop)
-    klass, class_rule = assign_classes(rs, frame, total, scored & ~veto, pop, tie_keys)
+    klass, position, group_size = assign_classes(rs, frame, total, scored & ~veto, pop,
+                                                 tie_keys)
+    class_rule = np.full(n, "", dtype=object)
     klass[veto] = "D"
     class_rule[veto] = "one-vote veto: " + adj["veto"][veto].astype(str)
     klass[is_t] = "T"
@@ -458,6 +475,8 @@ def score_year(rs: RuleSet, frame: pd.DataFrame, year: int,
         "adjust_reason": np.where(scored, adj["reason"], ""),
         "not_evaluated": np.where(in_pop, "", not_eval),
         "class_rule": class_rule,
+        "class_position": position,
+        "class_group_size": group_size,
     })
     for r in ("rank_county", "rank_town", "rank_industry"):
         out[r] = out[r].where(out[r] > 0).astype("Int64")

@@ -25,8 +25,12 @@ def _num_text(values: np.ndarray, digits: int = 6) -> pd.Series:
 
 
 def _json_text(values) -> pd.Series:
-    """JSON strings of text values."""
-    return pd.Series(values, dtype=object).map(lambda v: json.dumps(str(v), ensure_ascii=False))
+    """JSON strings of text values (escaped column-wise; control characters become blanks)."""
+    s = pd.Series(values, dtype=object).fillna("").astype(str)
+    if s.str.contains(r'[\\"\x00-\x1f]', regex=True).any():
+        s = (s.str.replace("\\", "\\\\", regex=False).str.replace('"', '\\"', regex=False)
+             .str.replace(r"[\x00-\x1f]", " ", regex=True))
+    return '"' + s + '"'
 
 
 def _rule(name: str, detail: pd.Series, item: str | None = None) -> pd.Series:
@@ -111,7 +115,15 @@ def build_rows(rs: RuleSet, inputs: pd.DataFrame, result: ScoreResult, *, year: 
     rules.append(_rule("adjustment", _json_text(adj)).where(adj != "", ""))
     veto = r["veto_reason"].astype(str)
     rules.append(_rule("veto", _json_text(veto)).where(veto != "", ""))
+    from scoring.kernel import class_rule_text
+
     crule = r["class_rule"].astype(str)
+    plain = (crule == "") & r["class"].notna()
+    head = class_rule_text(rs)
+    if rs.classes.method == "quota":
+        head = head + ": position " + r["class_position"].astype(str) + " of " \
+            + r["class_group_size"].astype(str)
+    crule = crule.where(~plain, head)
     rules.append(_rule("class", _json_text(crule)).where(crule != "", ""))
     rules_fired = _join(rules, n, "[", "]")
 

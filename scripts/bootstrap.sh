@@ -6,6 +6,7 @@
 #   scripts/bootstrap.sh postgis    PostgreSQL 15 + PostGIS 3 (Debian packages) unless MUJUN_DSN is set
 #   scripts/bootstrap.sh gdal       gdal-bin (ogr2ogr, for benchmarks)
 #   scripts/bootstrap.sh chromium   chromium + chromium-driver (browser tests)
+#   scripts/bootstrap.sh webassets  Leaflet and plugins from the npm registry into maps/web/node_modules
 #   scripts/bootstrap.sh fonts      fonts-noto-cjk (Chinese text in PDF sheets and figures)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -64,6 +65,20 @@ chromium() {
     command -v chromium >/dev/null && command -v chromedriver >/dev/null || apt_install chromium chromium-driver
 }
 
+webassets() {
+    # JavaScript/CSS served by the web pages, pinned by maps/web/package-lock.json;
+    # installed once per lock file (pages never load them from the internet).
+    command -v npm >/dev/null || apt_install nodejs npm
+    local want stamp=maps/web/node_modules/.mujun-stamp
+    want=$(sha256sum maps/web/package-lock.json | cut -c1-16)
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+        return 0
+    fi
+    echo "mujun: installing web assets (Leaflet) from the npm registry into maps/web/node_modules" >&2
+    npm ci --prefix maps/web --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null
+    echo "$want" > "$stamp"
+}
+
 fonts() {
     [ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || apt_install fonts-noto-cjk
 }
@@ -74,6 +89,7 @@ for step in "$@"; do
         postgis) postgis ;;
         gdal) gdal ;;
         chromium) chromium ;;
+        webassets) webassets ;;
         fonts) fonts ;;
         *) echo "bootstrap: unknown step $step" >&2; exit 2 ;;
     esac

@@ -177,7 +177,7 @@ def check_area_of_use(geoms: np.ndarray, crs: Any, rows: np.ndarray, report: Imp
     Returns
     -------
     numpy.ndarray of bool
-        True for features inside (and for missing geometries, judged elsewhere).
+        True for features inside (and for missing or empty geometries, judged elsewhere).
 
     Examples
     --------
@@ -195,6 +195,7 @@ def check_area_of_use(geoms: np.ndarray, crs: Any, rows: np.ndarray, report: Imp
     geoms = np.asarray(geoms, dtype=object)
     ok = np.ones(len(geoms), dtype=bool)
     present = ~shapely.is_missing(geoms)
+    present[present] = ~shapely.is_empty(geoms[present])
     if crs is None or not present.any():
         return ok
     box = _allowed_box(crs)

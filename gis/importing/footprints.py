@@ -339,7 +339,7 @@ def _check_chunk(conn: psycopg.Connection, gdf: gpd.GeoDataFrame, offset: int,
         "ground_res_m": attrs["ground_res_m"],
         "confidence": attrs["confidence"],
         "height_m": attrs["height_m"],
-        "storeys": pd.array([None if v is None or pd.isna(v) else round(v)
+        "storeys": pd.array([None if v is None or pd.isna(v) else int(np.floor(v + 0.5))
                              for v in attrs["storeys"]], dtype="Int64"),
         "attrs": extra_attributes(gdf, [c for c in names if c not in used]),
         "source_fid": gdf[fid_column].to_numpy() if fid_column else rows,
@@ -365,7 +365,7 @@ def _plausible(attrs: pd.DataFrame, rows: np.ndarray, report: ImportReport) -> N
             frac = np.isfinite(values) & ~bad & (values != np.round(values))
             for r, v in zip(rows[frac], values[frac], strict=True):
                 report.add(int(r), "rounded", "warning",
-                           f"{v:g} storeys rounded to {round(v)}", field, v)
+                           f"{v:g} storeys rounded to {int(np.floor(v + 0.5))}", field, v)
 
 
 class _Writer:

@@ -434,8 +434,8 @@ def match_columns(grid: Sequence[Sequence[Any]], specs: Mapping[str, FieldSpec],
                 if match.unit_assumed:
                     notes.append(f"column {header!r} names no unit; assumed {used}")
         columns.append(match)
-    missing_mapped = sorted({name for key, name in explicit.items() if key not in found_explicit
-                             and name not in taken})
+    found_fields = {explicit[k] for k in found_explicit}
+    missing_mapped = sorted({name for name in explicit.values() if name not in found_fields})
     if missing_mapped:
         wanted = dict(mapping.get("columns") or {})
         raise MappingError(

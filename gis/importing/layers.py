@@ -100,9 +100,10 @@ def to_working_crs(conn: psycopg.Connection, gdf: gpd.GeoDataFrame, rows: np.nda
     from gis.db.copy import get_working_srid
     from gis.importing.crs_check import check_area_of_use
 
-    fixed = repair_geometries(np.asarray(gdf.geometry.values, dtype=object), rows, report)
-    inside = check_area_of_use(fixed, gdf.crs, rows, report, swapped=swapped)
-    fixed[~inside] = None
+    raw = np.asarray(gdf.geometry.values, dtype=object)
+    inside = check_area_of_use(raw, gdf.crs, rows, report, swapped=swapped)
+    fixed = np.full(len(raw), None, dtype=object)
+    fixed[inside] = repair_geometries(raw[inside], rows[inside], report)
     present = ~shapely.is_missing(fixed)
     srid = get_working_srid(conn)
     new_srid = srid is None

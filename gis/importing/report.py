@@ -162,7 +162,7 @@ class ImportReport:
         else:
             head = f"{len(file_level)} {severity}(s): "
         shown = []
-        for check in by_check:
+        for check, _n in by_check.most_common():
             for issue in [i for i in found if i.check == check][:examples]:
                 shown.append(self.describe(issue))
         more = len(found) - len(shown)

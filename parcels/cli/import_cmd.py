@@ -108,25 +108,25 @@ load chosen from the data: CGCS2000 3-degree zone in China, UTM elsewhere,
 or the working_crs setting). Invalid geometries are repaired and reported;
 empty and degenerate ones are rejected. Listed: duplicate parcel codes,
 overlaps with their area, codes that do not follow GB/T 37346 (warning), and
-certificate vs measured area differences. Chinese column names (宗地代码,
-证载面积, 土地用途, 供地日期, 约定开工日期, 约定竣工日期, 容积率, 乡镇 ...) are
-recognised; --map FIELD=COLUMN names others. Rows are upserted by parcel code.
-
-\b
-Fields for --map: parcel_code cert_area_m2 land_use_code supply_date
-agreed_start_date agreed_finish_date planned_far town district
-""" + _COMMON_HELP)
+certificate vs measured area differences. Every feature must lie where its
+CRS is used (a wrong zone or a zone prefix is refused with the likely --crs).
+Chinese column names (宗地代码, 证载面积, 土地用途, 供地日期, 约定开工日期,
+约定竣工日期, 容积率, 乡镇, 园区/开发区 ...) are recognised; --map FIELD=COLUMN
+or --id-field name others and settle ambiguity. Rows are upserted by parcel code.
+""" + _UPSERT_HELP + _COMMON_HELP)
 @click.argument("src", type=click.Path(exists=True))
 @_layer_options
-@click.option("--id-field", help="Column holding the parcel code.")
-@click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN",
-              help="Map a source column to a schema field (repeatable).")
+@click.option("--id-field", help="Column holding the parcel code (wins over other candidates).")
+@_map_option("parcel_code cert_area_m2 land_use_code supply_date agreed_start_date "
+             "agreed_finish_date planned_far town district park")
+@click.option("--clear-blanks", is_flag=True,
+              help="Empty cells clear stored values (default: they keep them).")
 @dry_run_option
 @_partial_options
 @overwrite_option
 @json_option
 @click.pass_obj
-def parcels_cmd(app, src, layer, crs, encoding, id_field, maps, swap_xy, dry_run,
+def parcels_cmd(app, src, layer, crs, encoding, id_field, maps, clear_blanks, swap_xy, dry_run,
                 accept_partial, rejects, overwrite, as_json):
     from gis.importing.headers import load_field_specs, parse_column_map
     from parcels.importing.parcel_import import import_parcels
@@ -134,7 +134,8 @@ def parcels_cmd(app, src, layer, crs, encoding, id_field, maps, swap_xy, dry_run
     mapping = parse_column_map(maps, load_field_specs("parcels")) if maps else None
     _run(app, as_json, "parcels", import_parcels, src, accept_partial, rejects, layer=layer,
          crs=crs, encoding=encoding, id_field=id_field, mapping=mapping, swap_xy=swap_xy,
-         dry_run=dry_run, overwrite=overwrite, settings=app.settings)
+         clear_blanks=clear_blanks, dry_run=dry_run, overwrite=overwrite,
+         settings=app.settings)
 
 
 @import_group.command("enterprises", help="""Import enterprise records for one year (XLSX, XLS or CSV).

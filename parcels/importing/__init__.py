@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from gis.importing.headers import register_field_table
+from gis.importing.report import CHECK_LABELS
 
 #: Import kinds whose field tables ship in ``parcels/data/header_synonyms.yaml``.
 KINDS = ("enterprises", "parcels", "land_rights")
@@ -32,3 +33,21 @@ def _shipped() -> dict[str, Any]:
 
 for _kind in KINDS:
     register_field_table(_kind, lambda kind=_kind: _shipped()[kind])
+
+CHECK_LABELS.update({
+    "duplicate_code": "duplicate parcel codes",
+    "missing_code": "empty parcel codes",
+    "code_format": "parcel codes not following GB/T 37346",
+    "overlap": "overlapping parcels",
+    "area_difference": "certificate areas differing from the measured area",
+    "date_order": "dates out of order",
+    "credit_code_malformed": "malformed credit codes",
+    "credit_code_checksum": "credit codes failing the check character",
+    "industry_code": "industry codes not in GB/T 4754",
+    "duplicate_code_enterprise": "credit codes repeated with different figures",
+    "negative_value": "negative values",
+    "year_mismatch": "rows for another year",
+    "unknown_parcel": "links to parcels not in the database",
+    "unknown_enterprise": "links to enterprises not in the database",
+    "share_sum": "owner shares adding up to more than 1",
+})

@@ -21,7 +21,7 @@ from tests.cli_runner import run_mujun as run
 MU = 10000.0 / 15.0
 X0, Y0 = 500_000.0, 3_450_000.0          # CGCS2000 / 3-degree GK CM 120E (EPSG:4549)
 
-HEADERS = ["统一社会信用代码", "企业名称", "行业代码", "规模以上", "乡镇", "税收(万元)",
+HEADERS = ["统一社会信用代码", "企业名称", "行业代码", "规模以上", "乡镇", "成立日期", "税收(万元)",
            "营业收入(万元)", "工业增加值(万元)", "综合能耗(吨标煤)", "用电量(千瓦时)",
            "研发经费(万元)", "年平均职工人数", "主要污染物排放量(吨)"]
 FIELDS = ["tax_wan", "revenue_wan", "value_added_wan", "energy_tce", "electricity_kwh",
@@ -39,6 +39,8 @@ class Firm:
     industry: str = "C3411"
     town: str = "东城街道"
     supply_date: str | None = "2010-05-01"
+    park: str | None = None
+    established: str | None = None
     code: str = field(init=False)
     parcel: str = field(init=False)
 
@@ -53,7 +55,7 @@ def make_firms(firms: list[Firm]) -> list[Firm]:
 
 def write_files(tmp_path, firms: list[Firm]) -> dict[str, list]:
     """Write parcels.gpkg, enterprises_<year>.xlsx and land_rights.csv; return the paths."""
-    geoms, codes, towns, supply = [], [], [], []
+    geoms, codes, towns, supply, parks = [], [], [], [], []
     for i, f in enumerate(firms):
         w = 100.0
         h = f.land_mu * MU / w
@@ -62,8 +64,9 @@ def write_files(tmp_path, firms: list[Firm]) -> dict[str, list]:
         codes.append(f.parcel)
         towns.append(f.town)
         supply.append(f.supply_date)
-    parcels = gpd.GeoDataFrame({"宗地代码": codes, "乡镇": towns, "供地日期": supply},
-                               geometry=geoms, crs=4549)
+        parks.append(f.park)
+    parcels = gpd.GeoDataFrame({"宗地代码": codes, "乡镇": towns, "供地日期": supply,
+                                "所属园区": parks}, geometry=geoms, crs=4549)
     ppath = tmp_path / "parcels.gpkg"
     parcels.to_file(ppath)
     years = sorted({y for f in firms for y in f.years})
@@ -76,7 +79,8 @@ def write_files(tmp_path, firms: list[Firm]) -> dict[str, list]:
             if y not in f.years:
                 continue
             rec = f.years[y]
-            ws.append([f.code, f"{f.key}有限公司", f.industry, "是" if f.large else "否", f.town]
+            ws.append([f.code, f"{f.key}有限公司", f.industry, "是" if f.large else "否", f.town,
+                       f.established]
                       + [rec.get(k) for k in FIELDS])
         p = tmp_path / f"enterprises_{y}.xlsx"
         wb.save(p)

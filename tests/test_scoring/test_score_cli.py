@@ -21,8 +21,10 @@ def rec(tax, revenue, elec, **more):
 
 def firms():
     return make_firms([
-        Firm("甲", True, 10.0, {2021: rec(100, 2000, 1e6), 2022: rec(120, 2200, 1.1e6)}),
-        Firm("乙", True, 20.0, {2021: rec(80, 3000, 2e6), 2022: rec(90, 3100, 2e6)}),
+        Firm("甲", True, 10.0, {2021: rec(100, 2000, 1e6), 2022: rec(120, 2200, 1.1e6)},
+             park="经济开发区"),
+        Firm("乙", True, 20.0, {2021: rec(80, 3000, 2e6), 2022: rec(90, 3100, 2e6)},
+             park="经济开发区"),
         Firm("丙", True, 5.0, {2021: rec(50, 500, 5e5), 2022: rec(60, 600, 5e5)}),
         Firm("丁否决", True, 8.0, {2021: rec(90, 900, 8e5), 2022: rec(95, 950, 8e5)}),
         Firm("戊跳变", True, 6.0, {2021: rec(10, 300, 3e5), 2022: rec(200, 320, 3e5)}),
@@ -30,6 +32,8 @@ def firms():
         Firm("庚零电", False, 5.0, {2021: rec(8, 120, 1e5), 2022: rec(9, 130, 0)}),
         Firm("辛高税", False, 3.0, {2021: rec(40, 150, 2e5), 2022: rec(2000, 160, 2e5)}),
         Firm("壬无数据", False, 4.0, {2021: rec(30, 150, 2e5)}),
+        Firm("癸新办", False, 5.0, {2022: rec(30, 150, 2e5)}, established="2021-08-01",
+             park="高新区"),
     ])
 
 
@@ -87,6 +91,15 @@ def test_huaian_two_years_adjustments_and_explain(county, tmp_path, db_conn, db_
     change = fetch(db_conn, "SELECT prev_run, prev_total, total FROM enterprise_score"
                             " WHERE run_id = %s AND credit_code = %s", (run22["run_id"], fs[1].code))
     assert change[0][0] == run22["previous_run"] and change[0][1] is not None
+    # a firm registered in August 2021 produces < 2 years by the end of 2022: class T
+    young = fetch(db_conn, "SELECT class, rules_fired FROM enterprise_score WHERE run_id = %s"
+                           " AND credit_code = %s", (run22["run_id"], fs[9].code))
+    assert young[0][0] == "T" and "established 2021-08-01" in json.dumps(young[0][1])
+    parks = {r["park"]: r for r in json.loads(mujun(["score", "summary", "--by", "park",
+                                                     "--json"], monkeypatch, db_dsn, capsys))}
+    assert parks["经济开发区"]["enterprises"] == 2 and parks["高新区"]["T"] == 1
+    assert parks["经济开发区"]["tax_per_mu"] == pytest.approx((120 + 90) / 30)
+    assert parks["经济开发区"]["land_mu"] == pytest.approx(30.0)
     runs = json.loads(mujun(["score", "runs", "--json"], monkeypatch, db_dsn, capsys))
     assert [r["params"]["year"] for r in runs] == [2022, 2021, 2022]
 
