@@ -1,1 +1,2 @@
-"""``mujun map`` and ``mujun export`` (thin click wrappers over :mod:`maps`)."""
+"""Command-line modules of the maps package: ``mujun map``, ``mujun export``, ``mujun serve``,
+``mujun user`` (thin click wrappers over :mod:`maps`)."""

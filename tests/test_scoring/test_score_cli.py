@@ -120,9 +120,11 @@ def test_warnings_reach_the_verification_queue(county, tmp_path, db_conn, db_dsn
     items = json.loads(out)["items"]
     assert items["yoy_jump"] == 2 and items["tax_per_mu_high"] == 1
     assert items["power_no_tax"] >= 1
+    from parcels.importing.verification import KINDS, header_key
+
     wb = openpyxl.load_workbook(queue)
-    ws = wb["yoy_jump"]
-    header = [c.value for c in ws[2]]
+    ws = wb[KINDS["yoy_jump"][0]]  # sheets and headers are Chinese; header_key reads them
+    header = [header_key(c.value) for c in ws[2]]
     for row in ws.iter_rows(min_row=3):
         r = dict(zip(header, (c.value for c in row), strict=False))
         if r["credit_code"] == fs[4].code:
