@@ -17,12 +17,13 @@ help:
 	@echo "make lint    ruff"
 
 setup:
-	@scripts/bootstrap.sh python postgis
+	@scripts/bootstrap.sh python postgis fonts webassets
 
 demo: setup
 	$(MUJUN) demo --size $(SIZE) --seed $(SEED)
 
 test: setup
+	@scripts/bootstrap.sh chromium
 	$(MUJUN) db start
 	$(PYTEST) -q -p no:cacheprovider
 

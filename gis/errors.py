@@ -61,8 +61,35 @@ class EmptyInputError(DataError):
     """The input holds no usable features or rows."""
 
 
+class ImportRejected(DataError):
+    """An import found errors, so nothing was written.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong and what to do.
+    report : gis.importing.report.ImportReport, optional
+        Every issue found, for ``--json`` output and rejects files.
+    """
+
+    def __init__(self, message: str, *, source: str | None = None,
+                 location: str | None = None, report: object | None = None):
+        super().__init__(message, source=source, location=location)
+        self.report = report
+
+
+class MappingError(ConfigError):
+    """A column mapping (``--map``, ``--id-field`` or a mapping YAML file) is invalid."""
+
+
 class OutputExistsError(MujunError, FileExistsError):
     """An output exists and ``overwrite`` was not requested."""
+
+    exit_code = 4
+
+
+class OutputError(MujunError, OSError):
+    """An output cannot be written (read-only or missing folder, disk full)."""
 
     exit_code = 4
 

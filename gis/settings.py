@@ -179,6 +179,21 @@ SETTINGS: tuple[Setting, ...] = (
         "misregistration, not building (footprints are often shifted by a metre or two).",
     ),
     Setting("progress", True, _as_bool, "Show progress bars on a terminal."),
+    Setting(
+        "app_dsn",
+        None,
+        _optional_str,
+        "libpq connection string the review app (`mujun serve`) uses, as a restricted role "
+        "subject to row-level security. Default: the role mujun_app on the mujun database, "
+        "with a generated password kept in <home>/app.pgpass.",
+    ),
+    Setting("serve_host", "127.0.0.1", str,
+            "Address `mujun serve` binds to (loopback unless told otherwise)."),
+    Setting("serve_port", 8000, _as_port, "TCP port of `mujun serve`."),
+    Setting("session_hours", 8.0, _as_positive_float,
+            "Lifetime of a review-app login session, in hours."),
+    Setting("photo_max_mb", 8.0, _as_positive_float,
+            "Largest field-check photo the review app accepts, in MiB."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -242,6 +257,26 @@ def _read_file(path: Path) -> dict[str, Any]:
     return data
 
 
+def dsn_has_password(dsn: str) -> bool:
+    """True when a DSN carries a password: ``password=...`` or ``postgresql://user:secret@host``.
+
+    Examples
+    --------
+    >>> dsn_has_password("postgresql://u:secret@db/mujun"), dsn_has_password("host=db password=x")
+    (True, True)
+    >>> dsn_has_password("postgresql://u@db/mujun"), dsn_has_password("host=db user=u")
+    (False, False)
+    """
+    import re
+
+    if re.search(r"(^|\s)password\s*=", dsn, re.I):
+        return True
+    if re.search(r"[?&]password=", dsn, re.I):
+        return True
+    match = re.match(r"^\s*postgres(?:ql)?://([^@/?#]*)@", dsn, re.I)
+    return bool(match and ":" in match.group(1))
+
+
 def load_settings(
     overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
 ) -> Settings:
@@ -290,10 +325,12 @@ def load_settings(
                 raise ConfigError(
                     f"{file_path}: unknown setting {name!r}; known settings: {', '.join(_BY_NAME)}"
                 )
-        if "dsn" in file_values and file_values["dsn"] and "password=" in str(file_values["dsn"]):
+        secret = [key for key in ("dsn", "app_dsn") if file_values.get(key) and (
+            dsn_has_password(str(file_values[key])) or "password" in str(file_values[key]))]
+        if secret:
             raise ConfigError(
-                f"{file_path}: do not store database passwords in the settings file; "
-                "use MUJUN_DSN or ~/.pgpass"
+                f"{file_path}: do not store database passwords in the settings file "
+                f"({', '.join(secret)} holds one); use MUJUN_DSN or ~/.pgpass"
             )
 
     values: dict[str, Any] = {}

@@ -142,6 +142,40 @@ def _gdal_errors(path: Path, fmt: VectorFormat | None, layer: str | None = None)
         raise DataError(f"cannot read: {exc}", source=source) from exc
 
 
+#: Characters GDAL does not take in a file name (``;`` splits it), worked around by
+#: reading through links with a plain name.
+_GDAL_UNSAFE = re.compile(r"[;]")
+
+
+@contextlib.contextmanager
+def gdal_path(path: str | Path) -> Iterator[Path]:
+    """``path``, or a link to it with a name GDAL can open (``semi;colon.shp`` from Windows).
+
+    A Shapefile's sibling parts (``.dbf``, ``.shx``, ``.prj``, ``.cpg`` ...) are
+    linked along with it; the links live in a temporary folder removed afterwards.
+    """
+    import shutil
+    import tempfile
+
+    path = Path(path)
+    if not _GDAL_UNSAFE.search(path.name):
+        yield path
+        return
+    folder = Path(tempfile.mkdtemp(prefix="mujun-link-"))
+    try:
+        safe_stem = _GDAL_UNSAFE.sub("_", path.stem)
+        stem = path.name[: -len(path.suffix)] if path.suffix else path.name
+        members = [path]
+        if path.suffix.lower() == ".shp":
+            members = [p for p in path.parent.iterdir()
+                       if p.name.startswith(stem + ".") and p.name[len(stem):].count(".") <= 2]
+        for member in members:
+            (folder / (safe_stem + member.name[len(stem):])).symlink_to(member.resolve())
+        yield folder / (safe_stem + path.name[len(stem):])
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _zip_members(path: Path) -> list[str]:
     try:
         with zipfile.ZipFile(path) as zf:
@@ -174,8 +208,8 @@ def list_layers(path: str | Path) -> list[str]:
     fmt = _check_source(path)
     if fmt is not None and fmt.driver == "CSV":
         return [path.stem]
-    with _gdal_errors(path, fmt):
-        return [str(name) for name in pyogrio.list_layers(path)[:, 0]]
+    with _gdal_errors(path, fmt), gdal_path(path) as safe:
+        return [str(name) for name in pyogrio.list_layers(safe)[:, 0]]
 
 
 def _choose_layer(path: Path, layers: list[str], layer: str | None) -> str | None:
@@ -224,6 +258,8 @@ def read_vector(
     crs: Any = None,
     columns: Sequence[str] | None = None,
     allow_empty: bool = False,
+    skip: int = 0,
+    limit: int | None = None,
 ) -> gpd.GeoDataFrame:
     """Read one layer of a vector file into a GeoDataFrame.
 
@@ -245,18 +281,22 @@ def read_vector(
         Attribute columns to keep (default: all).
     allow_empty : bool, default False
         Return an empty frame instead of raising for a layer without features.
+    skip, limit : int, optional
+        Read features ``skip + 1`` to ``skip + limit`` only (chunked reading).
 
     Returns
     -------
     GeoDataFrame
-        Row ``i`` is feature ``i + 1`` of the layer. Geometries GDAL cannot
+        Row ``i`` is feature ``skip + i + 1`` of the layer. Geometries GDAL cannot
         decode (e.g. rings of two points) are read as missing, with a warning.
 
     Raises
     ------
     DataError
         Missing or unreadable file, unknown layer, several layers and none chosen,
-        unknown columns, no geometry columns in a CSV.
+        unknown columns, no geometry columns in a CSV, a Shapefile whose parts
+        disagree on the number of records (a truncated ``.dbf``), text that is
+        not in the given ``encoding``.
     DriverError
         Not a vector format GDAL or mujun can read (lists the supported ones).
     EmptyInputError
@@ -279,13 +319,17 @@ def read_vector(
         if layer not in (None, path.stem):
             raise DataError(f"no layer {layer!r}; a CSV has one layer, {path.stem!r}", source=str(path))
         gdf = _read_csv(path, encoding=encoding, columns=columns)
+        if skip or limit is not None:
+            gdf = gdf.iloc[skip: None if limit is None else skip + limit]
         source = str(path)
     else:
         layers = list_layers(path)
         layer = _choose_layer(path, layers, layer)
         source = _source_name(path, layer if len(layers) > 1 or fmt is None or fmt.multi_layer else None)
+        if path.suffix.lower() == ".shp":
+            check_shapefile_parts(path)
         enc = encoding or _detect_encoding(path, fmt, layer)
-        gdf = _read_ogr(path, layer, fmt, enc, columns, source)
+        gdf = _read_ogr(path, layer, fmt, enc, columns, source, skip=skip, limit=limit)
     if len(gdf) == 0 and not allow_empty:
         raise EmptyInputError("has no features", source=source)
     gdf = ensure_crs(gdf, crs, source=source)
@@ -295,12 +339,13 @@ def read_vector(
 
 def _read_ogr(
     path: Path, layer: str | None, fmt: VectorFormat | None, encoding: str | None,
-    columns: Sequence[str] | None, source: str,
+    columns: Sequence[str] | None, source: str, *, skip: int = 0, limit: int | None = None,
 ) -> gpd.GeoDataFrame:
     import pyogrio
 
-    with _gdal_errors(path, fmt, layer):
-        info = pyogrio.read_info(path, layer=layer) if columns is not None or fmt is None else None
+    with _gdal_errors(path, fmt, layer), _decode_errors(encoding, source), \
+            gdal_path(path) as safe:
+        info = pyogrio.read_info(safe, layer=layer) if columns is not None or fmt is None else None
         driver = info["driver"] if info is not None else fmt.driver  # type: ignore[union-attr]
         if columns is not None:
             fields = [str(f) for f in info["fields"]]  # type: ignore[index]
@@ -315,13 +360,125 @@ def _read_ogr(
             kwargs["encoding"] = encoding
         if columns is not None:
             kwargs["columns"] = list(columns)
-        gdf = pyogrio.read_dataframe(path, **kwargs)
+        if skip:
+            kwargs["skip_features"] = int(skip)
+        if limit is not None:
+            kwargs["max_features"] = int(limit)
+        gdf = pyogrio.read_dataframe(safe, **kwargs)
     missing = int(gdf.geometry.isna().sum()) if gdf.geometry.name in gdf else 0
     if missing:
         log.warning("%s: %d feature(s) have missing or undecodable geometry", source, missing)
     if fmt is not None and fmt.driver == "LIBKML":
         gdf = _drop_kml_noise(gdf)
     return gdf
+
+
+@contextlib.contextmanager
+def _decode_errors(encoding: str | None, source: str) -> Iterator[None]:
+    """A wrong ``encoding`` is a one-line error naming it, not a traceback."""
+    try:
+        yield
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise DataError(f"attribute text is not {encoding or 'in the detected encoding'} "
+                        f"({exc.__class__.__name__}: {str(exc)[:80]}); pass the right --encoding "
+                        "(e.g. GBK, UTF-8) or leave it out to detect it", source=source) from exc
+
+
+def resolve_layer(path: str | Path, layer: str | None) -> str | None:
+    """The layer a read of ``path`` will use: checks that ``layer`` exists (cheaply).
+
+    Returns ``layer`` (or the only layer of a multi-layer format, or None for
+    single-layer files read without a name).
+
+    Raises
+    ------
+    DataError
+        ``layer`` is not in the source (the message lists the layers), or
+        several layers and none chosen.
+    """
+    path = Path(path)
+    fmt = _check_source(path)
+    if fmt is not None and fmt.driver == "CSV":
+        if layer not in (None, path.stem):
+            raise DataError(f"no layer {layer!r}; a CSV has one layer, {path.stem!r}",
+                            source=str(path))
+        return layer
+    layers = list_layers(path)
+    chosen = _choose_layer(path, layers, layer)
+    return chosen if (layer is not None or len(layers) > 1) else layer
+
+
+def count_features(path: str | Path, layer: str | None = None) -> int | None:
+    """Number of features in a layer as the driver reports it (None when it cannot tell cheaply)."""
+    import pyogrio
+
+    path = Path(path)
+    fmt = _check_source(path)
+    if fmt is not None and fmt.driver == "CSV":
+        return None
+    with _gdal_errors(path, fmt, layer), gdal_path(path) as safe:
+        n = int(pyogrio.read_info(safe, layer=layer)["features"])
+    return n if n >= 0 else None
+
+
+def shapefile_record_counts(path: str | Path) -> dict[str, int]:
+    """Records each part of a Shapefile holds: ``.shx`` index entries, ``.dbf`` header and data.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, geopandas as gpd, shapely
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.shp"
+    >>> _ = write_vector(gpd.GeoDataFrame({"n": [1, 2]}, geometry=[shapely.Point(0, 0)] * 2, crs=4326), p)
+    >>> shapefile_record_counts(p)
+    {'shx': 2, 'dbf_header': 2, 'dbf_data': 2}
+    """
+    import struct
+
+    path = Path(path)
+    counts: dict[str, int] = {}
+    stem = str(path)[: -len(path.suffix)]
+    for suffix in (".shx", ".SHX"):
+        shx = Path(stem + suffix)
+        if shx.exists():
+            counts["shx"] = max(0, (shx.stat().st_size - 100) // 8)
+            break
+    for suffix in (".dbf", ".DBF"):
+        dbf = Path(stem + suffix)
+        if dbf.exists():
+            with open(dbf, "rb") as fh:
+                head = fh.read(12)
+            if len(head) == 12:
+                n_records, header_len, record_len = struct.unpack("<IHH", head[4:12])
+                counts["dbf_header"] = int(n_records)
+                size = dbf.stat().st_size
+                counts["dbf_data"] = max(0, (size - header_len) // record_len) if record_len else 0
+            break
+    return counts
+
+
+def check_shapefile_parts(path: str | Path) -> None:
+    """Refuse a Shapefile whose ``.shp``/``.shx`` and ``.dbf`` disagree on the record count.
+
+    A ``.dbf`` cut short (a copy interrupted, a size limit of a mail or USB
+    stick) would otherwise load its first records silently.
+
+    Raises
+    ------
+    DataError
+        Naming the file and both counts.
+    """
+    counts = shapefile_record_counts(path)
+    shx, header, data = counts.get("shx"), counts.get("dbf_header"), counts.get("dbf_data")
+    if header is not None and data is not None and data < header:
+        raise DataError(
+            f"the .dbf is truncated: its header announces {header} records but it holds only "
+            f"{data}{f' (the .shx indexes {shx} shapes)' if shx is not None else ''}; copy the "
+            "complete file again", source=str(path))
+    if shx is not None and header is not None and shx != header:
+        raise DataError(
+            f"the parts disagree: the .shx indexes {shx} shapes but the .dbf holds {header} "
+            "records; the Shapefile is incomplete or its parts come from different versions",
+            source=str(path))
 
 
 def _drop_kml_noise(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -43,15 +43,31 @@ class PixelClassifier:
     feature_names: list[str]
     card: dict = field(default_factory=dict)
 
-    def save(self, path: str | Path) -> tuple[Path, Path]:
-        """Write ``path`` (joblib) and the model card next to it (``.json``)."""
+    def save(self, path: str | Path, *, overwrite: bool = False) -> tuple[Path, Path]:
+        """Write ``path`` (joblib) and the model card next to it (``.json``), atomically.
+
+        Both files are written under temporary names and moved into place only when
+        both are complete; an existing model or card is refused unless ``overwrite``.
+
+        Raises
+        ------
+        OutputExistsError
+            The model or its card exists and ``overwrite`` is false.
+        """
         import joblib
         import sklearn
+
+        from gis.atomic import atomic_output, existing_members
+        from gis.errors import OutputExistsError
 
         p = Path(path)
         if p.suffix != ".joblib":
             p = p.with_suffix(".joblib")
-        joblib.dump(self.estimator, p)
+        card_path = p.with_suffix(".json")
+        found = [m.name for m in (p, card_path) if existing_members(m)]
+        if found and not overwrite:
+            raise OutputExistsError(f"{p}: model exists ({', '.join(found)}); pass --overwrite "
+                                    "(overwrite=True) to replace it")
         card = {
             "kind": "mujun-pixel-classifier",
             "n_bands": self.n_bands,
@@ -62,8 +78,11 @@ class PixelClassifier:
             "sklearn_version": sklearn.__version__,
             **{k: v for k, v in self.card.items() if k not in {"kind"}},
         }
-        card_path = p.with_suffix(".json")
-        card_path.write_text(json.dumps(card, indent=2, ensure_ascii=False))
+        # the card moves into place last: a loader that finds it finds its model too
+        with atomic_output(card_path, overwrite=True) as card_tmp:
+            card_tmp.write_text(json.dumps(card, indent=2, ensure_ascii=False))
+            with atomic_output(p, overwrite=True) as model_tmp:
+                joblib.dump(self.estimator, model_tmp)
         return p, card_path
 
 

@@ -20,10 +20,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from .errors import UnknownMethodError
+
+if TYPE_CHECKING:  # numpy is imported where used, so the CLI's --method choices stay cheap
+    import numpy as np
 
 
 @dataclass
@@ -43,7 +45,7 @@ class TileInputs:
     nir_band: int | None = None
 
 
-MaskMethod = Callable[[TileInputs, dict], np.ndarray]
+MaskMethod = Callable[[TileInputs, dict], "np.ndarray"]
 
 
 def _ndvi(inputs: TileInputs) -> np.ndarray | None:
@@ -72,6 +74,8 @@ def ndsm_mask(inputs: TileInputs, params: dict) -> np.ndarray:
     >>> ndsm_mask(TileInputs(valid=np.ones((1, 3), bool), hag=hag), {"edge_fraction": 0}).round(2).tolist()
     [[0.0, 0.5, 1.0]]
     """
+    import numpy as np
+
     if inputs.hag is None:
         raise ValueError("the ndsm method needs a height-above-ground raster")
     thr = float(params.get("height_threshold", 2.5))
@@ -119,6 +123,8 @@ def given_mask(inputs: TileInputs, params: dict) -> np.ndarray:
     rasters should pass the building class value or 1 (any positive value).
     Probabilities (floats in [0, 1]) are kept as the confidence above the threshold.
     """
+    import numpy as np
+
     if inputs.mask is None:
         raise ValueError("the mask method needs a mask raster")
     thr = float(params.get("threshold", 0.5))

@@ -6,6 +6,8 @@
 #   scripts/bootstrap.sh postgis    PostgreSQL 15 + PostGIS 3 (Debian packages) unless MUJUN_DSN is set
 #   scripts/bootstrap.sh gdal       gdal-bin (ogr2ogr, for benchmarks)
 #   scripts/bootstrap.sh chromium   chromium + chromium-driver (browser tests)
+#   scripts/bootstrap.sh fonts      fonts-noto-cjk (Chinese text in figures and PDF reports)
+#   scripts/bootstrap.sh webassets  Leaflet and plugins from the npm registry into maps/web/node_modules
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -63,12 +65,32 @@ chromium() {
     command -v chromium >/dev/null && command -v chromedriver >/dev/null || apt_install chromium chromium-driver
 }
 
+fonts() {
+    fc-list :lang=zh 2>/dev/null | grep -q "Noto Sans CJK" || apt_install fonts-noto-cjk fontconfig
+}
+
+webassets() {
+    # JavaScript/CSS served by the web pages, pinned by maps/web/package-lock.json;
+    # installed once per lock file (pages never load them from the internet).
+    command -v npm >/dev/null || apt_install nodejs npm
+    local want stamp=maps/web/node_modules/.mujun-stamp
+    want=$(sha256sum maps/web/package-lock.json | cut -c1-16)
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+        return 0
+    fi
+    echo "mujun: installing web assets (Leaflet) from the npm registry into maps/web/node_modules" >&2
+    npm ci --prefix maps/web --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null
+    echo "$want" > "$stamp"
+}
+
 for step in "$@"; do
     case "$step" in
         python) python_env ;;
         postgis) postgis ;;
         gdal) gdal ;;
         chromium) chromium ;;
+        fonts) fonts ;;
+        webassets) webassets ;;
         *) echo "bootstrap: unknown step $step" >&2; exit 2 ;;
     esac
 done

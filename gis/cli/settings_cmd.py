@@ -24,7 +24,7 @@ def settings_cmd(app, as_json: bool) -> None:
     rows = []
     for s in SETTINGS:
         value = getattr(settings, s.name)
-        if s.name == "dsn" and value:
+        if s.name in ("dsn", "app_dsn") and value:
             value = redact_dsn(value)
         rows.append({"name": s.name, "value": value, "origin": settings.origins.get(s.name),
                      "env": s.env, "help": s.help})

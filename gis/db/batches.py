@@ -3,7 +3,10 @@
 A loader calls :func:`start_batch` inside its transaction, loads rows that
 reference the returned ``batch_id``, then :func:`finish_batch` with the counts;
 the caller commits once, so a failed load leaves neither rows nor a batch.
-:func:`find_batch_by_sha` lets a loader say "this exact file is already loaded".
+:func:`find_batch_by_identity` lets a loader say "this file, read this way, is
+already loaded" (:func:`find_batch_by_sha` matches the file's hash alone, for
+loaders whose files are read only one way). :func:`lock_imports` serialises
+loads of one kind, so two identical imports started together load once.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ def start_batch(
     layer: str | None = None,
     params: Mapping[str, Any] | None = None,
     srid: int | None = None,
+    identity: str | None = None,
 ) -> int:
     """Insert an ``import_batch`` row and return its id (no commit).
 
@@ -43,6 +47,9 @@ def start_batch(
         Options the load used (JSON-serialisable).
     srid : int, optional
         SRID the geometries were stored in.
+    identity : str, optional
+        Hash of the file and the options that change what is read
+        (:func:`find_batch_by_identity`).
     """
     from psycopg.types.json import Jsonb
 
@@ -52,9 +59,9 @@ def start_batch(
     with translate_errors(f"recording the {kind} import batch for {source}"):
         row = conn.execute(
             "INSERT INTO import_batch (kind, source, source_sha256, layer, params, srid, "
-            "mujun_version) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING batch_id",
+            "mujun_version, identity) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING batch_id",
             (kind, str(source), source_sha256, layer, Jsonb(dict(params or {})), srid,
-             __version__),
+             __version__, identity),
         ).fetchone()
     assert row is not None
     return int(row[0])
@@ -94,3 +101,29 @@ def find_batch_by_sha(conn: psycopg.Connection, kind: str, sha256: str) -> int |
         (kind, sha256),
     ).fetchone()
     return int(row[0]) if row else None
+
+
+def find_batch_by_identity(conn: psycopg.Connection, kind: str, identity: str) -> int | None:
+    """Id of the latest finished batch of ``kind`` with this import identity."""
+    from gis.db.connection import translate_errors
+
+    with translate_errors(f"looking for an earlier {kind} import"):
+        row = conn.execute(
+            "SELECT batch_id FROM import_batch WHERE kind = %s AND identity = %s "
+            "AND finished_at IS NOT NULL ORDER BY batch_id DESC LIMIT 1",
+            (kind, identity),
+        ).fetchone()
+    return int(row[0]) if row else None
+
+
+def lock_imports(conn: psycopg.Connection, kind: str) -> None:
+    """Wait for other loads of ``kind`` to finish; hold the lock until this transaction ends.
+
+    A transaction-level advisory lock keyed on the kind: a second identical
+    import waits, then sees the first one's batch and changes nothing.
+    """
+    from gis.db.connection import translate_errors
+
+    with translate_errors(f"waiting for other {kind} imports"):
+        conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                     (f"mujun.import:{kind}",))

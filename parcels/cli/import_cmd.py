@@ -16,16 +16,28 @@ Every import:
   * is all or nothing: any error means nothing is written, and the message
     names the row or feature and the reason;
   * with --accept-partial, loads the good rows and writes a rejects file
-    (row/feature number and reason per line; default SRC.rejects.csv);
-  * is recorded as an import batch with its counts, report and the source
-    file's SHA-256; re-importing the same file changes nothing;
+    (row/feature number and reason per line; default ./SRC.rejects.csv in
+    the working directory, or --rejects FILE);
+  * is recorded as an import batch with its counts, report, the source
+    file's SHA-256 and the options it was read with; the same file read the
+    same way (layer, sheet, encoding, mapping, year, CRS) changes nothing
+    the second time, even when two identical imports start together;
+  * names every column it guessed (and how to override the guess);
   * with --dry-run, checks and reports everything and writes nothing.
+"""
+
+_UPSERT_HELP = """
+
+Updates change only the columns the file carries, and only where it has a
+value: a file without (or with empty) 证载面积 keeps the stored areas.
+--clear-blanks makes empty cells clear stored values.
 """
 
 
 def _partial_options(f):
     f = click.option("--rejects", type=click.Path(dir_okay=False),
-                     help="Rejects CSV for --accept-partial (default: SRC.rejects.csv).")(f)
+                     help="Rejects CSV for --accept-partial (default: ./SRC.rejects.csv in "
+                          "the working directory).")(f)
     f = click.option("--accept-partial", is_flag=True,
                      help="Load the good rows; list rejected ones in the rejects file.")(f)
     return f
@@ -37,8 +49,8 @@ def _layer_options(f):
                      help="Exchange x and y (latitude/longitude given swapped).")(f)
     f = click.option("--encoding",
                      help="Attribute text encoding (default: .cpg, else detected).")(f)
-    f = click.option("--crs", help="CRS of the data when it declares none "
-                                   "(EPSG code, WKT, PROJ).")(f)
+    f = click.option("--crs", help="CRS of the data when it declares none or declares the wrong "
+                                   "one (EPSG code, WKT, PROJ).")(f)
     f = click.option("--layer", help="Layer name (multi-layer sources).")(f)
     return f
 
@@ -52,11 +64,17 @@ def _table_options(f):
     return f
 
 
+def _map_option(fields: str):
+    return click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN",
+                        help="Read COLUMN as FIELD (repeatable; wins over recognised columns); "
+                             f"FIELD= reads no column as FIELD. Fields: {fields}.")
+
+
 def _run(app, as_json: bool, desc: str, func, src: str, accept_partial: bool,
          rejects: str | None, **kwargs):
+    from gis.errors import ImportRejected
+    from gis.importing.common import default_rejects_path
     from gis.progress import progress_bar
-    from parcels.errors import ImportRejected
-    from parcels.importing.common import default_rejects_path
 
     if accept_partial and rejects is None:
         rejects = str(default_rejects_path(src))
@@ -90,33 +108,34 @@ load chosen from the data: CGCS2000 3-degree zone in China, UTM elsewhere,
 or the working_crs setting). Invalid geometries are repaired and reported;
 empty and degenerate ones are rejected. Listed: duplicate parcel codes,
 overlaps with their area, codes that do not follow GB/T 37346 (warning), and
-certificate vs measured area differences. Chinese column names (宗地代码,
-证载面积, 土地用途, 供地日期, 约定开工日期, 约定竣工日期, 容积率, 乡镇 ...) are
-recognised; --map FIELD=COLUMN names others. Rows are upserted by parcel code.
-
-\b
-Fields for --map: parcel_code cert_area_m2 land_use_code supply_date
-agreed_start_date agreed_finish_date planned_far town district
-""" + _COMMON_HELP)
+certificate vs measured area differences. Every feature must lie where its
+CRS is used (a wrong zone or a zone prefix is refused with the likely --crs).
+Chinese column names (宗地代码, 证载面积, 土地用途, 供地日期, 约定开工日期,
+约定竣工日期, 容积率, 乡镇, 园区/开发区 ...) are recognised; --map FIELD=COLUMN
+or --id-field name others and settle ambiguity. Rows are upserted by parcel code.
+""" + _UPSERT_HELP + _COMMON_HELP)
 @click.argument("src", type=click.Path(exists=True))
 @_layer_options
-@click.option("--id-field", help="Column holding the parcel code.")
-@click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN",
-              help="Map a source column to a schema field (repeatable).")
+@click.option("--id-field", help="Column holding the parcel code (wins over other candidates).")
+@_map_option("parcel_code cert_area_m2 land_use_code supply_date agreed_start_date "
+             "agreed_finish_date planned_far town district park")
+@click.option("--clear-blanks", is_flag=True,
+              help="Empty cells clear stored values (default: they keep them).")
 @dry_run_option
 @_partial_options
 @overwrite_option
 @json_option
 @click.pass_obj
-def parcels_cmd(app, src, layer, crs, encoding, id_field, maps, swap_xy, dry_run,
+def parcels_cmd(app, src, layer, crs, encoding, id_field, maps, clear_blanks, swap_xy, dry_run,
                 accept_partial, rejects, overwrite, as_json):
-    from parcels.importing.headers import load_field_specs, parse_column_map
+    from gis.importing.headers import load_field_specs, parse_column_map
     from parcels.importing.parcel_import import import_parcels
 
     mapping = parse_column_map(maps, load_field_specs("parcels")) if maps else None
     _run(app, as_json, "parcels", import_parcels, src, accept_partial, rejects, layer=layer,
          crs=crs, encoding=encoding, id_field=id_field, mapping=mapping, swap_xy=swap_xy,
-         dry_run=dry_run, overwrite=overwrite, settings=app.settings)
+         clear_blanks=clear_blanks, dry_run=dry_run, overwrite=overwrite,
+         settings=app.settings)
 
 
 @import_group.command("enterprises", help="""Import enterprise records for one year (XLSX, XLS or CSV).
@@ -130,30 +149,36 @@ including merged multi-row headers: 统一社会信用代码, 企业名称, 行�
 units (万元, 吨标煤, kWh, 吨). Credit codes: malformed is an error, a failed
 check character a warning. Industry codes are checked against the shipped
 GB/T 4754-2017 table at division level (unknown: warning). Duplicates,
-negative or absurd values and missing names/codes are caught. Rows are
-upserted by (credit code, year).
+negative or absurd values and missing names/codes are caught. Registration
+status (登记状态/经营状态: 存续/在业/开业, 停业/歇业/停产, 注销/吊销, 迁出),
+成立日期 and 注销日期 are read. Rows are upserted by (credit code, year).
 
 \b
 A mapping YAML covers other layouts:
   sheet: 2023年      header_rows: 2     first_row: 1
   columns: {credit_code: 纳税人识别号, electricity_kwh: 电力消耗}
   units: {tax_wan: 元}
-""" + _COMMON_HELP)
+""" + _UPSERT_HELP + _COMMON_HELP)
 @click.argument("src", type=click.Path(exists=True, dir_okay=False))
 @click.option("--year", type=int, required=True, help="Year the figures are for.")
 @_table_options
+@_map_option("credit_code name industry_code tax_wan revenue_wan value_added_wan energy_tce "
+             "electricity_kwh rd_wan employees emissions_t size_class town status "
+             "established_date deregistered_date")
+@click.option("--clear-blanks", is_flag=True,
+              help="Empty cells clear stored values (default: they keep them).")
 @dry_run_option
 @_partial_options
 @overwrite_option
 @json_option
 @click.pass_obj
-def enterprises_cmd(app, src, year, mapping, sheet, encoding, dry_run, accept_partial, rejects,
-                    overwrite, as_json):
-    from parcels.importing.enterprise_import import import_enterprises, load_mapping
+def enterprises_cmd(app, src, year, mapping, sheet, encoding, maps, clear_blanks, dry_run,
+                    accept_partial, rejects, overwrite, as_json):
+    from parcels.importing.enterprise_import import import_enterprises, load_mapping, merge_maps
 
     _run(app, as_json, "enterprises", import_enterprises, src, accept_partial, rejects,
-         year=year, mapping=load_mapping(mapping), sheet=sheet, encoding=encoding,
-         dry_run=dry_run, overwrite=overwrite)
+         year=year, mapping=merge_maps(load_mapping(mapping), maps, "enterprises"), sheet=sheet,
+         encoding=encoding, clear_blanks=clear_blanks, dry_run=dry_run, overwrite=overwrite)
 
 
 @import_group.command("land-rights", help="""Import ownership and tenancy links (XLSX, XLS or CSV).
@@ -168,43 +193,64 @@ are listed as warnings. Upserted by (parcel, credit code, type, start date).
 """ + _COMMON_HELP)
 @click.argument("src", type=click.Path(exists=True, dir_okay=False))
 @_table_options
+@_map_option("parcel_code credit_code right_type share leased_land_m2 leased_floor_m2 "
+             "start_date end_date name")
 @dry_run_option
 @_partial_options
 @overwrite_option
 @json_option
 @click.pass_obj
-def land_rights_cmd(app, src, mapping, sheet, encoding, dry_run, accept_partial, rejects,
+def land_rights_cmd(app, src, mapping, sheet, encoding, maps, dry_run, accept_partial, rejects,
                     overwrite, as_json):
-    from parcels.importing.enterprise_import import load_mapping
+    from parcels.importing.enterprise_import import load_mapping, merge_maps
     from parcels.importing.land_right_import import import_land_rights
 
     _run(app, as_json, "land_rights", import_land_rights, src, accept_partial, rejects,
-         mapping=load_mapping(mapping), sheet=sheet, encoding=encoding, dry_run=dry_run,
-         overwrite=overwrite)
+         mapping=merge_maps(load_mapping(mapping), maps, "land_rights"), sheet=sheet,
+         encoding=encoding, dry_run=dry_run, overwrite=overwrite)
 
 
 @import_group.command("footprints", help="""Import building footprints surveyed or delivered elsewhere.
 
 \b
-For footprints not extracted by mujun: a past survey or a vendor's delivery.
-Validated and reprojected like parcels (CRS required, swapped axes detected,
-invalid geometries repaired, empty/degenerate rejected) and stored with the
-survey date (--date, or a 测绘日期/date column) and source (--source).
+For footprints not extracted by mujun: a past survey, a vendor's delivery, an
+OpenStreetMap extract. Validated and reprojected like parcels (CRS required
+and checked against its area of use, swapped axes detected, invalid
+geometries repaired, empty/degenerate rejected) and stored with the survey
+date (--date wins over any column; else a 测绘日期/survey_date column) and
+source (--source). Heights (高度, height: "12 m" is read) and storeys (层数,
+building:levels, OSM other_tags) are optional: an unreadable one is dropped
+with a warning. Every guessed column is named; --map FIELD= ignores it.
+The batch becomes one survey (dated by --date, else the newest image date)
+covering --coverage FILE (the area surveyed), else the footprints' extent.
 """ + _COMMON_HELP)
 @click.argument("src", type=click.Path(exists=True))
 @_layer_options
-@click.option("--date", "survey_date", help="Survey/image date, YYYY-MM-DD.")
+@click.option("--date", "survey_date", help="Survey/image date, YYYY-MM-DD (wins over columns).")
 @click.option("--source", "source_name", help="Where the footprints come from (vendor, survey).")
+@click.option("--coverage", "coverage_path", type=click.Path(exists=True),
+              help="Polygon layer of the area the survey covers (default: the footprints' "
+                   "extent). Parcels outside it keep their earlier survey.")
+@_map_option("image_date image_id source method ground_res_m confidence height_m storeys")
 @dry_run_option
 @_partial_options
 @overwrite_option
 @json_option
 @click.pass_obj
-def footprints_cmd(app, src, layer, crs, encoding, survey_date, source_name, swap_xy, dry_run,
-                   accept_partial, rejects, overwrite, as_json):
-    from parcels.importing.footprint_import import import_footprints
+def footprints_cmd(app, src, layer, crs, encoding, survey_date, source_name, coverage_path,
+                   maps, swap_xy, dry_run, accept_partial, rejects, overwrite, as_json):
+    from gis.importing.footprints import load_footprints
+    from gis.importing.headers import load_field_specs, parse_column_map
 
-    _run(app, as_json, "footprints", import_footprints, src, accept_partial, rejects,
-         layer=layer, crs=crs, encoding=encoding, survey_date=survey_date,
+    mapping = parse_column_map(maps, load_field_specs("footprints")) if maps else None
+    coverage = None
+    if coverage_path:
+        from gis.vector_io import read_vector
+
+        coverage = read_vector(coverage_path)
+        if coverage.crs is None:
+            raise click.UsageError(f"{coverage_path}: the coverage layer has no CRS")
+    _run(app, as_json, "footprints", load_footprints, src, accept_partial, rejects,
+         layer=layer, crs=crs, encoding=encoding, survey_date=survey_date, mapping=mapping,
          source_name=source_name, swap_xy=swap_xy, dry_run=dry_run, overwrite=overwrite,
-         settings=app.settings)
+         settings=app.settings, coverage=coverage)

@@ -7,8 +7,7 @@ from pathlib import Path
 import click
 
 from gis.cli.options import emit, json_option, overwrite_option
-
-ENGINE_NAMES = ("postgis", "vector", "dask")
+from parcels.occupancy.engines import ENGINES
 
 
 def _fmt(value, digits=1) -> str:
@@ -18,19 +17,24 @@ def _fmt(value, digits=1) -> str:
 @click.group("occupancy", invoke_without_command=True)
 @click.option("--year", type=int, help="Year of land rights and enterprise land "
               "(default: newest year with enterprise records).")
-@click.option("--engine", type=click.Choice(ENGINE_NAMES), default="vector", show_default=True,
-              help="postgis: SQL in the database; vector: shapely threads here; "
-                   "dask: partitions on a dask.distributed cluster.")
+@click.option("--engine", type=click.Choice(list(ENGINES)), default="vector", show_default=True,
+              help="; ".join(f"{name}: {e.summary}" for name, e in ENGINES.items()) + ".")
 @click.option("--scheduler", metavar="ADDRESS",
               help="dask engine: scheduler address (default: a LocalCluster on 127.0.0.1).")
 @click.option("--processes", type=click.IntRange(1, 64),
               help="vector engine: worker processes, each computing spatial chunks on its "
                    "own connection; 1: threads in this process. Default: threads when the "
                    "parcels fit one chunk (150,000), else one process per core (at most 4).")
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DD",
+              help="Per parcel, use the latest survey on or before this date whose coverage "
+                   "contains it (default: the latest survey).")
+@click.option("--survey", "survey_id", type=int, metavar="ID",
+              help="Use only this survey (`mujun occupancy surveys` lists them).")
 @json_option
 @click.pass_context
 def occupancy(ctx: click.Context, year: int | None, engine: str, scheduler: str | None,
-              processes: int | None, as_json: bool) -> None:
+              processes: int | None, as_of: str | None, survey_id: int | None,
+              as_json: bool) -> None:
     """Measure occupied land: parcel ∩ footprints, coverage, floor-area ratio, tenants.
 
     Without a subcommand, runs the computation on the parcels, footprints and land
@@ -40,19 +44,15 @@ def occupancy(ctx: click.Context, year: int | None, engine: str, scheduler: str 
     """
     if ctx.invoked_subcommand is not None:
         return
-    if scheduler and engine != "dask":
-        raise click.UsageError("--scheduler only applies to --engine dask")
-    if processes is not None and engine != "vector":
-        raise click.UsageError("--processes only applies to --engine vector")
     from gis.progress import progress_bar
     from parcels.occupancy.run import run_occupancy
 
     app = ctx.obj
     conn = app.connect()
     with progress_bar(None, "occupancy", "parcel", app.settings.progress) as progress:
-        result = run_occupancy(conn, app.settings, year=year, engine=engine,
-                               scheduler=scheduler, progress=progress,
-                               engine_options={"processes": processes} if processes else None)
+        result = run_occupancy(conn, app.settings, year=year, engine=engine, progress=progress,
+                               engine_options={"scheduler": scheduler, "processes": processes},
+                               as_of=as_of, survey_id=survey_id)
     s = dict(result.summary, run_id=result.run_id)
     text = (
         f"run {result.run_id} ({'replaced identical run' if result.reused else 'new'}), "
@@ -62,6 +62,11 @@ def occupancy(ctx: click.Context, year: int | None, engine: str, scheduler: str 
         f"{s['buildings']:,} buildings; {s['enterprises']:,} enterprises hold "
         f"{_fmt(s['enterprise_land_m2'], 0)} m²; {s['engine_seconds']} s"
     )
+    if s.get("surveys"):
+        dates = ", ".join(f"{k} ({v})" for k, v in s["survey_dates"].items())
+        text += f"\nsurveys used: {dates}"
+        if s.get("parcels_without_survey"):
+            text += f"; {s['parcels_without_survey']:,} parcels outside every survey"
     if s.get("warnings"):
         text += "\nwarnings: " + ", ".join(f"{k} {v}" for k, v in s["warnings"].items())
     emit(s, as_json, text)
@@ -69,29 +74,31 @@ def occupancy(ctx: click.Context, year: int | None, engine: str, scheduler: str 
 
 @occupancy.command("export")
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
-              help="parcels.csv|.gpkg, or with --enterprises land.csv|.xlsx")
+              help="Output; the extension picks the format (.gpkg, .shp, .geojson, .kml, "
+                   ".gdb, .csv, .xlsx; see `mujun export --help`).")
 @click.option("--enterprises", is_flag=True, help="Write the per-enterprise land table.")
 @click.option("--run", "run_id", type=int, help="Run id (default: the latest finished run).")
 @click.option("--year", type=int, help="--enterprises: only this year.")
 @overwrite_option
 @json_option
-@click.pass_obj
-def export(app, output: Path, enterprises: bool, run_id: int | None, year: int | None,
-           overwrite: bool, as_json: bool) -> None:
-    """Write a stored run's per-parcel table (CSV/GPKG) or per-enterprise table (CSV/XLSX)."""
-    from parcels.occupancy.export import export_enterprises, export_parcels
+@click.pass_context
+def export(ctx: click.Context, output: Path, enterprises: bool, run_id: int | None,
+           year: int | None, overwrite: bool, as_json: bool) -> None:
+    """Write a stored run's per-parcel table or per-enterprise land table.
 
-    conn = app.connect()
-    if enterprises:
-        info = export_enterprises(conn, output, run_id=run_id, year=year, overwrite=overwrite)
-        what = "enterprises"
-    else:
-        if year is not None:
-            raise click.UsageError("--year applies to --enterprises only")
-        info = export_parcels(conn, output, run_id=run_id, overwrite=overwrite)
-        what = "parcels"
-    emit(info, as_json, f"wrote {info['rows']:,} {what} of run {info['run_id']} to "
-                        f"{info['path']}")
+    The same as `mujun export occupancy` / `mujun export enterprise_land`: one writer
+    and one set of styles for every export. The command is looked up through the
+    CLI's plugin registry, so this package does not import the maps package.
+    """
+    if year is not None and not enterprises:
+        raise click.UsageError("--year applies to --enterprises only")
+    root = ctx.find_root()
+    command = root.command.get_command(root, "export")
+    if command is None:
+        raise click.ClickException("writing files needs the `mujun export` command (the maps "
+                                   "package), which is not installed")
+    ctx.invoke(command, layer="enterprise_land" if enterprises else "occupancy",
+               output=output, run_id=run_id, year=year, overwrite=overwrite, as_json=as_json)
 
 
 @occupancy.command("runs")
@@ -107,3 +114,54 @@ def runs(app, as_json: bool) -> None:
              f"engine={r['params'].get('engine')} year={r['params'].get('year')} "
              f"parcels={r['summary'].get('parcels', '-')}" for r in records]
     emit(records, as_json, "\n".join(lines) if lines else "no occupancy runs yet")
+
+
+@occupancy.command("surveys")
+@json_option
+@click.pass_obj
+def surveys(app, as_json: bool) -> None:
+    """List the surveys (dated footprint sets with their coverage), oldest first."""
+    from parcels.surveys import list_surveys
+
+    records = list_surveys(app.connect()).to_dict("records")
+    lines = [f"{r['survey_id']:>5}  {r['survey_date']}  {r['footprints']:>9,} footprints  "
+             f"{r['coverage_m2'] / 1e6:,.2f} km²  {r['method'] or '-'}  {r['source'] or '-'}"
+             for r in records]
+    emit(records, as_json, "\n".join(lines) if lines else "no surveys yet")
+
+
+@occupancy.command("change")
+@click.argument("before", type=int)
+@click.argument("after", type=int)
+@click.option("--min-area", type=float, default=20.0, show_default=True,
+              help="Smallest new, demolished or added part counted (m²).")
+@json_option
+@click.pass_obj
+def change(app, before: int, after: int, min_area: float, as_json: bool) -> None:
+    """Built-area change per parcel between surveys BEFORE and AFTER, stored for the rules.
+
+    New, demolished and expanded buildings per parcel (parcels both surveys cover);
+    `mujun footprints change` compares two footprint files instead.
+    """
+    from parcels.occupancy.kernel import KernelOptions
+    from parcels.survey_change import store_change, survey_change
+
+    conn = app.connect()
+    try:
+        frame = survey_change(conn, before, after, KernelOptions.from_settings(app.settings),
+                              min_area_m2=min_area)
+        store_change(conn, before, after, frame, {"min_area_m2": min_area})
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    data = {"before": before, "after": after, "parcels": len(frame),
+            "parcels_changed": int(((frame["n_new"] + frame["n_demolished"]
+                                     + frame["n_expanded"]) > 0).sum()),
+            **{k: float(frame[k].sum()) for k in ("new_m2", "demolished_m2", "expanded_m2")},
+            **{k: int(frame[k].sum()) for k in ("n_new", "n_demolished", "n_expanded")}}
+    emit(data, as_json,
+         f"surveys {before} → {after}: {data['parcels']:,} parcels compared, "
+         f"{data['parcels_changed']:,} changed; new {data['n_new']} ({_fmt(data['new_m2'], 0)} m²), "
+         f"demolished {data['n_demolished']} ({_fmt(data['demolished_m2'], 0)} m²), "
+         f"expanded {data['n_expanded']} ({_fmt(data['expanded_m2'], 0)} m²)")

@@ -13,7 +13,9 @@ def verify() -> None:
 
     \b
     Problem types (one sheet each): enterprise_no_land, parcel_no_holder,
-    unknown_code, power_no_tax, duplicate.
+    unknown_code, power_no_tax, duplicate; and the warnings of score runs
+    (`mujun score`): zero_electricity, tax_per_mu_high, records_no_land,
+    land_no_records, yoy_jump.
     """
 
 
@@ -35,8 +37,17 @@ def export_cmd(app, town, output, overwrite, as_json):
                           corrected_industry_code
       power_no_tax        tax_wan
       duplicate           corrected_credit_code
-    Every sheet also has action (resolve | dismiss) and note. Items are
-    recorded in the database, so their item_id stays stable across exports.
+      zero_electricity    electricity_kwh
+      tax_per_mu_high     tax_wan
+      records_no_land     land_parcel_code (+ right_type)
+      land_no_records     tax_wan / revenue_wan / electricity_kwh
+      yoy_jump            tax_wan / revenue_wan / electricity_kwh
+    Every sheet also has action (resolve | dismiss) and note. Township staff
+    see Chinese: sheets are titled 企业无用地, 宗地无权利人, ... and the header
+    row reads 编号, 乡镇, 统一社会信用代码, ..., 处理（核实/忽略）, 备注; `verify
+    apply` reads these headers back after an edit in Excel or WPS (added
+    columns, retyped headers and 核实/忽略 are fine; keep 编号). Items are
+    recorded in the database, so their 编号 (item_id) stays stable across exports.
     """
     from parcels.importing.verification import export_queue
 

@@ -13,6 +13,10 @@ report issues out.
 * Values: not a number -> error; negative where the schema forbids it ->
   error; negative tax or value added -> warning; beyond plausible bounds
   (:data:`ABSURD`) -> error.
+* Values: the text ``nan`` (a spreadsheet export of an empty cell) -> warning,
+  read as empty; a fractional employee count -> warning, rounded.
+* Registration status (登记状态/经营状态) -> active, stopped, deregistered,
+  relocated (:data:`STATUS_WORDS`); an unknown word -> error naming it.
 * Required fields (credit code, name) missing -> error.
 """
 
@@ -23,9 +27,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gis.importing.report import ImportReport
+from gis.importing.values import is_blank, parse_date, parse_number, parse_text
 from parcels.codes import check_credit_code, normalize_credit_code
-from parcels.importing.report import ImportReport
-from parcels.importing.values import is_blank, parse_number, parse_text
 from parcels.industry import check_industry_code
 
 #: Numeric fields of enterprise_year, in schema units.
@@ -43,6 +47,14 @@ ABSURD: dict[str, float] = {
     "rd_wan": 1e7,
     "employees": 5e5,
     "emissions_t": 1e7,
+}
+#: Registration status words (登记状态 / 经营状态) -> ``enterprise.status``.
+STATUS_WORDS: dict[str, str] = {
+    **dict.fromkeys(("存续", "在业", "开业", "正常", "在营", "营业", "active"), "active"),
+    **dict.fromkeys(("停业", "歇业", "停产", "停业整顿", "stopped"), "stopped"),
+    **dict.fromkeys(("注销", "吊销", "已注销", "已吊销", "吊销未注销", "deregistered"),
+                    "deregistered"),
+    **dict.fromkeys(("迁出", "已迁出", "relocated"), "relocated"),
 }
 _LARGE = {"是", "规上", "规模以上", "规上企业", "y", "yes", "true", "1", "large", "√", "规模以上企业"}
 _SMALL = {"否", "规下", "规模以下", "规下企业", "n", "no", "false", "0", "small", "×", "规模以下企业"}
@@ -66,6 +78,26 @@ def parse_size_class(value: Any) -> tuple[str | None, str | None]:
     if text in _SMALL:
         return "small", None
     return None, f"cannot read the 规模以上 flag {value!r} (use 是/否)"
+
+
+def parse_status(value: Any) -> tuple[str | None, str | None]:
+    """Read a registration status word.
+
+    Examples
+    --------
+    >>> parse_status("存续（在营、开业、在册）")[0], parse_status("吊销"), parse_status(None)
+    ('active', ('deregistered', None), (None, None))
+    >>> parse_status("破产")[1]
+    "unknown registration status '破产' (use 存续/在业/开业, 停业/歇业/停产, 注销/吊销 or 迁出)"
+    """
+    if is_blank(value):
+        return None, None
+    text = str(value).strip()
+    key = text.split("（")[0].split("(")[0].strip().lower()
+    if key in STATUS_WORDS:
+        return STATUS_WORDS[key], None
+    return None, (f"unknown registration status {text!r} (use 存续/在业/开业, 停业/歇业/停产, "
+                  "注销/吊销 or 迁出)")
 
 
 def check_enterprises(raw: pd.DataFrame, factors: dict[str, float], rows: np.ndarray,
@@ -100,7 +132,8 @@ def check_enterprises(raw: pd.DataFrame, factors: dict[str, float], rows: np.nda
 
     out: dict[str, list[Any]] = {k: [] for k in (
         "credit_code", "checksum_ok", "name", "industry_code", "industry_status",
-        "size_class", "town", *NUMERIC_FIELDS)}
+        "size_class", "town", "status", "established_date", "deregistered_date",
+        *NUMERIC_FIELDS)}
     for i, r in enumerate(rows):
         r = int(r)
         code_cell = col("credit_code")[i]
@@ -147,8 +180,21 @@ def check_enterprises(raw: pd.DataFrame, factors: dict[str, float], rows: np.nda
             report.add(r, "bad_value", "error", problem, "size_class", col("size_class")[i])
         out["size_class"].append(size)
         out["town"].append(parse_text(col("town")[i]))
+        status, problem = parse_status(col("status")[i])
+        if problem:
+            report.add(r, "bad_value", "error", problem, "status", col("status")[i])
+        out["status"].append(status)
+        for f in ("established_date", "deregistered_date"):
+            d, problem = parse_date(col(f)[i])
+            if problem:
+                report.add(r, "bad_value", "error", problem, f, col(f)[i])
+            out[f].append(d)
         for f in NUMERIC_FIELDS:
-            value, problem = parse_number(col(f)[i])
+            cell = col(f)[i]
+            if isinstance(cell, str) and cell.strip().lower() == "nan":
+                report.add(r, "nan_value", "warning",
+                           f"{f} holds the text {cell.strip()!r}; read as empty", f, cell)
+            value, problem = parse_number(cell)
             if problem:
                 report.add(r, "bad_value", "error", problem, f, col(f)[i])
             elif value is not None:
@@ -166,7 +212,10 @@ def check_enterprises(raw: pd.DataFrame, factors: dict[str, float], rows: np.nda
                                "check the unit in the header", f, value)
                     value = None
                 elif f == "employees" and not float(value).is_integer():
-                    value = round(value)
+                    report.add(r, "rounded", "warning",
+                               f"{value:g} employees is not a whole number; rounded to "
+                               f"{int(value + 0.5)}", f, value)
+                    value = float(int(value + 0.5))
             out[f].append(value)
         if "year" in raw:
             y, problem = parse_number(col("year")[i])

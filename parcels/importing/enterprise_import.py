@@ -25,16 +25,30 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
-from parcels.errors import MappingError
-from parcels.importing.common import ImportResult, close_batch, file_sha256, settle
+from gis.errors import MappingError
+from gis.importing.common import (
+    ImportResult,
+    already_imported,
+    close_batch,
+    earlier_import,
+    rollback_quietly,
+    settle,
+)
+from gis.importing.headers import (
+    load_field_specs,
+    load_mapping,
+    match_columns,
+    merge_maps,
+    note_plan,
+)
+from gis.importing.report import ImportReport
+from gis.importing.sheets import read_grid, table_records
+from gis.importing.store import upsert_frame
 from parcels.importing.enterprise_checks import NUMERIC_FIELDS, check_enterprises
-from parcels.importing.headers import HeaderPlan, load_field_specs, match_columns
-from parcels.importing.report import ImportReport
-from parcels.importing.sheets import read_grid
-from parcels.importing.store import upsert_frame
+
+__all__ = ["import_enterprises", "load_mapping", "merge_maps", "table_records"]
 
 if TYPE_CHECKING:
     import psycopg
@@ -43,58 +57,23 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ENTERPRISE_COLUMNS = ("credit_code", "checksum_ok", "name", "industry_code", "industry_version",
-                      "size_class", "town", "batch_id")
+#: Columns of ``enterprise`` a file may carry (credit code and name it always does).
+ENTERPRISE_FIELDS = ("industry_code", "size_class", "town", "status", "established_date",
+                     "deregistered_date")
 YEAR_COLUMNS = ("credit_code", "year", *NUMERIC_FIELDS, "attrs", "batch_id")
-
-
-def load_mapping(path: str | Path | None) -> dict[str, Any]:
-    """Read a mapping YAML file (``{}`` when no path)."""
-    if path is None:
-        return {}
-    import yaml
-
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise MappingError(f"{path}: cannot read the mapping file: {exc}") from exc
-    if not isinstance(data, dict):
-        raise MappingError(f"{path}: a mapping file is a YAML mapping (sheet, columns, units)")
-    unknown = set(data) - {"sheet", "header_rows", "first_row", "columns", "units"}
-    if unknown:
-        raise MappingError(f"{path}: unknown keys {sorted(unknown)}; use sheet, header_rows, "
-                           "first_row, columns, units")
-    return data
-
-
-def table_records(grid: list[list[Any]], plan: HeaderPlan) -> tuple[pd.DataFrame, np.ndarray]:
-    """Data rows of a grid as a frame of raw cells keyed by field, and their row numbers.
-
-    Blank rows are skipped; row numbers are 1-based like a spreadsheet's.
-    """
-    by_field = plan.by_field
-    data: dict[str, list[Any]] = {f: [] for f in by_field}
-    extra_cols = [c for c in plan.columns if c.field is None and c.header]
-    data.update({f"_extra:{c.header}": [] for c in extra_cols})
-    rows = []
-    for r in range(plan.data_start, len(grid)):
-        row = grid[r]
-        if all(v is None or str(v).strip() == "" for v in row):
-            continue
-        rows.append(r + 1)
-        for f, m in by_field.items():
-            data[f].append(row[m.index] if m.index < len(row) else None)
-        for c in extra_cols:
-            data[f"_extra:{c.header}"].append(row[c.index] if c.index < len(row) else None)
-    return pd.DataFrame(data), np.asarray(rows, dtype=int)
 
 
 def import_enterprises(conn: psycopg.Connection, path: str | Path, *, year: int,
                        mapping: Mapping[str, Any] | None = None, sheet: str | int | None = None,
                        encoding: str | None = None, dry_run: bool = False,
                        accept_partial: bool = False, rejects: str | Path | None = None,
-                       overwrite: bool = False, progress: Progress | None = None) -> ImportResult:
+                       overwrite: bool = False, clear_blanks: bool = False,
+                       progress: Progress | None = None) -> ImportResult:
     """Check an enterprise table and upsert it for ``year`` in one transaction.
+
+    Only the columns the table carries are written, and empty cells keep the
+    stored value (unless ``clear_blanks``): a tax-only delivery keeps the
+    power company's electricity figures of the same year.
 
     Parameters
     ----------
@@ -120,7 +99,7 @@ def import_enterprises(conn: psycopg.Connection, path: str | Path, *, year: int,
     parcels.errors.MappingError
         Required columns cannot be found, or a header's unit is of the wrong kind.
     """
-    from gis.db.batches import find_batch_by_sha, start_batch
+    from gis.db.batches import start_batch
 
     mapping = dict(mapping or {})
     tick = progress or (lambda n: None)
@@ -128,71 +107,80 @@ def import_enterprises(conn: psycopg.Connection, path: str | Path, *, year: int,
         raise MappingError(f"--year {year} is outside 1990-2100")
     source = str(path)
     report = ImportReport(source=source, unit="row")
-    sha = file_sha256(path)
-    existing = find_batch_by_sha(conn, "enterprises", sha)
-    if existing is not None:
-        params = conn.execute("SELECT params->>'year' FROM import_batch WHERE batch_id = %s",
-                              (existing,)).fetchone()
-        if params is None or params[0] is None or int(params[0]) == int(year):
-            conn.rollback()
-            return ImportResult("enterprises", source, report, batch_id=existing,
-                                already_imported=True, dry_run=dry_run)
-    grid, sheet_name = read_grid(path, sheet=sheet if sheet is not None else mapping.get("sheet"),
-                                 encoding=encoding)
-    specs = load_field_specs("enterprises", mapping)
-    plan = match_columns(grid, specs, mapping, source=source)
-    if plan.missing_required:
-        raise MappingError(
-            f"{source}: no column for {', '.join(plan.missing_required)} among the headers "
-            f"{[c.header for c in plan.columns if c.header]}; name them in a mapping file "
-            "(columns: {credit_code: ..., name: ...})")
-    for note in plan.notes:
-        report.add(None, "header", "info", note)
-    raw, rows = table_records(grid, plan)
-    report.n_read = len(rows)
-    if not len(rows):
-        from gis.errors import EmptyInputError
-
-        raise EmptyInputError("the table has headers but no data rows", source=source)
-    tick(len(rows) // 2)
-    factors = {m.field: m.factor for m in plan.columns if m.field}
-    typed, keep = check_enterprises(raw, factors, rows, report, year=int(year))
-    tick(len(rows) - len(rows) // 2)
-    rejects_path = settle(report, accept_partial=accept_partial, source=source,
-                          rejects=None if dry_run else rejects, overwrite=overwrite)
-    extras = [c for c in raw.columns if c.startswith("_extra:")]
-    from parcels.importing.layers import jsonable
-
-    attrs = [{k[len("_extra:"):]: jsonable(v) for k, v in rec.items() if jsonable(v) is not None}
-             for rec in raw[extras].to_dict("records")] if extras else [{} for _ in rows]
-    typed["attrs"] = attrs
-    load = typed[keep].reset_index(drop=True)
-    load["year"] = int(year)
-    load["industry_version"] = "2017"
-    load["employees"] = pd.array(load["employees"].tolist(), dtype="Int64") \
-        if len(load) else load["employees"]
     try:
-        batch_id = start_batch(conn, "enterprises", source, source_sha256=sha, layer=sheet_name,
+        grid, sheet_name = read_grid(path, sheet=sheet if sheet is not None
+                                     else mapping.get("sheet"), encoding=encoding)
+        source = f"{path}:{sheet_name}" if sheet_name and sheet is not None else str(path)
+        report.source = source
+        options = {"year": int(year), "sheet": sheet_name or None, "encoding": encoding,
+                   "mapping": mapping or None, "clear_blanks": clear_blanks or None}
+        ident = earlier_import(conn, "enterprises", path, options)
+        if ident.earlier is not None:
+            return already_imported(conn, "enterprises", source, report, ident.earlier,
+                                    dry_run=dry_run)
+        specs = load_field_specs("enterprises", mapping)
+        plan = match_columns(grid, specs, mapping, source=source)
+        if plan.missing_required:
+            raise MappingError(
+                f"{source}: no column for {', '.join(plan.missing_required)} among the headers "
+                f"{[c.header for c in plan.columns if c.header]}; name them with --map "
+                "FIELD=COLUMN or in a mapping file (columns: {credit_code: ..., name: ...})")
+        note_plan(plan, report)
+        raw, rows = table_records(grid, plan)
+        report.n_read = len(rows)
+        if not len(rows):
+            from gis.errors import EmptyInputError
+
+            raise EmptyInputError("the table has headers but no data rows", source=source)
+        tick(len(rows) // 2)
+        factors = {m.field: m.factor for m in plan.columns if m.field}
+        typed, keep = check_enterprises(raw, factors, rows, report, year=int(year))
+        tick(len(rows) - len(rows) // 2)
+        rejects_path = settle(report, accept_partial=accept_partial, source=source,
+                              rejects=None if dry_run else rejects, overwrite=overwrite)
+        extras = [c for c in raw.columns if c.startswith("_extra:")]
+        from gis.importing.layers import jsonable
+
+        attrs = [{k[len("_extra:"):]: jsonable(v) for k, v in rec.items()
+                  if jsonable(v) is not None}
+                 for rec in raw[extras].to_dict("records")] if extras else [{} for _ in rows]
+        typed["attrs"] = attrs
+        load = typed[keep].reset_index(drop=True)
+        load["year"] = int(year)
+        load["industry_version"] = "2017"
+        load["employees"] = pd.array(load["employees"].tolist(), dtype="Int64") \
+            if len(load) else load["employees"]
+        units = {m.field: m.unit for m in plan.columns if m.field and m.unit}
+        batch_id = start_batch(conn, "enterprises", str(path), source_sha256=ident.file_hash,
+                               identity=ident.identity, layer=sheet_name,
                                params={"year": int(year), "mapping": mapping,
-                                       "accept_partial": accept_partial,
-                                       "units": {m.field: m.unit for m in plan.columns
-                                                 if m.field and m.unit}})
+                                       "accept_partial": accept_partial, "units": units})
         load["batch_id"] = batch_id
+        carried = set(raw.columns)
+        keep_null = () if clear_blanks else None
+        ent_cols = ["credit_code", "checksum_ok", "name",
+                    *[f for f in ENTERPRISE_FIELDS if f in carried],
+                    *(["industry_version"] if "industry_code" in carried else []), "batch_id"]
         ent = load.drop_duplicates("credit_code")
-        ins_e, upd_e = upsert_frame(conn, "enterprise", ent, ["credit_code"], ENTERPRISE_COLUMNS,
-                                    keep_when_null=("industry_code", "size_class", "town"),
-                                    not_compared=("batch_id",))
+        ins_e, upd_e = upsert_frame(conn, "enterprise", ent, ["credit_code"], ent_cols,
+                                    keep_when_null=keep_null if keep_null is not None
+                                    else ent_cols, not_compared=("batch_id",))
+        year_cols = ["credit_code", "year", *[f for f in NUMERIC_FIELDS if f in carried],
+                     "attrs", "batch_id"]
         ins_y, upd_y = upsert_frame(conn, "enterprise_year", load, ["credit_code", "year"],
-                                    YEAR_COLUMNS, not_compared=("batch_id",))
+                                    year_cols, keep_when_null=keep_null if keep_null is not None
+                                    else year_cols, merge_json=("attrs",),
+                                    not_compared=("batch_id",))
         report.extra["enterprises"] = {"inserted": ins_e, "updated": upd_e}
-        report.extra["units"] = {m.field: m.unit for m in plan.columns if m.field and m.unit}
+        report.extra["units"] = units
+        report.extra["columns_written"] = [c for c in (*ent_cols, *year_cols)
+                                           if c not in ("credit_code", "batch_id", "year")]
         close_batch(conn, batch_id, report, n_loaded=len(load), inserted=ins_y, updated=upd_y,
                     dry_run=dry_run)
     except BaseException:
-        conn.rollback()
+        rollback_quietly(conn)
         raise
     return ImportResult("enterprises", source, report, batch_id=None if dry_run else batch_id,
                         dry_run=dry_run, rejects_path=rejects_path,
-                        extra={"year": int(year), "sheet": sheet_name,
-                               "units": report.extra.get("units", {}),
+                        extra={"year": int(year), "sheet": sheet_name, "units": units,
                                "industry_check": "GB/T 4754-2017 at division level"})

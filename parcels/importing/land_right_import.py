@@ -20,15 +20,21 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from gis.errors import MappingError
+from gis.importing.common import (
+    ImportResult,
+    already_imported,
+    close_batch,
+    earlier_import,
+    rollback_quietly,
+    settle,
+)
+from gis.importing.headers import load_field_specs, match_columns, note_plan
+from gis.importing.report import ImportReport
+from gis.importing.sheets import read_grid, table_records
+from gis.importing.store import upsert_frame
+from gis.importing.values import is_blank, parse_date, parse_number, parse_text
 from parcels.codes import check_credit_code, normalize_credit_code
-from parcels.errors import MappingError
-from parcels.importing.common import ImportResult, close_batch, earlier_import, settle
-from parcels.importing.enterprise_import import table_records
-from parcels.importing.headers import load_field_specs, match_columns
-from parcels.importing.report import ImportReport
-from parcels.importing.sheets import read_grid
-from parcels.importing.store import upsert_frame
-from parcels.importing.values import is_blank, parse_date, parse_number, parse_text
 
 if TYPE_CHECKING:
     import psycopg
@@ -169,35 +175,39 @@ def import_land_rights(conn: psycopg.Connection, path: str | Path, *,
     tick = progress or (lambda n: None)
     source = str(path)
     report = ImportReport(source=source, unit="row")
-    sha, repeat = earlier_import(conn, "land_rights", path, source, report, dry_run=dry_run)
-    if repeat is not None:
-        return repeat
     grid, sheet_name = read_grid(path, sheet=sheet if sheet is not None else mapping.get("sheet"),
                                  encoding=encoding)
-    plan = match_columns(grid, load_field_specs("land_rights", mapping), mapping, source=source)
-    if plan.missing_required:
-        raise MappingError(f"{source}: no column for {', '.join(plan.missing_required)}; name "
-                           "them in a mapping file")
-    raw, rows = table_records(grid, plan)
-    report.n_read = len(rows)
-    if not len(rows):
-        from gis.errors import EmptyInputError
-
-        raise EmptyInputError("the table has headers but no data rows", source=source)
-    factors = {m.field: m.factor for m in plan.columns if m.field}
-    typed, keep = check_land_rights(raw, factors, rows, report)
-    tick(len(rows))
-    rejects_path = settle(report, accept_partial=accept_partial, source=source,
-                          rejects=None if dry_run else rejects, overwrite=overwrite)
-    extras = [c for c in raw.columns if c.startswith("_extra:") or c == "name"]
-    from parcels.importing.layers import jsonable
-
-    typed["attrs"] = [{k.removeprefix("_extra:"): jsonable(v) for k, v in rec.items()
-                       if jsonable(v) is not None} for rec in raw[extras].to_dict("records")] \
-        if extras else [{} for _ in range(len(raw))]
-    load = typed[keep].reset_index(drop=True)
+    options = {"sheet": sheet_name or None, "encoding": encoding, "mapping": mapping or None}
     try:
-        batch_id = start_batch(conn, "land_rights", source, source_sha256=sha, layer=sheet_name,
+        ident = earlier_import(conn, "land_rights", path, options)
+        if ident.earlier is not None:
+            return already_imported(conn, "land_rights", source, report, ident.earlier,
+                                    dry_run=dry_run)
+        plan = match_columns(grid, load_field_specs("land_rights", mapping), mapping, source=source)
+        if plan.missing_required:
+            raise MappingError(f"{source}: no column for {', '.join(plan.missing_required)}; name "
+                               "them with --map FIELD=COLUMN or in a mapping file")
+        note_plan(plan, report)
+        raw, rows = table_records(grid, plan)
+        report.n_read = len(rows)
+        if not len(rows):
+            from gis.errors import EmptyInputError
+
+            raise EmptyInputError("the table has headers but no data rows", source=source)
+        factors = {m.field: m.factor for m in plan.columns if m.field}
+        typed, keep = check_land_rights(raw, factors, rows, report)
+        tick(len(rows))
+        rejects_path = settle(report, accept_partial=accept_partial, source=source,
+                              rejects=None if dry_run else rejects, overwrite=overwrite)
+        extras = [c for c in raw.columns if c.startswith("_extra:") or c == "name"]
+        from gis.importing.layers import jsonable
+
+        typed["attrs"] = [{k.removeprefix("_extra:"): jsonable(v) for k, v in rec.items()
+                           if jsonable(v) is not None} for rec in raw[extras].to_dict("records")] \
+            if extras else [{} for _ in range(len(raw))]
+        load = typed[keep].reset_index(drop=True)
+        batch_id = start_batch(conn, "land_rights", source, source_sha256=ident.file_hash,
+                               identity=ident.identity, layer=sheet_name,
                                params={"mapping": mapping, "accept_partial": accept_partial})
         load["batch_id"] = batch_id
         _warn_unmatched(conn, load, rows[keep], report)
@@ -208,7 +218,7 @@ def import_land_rights(conn: psycopg.Connection, path: str | Path, *,
         close_batch(conn, batch_id, report, n_loaded=len(load), inserted=inserted,
                     updated=updated, dry_run=dry_run)
     except BaseException:
-        conn.rollback()
+        rollback_quietly(conn)
         raise
     return ImportResult("land_rights", source, report, batch_id=None if dry_run else batch_id,
                         dry_run=dry_run, rejects_path=rejects_path)

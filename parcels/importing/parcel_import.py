@@ -20,20 +20,27 @@ import numpy as np
 import pandas as pd
 
 from gis.errors import DataError
-from parcels.errors import MappingError
-from parcels.importing.common import ImportResult, close_batch, earlier_import, settle
-from parcels.importing.headers import load_field_specs, match_columns
-from parcels.importing.layers import extra_attributes, read_layer, to_working_crs
+from gis.importing.attributes import parse_attributes
+from gis.importing.common import (
+    ImportResult,
+    already_imported,
+    close_batch,
+    earlier_import,
+    rollback_quietly,
+    settle,
+)
+from gis.importing.headers import load_field_specs, match_columns, note_plan
+from gis.importing.layers import extra_attributes, read_layer, to_working_crs
+from gis.importing.report import ImportReport
+from gis.importing.store import upsert_frame
 from parcels.importing.parcel_checks import (
     PARCEL_FIELDS,
     check_parcel_codes,
+    check_ranges,
     compare_cert_area,
     find_overlaps,
-    parse_attributes,
     report_overlaps,
 )
-from parcels.importing.report import ImportReport
-from parcels.importing.store import upsert_frame
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -43,14 +50,23 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Columns written to ``parcel``.
+#: Columns written to ``parcel`` (attribute columns only when the source carries them).
 PARCEL_COLUMNS = ("parcel_code", "geom", "cert_area_m2", "land_use_code", "supply_date",
                   "agreed_start_date", "agreed_finish_date", "planned_far", "town", "district",
-                  "attrs", "batch_id", "source_fid")
+                  "park", "attrs", "batch_id", "source_fid")
+
+
+def with_id_field(mapping: Mapping[str, Any] | None, id_field: str | None) -> dict[str, Any]:
+    """``--id-field COLUMN`` as the mapping ``parcel_code: COLUMN`` (which settles ambiguity)."""
+    out = dict(mapping or {})
+    if id_field is not None:
+        out["columns"] = {**dict(out.get("columns") or {}), "parcel_code": id_field}
+    return out
 
 
 def map_columns(gdf: gpd.GeoDataFrame, kind: str, mapping: Mapping[str, Any] | None,
-                id_field: str | None, source: str) -> tuple[dict[str, tuple[str, float]], list[str]]:
+                id_field: str | None, source: str, report: ImportReport | None = None,
+                ) -> tuple[dict[str, tuple[str, float]], list[str]]:
     """Schema field -> (source column, unit factor) for a layer's attribute columns.
 
     Returns
@@ -58,17 +74,20 @@ def map_columns(gdf: gpd.GeoDataFrame, kind: str, mapping: Mapping[str, Any] | N
     fields : dict
     unmapped : list of str
         Source columns kept in ``attrs``.
+
+    Raises
+    ------
+    gis.errors.MappingError
+        ``--id-field`` or a ``--map`` column does not exist; two columns
+        claim one field and no option says which.
     """
+    mapping = with_id_field(mapping, id_field)
     specs = load_field_specs(kind, mapping)
     names = [c for c in gdf.columns if c != gdf.geometry.name]
     plan = match_columns([names], specs, mapping, source=source)
+    if report is not None:
+        note_plan(plan, report)
     fields = {m.field: (names[m.index], m.factor) for m in plan.columns if m.field}
-    if id_field is not None:
-        if id_field not in names:
-            raise MappingError(f"{source}: --id-field {id_field!r} is not a column; "
-                               f"columns: {names}")
-        fields = {k: v for k, v in fields.items() if v[0] != id_field}
-        fields["parcel_code"] = (id_field, 1.0)
     used = {v[0] for v in fields.values()}
     return fields, [c for c in names if c not in used]
 
@@ -76,7 +95,8 @@ def map_columns(gdf: gpd.GeoDataFrame, kind: str, mapping: Mapping[str, Any] | N
 def check_parcels(conn: psycopg.Connection, gdf: gpd.GeoDataFrame, report: ImportReport, *,
                   fields: dict[str, tuple[str, float]], unmapped: list[str],
                   settings: Any = None, min_overlap_m2: float = 1.0,
-                  area_tolerance: float = 0.05) -> tuple[pd.DataFrame, int, bool]:
+                  area_tolerance: float = 0.05, swapped: bool = False,
+                  ) -> tuple[pd.DataFrame, int, bool]:
     """Run every parcel check; return the frame to load (all rows), the SRID and whether it is new."""
     n = len(gdf)
     rows = np.arange(1, n + 1)
@@ -85,7 +105,9 @@ def check_parcels(conn: psycopg.Connection, gdf: gpd.GeoDataFrame, report: Impor
                         "ZDDM, parcel_code ...); name it with --id-field or --map "
                         "parcel_code=COLUMN", source=report.source)
     attrs = parse_attributes(gdf, fields, rows, report, PARCEL_FIELDS)
-    geoms, srid, new_srid, geom_ok = to_working_crs(conn, gdf, rows, report, settings=settings)
+    check_ranges(attrs, rows, report)
+    geoms, srid, new_srid, geom_ok = to_working_crs(conn, gdf, rows, report, settings=settings,
+                                                    swapped=swapped)
     codes = attrs["parcel_code"]
     code_ok = check_parcel_codes(codes, rows, report)
     ok = geom_ok & code_ok
@@ -113,8 +135,9 @@ def import_parcels(conn: psycopg.Connection, path: str | Path, *, layer: str | N
                    mapping: Mapping[str, Any] | None = None, swap_xy: bool = False,
                    dry_run: bool = False, accept_partial: bool = False,
                    rejects: str | Path | None = None, overwrite: bool = False,
-                   settings: Any = None, min_overlap_m2: float = 1.0,
-                   area_tolerance: float = 0.05, progress: Progress | None = None) -> ImportResult:
+                   clear_blanks: bool = False, settings: Any = None,
+                   min_overlap_m2: float = 1.0, area_tolerance: float = 0.05,
+                   progress: Progress | None = None) -> ImportResult:
     """Validate a parcel layer and upsert it into ``parcel`` in one transaction.
 
     Parameters
@@ -122,11 +145,16 @@ def import_parcels(conn: psycopg.Connection, path: str | Path, *, layer: str | N
     conn : psycopg.Connection
         Committed on success, rolled back on error or for a dry run.
     path : vector source (Shapefile, GPKG, GeoJSON, TopoJSON, FileGDB, ...).
-    layer, crs, encoding, swap_xy : see :func:`parcels.importing.layers.read_layer`.
+    layer, crs, encoding, swap_xy : see :func:`gis.importing.layers.read_layer`.
     id_field : str, optional
-        Column holding the parcel code (default: recognised from the headers).
+        Column holding the parcel code (default: recognised from the headers);
+        it wins over any other column that looks like a parcel code.
     mapping : mapping, optional
         ``{'columns': {field: column}}`` (from ``--map``) and ``units``.
+    clear_blanks : bool
+        An empty cell clears the stored value. By default an update changes
+        only the columns the file carries, and only with values it has: a
+        geometry-only file keeps certificate areas, land use and dates.
     dry_run : bool
         Check and count everything, write nothing.
     accept_partial : bool
@@ -153,41 +181,53 @@ def import_parcels(conn: psycopg.Connection, path: str | Path, *, layer: str | N
     """
     from gis.db.batches import start_batch
     from gis.db.copy import set_working_srid
+    from gis.vector_io import resolve_layer
 
     tick = progress or (lambda n: None)
+    layer = resolve_layer(path, layer)
     source = str(path) + (f":{layer}" if layer else "")
     report = ImportReport(source=source, unit="feature")
-    sha, repeat = earlier_import(conn, "parcels", path, source, report, dry_run=dry_run)
-    if repeat is not None:
-        return repeat
-    gdf = read_layer(path, layer=layer, crs=crs, encoding=encoding, swap_xy=swap_xy,
-                     report=report)
-    report.n_read = len(gdf)
-    tick(len(gdf) // 2)
-    fields, unmapped = map_columns(gdf, "parcels", mapping, id_field, source)
-    frame, srid, new_srid = check_parcels(conn, gdf, report, fields=fields, unmapped=unmapped,
-                                          settings=settings, min_overlap_m2=min_overlap_m2,
-                                          area_tolerance=area_tolerance)
-    tick(len(gdf) - len(gdf) // 2)
-    rejects_path = settle(report, accept_partial=accept_partial, source=source,
-                          rejects=None if dry_run else rejects, overwrite=overwrite)
-    keep = ~np.isin(frame["source_fid"].to_numpy(), list(report.rejected_rows))
-    load = frame[keep].reset_index(drop=True)
+    options = {"layer": layer, "crs": str(crs) if crs is not None else None,
+               "encoding": encoding, "id_field": id_field,
+               "mapping": dict(mapping or {}) or None, "swap_xy": swap_xy or None,
+               "clear_blanks": clear_blanks or None}
     try:
+        ident = earlier_import(conn, "parcels", path, options)
+        if ident.earlier is not None:
+            return already_imported(conn, "parcels", source, report, ident.earlier,
+                                    dry_run=dry_run)
+        gdf = read_layer(path, layer=layer, crs=crs, encoding=encoding, swap_xy=swap_xy,
+                         report=report)
+        report.n_read = len(gdf)
+        tick(len(gdf) // 2)
+        fields, unmapped = map_columns(gdf, "parcels", mapping, id_field, source, report)
+        frame, srid, new_srid = check_parcels(conn, gdf, report, fields=fields,
+                                              unmapped=unmapped, settings=settings,
+                                              min_overlap_m2=min_overlap_m2,
+                                              area_tolerance=area_tolerance, swapped=swap_xy)
+        tick(len(gdf) - len(gdf) // 2)
+        rejects_path = settle(report, accept_partial=accept_partial, source=source,
+                              rejects=None if dry_run else rejects, overwrite=overwrite)
+        keep = ~np.isin(frame["source_fid"].to_numpy(), list(report.rejected_rows))
+        load = frame[keep].reset_index(drop=True)
         if new_srid:
             set_working_srid(conn, srid)
-        batch_id = start_batch(conn, "parcels", str(path), source_sha256=sha, layer=layer,
-                               params={"crs": str(crs) if crs else None, "id_field": id_field,
-                                       "mapping": dict(mapping or {}), "swap_xy": swap_xy,
-                                       "accept_partial": accept_partial},
-                               srid=srid)
+        batch_id = start_batch(conn, "parcels", str(path), source_sha256=ident.file_hash,
+                               identity=ident.identity, layer=layer,
+                               params={k: v for k, v in options.items() if v is not None}
+                               | {"accept_partial": accept_partial}, srid=srid)
         load["batch_id"] = batch_id
-        inserted, updated = upsert_frame(conn, "parcel", load, ["parcel_code"],
-                                         PARCEL_COLUMNS, srid=srid)
+        carried = ["parcel_code", "geom", *[f for f in PARCEL_FIELDS if f in fields
+                                            and f != "parcel_code"],
+                   "attrs", "batch_id", "source_fid"]
+        inserted, updated = upsert_frame(
+            conn, "parcel", load, ["parcel_code"], carried, srid=srid,
+            keep_when_null=() if clear_blanks else carried, merge_json=("attrs",))
+        report.extra["columns_written"] = [c for c in carried if c in PARCEL_FIELDS]
         close_batch(conn, batch_id, report, n_loaded=len(load), inserted=inserted,
                     updated=updated, dry_run=dry_run)
     except BaseException:
-        conn.rollback()
+        rollback_quietly(conn)
         raise
     return ImportResult("parcels", source, report, batch_id=None if dry_run else batch_id,
                         dry_run=dry_run, rejects_path=rejects_path, srid=srid)

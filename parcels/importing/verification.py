@@ -14,7 +14,19 @@ unknown_code         link to a parcel/enterprise not in the database, corrected_
                                                                       corrected_industry_code
 power_no_tax         electricity used but no (or zero) tax recorded   tax_wan
 duplicate            one enterprise name under several credit codes   corrected_credit_code
+zero_electricity     (score runs) zero electricity all year           electricity_kwh
+tax_per_mu_high      (score runs) implausibly high tax per mu         tax_wan
+records_no_land      (score runs) records but no occupied land        land_parcel_code (+ right_type)
+land_no_records      (score runs) occupied land but no records        tax_wan, revenue_wan,
+                                                                      electricity_kwh
+yoy_jump             (score runs) a figure changed more than ×10      tax_wan, revenue_wan,
+                                                                      electricity_kwh
 ==================== =============================================== ==========================
+
+Items of the last five kinds, and ``power_no_tax`` items for near-zero (not only zero)
+tax, are opened by score runs (``scoring.run``), which store them with ``detail.run_id``;
+the export carries every such open item beside the problems it finds itself. Corrected
+figures are written to ``enterprise_year`` for the item's year.
 
 Every sheet also has ``action`` (``resolve``, default when an answer is given,
 or ``dismiss``) and ``note``. ``apply_resolutions`` validates every answer
@@ -28,11 +40,11 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gis.importing.common import ImportResult, already_imported, earlier_import, rollback_quietly
+from gis.importing.report import ImportReport
+from gis.importing.values import is_blank, parse_number, parse_text
 from parcels.codes import check_credit_code, normalize_credit_code
 from parcels.errors import VerificationError
-from parcels.importing.common import ImportResult, file_sha256
-from parcels.importing.report import ImportReport
-from parcels.importing.values import is_blank, parse_number, parse_text
 
 if TYPE_CHECKING:
     import psycopg
@@ -47,9 +59,52 @@ KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
                                      "corrected_industry_code")),
     "power_no_tax": ("有电无税", ("tax_wan",)),
     "duplicate": ("疑似重复", ("corrected_credit_code",)),
+    "zero_electricity": ("全年用电为零", ("electricity_kwh",)),
+    "tax_per_mu_high": ("亩均税收异常", ("tax_wan",)),
+    "records_no_land": ("有数据无用地", ("land_parcel_code", "right_type")),
+    "land_no_records": ("有用地无数据", ("tax_wan", "revenue_wan", "electricity_kwh")),
+    "yoy_jump": ("同比突变", ("tax_wan", "revenue_wan", "electricity_kwh")),
 }
+#: Answer columns holding corrected annual figures (written to enterprise_year).
+YEAR_FIGURES = ("tax_wan", "revenue_wan", "electricity_kwh")
 INFO_COLUMNS = ("item_id", "town", "credit_code", "parcel_code", "problem")
 COMMON_ANSWERS = ("action", "note")
+#: Machine key -> the Chinese header township staff see (``verify apply`` reads either).
+LABELS: dict[str, str] = {
+    "item_id": "编号", "town": "乡镇", "credit_code": "统一社会信用代码", "parcel_code": "宗地代码",
+    "problem": "问题", "land_parcel_code": "实际使用的宗地代码", "right_type": "权利类型（所有/租赁）",
+    "holder_credit_code": "权利人统一社会信用代码", "corrected_credit_code": "更正后的信用代码",
+    "corrected_parcel_code": "更正后的宗地代码", "corrected_industry_code": "更正后的行业代码",
+    "tax_wan": "实缴税金（万元）", "revenue_wan": "营业收入（万元）",
+    "electricity_kwh": "用电量（千瓦时）", "action": "处理（核实/忽略）", "note": "备注",
+}
+#: Words accepted in the action column.
+ACTIONS = {"resolve": "resolve", "核实": "resolve", "已核实": "resolve", "解决": "resolve",
+           "更正": "resolve", "dismiss": "dismiss", "忽略": "dismiss", "排除": "dismiss",
+           "无需处理": "dismiss"}
+
+
+def header_key(text: Any) -> str | None:
+    """The machine key of a header cell, from its Chinese label or the key itself.
+
+    Tolerates what an edit in Excel or WPS does to a header: blanks, line
+    breaks, half-width brackets.
+
+    Examples
+    --------
+    >>> header_key(" 编号 "), header_key("实缴税金(万元)"), header_key("tax_wan"), header_key("x")
+    ('item_id', 'tax_wan', 'tax_wan', None)
+    """
+    from gis.importing.headers import normalize_label
+
+    key = normalize_label(text)
+    if not key:
+        return None
+    for name, label in LABELS.items():
+        full = normalize_label(label)
+        if key in (normalize_label(name), full, full.split("(")[0]):
+            return name
+    return None
 
 # Each query yields (item_key, town, credit_code, parcel_code, problem text).
 _QUERIES: dict[str, str] = {
@@ -103,8 +158,20 @@ def find_problems(conn: psycopg.Connection, town: str | None = None) -> dict[str
     from parcels.industry import divisions_2017
 
     params = {"town": town, "divisions": list(divisions_2017())}
-    return {kind: [tuple(r) for r in conn.execute(q, params).fetchall()]
-            for kind, q in _QUERIES.items()}
+    found = {kind: [tuple(r) for r in conn.execute(q, params).fetchall()]
+             for kind, q in _QUERIES.items()}
+    # items opened by score runs (detail.run_id), still open, not found again above
+    stored = conn.execute(
+        "SELECT kind, item_key, town, credit_code, parcel_code,"
+        " coalesce(detail->>'problem', kind) || ' (' || coalesce(detail->>'year', '') || ')'"
+        " FROM verification_item WHERE status = 'open' AND detail ? 'run_id'"
+        " AND kind = ANY(%s) AND (%s::text IS NULL OR town = %s) ORDER BY kind, item_key",
+        (list(KINDS), town, town)).fetchall()
+    for kind, key, t, credit, parcel, problem in stored:
+        rows = found.setdefault(kind, [])
+        if all(str(r[0]) != key for r in rows):
+            rows.append((key, t, credit, parcel, problem))
+    return {kind: found[kind] for kind in KINDS if kind in _QUERIES or found.get(kind)}
 
 
 def export_queue(conn: psycopg.Connection, out: str | Path, *, town: str | None = None,
@@ -144,9 +211,11 @@ def export_queue(conn: psycopg.Connection, out: str | Path, *, town: str | None 
                 ids.append((row[0], t, credit and credit.strip(), parcel, problem))
             counts[kind] = len(ids)
             title, answers = KINDS[kind]
-            ws = wb.create_sheet(kind)
-            ws.append([f"{title}: fill one answer column per row, or action = dismiss"])
-            ws.append([*INFO_COLUMNS, *answers, *COMMON_ANSWERS])
+            ws = wb.create_sheet(title)
+            ws.append([f"{title}（{kind}）：每行填写一个答案列，或在“处理”列填“忽略”；"
+                       "请勿修改“编号”列"])
+            keys = [*INFO_COLUMNS, *answers, *COMMON_ANSWERS]
+            ws.append([LABELS.get(k, k) for k in keys])
             for cell in ws[2]:
                 cell.font = Font(bold=True)
             for rec in ids:
@@ -155,32 +224,44 @@ def export_queue(conn: psycopg.Connection, out: str | Path, *, town: str | None 
             wb.save(tmp)
         conn.commit()
     except BaseException:
-        conn.rollback()
+        rollback_quietly(conn)
         raise
     return counts
 
 
+def _sheet_kind(title: str) -> str | None:
+    title = title.strip()
+    if title in KINDS:
+        return title
+    return next((k for k, (t, _) in KINDS.items() if t == title), None)
+
+
 def _read_answers(path: Path) -> list[tuple[str, int, dict[str, Any]]]:
+    """``(kind, spreadsheet row, {key: value})`` of every item row in the workbook."""
     import openpyxl
 
     try:
         wb = openpyxl.load_workbook(path, data_only=True, read_only=True)
     except Exception as exc:
-        raise VerificationError(f"cannot open the workbook: {exc}", source=str(path)) from exc
+        raise VerificationError(f"cannot open the workbook: {exc}; save it as .xlsx",
+                                source=str(path)) from exc
     out = []
     for ws in wb.worksheets:
-        if ws.title not in KINDS:
+        kind = _sheet_kind(ws.title)
+        if kind is None:
             continue
         rows = list(ws.iter_rows(values_only=True))
-        header_at = next((i for i, r in enumerate(rows[:5]) if r and "item_id" in r), None)
+        header_at = next((i for i, r in enumerate(rows[:6])
+                          if r and "item_id" in [header_key(v) for v in r]), None)
         if header_at is None:
-            raise VerificationError("no header row with item_id", source=f"{path}:{ws.title}")
-        header = [str(h).strip() if h else "" for h in rows[header_at]]
+            raise VerificationError("no header row with 编号 (item_id)",
+                                    source=f"{path}:{ws.title}")
+        header = [header_key(h) or "" for h in rows[header_at]]
         for i, r in enumerate(rows[header_at + 1:], start=header_at + 2):
             rec = {h: v for h, v in zip(header, r, strict=False) if h}
             if is_blank(rec.get("item_id")):
                 continue
-            out.append((ws.title, i, rec))
+            out.append((kind, i, rec))
     wb.close()
     return out
 
@@ -197,25 +278,24 @@ def apply_resolutions(conn: psycopg.Connection, path: str | Path, *,
     """
     from psycopg.types.json import Jsonb
 
-    from gis.db.batches import find_batch_by_sha, finish_batch, start_batch
-    from parcels.importing.common import settle
+    from gis.db.batches import finish_batch, start_batch
+    from gis.importing.common import settle
     from parcels.industry import check_industry_code
 
     path = Path(path)
     report = ImportReport(source=str(path), unit="row")
-    sha = file_sha256(path)
-    existing = find_batch_by_sha(conn, "verification", sha)
-    if existing is not None:
-        conn.rollback()
-        return ImportResult("verification", str(path), report, batch_id=existing,
-                            already_imported=True, dry_run=dry_run)
+    ident = earlier_import(conn, "verification", path)
+    if ident.earlier is not None:
+        return already_imported(conn, "verification", str(path), report, ident.earlier,
+                                dry_run=dry_run)
     answers = _read_answers(path)
     report.n_read = len(answers)
     plan: list[tuple[str, int, int, dict[str, Any], str]] = []
     for sheet, rownum, rec in answers:
-        where = f"{sheet} row {rownum}"
+        where = f"{KINDS[sheet][0]}/{sheet} row {rownum}"
         answer = {k: rec.get(k) for k in KINDS[sheet][1] if not is_blank(rec.get(k))}
-        action = (parse_text(rec.get("action")) or ("resolve" if answer else "")).lower()
+        said = parse_text(rec.get("action"))
+        action = ACTIONS.get(said.lower(), said.lower()) if said else ("resolve" if answer else "")
         if not action:
             continue
         item_id, problem = parse_number(rec.get("item_id"))
@@ -231,7 +311,8 @@ def apply_resolutions(conn: psycopg.Connection, path: str | Path, *,
                        f"{item[1]}; skipped")
             continue
         if action not in ("resolve", "dismiss"):
-            report.add(rnum, "bad_value", "error", f"{where}: action must be resolve or dismiss")
+            report.add(rnum, "bad_value", "error",
+                       f"{where}: 处理 (action) must be 核实/resolve or 忽略/dismiss, not {said!r}")
             continue
         for key in ("holder_credit_code", "corrected_credit_code"):
             if key in answer:
@@ -253,18 +334,20 @@ def apply_resolutions(conn: psycopg.Connection, path: str | Path, *,
                 report.add(rnum, "industry_code", "error",
                            f"{where}: industry code {code!r} is {status}")
             answer["corrected_industry_code"] = code
-        if "tax_wan" in answer:
-            value, problem = parse_number(answer["tax_wan"])
-            if problem or value is None or value < 0:
-                report.add(rnum, "bad_value", "error", f"{where}: tax_wan {answer['tax_wan']!r}")
-            answer["tax_wan"] = value
+        for key in YEAR_FIGURES:
+            if key in answer:
+                value, problem = parse_number(answer[key])
+                if problem or value is None or value < 0:
+                    report.add(rnum, "bad_value", "error", f"{where}: {key} {answer[key]!r}")
+                answer[key] = value
         if action == "resolve" and not answer:
             report.add(rnum, "missing_field", "error", f"{where}: resolve needs an answer column")
         plan.append((sheet, rnum, int(item_id), {**answer, "note": rec.get("note")}, action))
     settle(report, accept_partial=False, source=str(path))
     applied = 0
     try:
-        batch_id = start_batch(conn, "verification", str(path), source_sha256=sha)
+        batch_id = start_batch(conn, "verification", str(path), source_sha256=ident.file_hash,
+                               identity=ident.identity)
         for _sheet, _, item_id, answer, action in plan:
             kind, status, credit, parcel, key = conn.execute(
                 "SELECT kind, status, credit_code, parcel_code, item_key FROM verification_item "
@@ -283,7 +366,7 @@ def apply_resolutions(conn: psycopg.Connection, path: str | Path, *,
                      n_warnings=len(report.warnings), report=report.to_dict())
         conn.rollback() if dry_run else conn.commit()
     except BaseException:
-        conn.rollback()
+        rollback_quietly(conn)
         raise
     return ImportResult("verification", str(path), report,
                         batch_id=None if dry_run else batch_id, dry_run=dry_run)
@@ -291,7 +374,7 @@ def apply_resolutions(conn: psycopg.Connection, path: str | Path, *,
 
 def _apply_one(conn: psycopg.Connection, kind: str, key: str, credit: str | None,
                parcel: str | None, answer: dict[str, Any], batch_id: int) -> None:
-    if kind == "enterprise_no_land":
+    if kind in ("enterprise_no_land", "records_no_land"):
         rtype = "tenant" if str(answer.get("right_type") or "").strip() in ("tenant", "租赁") \
             else "owner"
         conn.execute("INSERT INTO land_right (parcel_code, credit_code, right_type, batch_id) "
@@ -321,6 +404,22 @@ def _apply_one(conn: psycopg.Connection, kind: str, key: str, credit: str | None
         conn.execute("UPDATE enterprise_year SET tax_wan = %s, batch_id = %s "
                      "WHERE credit_code = %s AND year = %s",
                      (answer["tax_wan"], batch_id, code, int(year)))
+    elif kind in ("zero_electricity", "tax_per_mu_high", "land_no_records", "yoy_jump"):
+        code, year = key.split("|")
+        figures = {k: answer[k] for k in YEAR_FIGURES if k in answer}
+        if figures:
+            from psycopg import sql
+
+            cols = list(figures)
+            conn.execute(
+                sql.SQL("INSERT INTO enterprise_year (credit_code, year, {cols}, batch_id)"
+                        " VALUES (%s, %s, {vals}, %s) ON CONFLICT (credit_code, year)"
+                        " DO UPDATE SET {sets}, batch_id = EXCLUDED.batch_id").format(
+                    cols=sql.SQL(", ").join(map(sql.Identifier, cols)),
+                    vals=sql.SQL(", ").join(sql.Placeholder() * len(cols)),
+                    sets=sql.SQL(", ").join(sql.SQL("{c} = EXCLUDED.{c}").format(
+                        c=sql.Identifier(c)) for c in cols)),
+                (code, int(year), *figures.values(), batch_id))
     elif kind == "duplicate" and "corrected_credit_code" in answer:
         conn.execute("UPDATE land_right SET credit_code = %s, batch_id = %s "
                      "WHERE credit_code = %s",

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     import psycopg
 
     from gis.progress import Progress
+    from gis.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,11 @@ log = logging.getLogger(__name__)
 MAX_PARCELS_PER_PARTITION = 20_000
 #: Bump when the partition layout changes, so old caches are not reused.
 LAYOUT_VERSION = 2
+
+
+def settings_defaults(settings: Settings) -> dict[str, Any]:
+    """The engine's deployment defaults: partitions cached under ``<home>/cache/occupancy``."""
+    return {"workdir": settings.home_path / "cache" / "occupancy"}
 
 
 def write_partitions(conn: psycopg.Connection, out_dir: Path, *,
@@ -137,7 +143,7 @@ def dask_occupancy(conn: psycopg.Connection, options: KernelOptions = DEFAULT_OP
                    scheduler: str | None = None, workdir: Path | None = None,
                    n_workers: int | None = None, processes: bool = False,
                    max_parcels: int = MAX_PARCELS_PER_PARTITION,
-                   progress: Progress | None = None, **_: Any) -> pd.DataFrame:
+                   progress: Progress | None = None) -> pd.DataFrame:
     """Per-parcel occupancy computed partition by partition on a dask cluster.
 
     Parameters
@@ -148,8 +154,8 @@ def dask_occupancy(conn: psycopg.Connection, options: KernelOptions = DEFAULT_OP
     scheduler : str, optional
         ``dask.distributed`` scheduler address; default a LocalCluster on 127.0.0.1.
     workdir : Path, optional
-        Folder for partition caches (default ``./.mujun-occupancy``; the CLI passes
-        ``<home>/cache/occupancy``).
+        Folder for partition caches (default ``./.mujun-occupancy``; runs through
+        :func:`parcels.occupancy.run.run_occupancy` use ``<home>/cache/occupancy``).
     n_workers : int, optional
         LocalCluster workers (default: CPU count, at most 4).
     processes : bool

@@ -156,7 +156,7 @@ def overlapping_pairs(conn: psycopg.Connection, params: dict[str, Any]) -> list[
 
 def postgis_occupancy(conn: psycopg.Connection, options: KernelOptions = DEFAULT_OPTIONS,
                       *, workers: int | None = None, progress: Progress | None = None,
-                      **_: Any) -> pd.DataFrame:
+                      ) -> pd.DataFrame:
     """Per-parcel occupancy computed in PostGIS (same table as the kernel).
 
     Parameters

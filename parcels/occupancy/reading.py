@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     import geopandas as gpd
     import psycopg
 
+    from parcels.surveys import SurveyScope
+
 log = logging.getLogger(__name__)
 
 #: Rows per batch of a read (decoded in a thread while the server sends the next).
@@ -55,6 +57,10 @@ FOOTPRINT_COLUMNS = ("f.footprint_id, coalesce(f.height_m, 'NaN')::float8 AS hei
 
 ALL_PARCELS = f"SELECT {PARCEL_COLUMNS} FROM parcel p"
 ALL_FOOTPRINTS = f"SELECT {FOOTPRINT_COLUMNS} FROM footprint f"
+#: Survey selection (:mod:`parcels.surveys`): only the surveys some parcel rests on, each
+#: footprint labelled with its survey so the kernel runs per survey.
+SURVEY_COLUMN = ", coalesce(f.survey_id, -1) AS survey_id"
+SURVEY_FILTER = " f.survey_id = ANY(%(surveys)s)"
 CHUNK_PARCELS = f"SELECT {PARCEL_COLUMNS} FROM parcel p WHERE p.parcel_id = ANY(%(ids)s)"
 CHUNK_FOOTPRINTS = (f"SELECT {FOOTPRINT_COLUMNS} FROM footprint f"
                     " WHERE f.geom && ST_MakeEnvelope(%(xmin)s, %(ymin)s, %(xmax)s, %(ymax)s,"
@@ -212,12 +218,23 @@ def footprint_halo(conn: psycopg.Connection) -> float:
     return float(conn.execute(HALO_SQL).fetchone()[0])
 
 
+def _footprint_query(base: str, scope: SurveyScope | None) -> str:
+    """``base`` with the survey column and filter when a survey scope selects."""
+    if scope is None or scope.legacy:
+        return base
+    query = base.replace(" FROM footprint f", SURVEY_COLUMN + " FROM footprint f")
+    return query + (" AND" if " WHERE " in query else " WHERE") + SURVEY_FILTER
+
+
 def read_chunk(conn: psycopg.Connection, chunk: Chunk, *, srid: int | None,
-               halo: float | None = None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+               halo: float | None = None, scope: SurveyScope | None = None,
+               ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Parcels of ``chunk`` (ordered by ``parcel_id``) and the footprints they need.
 
     Geometries come back valid (repaired while decoding), so the kernel can be called
-    with ``assume_valid=True``.
+    with ``assume_valid=True``. With a survey ``scope``, parcels carry a ``survey_id``
+    column (the survey they rest on) and footprints theirs; only footprints of the
+    surveys used are read.
 
     Parameters
     ----------
@@ -228,10 +245,14 @@ def read_chunk(conn: psycopg.Connection, chunk: Chunk, *, srid: int | None,
     halo : float, optional
         :func:`footprint_halo` (computed when not given; pass it when reading many
         chunks).
+    scope : SurveyScope, optional
+        Which survey each parcel rests on (default: every footprint, no survey).
     """
+    surveys = {"surveys": scope.surveys_used()} if scope is not None and not scope.legacy else {}
     if chunk.parcel_ids is None:
         parcels = fetch_geo(conn, ALL_PARCELS, srid=srid, repair="parcel")
-        footprints = fetch_geo(conn, ALL_FOOTPRINTS, srid=srid, repair="footprint")
+        footprints = fetch_geo(conn, _footprint_query(ALL_FOOTPRINTS, scope), surveys or None,
+                               srid=srid, repair="footprint")
     else:
         if halo is None:
             halo = footprint_halo(conn)
@@ -239,12 +260,14 @@ def read_chunk(conn: psycopg.Connection, chunk: Chunk, *, srid: int | None,
         xmin, ymin, xmax, ymax = chunk.extent
         parcels = fetch_geo(conn, CHUNK_PARCELS, {"ids": chunk.parcel_ids.tolist()}, srid=srid,
                             repair="parcel")
-        footprints = fetch_geo(conn, CHUNK_FOOTPRINTS, {
+        footprints = fetch_geo(conn, _footprint_query(CHUNK_FOOTPRINTS, scope), {
             "xmin": xmin - halo, "ymin": ymin - halo, "xmax": xmax + halo,
-            "ymax": ymax + halo, "srid": srid or 0}, srid=srid, repair="footprint")
+            "ymax": ymax + halo, "srid": srid or 0, **surveys}, srid=srid, repair="footprint")
         footprints = needed_footprints(parcels, footprints)
     order = np.argsort(parcels["parcel_id"].to_numpy(), kind="stable")
     parcels = parcels.iloc[order].reset_index(drop=True)
+    if scope is not None and not scope.legacy:
+        parcels["survey_id"] = scope.survey_of(parcels["parcel_id"].to_numpy())
     log.debug("read %d parcels and %d footprints", len(parcels), len(footprints))
     return parcels, footprints
 

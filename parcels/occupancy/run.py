@@ -11,15 +11,16 @@ import datetime as dt
 import logging
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from parcels.occupancy.engines import engine_options as engine_options_for
 from parcels.occupancy.engines import get_engine
 from parcels.occupancy.kernel import KernelOptions
 from parcels.occupancy.tenants import allocate_land
+from parcels.surveys import NO_SURVEY, SurveyScope, assign_surveys
 
 if TYPE_CHECKING:
     import psycopg
@@ -86,9 +87,10 @@ def summarize(parcels: pd.DataFrame, enterprises: pd.DataFrame) -> dict[str, Any
 
 
 def run_occupancy(conn: psycopg.Connection, settings: Settings, *, year: int | None = None,
-                  engine: str = "vector", scheduler: str | None = None,
-                  workdir: Path | None = None, progress: Progress | None = None,
-                  engine_options: dict[str, Any] | None = None) -> OccupancyRun:
+                  engine: str = "vector", progress: Progress | None = None,
+                  engine_options: dict[str, Any] | None = None,
+                  as_of: dt.date | str | None = None, survey_id: int | None = None,
+                  ) -> OccupancyRun:
     """Compute occupancy with ``engine``, allocate land to enterprises, store and commit.
 
     Parameters
@@ -102,16 +104,19 @@ def run_occupancy(conn: psycopg.Connection, settings: Settings, *, year: int | N
     year : int, optional
         Year of the land rights and of ``enterprise_land`` (default: newest year with
         enterprise records, else this year).
-    engine : {"postgis", "vector", "dask"}
-    scheduler : str, optional
-        dask only: address of a ``dask.distributed`` scheduler (default: a LocalCluster
-        on 127.0.0.1).
-    workdir : Path, optional
-        dask only: where partitions are written (default ``<home>/cache/occupancy``).
+    engine : str
+        A name in :data:`parcels.occupancy.engines.ENGINES`.
     progress : callable, optional
         Called with parcels finished.
     engine_options : dict, optional
-        Extra keyword arguments for the engine (e.g. ``threads``, ``workers``).
+        The engine's own keyword options (``processes`` for vector, ``workers`` for
+        postgis, ``scheduler``/``workdir`` for dask; ``None`` values mean "not given").
+        An option the engine does not take raises :class:`~gis.errors.ConfigError`.
+    as_of : date or str, optional
+        Use, for each parcel, the latest survey on or before this date whose coverage
+        contains it (default: the latest survey; :mod:`parcels.surveys`).
+    survey_id : int, optional
+        Use only this survey.
 
     Returns
     -------
@@ -121,24 +126,24 @@ def run_occupancy(conn: psycopg.Connection, settings: Settings, *, year: int | N
     from parcels.occupancy import store
 
     compute = get_engine(engine)
+    extra = engine_options_for(engine, engine_options, settings)
     options = KernelOptions.from_settings(settings)
     year = default_year(conn) if year is None else int(year)
+    scope = assign_surveys(conn, as_of=as_of, survey_id=survey_id)
+    extra = _with_scope(engine, compute, extra, scope, conn)
     params: dict[str, Any] = {
         "engine": engine, "year": year, "tenant_rule": settings.tenant_rule,
         "area_basis": settings.area_basis, **options.as_params(),
-        "inputs": store.input_fingerprint(conn),
+        "inputs": store.input_fingerprint(conn), **scope.as_params(),
     }
     batches = store.input_batches(conn)
-    extra = dict(engine_options or {})
-    if engine == "dask":
-        extra.setdefault("scheduler", scheduler)
-        extra.setdefault("workdir", workdir or settings.home_path / "cache" / "occupancy")
     try:
         # compute before writing anything: the vector engine's worker processes read this
         # transaction's snapshot, which shows them nothing it has written
         started = time.perf_counter()
         parcels = compute(conn, options, progress=progress, **extra)
         seconds = time.perf_counter() - started
+        parcels = attach_survey_dates(parcels, scope)
         run_id, reused = store.begin_run(conn, params, batches)
         allocation = allocate_land(parcels, read_land_rights(conn), year=year,
                                    rule=settings.tenant_rule, area_basis=settings.area_basis)
@@ -146,7 +151,8 @@ def run_occupancy(conn: psycopg.Connection, settings: Settings, *, year: int | N
         summary = summarize(parcels, allocation.enterprises)
         summary.update(engine=engine, year=year, engine_seconds=round(seconds, 3),
                        unallocated_m2=allocation.unallocated_m2,
-                       warnings=allocation.warnings, replaced_identical_run=reused)
+                       warnings=allocation.warnings, replaced_identical_run=reused,
+                       **scope.as_params())
         finish_run(conn, run_id, "done", summary)
         conn.commit()
     except BaseException:
@@ -155,3 +161,43 @@ def run_occupancy(conn: psycopg.Connection, settings: Settings, *, year: int | N
     log.info("occupancy run %d: %d parcels, %d enterprises in %.1f s", run_id, len(parcels),
              len(allocation.enterprises), seconds)
     return OccupancyRun(run_id, reused, parcels, allocation.enterprises, summary)
+
+
+def _with_scope(engine: str, compute, extra: dict[str, Any], scope: SurveyScope,
+                conn: psycopg.Connection) -> dict[str, Any]:
+    """The engine options with the survey scope, for engines that select surveys.
+
+    An engine that cannot select (postgis, dask) is still exact when one survey holds
+    every footprint and covers every parcel; otherwise it is refused.
+    """
+    from gis.errors import ConfigError
+    from parcels.occupancy.engines import option_names
+    from parcels.surveys import unsurveyed_footprints
+
+    if scope.legacy:
+        return extra
+    if "scope" in option_names(compute):
+        return {**extra, "scope": scope}
+    n_surveys = int(conn.execute("SELECT count(*) FROM survey").fetchone()[0])
+    if (n_surveys == 1 and len(scope.surveys_used()) == 1
+            and not (scope.survey_ids == NO_SURVEY).any() and unsurveyed_footprints(conn) == 0):
+        return extra
+    raise ConfigError(f"occupancy engine {engine!r} cannot choose among {n_surveys} surveys "
+                      "per parcel yet; use --engine vector")
+
+
+def attach_survey_dates(parcels: pd.DataFrame, scope: SurveyScope) -> pd.DataFrame:
+    """``survey_id`` and ``survey_date`` columns (NULL where no survey) on an engine's table."""
+    out = parcels.copy()
+    if scope.legacy:
+        out["survey_id"] = pd.array([None] * len(out), dtype="Int64")
+        out["survey_date"] = None
+        return out
+    if "survey_id" not in out.columns:          # an engine without selection, one survey
+        out["survey_id"] = scope.surveys_used()[0]
+    ids = out["survey_id"].to_numpy()
+    out["survey_date"] = [scope.survey_dates.get(int(i)) if i != NO_SURVEY else None
+                          for i in ids]
+    out["survey_id"] = pd.array([None if i == NO_SURVEY else int(i) for i in ids],
+                                dtype="Int64")
+    return out

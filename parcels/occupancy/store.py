@@ -29,7 +29,8 @@ PARCEL_TABLE = "occupancy"
 ENTERPRISE_TABLE = "enterprise_land"
 
 PARCEL_COLUMNS = ("parcel_code", "area_m2", "cert_area_m2", "cert_diff_m2", "built_m2",
-                  "sliver_m2", "coverage", "floor_area_m2", "far", "n_buildings")
+                  "sliver_m2", "coverage", "floor_area_m2", "far", "n_buildings", "survey_id",
+                  "survey_date")
 ENTERPRISE_COLUMNS = ("year", "credit_code", "land_m2", "built_m2", "floor_area_m2",
                       "n_parcels", "role", "merged_into")
 
@@ -45,7 +46,7 @@ def input_batches(conn: psycopg.Connection) -> list[int]:
 
 
 #: The tables a run reads; their generations (migration 0004) identify its inputs.
-INPUT_TABLES = ("parcel", "footprint", "land_right")
+INPUT_TABLES = ("parcel", "footprint", "land_right", "survey")
 
 
 def input_fingerprint(conn: psycopg.Connection) -> dict[str, Any]:
@@ -101,7 +102,7 @@ def save_results(conn: psycopg.Connection, run_id: int, parcels: pd.DataFrame,
     """COPY the per-parcel and per-enterprise tables of ``run_id`` (no commit)."""
     from gis.db.copy import copy_frame
 
-    p = parcels.loc[:, list(PARCEL_COLUMNS)].copy()
+    p = parcels.reindex(columns=list(PARCEL_COLUMNS)).copy()
     p.insert(0, "run_id", run_id)
     dup = p["parcel_code"].duplicated()
     if dup.any():

@@ -29,7 +29,7 @@ import math
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -47,18 +47,20 @@ from parcels.occupancy.reading import (
     plan_chunks,
     read_chunk,
 )
+from parcels.surveys import NO_SURVEY
 
 if TYPE_CHECKING:
     import psycopg
 
     from gis.progress import Progress
+    from parcels.surveys import SurveyScope
 
 log = logging.getLogger(__name__)
 
 def vector_occupancy(conn: psycopg.Connection, options: KernelOptions = DEFAULT_OPTIONS,
                      *, threads: int | None = None, processes: int | None = None,
-                     max_parcels: int = MAX_PARCELS, progress: Progress | None = None,
-                     **_: Any) -> pd.DataFrame:
+                     max_parcels: int = MAX_PARCELS, scope: SurveyScope | None = None,
+                     progress: Progress | None = None) -> pd.DataFrame:
     """Per-parcel occupancy: read from PostGIS, compute with the shapely kernel.
 
     Parameters
@@ -74,6 +76,10 @@ def vector_occupancy(conn: psycopg.Connection, options: KernelOptions = DEFAULT_
         parcels fit one chunk, else one process per core (at most 4).
     max_parcels : int
         Parcels per chunk at most.
+    scope : SurveyScope, optional
+        Which survey each parcel rests on (:func:`parcels.surveys.assign_surveys`):
+        each parcel is computed with its survey's footprints only, and the result has
+        ``survey_id`` (-1: none). Default: every footprint.
     progress : callable, optional
         Called with parcels finished.
 
@@ -97,13 +103,14 @@ def vector_occupancy(conn: psycopg.Connection, options: KernelOptions = DEFAULT_
     chunks = plan_chunks(conn, chunk_size)
     halo = footprint_halo(conn) if len(chunks) > 1 else None
     if processes > 1 and len(chunks) > 1:
-        parts = _in_processes(conn, chunks, srid, halo, options, processes, progress)
+        parts = _in_processes(conn, chunks, srid, halo, options, processes, progress, scope)
     else:
         parts = []
         for number, chunk in enumerate(chunks, 1):
             if len(chunks) > 1:
                 log.info("chunk %d/%d: %d parcels", number, len(chunks), chunk.n_parcels)
-            parts.append(_compute_chunk(conn, chunk, srid, halo, options, threads, progress))
+            parts.append(_compute_chunk(conn, chunk, srid, halo, options, threads, progress,
+                                        scope))
     if len(parts) == 1:
         return parts[0].drop(columns="parcel_id").reset_index(drop=True)
     out = pd.concat(parts, ignore_index=True)
@@ -125,28 +132,48 @@ def _snapshot_shows_everything(conn: psycopg.Connection) -> bool:
 
 def _compute_chunk(conn: psycopg.Connection, chunk: Chunk, srid: int | None,
                    halo: float | None, options: KernelOptions, threads: int | None,
-                   progress: Progress | None = None) -> pd.DataFrame:
-    parcels, footprints = read_chunk(conn, chunk, srid=srid, halo=halo)
-    out = occupancy_kernel(parcels, footprints, options, threads=threads, progress=progress,
-                           assume_valid=True)
-    out.insert(0, "parcel_id", parcels["parcel_id"].to_numpy())
-    return out
+                   progress: Progress | None = None, scope: SurveyScope | None = None,
+                   ) -> pd.DataFrame:
+    parcels, footprints = read_chunk(conn, chunk, srid=srid, halo=halo, scope=scope)
+    if "survey_id" not in parcels.columns:
+        out = occupancy_kernel(parcels, footprints, options, threads=threads,
+                               progress=progress, assume_valid=True)
+        out.insert(0, "parcel_id", parcels["parcel_id"].to_numpy())
+        return out
+    # one kernel call per survey: a parcel sees only its survey's footprints
+    parts = []
+    parcel_survey = parcels["survey_id"].to_numpy()
+    footprint_survey = footprints["survey_id"].to_numpy()
+    for survey in np.unique(parcel_survey):
+        rows = np.flatnonzero(parcel_survey == survey)
+        group = parcels.iloc[rows].reset_index(drop=True)
+        mine = footprints.iloc[np.flatnonzero(footprint_survey == survey)].reset_index(drop=True)
+        if survey == NO_SURVEY:
+            mine = mine.iloc[:0]
+        out = occupancy_kernel(group, mine, options, threads=threads, progress=progress,
+                               assume_valid=True)
+        out.insert(0, "parcel_id", group["parcel_id"].to_numpy())
+        out["survey_id"] = int(survey)
+        parts.append(out)
+    out = pd.concat(parts, ignore_index=True)
+    return out.iloc[np.argsort(out["parcel_id"].to_numpy(), kind="stable")].reset_index(drop=True)
 
 
 def _worker(dsn: str, snapshot: str, chunk: Chunk, srid: int | None, halo: float | None,
-            options: KernelOptions) -> pd.DataFrame:
+            options: KernelOptions, scope: SurveyScope | None = None) -> pd.DataFrame:
     """One chunk in a worker process, on its own connection at the caller's snapshot."""
     from gis.db.connection import connect_at_snapshot
 
     with connect_at_snapshot(dsn, snapshot) as conn:
-        out = _compute_chunk(conn, chunk, srid, halo, options, threads=1)
+        out = _compute_chunk(conn, chunk, srid, halo, options, threads=1, scope=scope)
         conn.rollback()
     return out
 
 
 def _in_processes(conn: psycopg.Connection, chunks: list[Chunk], srid: int | None,
                   halo: float | None, options: KernelOptions, processes: int,
-                  progress: Progress | None) -> list[pd.DataFrame]:
+                  progress: Progress | None, scope: SurveyScope | None = None,
+                  ) -> list[pd.DataFrame]:
     from gis.db.connection import export_snapshot
 
     dsn, snapshot = export_snapshot(conn)
@@ -157,7 +184,7 @@ def _in_processes(conn: psycopg.Connection, chunks: list[Chunk], srid: int | Non
     parts = []
     with ProcessPoolExecutor(max_workers=min(processes, len(chunks)),
                              mp_context=context) as pool:
-        futures = [pool.submit(_worker, dsn, snapshot, chunk, srid, halo, options)
+        futures = [pool.submit(_worker, dsn, snapshot, chunk, srid, halo, options, scope)
                    for chunk in chunks]
         try:
             for future in as_completed(futures):

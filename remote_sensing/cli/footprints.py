@@ -1,15 +1,17 @@
-"""``mujun footprints``: extract building footprints from imagery, assess them, find change."""
+"""``mujun footprints``: extract building footprints from imagery, assess them, find change.
+
+Each command parses its options and calls one tool in :mod:`remote_sensing.tools`.
+"""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
 from gis.cli.options import emit, json_option, overwrite_option
+from remote_sensing.masks import MASK_METHODS
 
-_METHODS = ("ndsm", "classify", "onnx", "mask")
 _file = click.Path(dir_okay=False, path_type=Path)
 
 
@@ -18,129 +20,83 @@ def footprints() -> None:
     """Building footprints: extract from imagery, assess against a reference, change."""
 
 
-def _guess_method(method, ndsm, dsm, mask, model, train) -> str:
-    if method:
-        return method
-    if mask:
-        return "mask"
-    if ndsm or dsm:
-        return "ndsm"
-    if train or (model and str(model).endswith(".joblib")):
-        return "classify"
-    if model:
-        return "onnx"
-    raise click.UsageError("give --ndsm (or --dsm/--dtm), --mask, --model or --train, or --method")
-
-
 @footprints.command()
-@click.option("--method", type=click.Choice(_METHODS), help="Mask method (default: from the inputs given).")
+@click.option("--method", type=click.Choice(list(MASK_METHODS)),
+              help="Mask method (default: from the inputs given).")
 @click.option("--image", type=_file, help="Orthophoto / satellite image (RGB, RGBN or pan).")
 @click.option("--ndsm", type=_file, help="Height above ground raster (nDSM).")
 @click.option("--dsm", type=_file, help="Surface model (with --dtm instead of --ndsm).")
 @click.option("--dtm", type=_file, help="Terrain model (with --dsm).")
-@click.option("--mask", "mask_path", type=_file, help="Given building classification/probability raster.")
+@click.option("--mask", "mask_path", type=_file,
+              help="Given building classification/probability raster.")
 @click.option("--threshold", type=float, help="Mask method: value >= this is building (default 0.5).")
-@click.option("--height-threshold", type=float, help="nDSM method: metres above ground (default: setting height_threshold_m).")
+@click.option("--height-threshold", type=float,
+              help="nDSM method: metres above ground (default: setting height_threshold_m).")
 @click.option("--ndvi-threshold", type=float, default=0.3, show_default=True,
               help="nDSM method with an RGBN --image: greener pixels are vegetation.")
 @click.option("--no-vegetation-filter", is_flag=True, help="nDSM method: do not exclude vegetation.")
 @click.option("--train", type=_file, help="Classify: reference footprints to learn from.")
 @click.option("--train-area", type=_file, help="Classify: polygon(s) where the reference is complete.")
-@click.option("--model", type=_file, help="Classify: saved model (.joblib); onnx: model (.onnx) with its card.")
-@click.option("--save-model", type=_file, help="Classify: save the trained model (.joblib + .json card).")
-@click.option("--min-area", type=float, default=8.0, show_default=True, help="Drop blobs smaller than this (m²).")
-@click.option("--tile-size", type=int, default=1024, show_default=True, help="Tile side in pixels.")
-@click.option("--overlap", type=int, default=32, show_default=True, help="Tile overlap in pixels.")
-@click.option("--workers", type=int, default=None, help="Worker processes (default: CPU count, max 4).")
+@click.option("--model", type=_file,
+              help="Classify: saved model (.joblib); onnx: model (.onnx) with its card.")
+@click.option("--save-model", type=_file,
+              help="Classify: save the trained model (.joblib + .json card; never replaced "
+                   "without --overwrite).")
+@click.option("--min-area", type=float, default=8.0, show_default=True,
+              help="Drop blobs smaller than this (m²).")
+@click.option("--tile-size", type=click.IntRange(64), help="Tile side in pixels (default 1024).")
+@click.option("--overlap", type=click.IntRange(0), default=32, show_default=True,
+              help="Tile overlap in pixels.")
+@click.option("--workers", type=click.IntRange(1),
+              help="Worker processes (default: CPU count, max 4).")
 @click.option("--no-regularize", is_flag=True, help="Keep traced outlines as they are.")
 @click.option("--regularize-tolerance", type=float, default=0.1, show_default=True,
               help="Keep a regularized outline only if its area changes less than this share.")
 @click.option("--date", help="Image date YYYY-MM-DD (default: from the image metadata).")
 @click.option("--image-id", help="Image identifier stored with each footprint (default: file name).")
 @click.option("--to-crs", help="Output CRS (default: the image CRS).")
-@click.option("-o", "--output", required=True, type=_file, help="Output footprints (.gpkg, .fgb, .shp, .geojson).")
+@click.option("-o", "--output", required=True, type=_file,
+              help="Output footprints (.gpkg, .fgb, .shp, .geojson, .csv).")
 @click.option("--load", is_flag=True, help="Also load the footprints into PostGIS as one import batch.")
 @overwrite_option
 @json_option
 @click.pass_obj
-def extract(app, method, image, ndsm, dsm, dtm, mask_path, threshold, height_threshold, ndvi_threshold,
-            no_vegetation_filter, train, train_area, model, save_model, min_area, tile_size, overlap,
-            workers, no_regularize, regularize_tolerance, date, image_id, to_crs, output, load,
-            overwrite, as_json):
+def extract(app, method, image, ndsm, dsm, dtm, mask_path, threshold, height_threshold,
+            ndvi_threshold, no_vegetation_filter, train, train_area, model, save_model, min_area,
+            tile_size, overlap, workers, no_regularize, regularize_tolerance, date, image_id,
+            to_crs, output, load, overwrite, as_json):
     """Extract building footprints from imagery into OUTPUT (written atomically)."""
-    from gis.errors import ConfigError, OutputExistsError
     from gis.progress import progress_bar
-    from remote_sensing.extract import extract_footprints, prepare_config
-    from remote_sensing.sinks import file_sink
+    from remote_sensing.tools.extract import extract_to_file, plan_extraction
 
-    settings = app.settings
-    method = _guess_method(method, ndsm, dsm, mask_path, model, train)
-    if output.exists() and not overwrite:
-        raise OutputExistsError(f"{output} exists; use --overwrite to replace it")
-    if date is not None:
-        import datetime
-
-        try:
-            datetime.date.fromisoformat(date)
-        except ValueError:
-            raise ConfigError(f"--date {date!r} is not a date (YYYY-MM-DD)") from None
-    card = None
-    if method == "classify" and model is None:
-        if train is None:
-            raise ConfigError("the classify method needs --train REF (or --model saved earlier)")
-        if image is None:
-            raise ConfigError("the classify method needs --image")
-        from remote_sensing.classifier import train_classifier
-        from remote_sensing.io import read_footprints
-
-        ref = read_footprints(train)
-        area = read_footprints(train_area) if train_area else None
-        trained = train_classifier(image, ref, train_area=area)
-        card = trained.card
-        if save_model:
-            model_path, _ = trained.save(save_model)
-            model = model_path
-        else:
-            model = trained
-    options = {
-        "height_threshold": height_threshold or settings.height_threshold_m,
-        "ndvi_threshold": None if no_vegetation_filter else ndvi_threshold,
-        "threshold": threshold,
-        "min_area_m2": min_area,
-        "tile_size": tile_size,
-        "overlap": overlap,
-        "workers": workers or min(4, os.cpu_count() or 1),
-        "regularize": not no_regularize,
-        "regularize_tolerance": regularize_tolerance,
-    }
-    cfg, meta = prepare_config(method=method, image=image, ndsm=ndsm, dsm=dsm, dtm=dtm, mask=mask_path,
-                               model=model, **options)
-    from remote_sensing.windows import tile_grid
-
-    n_tiles = len(tile_grid(cfg.grid.height, cfg.grid.width, cfg.tile_size, cfg.overlap))
-    with (file_sink(output, overwrite=overwrite) as sink,
-          progress_bar(n_tiles, "footprints", "tile", settings.progress) as bar):
-        result = extract_footprints(cfg, sink=sink, image_id=image_id, date=date,
-                                    storey_height_m=settings.storey_height_m, to_crs=to_crs,
-                                    progress=bar, meta=meta)
-    data = {
-        "output": str(output), "method": method, "footprints": result.n_footprints,
-        "tiles": result.n_tiles, "seam_pieces": result.n_seam_pieces,
-        "seam_pieces_merged": result.n_seam_merged, "megapixels": round(result.megapixels, 3),
-        "image_id": result.image_id, "image_date": result.image_date,
-    }
-    if card and card.get("held_out"):
-        data["classifier_held_out"] = card["held_out"]
+    plan = plan_extraction(
+        output, method=method, image=image, ndsm=ndsm, dsm=dsm, dtm=dtm, mask=mask_path,
+        model=model, train=train, train_area=train_area, save_model=save_model,
+        overwrite=overwrite, threshold=threshold, height_threshold=height_threshold,
+        ndvi_threshold=None if no_vegetation_filter else ndvi_threshold, min_area_m2=min_area,
+        tile_size=tile_size, overlap=overlap, workers=workers, regularize=not no_regularize,
+        regularize_tolerance=regularize_tolerance, image_id=image_id, date=date, to_crs=to_crs,
+        settings=app.settings)
+    with progress_bar(plan.n_tiles, "footprints", "tile", app.settings.progress) as bar:
+        data = extract_to_file(plan, progress=bar)
     if load:
-        from remote_sensing.load import load_footprints
+        from gis.importing.footprints import load_footprints
 
-        data["load"] = load_footprints(app.connect(), output, params={"method": method})
-    text = (f"{result.n_footprints} footprints from {result.megapixels:.1f} Mpx "
-            f"({result.n_tiles} tiles, {result.n_seam_merged} seam pieces merged) -> {output}")
+        loaded = load_footprints(app.connect(), output, method=plan.method, settings=app.settings,
+                                 source_name=data.get("image_id"), file_hash="features",
+                                 survey_date=data.get("image_date"),
+                                 coverage=_image_outline(image or ndsm or dsm or mask_path))
+        data["load"] = {"batch_id": loaded.batch_id, "n_loaded": loaded.report.n_loaded,
+                        "srid": loaded.srid, "already_imported": loaded.already_imported}
+    text = (f"{data['footprints']} footprints from {data['megapixels']:.1f} Mpx "
+            f"({data['tiles']} tiles, {data['seam_pieces_merged']} seam pieces merged) "
+            f"-> {output}")
     if "classifier_held_out" in data:
         h = data["classifier_held_out"]
         text += f"\nclassifier held-out pixel accuracy {h['accuracy']:.3f}, F1 {h['f1']:.3f}"
-    if load:
+    if load and data["load"]["already_imported"]:
+        text += f"\nalready loaded as batch {data['load']['batch_id']}; nothing changed"
+    elif load:
         text += f"\nloaded {data['load']['n_loaded']} as batch {data['load']['batch_id']}"
     emit(data, as_json, text)
 
@@ -153,12 +109,11 @@ def extract(app, method, image, ndsm, dsm, dtm, mask_path, threshold, height_thr
 @json_option
 def assess(pred, ref, iou, parcels, as_json):
     """Accuracy of PRED footprints against REF: precision, recall, F1, IoU, area error."""
-    from remote_sensing.assess import assess as run
-    from remote_sensing.io import read_footprints
+    from remote_sensing.tools.assess import assess_files
 
-    r = run(read_footprints(pred), read_footprints(ref), iou_threshold=iou,
-            parcels=read_footprints(parcels) if parcels else None)
-    text = (f"objects (IoU >= {iou:g}): {r['tp']} matched of {r['n_pred']} predicted, {r['n_ref']} reference\n"
+    r = assess_files(pred, ref, iou_threshold=iou, parcels=parcels)
+    text = (f"objects (IoU >= {iou:g}): {r['tp']} matched of {r['n_pred']} predicted, "
+            f"{r['n_ref']} reference\n"
             f"precision {r['precision']:.4f}  recall {r['recall']:.4f}  F1 {r['f1']:.4f}\n"
             f"mean matched IoU {r['mean_iou']:.4f}  pixel IoU {r['pixel_iou']:.4f}\n"
             f"built area {r['pred_area_m2']:.1f} m² vs {r['ref_area_m2']:.1f} m² "
@@ -166,8 +121,8 @@ def assess(pred, ref, iou, parcels, as_json):
     if "per_parcel" in r:
         pp = r["per_parcel"]
         text += (f"\nper parcel ({pp['n_with_buildings']} with buildings): |error| median "
-                 f"{pp['abs_error_m2']['p50']:.1f} m², 90th pct {pp['abs_error_m2']['p90']:.1f} m²; "
-                 f"{100 * pp['share_within_5pct']:.1f} % within 5 %")
+                 f"{pp['abs_error_m2']['p50']:.1f} m², 90th pct {pp['abs_error_m2']['p90']:.1f} "
+                 f"m²; {100 * pp['share_within_5pct']:.1f} % within 5 %")
     emit(r, as_json, text)
 
 
@@ -175,38 +130,39 @@ def assess(pred, ref, iou, parcels, as_json):
 @click.argument("old", type=_file)
 @click.argument("new", type=_file)
 @click.option("-o", "--output", required=True, type=_file, help="Changes (.gpkg).")
-@click.option("--min-area", type=float, default=20.0, show_default=True, help="Smallest change reported (m²).")
-@click.option("--parcels", type=_file, help="Also write per-parcel built-area change (layer parcel_change).")
+@click.option("--min-area", type=float, default=20.0, show_default=True,
+              help="Smallest change reported (m²).")
+@click.option("--parcels", type=_file,
+              help="Also write per-parcel built-area change (layer parcel_change).")
 @click.option("--parcel-id", help="Parcel id column (default: row number).")
 @overwrite_option
 @json_option
 def change(old, new, output, min_area, parcels, parcel_id, overwrite, as_json):
     """New, demolished and expanded buildings between OLD and NEW footprints."""
-    import pyogrio
+    from remote_sensing.tools.change import change_files
 
-    from gis.atomic import atomic_output
-    from remote_sensing.change import detect_changes, parcel_change
-    from remote_sensing.io import read_footprints
-
-    o, n = read_footprints(old), read_footprints(new)
-    changes = detect_changes(o, n, min_area_m2=min_area)
-    per_parcel = None
-    if parcels:
-        p = read_footprints(parcels)
-        per_parcel = parcel_change(o, n, p, id_column=parcel_id)
-    with atomic_output(output, overwrite=overwrite) as tmp:
-        pyogrio.write_dataframe(changes, tmp, layer="changes", driver="GPKG")
-        if per_parcel is not None:
-            pyogrio.write_dataframe(per_parcel, tmp, layer="parcel_change", driver="GPKG", append=True)
-    counts = changes["change"].value_counts().to_dict()
-    data = {"output": str(output), "counts": {k: int(counts.get(k, 0)) for k in ("new", "demolished", "expanded")},
-            "area_m2": {k: float(v) for k, v in changes.groupby("change")["area_m2"].sum().items()}}
-    if per_parcel is not None:
-        data["parcels_changed"] = int((per_parcel["change_m2"].abs() > 0).sum())
-    emit(data, as_json, f"new {data['counts']['new']}, demolished {data['counts']['demolished']}, "
-                        f"expanded {data['counts']['expanded']} -> {output}")
+    data = change_files(old, new, output, min_area_m2=min_area, parcels=parcels,
+                        parcel_id=parcel_id, overwrite=overwrite)
+    c = data["counts"]
+    emit(data, as_json, f"new {c['new']}, demolished {c['demolished']}, "
+                        f"expanded {c['expanded']} -> {output}")
 
 
-from remote_sensing.cli.train import train as _train  # noqa: E402  (its own module: training)
+def _image_outline(path):
+    """The image's outline (its bounds, with its CRS): the coverage of its survey."""
+    if path is None:
+        return None
+    import geopandas as gpd
+    import shapely
+
+    from remote_sensing.readers import raster_info
+
+    info = raster_info(path)
+    if not info.get("crs"):
+        return None
+    return gpd.GeoSeries([shapely.box(*info["bounds"])], crs=info["crs"])
+
+
+from remote_sensing.cli.train import train as _train  # noqa: E402  (training: its own module)
 
 footprints.add_command(_train)

@@ -50,14 +50,10 @@ def train(app, image, labels, area, bands, epochs, patience, widths, edge_band, 
     stripe for early stopping. Use the model with
     ``mujun footprints extract --method onnx --image NEW.tif --model OUTPUT``.
     """
-    from gis.errors import ConfigError, OutputExistsError
+    from gis.errors import ConfigError
     from gis.progress import progress_bar
-    from remote_sensing.io import read_footprints
-    from remote_sensing.training.train import TrainOptions, save_model, train_segmentation
+    from remote_sensing.training.train import TrainOptions, train_to_file
 
-    out = output if output.suffix.lower() == ".onnx" else output.with_suffix(".onnx")
-    if (out.exists() or out.with_suffix(".json").exists()) and not overwrite:
-        raise OutputExistsError(f"{out} (or its card) exists; use --overwrite to replace it")
     band_list = None
     if bands:
         try:
@@ -65,15 +61,11 @@ def train(app, image, labels, area, bands, epochs, patience, widths, edge_band, 
         except ValueError:
             raise ConfigError(f"--bands {bands!r}: give 1-based band numbers like 1,2,3") from None
     opts = TrainOptions(widths=widths, max_epochs=epochs, patience=patience, edge_band_m=edge_band,
-                        edge_weight=edge_weight,
-                        min_area_m2=min_area, seed=seed,
+                        edge_weight=edge_weight, min_area_m2=min_area, seed=seed,
                         max_seconds=max_minutes * 60 if max_minutes else None)
-    ref = read_footprints(labels)
-    aoi = read_footprints(area) if area else None
-    settings = app.settings if app is not None else None
-    with progress_bar(epochs, "training", "epoch", getattr(settings, "progress", True)) as bar:
-        result = train_segmentation(image, ref, area=aoi, bands=band_list, options=opts, progress=bar)
-    model_path, card_path = save_model(result, out, overwrite=overwrite)
+    with progress_bar(epochs, "training", "epoch", app.settings.progress) as bar:
+        result, model_path, card_path = train_to_file(image, labels, output, area=area, bands=band_list,
+                                                      options=opts, overwrite=overwrite, progress=bar)
     card = result.card
     v = card["validation"]
     data = {"model": str(model_path), "card": str(card_path), **{k: card[k] for k in (

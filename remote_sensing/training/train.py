@@ -491,3 +491,43 @@ def save_model(result: TrainResult, path: str | Path, *, overwrite: bool = False
                     doc="mujun building segmentation; see the model card next to this file")
         tmp.with_suffix(".json").write_text(json.dumps(card, indent=2, ensure_ascii=False))
     return p, card_path
+
+
+def train_to_file(image: str | Path, labels: str | Path, output: str | Path, *,
+                  area: str | Path | None = None, bands: list[int] | None = None,
+                  options: TrainOptions | None = None, overwrite: bool = False,
+                  progress: Progress | None = None) -> tuple[TrainResult, Path, Path]:
+    """The ``footprints train`` tool: read the files, train, write the model and its card.
+
+    Parameters
+    ----------
+    image, labels : path
+        The orthophoto and the surveyed footprints (any vector format mujun reads).
+    output : path
+        The model (``.onnx`` is added when missing); the card goes next to it (``.json``).
+    area : path, optional
+        Polygon(s) where the survey is complete.
+    bands, options, progress
+        See :func:`train_segmentation`.
+    overwrite : bool
+        Replace an existing model and card.
+
+    Raises
+    ------
+    OutputExistsError
+        The model or its card exists and ``overwrite`` is False (checked before training).
+    """
+    from gis.errors import OutputExistsError
+
+    from ..io import read_footprints
+
+    out = Path(output)
+    if out.suffix.lower() != ".onnx":
+        out = out.with_suffix(".onnx")
+    if (out.exists() or out.with_suffix(".json").exists()) and not overwrite:
+        raise OutputExistsError(f"{out} (or its card) exists; use --overwrite to replace it")
+    ref = read_footprints(labels)
+    aoi = read_footprints(area) if area else None
+    result = train_segmentation(image, ref, area=aoi, bands=bands, options=options, progress=progress)
+    model_path, card_path = save_model(result, out, overwrite=overwrite)
+    return result, model_path, card_path

@@ -9,16 +9,16 @@ import shapely
 from hypothesis import given
 from hypothesis import strategies as st
 
-from parcels.importing.headers import find_header_block, load_field_specs, match_columns
+import parcels.importing  # noqa: F401  (registers the parcel and enterprise field tables)
+from gis.importing.geometry import repair_geometries, to_multipolygons
+from gis.importing.headers import find_header_block, load_field_specs, match_columns
+from gis.importing.report import ImportReport, rejects_csv_text
+from gis.importing.units import conversion_factor, split_unit
 from parcels.importing.parcel_checks import (
     check_parcel_codes,
     compare_cert_area,
     find_overlaps,
-    repair_geometries,
-    to_multipolygons,
 )
-from parcels.importing.report import ImportReport, rejects_csv_text
-from parcels.importing.units import conversion_factor, split_unit
 from parcels.industry import (
     check_industry_code,
     crosswalk_2002_to_2017,

@@ -131,6 +131,7 @@ def test_errors_reject_everything_and_partial_writes_rejects(tmp_path, db_conn, 
     assert table(db_conn, "import_batch", "batch_id") == []
 
     rejects = tmp_path / "rej.csv"
+    monkeypatch.chdir(tmp_path)  # rejects go to the working directory
     code, out, err = run(["import", "enterprises", str(src), "--year", "2023", "--accept-partial",
                           "--rejects", str(rejects), "--json"], monkeypatch, db_dsn, capsys)
     assert code == 0, err

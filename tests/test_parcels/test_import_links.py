@@ -54,6 +54,7 @@ def test_footprints_with_date_and_source(tmp_path, db_conn, db_dsn, monkeypatch,
     code, _, err = run(["import", "footprints", str(src), "--date", "2023-04-05"],
                        monkeypatch, db_dsn, capsys)
     assert code == 3 and "feature 4" in err
+    monkeypatch.chdir(tmp_path)  # rejects go to the working directory
     code, out, err = run(["import", "footprints", str(src), "--date", "2023-04-05", "--source",
                           "测绘院", "--accept-partial", "--json"], monkeypatch, db_dsn, capsys)
     assert code == 0, err

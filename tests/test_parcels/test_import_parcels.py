@@ -80,8 +80,13 @@ def test_errors_all_or_nothing_then_partial(tmp_path, db_conn, db_dsn, monkeypat
     gdf = parcels_frame(4)
     gdf.loc[2, "宗地代码"] = gdf.loc[0, "宗地代码"]  # duplicate code -> feature 3
     gdf.loc[3, "geometry"] = shapely.box(LON0, LAT0 + 0.01, LON0 + 1e-7, LAT0 + 0.01 + 1e-7)
-    src = tmp_path / "p.gpkg"
+    share = tmp_path / "share"  # another department's folder: rejects never go there
+    share.mkdir()
+    src = share / "p.gpkg"
     gdf.to_file(src)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
     code, _, err = run(["import", "parcels", str(src)], monkeypatch, db_dsn, capsys)
     assert code == 3
     assert "feature 3" in err and "repeats feature 1" in err
@@ -93,19 +98,21 @@ def test_errors_all_or_nothing_then_partial(tmp_path, db_conn, db_dsn, monkeypat
                          monkeypatch, db_dsn, capsys)
     assert code == 0, err
     assert fetch(db_conn, "SELECT count(*) FROM parcel") == [(0,)]
-    assert not (tmp_path / "p.rejects.csv").exists()
-    code, _out, err = run(["import", "parcels", str(src), "--accept-partial"],
+    assert not (work / "p.rejects.csv").exists()
+    code, out, err = run(["import", "parcels", str(src), "--accept-partial"],
                          monkeypatch, db_dsn, capsys)
     assert code == 0, err
     assert fetch(db_conn, "SELECT count(*) FROM parcel") == [(2,)]
-    rejects = (tmp_path / "p.rejects.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert f"rejects written to {work / 'p.rejects.csv'}" in out
+    assert sorted(p.name for p in share.iterdir()) == ["p.gpkg"]
+    rejects = (work / "p.rejects.csv").read_text(encoding="utf-8-sig").splitlines()
     assert rejects[0].startswith("feature,")
     assert {line.split(",")[0] for line in rejects[1:]} == {"3", "4"}
     # writing the rejects file again needs --overwrite
     gdf.loc[0, "乡镇"] = "新镇"
     gdf.to_file(tmp_path / "p2.gpkg")
     code, _, err = run(["import", "parcels", str(tmp_path / "p2.gpkg"), "--accept-partial",
-                        "--rejects", str(tmp_path / "p.rejects.csv")], monkeypatch, db_dsn, capsys)
+                        "--rejects", str(work / "p.rejects.csv")], monkeypatch, db_dsn, capsys)
     assert code == 4 and "exists" in err
     assert fetch(db_conn, "SELECT count(*) FROM import_batch") == [(1,)]
 

@@ -117,6 +117,35 @@ def test_engine_registry():
         get_engine("spark")
 
 
+@pytest.mark.parametrize("name", ["postgis", "vector", "dask"])
+def test_engines_name_their_options_and_refuse_others(name):
+    """No catch-all keyword: a misspelled option is an error naming the valid ones."""
+    import inspect
+
+    from parcels.occupancy.engines import engine_options, option_names
+
+    function = get_engine(name)
+    kinds = {p.kind for p in inspect.signature(function).parameters.values()}
+    assert inspect.Parameter.VAR_KEYWORD not in kinds
+    assert option_names(function)
+    with pytest.raises(ConfigError, match=f"{name!r} takes no option 'procesess'"):
+        engine_options(name, {"procesess": 2})
+    given = {option_names(function)[0]: 1, "unused": None}
+    assert engine_options(name, given) == {option_names(function)[0]: 1}
+
+
+def test_engine_settings_defaults_without_naming_the_engine(tmp_path):
+    from gis.settings import load_settings
+    from parcels.occupancy.engines import engine_options
+
+    settings = load_settings({"home": str(tmp_path / "home")}, environ={})
+    dask = engine_options("dask", {"scheduler": None}, settings)
+    assert dask == {"workdir": settings.home_path / "cache" / "occupancy"}
+    assert engine_options("vector", {"processes": 2}, settings) == {"processes": 2}
+    # a given value wins over the deployment default
+    assert engine_options("dask", {"workdir": tmp_path}, settings)["workdir"] == tmp_path
+
+
 def test_sql_floor_weight_matches_python(db_conn):
     from parcels.occupancy.storeys import floor_weights
 

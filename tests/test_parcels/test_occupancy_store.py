@@ -18,7 +18,6 @@ from shapely import affinity, box
 from gis.db.copy import copy_frame, set_working_srid
 from gis.errors import DataError, OutputExistsError
 from gis.settings import load_settings
-from parcels.occupancy.export import export_enterprises, export_parcels
 from parcels.occupancy.run import run_occupancy
 from parcels.occupancy.store import list_runs, load_parcel_results
 from parcels.occupancy.vector_engine import vector_occupancy
@@ -148,6 +147,18 @@ def test_changed_inputs_make_a_new_run(loaded):
     assert fourth.enterprises.set_index("credit_code").loc[TENANT].land_m2 == 2500.0
 
 
+def export_parcels(conn, path, **kw):
+    from maps.export.layers import export_layer
+
+    return export_layer(conn, "occupancy", path, **kw)
+
+
+def export_enterprises(conn, path, **kw):
+    from maps.export.layers import export_layer
+
+    return export_layer(conn, "enterprise_land", path, **kw)
+
+
 def test_exports_are_readable(loaded, tmp_path):
     conn, settings, parcels = loaded
     result = run_occupancy(conn, settings, year=2023)
@@ -166,13 +177,16 @@ def test_exports_are_readable(loaded, tmp_path):
     export_parcels(conn, tmp_path / "parcels.csv", overwrite=True)
 
     xlsx = export_enterprises(conn, tmp_path / "land.xlsx")
-    table = pd.read_excel(xlsx["path"])
+    from maps.fields import FIELDS
+
+    table = pd.read_excel(xlsx["path"])          # Chinese headers: map them back
+    table = table.rename(columns={f.zh: f.name for f in FIELDS.values()})
     assert sorted(table.credit_code) == sorted([OWNER, OWNER2, TENANT])
     assert set(table.name) == {"甲公司", "乙公司", "丙公司"}
     assert table.land_mu.sum() == pytest.approx(table.land_m2.sum() * 15 / 10000)
     land_csv = export_enterprises(conn, tmp_path / "land.csv", year=2023)
     assert len(pd.read_csv(land_csv["path"], encoding="utf-8-sig")) == 3
-    with pytest.raises(DataError, match="not an occupancy run"):
+    with pytest.raises(DataError, match="run 999"):
         export_parcels(conn, tmp_path / "x.csv", run_id=999)
 
 
@@ -193,20 +207,23 @@ def test_cli_run_and_export(loaded, db_dsn, tmp_path):
     out = tmp_path / "parcels.gpkg"
     done = run_cli(["occupancy", "export", "-o", str(out)], db_dsn, home)
     assert done.returncode == 0, done.stderr
-    assert len(gpd.read_file(out)) == len(parcels)
+    assert len(gpd.read_file(out, layer="occupancy")) == len(parcels)
     again = run_cli(["occupancy", "export", "-o", str(out)], db_dsn, home)
     assert again.returncode == 4 and "--overwrite" in again.stderr
     land = tmp_path / "land.csv"
     done = run_cli(["occupancy", "export", "--enterprises", "-o", str(land)], db_dsn, home)
     assert done.returncode == 0, done.stderr
     assert len(pd.read_csv(land)) == 3
-    bad = run_cli(["occupancy", "export", "-o", str(tmp_path / "p.shp")], db_dsn, home)
-    assert bad.returncode == 2 and ".csv, .gpkg" in bad.stderr
+    shp = run_cli(["occupancy", "export", "-o", str(tmp_path / "p.shp")], db_dsn, home)
+    assert shp.returncode == 0 and len(gpd.read_file(tmp_path / "p.shp")) == len(parcels)
+    bad = run_cli(["occupancy", "export", "-o", str(tmp_path / "p.txt")], db_dsn, home)
+    assert bad.returncode == 3 and ".gpkg, .shp" in bad.stderr
     spread = run_cli(["occupancy", "--processes", "2", "--year", "2023", "--json"], db_dsn, home)
     assert spread.returncode == 0, spread.stderr
     assert json.loads(spread.stdout)["built_m2"] == pytest.approx(summary["built_m2"], rel=1e-9)
     wrong = run_cli(["occupancy", "--engine", "postgis", "--processes", "2"], db_dsn, home)
-    assert wrong.returncode == 2 and "--engine vector" in wrong.stderr
+    assert wrong.returncode == 2 and "'postgis' takes no option 'processes'" in wrong.stderr
+    assert "its options: workers" in wrong.stderr
     runs = run_cli(["occupancy", "runs", "--json"], db_dsn, home)
     assert [r["params"]["engine"] for r in json.loads(runs.stdout)] == ["postgis", "vector"]
 

@@ -1,0 +1,149 @@
+"""Database roles: the review app's restricted login role, ``mujun_app``.
+
+Migration 0011 creates ``mujun_app`` (NOSUPERUSER, NOBYPASSRLS, NOLOGIN) and grants it
+only what the review app needs, so row-level security applies to every row it touches.
+This module gives it a login for the app:
+
+* with ``MUJUN_APP_DSN`` set, that DSN is used as given (an administrator made the
+  role a login on an external server);
+* otherwise a password is generated once, kept in ``<home>/app.pgpass`` (mode 600, a
+  libpq password file; never committed), and installed with ``ALTER ROLE`` as a
+  SCRAM-SHA-256 verifier computed here, so the clear password never reaches the
+  server or its logs. The app's DSN names the password file, not the password.
+
+:func:`check_restricted` refuses a connection that would bypass row-level security.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from gis.errors import ConfigError, DatabaseError
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from gis.settings import Settings
+
+#: The review app's database role (created by migration 0011).
+APP_ROLE = "mujun_app"
+
+#: Name of the app role's password file in the mujun home.
+PASSFILE_NAME = "app.pgpass"
+
+
+def scram_verifier(password: str, *, salt: bytes | None = None, iterations: int = 4096) -> str:
+    """The SCRAM-SHA-256 verifier PostgreSQL stores for ``password`` (RFC 5802/7677).
+
+    Examples
+    --------
+    >>> v = scram_verifier("secret", salt=b"0123456789abcdef")
+    >>> v.startswith("SCRAM-SHA-256$4096:MDEyMzQ1Njc4OWFiY2RlZg==$")
+    True
+    """
+    salt = salt if salt is not None else secrets.token_bytes(16)
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, iterations)
+    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
+    stored_key = hashlib.sha256(client_key).digest()
+    server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
+    b64 = lambda b: base64.b64encode(b).decode("ascii")  # noqa: E731
+    return f"SCRAM-SHA-256${iterations}:{b64(salt)}${b64(stored_key)}:{b64(server_key)}"
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path):
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _read_or_create_password(passfile: Path) -> str:
+    try:
+        for line in passfile.read_text().splitlines():
+            parts = line.split(":")
+            if len(parts) == 5 and parts[3] == APP_ROLE and parts[4]:
+                return parts[4]
+    except FileNotFoundError:
+        pass
+    password = secrets.token_urlsafe(24)  # URL-safe: no ':' or '\\' to escape in pgpass
+    fd = os.open(passfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(f"*:*:*:{APP_ROLE}:{password}\n")
+    passfile.chmod(0o600)
+    return password
+
+
+def app_dsn(admin: psycopg.Connection, settings: Settings) -> str:
+    """The DSN the review app connects with, as the restricted role ``mujun_app``.
+
+    Parameters
+    ----------
+    admin : psycopg.Connection
+        A connection as the database owner (it runs ``ALTER ROLE`` when mujun manages
+        the app role's password). Left without an open transaction.
+    settings : Settings
+        ``app_dsn`` (``MUJUN_APP_DSN``) wins; otherwise ``home_path`` holds the
+        password file.
+
+    Raises
+    ------
+    DatabaseError
+        The role does not exist (migrations not applied) or cannot be given a login
+        (the owner lacks CREATEROLE on an external server: set MUJUN_APP_DSN).
+    """
+    import psycopg
+    from psycopg import sql
+    from psycopg.conninfo import make_conninfo
+
+    if settings.app_dsn:
+        return str(settings.app_dsn)
+    home = settings.home_path.resolve()
+    passfile = home / PASSFILE_NAME
+    with _file_lock(home / "app-role.lock"):
+        password = _read_or_create_password(passfile)
+        try:
+            exists = admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s",
+                                   (APP_ROLE,)).fetchone()
+            if not exists:
+                raise DatabaseError(f"the database role {APP_ROLE} does not exist; run "
+                                    "`mujun db migrate` (migration 0011 creates it)")
+            admin.execute(sql.SQL("ALTER ROLE {} LOGIN PASSWORD {}").format(
+                sql.Identifier(APP_ROLE), sql.Literal(scram_verifier(password))))
+            admin.commit()
+        except psycopg.Error as exc:
+            admin.rollback()
+            raise DatabaseError(
+                f"cannot give the role {APP_ROLE} a login: {str(exc).strip().splitlines()[0]}; "
+                "on an external server ask its administrator to run ALTER ROLE "
+                f"{APP_ROLE} LOGIN PASSWORD '…' and set MUJUN_APP_DSN"
+            ) from exc
+    return make_conninfo(admin.info.dsn, user=APP_ROLE, passfile=str(passfile),
+                         application_name="mujun-review")
+
+
+def check_restricted(conn: psycopg.Connection) -> None:
+    """Raise :class:`ConfigError` when ``conn``'s role bypasses row-level security.
+
+    The review app must never run as a superuser or a role with BYPASSRLS: district
+    scoping would silently stop applying.
+    """
+    row = conn.execute(
+        "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user").fetchone()
+    conn.rollback()
+    if row is None or row[0] or row[1]:
+        raise ConfigError(
+            f"the review app's database role {conn.info.user!r} is a superuser or bypasses "
+            f"row-level security; connect as {APP_ROLE} (unset MUJUN_APP_DSN or fix it)")

@@ -1,0 +1,173 @@
+"""Reading a polygon layer and bringing it into the working CRS, with checks.
+
+Shared by the parcel and footprint imports (tool module: reads files, asks the
+database for its working SRID). Every feature is checked against the declared
+CRS's area of use (:mod:`gis.importing.crs_check`) before anything is
+reprojected, and the working CRS is chosen only from features that passed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from gis.errors import CRSError
+from gis.importing.geometry import reject_degenerate, repair_geometries, to_multipolygons
+from gis.importing.report import ImportReport
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import psycopg
+
+log = logging.getLogger(__name__)
+
+
+def read_layer(path: str | Path, *, layer: str | None = None, crs: Any = None,
+               encoding: str | None = None, swap_xy: bool = False,
+               report: ImportReport | None = None, skip: int = 0,
+               limit: int | None = None) -> gpd.GeoDataFrame:
+    """Read a vector layer, make sure it has a CRS and lat/lon are in the right order.
+
+    Parameters
+    ----------
+    path : any OGR source :func:`gis.vector_io.read_vector` reads.
+    layer : str, optional
+    crs : CRS-like, optional
+        The CRS the data is in (assigned, not transformed); required when the
+        file declares none.
+    encoding : str, optional
+        Text encoding of attribute values (detected when omitted).
+    swap_xy : bool
+        Exchange x and y (repairs latitude/longitude given in swapped order).
+    skip, limit : int, optional
+        Read a chunk of the layer only (see :func:`gis.vector_io.read_vector`).
+
+    Raises
+    ------
+    gis.errors.CRSError
+        No CRS and no ``crs``; coordinates that cannot be in the CRS; lat/lon
+        that look swapped (unless ``swap_xy``).
+    """
+    from gis.crs import check_coordinates, ensure_crs, looks_swapped
+    from gis.crs import swap_xy as swap_axes
+    from gis.vector_io import read_vector
+
+    source = f"{path}{':' + layer if layer else ''}"
+    gdf = read_vector(path, layer, encoding=encoding, crs=crs, skip=skip, limit=limit)
+    gdf = ensure_crs(gdf, crs, source=source)
+    if report is not None:
+        report.extra["source_crs"] = gdf.crs.to_string()
+    if swap_xy:
+        gdf = swap_axes(gdf)
+        if report is not None:
+            report.add(None, "swapped_axes", "warning", "x and y exchanged (--swap-xy)")
+    elif looks_swapped(gdf):
+        raise CRSError("coordinates look like latitude/longitude given in swapped order; "
+                       "re-run with --swap-xy to exchange x and y", source=source)
+    check_coordinates(gdf, source=source)
+    return gdf
+
+
+def to_working_crs(conn: psycopg.Connection, gdf: gpd.GeoDataFrame, rows: np.ndarray,
+                   report: ImportReport, *, settings: Any = None, min_area_m2: float = 1.0,
+                   swapped: bool = False) -> tuple[np.ndarray, int, bool, np.ndarray]:
+    """Repair geometries, check them against the CRS's area of use, reproject, reject slivers.
+
+    The working CRS is the database's recorded working SRID; when none is
+    recorded yet it is chosen from the data (:func:`gis.crs.working_crs_for`:
+    the ``working_crs`` setting, else the CGCS2000 zone in China, else UTM).
+
+    Returns
+    -------
+    geoms : numpy.ndarray of MultiPolygon or None
+        In the working CRS.
+    srid : int
+    new_srid : bool
+        True when the SRID was chosen now (the caller records it).
+    ok : numpy.ndarray of bool
+        Geometries that may load.
+    """
+    import geopandas as gpd
+    import shapely
+    from pyproj import CRS
+
+    from gis.crs import working_crs_for
+    from gis.db.copy import get_working_srid
+    from gis.importing.crs_check import check_area_of_use
+
+    raw = np.asarray(gdf.geometry.values, dtype=object)
+    inside = check_area_of_use(raw, gdf.crs, rows, report, swapped=swapped)
+    fixed = np.full(len(raw), None, dtype=object)
+    fixed[inside] = repair_geometries(raw[inside], rows[inside], report)
+    present = ~shapely.is_missing(fixed)
+    srid = get_working_srid(conn)
+    new_srid = srid is None
+    if new_srid:
+        if not present.any():
+            srid = 0
+        else:
+            sub = gpd.GeoDataFrame(geometry=list(fixed[present]), crs=gdf.crs)
+            crs = working_crs_for(sub, settings)
+            epsg = crs.to_epsg()
+            if not epsg:
+                raise CRSError(f"working CRS {crs.name} has no EPSG code; set working_crs to "
+                               "an EPSG code")
+            srid = int(epsg)
+            report.add(None, "working_crs", "info",
+                       f"working CRS chosen from the data: EPSG:{srid} ({crs.name})")
+    out = fixed.copy()
+    if present.any():
+        source_crs = CRS.from_user_input(gdf.crs)
+        if not source_crs.equals(CRS.from_epsg(srid), ignore_axis_order=True):
+            projected = gpd.GeoSeries(list(fixed[present]), crs=source_crs).to_crs(srid)
+            out[present] = np.asarray(projected.values, dtype=object)
+            bad = present.copy()
+            bad[present] = ~shapely.is_valid(out[present])
+            if bad.any():
+                out[bad] = to_multipolygons(shapely.make_valid(out[bad]))
+    ok = reject_degenerate(out, rows, report, min_area_m2=min_area_m2) & inside
+    return out, srid, new_srid, ok
+
+
+def jsonable(value: Any) -> Any:
+    """A cell as a JSON value (for the ``attrs`` column); None for missing."""
+    if value is None:
+        return None
+    if isinstance(value, float | np.floating):
+        return None if math.isnan(value) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if hasattr(value, "isoformat"):
+        try:
+            import pandas as pd
+
+            if value is pd.NaT:
+                return None
+        except ImportError:  # pragma: no cover
+            pass
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, int | str | bool):
+        return value
+    try:
+        json.dumps(value)
+        return value
+    except TypeError:
+        return str(value)
+
+
+def extra_attributes(frame: Any, columns: list[str]) -> list[dict[str, Any]]:
+    """Unmapped source columns of each row as a dict (missing values left out)."""
+    if not columns:
+        return [{} for _ in range(len(frame))]
+    records = frame[columns].to_dict("records")
+    return [{k: v for k, v in ((k, jsonable(v)) for k, v in rec.items()) if v is not None}
+            for rec in records]

@@ -1,0 +1,204 @@
+"""Reading tables (XLSX, XLS, CSV) into a grid of cells, merged cells filled.
+
+Tool module: opens files. The grid is a list of rows (lists of cell values);
+a merged range's value is copied into every cell of the range so that
+:func:`gis.importing.headers.find_header_block` sees multi-row headers
+as they look on screen. CSV encoding is detected (UTF-8, else GB18030, a
+superset of GBK) unless given.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from gis.importing.headers import HeaderPlan
+
+from gis.errors import DataError, DriverError, EmptyInputError
+
+log = logging.getLogger(__name__)
+
+#: Table suffixes this module reads.
+TABLE_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv", ".txt")
+
+
+def detect_encoding(data: bytes) -> str:
+    """Encoding of CSV bytes: ``utf-8-sig`` when they decode as UTF-8, else ``gb18030``.
+
+    Examples
+    --------
+    >>> detect_encoding("企业".encode("gbk")), detect_encoding("企业".encode("utf-8"))
+    ('gb18030', 'utf-8-sig')
+    """
+    try:
+        data.decode("utf-8")
+        return "utf-8-sig"
+    except UnicodeDecodeError:
+        pass
+    try:
+        data.decode("gb18030")
+        return "gb18030"
+    except UnicodeDecodeError:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(data[:200_000]).best()
+        if best is None:
+            raise DataError("cannot tell the text encoding; pass --encoding") from None
+        return best.encoding
+
+
+def read_grid(path: str | Path, *, sheet: str | int | None = None,
+              encoding: str | None = None) -> tuple[list[list[Any]], str]:
+    """Read a table file into a grid of cells.
+
+    Parameters
+    ----------
+    path : path of an XLSX/XLSM, XLS or CSV file.
+    sheet : str or int, optional
+        Sheet name or 0-based index (spreadsheets); default the first sheet.
+    encoding : str, optional
+        CSV text encoding; detected when omitted.
+
+    Returns
+    -------
+    grid : list of list
+    sheet_name : str
+        The sheet read (``""`` for CSV).
+
+    Raises
+    ------
+    DriverError
+        Unknown suffix or a file the reader cannot open.
+    EmptyInputError
+        No non-empty cell.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if not path.exists():
+        raise DataError("file does not exist", source=str(path))
+    if suffix in (".xlsx", ".xlsm"):
+        grid, name = _read_xlsx(path, sheet)
+    elif suffix == ".xls":
+        grid, name = _read_xls(path, sheet)
+    elif suffix in (".csv", ".txt"):
+        grid, name = _read_csv(path, encoding), ""
+    else:
+        raise DriverError(f"cannot read {suffix or 'suffix-less'} tables; use "
+                          f"{', '.join(TABLE_SUFFIXES)}", source=str(path))
+    while grid and all(v is None or str(v).strip() == "" for v in grid[-1]):
+        grid.pop()
+    if not grid:
+        raise EmptyInputError("the table is empty", source=f"{path}{':' + name if name else ''}")
+    return grid, name
+
+
+def _read_csv(path: Path, encoding: str | None) -> list[list[Any]]:
+    data = path.read_bytes()
+    enc = encoding or detect_encoding(data)
+    try:
+        text = data.decode(enc)
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise DataError(f"cannot decode as {enc}: {exc}; pass the right --encoding",
+                        source=str(path)) from exc
+    sample = text[:10000]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
+    except csv.Error:
+        dialect = csv.excel
+    return [[c if c != "" else None for c in row] for row in csv.reader(io.StringIO(text), dialect)]
+
+
+def _pick_sheet(names: list[str], sheet: str | int | None, path: Path) -> str:
+    if sheet is None:
+        return names[0]
+    if isinstance(sheet, int) or str(sheet).isdigit():
+        i = int(sheet)
+        if not 0 <= i < len(names):
+            raise DataError(f"no sheet number {i}; sheets: {names}", source=str(path))
+        return names[i]
+    if sheet not in names:
+        raise DataError(f"no sheet {sheet!r}; sheets: {names}", source=str(path))
+    return str(sheet)
+
+
+def _read_xlsx(path: Path, sheet: str | int | None) -> tuple[list[list[Any]], str]:
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, data_only=True)
+    except Exception as exc:
+        raise DriverError(f"cannot open as an Excel workbook: {exc}", source=str(path)) from exc
+    try:
+        name = _pick_sheet(wb.sheetnames, sheet, path)
+        ws = wb[name]
+        grid = [list(row) for row in ws.iter_rows(values_only=True)]
+        for rng in ws.merged_cells.ranges:
+            value = grid[rng.min_row - 1][rng.min_col - 1]
+            for r in range(rng.min_row - 1, rng.max_row):
+                for c in range(rng.min_col - 1, rng.max_col):
+                    if r < len(grid) and c < len(grid[r]):
+                        grid[r][c] = value
+    finally:
+        wb.close()
+    return grid, name
+
+
+def _read_xls(path: Path, sheet: str | int | None) -> tuple[list[list[Any]], str]:
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(str(path), formatting_info=True)
+    except Exception as exc:
+        raise DriverError(f"cannot open as an XLS workbook: {exc}", source=str(path)) from exc
+    name = _pick_sheet(book.sheet_names(), sheet, path)
+    ws = book.sheet_by_name(name)
+    grid: list[list[Any]] = []
+    for r in range(ws.nrows):
+        row = []
+        for c in range(ws.ncols):
+            cell = ws.cell(r, c)
+            value = cell.value
+            if cell.ctype == xlrd.XL_CELL_DATE:
+                value = xlrd.xldate.xldate_as_datetime(value, book.datemode)
+            elif cell.ctype == xlrd.XL_CELL_EMPTY:
+                value = None
+            row.append(value)
+        grid.append(row)
+    for r0, r1, c0, c1 in ws.merged_cells:
+        value = grid[r0][c0]
+        for r in range(r0, r1):
+            for c in range(c0, c1):
+                grid[r][c] = value
+    return grid, name
+
+
+def table_records(grid: list[list[Any]], plan: HeaderPlan) -> tuple[pd.DataFrame, np.ndarray]:
+    """Data rows of a grid as a frame of raw cells keyed by field, and their row numbers.
+
+    Blank rows are skipped; row numbers are 1-based like a spreadsheet's.
+    """
+    import numpy as np
+    import pandas as pd
+
+    by_field = plan.by_field
+    data: dict[str, list[Any]] = {f: [] for f in by_field}
+    extra_cols = [c for c in plan.columns if c.field is None and c.header]
+    data.update({f"_extra:{c.header}": [] for c in extra_cols})
+    rows = []
+    for r in range(plan.data_start, len(grid)):
+        row = grid[r]
+        if all(v is None or str(v).strip() == "" for v in row):
+            continue
+        rows.append(r + 1)
+        for f, m in by_field.items():
+            data[f].append(row[m.index] if m.index < len(row) else None)
+        for c in extra_cols:
+            data[f"_extra:{c.header}"].append(row[c.index] if c.index < len(row) else None)
+    return pd.DataFrame(data), np.asarray(rows, dtype=int)

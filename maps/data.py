@@ -1,0 +1,287 @@
+"""Read what maps and exports show from PostGIS: one GeoDataFrame per layer.
+
+Every reader takes an open connection (never opens one) and returns a frame in the
+working CRS with plain column names (aliases in :mod:`maps.fields`). Per-mu figures
+are plain ratios of the stored records to the occupied land of the occupancy run
+(``tax_wan / land_mu``); classes and ranks come from the scoring helper's
+``enterprise_score`` table when a score run exists (this package computes no score).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from gis.errors import DataError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import psycopg
+
+log = logging.getLogger(__name__)
+
+MU_M2 = 10000.0 / 15.0
+
+
+@dataclass(frozen=True)
+class Context:
+    """The runs and year a layer is read for (resolved once, shown in titles and sources)."""
+
+    occupancy_run: int | None
+    year: int | None
+    score_run: int | None
+    candidate_run: int | None = None
+    year_given: bool = False
+
+
+def table_exists(conn: psycopg.Connection, name: str) -> bool:
+    """Whether a table exists in the current schema (later migrations add some)."""
+    return conn.execute("SELECT to_regclass(%s) IS NOT NULL", (name,)).fetchone()[0]
+
+
+def column_exists(conn: psycopg.Connection, table: str, column: str) -> bool:
+    return conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = "
+        "current_schema() AND table_name = %s AND column_name = %s)", (table, column)
+    ).fetchone()[0]
+
+
+def latest_run(conn: psycopg.Connection, kind: str) -> int | None:
+    row = conn.execute("SELECT max(run_id) FROM run WHERE kind = %s AND status = 'done'",
+                       (kind,)).fetchone()
+    return None if row[0] is None else int(row[0])
+
+
+def resolve_context(conn: psycopg.Connection, *, run_id: int | None = None,
+                    year: int | None = None, score_run: int | None = None,
+                    run_kind: str = "occupancy") -> Context:
+    """Runs to read: ``run_id`` is of ``run_kind`` (occupancy, score or candidates).
+
+    Raises
+    ------
+    DataError
+        The run does not exist, is of another kind or did not finish.
+    """
+    year_given = year is not None
+    if run_id is not None:
+        row = conn.execute("SELECT kind, status, params FROM run WHERE run_id = %s",
+                           (run_id,)).fetchone()
+        if row is None:
+            raise DataError(f"run {run_id} does not exist; `mujun {run_kind} runs` lists them")
+        if row[0] != run_kind:
+            raise DataError(f"run {run_id} is a {row[0]} run, not {run_kind}")
+        if row[1] != "done":
+            raise DataError(f"run {run_id} did not finish (status {row[1]})")
+    occ = run_id if run_kind == "occupancy" and run_id else None
+    score = score_run if score_run else (run_id if run_kind == "score" and run_id else None)
+    if score is None and table_exists(conn, "enterprise_score"):
+        score = latest_run(conn, "score")
+    if score is not None and occ is None:
+        params = conn.execute("SELECT params FROM run WHERE run_id = %s", (score,)).fetchone()
+        occ = (params[0] or {}).get("occupancy_run") if params else None
+        if year is None and params and (params[0] or {}).get("year"):
+            year = int(params[0]["year"])
+    if occ is None:
+        occ = latest_run(conn, "occupancy")
+    if year is None and occ is not None:
+        row = conn.execute("SELECT max(year) FROM enterprise_land WHERE run_id = %s",
+                           (occ,)).fetchone()
+        year = None if row[0] is None else int(row[0])
+    cand = run_id if run_kind == "candidates" and run_id else None
+    return Context(occ, year, score, cand, year_given)
+
+
+def _need_occupancy(ctx: Context) -> int:
+    if ctx.occupancy_run is None:
+        raise DataError("no occupancy run is stored yet; run `mujun occupancy` first")
+    return ctx.occupancy_run
+
+
+def _park_sql(conn: psycopg.Connection) -> str:
+    return "p.park" if column_exists(conn, "parcel", "park") else "NULL::text AS park"
+
+
+def _score_join(conn: psycopg.Connection, ctx: Context, alias: str = "s",
+                code: str = "h.credit_code") -> tuple[str, str, list[Any]]:
+    """Columns and join for the class of an enterprise when a score run exists."""
+    if ctx.score_run is None or not table_exists(conn, "enterprise_score"):
+        return ("NULL::text AS class, NULL::float8 AS total", "", [])
+    cols = f"{alias}.class, {alias}.total"
+    join = (f" LEFT JOIN enterprise_score {alias} ON {alias}.run_id = %s "
+            f"AND {alias}.credit_code = {code}")
+    return cols, join, [ctx.score_run]
+
+
+def read_parcels(conn: psycopg.Connection, ctx: Context, *,
+                 simplify_m: float | None = None) -> gpd.GeoDataFrame:
+    """Parcels with occupancy, their main holder, its industry, per-mu figures and class.
+
+    One row per parcel of the occupancy run. The holder is the owner with the largest
+    share (ties: the smaller credit code); the per-mu figures are the holder's.
+    """
+    from gis.db.copy import read_frame
+
+    occ = _need_occupancy(ctx)
+    score_cols, score_join, score_params = _score_join(conn, ctx)
+    geom = "ST_SimplifyPreserveTopology(p.geom, %s) AS geom" if simplify_m else "p.geom"
+    geom_params = [simplify_m] if simplify_m else []
+    query = f"""
+        WITH holder AS (
+            SELECT DISTINCT ON (parcel_code) parcel_code, credit_code
+            FROM land_right WHERE right_type = 'owner'
+            ORDER BY parcel_code, share DESC NULLS LAST, credit_code)
+        SELECT o.parcel_code, p.town, p.district, {_park_sql(conn)}, p.land_use_code,
+               o.area_m2, o.area_m2 / {MU_M2} AS area_mu, o.built_m2, o.coverage, o.far,
+               o.n_buildings, h.credit_code, e.name, e.industry_code,
+               left(regexp_replace(e.industry_code, '^[A-Za-z]', ''), 2) AS division,
+               el.land_m2, el.land_m2 / {MU_M2} AS land_mu,
+               y.tax_wan, y.revenue_wan, y.value_added_wan,
+               y.tax_wan / NULLIF(el.land_m2 / {MU_M2}, 0) AS tax_per_mu,
+               y.revenue_wan / NULLIF(el.land_m2 / {MU_M2}, 0) AS revenue_per_mu,
+               y.value_added_wan / NULLIF(el.land_m2 / {MU_M2}, 0) AS value_added_per_mu,
+               {score_cols}, {geom}
+        FROM occupancy o
+        JOIN parcel p USING (parcel_code)
+        LEFT JOIN holder h USING (parcel_code)
+        LEFT JOIN enterprise e ON e.credit_code = h.credit_code
+        LEFT JOIN enterprise_land el ON el.run_id = o.run_id AND el.year = %s
+             AND el.credit_code = h.credit_code
+        LEFT JOIN enterprise_year y ON y.credit_code = h.credit_code AND y.year = %s
+        {score_join}
+        WHERE o.run_id = %s
+        ORDER BY o.parcel_code"""
+    params = [*geom_params, ctx.year, ctx.year, *score_params, occ]
+    frame = read_frame(conn, query, params)
+    frame["credit_code"] = frame["credit_code"].str.strip()
+    return frame
+
+
+def read_enterprises(conn: psycopg.Connection, ctx: Context) -> gpd.GeoDataFrame:
+    """Enterprises with land in the occupancy run, at the union of their parcels, with scores."""
+    from gis.db.copy import read_frame
+
+    occ = _need_occupancy(ctx)
+    has_score = ctx.score_run is not None and table_exists(conn, "enterprise_score")
+    score_cols = ("s.class, s.total, s.population, s.rank_county, s.rank_town, "
+                  "s.rank_industry" if has_score else
+                  "NULL::text AS class, NULL::float8 AS total, NULL::text AS population, "
+                  "NULL::int AS rank_county, NULL::int AS rank_town, NULL::int AS rank_industry")
+    score_join = (" LEFT JOIN enterprise_score s ON s.run_id = %s AND s.credit_code = "
+                  "el.credit_code" if has_score else "")
+    query = f"""
+        WITH parcels AS (
+            SELECT credit_code, ST_Multi(ST_Union(p.geom)) AS geom
+            FROM (SELECT DISTINCT parcel_code, credit_code FROM land_right) r
+            JOIN parcel p USING (parcel_code) GROUP BY credit_code)
+        SELECT el.credit_code, e.name, e.industry_code,
+               left(regexp_replace(e.industry_code, '^[A-Za-z]', ''), 2) AS division,
+               e.size_class, e.town, e.status, el.year, el.land_m2,
+               el.land_m2 / {MU_M2} AS land_mu, el.built_m2, el.n_parcels, el.role,
+               y.tax_wan, y.revenue_wan, y.value_added_wan,
+               y.tax_wan / NULLIF(el.land_m2 / {MU_M2}, 0) AS tax_per_mu,
+               y.revenue_wan / NULLIF(el.land_m2 / {MU_M2}, 0) AS revenue_per_mu,
+               y.value_added_wan / NULLIF(el.land_m2 / {MU_M2}, 0) AS value_added_per_mu,
+               {score_cols}, g.geom
+        FROM enterprise_land el
+        JOIN enterprise e USING (credit_code)
+        JOIN parcels g USING (credit_code)
+        LEFT JOIN enterprise_year y ON y.credit_code = el.credit_code AND y.year = el.year
+        {score_join}
+        WHERE el.run_id = %s AND el.year = %s
+        ORDER BY el.credit_code"""
+    params = ([ctx.score_run] if has_score else []) + [occ, ctx.year]
+    frame = read_frame(conn, query, params)
+    frame["credit_code"] = frame["credit_code"].str.strip()
+    return frame
+
+
+def read_candidates(conn: psycopg.Connection, ctx: Context) -> gpd.GeoDataFrame:
+    """Land-status candidates at their parcels (needs the land-status capability's table)."""
+    from gis.db.copy import read_frame
+
+    if not table_exists(conn, "candidate"):
+        raise DataError("there are no land-status candidates in this database; "
+                        "run `mujun candidates` first")
+    return read_frame(conn, """
+        SELECT c.candidate_id, c.parcel_code, c.kind, c.status, c.town, c.district,
+               c.area_m2, c.reclaimable_m2, c.certainty, c.priority, c.run_id, c.version,
+               p.geom
+        FROM candidate c JOIN parcel p USING (parcel_code)
+        WHERE %s::bigint IS NULL OR c.run_id = %s
+        ORDER BY c.priority DESC NULLS LAST, c.candidate_id""",
+        (ctx.candidate_run, ctx.candidate_run))
+
+
+def read_footprints(conn: psycopg.Connection, ctx: Context) -> gpd.GeoDataFrame:
+    """Building footprints as stored."""
+    from gis.db.copy import read_frame
+
+    return read_frame(conn, "SELECT footprint_id, image_date, method, confidence, height_m, "
+                            "storeys, source, area_m2, geom FROM footprint ORDER BY footprint_id")
+
+
+def read_towns(conn: psycopg.Connection, ctx: Context, *,
+               simplify_m: float = 5.0) -> gpd.GeoDataFrame:
+    """Town aggregates: parcels, area, built area, coverage, enterprises, tax per mu, classes."""
+    from gis.db.copy import read_frame
+
+    occ = _need_occupancy(ctx)
+    has_score = ctx.score_run is not None and table_exists(conn, "enterprise_score")
+    class_cols = ", ".join(
+        f"count(*) FILTER (WHERE s.class = '{c}') AS n_class_{c.lower()}" for c in "ABCD"
+    ) if has_score else ", ".join(f"NULL::bigint AS n_class_{c.lower()}" for c in "abcd")
+    score_join = (" LEFT JOIN enterprise_score s ON s.run_id = %s AND s.credit_code = "
+                  "el.credit_code" if has_score else "")
+    query = f"""
+        WITH geo AS (
+            SELECT coalesce(p.town, '') AS town, min(p.district) AS district,
+                   count(*) AS n_parcels, sum(o.area_m2) AS area_m2,
+                   sum(o.built_m2) AS built_m2,
+                   ST_Multi(ST_SimplifyPreserveTopology(ST_Union(ST_SnapToGrid(p.geom, 1.0)),
+                            %s)) AS geom
+            FROM occupancy o JOIN parcel p USING (parcel_code)
+            WHERE o.run_id = %s GROUP BY 1),
+        ent AS (
+            SELECT coalesce(e.town, '') AS town, count(*) AS n_enterprises,
+                   sum(el.land_m2) AS land_m2, sum(y.tax_wan) AS tax_wan,
+                   sum(y.revenue_wan) AS revenue_wan, {class_cols}
+            FROM enterprise_land el JOIN enterprise e USING (credit_code)
+            LEFT JOIN enterprise_year y ON y.credit_code = el.credit_code AND y.year = el.year
+            {score_join}
+            WHERE el.run_id = %s AND el.year = %s GROUP BY 1)
+        SELECT g.town, g.district, g.n_parcels, g.area_m2, g.area_m2 / {MU_M2} AS area_mu,
+               g.built_m2, g.built_m2 / NULLIF(g.area_m2, 0) AS coverage,
+               coalesce(n.n_enterprises, 0) AS n_enterprises, n.land_m2, n.tax_wan,
+               n.revenue_wan, n.tax_wan / NULLIF(n.land_m2 / {MU_M2}, 0) AS tax_per_mu,
+               n.revenue_wan / NULLIF(n.land_m2 / {MU_M2}, 0) AS revenue_per_mu,
+               n.n_class_a, n.n_class_b, n.n_class_c, n.n_class_d, g.geom
+        FROM geo g LEFT JOIN ent n USING (town) ORDER BY g.town"""
+    params = [simplify_m, occ, *([ctx.score_run] if has_score else []), occ, ctx.year]
+    return read_frame(conn, query, params)
+
+
+def read_enterprise_land(conn: psycopg.Connection, ctx: Context) -> Any:
+    """The per-enterprise land table of the occupancy run (no geometry): all years, or
+    the year asked for."""
+    from parcels.occupancy.store import load_enterprise_results
+
+    frame = load_enterprise_results(conn, _need_occupancy(ctx),
+                                   ctx.year if ctx.year_given else None)
+    for col in ("credit_code", "merged_into"):
+        frame[col] = frame[col].map(lambda v: v.strip() if isinstance(v, str) else v)
+    frame.insert(frame.columns.get_loc("land_m2") + 1, "land_mu",
+                 frame["land_m2"].astype("float64") / MU_M2)
+    cols = ["run_id", "year", "credit_code", "name", "land_m2", "land_mu", "built_m2",
+            "floor_area_m2", "n_parcels", "role", "merged_into"]
+    return frame[cols]
+
+
+def read_occupancy_parcels(conn: psycopg.Connection, ctx: Context) -> gpd.GeoDataFrame:
+    """The per-parcel occupancy table of the run as stored (with mu columns)."""
+    from parcels.occupancy.store import load_parcel_results
+
+    frame = load_parcel_results(conn, _need_occupancy(ctx), geometry=True)
+    frame.insert(frame.columns.get_loc("area_m2") + 1, "area_mu", frame["area_m2"] / MU_M2)
+    frame.insert(frame.columns.get_loc("built_m2") + 1, "built_mu", frame["built_m2"] / MU_M2)
+    return frame

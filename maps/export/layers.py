@@ -1,0 +1,125 @@
+"""The layers ``mujun export`` writes: name -> reader and style (a registry).
+
+========================  ==============================================================
+parcels                   parcels with occupancy, main holder, industry, per-mu, class
+enterprises               enterprises with scores, at the union of their parcels
+candidates                land-status candidates at their parcels
+footprints                building footprints
+towns                     town aggregates (area, built, enterprises, tax per mu, classes)
+occupancy                 the occupancy run's per-parcel table as stored
+enterprise_land           the occupancy run's per-enterprise land table (no geometry)
+========================  ==============================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gis.errors import ConfigError
+from maps import data
+from maps.styles import LayerStyle, style_for
+
+if TYPE_CHECKING:
+    import psycopg
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One exportable layer."""
+
+    name: str
+    zh: str
+    en: str
+    read: Callable[[Any, data.Context], Any]
+    style: Callable[[Any], LayerStyle | None]
+    run_kind: str = "occupancy"
+
+
+def quantile_style(layer: str, field: str, frame: Any, *, k: int = 5,
+                   title: dict[str, str] | None = None) -> LayerStyle | None:
+    """A graduated style with mapclassify quantile breaks of ``frame[field]``."""
+    from maps.classify import classify
+
+    values = frame[field].dropna() if field in frame.columns else []
+    if len(values) == 0:
+        return None
+    from maps.styles import graduated
+
+    breaks = classify(values, "quantiles", k)
+    return graduated(layer, field, breaks, title=title, lower=float(values.min()))
+
+
+def _towns_style(frame: Any) -> LayerStyle | None:
+    return quantile_style("towns", "tax_per_mu", frame,
+                          title=style_for("towns").title) or style_for("towns")
+
+
+LAYERS: dict[str, LayerSpec] = {s.name: s for s in (
+    LayerSpec("parcels", "宗地（用地与产业）", "Parcels (occupancy, industry)",
+              data.read_parcels, lambda f: style_for("industry")),
+    LayerSpec("enterprises", "企业亩均评价", "Enterprises with scores",
+              data.read_enterprises, lambda f: style_for("classes"), run_kind="score"),
+    LayerSpec("candidates", "存量用地盘活候选", "Land-status candidates",
+              data.read_candidates, lambda f: style_for("candidates"), run_kind="candidates"),
+    LayerSpec("footprints", "建筑轮廓", "Building footprints",
+              data.read_footprints, lambda f: style_for("footprints")),
+    LayerSpec("towns", "镇街汇总", "Town aggregates", data.read_towns, _towns_style),
+    LayerSpec("occupancy", "宗地用地测算", "Occupancy per parcel",
+              data.read_occupancy_parcels, lambda f: style_for("parcels")),
+    LayerSpec("enterprise_land", "企业用地", "Land per enterprise",
+              data.read_enterprise_land, lambda f: None),
+)}
+
+
+def layer_spec(name: str) -> LayerSpec:
+    """The registered layer ``name``; ConfigError listing the known ones otherwise."""
+    try:
+        return LAYERS[name]
+    except KeyError:
+        raise ConfigError(f"unknown layer {name!r}; choose one of {', '.join(LAYERS)}") \
+            from None
+
+
+def export_layer(conn: psycopg.Connection, name: str, path: str | Path, *,
+                 run_id: int | None = None, year: int | None = None,
+                 crs: int | str | None = None, desensitize: bool = False,
+                 encoding: str = "utf-8", lang: str = "zh",
+                 overwrite: bool = False) -> dict[str, Any]:
+    """Read layer ``name`` from the database and write it with :func:`write_layer`.
+
+    Parameters
+    ----------
+    conn : psycopg.Connection
+    name : str
+        A key of :data:`LAYERS`.
+    path : path-like
+        Output; the suffix picks the format (``maps.export.writer.FORMATS``).
+    run_id : int, optional
+        The run to export: an occupancy run for parcels/occupancy/towns/enterprise_land,
+        a score run for enterprises, a candidates run for candidates. Default: latest.
+    year : int, optional
+        Year of enterprise records (default: the run's newest).
+    crs, desensitize, encoding, overwrite
+        As :func:`maps.export.writer.write_layer`.
+    lang : {"zh", "en"}
+        Language of the layer title.
+
+    Returns
+    -------
+    dict
+        What :func:`write_layer` returns plus the runs and year read.
+    """
+    from maps.export.writer import format_for, write_layer
+
+    spec = layer_spec(name)
+    format_for(Path(path))  # a bad suffix fails before the database is read
+    ctx = data.resolve_context(conn, run_id=run_id, year=year, run_kind=spec.run_kind)
+    frame = spec.read(conn, ctx)
+    info = write_layer(frame, path, layer=name, style=spec.style(frame),
+                       title=spec.zh if lang == "zh" else spec.en, crs=crs,
+                       desensitize=desensitize, encoding=encoding, overwrite=overwrite)
+    info.update(occupancy_run=ctx.occupancy_run, score_run=ctx.score_run, year=ctx.year)
+    return info

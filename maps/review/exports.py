@@ -1,0 +1,75 @@
+"""Decisions of the candidates a user may see, as XLSX or GeoPackage bytes.
+
+Rows: every candidate matching the filters (RLS-limited) with its last decision
+(who, when, to which status, reason code, comment). The GeoPackage carries the
+parcel outlines in the working CRS, so it opens in QGIS/ArcGIS with true areas.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from maps.review.queries import _CLASS_JOIN, _WHERE, Filters
+
+if TYPE_CHECKING:
+    import psycopg
+
+COLUMNS = ("candidate_id", "parcel_code", "kind", "status", "town", "district", "area_m2",
+           "reclaimable_m2", "priority", "class", "decided_at", "decided_by", "from_status",
+           "to_status", "reason_code", "comment")
+HEADERS_ZH = ("候选编号", "宗地代码", "类型", "状态", "镇街", "区县", "面积(m²)", "可盘活面积(m²)",
+              "优先级", "企业等级", "决定时间", "决定人", "原状态", "新状态", "理由代码", "意见")
+MAX_ROWS = 200_000
+
+
+def _rows(conn: psycopg.Connection, filters: Filters, srid: int | None, *, geometry: bool):
+    query = (
+        "SELECT c.candidate_id, c.parcel_code, c.kind, c.status, c.town, c.district, c.area_m2,"
+        " c.reclaimable_m2, c.priority, cls.class, ev.at, ev.actor, ev.from_status, ev.to_status,"
+        " ev.reason_code, ev.comment"
+        + (", ST_AsBinary(p.geom)" if geometry else "")
+        + " FROM candidate c"
+        + (" LEFT JOIN parcel p ON p.parcel_code = c.parcel_code" if geometry else "")
+        + _CLASS_JOIN
+        + " LEFT JOIN LATERAL (SELECT at, actor, from_status, to_status, reason_code, comment"
+          "   FROM review_event e WHERE e.candidate_id = c.candidate_id AND e.action = 'decided'"
+          "   ORDER BY e.event_id DESC LIMIT 1) ev ON true"
+        + _WHERE + " ORDER BY c.priority DESC NULLS LAST, c.candidate_id LIMIT %(max)s")
+    params = filters.params() | {"srid": srid or 4326, "max": MAX_ROWS}
+    return conn.execute(query, params).fetchall()
+
+
+def export_xlsx(conn: psycopg.Connection, filters: Filters, srid: int | None) -> bytes:
+    """The decisions as an XLSX workbook (one sheet, Chinese and English headers)."""
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("决定 decisions")
+    ws.append(list(HEADERS_ZH))
+    ws.append(list(COLUMNS))
+    for row in _rows(conn, filters, srid, geometry=False):
+        ws.append([v.replace(tzinfo=None) if hasattr(v, "tzinfo") and v is not None else v
+                   for v in row])
+    with tempfile.TemporaryDirectory(prefix="mujun-export-") as tmp:
+        path = Path(tmp) / "decisions.xlsx"
+        wb.save(path)
+        return path.read_bytes()
+
+
+def export_gpkg(conn: psycopg.Connection, filters: Filters, srid: int | None) -> bytes:
+    """The decisions with parcel outlines as a GeoPackage layer ``decisions``."""
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    rows = _rows(conn, filters, srid, geometry=True)
+    frame = pd.DataFrame([r[:-1] for r in rows], columns=list(COLUMNS))
+    frame["decided_at"] = frame["decided_at"].astype(str).where(frame["decided_at"].notna())
+    geoms = shapely.from_wkb([bytes(r[-1]) if r[-1] is not None else None for r in rows])
+    gdf = gpd.GeoDataFrame(frame, geometry=geoms, crs=f"EPSG:{srid}" if srid else None)
+    with tempfile.TemporaryDirectory(prefix="mujun-export-") as tmp:
+        path = Path(tmp) / "decisions.gpkg"
+        gdf.to_file(path, layer="decisions", driver="GPKG", engine="pyogrio")
+        return path.read_bytes()

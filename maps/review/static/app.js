@@ -1,0 +1,288 @@
+// The review page: filters, list, map, candidate detail, decisions, field notes.
+// No inline scripts (the Content Security Policy forbids them); every text from the
+// server is put into the page with textContent, never as HTML.
+"use strict";
+
+(function () {
+  const body = document.body;
+  const T = JSON.parse(body.dataset.i18n);
+  const PERMS = JSON.parse(body.dataset.perms);
+  const CSRF = body.dataset.csrf;
+  const PAGE = 50;
+  const state = { offset: 0, total: 0, selected: new Map(), options: null, detail: null };
+
+  const $ = (sel) => document.querySelector(sel);
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === "class") node.className = v;
+      else if (k === "dataset") Object.assign(node.dataset, v);
+      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+      else if (v !== null && v !== undefined && v !== false) node.setAttribute(k, v === true ? "" : v);
+    }
+    for (const c of children.flat()) {
+      if (c === null || c === undefined) continue;
+      node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+    return node;
+  }
+  const label = (prefix, key) => T[prefix + key] || key;
+  const fmt = (x, d = 0) => (x === null || x === undefined ? "" : Number(x).toFixed(d));
+
+  function message(text, isError) {
+    const m = $("#message");
+    m.textContent = text;
+    m.className = isError ? "error" : "ok";
+  }
+
+  async function api(path, options) {
+    const opts = Object.assign({ credentials: "same-origin", headers: {} }, options || {});
+    if (opts.method && opts.method !== "GET") opts.headers["X-CSRF-Token"] = CSRF;
+    const res = await fetch(path, opts);
+    if (res.status === 401) { window.location.assign("/login"); throw new Error("logged out"); }
+    const data = res.headers.get("content-type", "").includes("json") ? await res.json() : null;
+    if (!res.ok) {
+      const err = new Error((data && data.error) || res.statusText);
+      err.status = res.status;
+      throw err;
+    }
+    return data;
+  }
+
+  // ------------------------------------------------------------ filters
+  function filterParams() {
+    const p = new URLSearchParams();
+    for (const [id, name] of [["#filter-kind", "kind"], ["#filter-town", "town"],
+      ["#filter-status", "status"], ["#filter-class", "class"],
+      ["#filter-min-area", "min_area"], ["#filter-max-area", "max_area"],
+      ["#filter-sort", "sort"]]) {
+      const v = $(id).value;
+      if (v) p.set(name, v);
+    }
+    return p;
+  }
+
+  function fillSelect(select, values, prefix) {
+    for (const v of values) select.append(el("option", { value: v }, prefix ? label(prefix, v) : v));
+  }
+
+  async function loadOptions() {
+    const o = await api("/api/options");
+    state.options = o;
+    fillSelect($("#filter-kind"), o.kinds, "k_");
+    fillSelect($("#filter-town"), o.towns);
+    fillSelect($("#filter-status"), o.statuses, "s_");
+    fillSelect($("#filter-class"), o.classes);
+    fillSelect($("#filter-sort"), o.sorts);
+    if ($("#bulk-status")) {
+      fillSelect($("#bulk-status"), ["under_review", "confirmed", "rejected", "field_check", "approved"], "s_");
+      fillSelect($("#bulk-reason"), Object.keys(o.reasons));
+    }
+    return o;
+  }
+
+  // --------------------------------------------------------------- list
+  async function loadList() {
+    const p = filterParams();
+    p.set("limit", PAGE);
+    p.set("offset", state.offset);
+    const data = await api("/api/candidates?" + p.toString());
+    state.total = data.total;
+    const tbody = $("#candidate-list tbody");
+    tbody.replaceChildren();
+    for (const c of data.items) {
+      const box = el("input", { type: "checkbox", class: "pick", dataset: { id: c.candidate_id } });
+      box.checked = state.selected.has(c.candidate_id);
+      box.addEventListener("change", () => {
+        if (box.checked) state.selected.set(c.candidate_id, c.version);
+        else state.selected.delete(c.candidate_id);
+      });
+      const row = el("tr", { dataset: { id: c.candidate_id, status: c.status } },
+        el("td", {}, box), el("td", {}, c.candidate_id), el("td", { class: "code" }, c.parcel_code),
+        el("td", {}, label("k_", c.kind)), el("td", {}, c.town || ""),
+        el("td", { class: "status" }, label("s_", c.status)), el("td", {}, fmt(c.area_m2)),
+        el("td", {}, fmt(c.priority, 2)));
+      row.addEventListener("click", (ev) => { if (ev.target !== box) openDetail(c.candidate_id); });
+      tbody.append(row);
+    }
+    const last = Math.min(state.offset + PAGE, state.total);
+    $("#count").textContent = state.total
+      ? `${state.offset + 1}–${last} / ${state.total}` : T.no_results;
+    for (const a of document.querySelectorAll("#export-xlsx, #export-gpkg")) {
+      a.href = a.href.split("?")[0] + "?" + filterParams().toString();
+    }
+  }
+
+  // ---------------------------------------------------------------- map
+  // colours come from maps.styles (the same table as the web maps and QGIS styles)
+  const colourOf = (style, value) => {
+    const cat = style.categories.find((c) => c.value === value);
+    return cat ? cat.colour : style.other;
+  };
+  let map = null, candidateLayer = null, highlight = null;
+
+  function initMap(bounds) {
+    map = L.map("map", { preferCanvas: false, zoomControl: true });
+    map.attributionControl.setPrefix(false);
+    const tileOpts = (layer, style) => ({
+      vectorTileLayerStyles: { [layer]: style }, maxNativeZoom: 18, interactive: false,
+      rendererFactory: L.svg.tile });
+    L.vectorGrid.protobuf("/tiles/parcels/{z}/{x}/{y}.mvt",
+      tileOpts("parcels", { weight: 0.6, color: "#555", fill: true, fillColor: "#f5f0e1", fillOpacity: 0.6 })
+    ).addTo(map);
+    L.vectorGrid.protobuf("/tiles/footprints/{z}/{x}/{y}.mvt",
+      tileOpts("footprints", { weight: 0.3, color: "#333", fill: true,
+        fillColor: state.options.styles.footprints.colours[0], fillOpacity: 0.7 })
+    ).addTo(map);
+    candidateLayer = L.geoJSON(null, {
+      style: (f) => ({ color: colourOf(state.options.styles.land_status, f.properties.status),
+        weight: 2, fillOpacity: 0.35 }),
+      onEachFeature: (f, layer) => layer.on("click", () => openDetail(f.properties.candidate_id)),
+    }).addTo(map);
+    if (bounds) map.fitBounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]]);
+    else map.setView([31.2, 120.6], 12);
+    map.on("moveend", loadMapCandidates);
+  }
+
+  async function loadMapCandidates() {
+    if (!map) return;
+    const b = map.getBounds();
+    const p = filterParams();
+    p.set("bbox", [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(6)).join(","));
+    const data = await api("/api/candidates.geojson?" + p.toString());
+    candidateLayer.clearLayers();
+    candidateLayer.addData(data);
+  }
+
+  // ------------------------------------------------------------- detail
+  function kvTable(obj) {
+    const t = el("table", { class: "kv" });
+    for (const [k, v] of Object.entries(obj || {})) {
+      t.append(el("tr", {}, el("th", {}, k), el("td", {}, typeof v === "object" && v !== null ? JSON.stringify(v) : v)));
+    }
+    return t;
+  }
+
+  async function openDetail(id) {
+    let d;
+    try { d = await api(`/api/candidates/${id}`); } catch (e) { message(e.message, true); return; }
+    state.detail = d;
+    const panel = $("#detail");
+    panel.hidden = false;
+    const ents = el("table", { id: "enterprises" },
+      el("tr", {}, el("th", {}, "code"), el("th", {}, "name"), el("th", {}, "right"), el("th", {}, T.class),
+        d.figures_shown ? el("th", {}, "tax (万元)") : null, d.figures_shown ? el("th", {}, "revenue (万元)") : null));
+    for (const e of d.enterprises) {
+      ents.append(el("tr", {}, el("td", {}, e.credit_code), el("td", {}, e.name || ""),
+        el("td", {}, e.right_type), el("td", {}, e["class"] || ""),
+        d.figures_shown ? el("td", { class: "tax" }, e.figures ? fmt(e.figures.tax_wan, 1) : "") : null,
+        d.figures_shown ? el("td", {}, e.figures ? fmt(e.figures.revenue_wan, 1) : "") : null));
+    }
+    const history = el("table", { id: "history" },
+      el("thead", {}, el("tr", {}, el("th", {}, "time"), el("th", {}, "by"), el("th", {}, T.status),
+        el("th", {}, T.reason), el("th", {}, T.comment))),
+      el("tbody", {}, d.history.map((h) => el("tr", { dataset: { action: h.action } },
+        el("td", {}, (h.at || "").replace("T", " ").slice(0, 19)), el("td", { class: "actor" }, h.actor),
+        el("td", {}, `${h.from_status ? label("s_", h.from_status) : ""} → ${h.to_status ? label("s_", h.to_status) : ""}`),
+        el("td", {}, h.reason_code || ""), el("td", { class: "comment" }, h.comment || "")))));
+    const notes = el("ul", { id: "notes" }, d.notes.map((n) => el("li", {},
+      el("span", { class: "meta" }, `${(n.at || "").slice(0, 16).replace("T", " ")} ${n.author}: `),
+      el("span", { class: "note-text" }, n.note),
+      n.photos.map((k) => el("a", { href: `/api/photos/${k}`, target: "_blank", rel: "noopener" },
+        el("img", { src: `/api/photos/${k}`, class: "thumb", alt: T.photos }))))));
+    panel.replaceChildren(...[
+      el("button", { type: "button", id: "detail-close", onclick: () => { panel.hidden = true; } }, T.close),
+      el("h2", {}, `#${d.candidate_id} ${label("k_", d.kind)}`),
+      el("p", {}, el("span", { id: "detail-status", dataset: { status: d.status } }, label("s_", d.status)),
+        ` · ${d.parcel_code} · ${d.town || ""} · ${fmt(d.area_m2)} m² · v${d.version}`),
+      el("div", { class: "snapshots" },
+        el("figure", {}, el("img", { src: `/api/candidates/${d.candidate_id}/snapshot/before.svg`, alt: T.before }), el("figcaption", {}, T.before)),
+        el("figure", {}, el("img", { src: `/api/candidates/${d.candidate_id}/snapshot/after.svg`, alt: T.after }), el("figcaption", {}, T.after))),
+      el("h3", {}, T.evidence), kvTable(d.evidence),
+      el("h3", {}, T.rules), el("ul", { id: "rules" }, (Array.isArray(d.rules) ? d.rules : [d.rules]).map(
+        (r) => el("li", {}, typeof r === "object" ? JSON.stringify(r) : r))),
+      el("h3", {}, T.enterprises), d.figures_shown ? null : el("p", { id: "figures-hidden", class: "muted" }, T.figures_hidden), ents,
+      PERMS.decide && d.allowed.length ? decisionForm(d) : null,
+      el("h3", {}, T.history), history,
+      el("h3", {}, T.field_notes), notes,
+      PERMS.field_note ? noteForm(d) : null].filter((c) => c !== null && c !== undefined));
+    if (d.geometry && map) {
+      if (highlight) highlight.remove();
+      highlight = L.geoJSON(d.geometry, { style: { color: "#00f", weight: 3, fill: false } }).addTo(map);
+      map.fitBounds(highlight.getBounds(), { maxZoom: 17 });
+    }
+  }
+
+  function decisionForm(d) {
+    const status = el("select", { id: "decision-status" }, d.allowed.map((s) => el("option", { value: s }, label("s_", s))));
+    const reason = el("select", { id: "decision-reason" }, el("option", { value: "" }, ""),
+      Object.keys(state.options.reasons).map((r) => el("option", { value: r }, r)));
+    const comment = el("textarea", { id: "decision-comment", maxlength: 5000, placeholder: T.comment });
+    const submit = el("button", { type: "button", id: "decision-submit" }, T.submit);
+    submit.addEventListener("click", async () => {
+      try {
+        await api(`/api/candidates/${d.candidate_id}/decision`, {
+          method: "POST", headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ status: status.value, reason: reason.value || null,
+            comment: comment.value, version: d.version }) });
+        message(T.saved, false);
+        await Promise.all([openDetail(d.candidate_id), loadList(), loadMapCandidates()]);
+      } catch (e) {
+        message(e.status === 409 ? T.conflict : e.message, true);
+      }
+    });
+    return el("fieldset", { id: "decision" }, el("legend", {}, T.decide), status,
+      el("label", {}, T.reason, " ", reason), comment, submit);
+  }
+
+  function noteForm(d) {
+    const text = el("textarea", { id: "note-text", maxlength: 5000 });
+    const photo = el("input", { id: "note-photo", type: "file", accept: "image/jpeg,image/png,image/webp", multiple: true });
+    const submit = el("button", { type: "button", id: "note-submit" }, T.submit);
+    submit.addEventListener("click", async () => {
+      const form = new FormData();
+      form.append("note", text.value);
+      for (const f of photo.files) form.append("photo", f);
+      try {
+        await api(`/api/candidates/${d.candidate_id}/notes`, { method: "POST", body: form });
+        message(T.saved, false);
+        await openDetail(d.candidate_id);
+      } catch (e) { message(e.message, true); }
+    });
+    return el("fieldset", { id: "add-note" }, el("legend", {}, T.add_note), text, photo, submit);
+  }
+
+  async function bulkDecide() {
+    const items = [...state.selected.entries()].map(([id, version]) => ({ candidate_id: id, version }));
+    if (!items.length) return;
+    try {
+      await api("/api/decisions", { method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ items, status: $("#bulk-status").value,
+          reason: $("#bulk-reason").value || null, comment: $("#bulk-comment").value }) });
+      state.selected.clear();
+      message(T.saved, false);
+      await Promise.all([loadList(), loadMapCandidates()]);
+    } catch (e) { message(e.status === 409 ? T.conflict : e.message, true); }
+  }
+
+  // --------------------------------------------------------------- start
+  async function start() {
+    const o = await loadOptions();
+    $("#filters").addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      state.offset = 0;
+      await Promise.all([loadList(), loadMapCandidates()]);
+    });
+    $("#prev").addEventListener("click", () => { state.offset = Math.max(0, state.offset - PAGE); loadList(); });
+    $("#next").addEventListener("click", () => { if (state.offset + PAGE < state.total) { state.offset += PAGE; loadList(); } });
+    if ($("#bulk-submit")) $("#bulk-submit").addEventListener("click", bulkDecide);
+    await loadList();
+    initMap(o.bounds);
+    await loadMapCandidates();
+    body.dataset.ready = "1";
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    start().catch((e) => message(e.message, true));
+  });
+})();

@@ -1,0 +1,90 @@
+"""The review app's database access: a connection pool as the restricted role.
+
+Every request runs in one transaction on a pooled connection of ``mujun_app``
+(never a superuser: :func:`gis.db.roles.check_restricted` is checked at start-up).
+When the request carries a session cookie, its token is set as the transaction-local
+setting ``mujun.session`` (``set_config(..., true)`` with a parameter), which the
+row-level-security functions of migration 0011 map to the user; it vanishes at
+commit or rollback, so the next request on the same connection starts clean.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import psycopg
+
+log = logging.getLogger(__name__)
+
+
+def _warm(conn: psycopg.Connection) -> None:
+    """Load PROJ's transformations once per new connection (the first ST_Transform of a
+    server process costs ~100 ms), not inside a user's first request."""
+    conn.execute(
+        "WITH s AS (SELECT coalesce((SELECT value::int FROM mujun_setting"
+        "                            WHERE key = 'working_srid'), 4326) AS srid),"
+        " p AS (SELECT ST_Transform(ST_SetSRID(ST_MakePoint(120.6, 31.2), 4326), srid) AS g,"
+        "       srid FROM s)"
+        " SELECT ST_AsGeoJSON(ST_Transform(g, 4326)), ST_Transform(ST_Transform(g, 3857), srid),"
+        "  (SELECT ST_AsMVT(t, 'warm', 4096, 'geom') FROM (SELECT 1 AS id,"
+        "    ST_AsMVTGeom(ST_Transform(ST_Buffer(g, 10), 3857), ST_TileEnvelope(16, 54723, 26746),"
+        "                 4096, 64, true) AS geom) t)"
+        " FROM p")
+    conn.commit()
+
+
+class AppStore:
+    """A pool of connections as ``mujun_app``.
+
+    Parameters
+    ----------
+    dsn : str
+        The app role's DSN (:func:`gis.db.roles.app_dsn`).
+    max_size : int
+        Most connections held open at once.
+    """
+
+    def __init__(self, dsn: str, *, min_size: int = 8, max_size: int = 12):
+        from psycopg_pool import ConnectionPool
+
+        self.pool = ConnectionPool(dsn, min_size=min_size, max_size=max_size, open=False,
+                                   timeout=30, name="mujun-review", configure=_warm)
+        self.srid: int | None = None
+
+    def open(self) -> None:
+        """Open the pool, refuse a role that bypasses RLS, read the working SRID."""
+        from gis.db.roles import check_restricted
+
+        self.pool.open(wait=True, timeout=30)
+        with self.pool.connection() as conn:
+            check_restricted(conn)
+            row = conn.execute(
+                "SELECT value FROM mujun_setting WHERE key = 'working_srid'").fetchone()
+            self.srid = int(row[0]) if row else None
+
+    def close(self) -> None:
+        """Close every connection."""
+        self.pool.close()
+
+    def working_srid(self, conn: psycopg.Connection) -> int | None:
+        """The database's working SRID (read again while it is unset: an empty database)."""
+        if self.srid is None:
+            row = conn.execute(
+                "SELECT value FROM mujun_setting WHERE key = 'working_srid'").fetchone()
+            self.srid = int(row[0]) if row else None
+        return self.srid
+
+    @contextlib.contextmanager
+    def transaction(self, session_token: str | None) -> Iterator[psycopg.Connection]:
+        """A pooled connection inside one transaction, as the session's user.
+
+        Commits when the block ends normally, rolls back on an exception.
+        """
+        with self.pool.connection() as conn:
+            if session_token:
+                conn.execute("SELECT set_config('mujun.session', %s, true)", (session_token,))
+            yield conn

@@ -1,0 +1,188 @@
+"""Surveys: dated sets of footprints with the area they cover.
+
+Bureaus survey every year or two, so the ``footprint`` table holds several surveys of
+the same place. A **survey** (table ``survey``, migration 0009) has a date and a
+coverage polygon (the image outline for extracted footprints; for imported ones the
+coverage file given, else the imported extent); every footprint batch belongs to one.
+
+Occupancy *as of* a date uses, for each parcel, the **latest survey on or before that
+date whose coverage contains the parcel** (:func:`assign_surveys`). A parcel no survey
+covers has no survey: it gets no footprints and no built area, and the land-status
+rules say nothing about it. While the database holds no survey at all, occupancy
+uses every footprint as before (``legacy`` scope).
+
+The functions here are tools (they take a connection and do not commit).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from gis.errors import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import psycopg
+
+log = logging.getLogger(__name__)
+
+#: Survey id given to parcels no survey covers.
+NO_SURVEY = -1
+
+
+@dataclass(frozen=True)
+class SurveyScope:
+    """Which survey each parcel's occupancy rests on.
+
+    Attributes
+    ----------
+    parcel_ids, survey_ids : ndarray of int64
+        Parallel arrays over every parcel; :data:`NO_SURVEY` where no survey covers it.
+    survey_dates : dict
+        ``survey_id -> date`` of the surveys used.
+    as_of : date or None
+        The date asked for (``None``: latest).
+    legacy : bool
+        The database holds no survey: every footprint is used, no parcel has a survey.
+    """
+
+    parcel_ids: np.ndarray
+    survey_ids: np.ndarray
+    survey_dates: dict[int, dt.date]
+    as_of: dt.date | None = None
+    legacy: bool = False
+
+    def surveys_used(self) -> list[int]:
+        """Ids of the surveys some parcel rests on, ascending."""
+        return sorted(int(s) for s in np.unique(self.survey_ids) if s != NO_SURVEY)
+
+    def survey_of(self, parcel_ids: np.ndarray) -> np.ndarray:
+        """Survey id of each of ``parcel_ids`` (:data:`NO_SURVEY` when unknown)."""
+        if self.legacy or len(self.parcel_ids) == 0:
+            return np.full(len(parcel_ids), NO_SURVEY, dtype="int64")
+        order = np.argsort(self.parcel_ids)
+        sorted_ids = self.parcel_ids[order]
+        pos = np.clip(np.searchsorted(sorted_ids, parcel_ids), 0, len(sorted_ids) - 1)
+        found = sorted_ids[pos] == parcel_ids
+        return np.where(found, self.survey_ids[order][pos], NO_SURVEY)
+
+    def as_params(self) -> dict[str, Any]:
+        """What a run records about its surveys."""
+        used = self.surveys_used()
+        return {"as_of": self.as_of.isoformat() if self.as_of else None,
+                "surveys": used,
+                "survey_dates": {str(s): self.survey_dates[s].isoformat() for s in used},
+                "parcels_without_survey": int((self.survey_ids == NO_SURVEY).sum())
+                if not self.legacy else None,
+                "legacy_all_footprints": self.legacy}
+
+
+def parse_date(value: str | dt.date, what: str = "date") -> dt.date:
+    """A ``YYYY-MM-DD`` string (or a date) as a date, with a clear error."""
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise DataError(f"{what} {value!r} is not a date; write it as YYYY-MM-DD") from None
+
+
+def create_survey(conn: psycopg.Connection, *, survey_date: dt.date | str,
+                  coverage=None, batch_id: int | None = None, source: str | None = None,
+                  method: str | None = None, footprint_ids=None,
+                  attrs: dict[str, Any] | None = None) -> int:
+    """Record a survey and attach its footprints (no commit); returns the survey id.
+
+    :func:`gis.importing.surveys.create_survey` with the date parsed; loads of footprints
+    record their survey themselves (the loader's ``AFTER_LOAD`` hook).
+    """
+    from gis.importing import surveys
+
+    return surveys.create_survey(conn, survey_date=parse_date(survey_date, "survey date"),
+                                 coverage=coverage, batch_id=batch_id, source=source,
+                                 method=method, footprint_ids=footprint_ids, attrs=attrs)
+
+
+def list_surveys(conn: psycopg.Connection) -> pd.DataFrame:
+    """Every survey: id, date, source, method, batch, footprints, covered area."""
+    from gis.db.copy import read_frame
+
+    return read_frame(
+        conn,
+        "SELECT s.survey_id, s.survey_date, s.source, s.method, s.batch_id,"
+        " ST_Area(s.coverage) AS coverage_m2,"
+        " (SELECT count(*) FROM footprint f WHERE f.survey_id = s.survey_id) AS footprints"
+        " FROM survey s ORDER BY s.survey_date, s.survey_id")
+
+
+def survey_date(conn: psycopg.Connection, survey_id: int) -> dt.date:
+    """The date of ``survey_id`` (:class:`DataError` when it does not exist)."""
+    row = conn.execute("SELECT survey_date FROM survey WHERE survey_id = %s",
+                       (int(survey_id),)).fetchone()
+    if row is None:
+        raise DataError(f"survey {survey_id} does not exist; `mujun occupancy surveys` "
+                        "lists them")
+    return row[0]
+
+
+#: Per parcel, the latest survey on or before the date whose coverage contains it.
+_ASSIGN_SQL = """
+SELECT p.parcel_id, coalesce(s.survey_id, -1), s.survey_date
+FROM parcel p
+LEFT JOIN LATERAL (
+    SELECT survey_id, survey_date FROM survey s
+    WHERE s.survey_date <= %(as_of)s AND (%(only)s::bigint IS NULL OR s.survey_id = %(only)s)
+      AND ST_Covers(s.coverage, p.geom)
+    ORDER BY s.survey_date DESC, s.survey_id DESC LIMIT 1
+) s ON true
+"""
+
+
+def assign_surveys(conn: psycopg.Connection, *, as_of: dt.date | str | None = None,
+                   survey_id: int | None = None) -> SurveyScope:
+    """Which survey each parcel's occupancy rests on.
+
+    Parameters
+    ----------
+    as_of : date or str, optional
+        Use surveys on or before this date (default: the latest survey).
+    survey_id : int, optional
+        Use only this survey (parcels outside its coverage get none).
+
+    Returns
+    -------
+    SurveyScope
+    """
+    has_surveys = conn.execute("SELECT EXISTS (SELECT 1 FROM survey)").fetchone()[0]
+    date = parse_date(as_of, "--as-of date") if as_of is not None else None
+    if survey_id is not None:
+        sdate = survey_date(conn, survey_id)
+        date = min(date, sdate) if date else sdate
+    if not has_surveys:
+        if date is not None:
+            raise DataError("no survey is recorded, so there is nothing to choose by date; "
+                            "load footprints as a survey (see docs/land_status.md)")
+        empty = np.empty(0, dtype="int64")
+        return SurveyScope(empty, empty, {}, None, legacy=True)
+    with conn.cursor(binary=True) as cur:
+        cur.execute(_ASSIGN_SQL, {"as_of": date or dt.date(9999, 12, 31), "only": survey_id})
+        rows = cur.fetchall()
+    pids = np.array([r[0] for r in rows], dtype="int64")
+    sids = np.array([r[1] for r in rows], dtype="int64")
+    dates = {int(r[1]): r[2] for r in rows if r[1] != NO_SURVEY}
+    n_none = int((sids == NO_SURVEY).sum())
+    if n_none:
+        log.warning("%d of %d parcels lie outside every survey%s: no built area for them",
+                    n_none, len(pids), f" on or before {date}" if date else "")
+    return SurveyScope(pids, sids, dates, date)
+
+
+def unsurveyed_footprints(conn: psycopg.Connection) -> int:
+    """Footprints attached to no survey (ignored once surveys exist)."""
+    return int(conn.execute("SELECT count(*) FROM footprint WHERE survey_id IS NULL"
+                            ).fetchone()[0])

@@ -1,0 +1,1 @@
+"""Command-line modules of the scoring package (thin click wrappers, lazy imports)."""

@@ -1,0 +1,169 @@
+"""``mujun score``: per-mu scores and classes under a county's rule set; explain, export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from gis.cli.options import emit, json_option, overwrite_option
+
+GROUP_CHOICES = ("town", "district", "industry", "park")
+
+
+def _fmt(value, digits=1) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+@click.group("score", invoke_without_command=True)
+@click.option("--ruleset", metavar="NAME|FILE",
+              help="A bundled rule set (`mujun score rulesets`) or a YAML file.")
+@click.option("--year", type=int, help="Data year to score (the previous year's records feed "
+              "growth rates and previous-year benchmarks).")
+@click.option("--occupancy-run", type=int, metavar="N",
+              help="Occupancy run giving each enterprise's land (default: the latest of the "
+                   "year, else the latest).")
+@click.option("--adjustments", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              multiple=True, help="Bonus/penalty/veto/exemption list (CSV/XLSX keyed by credit "
+              "code), added to those the rule set names. Repeatable.")
+@json_option
+@click.pass_context
+def score(ctx: click.Context, ruleset: str | None, year: int | None,
+          occupancy_run: int | None, adjustments: tuple[Path, ...], as_json: bool) -> None:
+    """Score enterprises per mu of occupied land and class them A/B/C/D (T: exempt).
+
+    Without a subcommand, scores --year under --ruleset and stores a run (kind
+    score): per enterprise the indicator values, item scores, total, class, ranks
+    in county, town and industry division, the change since last year's run and
+    the occupancy run that gave the land. Data warnings (high electricity with
+    near-zero tax, zero electricity, implausible tax per mu, records without land,
+    land without records, ×10 jumps) join the verification queue
+    (`mujun verify export`). Rule-set schema and presets: docs/scoring.md.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    if not ruleset or year is None:
+        raise click.UsageError("give --ruleset NAME|FILE and --year Y (or a subcommand; "
+                               "`mujun score rulesets` lists the presets)")
+    from gis.progress import progress_bar
+    from scoring.run import run_scores
+
+    app = ctx.obj
+    conn = app.connect()
+    with progress_bar(None, "score", "enterprise", app.settings.progress) as progress:
+        result = run_scores(conn, ruleset, year, occupancy_run=occupancy_run,
+                            adjustments=adjustments, progress=progress)
+    s = dict(result.summary, run_id=result.run_id)
+    lines = [f"score run {result.run_id}: {s['ruleset']} for {s['year']}, land from occupancy "
+             f"run {s['occupancy_run']}; {s['enterprises']:,} enterprises, "
+             f"{s['evaluated']:,} evaluated",
+             "classes: " + ", ".join(f"{k} {v:,}" for k, v in s["classes"].items())]
+    for name, p in s["populations"].items():
+        lines.append(f"  {name} ({p['label']}): {p['enterprises']:,} firms, mean total "
+                     f"{_fmt(p['mean_total'], 2)}; " + ", ".join(
+                         f"{k} {v:,}" for k, v in p["classes"].items()))
+    if s["warnings"]:
+        lines.append("warnings (in the verification queue): "
+                     + ", ".join(f"{k} {v:,}" for k, v in s["warnings"].items()))
+    emit(s, as_json, "\n".join(lines))
+
+
+@score.command("explain")
+@click.argument("credit_code")
+@click.option("--year", type=int, help="Year of the score run (default: the latest run).")
+@click.option("--run", "run_id", type=int, help="Score run id.")
+@json_option
+@click.pass_obj
+def explain_cmd(app, credit_code: str, year: int | None, run_id: int | None,
+                as_json: bool) -> None:
+    """Why an enterprise has its class: items, benchmarks, rules fired, land."""
+    from scoring.explain import explain, explain_text
+
+    rec = explain(app.connect(), credit_code, year=year, run_id=run_id)
+    emit(rec, as_json, explain_text(rec) if not as_json else None)
+
+
+@score.command("export")
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
+              help="scores.csv | scores.xlsx (Chinese headers) | scores.gpkg (on parcels)")
+@click.option("--year", type=int, help="Latest score run of this year.")
+@click.option("--run", "run_id", type=int, help="Score run id (default: the latest).")
+@overwrite_option
+@json_option
+@click.pass_obj
+def export_cmd(app, output: Path, year: int | None, run_id: int | None, overwrite: bool,
+               as_json: bool) -> None:
+    """Write one row per enterprise of a score run (CSV, XLSX or GeoPackage)."""
+    from scoring.export import export_scores
+
+    info = export_scores(app.connect(), output, run_id=run_id, year=year, overwrite=overwrite)
+    emit(info, as_json, f"wrote {info['rows']:,} rows of score run {info['run_id']} to "
+                        f"{info['path']}")
+
+
+@score.command("summary")
+@click.option("--by", type=click.Choice(GROUP_CHOICES), default="town", show_default=True,
+              help="Group enterprises by town, district, industry division or park (园区).")
+@click.option("--year", type=int, help="Latest score run of this year.")
+@click.option("--run", "run_id", type=int, help="Score run id (default: the latest).")
+@json_option
+@click.pass_obj
+def summary_cmd(app, by: str, year: int | None, run_id: int | None, as_json: bool) -> None:
+    """Land, tax, per-mu values and class counts per group of a score run."""
+    from scoring.summary import summarize_run
+
+    frame = summarize_run(app.connect(), by=by, run_id=run_id, year=year)
+    records = frame.to_dict("records")
+    header = f"{by:<16}{'firms':>7}{'land mu':>12}{'tax 万元':>12}{'tax/mu':>9}" \
+             f"{'A':>6}{'B':>6}{'C':>6}{'D':>6}{'T':>6}"
+    lines = [header] + [
+        f"{r[by]!s:<16}{r['enterprises']:>7,}{r['land_mu']:>12,.1f}{r['tax_wan']:>12,.1f}"
+        f"{_fmt(r['tax_per_mu'], 2):>9}" + "".join(f"{r[k]:>6,}" for k in "ABCDT")
+        for r in records]
+    emit(records, as_json, "\n".join(lines))
+
+
+@score.command("rulesets")
+@json_option
+def rulesets_cmd(as_json: bool) -> None:
+    """List the bundled rule sets (copy `template` to write your county's)."""
+    from scoring.ruleset import list_presets
+
+    presets = list_presets()
+    emit(presets, as_json, "\n".join(f"{p['name']:<26} {p['title']}" for p in presets))
+
+
+@score.command("check")
+@click.argument("ruleset", metavar="NAME|FILE")
+@json_option
+def check_cmd(ruleset: str, as_json: bool) -> None:
+    """Validate a rule set and print its populations and items (nothing is scored)."""
+    from scoring.ruleset import load_ruleset
+
+    rs = load_ruleset(ruleset)
+    data = {"name": rs.name, "title": rs.title, "populations": {
+        p.name: {"label": p.label, "size_class": list(p.size_classes),
+                 "min_land_mu": p.min_land_mu, "min_floor_m2": p.min_floor_m2,
+                 "items": {it.name: {"weight": it.weight, "benchmark": it.benchmark.method,
+                                     "unit": it.indicator.unit.text} for it in p.items}}
+        for p in rs.populations}, "classes": rs.classes.method}
+    lines = [f"{rs.name}: valid ({rs.title})"]
+    for p in rs.populations:
+        lines.append(f"  {p.name} ({p.label}): " + ", ".join(
+            f"{it.name} {it.weight:g} [{it.benchmark.method}, {it.indicator.unit.text}]"
+            for it in p.items))
+    emit(data, as_json, "\n".join(lines))
+
+
+@score.command("runs")
+@json_option
+@click.pass_obj
+def runs_cmd(app, as_json: bool) -> None:
+    """List the stored score runs (ids for --run)."""
+    from scoring.store import list_runs
+
+    records = list_runs(app.connect()).to_dict("records")
+    lines = [f"{r['run_id']:>5}  {r['status']:<8} {str(r['started_at'])[:19]}  "
+             f"{r['params'].get('ruleset')} year={r['params'].get('year')} "
+             f"occupancy_run={r['params'].get('occupancy_run')}" for r in records]
+    emit(records, as_json, "\n".join(lines) if lines else "no score runs yet")

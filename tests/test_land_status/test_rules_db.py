@@ -1,0 +1,162 @@
+"""The land-status rules on a constructed town in PostGIS: every kind, two surveys, re-runs."""
+
+from __future__ import annotations
+
+import pytest
+
+from gis.settings import load_settings
+from scoring.candidates import lifecycle
+from scoring.candidates.run import run_candidates
+from tests.test_land_status.builders import add_firm, add_survey, box
+
+AS_OF = "2024-12-31"
+
+
+def settings(tmp_path):
+    return load_settings({"home": str(tmp_path)}, environ={})
+
+
+def open_kinds(conn):
+    rows = conn.execute("SELECT parcel_code, kind FROM candidate WHERE status <> 'closed'"
+                        " ORDER BY 1, 2").fetchall()
+    return {(p, k) for p, k in rows}
+
+
+def test_every_kind_on_the_constructed_town(town, tmp_path):
+    conn, sid1, sid2 = town
+    res = run_candidates(conn, settings(tmp_path), as_of=AS_OF)
+    found = open_kinds(conn)
+    assert found == {
+        ("IDLE", "idle_not_started"), ("SLIVER", "idle_not_started"),
+        ("DEMOL", "idle_not_started"),
+        ("STALLED", "idle_stalled"), ("UNFIN", "unfinished"), ("INEFF", "inefficient"),
+        ("UNUSED", "built_unused"), ("NEARZERO", "built_unused"), ("NOLINK", "built_unused"),
+    }, res.summary
+    assert res.summary["by_kind"]["idle_not_started"] == 3
+    ev = dict(conn.execute("SELECT parcel_code, evidence FROM candidate").fetchall())
+    assert ev["SLIVER"]["built_m2"] == 0 and ev["SLIVER"]["sliver_m2"] == pytest.approx(80.0)
+    assert ev["STALLED"]["change"]["built_after_m2"] == pytest.approx(1600.0)
+    assert ev["STALLED"]["previous_survey"] == {"id": sid1, "date": "2023-05-01"}
+    assert ev["IDLE"]["survey"] == {"id": sid2, "date": "2024-09-01"}
+    assert ev["INEFF"]["far_min"] == 1.0 and ev["INEFF"]["far"] == pytest.approx(0.5)
+    assert ev["UNUSED"]["enterprises"][0]["status"] == "deregistered"
+    rules = dict(conn.execute("SELECT parcel_code, rules FROM candidate").fetchall())
+    fired_ineff = {r["rule"] for r in rules["INEFF"] if r.get("reason") and r["passed"]}
+    assert fired_ineff == {"far_below_industry_minimum"}
+    # area in m² and mu, reclaimable estimate
+    row = conn.execute("SELECT area_m2, reclaimable_m2, certainty, priority FROM candidate"
+                       " WHERE parcel_code = 'STALLED'").fetchone()
+    assert row[0] == pytest.approx(10000.0)
+    assert row[1] == pytest.approx(10000.0 - 1600.0 / 0.3)
+    assert 0 < row[2] <= 1 and row[3] > 0
+    # every candidate was created with one event
+    assert conn.execute("SELECT count(*) FROM review_event WHERE action = 'created'"
+                        ).fetchone()[0] == 9
+
+
+def test_rerun_keeps_decisions_and_closes_what_no_longer_holds(town, tmp_path):
+    conn, _sid1, _sid2 = town
+    run_candidates(conn, settings(tmp_path), as_of=AS_OF)
+    ids = dict(conn.execute("SELECT parcel_code, candidate_id FROM candidate").fetchall())
+    v = lifecycle.decide(conn, ids["STALLED"], status="under_review", by="王")
+    lifecycle.decide(conn, ids["STALLED"], status="confirmed", by="王", expected_version=v)
+    lifecycle.decide(conn, ids["IDLE"], status="under_review", by="王")
+    lifecycle.decide(conn, ids["NOLINK"], status="field_check", by="李")
+    conn.commit()
+    # the same run again: nothing changes, decisions stay, no new events but none lost
+    events_before = conn.execute("SELECT count(*) FROM review_event").fetchone()[0]
+    res = run_candidates(conn, settings(tmp_path), as_of=AS_OF)
+    assert res.summary["created"] == 0 and res.summary["closed"] == 0
+    assert res.summary["kept_decisions"] == 3
+    assert conn.execute("SELECT count(*) FROM review_event").fetchone()[0] == events_before
+    # a new survey shows IDLE built and NOLINK linked to a firm: re-run a year later
+    add_survey(conn, "2025-05-01", [box(10, 10, 90, 90)], coverage=box(-50, -50, 150, 150))
+    add_firm(conn, 9, "NOLINK")
+    conn.commit()
+    res = run_candidates(conn, settings(tmp_path), as_of="2025-06-30")
+    status = dict(conn.execute("SELECT parcel_code, status FROM candidate"
+                               " WHERE candidate_id = ANY(%s)", (list(ids.values()),)).fetchall())
+    assert status["IDLE"] == "closed" and status["NOLINK"] == "closed"
+    assert status["STALLED"] == "confirmed"
+    reason = conn.execute("SELECT closed_reason FROM candidate WHERE candidate_id = %s",
+                          (ids["IDLE"],)).fetchone()[0]
+    assert "coverage_below" in reason and f"run {res.run_id}" in reason
+    hist = lifecycle.history(conn, ids["IDLE"])
+    assert [e["action"] for e in hist][:2] == ["created", "decided"]
+    assert hist[-1]["action"] == "closed" and hist[-1]["from_status"] == "under_review"
+    assert len(lifecycle.history(conn, ids["STALLED"])) >= 3
+
+
+def test_exempted_parcel_stays_out_of_idle_kinds(town, tmp_path):
+    conn, *_ = town
+    run_candidates(conn, settings(tmp_path), as_of=AS_OF)
+    assert not any(p == "EXEMPT" for p, _ in open_kinds(conn))
+    # revoking the exemption brings it back
+    conn.execute("UPDATE land_exemption SET revoked_at = now(), revoked_by = 'x'")
+    conn.commit()
+    run_candidates(conn, settings(tmp_path), as_of=AS_OF)
+    assert ("EXEMPT", "idle_not_started") in open_kinds(conn)
+
+
+def test_as_of_the_first_survey_sees_the_building_before_demolition(town, tmp_path):
+    conn, _sid1, _ = town
+    run_candidates(conn, settings(tmp_path), as_of="2023-12-31")
+    found = open_kinds(conn)
+    assert ("DEMOL", "idle_not_started") not in found
+    assert ("UNFIN", "unfinished") not in found       # completion date 2024-06-30 not passed
+    assert ("IDLE", "idle_not_started") in found       # 2022-03-01 + 1 year, survey 2023-05-01
+    assert ("STALLED", "idle_stalled") not in found    # no earlier survey a year before
+    assert ("STALLED", "unfinished") not in found      # completion 2026
+
+
+def test_rules_file_switches_a_kind_off_and_closes_its_candidates(town, tmp_path):
+    conn, *_ = town
+    run_candidates(conn, settings(tmp_path), as_of=AS_OF)
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("built_unused:\n  enabled: false\n", encoding="utf-8")
+    res = run_candidates(conn, settings(tmp_path), as_of=AS_OF, rules_path=rules)
+    assert res.summary["closed"] == 3
+    reasons = [r[0] for r in conn.execute("SELECT closed_reason FROM candidate"
+                                          " WHERE status = 'closed'").fetchall()]
+    assert all("switched off" in r for r in reasons)
+
+
+def _score_run(conn, rows):
+    """A score run of 2024 with (credit_code, class, tax_per_mu, benchmark) rows."""
+    from psycopg.types.json import Jsonb
+
+    run = conn.execute("INSERT INTO run (kind, params, code_version, status, finished_at)"
+                       " VALUES ('score', '{\"year\": 2024}', 't', 'done', now())"
+                       " RETURNING run_id").fetchone()[0]
+    for code, cls, tax, bench in rows:
+        conn.execute(
+            "INSERT INTO enterprise_score (run_id, credit_code, year, ruleset, class, indicators,"
+            " items) VALUES (%s, %s, 2024, 'test', %s, %s, %s)",
+            (run, code, cls, Jsonb({"tax_per_mu": tax}),
+             Jsonb({"tax_per_mu": {"value": tax, "benchmark": {"value": bench}}})))
+    conn.commit()
+    return run
+
+
+def test_class_d_and_tax_per_mu_from_the_latest_score_run(town, tmp_path):
+    from tests.test_land_status.builders import credit
+
+    conn, *_ = town
+    # HEALTHY's holder: class D; NEIGHBOUR's holder: tax 5 against a 24.097 benchmark
+    run = _score_run(conn, [(credit(7), "D", 30.0, 24.097), (credit(1), "C", 5.0, 24.097),
+                            (credit(4), "B", 30.0, 24.097)])
+    res = run_candidates(conn, settings(tmp_path), as_of=AS_OF)
+    assert res.summary["score_run"] == run
+    found = open_kinds(conn)
+    assert ("HEALTHY", "inefficient") in found and ("NEIGHBOUR", "inefficient") in found
+    rules = dict(conn.execute("SELECT parcel_code, rules FROM candidate").fetchall())
+    why = {p: {r["rule"] for r in rules[p] if r.get("reason") and r["passed"]}
+           for p in ("HEALTHY", "NEIGHBOUR")}
+    assert why == {"HEALTHY": {"class_d"}, "NEIGHBOUR": {"tax_per_mu_below"}}
+    ratio = next(r for r in rules["NEIGHBOUR"] if r["rule"] == "tax_per_mu_below")
+    assert ratio["value"] == pytest.approx(5.0 / 24.097, rel=1e-5) and ratio["threshold"] == 0.5
+    # a fixed benchmark in the rules file wins: 5 is more than half of 8
+    f = tmp_path / "rules.yaml"
+    f.write_text("inefficient:\n  tax_per_mu_benchmark_wan: 8\n", encoding="utf-8")
+    run_candidates(conn, settings(tmp_path), as_of=AS_OF, rules_path=f)
+    assert ("NEIGHBOUR", "inefficient") not in open_kinds(conn)

@@ -1,0 +1,62 @@
+"""A small sample city loaded into the session's test database, with an occupancy run.
+
+``city_db`` is module-scoped: a module's tests share one loaded database (read-only
+tests), and the tables are emptied when the module is done so other modules start
+clean, as ``db_conn`` guarantees.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+KINDS = ("idle_not_started", "idle_stalled", "unfinished", "inefficient", "built_unused")
+STATUSES = ("new", "under_review", "confirmed", "field_check", "rejected")
+
+
+def add_candidates(conn, n: int = 40) -> None:
+    """Candidates on the first ``n`` parcels (the land-status rules are tested elsewhere;
+    the maps need rows of every kind and status in the contract's table)."""
+    rows = conn.execute("SELECT parcel_code, town, district, area_m2 FROM parcel "
+                        "ORDER BY parcel_code LIMIT %s", (n,)).fetchall()
+    for i, (code, town, district, area) in enumerate(rows):
+        conn.execute(
+            "INSERT INTO candidate (parcel_code, kind, status, town, district, area_m2, "
+            "reclaimable_m2, certainty, priority) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (code, KINDS[i % len(KINDS)], STATUSES[i % len(STATUSES)], town, district, area,
+             area * 0.5, 0.8, float(n - i)))
+    conn.commit()
+
+
+@pytest.fixture(scope="session")
+def small_city(tmp_path_factory):
+    from sample import generate_city
+
+    return generate_city("small", 7, tmp_path_factory.mktemp("maps") / "city", imagery=False)
+
+
+@pytest.fixture(scope="module")
+def city_db(db_dsn, small_city, tmp_path_factory):
+    """(conn, dsn, occupancy run id) with the small city loaded and measured."""
+    from gis.db.connection import connect
+    from gis.settings import load_settings
+    from parcels.occupancy.run import run_occupancy
+    from sample.load import load_sample
+    from tests.conftest import _truncate_all
+
+    conn = connect(db_dsn)
+    _truncate_all(conn)
+    load_sample(conn, small_city)
+    settings = load_settings({"dsn": db_dsn, "home": str(tmp_path_factory.mktemp("home"))},
+                             environ={})
+    result = run_occupancy(conn, settings, engine="vector")
+    conn.commit()
+    from scoring.run import run_scores
+
+    run_scores(conn, "jiangsu-huaian-2024", 2024, occupancy_run=result.run_id)
+    add_candidates(conn)
+    try:
+        yield conn, db_dsn, result.run_id
+    finally:
+        conn.rollback()
+        _truncate_all(conn)
+        conn.close()

@@ -1,0 +1,140 @@
+"""End to end in headless Chromium (Debian's, driven by Playwright; no browser download).
+
+An official logs in, filters, opens a candidate, decides and sees the audit entry; a
+technician adds a field note with a photo. Every request the pages make must go to
+the app itself, and the pages must run without Content-Security-Policy violations.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.test_review.conftest import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.postgis]
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        message = ("Debian's chromium is missing; `scripts/bootstrap.sh chromium` installs it "
+                   "(make test does)")
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                               args=["--no-sandbox", "--disable-gpu"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(20_000)
+    pg.outside = []
+    pg.problems = []
+    host = urlparse(server).netloc
+    pg.on("request", lambda r: pg.outside.append(r.url)
+          if urlparse(r.url).scheme in ("http", "https", "ws", "wss")
+          and urlparse(r.url).netloc != host else None)
+    pg.on("console", lambda m: pg.problems.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: pg.problems.append(str(e)))
+    yield pg
+    context.close()
+
+
+def _until(condition, timeout=20.0):
+    """Poll ``condition`` (the CSP forbids Playwright's string-eval wait_for_function)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(0.1)
+
+
+def _login(page, server, username):
+    page.goto(server + "/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    try:
+        page.wait_for_selector("body[data-ready='1']", state="attached")
+    except Exception as exc:
+        shown = page.content()[:500]
+        raise AssertionError(f"the page did not start: {page.problems} {page.outside} {shown}") \
+            from exc
+
+
+def test_official_filters_opens_decides_and_sees_the_audit_entry(page, server, seeded):
+    _login(page, server, "off_east")
+    rows = page.locator("#candidate-list tbody tr")
+    assert rows.count() == len(seeded["东区"])
+    page.select_option("#filter-town", "乙镇")
+    page.select_option("#filter-status", "new")
+    page.click("#apply-filters")
+    _until(lambda: set(page.locator("#candidate-list tbody tr td:nth-child(5)")
+                       .all_inner_texts()) == {"乙镇"})
+    assert 0 < rows.count() < len(seeded["东区"])
+    first = rows.first
+    cid = int(first.get_attribute("data-id"))
+    first.click()
+    page.wait_for_selector("#detail:not([hidden]) #decision-status")
+    assert page.locator("#detail-status").get_attribute("data-status") == "new"
+    _until(lambda: page.locator("#map path.leaflet-interactive").count() > 0)
+    page.select_option("#decision-status", "field_check")
+    page.fill("#decision-comment", "需要实地核查 (browser)")
+    page.click("#decision-submit")
+    page.wait_for_selector("#detail-status[data-status='field_check']")
+    last = page.locator("#history tbody tr").last
+    assert last.locator(".actor").inner_text() == "off_east"
+    assert last.locator(".comment").inner_text() == "需要实地核查 (browser)"
+    assert "已保存" in page.inner_text("#message")
+    # the map drew parcels and footprints from vector tiles, candidates from GeoJSON
+    assert page.locator("#map .leaflet-tile-container svg, #map .leaflet-tile svg, "
+                        "#map svg").count() > 0
+    assert page.outside == [], page.outside
+    assert page.problems == [], page.problems
+    assert cid in seeded["东区"]
+
+
+def test_technician_adds_a_field_note(page, server, seeded, tmp_path):
+    from PIL import Image
+
+    photo = tmp_path / "site.jpg"
+    Image.new("RGB", (64, 48), (20, 120, 40)).save(photo, "JPEG")
+    _login(page, server, "tech_east")
+    assert page.locator("#decision").count() == 0 and page.locator("#bulk").count() == 0
+    page.locator(f"#candidate-list tbody tr[data-id='{seeded['东区'][15]}']").click()
+    page.wait_for_selector("#note-text")
+    assert page.locator("#figures-hidden").count() == 1
+    page.fill("#note-text", "现场：厂房无人使用")
+    page.set_input_files("#note-photo", str(photo))
+    page.click("#note-submit")
+    page.wait_for_selector("#notes li img.thumb")
+    assert "现场：厂房无人使用" in page.inner_text("#notes")
+    assert page.locator("#notes li img.thumb").evaluate("img => img.naturalWidth") == 64
+    assert page.outside == [] and page.problems == [], (page.outside, page.problems)
+
+
+def test_english_interface(page, server):
+    page.goto(server + "/login?lang=en")
+    assert "Reclamation candidate review" in page.inner_text("h1")
+    page.fill("#username", "viewer_east")
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_selector("body[data-ready='1']")
+    assert page.inner_text("#logout") == "Log out"
+    assert page.locator("#export-xlsx").count() == 0

@@ -1,0 +1,144 @@
+"""`mujun user` and the database role of the review app (migration 0011, gis.db.roles)."""
+
+from __future__ import annotations
+
+import json
+
+import psycopg
+import pytest
+
+from tests.cli_runner import fetch, run_mujun
+
+PW = "a-long-enough-password"
+
+
+def _add(monkeypatch, db_dsn, capsys, name, *extra, password=PW):
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO(password + "\n"))
+    return run_mujun(["user", "add", name, "--password-stdin", *extra], monkeypatch, db_dsn,
+                     capsys)
+
+
+def test_add_list_grant_disable(monkeypatch, db_dsn, db_conn, capsys):
+    code, _out, err = _add(monkeypatch, db_dsn, capsys, "li.ming", "--role", "official",
+                           "--district", "东区", "--town", "丙镇")
+    assert code == 0, err
+    code, out, err = run_mujun(["user", "list", "--json"], monkeypatch, db_dsn, capsys)
+    assert code == 0, err
+    users = json.loads(out)
+    assert users == [{**users[0], "username": "li.ming", "role": "official", "active": True,
+                      "districts": ["东区"], "towns": ["丙镇"], "everywhere": False}]
+    assert "argon2" not in out and PW not in out
+    stored = fetch(db_conn, "SELECT password_hash FROM app_user")[0][0]
+    assert stored.startswith("$argon2id$") and PW not in stored
+
+    code, out, err = run_mujun(["user", "grant", "li.ming", "--role", "viewer", "--revoke",
+                                "--district", "东区", "--json"], monkeypatch, db_dsn, capsys)
+    assert code == 0, err
+    info = json.loads(out)
+    assert (info["role"], info["districts"], info["towns"]) == ("viewer", [], ["丙镇"])
+
+    code, _out, err = run_mujun(["user", "disable", "li.ming"], monkeypatch, db_dsn, capsys)
+    assert code == 0, err
+    assert fetch(db_conn, "SELECT active FROM app_user")[0][0] is False
+    actions = [r[0] for r in fetch(db_conn, "SELECT action FROM app_audit ORDER BY audit_id")]
+    assert actions == ["user_add", "user_grant", "user_grant", "user_disable"]
+
+
+def test_passwd_replaces_hash_and_ends_sessions(monkeypatch, db_dsn, db_conn, capsys):
+    assert _add(monkeypatch, db_dsn, capsys, "wang", "--role", "viewer")[0] == 0
+    before = fetch(db_conn, "SELECT password_hash FROM app_user")[0][0]
+    db_conn.execute("INSERT INTO app_session (token_hash, user_id, csrf_token, expires_at)"
+                    " SELECT '\\x00'::bytea, user_id, 'x', now() + interval '1 hour'"
+                    " FROM app_user")
+    db_conn.commit()
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO("another-good-password\n"))
+    code, _out, err = run_mujun(["user", "passwd", "wang", "--password-stdin"], monkeypatch,
+                                db_dsn, capsys)
+    assert code == 0, err
+    after = fetch(db_conn, "SELECT password_hash FROM app_user")[0][0]
+    assert after != before
+    from maps.review.passwords import verify_password
+
+    assert verify_password(after, "another-good-password")
+    assert not verify_password(after, PW)
+    assert fetch(db_conn, "SELECT count(*) FROM app_session")[0][0] == 0
+
+
+@pytest.mark.parametrize(("args", "password", "message"), [
+    (["--role", "viewer"], "short", "at least 10"),
+    (["--role", "boss"], PW, "Invalid value for '--role'"),
+])
+def test_bad_input_is_refused(monkeypatch, db_dsn, db_conn, capsys, args, password, message):
+    code, _out, err = _add(monkeypatch, db_dsn, capsys, "zhao", *args, password=password)
+    assert code != 0 and message in err
+    assert fetch(db_conn, "SELECT count(*) FROM app_user")[0][0] == 0
+
+
+def test_bad_and_duplicate_names(monkeypatch, db_dsn, db_conn, capsys):
+    code, _out, err = _add(monkeypatch, db_dsn, capsys, "bad name'; --", "--role", "viewer")
+    assert code == 3 and "not allowed" in err
+    assert _add(monkeypatch, db_dsn, capsys, "zhou", "--role", "viewer")[0] == 0
+    code, _out, err = _add(monkeypatch, db_dsn, capsys, "zhou", "--role", "admin")
+    assert code == 3 and "exists" in err
+    code, _out, err = run_mujun(["user", "passwd", "nobody", "--password-stdin"], monkeypatch,
+                                db_dsn, capsys)
+    assert code == 3 and "no user 'nobody'" in err
+
+
+def test_role_permissions_match_the_database(db_conn):
+    from maps.review.permissions import PERMISSIONS, ROLE_PERMISSIONS
+
+    for role, perms in ROLE_PERMISSIONS.items():
+        for perm in PERMISSIONS:
+            in_db = db_conn.execute("SELECT mujun_role_can(%s, %s)", (role, perm)).fetchone()[0]
+            assert in_db == (perm in perms), (role, perm)
+
+
+def test_app_role_is_restricted_and_logs_in(db_conn, db_dsn):
+    from gis.db.roles import APP_ROLE, app_dsn, check_restricted
+    from gis.errors import ConfigError
+    from gis.settings import load_settings
+
+    dsn = app_dsn(db_conn, load_settings({"dsn": db_dsn}))
+    assert "password=" not in dsn
+    with psycopg.connect(dsn) as app:
+        assert app.execute("SELECT current_user").fetchone()[0] == APP_ROLE
+        check_restricted(app)
+        # no session: row-level security shows no parcel, and the app cannot write users
+        assert app.execute("SELECT count(*) FROM parcel").fetchone()[0] == 0
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            app.execute("SELECT password_hash FROM app_user")
+        app.rollback()
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            app.execute("UPDATE app_user SET role = 'admin'")
+        app.rollback()
+        app.execute("INSERT INTO app_audit (actor, action) VALUES ('x', 'test')")
+        app.commit()
+        for statement in ("UPDATE app_audit SET actor = 'y'", "DELETE FROM app_audit",
+                          "TRUNCATE app_audit"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                app.execute(statement)
+            app.rollback()
+    with pytest.raises(ConfigError, match="superuser"):
+        check_restricted(db_conn)
+
+
+def test_scram_verifier_known_answer():
+    # RFC 7677 test vector: user "user", password "pencil", salt W22ZaJ0SNY7soEsUEjb6gQ==
+    import base64
+
+    from gis.db.roles import scram_verifier
+
+    v = scram_verifier("pencil", salt=base64.b64decode("W22ZaJ0SNY7soEsUEjb6gQ=="))
+    _, keys = v.split("$", 1)[1].split("$")
+    stored, server = keys.split(":")
+    # ServerSignature in the RFC derives from ServerKey; check the published ServerKey
+    # through its signature: HMAC(ServerKey, AuthMessage) = 6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=
+    import hashlib
+    import hmac
+
+    auth = (b"n=user,r=rOprNGfwEbeRWgbNEkqO,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
+            b"s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096,c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0")
+    sig = hmac.new(base64.b64decode(server), auth, hashlib.sha256).digest()
+    assert base64.b64encode(sig).decode() == "6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="
+    assert len(base64.b64decode(stored)) == 32
