@@ -485,7 +485,7 @@ def prepare_config(
     post = options.pop("postprocess", "auto")
     objects = options.pop("objects", None)
     if post == "auto":
-        post = "objects" if method in ("onnx", "classify") else "threshold"
+        post = "objects" if method == "onnx" else "threshold"
     if post not in ("objects", "threshold"):
         raise ConfigError(f"unknown post-processing {post!r}; choose objects or threshold")
     if method == "onnx" and isinstance(model, (str, Path)):
