@@ -17,7 +17,7 @@ help:
 	@echo "make lint    ruff"
 
 setup:
-	@scripts/bootstrap.sh python postgis webassets
+	@scripts/bootstrap.sh python postgis fonts webassets
 
 demo: setup
 	$(MUJUN) demo --size $(SIZE) --seed $(SEED)

@@ -6,6 +6,7 @@
 #   scripts/bootstrap.sh postgis    PostgreSQL 15 + PostGIS 3 (Debian packages) unless MUJUN_DSN is set
 #   scripts/bootstrap.sh gdal       gdal-bin (ogr2ogr, for benchmarks)
 #   scripts/bootstrap.sh chromium   chromium + chromium-driver (browser tests)
+#   scripts/bootstrap.sh fonts      fonts-noto-cjk (Chinese text in figures and PDF reports)
 #   scripts/bootstrap.sh webassets  Leaflet and plugins from the npm registry into maps/web/node_modules
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -64,6 +65,10 @@ chromium() {
     command -v chromium >/dev/null && command -v chromedriver >/dev/null || apt_install chromium chromium-driver
 }
 
+fonts() {
+    fc-list :lang=zh 2>/dev/null | grep -q "Noto Sans CJK" || apt_install fonts-noto-cjk fontconfig
+}
+
 webassets() {
     # JavaScript/CSS served by the web pages, pinned by maps/web/package-lock.json;
     # installed once per lock file (pages never load them from the internet).
@@ -84,6 +89,7 @@ for step in "$@"; do
         postgis) postgis ;;
         gdal) gdal ;;
         chromium) chromium ;;
+        fonts) fonts ;;
         webassets) webassets ;;
         *) echo "bootstrap: unknown step $step" >&2; exit 2 ;;
     esac

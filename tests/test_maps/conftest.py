@@ -9,6 +9,23 @@ from __future__ import annotations
 
 import pytest
 
+KINDS = ("idle_not_started", "idle_stalled", "unfinished", "inefficient", "built_unused")
+STATUSES = ("new", "under_review", "confirmed", "field_check", "rejected")
+
+
+def add_candidates(conn, n: int = 40) -> None:
+    """Candidates on the first ``n`` parcels (the land-status rules are tested elsewhere;
+    the maps need rows of every kind and status in the contract's table)."""
+    rows = conn.execute("SELECT parcel_code, town, district, area_m2 FROM parcel "
+                        "ORDER BY parcel_code LIMIT %s", (n,)).fetchall()
+    for i, (code, town, district, area) in enumerate(rows):
+        conn.execute(
+            "INSERT INTO candidate (parcel_code, kind, status, town, district, area_m2, "
+            "reclaimable_m2, certainty, priority) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (code, KINDS[i % len(KINDS)], STATUSES[i % len(STATUSES)], town, district, area,
+             area * 0.5, 0.8, float(n - i)))
+    conn.commit()
+
 
 @pytest.fixture(scope="session")
 def small_city(tmp_path_factory):
@@ -33,6 +50,10 @@ def city_db(db_dsn, small_city, tmp_path_factory):
                              environ={})
     result = run_occupancy(conn, settings, engine="vector")
     conn.commit()
+    from scoring.run import run_scores
+
+    run_scores(conn, "jiangsu-huaian-2024", 2024, occupancy_run=result.run_id)
+    add_candidates(conn)
     try:
         yield conn, db_dsn, result.run_id
     finally:

@@ -1,0 +1,99 @@
+"""``mujun map``: one function for web pages (.html) and report figures (.png/.pdf/.svg)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gis.errors import ConfigError
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from maps.web.kinds import MapOptions
+    from maps.web.tiles import TileOptions
+
+log = logging.getLogger(__name__)
+
+PAGE_SUFFIXES = (".html", ".htm")
+FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
+
+
+def make_map(conn: psycopg.Connection, kind: str, path: str | Path, *,
+             options: MapOptions | None = None, basemap: str = "none",
+             basemap_url: str | None = None, tianditu_token: str | None = None,
+             ortho: str | Path | None = None, paper: str = "A4", dpi: int = 300,
+             inline_limit_mb: float = 8.0, tile_options: TileOptions | None = None,
+             overwrite: bool = False) -> dict[str, Any]:
+    """Write map ``kind`` to ``path``: a page for ``.html``, a figure for ``.png/.pdf/.svg``.
+
+    Parameters
+    ----------
+    conn : psycopg.Connection
+    kind : str
+        A key of :data:`maps.web.kinds.KINDS`.
+    path : path-like
+    options : MapOptions
+        Language, per-mu field, classification scheme and classes, run, year.
+    basemap : {"none", "ortho", "tianditu", "gaode", "xyz"}
+        Pages only. ``ortho`` cuts ``ortho`` (the survey orthophoto) into local tiles.
+    basemap_url, tianditu_token : str, optional
+        For ``xyz`` and ``tianditu`` (the token also from ``MUJUN_TIANDITU_TOKEN``).
+    paper : {"A4", "A3", "A4-portrait", "A3-portrait"}
+        Figures only; ``dpi`` likewise.
+    inline_limit_mb : float
+        Pages whose data is larger are written with a ``_files`` folder beside them.
+    overwrite : bool
+
+    Returns
+    -------
+    dict
+        What was written, with ``seconds``.
+    """
+    from maps.web.kinds import MapOptions, build_spec
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in PAGE_SUFFIXES + FIGURE_SUFFIXES:
+        raise ConfigError(f"{path}: write a page (.html) or a figure (.png, .pdf, .svg)")
+    options = options or MapOptions()
+    start = time.perf_counter()
+    spec = build_spec(conn, kind, options)
+    if suffix in FIGURE_SUFFIXES:
+        from maps.figure import write_figure
+
+        info = write_figure(spec, path, paper=paper, dpi=dpi, overwrite=overwrite)
+    else:
+        info = _write_page(spec, path, basemap=basemap, basemap_url=basemap_url,
+                           token=tianditu_token or os.environ.get("MUJUN_TIANDITU_TOKEN"),
+                           ortho=ortho, inline_limit_mb=inline_limit_mb,
+                           tile_options=tile_options, overwrite=overwrite)
+    info.update(kind=kind, seconds=round(time.perf_counter() - start, 2))
+    log.info("wrote the %s map to %s", kind, path)
+    return info
+
+
+def _write_page(spec, path: Path, *, basemap: str, basemap_url, token, ortho,
+                inline_limit_mb: float, tile_options, overwrite: bool) -> dict[str, Any]:
+    from maps.web.basemaps import basemap as resolve
+    from maps.web.basemaps import ortho_tiles
+    from maps.web.page import write_page
+    from maps.web.tiles import TileOptions
+
+    tile_options = tile_options or TileOptions()
+    if basemap == "ortho":
+        if ortho is None:
+            raise ConfigError("--basemap ortho needs --ortho IMAGE (the survey orthophoto)")
+        with tempfile.TemporaryDirectory(dir=path.parent if path.parent.exists() else None,
+                                         prefix=".ortho-") as staging:
+            tiles = ortho_tiles(ortho, staging)
+            chosen = resolve("ortho", ortho_dir=staging, ortho_info=tiles)
+            return write_page(spec, path, basemap=chosen, tile_options=tile_options,
+                              inline_limit_mb=inline_limit_mb, overwrite=overwrite)
+    chosen = resolve(basemap, url=basemap_url, token=token)
+    return write_page(spec, path, basemap=chosen, tile_options=tile_options,
+                      inline_limit_mb=inline_limit_mb, overwrite=overwrite)

@@ -1,0 +1,295 @@
+"""Map kinds: name -> function building a :class:`~maps.web.page.MapSpec` from the database.
+
+==============  ==================================================================
+industry        parcels coloured by the holder's GB/T 4754 division (产业地图)
+per-mu          choropleth of tax, revenue or value added per mu, classes by
+                mapclassify (quantiles, natural breaks, …)
+classes         parcels coloured by the holder's class A/B/C/D/T (score run)
+heat            heat map of tax per mu (parcel interior points)
+candidates      land-status candidates by kind (idle, unfinished, built unused, …)
+land-status     candidates by review status
+towns           town aggregates: tax per mu, area, enterprises, classes
+==============  ==================================================================
+
+Every kind also shows the towns as an overlay (outlines with aggregate popups).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from gis.errors import ConfigError, DataError
+from maps import data
+from maps.fields import alias
+from maps.styles import LayerStyle, graduated, style_for
+from maps.web.page import MapSpec, PolygonLayer, popup_rows
+
+if TYPE_CHECKING:
+    import psycopg
+
+PER_MU_FIELDS = ("tax_per_mu", "revenue_per_mu", "value_added_per_mu")
+
+
+@dataclass(frozen=True)
+class MapOptions:
+    """What the user chose besides the kind."""
+
+    lang: str = "zh"
+    field: str = "tax_per_mu"
+    scheme: str = "quantiles"
+    k: int = 5
+    run_id: int | None = None
+    year: int | None = None
+
+
+def _t(lang: str, zh: str, en: str) -> str:
+    return zh if lang == "zh" else en
+
+
+def _subtitle(ctx: data.Context, lang: str, extra: str = "") -> str:
+    parts = []
+    if ctx.year:
+        parts.append(_t(lang, f"{ctx.year} 年数据", f"data {ctx.year}"))
+    if ctx.occupancy_run:
+        parts.append(_t(lang, f"用地测算运行 {ctx.occupancy_run}",
+                        f"occupancy run {ctx.occupancy_run}"))
+    if ctx.score_run:
+        parts.append(_t(lang, f"评价运行 {ctx.score_run}", f"score run {ctx.score_run}"))
+    parts.append(_t(lang, f"来源：mujun，{date.today():%Y-%m-%d} 制图",
+                    f"source: mujun, drawn {date.today():%Y-%m-%d}"))
+    if extra:
+        parts.insert(0, extra)
+    return " · ".join(parts)
+
+
+PARCEL_POPUP = ["parcel_code", "name", "division_label", "town", "area_mu", "coverage", "far",
+                "tax_per_mu", "revenue_per_mu", "class"]
+
+
+def _parcel_popup(frame: Any, lang: str) -> tuple[list[str], list[str], list[list[Any]]]:
+    from parcels.industry import divisions_2017
+
+    names = divisions_2017()
+    frame = frame.assign(division_label=[
+        f"{d} {names.get(d, '')}".strip() if isinstance(d, str) and d else None
+        for d in frame["division"]])
+    labels = [alias("division_name", lang) if c == "division_label" else alias(c, lang)
+              for c in PARCEL_POPUP]
+    return PARCEL_POPUP, labels, popup_rows(frame, PARCEL_POPUP)
+
+
+def _categorical_layer(layer_id: str, name: str, frame: Any, style: LayerStyle,
+                       lang: str, popup: tuple[list[str], list[str], list[list[Any]]]
+                       ) -> tuple[PolygonLayer, dict[str, Any]]:
+    values = frame[style.field].astype("object").where(frame[style.field].notna(), None)
+    index = {c.value: i for i, c in enumerate(style.categories)}
+    keys = np.array([index.get(str(v).strip(), -1) if v is not None else -1 for v in values],
+                    dtype=np.int64)
+    columns, labels, rows = popup
+    layer = PolygonLayer(layer_id, name, frame, keys, style,
+                         [c.colour for c in style.categories],
+                         [c.label(lang) for c in style.categories], columns, labels, rows)
+    present = {str(v).strip() for v in values if v is not None}
+    legend_rows = style.legend(lang, values=present) if present else []
+    if (keys < 0).any():
+        legend_rows.append(("#bdbdbd", _t(lang, "无数据 / 未评价", "no data")))
+    legend = {"title": style.title.get(lang, style.layer), "rows": legend_rows,
+              "note": _t(lang, f"{len(frame):,} 宗地", f"{len(frame):,} parcels")}
+    return layer, legend
+
+
+def _towns_overlay(spec: MapSpec, conn: psycopg.Connection, ctx: data.Context,
+                   lang: str) -> None:
+    towns = data.read_towns(conn, ctx)
+    spec.towns = towns
+    spec.towns_name = _t(lang, "镇街（汇总）", "Towns (aggregates)")
+    spec.towns_fields = ["town", "n_parcels", "area_mu", "coverage", "n_enterprises",
+                         "tax_per_mu", "revenue_per_mu", "n_class_a", "n_class_d"]
+    spec.towns_aliases = [alias(f, lang) if not f.startswith("n_class") else
+                          _t(lang, f"{f[-1].upper()} 类企业数", f"class {f[-1].upper()} firms")
+                          for f in spec.towns_fields]
+    spec.towns_aliases[1] = _t(lang, "宗地数", "parcels")
+
+
+def industry_map(conn, options: MapOptions) -> MapSpec:
+    lang = options.lang
+    ctx = data.resolve_context(conn, run_id=options.run_id, year=options.year)
+    frame = data.read_parcels(conn, ctx)
+    style = style_for("industry")
+    layer, legend = _categorical_layer(
+        "industry", _t(lang, "宗地（产业）", "Parcels (industry)"), frame, style, lang,
+        _parcel_popup(frame, lang))
+    spec = MapSpec("industry", _t(lang, "产业地图：宗地主导产业", "Industry map: parcels by industry"),
+                   _subtitle(ctx, lang), [layer], legends=[legend], lang=lang)
+    _towns_overlay(spec, conn, ctx, lang)
+    return spec
+
+
+def per_mu_map(conn, options: MapOptions) -> MapSpec:
+    from maps.classify import classify
+
+    lang = options.lang
+    if options.field not in PER_MU_FIELDS:
+        raise ConfigError(f"--field {options.field!r}; choose one of {', '.join(PER_MU_FIELDS)}")
+    ctx = data.resolve_context(conn, run_id=options.run_id, year=options.year)
+    frame = data.read_parcels(conn, ctx)
+    values = frame[options.field].to_numpy(dtype="float64")
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        raise DataError(f"no parcel has a {options.field} value for year {ctx.year}: load "
+                        "enterprise records and run `mujun occupancy` first")
+    breaks = np.asarray(classify(finite, options.scheme, options.k))
+    title = {"zh": alias(options.field, "zh"), "en": alias(options.field, "en")}
+    style = graduated("per_mu", options.field, breaks, title=title, lower=float(finite.min()))
+    keys = np.where(np.isfinite(values),
+                    np.minimum(np.searchsorted(breaks, values, side="left"), len(breaks) - 1),
+                    -1).astype(np.int64)
+    columns, labels, rows = _parcel_popup(frame, lang)
+    labels_k = [label for _, label in style.legend(lang)]
+    layer = PolygonLayer("permu", _t(lang, "宗地（亩均）", "Parcels (per mu)"), frame, keys,
+                         style, list(style.colours), labels_k, columns, labels, rows,
+                         values=values, breaks=breaks)
+    scheme = {"quantiles": _t(lang, "分位数", "quantiles"),
+              "natural_breaks": _t(lang, "自然断点", "natural breaks"),
+              "fisher_jenks": "Fisher-Jenks",
+              "equal_interval": _t(lang, "等间距", "equal interval")}[options.scheme]
+    legend = {"title": title[lang], "rows": [*style.legend(lang),
+                                             ("#bdbdbd", _t(lang, "无数据", "no data"))],
+              "note": _t(lang, f"分级：{scheme}（mapclassify），{len(breaks)} 级",
+                         f"classes: {scheme} (mapclassify), {len(breaks)}")}
+    spec = MapSpec("per-mu", _t(lang, f"亩均效益：{title['zh']}", f"Per mu: {title['en']}"),
+                   _subtitle(ctx, lang), [layer], legends=[legend], lang=lang)
+    _towns_overlay(spec, conn, ctx, lang)
+    return spec
+
+
+def classes_map(conn, options: MapOptions) -> MapSpec:
+    lang = options.lang
+    ctx = data.resolve_context(conn, run_id=options.run_id, year=options.year,
+                               run_kind="score" if options.run_id else "occupancy")
+    frame = data.read_parcels(conn, ctx)
+    style = style_for("classes")
+    layer, legend = _categorical_layer(
+        "classes", _t(lang, "宗地（评价等级）", "Parcels (class)"), frame, style, lang,
+        _parcel_popup(frame, lang))
+    if ctx.score_run is None:
+        legend["note"] = _t(lang, "尚无评价结果：先运行 mujun score",
+                            "no scores yet: run `mujun score` first")
+    spec = MapSpec("classes", _t(lang, "亩均效益评价等级", "Per-mu evaluation classes"),
+                   _subtitle(ctx, lang), [layer], legends=[legend], lang=lang)
+    _towns_overlay(spec, conn, ctx, lang)
+    return spec
+
+
+def heat_map(conn, options: MapOptions) -> MapSpec:
+    import shapely
+
+    lang = options.lang
+    ctx = data.resolve_context(conn, run_id=options.run_id, year=options.year)
+    frame = data.read_parcels(conn, ctx)
+    field = options.field if options.field in PER_MU_FIELDS else "tax_per_mu"
+    values = frame[field].to_numpy(dtype="float64")
+    ok = np.isfinite(values) & (values > 0)
+    if not ok.any():
+        raise DataError(f"no parcel has a positive {field} for year {ctx.year}")
+    points = frame.iloc[np.flatnonzero(ok)]
+    pts = shapely.point_on_surface(points.to_crs(4326).geometry.values)
+    cap = float(np.percentile(values[ok], 95))
+    weight = np.clip(values[ok] / cap, 0.05, 1.0)
+    heat = np.c_[shapely.get_y(pts), shapely.get_x(pts), weight]
+    spec = MapSpec("heat", _t(lang, f"热力图：{alias(field, 'zh')}", f"Heat map: {alias(field, 'en')}"),
+                   _subtitle(ctx, lang), heat=heat,
+                   heat_name=_t(lang, "亩均热力", "Per-mu heat"), lang=lang)
+    from maps.styles import HEAT_GRADIENT
+
+    spec.legends = [{"title": alias(field, lang),
+                     "rows": [(c, f"{k * cap:,.1f}") for k, c in HEAT_GRADIENT.items()],
+                     "note": _t(lang, f"{int(ok.sum()):,} 宗地；色阶上限为第 95 百分位",
+                                f"{int(ok.sum()):,} parcels; scale capped at the 95th percentile")}]
+    _towns_overlay(spec, conn, ctx, lang)
+    return spec
+
+
+def _candidate_map(conn, options: MapOptions, by: str) -> MapSpec:
+    lang = options.lang
+    ctx = data.resolve_context(conn, year=options.year)
+    if options.run_id:
+        ctx = data.Context(ctx.occupancy_run, ctx.year, ctx.score_run, options.run_id)
+    frame = data.read_candidates(conn, ctx)
+    style = style_for("candidates" if by == "kind" else "land_status")
+    cols = ["candidate_id", "parcel_code", "kind_label", "status_label", "town", "area_m2",
+            "reclaimable_m2", "certainty", "priority"]
+    kinds = style_for("candidates")
+    statuses = style_for("land_status")
+    frame = frame.assign(kind_label=[kinds.label_for(v, lang) for v in frame["kind"]],
+                         status_label=[statuses.label_for(v, lang) for v in frame["status"]])
+    labels = [alias(c, lang) for c in cols]
+    labels[2] = _t(lang, "候选类型", "kind")
+    labels[3] = _t(lang, "处置状态", "status")
+    layer, legend = _categorical_layer(
+        "cand", _t(lang, "候选地块", "Candidate parcels"), frame, style, lang,
+        (cols, labels, popup_rows(frame, cols)))
+    legend["note"] = _t(lang, f"{len(frame):,} 个候选", f"{len(frame):,} candidates")
+    title = (_t(lang, "存量用地盘活候选（按类型）", "Land candidates by kind") if by == "kind"
+             else _t(lang, "候选地块处置状态", "Candidate review status"))
+    spec = MapSpec("candidates" if by == "kind" else "land-status", title,
+                   _subtitle(ctx, lang), [layer], legends=[legend], lang=lang)
+    if len(frame) == 0:
+        spec.layers = []
+    _towns_overlay(spec, conn, ctx, lang)
+    return spec
+
+
+def candidates_map(conn, options: MapOptions) -> MapSpec:
+    return _candidate_map(conn, options, "kind")
+
+
+def land_status_map(conn, options: MapOptions) -> MapSpec:
+    return _candidate_map(conn, options, "status")
+
+
+def towns_map(conn, options: MapOptions) -> MapSpec:
+    from maps.export.layers import quantile_style
+
+    lang = options.lang
+    ctx = data.resolve_context(conn, run_id=options.run_id, year=options.year)
+    spec = MapSpec("towns", _t(lang, "镇街亩均效益汇总", "Towns: per-mu aggregates"),
+                   _subtitle(ctx, lang), lang=lang)
+    _towns_overlay(spec, conn, ctx, lang)
+    field = options.field if options.field in PER_MU_FIELDS[:2] else "tax_per_mu"
+    style = quantile_style("towns", field, spec.towns, k=min(options.k, 5),
+                           title={"zh": alias(field, "zh"), "en": alias(field, "en")})
+    spec.towns_style = style
+    spec.towns_name = _t(lang, "镇街", "Towns")
+    if style is not None:
+        spec.legends = [{"title": style.title[lang], "rows": style.legend(lang),
+                         "note": _t(lang, f"{len(spec.towns)} 个镇街；分位数分级",
+                                    f"{len(spec.towns)} towns; quantile classes")}]
+    return spec
+
+
+#: Kind name -> builder. ``mujun map KIND`` takes its choices from here.
+KINDS: dict[str, Callable[[Any, MapOptions], MapSpec]] = {
+    "industry": industry_map,
+    "per-mu": per_mu_map,
+    "classes": classes_map,
+    "heat": heat_map,
+    "candidates": candidates_map,
+    "land-status": land_status_map,
+    "towns": towns_map,
+}
+
+
+def build_spec(conn: psycopg.Connection, kind: str, options: MapOptions) -> MapSpec:
+    """The content of a ``kind`` map; ConfigError listing the kinds when unknown."""
+    try:
+        builder = KINDS[kind]
+    except KeyError:
+        raise ConfigError(f"unknown map kind {kind!r}; choose one of {', '.join(KINDS)}") \
+            from None
+    return builder(conn, options)
