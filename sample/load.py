@@ -144,6 +144,7 @@ def _remove_previous_samples(conn) -> int:
             (batches,),
         )
         removed += cur.rowcount
+    conn.execute("DELETE FROM survey WHERE batch_id = ANY(%s)", (batches,))
     log.info("removed %d rows of earlier sample batches %s", removed, batches)
     return removed
 
@@ -203,12 +204,25 @@ def _load_parcels(conn, city, name, table, srid, progress) -> int:
 
 def _load_buildings(conn, city, name, table, srid, progress) -> int:
     from gis.importing.footprints import load_footprints
+    from sample.config import AS_OF
 
+    # One survey, dated the sample's "today", covering the whole sample (the generated
+    # imagery covers every town): the extent of its parcels, grown by a block.
+    row = conn.execute(
+        "SELECT ST_AsBinary(ST_Expand(ST_Envelope(ST_Collect(geom)), 100)) FROM parcel"
+        " WHERE batch_id IN (SELECT batch_id FROM import_batch WHERE kind = %s)",
+        (KIND,)).fetchone()
+    coverage = None
+    if row and row[0] is not None:
+        import shapely
+
+        coverage = shapely.from_wkb(bytes(row[0]))
     result = load_footprints(
         conn, city.paths[name], layer="buildings", kind=KIND, file_hash=city.digests[name],
         fid_column="building_id", method="sample", source_name=f"sample {city.size}-{city.seed}",
         params={"size": city.size, "seed": city.seed,
                 "generator_version": city.generator_version},
+        survey_date=AS_OF, coverage=coverage,
         skip_if_loaded=False, commit=False, chunk=CHUNK, progress=progress)
     return result.report.n_loaded
 

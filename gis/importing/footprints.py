@@ -418,3 +418,13 @@ class _Writer:
             self._open(self.srid or 0)
         assert self.batch_id is not None
         return self.batch_id
+
+
+def _register_survey_hook() -> None:
+    from gis.importing.surveys import record_survey
+
+    if record_survey not in AFTER_LOAD:
+        AFTER_LOAD.append(record_survey)
+
+
+_register_survey_hook()
