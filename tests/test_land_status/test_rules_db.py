@@ -80,7 +80,7 @@ def test_rerun_keeps_decisions_and_closes_what_no_longer_holds(town, tmp_path):
     assert status["STALLED"] == "confirmed"
     reason = conn.execute("SELECT closed_reason FROM candidate WHERE candidate_id = %s",
                           (ids["IDLE"],)).fetchone()[0]
-    assert "coverage_below" in reason and f"run {res.run_id}" in reason
+    assert "not_started" in reason and f"run {res.run_id}" in reason
     hist = lifecycle.history(conn, ids["IDLE"])
     assert [e["action"] for e in hist][:2] == ["created", "decided"]
     assert hist[-1]["action"] == "closed" and hist[-1]["from_status"] == "under_review"
