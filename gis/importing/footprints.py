@@ -41,7 +41,14 @@ import numpy as np
 import pandas as pd
 
 from gis.errors import ConfigError
-from gis.importing.common import ImportResult, already_imported, close_batch, earlier_import, settle
+from gis.importing.common import (
+    ImportResult,
+    already_imported,
+    close_batch,
+    earlier_import,
+    rollback_quietly,
+    settle,
+)
 from gis.importing.headers import register_field_table
 from gis.importing.report import ImportReport
 from gis.importing.values import parse_date
@@ -225,7 +232,7 @@ def load_footprints(conn: psycopg.Connection, path: str | Path, *, layer: str | 
                     dry_run=dry_run, commit=commit)
     except BaseException:
         if commit:
-            conn.rollback()
+            rollback_quietly(conn)
         raise
     return ImportResult(kind, source, report, batch_id=None if dry_run else batch_id,
                         dry_run=dry_run, rejects_path=rejects_path, srid=writer.srid)
