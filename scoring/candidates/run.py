@@ -133,9 +133,10 @@ def run_candidates(conn: psycopg.Connection, settings: Settings, *,
                                      also=set(open_rows["parcel_code"]))
         if rules["approved_unsupplied"]["enabled"]:
             approvals = _frame(conn, _APPROVALS_SQL, {"as_of": day})
-            if len(approvals):
-                found = pd.concat([found, approved_unsupplied(approvals, rules, day)],
-                                  ignore_index=True)
+            extra = approved_unsupplied(approvals, rules, day) if len(approvals) else None
+            if extra is not None and len(extra):
+                found = (pd.concat([found, extra], ignore_index=True) if len(found)
+                         else extra.reset_index(drop=True))
         counts = sync_candidates(conn, run_id, found, not_firing, open_rows,
                                  evaluated=set(facts.parcels["parcel_code"]), rules=rules)
         by_kind = found["kind"].value_counts().to_dict()
