@@ -137,6 +137,8 @@ def run_candidates(conn: psycopg.Connection, settings: Settings, *,
             if extra is not None and len(extra):
                 found = (pd.concat([found, extra], ignore_index=True) if len(found)
                          else extra.reset_index(drop=True))
+                found = found.sort_values(["priority", "parcel_code"], ascending=[False, True],
+                                          kind="stable").reset_index(drop=True)
         counts = sync_candidates(conn, run_id, found, not_firing, open_rows,
                                  evaluated=set(facts.parcels["parcel_code"]), rules=rules)
         by_kind = found["kind"].value_counts().to_dict()
