@@ -366,7 +366,8 @@ def process_tile(tile: Tile, cfg: ExtractConfig | None = None) -> dict:
         return {"index": tile.index, "n_px": 0, "done_wkb": [], "done_rows": none, "seam_wkb": [],
                 "seam_rows": none, "seconds": sec}
     hag = inputs.hag[cs] if inputs.hag is not None else None
-    stats = blob_stats(labels, n, prob[cs], hag)
+    binary_prob = cfg.method == "mask" and not cfg.mask_is_probability  # 0/1: sums are counts
+    stats = blob_stats(labels, n, None if binary_prob else prob[cs], hag)
     t4 = clock()
     sec["stats"] = t4 - t3
     polys = polygonize_labels(labels, tile.core_row, tile.core_col)
