@@ -112,7 +112,8 @@ def predict_proba(model: PixelClassifier, image: np.ndarray) -> np.ndarray:
     if image.shape[0] != model.n_bands:
         raise ModelError(f"the model was trained on {model.n_bands} band(s) but the image has "
                          f"{image.shape[0]}; use an image with the same bands")
-    feats = pixel_features(image, scale=model.scale, nir_band=model.nir_band)
+    morphology = any(name.startswith("tophat") for name in model.feature_names)
+    feats = pixel_features(image, scale=model.scale, nir_band=model.nir_band, morphology=morphology)
     nf, h, w = feats.shape
     x = feats.reshape(nf, -1).T
     prob = np.empty(h * w, dtype=np.float32)
