@@ -11,7 +11,7 @@ Blobs touching a seam are kept (geometry plus a few numbers) until all tiles
 are done, then merged exactly across seams, filtered, regularized and emitted.
 
 Memory: each worker holds one tile's arrays; the parent holds at most
-``2 x workers`` pending tiles and the seam pieces; finished footprints stream
+``4 x workers`` pending tile results (polygons, not pixels) and the seam pieces; finished footprints stream
 to the sink (a file being written), so peak memory does not grow with the
 image size.
 """
@@ -551,7 +551,6 @@ def extract_footprints(
     """
     import time
 
-    import geopandas as gpd
     import shapely
 
     from .attributes import attribute_table
@@ -601,6 +600,8 @@ def extract_footprints(
         attrs = attribute_table(stats, areas_m2=shapely.area(world), resolution=grid.resolution,
                                 method=cfg.method, image_id=image_id, image_date=date,
                                 storey_height_m=storey_height_m)
+        import geopandas as gpd  # here, not above: the workers start while it loads
+
         frame = gpd.GeoDataFrame(attrs, geometry=world, crs=grid.crs_wkt)
         if to_crs is not None:
             frame = frame.to_crs(to_crs)
@@ -641,7 +642,7 @@ def extract_footprints(
                                  initargs=(cfg,)) as pool:
             pending = set()
             it = iter(tiles)
-            limit = 2 * cfg.workers
+            limit = 4 * cfg.workers  # results are small: a deeper queue keeps workers busy
             while True:
                 while len(pending) < limit:
                     tile = next(it, None)
@@ -707,8 +708,11 @@ def extract_footprints(
             source=str(grid_source),
         )
     if sink is None:
+        import geopandas as gpd
+        import pandas as pd
+
         frame = gpd.GeoDataFrame(
-            __import__("pandas").concat(collected, ignore_index=True), crs=collected[0].crs
+            pd.concat(collected, ignore_index=True), crs=collected[0].crs
         )
         return frame, result
     return result
