@@ -9,7 +9,8 @@ each in a fresh process:
 * ``classifier`` (the baseline): the scikit-learn pixel classifier, then
   ``footprints extract --method classify``.
 
-Printed per learner: training seconds, seconds per megapixel of training area,
+Printed per learner: training seconds, seconds (wall and CPU, all threads) per megapixel of
+training area,
 epochs (U-Net), the object F1 (IoU >= 0.5), matched IoU and built-area error on the
 held-out third, and the U-Net's training time as a ratio of the classifier's.
 """
@@ -55,6 +56,7 @@ def _child(kind: str, paths_json: str, out_dir: str) -> None:
     west, east = shapely.box(b.left, b.bottom, cut, b.top), shapely.box(cut, b.bottom, b.right, b.top)
     mpx = west.area / res**2 / 1e6
     t = time.perf_counter()
+    cpu = time.process_time()  # all threads of this process (JAX and scikit-learn use several)
     if kind == "unet":
         from remote_sensing.training.train import TrainOptions, save_model, train_segmentation
 
@@ -69,11 +71,13 @@ def _child(kind: str, paths_json: str, out_dir: str) -> None:
         model = train_classifier(paths["rgbn"], ref[ref.intersects(west)], train_area=west)
         extra = {}
     seconds = time.perf_counter() - t
+    cpu = time.process_time() - cpu
     method = "onnx" if kind == "unet" else "classify"
     cfg, meta = prepare_config(method=method, image=paths["rgbn"], model=model, workers=2, tile_size=1024)
     fp, _ = extract_footprints(cfg, meta=meta)
     r = assess(fp[fp.centroid.within(east)], ref[ref.centroid.within(east)])
-    print(json.dumps({"train_seconds": round(seconds, 1), "train_mpx": round(mpx, 3),
+    print(json.dumps({"train_seconds": round(seconds, 1), "train_cpu_seconds": round(cpu, 1),
+                      "train_mpx": round(mpx, 3),
                       "f1": round(r["f1"], 4), "matched_iou": round(r["mean_iou"], 4),
                       "built_area_error": round(r["built_area_error"], 4), "n_ref": r["n_ref"], **extra}))
 
@@ -103,9 +107,11 @@ def main(size: str = "small") -> dict:
         for kind in ("classifier", "unet"):
             r = _measure(kind, paths, Path(tmp))
             r["seconds_per_mpx"] = round(r["train_seconds"] / r["train_mpx"], 1)
+            r["cpu_seconds_per_mpx"] = round(r["train_cpu_seconds"] / r["train_mpx"], 1)
             results[kind] = r
             print(f"  {px}² {kind:<10} trained in {r['train_seconds']:7.1f} s "
-                  f"({r['seconds_per_mpx']:.1f} s per Mpx of training area"
+                  f"({r['seconds_per_mpx']:.1f} s per Mpx of training area, "
+                  f"CPU {r['cpu_seconds_per_mpx']:.1f} s per Mpx"
                   + (f", {r['epochs']} epochs, best {r['best_epoch']}" if "epochs" in r else "")
                   + f"); held-out third: F1 {r['f1']:.3f}, matched IoU {r['matched_iou']:.3f}, "
                   f"built area {100 * r['built_area_error']:+.1f} % ({r['n_ref']} buildings)",
