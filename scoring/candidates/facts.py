@@ -42,6 +42,7 @@ LEFT JOIN enterprise e ON e.credit_code = r.credit_code
 LEFT JOIN enterprise_year y ON y.credit_code = r.credit_code AND y.year = %(year)s
 WHERE (r.start_date IS NULL OR r.start_date <= %(as_of)s)
   AND (r.end_date IS NULL OR r.end_date >= %(as_of)s)
+ORDER BY r.parcel_code, r.right_type, r.credit_code
 """
 
 _SCORES_SQL = """
@@ -179,12 +180,16 @@ def _attach_links(parcels: pd.DataFrame, links: pd.DataFrame, rules: dict[str, A
     agg = pd.DataFrame({"n_linked": g["known"].sum(), "n_active": g["active"].sum(),
                         "n_unknown": g["unknown"].sum()})
     owners = lk[(lk["right_type"] == "owner") & known]
-    first = owners.drop_duplicates("parcel_code")
     cached = functools.lru_cache(maxsize=None)(
         lambda code, version: far_minimum(code, version, table))
-    far_min = {c: cached(i if isinstance(i, str) else None, str(v)) for c, i, v in
-               zip(first["parcel_code"], first["industry_code"], first["industry_version"],
-                   strict=True)}
+    # several owners: the lowest of their industries' minimums (the benefit of the doubt;
+    # and the same whatever order the rows come in)
+    far_min: dict[str, float] = {}
+    for c, i, v in zip(owners["parcel_code"].to_numpy(), owners["industry_code"].to_numpy(),
+                       owners["industry_version"].to_numpy(), strict=True):
+        m = cached(i if isinstance(i, str) else None, str(v))
+        if m is not None and (c not in far_min or m < far_min[c]):
+            far_min[c] = m
     # per-parcel lists by one pass over the rows (a groupby with Python lambdas took
     # 15 s for a city's 100,000 parcels)
     ratio = (pd.to_numeric(owners["tax_per_mu"], errors="coerce")
