@@ -21,6 +21,7 @@ import contextlib
 import hashlib
 import hmac
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -122,6 +123,7 @@ def app_dsn(admin: psycopg.Connection, settings: Settings) -> str:
                                     "`mujun db migrate` (migration 0011 creates it)")
             admin.execute(sql.SQL("ALTER ROLE {} LOGIN PASSWORD {}").format(
                 sql.Identifier(APP_ROLE), sql.Literal(scram_verifier(password))))
+            reapply_app_grants(admin)
             admin.commit()
         except psycopg.Error as exc:
             admin.rollback()
@@ -132,6 +134,33 @@ def app_dsn(admin: psycopg.Connection, settings: Settings) -> str:
             ) from exc
     return make_conninfo(admin.info.dsn, user=APP_ROLE, passfile=str(passfile),
                          application_name="mujun-review")
+
+
+_GRANT = re.compile(r"^(?:GRANT|REVOKE)\b[^;]*;", re.MULTILINE | re.DOTALL)
+
+
+def app_grant_statements() -> list[str]:
+    """The GRANT/REVOKE statements of the migrations that concern the app role, in order.
+
+    The migrations are their single source; :func:`reapply_app_grants` runs them again.
+    """
+    from gis.db.migrations import available_migrations
+
+    out = []
+    for mig in available_migrations():
+        out += [m.group(0) for m in _GRANT.finditer(mig.text)
+                if APP_ROLE in m.group(0) or "FROM PUBLIC" in m.group(0)]
+    return out
+
+
+def reapply_app_grants(conn: psycopg.Connection) -> None:
+    """Grant the app role its privileges again (idempotent; no commit).
+
+    A database restored by ``mujun db restore`` (``pg_restore --no-privileges``) or
+    copied to another server has the tables, policies and functions but no grants.
+    """
+    for statement in app_grant_statements():
+        conn.execute(statement)
 
 
 def check_restricted(conn: psycopg.Connection) -> None:
