@@ -53,7 +53,7 @@ def seed(conn) -> dict:
     """
     from pyproj import Transformer
 
-    from gis.db.copy import set_working_srid
+    from gis.db.srid import set_working_srid
     from maps.review.users import add_user, grant
 
     set_working_srid(conn, SRID)
