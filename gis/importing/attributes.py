@@ -66,8 +66,7 @@ def parse_attributes(frame: pd.DataFrame, fields: dict[str, tuple[str, float]],
             for r in rows[bad]:
                 report.add(int(r), "bad_value", severity, f"not a finite number in column "
                            f"{column!r}", field=name)
-            parsed = [None if not np.isfinite(x) else float(x) for x in numbers]
-            out[name] = parsed
+            out[name] = np.where(np.isfinite(numbers), numbers, np.nan)  # NaN: no value
             continue
         if kind == "date" and pd.api.types.is_datetime64_any_dtype(series.dtype):
             years = series.dt.year
