@@ -326,7 +326,7 @@ def _check_chunk(conn: psycopg.Connection, gdf: gpd.GeoDataFrame, offset: int,
     geoms, srid, new_srid, ok = to_working_crs(conn, gdf, rows, report, settings=settings,
                                                min_area_m2=min_area_m2, swapped=swapped)
     if new_srid and srid:
-        from gis.db.copy import set_working_srid
+        from gis.db.srid import set_working_srid
 
         set_working_srid(conn, srid)
     used = {v[0] for v in fields.values()} | {fid_column, "other_tags"}

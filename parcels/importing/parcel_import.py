@@ -180,7 +180,7 @@ def import_parcels(conn: psycopg.Connection, path: str | Path, *, layer: str | N
         Unreadable input, no CRS, swapped axes.
     """
     from gis.db.batches import start_batch
-    from gis.db.copy import set_working_srid
+    from gis.db.srid import set_working_srid
     from gis.vector_io import resolve_layer
 
     tick = progress or (lambda n: None)

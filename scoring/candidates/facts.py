@@ -119,6 +119,9 @@ def read_facts(conn: psycopg.Connection, rules: dict[str, Any], *, occupancy_run
 
     notes: list[str] = []
     parcels = _frame(conn, _PARCELS_SQL, (occupancy_run,))
+    if len(parcels) and parcels["survey_date"].isna().all():
+        notes.append("no parcel rests on a dated survey (footprints loaded without one?): the "
+                     "idle, unfinished and inefficient kinds need one")
     year = records_year(conn, as_of)
     links = _frame(conn, _LINKS_SQL, {"year": year, "as_of": as_of})
     if len(links):

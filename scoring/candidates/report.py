@@ -33,7 +33,7 @@ HEADERS = {
 RULE_LABELS = {
     "supplied": "已供地", "one_year_after_agreed_start": "超过约定动工日期满一年",
     "not_exempted": "无豁免", "survey_after_the_year": "满一年后的影像",
-    "coverage_below": "建筑系数低于阈值", "built_m2_below": "建筑面积低于阈值",
+    "not_started": "未动工(无自有建筑或建设规模低于阈值)",
     "started": "已动工", "developed_share_below": "已开发面积不足三分之一",
     "earlier_survey": "一年前的影像", "no_growth_m2": "一年内无新增建设",
     "after_agreed_completion": "超过约定竣工日期", "survey_after_completion": "竣工日期后的影像",

@@ -12,8 +12,9 @@ Kinds (DOMAIN.md §3; thresholds in the rule set, :mod:`.rules_config`):
 ``idle_not_started`` 未动工
     supplied; one full year after the agreed start date has passed (:mod:`.dates`,
     Civil Code counting: 29 February counts to 28 February); the parcel rests on a
-    survey taken after that year; built coverage and area below the thresholds; no
-    exemption in force.
+    survey taken after that year; not started: no building of its own (occupancy's
+    building count: a neighbour's building reaching over the boundary is not one), or
+    built coverage and area below the thresholds; no exemption in force.
 ``idle_stalled`` 动工后中止
     supplied, one full year after the agreed start, started, developed (built) share
     under 1/3, and no built-area growth since a survey at least a year earlier; no
@@ -142,6 +143,21 @@ def _survey_after(row: dict, after: dt.date | None, rule: str) -> dict:
     return check(rule, survey, after, ok, note)
 
 
+def _not_started(row: dict, rules: dict, want: bool) -> dict:
+    """Development not started: no building of its own, or built area and coverage below
+    the thresholds. A building counts for the parcel holding at least ``min_overlap_ratio``
+    of it (occupancy's building count), so a neighbour's overhang never starts a parcel.
+    ``want`` False gives the ``started`` check (the negation)."""
+    cfg = rules["idle_not_started"]
+    n = int(_num(row.get("n_buildings")) or 0) if row.get("n_buildings") is not None else 0
+    built, cov = _num(row["built_m2"]), _num(row["coverage"])
+    not_started = n == 0 or (cov < cfg["max_coverage"] and built < cfg["max_built_m2"])
+    note = (f"{n} building(s) of its own, built {built:.1f} m², coverage {cov:.4f}; "
+            f"thresholds {cfg['max_built_m2']} m², {cfg['max_coverage']}")
+    return check("not_started" if want else "started", built, cfg["max_built_m2"],
+                 not_started if want else not not_started, note)
+
+
 def checks_idle_not_started(row: dict, rules: dict, ctx: dict) -> list[dict]:
     cfg = rules["idle_not_started"]
     as_of = ctx["as_of"]
@@ -149,21 +165,15 @@ def checks_idle_not_started(row: dict, rules: dict, ctx: dict) -> list[dict]:
     end = period_end(start, cfg["grace_years"]) if start else None
     return [*_common_idle(row, "idle_not_started", cfg, as_of),
             _survey_after(row, end, "survey_after_the_year"),
-            check("coverage_below", row["coverage"], cfg["max_coverage"],
-                  _num(row["coverage"]) < cfg["max_coverage"]),
-            check("built_m2_below", row["built_m2"], cfg["max_built_m2"],
-                  _num(row["built_m2"]) < cfg["max_built_m2"])]
+            _not_started(row, rules, True)]
 
 
 def checks_idle_stalled(row: dict, rules: dict, ctx: dict) -> list[dict]:
     cfg = rules["idle_stalled"]
-    ns = rules["idle_not_started"]
     as_of = ctx["as_of"]
     change = ctx["change"].get(row["parcel_code"])
     out = [*_common_idle(row, "idle_stalled", cfg, as_of),
-           check("started", row["built_m2"], ns["max_built_m2"],
-                 _num(row["built_m2"]) >= ns["max_built_m2"]
-                 or _num(row["coverage"]) >= ns["max_coverage"]),
+           _not_started(row, rules, False),
            check("developed_share_below", row["coverage"], cfg["developed_share_below"],
                  _num(row["coverage"]) < cfg["developed_share_below"])]
     if change is None:
@@ -190,11 +200,8 @@ def _finish_checks(row: dict, ctx: dict, *, required: bool) -> list[dict]:
 
 def checks_unfinished(row: dict, rules: dict, ctx: dict) -> list[dict]:
     cfg = rules["unfinished"]
-    ns = rules["idle_not_started"]
     return [*_finish_checks(row, ctx, required=True),
-            check("started", row["built_m2"], ns["max_built_m2"],
-                  _num(row["built_m2"]) >= ns["max_built_m2"]
-                  or _num(row["coverage"]) >= ns["max_coverage"]),
+            _not_started(row, rules, False),
             check("developed_share_below", row["coverage"], cfg["developed_share_below"],
                   _num(row["coverage"]) < cfg["developed_share_below"])]
 

@@ -80,7 +80,7 @@ def test_rerun_keeps_decisions_and_closes_what_no_longer_holds(town, tmp_path):
     assert status["STALLED"] == "confirmed"
     reason = conn.execute("SELECT closed_reason FROM candidate WHERE candidate_id = %s",
                           (ids["IDLE"],)).fetchone()[0]
-    assert "coverage_below" in reason and f"run {res.run_id}" in reason
+    assert "not_started" in reason and f"run {res.run_id}" in reason
     hist = lifecycle.history(conn, ids["IDLE"])
     assert [e["action"] for e in hist][:2] == ["created", "decided"]
     assert hist[-1]["action"] == "closed" and hist[-1]["from_status"] == "under_review"
@@ -160,3 +160,32 @@ def test_class_d_and_tax_per_mu_from_the_latest_score_run(town, tmp_path):
     f.write_text("inefficient:\n  tax_per_mu_benchmark_wan: 8\n", encoding="utf-8")
     run_candidates(conn, settings(tmp_path), as_of=AS_OF, rules_path=f)
     assert ("NEIGHBOUR", "inefficient") not in open_kinds(conn)
+
+
+def test_approved_but_unsupplied_land(town, tmp_path):
+    """批而未供: an approval of 2020 over cells 0-1 (IDLE, supplied, and the empty gap beside
+    it) leaves 100 m × 100 m unsupplied; a 2024 approval is inside its two-year grace."""
+    from tests.test_land_status.builders import SRID
+
+    conn, *_ = town
+    for code, date, geom in (("批2020-01", "2020-03-01", box(0, 0, 200, 100)),
+                             ("批2024-07", "2024-07-01", box(-300, 0, -100, 100))):
+        conn.execute("INSERT INTO land_approval (approval_code, approved_date, geom, town)"
+                     " VALUES (%s, %s, ST_Multi(ST_GeomFromWKB(%s, %s)), '镇A')",
+                     (code, date, geom.wkb, SRID))
+    conn.commit()
+    run_candidates(conn, settings(tmp_path), as_of=AS_OF)
+    rows = conn.execute("SELECT parcel_code, area_m2, reclaimable_m2, evidence FROM candidate"
+                        " WHERE kind = 'approved_unsupplied'").fetchall()
+    assert [(r[0], round(r[1]), round(r[2])) for r in rows] == [("批2020-01", 20000, 10000)]
+    assert rows[0][3]["approved_date"] == "2020-03-01"
+    # supplying the rest closes it with the reason
+    from tests.test_land_status.builders import add_parcel
+
+    add_parcel(conn, "GAP", box(100, 0, 200, 100), supply="2024-10-01")
+    conn.commit()
+    res = run_candidates(conn, settings(tmp_path), as_of=AS_OF)
+    assert res.summary["closed"] >= 1
+    status, reason = conn.execute("SELECT status, closed_reason FROM candidate"
+                                  " WHERE parcel_code = '批2020-01'").fetchone()
+    assert status == "closed" and "now supplied" in reason

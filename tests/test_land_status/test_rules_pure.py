@@ -48,6 +48,8 @@ def _row(**over):
            "n_linked": 1, "n_active": 1, "n_unknown": 0, "owner_classes": [],
            "owner_tax_ratio": [], "exemptions": []}
     row.update(over)
+    if "n_buildings" not in over and row["built_m2"] > 0:
+        row["n_buildings"] = 1
     return row
 
 
@@ -219,3 +221,14 @@ def test_rules_file_overrides_only_what_it_names(tmp_path):
     assert rules["inefficient"]["far_min_2002"]["25"] == 0.5      # untouched default
     assert rules["priority"]["locations"] == {"盛泽镇": 1.0}
     assert rules["source"] == str(f)
+
+
+def test_a_neighbours_overhang_does_not_start_a_parcel():
+    """Sample city: 95 m² of a neighbour's building (29 % of it) reaches 2-6 m over the
+    boundary; it is built area but no building of the parcel's own."""
+    overhang = _row(built_m2=95.5, coverage=0.0328, n_buildings=0, survey_date=D("2025-06-30"))
+    assert _fires(overhang, "2025-06-30") == {"idle_not_started"}
+    own = dict(overhang, n_buildings=1)
+    assert _fires(own, "2025-06-30") == {"unfinished"}
+    gatehouse = dict(own, built_m2=30.0, coverage=0.003)
+    assert _fires(gatehouse, "2025-06-30") == {"idle_not_started"}
