@@ -8,6 +8,7 @@ reprojected, and the working CRS is chosen only from features that passed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -185,7 +186,7 @@ def extra_attributes(frame: Any, columns: list[str]) -> np.ndarray:
         series = frame[column].reset_index(drop=True)
         key = json.dumps(str(column), ensure_ascii=False) + ": "
         dtype = series.dtype
-        if pd.api.types.is_bool_dtype(dtype) and dtype != object:
+        if pd.api.types.is_bool_dtype(dtype) and not pd.api.types.is_object_dtype(dtype):
             null = series.isna().to_numpy()
             text = pd.Series(np.where(series.fillna(False).to_numpy(dtype=bool), "true", "false"))
         elif pd.api.types.is_integer_dtype(dtype):
@@ -205,10 +206,8 @@ def extra_attributes(frame: Any, columns: list[str]) -> np.ndarray:
                 except (KeyError, TypeError):
                     j = jsonable(v)
                     out = None if j is None else json.dumps(j, ensure_ascii=False)
-                    try:
+                    with contextlib.suppress(TypeError):
                         lookup[v] = out
-                    except TypeError:
-                        pass
                     return out
 
             text = series.map(encode)
