@@ -345,3 +345,22 @@ def test_sample_sizes_are_as_the_readme_states(size, seed, low, high):
     text = (REPO / "README.md").read_text(encoding="utf-8")
     assert "340–520" in text and "99,700–105,200" in text
     assert low <= parcel_count(SIZES[size], seed) <= high
+
+
+def test_design_names_only_tables_a_migration_creates():
+    # migrations, and the migration runner's own bookkeeping table
+    sql = "\n".join(p.read_text(encoding="utf-8")
+                    for p in [*sorted((REPO / "gis" / "db" / "sql").glob("*.sql")),
+                              REPO / "gis" / "db" / "migrations.py"])
+    tables = set(re.findall(r"CREATE TABLE (?:IF NOT EXISTS )?(\w+)", sql))
+    columns = set(re.findall(r"^\s+(\w+)\s+(?:big|small)?(?:serial|int|integer|text|double|real|"
+                             r"date|timestamptz|boolean|jsonb|geometry|char|bytea|numeric)",
+                             sql, flags=re.M | re.I))
+    columns |= set(re.findall(r"ADD COLUMN (?:IF NOT EXISTS )?(\w+)", sql))
+    design = (REPO / "DESIGN.md").read_text(encoding="utf-8")
+    section = design.split("## The database", 1)[1].split("\n## ", 1)[0]
+    named = {n for n in re.findall(r"`([a-z][a-z0-9_]*)`", section)}
+    unknown = sorted(n for n in named if n not in tables | columns
+                     and not re.fullmatch(r"\d{4}_\w+", n))
+    assert not unknown, f"DESIGN.md names tables no migration creates: {unknown}"
+    assert {"survey", "candidate", "app_user"} <= named & tables
