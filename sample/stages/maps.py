@@ -30,10 +30,15 @@ def stage_maps(run: DemoRun) -> dict | None:
     written: list[str] = []
     skipped: list[str] = []
     with run.bar(len(KINDS) * 2 + len(EXPORT_LAYERS) + len(FORMATS), "maps", "file") as step:
+        ortho = run.root / "imagery" / "rgbn.tif"
         for kind in KINDS:
             for target in (out / f"{kind}.html", out / "figures" / f"{kind}.pdf"):
+                # the industry page over the sample's own orthophoto, as local tiles
+                extra = ({"basemap": "ortho", "ortho": ortho}
+                         if kind == "industry" and target.suffix == ".html" and ortho.exists()
+                         else {})
                 try:
-                    make_map(conn, kind, target, overwrite=True)
+                    make_map(conn, kind, target, overwrite=True, **extra)
                     written.append(str(target))
                 except MujunError as exc:       # e.g. no candidates in this database
                     skipped.append(f"{target.name}: {exc}")
