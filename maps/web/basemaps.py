@@ -145,7 +145,7 @@ def ortho_tiles(image: str | Path, out_dir: str | Path, *, max_zoom: int | None 
             1.0 if src.crs.is_projected else 111_000.0)
         lat = math.radians((south + north) / 2)
         if max_zoom is None:  # the zoom whose pixel is just finer than the image's
-            max_zoom = int(math.ceil(math.log2(2 * WORLD * math.cos(lat) / (256 * res_m))))
+            max_zoom = math.ceil(math.log2(2 * WORLD * math.cos(lat) / (256 * res_m)))
             max_zoom = max(1, min(max_zoom, 18))
         min_zoom = max(0, max_zoom - levels + 1)
         bands = [b for b in (1, 2, 3) if b <= src.count] or [1]
