@@ -29,6 +29,7 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import shutil
@@ -36,7 +37,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from gis.errors import OutputExistsError
+from gis.errors import OutputError, OutputExistsError
 
 log = logging.getLogger(__name__)
 
@@ -134,10 +135,73 @@ def _remove(path: Path) -> None:
 
 
 def _temp_path(target: Path) -> Path:
-    """A fresh name beside ``target`` that keeps its suffix (drivers pick formats by suffix)."""
+    """A fresh name beside ``target`` that keeps its suffix (drivers pick formats by suffix).
+
+    The name carries the writing process's id, so a later run can tell the
+    leftovers of a killed writer (``kill -9`` leaves no chance to clean up)
+    from the temporary files of a writer still at work.
+    """
     token = uuid.uuid4().hex[:10]
     stem = target.name[: -len(target.suffix)] if target.suffix else target.name
-    return target.with_name(f".{stem}.tmp-{token}{target.suffix}")
+    return target.with_name(f".{stem}.tmp-{os.getpid()}-{token}{target.suffix}")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
+
+
+def remove_stale_temporaries(target: str | os.PathLike[str]) -> list[Path]:
+    """Delete temporary files of ``target`` left by writers that died; return what was removed.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / ".out.tmp-999999999-abc.gpkg").write_text("half")
+    >>> [p.name for p in remove_stale_temporaries(d / "out.gpkg")]
+    ['.out.tmp-999999999-abc.gpkg']
+    """
+    target = Path(target)
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        return []
+    stem = target.name[: -len(target.suffix)] if target.suffix else target.name
+    prefix = f".{stem}.tmp-"
+    removed = []
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return []
+    for name in names:
+        if not name.startswith(prefix):
+            continue
+        pid = name[len(prefix):].split("-", 1)[0]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            path = parent / name
+            with contextlib.suppress(OSError):
+                _remove(path)
+                removed.append(path)
+    if removed:
+        log.info("removed %d temporary file(s) of an interrupted write of %s", len(removed),
+                 target)
+    return removed
+
+
+_UNWRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.ENOTDIR,
+               errno.ENOENT, errno.EDQUOT, errno.EISDIR}
+
+
+def _output_error(target: Path, exc: OSError) -> OutputError:
+    why = exc.strerror or str(exc)
+    hint = ("the disk is full" if exc.errno in (errno.ENOSPC, errno.EDQUOT)
+            else "choose a folder you can write to")
+    return OutputError(f"{target}: cannot write the output ({why}); {hint}")
 
 
 def _raise_exists(target: Path, found: list[Path]) -> None:
@@ -184,6 +248,9 @@ def atomic_output(
     ------
     OutputExistsError
         The target exists and ``overwrite`` is false.
+    OutputError
+        The folder cannot be written (read-only, missing, not a folder, disk
+        full): one line naming the output, not a traceback.
 
     Notes
     -----
@@ -196,7 +263,11 @@ def atomic_output(
     found = existing_members(target, sidecars)
     if found and not (overwrite or start_from_existing):
         _raise_exists(target, found)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _output_error(target, exc) from exc
+    remove_stale_temporaries(target)
     tmp = _temp_path(target)
     if start_from_existing and target.exists():
         if target.is_dir():
@@ -215,13 +286,27 @@ def atomic_output(
             if late:  # appeared while we were writing
                 _raise_exists(target, late)
         _commit(tmp, target, produced, sidecars)
-    except BaseException:
+    except BaseException as exc:
         for member in existing_members(tmp, sidecars):
-            _remove(member)
-        _remove(tmp)
+            with contextlib.suppress(OSError):
+                _remove(member)
+        with contextlib.suppress(OSError):
+            _remove(tmp)
+        if isinstance(exc, OSError) and not isinstance(exc, OutputError) and \
+                exc.errno in _UNWRITABLE and _concerns(exc, target, tmp):
+            raise _output_error(target, exc) from exc
         raise
     _fsync_dir(target.parent)
     log.debug("wrote %s", target)
+
+
+def _concerns(exc: OSError, target: Path, tmp: Path) -> bool:
+    """True when the OS error is about the output's folder (not an input read inside the block)."""
+    names = [f for f in (exc.filename, getattr(exc, "filename2", None)) if f]
+    if not names:
+        return True  # writers such as openpyxl do not always say which file
+    folder = str(target.parent.resolve()) if str(target.parent) else os.getcwd()
+    return any(str(Path(str(n)).resolve()).startswith(folder) for n in names)
 
 
 def _commit(

@@ -88,6 +88,12 @@ class OutputExistsError(MujunError, FileExistsError):
     exit_code = 4
 
 
+class OutputError(MujunError, OSError):
+    """An output cannot be written (read-only or missing folder, disk full)."""
+
+    exit_code = 4
+
+
 class DatabaseError(MujunError, RuntimeError):
     """The database cannot be reached or refused an operation."""
 

@@ -257,6 +257,26 @@ def _read_file(path: Path) -> dict[str, Any]:
     return data
 
 
+def dsn_has_password(dsn: str) -> bool:
+    """True when a DSN carries a password: ``password=...`` or ``postgresql://user:secret@host``.
+
+    Examples
+    --------
+    >>> dsn_has_password("postgresql://u:secret@db/mujun"), dsn_has_password("host=db password=x")
+    (True, True)
+    >>> dsn_has_password("postgresql://u@db/mujun"), dsn_has_password("host=db user=u")
+    (False, False)
+    """
+    import re
+
+    if re.search(r"(^|\s)password\s*=", dsn, re.I):
+        return True
+    if re.search(r"[?&]password=", dsn, re.I):
+        return True
+    match = re.match(r"^\s*postgres(?:ql)?://([^@/?#]*)@", dsn, re.I)
+    return bool(match and ":" in match.group(1))
+
+
 def load_settings(
     overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
 ) -> Settings:
@@ -305,11 +325,12 @@ def load_settings(
                 raise ConfigError(
                     f"{file_path}: unknown setting {name!r}; known settings: {', '.join(_BY_NAME)}"
                 )
-        if any(file_values.get(key) and "password" in str(file_values[key])
-               for key in ("dsn", "app_dsn")):
+        secret = [key for key in ("dsn", "app_dsn") if file_values.get(key) and (
+            dsn_has_password(str(file_values[key])) or "password" in str(file_values[key]))]
+        if secret:
             raise ConfigError(
-                f"{file_path}: do not store database passwords in the settings file; "
-                "use MUJUN_DSN or ~/.pgpass"
+                f"{file_path}: do not store database passwords in the settings file "
+                f"({', '.join(secret)} holds one); use MUJUN_DSN or ~/.pgpass"
             )
 
     values: dict[str, Any] = {}

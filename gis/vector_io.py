@@ -142,6 +142,40 @@ def _gdal_errors(path: Path, fmt: VectorFormat | None, layer: str | None = None)
         raise DataError(f"cannot read: {exc}", source=source) from exc
 
 
+#: Characters GDAL does not take in a file name (``;`` splits it), worked around by
+#: reading through links with a plain name.
+_GDAL_UNSAFE = re.compile(r"[;]")
+
+
+@contextlib.contextmanager
+def gdal_path(path: str | Path) -> Iterator[Path]:
+    """``path``, or a link to it with a name GDAL can open (``semi;colon.shp`` from Windows).
+
+    A Shapefile's sibling parts (``.dbf``, ``.shx``, ``.prj``, ``.cpg`` ...) are
+    linked along with it; the links live in a temporary folder removed afterwards.
+    """
+    import shutil
+    import tempfile
+
+    path = Path(path)
+    if not _GDAL_UNSAFE.search(path.name):
+        yield path
+        return
+    folder = Path(tempfile.mkdtemp(prefix="mujun-link-"))
+    try:
+        safe_stem = _GDAL_UNSAFE.sub("_", path.stem)
+        stem = path.name[: -len(path.suffix)] if path.suffix else path.name
+        members = [path]
+        if path.suffix.lower() == ".shp":
+            members = [p for p in path.parent.iterdir()
+                       if p.name.startswith(stem + ".") and p.name[len(stem):].count(".") <= 2]
+        for member in members:
+            (folder / (safe_stem + member.name[len(stem):])).symlink_to(member.resolve())
+        yield folder / (safe_stem + path.name[len(stem):])
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _zip_members(path: Path) -> list[str]:
     try:
         with zipfile.ZipFile(path) as zf:
@@ -174,8 +208,8 @@ def list_layers(path: str | Path) -> list[str]:
     fmt = _check_source(path)
     if fmt is not None and fmt.driver == "CSV":
         return [path.stem]
-    with _gdal_errors(path, fmt):
-        return [str(name) for name in pyogrio.list_layers(path)[:, 0]]
+    with _gdal_errors(path, fmt), gdal_path(path) as safe:
+        return [str(name) for name in pyogrio.list_layers(safe)[:, 0]]
 
 
 def _choose_layer(path: Path, layers: list[str], layer: str | None) -> str | None:
@@ -309,8 +343,9 @@ def _read_ogr(
 ) -> gpd.GeoDataFrame:
     import pyogrio
 
-    with _gdal_errors(path, fmt, layer), _decode_errors(encoding, source):
-        info = pyogrio.read_info(path, layer=layer) if columns is not None or fmt is None else None
+    with _gdal_errors(path, fmt, layer), _decode_errors(encoding, source), \
+            gdal_path(path) as safe:
+        info = pyogrio.read_info(safe, layer=layer) if columns is not None or fmt is None else None
         driver = info["driver"] if info is not None else fmt.driver  # type: ignore[union-attr]
         if columns is not None:
             fields = [str(f) for f in info["fields"]]  # type: ignore[index]
@@ -329,7 +364,7 @@ def _read_ogr(
             kwargs["skip_features"] = int(skip)
         if limit is not None:
             kwargs["max_features"] = int(limit)
-        gdf = pyogrio.read_dataframe(path, **kwargs)
+        gdf = pyogrio.read_dataframe(safe, **kwargs)
     missing = int(gdf.geometry.isna().sum()) if gdf.geometry.name in gdf else 0
     if missing:
         log.warning("%s: %d feature(s) have missing or undecodable geometry", source, missing)
@@ -381,8 +416,8 @@ def count_features(path: str | Path, layer: str | None = None) -> int | None:
     fmt = _check_source(path)
     if fmt is not None and fmt.driver == "CSV":
         return None
-    with _gdal_errors(path, fmt, layer):
-        n = int(pyogrio.read_info(path, layer=layer)["features"])
+    with _gdal_errors(path, fmt, layer), gdal_path(path) as safe:
+        n = int(pyogrio.read_info(safe, layer=layer)["features"])
     return n if n >= 0 else None
 
 

@@ -98,75 +98,14 @@ def create_survey(conn: psycopg.Connection, *, survey_date: dt.date | str,
                   attrs: dict[str, Any] | None = None) -> int:
     """Record a survey and attach its footprints (no commit); returns the survey id.
 
-    Parameters
-    ----------
-    conn : psycopg.Connection
-    survey_date : date or str
-        When the imagery (or field survey) was taken.
-    coverage : shapely geometry, optional
-        Area the survey covers, in the working CRS. Default: the extent (bounding
-        box) of its footprints.
-    batch_id : int, optional
-        The footprint batch making up the survey (each batch belongs to one survey).
-    footprint_ids : sequence of int, optional
-        Footprints to attach instead of (or besides) the batch's.
-
-    Raises
-    ------
-    DataError
-        No footprints and no coverage, or the batch already has a survey.
+    :func:`gis.importing.surveys.create_survey` with the date parsed; loads of footprints
+    record their survey themselves (the loader's ``AFTER_LOAD`` hook).
     """
-    import shapely
-    from psycopg.types.json import Jsonb
+    from gis.importing import surveys
 
-    from gis.db.connection import translate_errors
-    from gis.db.copy import get_working_srid
-
-    date = parse_date(survey_date, "survey date")
-    srid = get_working_srid(conn)
-    if batch_id is not None:
-        known = conn.execute("SELECT survey_id FROM survey WHERE batch_id = %s",
-                             (int(batch_id),)).fetchone()
-        if known is not None:
-            raise DataError(f"footprint batch {batch_id} already belongs to survey {known[0]}")
-    ids = [int(i) for i in footprint_ids] if footprint_ids is not None else []
-    where = "(batch_id = %(batch)s OR footprint_id = ANY(%(ids)s))"
-    args = {"batch": batch_id, "ids": ids}
-    if coverage is None:
-        row = conn.execute(
-            f"SELECT ST_AsBinary(ST_Envelope(ST_Collect(geom))) FROM footprint WHERE {where}",
-            args).fetchone()
-        if row is None or row[0] is None:
-            raise DataError("a survey without footprints needs its coverage (--coverage FILE)")
-        coverage = shapely.from_wkb(bytes(row[0]))
-        extent = "extent"
-    else:
-        extent = "given"
-    coverage = _multipolygon(coverage)
-    with translate_errors("recording a survey"):
-        row = conn.execute(
-            "INSERT INTO survey (survey_date, coverage, source, method, batch_id, attrs)"
-            " VALUES (%s, ST_Multi(ST_SetSRID(ST_GeomFromWKB(%s), %s)), %s, %s, %s, %s)"
-            " RETURNING survey_id",
-            (date, shapely.to_wkb(coverage), srid, source, method, batch_id,
-             Jsonb({"coverage": extent, **(attrs or {})}))).fetchone()
-        survey_id = int(row[0])
-        conn.execute(f"UPDATE footprint SET survey_id = %(survey)s WHERE {where}",
-                     {**args, "survey": survey_id})
-    return survey_id
-
-
-def _multipolygon(geom):
-    import shapely
-
-    geom = shapely.make_valid(geom)
-    if isinstance(geom, shapely.GeometryCollection) and not isinstance(
-            geom, (shapely.MultiPolygon,)):
-        parts = [g for g in geom.geoms if isinstance(g, (shapely.Polygon, shapely.MultiPolygon))]
-        geom = shapely.union_all(parts) if parts else shapely.Polygon()
-    if geom.is_empty or not isinstance(geom, (shapely.Polygon, shapely.MultiPolygon)):
-        raise DataError("a survey's coverage must be a non-empty polygon")
-    return geom
+    return surveys.create_survey(conn, survey_date=parse_date(survey_date, "survey date"),
+                                 coverage=coverage, batch_id=batch_id, source=source,
+                                 method=method, footprint_ids=footprint_ids, attrs=attrs)
 
 
 def list_surveys(conn: psycopg.Connection) -> pd.DataFrame:

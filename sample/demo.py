@@ -2,15 +2,17 @@
 
 Each stage is a function ``stage(run: DemoRun) -> dict | None``; what it
 returns is shown in the summary under the stage's name. The built-in stages
-generate (or reuse) the sample city and load it into PostGIS. Later
-capabilities add their own step (footprints from the synthetic imagery,
-occupancy, scoring ...) without touching this module, in either way:
+generate (or reuse) the sample city (10), load it into PostGIS (20), extract
+footprints from its synthetic imagery and assess them (30,
+:mod:`sample.stages.extract`) and measure occupancy on them (40). Later
+capabilities add their own step (scoring, candidates, maps ...) without touching
+this module, in either way:
 
 * call :func:`register_stage` at import time of a module listed in
   :data:`STAGE_MODULES`, or
 * declare an entry point in the group ``mujun.demo_stages`` whose object is
   the stage function; an optional ``order`` attribute (int, default 100)
-  places it (generate = 10, load = 20).
+  places it (generate 10, load 20, extract 30, occupancy 40).
 
 A stage that needs the database uses ``run.conn`` (the invocation's one
 connection) and should skip itself when ``run.load`` is false.
@@ -154,15 +156,21 @@ def stage_generate(run: DemoRun) -> dict:
 
 
 def stage_load(run: DemoRun) -> dict:
-    """Load the sample into PostGIS (a no-op when this very sample is loaded)."""
-    from sample.load import load_sample, table_steps
+    """Load the sample into PostGIS (a no-op when this very sample is loaded).
+
+    With imagery, the true building outlines stay out of ``footprint``: the
+    ``extract`` stage loads footprints extracted from the imagery instead.
+    """
+    from sample.load import TARGETS, load_sample, table_steps
+    from sample.stages.extract import has_imagery
 
     if not run.load:
         return {"loaded": False, "skipped": True}
     assert run.city is not None
-    with run.bar(table_steps(run.city), "loading into PostGIS", "row") as progress:
-        result = load_sample(run.conn, run.city, progress=progress)
-    return {**result, "skipped": False}
+    tables = [name for name in TARGETS if name != "buildings" or not has_imagery(run.city)]
+    with run.bar(table_steps(run.city, tables), "loading into PostGIS", "row") as progress:
+        result = load_sample(run.conn, run.city, progress=progress, tables=tables)
+    return {**result, "skipped": False, "true_outlines": "buildings" in tables}
 
 
 def stage_occupancy(run: DemoRun) -> dict | None:
@@ -176,18 +184,42 @@ def stage_occupancy(run: DemoRun) -> dict | None:
     with run.bar(None, "occupancy", "parcel") as progress:
         result = run_occupancy(run.conn, settings, engine="vector", progress=progress)
     s = result.summary
+    extract = run.results.get("extract") or {}
     return {
         "run": result.run_id,
-        "built": f"{s['built_m2']:,.0f} m² (coverage {100 * (s['coverage'] or 0):.1f} %)",
-        "FAR": f"{s['far'] or 0:.2f}",
-        "empty parcels": s["parcels_without_buildings"],
-        "enterprises with land": s["enterprises"],
+        "footprints": "extracted" if extract.get("skipped") is False else "true outlines",
+        "buildings": s["buildings"],
+        "built_m2": s["built_m2"],
+        "coverage": s["coverage"],
+        "far": s["far"],
+        "parcels_without_buildings": s["parcels_without_buildings"],
+        "enterprises": s["enterprises"],
+        "enterprise_land_m2": s["enterprise_land_m2"],
     }
 
 
-register_stage("generate", stage_generate, order=10)
-register_stage("load", stage_load, order=20)
-register_stage("occupancy", stage_occupancy, order=40)
+def _describe_occupancy(result: dict) -> str:
+    return (f"run {result['run']} on {result['footprints']}: {result['buildings']:,} buildings, "
+            f"built {result['built_m2']:,.0f} m² (coverage {100 * (result['coverage'] or 0):.1f} %"
+            f", FAR {result['far'] or 0:.2f}); {result['parcels_without_buildings']:,} parcels "
+            f"without buildings; {result['enterprises']:,} enterprises hold "
+            f"{result['enterprise_land_m2']:,.0f} m²")
+
+
+def _register_builtins() -> None:
+    from sample.stages.extract import describe as describe_extract
+    from sample.stages.extract import stage_extract
+
+    register_stage("generate", stage_generate, order=10)
+    register_stage("load", stage_load, order=20)
+    register_stage("extract", stage_extract, order=stage_extract.order)
+    register_stage("occupancy", stage_occupancy, order=40)
+    DESCRIBE.update(extract=describe_extract, occupancy=_describe_occupancy)
+
+
+#: Stage name -> function writing its summary line (others print ``key value, ...``).
+DESCRIBE: dict[str, Callable[[dict], str]] = {}
+_register_builtins()
 
 
 # ---------------------------------------------------------------------------
@@ -244,9 +276,13 @@ def summary_text(data: dict) -> str:
         lines.append("  database     not loaded (--no-load)")
     elif load:
         what = "loaded" if load.get("loaded") else "already loaded, nothing to do"
+        outlines = (
+            f"{load.get('footprint', 0):,} true outlines as footprints"
+            if load.get("true_outlines")
+            else "footprints from the imagery (extract)"
+        )
         lines.append(
-            f"  database     {what}: {load.get('parcel', 0):,} parcels, "
-            f"{load.get('footprint', 0):,} footprints,"
+            f"  database     {what}: {load.get('parcel', 0):,} parcels, {outlines},"
             f" {load.get('enterprise', 0):,} enterprises (EPSG:{load.get('srid')})"
         )
         if load.get("replaced"):
@@ -254,8 +290,11 @@ def summary_text(data: dict) -> str:
                 f"               (replaced {load['replaced']:,} rows of an earlier sample)"
             )
     for name, result in data["stages"].items():
-        if name not in ("generate", "load"):
-            lines.append(f"  {name:<12} " + ", ".join(f"{k} {v}" for k, v in result.items()))
+        if name in ("generate", "load"):
+            continue
+        describe = DESCRIBE.get(name)
+        text = describe(result) if describe else ", ".join(f"{k} {v}" for k, v in result.items())
+        lines.append(f"  {name:<12} {text}")
     lines.append(f"  files        {data['root']}")
     files = data["files"]
     if "rgbn" in files:

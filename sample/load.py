@@ -14,6 +14,7 @@ those: rows from real imports are never touched).
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from gis.progress import Progress, no_progress
@@ -38,11 +39,24 @@ TARGETS = {
 CHUNK = 200_000
 
 
-def is_loaded(conn: psycopg.Connection, city: SampleCity) -> bool:
-    """True when every table of ``city`` is already loaded (same content digests)."""
+def _targets(tables: Collection[str] | None) -> dict[str, str]:
+    """The sample tables to load (all of :data:`TARGETS` by default), in load order."""
+    if tables is None:
+        return dict(TARGETS)
+    unknown = set(tables) - set(TARGETS)
+    if unknown:
+        raise ValueError(f"unknown sample tables {sorted(unknown)}; known: {', '.join(TARGETS)}")
+    return {name: table for name, table in TARGETS.items() if name in tables}
+
+
+def is_loaded(
+    conn: psycopg.Connection, city: SampleCity, tables: Collection[str] | None = None
+) -> bool:
+    """True when every table of ``city`` (or of ``tables``) is loaded (same content digests)."""
     from gis.db.batches import find_batch_by_sha
 
-    found = {find_batch_by_sha(conn, KIND, city.digests[name]) for name in TARGETS}
+    targets = _targets(tables)
+    found = {find_batch_by_sha(conn, KIND, city.digests[name]) for name in targets}
     if None in found:
         return False
     # Loading another sample deletes this one's rows but keeps its batch records, so
@@ -50,21 +64,21 @@ def is_loaded(conn: psycopg.Connection, city: SampleCity) -> bool:
     newest = conn.execute(
         "SELECT batch_id FROM import_batch WHERE kind = %s AND finished_at IS NOT NULL "
         "ORDER BY batch_id DESC LIMIT %s",
-        (KIND, len(TARGETS)),
+        (KIND, len(targets)),
     ).fetchall()
     return found == {r[0] for r in newest}
 
 
-def table_steps(city: SampleCity) -> int:
+def table_steps(city: SampleCity, tables: Collection[str] | None = None) -> int:
     """Rows :func:`load_sample` reports through ``progress``."""
-    c = city.counts
-    return (
-        c["parcels"] + c["buildings"] + c["enterprises"] + c["enterprise_years"] + c["land_rights"]
-    )
+    return sum(int(city.counts[name]) for name in _targets(tables))
 
 
 def load_sample(
-    conn: psycopg.Connection, city: SampleCity, progress: Progress | None = None
+    conn: psycopg.Connection,
+    city: SampleCity,
+    progress: Progress | None = None,
+    tables: Collection[str] | None = None,
 ) -> dict:
     """Load the clean tables of a generated sample city in one transaction.
 
@@ -78,6 +92,9 @@ def load_sample(
         From :func:`sample.generate_city` or ``SampleCity.load``.
     progress : callable, optional
         Called with the number of rows just loaded.
+    tables : collection of str, optional
+        Names in :data:`TARGETS` to load (default all); ``mujun demo`` leaves out
+        ``buildings`` when it extracts footprints from the sample's imagery instead.
 
     Returns
     -------
@@ -88,15 +105,16 @@ def load_sample(
     from psycopg.pq import TransactionStatus
 
     from gis.db.connection import translate_errors
-    from gis.db.copy import get_working_srid, set_working_srid
+    from gis.db.srid import get_working_srid, set_working_srid
     from sample.config import EPSG
 
     progress = progress or no_progress
     # Own the transaction unless the caller already has one open (then it commits).
     owns = conn.info.transaction_status == TransactionStatus.IDLE
-    if is_loaded(conn, city):
+    targets = _targets(tables)
+    if is_loaded(conn, city, tables):
         log.info("sample %s-%s already loaded; nothing to do", city.size, city.seed)
-        counts = {table: _count_batch_rows(conn, city, name) for name, table in TARGETS.items()}
+        counts = {table: _count_batch_rows(conn, city, name) for name, table in targets.items()}
         srid = get_working_srid(conn)
         if owns:
             conn.rollback()
@@ -109,7 +127,7 @@ def load_sample(
         srid = get_working_srid(conn) or EPSG
         set_working_srid(conn, srid)
         counts = {}
-        for name, table in TARGETS.items():
+        for name, table in targets.items():
             counts[table] = _LOADERS[name](conn, city, name, table, srid, progress)
         conn.execute("ANALYZE parcel")
         conn.execute("ANALYZE footprint")
@@ -144,6 +162,7 @@ def _remove_previous_samples(conn) -> int:
             (batches,),
         )
         removed += cur.rowcount
+    conn.execute("DELETE FROM survey WHERE batch_id = ANY(%s)", (batches,))
     log.info("removed %d rows of earlier sample batches %s", removed, batches)
     return removed
 
@@ -203,12 +222,25 @@ def _load_parcels(conn, city, name, table, srid, progress) -> int:
 
 def _load_buildings(conn, city, name, table, srid, progress) -> int:
     from gis.importing.footprints import load_footprints
+    from sample.config import AS_OF
 
+    # One survey, dated the sample's "today", covering the whole sample (the generated
+    # imagery covers every town): the extent of its parcels, grown by a block.
+    row = conn.execute(
+        "SELECT ST_AsBinary(ST_Expand(ST_Envelope(ST_Collect(geom)), 100)) FROM parcel"
+        " WHERE batch_id IN (SELECT batch_id FROM import_batch WHERE kind = %s)",
+        (KIND,)).fetchone()
+    coverage = None
+    if row and row[0] is not None:
+        import shapely
+
+        coverage = shapely.from_wkb(bytes(row[0]))
     result = load_footprints(
         conn, city.paths[name], layer="buildings", kind=KIND, file_hash=city.digests[name],
         fid_column="building_id", method="sample", source_name=f"sample {city.size}-{city.seed}",
         params={"size": city.size, "seed": city.seed,
                 "generator_version": city.generator_version},
+        survey_date=AS_OF, coverage=coverage,
         skip_if_loaded=False, commit=False, chunk=CHUNK, progress=progress)
     return result.report.n_loaded
 

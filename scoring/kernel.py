@@ -229,11 +229,20 @@ def _rounded(x: np.ndarray, rounding: str) -> np.ndarray:
     return np.floor(x + 0.5 + 1e-9)
 
 
-def _order(frame: pd.DataFrame, total: np.ndarray, group: np.ndarray,
-           tie_keys: list[np.ndarray]) -> np.ndarray:
-    """Row order: group, then total descending, then the tie-break keys (ascending)."""
-    keys = [*reversed(tie_keys), -np.nan_to_num(total, nan=-np.inf), group]
-    return np.lexsort(keys)
+def merit_order(total: np.ndarray, tie_keys: list[np.ndarray]) -> np.ndarray:
+    """Position of each row when sorted by total (descending), then the tie-break keys.
+
+    Sorted once; each grouping (quota group, town, division) then sorts integers only.
+    """
+    order = np.lexsort([*reversed(tie_keys), -np.nan_to_num(total, nan=-np.inf)])
+    merit = np.empty(len(total), np.int64)
+    merit[order] = np.arange(len(total))
+    return merit
+
+
+def _order(merit: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Row order: group, then merit (one integer argsort)."""
+    return np.argsort(group.astype(np.int64) * (len(merit) + 1) + merit)   # keys are unique
 
 
 def _tie_keys(rs: RuleSet, frame: pd.DataFrame, indicators: dict[str, np.ndarray],
@@ -286,7 +295,7 @@ def class_rule_text(rs: RuleSet) -> str:
 
 
 def assign_classes(rs: RuleSet, frame: pd.DataFrame, total: np.ndarray, ranked: np.ndarray,
-                   pop: np.ndarray, tie_keys: list[np.ndarray]
+                   pop: np.ndarray, merit: np.ndarray
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Class (A–D, '' for unranked), 1-based position in the quota group and its size."""
     n = len(frame)
@@ -306,7 +315,7 @@ def assign_classes(rs: RuleSet, frame: pd.DataFrame, total: np.ndarray, ranked: 
     group = _group_codes(pop[idx], frame["town"].to_numpy(object)[idx]
                          if c.within == "town" else None)
     sub_total = total[idx]
-    order = _order(frame, sub_total, group, [k[idx] for k in tie_keys])
+    order = _order(merit[idx], group)
     pos, sizes = _positions(order, group)
     if c.ties == "shared":
         # a row takes the position of the first row of its run of equal totals
@@ -328,19 +337,19 @@ def assign_classes(rs: RuleSet, frame: pd.DataFrame, total: np.ndarray, ranked: 
     return klass, position, group_size
 
 
-def ranks(frame: pd.DataFrame, total: np.ndarray, ranked: np.ndarray, pop: np.ndarray,
-          tie_keys: list[np.ndarray], by: str | None) -> np.ndarray:
-    """1-based rank within population (and ``by`` column) among ranked rows; 0 elsewhere."""
+def ranks(frame: pd.DataFrame, ranked: np.ndarray, pop: np.ndarray, merit: np.ndarray,
+          by: str | None) -> pd.arrays.IntegerArray:
+    """1-based rank within population (and ``by`` column) among ranked rows; NA elsewhere."""
     n = len(frame)
     out = np.zeros(n, np.int64)
     idx = np.flatnonzero(ranked)
     if not len(idx):
-        return out
+        return pd.arrays.IntegerArray(out, np.ones(n, bool))
     group = _group_codes(pop[idx], frame[by].to_numpy(object)[idx] if by is not None else None)
-    order = _order(frame, total[idx], group, [k[idx] for k in tie_keys])
+    order = _order(merit[idx], group)
     pos, _ = _positions(order, group)
     out[idx] = pos + 1
-    return out
+    return pd.arrays.IntegerArray(out, out == 0)
 
 
 def aggregate_adjustments(frame: pd.DataFrame, adjustments: pd.DataFrame | None, rs: RuleSet
@@ -453,8 +462,8 @@ def score_year(rs: RuleSet, frame: pd.DataFrame, year: int,
     veto = scored & (adj["veto"] != "")
     pop_items = {p.name: {it.indicator.name: it for it in p.items} for p in rs.populations}
     tie_keys = _tie_keys(rs, frame, indicators, pop_items, pop)
-    klass, position, group_size = assign_classes(rs, frame, total, scored & ~veto, pop,
-                                                 tie_keys)
+    merit = merit_order(total, tie_keys)
+    klass, position, group_size = assign_classes(rs, frame, total, scored & ~veto, pop, merit)
     class_rule = np.full(n, "", dtype=object)
     klass[veto] = "D"
     class_rule[veto] = "one-vote veto: " + adj["veto"][veto].astype(str)
@@ -465,9 +474,9 @@ def score_year(rs: RuleSet, frame: pd.DataFrame, year: int,
         "population": pop,
         "total": total,
         "class": np.where(klass == "", None, klass),
-        "rank_county": ranks(frame, total, scored, pop, tie_keys, None),
-        "rank_town": ranks(frame, total, scored, pop, tie_keys, "town"),
-        "rank_industry": ranks(frame, total, scored, pop, tie_keys, "industry_division"),
+        "rank_county": ranks(frame, scored, pop, merit, None),
+        "rank_town": ranks(frame, scored, pop, merit, "town"),
+        "rank_industry": ranks(frame, scored, pop, merit, "industry_division"),
         "t_reason": t_reason,
         "veto_reason": np.where(veto, adj["veto"], ""),
         "bonus": np.where(scored, adj["bonus"], 0.0),
@@ -478,8 +487,6 @@ def score_year(rs: RuleSet, frame: pd.DataFrame, year: int,
         "class_position": position,
         "class_group_size": group_size,
     })
-    for r in ("rank_county", "rank_town", "rank_industry"):
-        out[r] = out[r].where(out[r] > 0).astype("Int64")
     return ScoreResult(out, indicators, items, benchmarks)
 
 

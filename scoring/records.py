@@ -3,8 +3,8 @@
 Each stored row explains itself: ``indicators`` (indicator → value in its unit),
 ``items`` (item → value, benchmark, weight, score, rule) and ``rules_fired`` (population or
 why not evaluated, land, class T, missing-data rules, caps, adjustments, veto, class). The
-JSON texts are assembled with vectorized string operations per population and item, not
-per enterprise.
+JSON texts are assembled with Arrow's vectorized string kernels (numbers formatted in C++)
+per population and item, never per enterprise in Python.
 """
 
 from __future__ import annotations
@@ -13,57 +13,80 @@ import json
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from scoring.kernel import ScoreResult
 from scoring.ruleset import RuleSet
 
 
-def _num_text(values: np.ndarray, digits: int = 6) -> pd.Series:
-    """JSON numbers (``null`` for NaN) as strings."""
-    s = pd.Series(np.round(np.asarray(values, dtype=np.float64), digits)).astype(str)
-    return s.where(~np.isnan(np.asarray(values, dtype=np.float64)), "null")
+def _num(values: np.ndarray, digits: int = 6) -> pa.Array:
+    """JSON numbers as text (``null`` for NaN), converted by Arrow in C++."""
+    arr = pa.array(np.round(np.asarray(values, dtype=np.float64), digits), from_pandas=True)
+    return pc.fill_null(pc.cast(arr, pa.string()), "null")
 
 
-def _json_text(values) -> pd.Series:
-    """JSON strings of text values (escaped column-wise; control characters become blanks)."""
-    s = pd.Series(values, dtype=object).fillna("").astype(str)
-    if s.str.contains(r'[\\"\x00-\x1f]', regex=True).any():
-        s = (s.str.replace("\\", "\\\\", regex=False).str.replace('"', '\\"', regex=False)
-             .str.replace(r"[\x00-\x1f]", " ", regex=True))
-    return '"' + s + '"'
+def _text(values) -> pa.Array:
+    """Text values as an Arrow string array ('' for missing)."""
+    s = pd.Series(values, dtype=object)
+    return pa.array(s.where(s.notna(), "").astype(str).to_numpy(object), type=pa.string())
 
 
-def _rule(name: str, detail: pd.Series, item: str | None = None) -> pd.Series:
+def _cat(*parts) -> pa.Array:
+    """Element-wise concatenation (a null part gives null)."""
+    return pc.binary_join_element_wise(*parts, "")
+
+
+def _jstr(values) -> pa.Array:
+    """JSON string literals; control characters become blanks."""
+    s = values if isinstance(values, pa.Array) else _text(values)
+    s = pc.replace_substring(s, "\\", "\\\\")
+    s = pc.replace_substring(s, '"', '\\"')
+    s = pc.replace_substring_regex(s, r"[\x00-\x1f]", " ")
+    return _cat('"', s, '"')
+
+
+def _when(mask: np.ndarray, values: pa.Array) -> pa.Array:
+    """``values`` where ``mask``, null elsewhere (null parts are left out of a join)."""
+    return pc.if_else(pa.array(np.asarray(mask, dtype=bool)), values,
+                      pa.scalar(None, pa.string()))
+
+
+def _rule(name: str, detail: pa.Array, item: str | None = None) -> pa.Array:
     head = f'{{"rule": "{name}", ' + (f'"item": "{item}", ' if item else "") + '"detail": '
-    return head + detail + "}"
+    return _cat(head, detail, "}")
 
 
-def _join(parts: list[pd.Series], n: int, open_: str, close: str) -> pd.Series:
+def _join(parts: list[pa.Array], n: int, open_: str, close: str) -> pa.Array:
+    """``open_ + the non-null parts joined by ', ' + close`` per row."""
     if not parts:
-        return pd.Series([open_ + close] * n)
-    frame = pd.concat([p.reset_index(drop=True) for p in parts], axis=1).fillna("")
-    joined = frame.iloc[:, 0]
-    for j in range(1, frame.shape[1]):
-        col = frame.iloc[:, j]
-        sep = np.where((joined != "") & (col != ""), ", ", "")
-        joined = joined + sep + col
-    return open_ + joined + close
+        return pa.array([open_ + close] * n, type=pa.string())
+    pieces = [pc.fill_null(_cat(", ", p), "") for p in parts]
+    joined = pc.utf8_slice_codeunits(_cat(*pieces), 2)       # drop the leading ", "
+    return _cat(open_, joined, close)
+
+
+def _objects(arr: pa.Array) -> np.ndarray:
+    return np.asarray(arr.to_numpy(zero_copy_only=False), dtype=object)
 
 
 def build_rows(rs: RuleSet, inputs: pd.DataFrame, result: ScoreResult, *, year: int,
                occupancy_run: int, occupancy_params: dict, prev: pd.DataFrame | None,
                prev_run: int | None) -> pd.DataFrame:
     """The ``enterprise_score`` rows of a run (columns of :data:`scoring.store.SCORE_COLUMNS`)."""
+    from scoring.kernel import class_rule_text
+
     n = len(inputs)
     r = result.frame
     pop = r["population"].to_numpy(object)
+    klass = r["class"].to_numpy(object)
     # indicators
-    ind_parts = [f'"{name}": ' + _num_text(values) for name, values in result.indicators.items()]
-    indicators = _join(ind_parts, n, "{", "}")
+    indicators = _join([_cat(f'"{name}": ', _num(values))
+                        for name, values in result.indicators.items()], n, "{", "}")
     # items, per population
-    items = pd.Series(["{}"] * n)
+    items = np.full(n, "{}", dtype=object)
     for p in rs.populations:
-        mask = (pop == p.name) & (r["class"].to_numpy(object) != "T")
+        mask = (pop == p.name) & (klass != "T")
         if not mask.any():
             continue
         parts = []
@@ -78,53 +101,52 @@ def build_rows(rs: RuleSet, inputs: pd.DataFrame, result: ScoreResult, *, year: 
                     f'"unit": {json.dumps(it.indicator.unit.text, ensure_ascii=False)}, '
                     f'"weight": {it.weight!r}, "method": "{it.benchmark.method}", '
                     f'"direction": "{it.direction}", "benchmark": {{{btext}}}, "value": ')
-            value = _num_text(result.indicators[it.indicator.name][mask])
-            score = _num_text(got["score"][mask])
-            rule = pd.Series(got["rule"][mask], dtype=object)
-            parts.append(head + value + ', "score": ' + score + ', "rule": "' + rule + '"}')
-        items.loc[mask] = _join(parts, int(mask.sum()), "{", "}").to_numpy()
+            parts.append(_cat(head, _num(result.indicators[it.indicator.name][mask]),
+                              ', "score": ', _num(got["score"][mask]), ', "rule": "',
+                              _text(got["rule"][mask]), '"}'))
+        items[mask] = _objects(_join(parts, int(mask.sum()), "{", "}"))
     # rules fired
-    in_pop = pd.Series(pop != None)  # noqa: E711 - elementwise
-    labels = {p.name: p.label for p in rs.populations}
-    rules: list[pd.Series] = []
-    pop_text = pd.Series([f"{x} ({labels[x]})" if x is not None else "" for x in pop],
-                         dtype=object)
-    rules.append(_rule("population", _json_text(pop_text)).where(in_pop, ""))
-    not_eval = r["not_evaluated"].astype(str)
-    rules.append(_rule("not_evaluated", _json_text(not_eval)).where(not_eval != "", ""))
-    land_txt = ("occupancy run " + str(occupancy_run) + ", year "
-                + str(occupancy_params.get("year")) + ", tenant rule "
-                + str(occupancy_params.get("tenant_rule")) + ", area basis "
-                + str(occupancy_params.get("area_basis")) + ", role "
-                + inputs["role"].fillna("none").astype(str) + ", parcels "
-                + inputs.get("parcel_codes", pd.Series([""] * n)).fillna("").astype(str))
-    rules.append(_rule("land", _json_text(land_txt)))
+    in_pop = pop != None  # noqa: E711 - elementwise
+    labels = {p.name: f"{p.name} ({p.label})" for p in rs.populations}
+    rules: list[pa.Array] = [
+        _when(in_pop, _rule("population", _jstr([labels.get(x, "") for x in pop]))),
+    ]
+    not_eval = r["not_evaluated"].to_numpy(object)
+    rules.append(_when(not_eval != "", _rule("not_evaluated", _jstr(not_eval))))
+    land_head = (f"occupancy run {occupancy_run}, year {occupancy_params.get('year')}, tenant "
+                 f"rule {occupancy_params.get('tenant_rule')}, area basis "
+                 f"{occupancy_params.get('area_basis')}, role ")
+    role = _text(inputs["role"].fillna("none") if "role" in inputs else ["none"] * n)
+    parcels = _text(inputs["parcel_codes"] if "parcel_codes" in inputs else [""] * n)
+    rules.append(_rule("land", _jstr(_cat(land_head, role, ", parcels ", parcels))))
     if "merged_into" in inputs:
-        merged = inputs["merged_into"].fillna("").astype(str)
-        rules.append(_rule("merged_with_holder", _json_text("shares the result of " + merged))
-                     .where(merged != "", ""))
-    t = r["t_reason"].astype(str)
-    rules.append(_rule("class_t", _json_text(t)).where(t != "", ""))
+        merged = inputs["merged_into"].to_numpy(object)
+        has = pd.notna(merged)
+        rules.append(_when(has, _rule("merged_with_holder",
+                                      _jstr(_cat("shares the result of ", _text(merged))))))
+    t = r["t_reason"].to_numpy(object)
+    rules.append(_when(t != "", _rule("class_t", _jstr(t))))
     for p in rs.populations:
         for it in p.items:
-            rr = pd.Series(result.items[(p.name, it.name)]["rule"], dtype=object)
-            special = rr.isin(["cap", "floor"]) | rr.str.startswith("missing:", na=False)
+            rr = result.items[(p.name, it.name)]["rule"]
+            special = (rr != "") & (rr != "value")
             if special.any():
-                rules.append(_rule("item", '"' + rr + '"', it.name).where(special, ""))
-    adj = r["adjust_reason"].astype(str)
-    rules.append(_rule("adjustment", _json_text(adj)).where(adj != "", ""))
-    veto = r["veto_reason"].astype(str)
-    rules.append(_rule("veto", _json_text(veto)).where(veto != "", ""))
-    from scoring.kernel import class_rule_text
-
-    crule = r["class_rule"].astype(str)
-    plain = (crule == "") & r["class"].notna()
+                rules.append(_when(special, _rule("item", _cat('"', _text(rr), '"'), it.name)))
+    adj = r["adjust_reason"].to_numpy(object)
+    rules.append(_when(adj != "", _rule("adjustment", _jstr(adj))))
+    veto = r["veto_reason"].to_numpy(object)
+    rules.append(_when(veto != "", _rule("veto", _jstr(veto))))
+    crule = r["class_rule"].to_numpy(object)
+    plain = (crule == "") & pd.notna(klass)
     head = class_rule_text(rs)
     if rs.classes.method == "quota":
-        head = head + ": position " + r["class_position"].astype(str) + " of " \
-            + r["class_group_size"].astype(str)
-    crule = crule.where(~plain, head)
-    rules.append(_rule("class", _json_text(crule)).where(crule != "", ""))
+        head = _cat(head + ": position ", pc.cast(pa.array(r["class_position"].to_numpy()),
+                                                  pa.string()),
+                    " of ", pc.cast(pa.array(r["class_group_size"].to_numpy()), pa.string()))
+    else:
+        head = pa.array([head] * n, type=pa.string())
+    class_text = pc.if_else(pa.array(plain), head, _text(crule))
+    rules.append(_when(plain | (crule != ""), _rule("class", _jstr(class_text))))
     rules_fired = _join(rules, n, "[", "]")
 
     out = pd.DataFrame({
@@ -142,9 +164,9 @@ def build_rows(rs: RuleSet, inputs: pd.DataFrame, result: ScoreResult, *, year: 
         "rank_county": r["rank_county"].to_numpy(),
         "rank_town": r["rank_town"].to_numpy(),
         "rank_industry": r["rank_industry"].to_numpy(),
-        "indicators": indicators.to_numpy(object),
-        "items": items.to_numpy(object),
-        "rules_fired": rules_fired.to_numpy(object),
+        "indicators": _objects(indicators),
+        "items": items,
+        "rules_fired": _objects(rules_fired),
         "occupancy_run": occupancy_run,
         "prev_run": prev_run,
     })

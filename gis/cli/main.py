@@ -118,7 +118,28 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("mujun: interrupted", err=True)
         sys.exit(130)
+    except Exception as exc:  # foreign errors that escaped translation: one line, not a traceback
+        message, code = _foreign_error(exc)
+        if message is None:
+            raise
+        log.debug("error", exc_info=True)
+        click.echo(f"mujun: error: {message}", err=True)
+        sys.exit(code)
     sys.exit(0)
+
+
+def _foreign_error(exc: Exception) -> tuple[str | None, int]:
+    """A one-line message for a lost database connection or an OS error on a file."""
+    module = type(exc).__module__ or ""
+    if module.startswith("psycopg") and type(exc).__name__ in ("OperationalError",
+                                                               "InterfaceError"):
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return (f"the database connection was lost ({first}): the server was stopped, "
+                "restarted or restored while the command ran; check it with `mujun db status` "
+                "and run the command again (nothing half-done was kept)"), 5
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{exc.filename}: {exc.strerror or exc}", 1
+    return None, 1
 
 
 if __name__ == "__main__":  # pragma: no cover

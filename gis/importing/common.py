@@ -21,6 +21,7 @@ Every import runs the same way:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -87,7 +88,10 @@ def content_sha256(path: str | Path, layer: str | None = None) -> str:
     import pyogrio
 
     digest = hashlib.sha256()
-    with pyogrio.open_arrow(path, layer=layer, use_pyarrow=True) as (_meta, reader):
+    from gis.vector_io import gdal_path
+
+    with gdal_path(path) as safe, \
+            pyogrio.open_arrow(safe, layer=layer, use_pyarrow=True) as (_meta, reader):
         for batch in reader:
             sink = pa.BufferOutputStream()
             table = pa.Table.from_batches([batch]).replace_schema_metadata(None)
@@ -151,6 +155,18 @@ class ImportResult:
         if self.rejects_path:
             lines.append(f"rejects written to {self.rejects_path}")
         return "\n".join(lines)
+
+
+def rollback_quietly(conn) -> None:
+    """Roll back after a failure; a connection that is already lost stays quiet.
+
+    The error that ended the import is the one to report: a rollback on a
+    connection the server dropped would replace it with "the connection is lost".
+    """
+    import psycopg
+
+    with contextlib.suppress(psycopg.Error):
+        conn.rollback()
 
 
 def import_identity(kind: str, file_hash: str, options: dict[str, Any] | None = None) -> str:

@@ -41,7 +41,14 @@ import numpy as np
 import pandas as pd
 
 from gis.errors import ConfigError
-from gis.importing.common import ImportResult, already_imported, close_batch, earlier_import, settle
+from gis.importing.common import (
+    ImportResult,
+    already_imported,
+    close_batch,
+    earlier_import,
+    rollback_quietly,
+    settle,
+)
 from gis.importing.headers import register_field_table
 from gis.importing.report import ImportReport
 from gis.importing.values import parse_date
@@ -225,7 +232,7 @@ def load_footprints(conn: psycopg.Connection, path: str | Path, *, layer: str | 
                     dry_run=dry_run, commit=commit)
     except BaseException:
         if commit:
-            conn.rollback()
+            rollback_quietly(conn)
         raise
     return ImportResult(kind, source, report, batch_id=None if dry_run else batch_id,
                         dry_run=dry_run, rejects_path=rejects_path, srid=writer.srid)
@@ -319,7 +326,7 @@ def _check_chunk(conn: psycopg.Connection, gdf: gpd.GeoDataFrame, offset: int,
     geoms, srid, new_srid, ok = to_working_crs(conn, gdf, rows, report, settings=settings,
                                                min_area_m2=min_area_m2, swapped=swapped)
     if new_srid and srid:
-        from gis.db.copy import set_working_srid
+        from gis.db.srid import set_working_srid
 
         set_working_srid(conn, srid)
     used = {v[0] for v in fields.values()} | {fid_column, "other_tags"}
@@ -411,3 +418,13 @@ class _Writer:
             self._open(self.srid or 0)
         assert self.batch_id is not None
         return self.batch_id
+
+
+def _register_survey_hook() -> None:
+    from gis.importing.surveys import record_survey
+
+    if record_survey not in AFTER_LOAD:
+        AFTER_LOAD.append(record_survey)
+
+
+_register_survey_hook()

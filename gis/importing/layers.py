@@ -97,7 +97,7 @@ def to_working_crs(conn: psycopg.Connection, gdf: gpd.GeoDataFrame, rows: np.nda
     from pyproj import CRS
 
     from gis.crs import working_crs_for
-    from gis.db.copy import get_working_srid
+    from gis.db.srid import get_working_srid
     from gis.importing.crs_check import check_area_of_use
 
     raw = np.asarray(gdf.geometry.values, dtype=object)

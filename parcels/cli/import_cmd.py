@@ -221,24 +221,36 @@ date (--date wins over any column; else a 测绘日期/survey_date column) and
 source (--source). Heights (高度, height: "12 m" is read) and storeys (层数,
 building:levels, OSM other_tags) are optional: an unreadable one is dropped
 with a warning. Every guessed column is named; --map FIELD= ignores it.
+The batch becomes one survey (dated by --date, else the newest image date)
+covering --coverage FILE (the area surveyed), else the footprints' extent.
 """ + _COMMON_HELP)
 @click.argument("src", type=click.Path(exists=True))
 @_layer_options
 @click.option("--date", "survey_date", help="Survey/image date, YYYY-MM-DD (wins over columns).")
 @click.option("--source", "source_name", help="Where the footprints come from (vendor, survey).")
+@click.option("--coverage", "coverage_path", type=click.Path(exists=True),
+              help="Polygon layer of the area the survey covers (default: the footprints' "
+                   "extent). Parcels outside it keep their earlier survey.")
 @_map_option("image_date image_id source method ground_res_m confidence height_m storeys")
 @dry_run_option
 @_partial_options
 @overwrite_option
 @json_option
 @click.pass_obj
-def footprints_cmd(app, src, layer, crs, encoding, survey_date, source_name, maps, swap_xy,
-                   dry_run, accept_partial, rejects, overwrite, as_json):
+def footprints_cmd(app, src, layer, crs, encoding, survey_date, source_name, coverage_path,
+                   maps, swap_xy, dry_run, accept_partial, rejects, overwrite, as_json):
     from gis.importing.footprints import load_footprints
     from gis.importing.headers import load_field_specs, parse_column_map
 
     mapping = parse_column_map(maps, load_field_specs("footprints")) if maps else None
+    coverage = None
+    if coverage_path:
+        from gis.vector_io import read_vector
+
+        coverage = read_vector(coverage_path)
+        if coverage.crs is None:
+            raise click.UsageError(f"{coverage_path}: the coverage layer has no CRS")
     _run(app, as_json, "footprints", load_footprints, src, accept_partial, rejects,
          layer=layer, crs=crs, encoding=encoding, survey_date=survey_date, mapping=mapping,
          source_name=source_name, swap_xy=swap_xy, dry_run=dry_run, overwrite=overwrite,
-         settings=app.settings)
+         settings=app.settings, coverage=coverage)

@@ -25,10 +25,16 @@ def _fmt(value, digits=1) -> str:
               help="vector engine: worker processes, each computing spatial chunks on its "
                    "own connection; 1: threads in this process. Default: threads when the "
                    "parcels fit one chunk (150,000), else one process per core (at most 4).")
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DD",
+              help="Per parcel, use the latest survey on or before this date whose coverage "
+                   "contains it (default: the latest survey).")
+@click.option("--survey", "survey_id", type=int, metavar="ID",
+              help="Use only this survey (`mujun occupancy surveys` lists them).")
 @json_option
 @click.pass_context
 def occupancy(ctx: click.Context, year: int | None, engine: str, scheduler: str | None,
-              processes: int | None, as_json: bool) -> None:
+              processes: int | None, as_of: str | None, survey_id: int | None,
+              as_json: bool) -> None:
     """Measure occupied land: parcel ∩ footprints, coverage, floor-area ratio, tenants.
 
     Without a subcommand, runs the computation on the parcels, footprints and land
@@ -45,7 +51,8 @@ def occupancy(ctx: click.Context, year: int | None, engine: str, scheduler: str 
     conn = app.connect()
     with progress_bar(None, "occupancy", "parcel", app.settings.progress) as progress:
         result = run_occupancy(conn, app.settings, year=year, engine=engine, progress=progress,
-                               engine_options={"scheduler": scheduler, "processes": processes})
+                               engine_options={"scheduler": scheduler, "processes": processes},
+                               as_of=as_of, survey_id=survey_id)
     s = dict(result.summary, run_id=result.run_id)
     text = (
         f"run {result.run_id} ({'replaced identical run' if result.reused else 'new'}), "
@@ -55,6 +62,11 @@ def occupancy(ctx: click.Context, year: int | None, engine: str, scheduler: str 
         f"{s['buildings']:,} buildings; {s['enterprises']:,} enterprises hold "
         f"{_fmt(s['enterprise_land_m2'], 0)} m²; {s['engine_seconds']} s"
     )
+    if s.get("surveys"):
+        dates = ", ".join(f"{k} ({v})" for k, v in s["survey_dates"].items())
+        text += f"\nsurveys used: {dates}"
+        if s.get("parcels_without_survey"):
+            text += f"; {s['parcels_without_survey']:,} parcels outside every survey"
     if s.get("warnings"):
         text += "\nwarnings: " + ", ".join(f"{k} {v}" for k, v in s["warnings"].items())
     emit(s, as_json, text)
@@ -102,3 +114,54 @@ def runs(app, as_json: bool) -> None:
              f"engine={r['params'].get('engine')} year={r['params'].get('year')} "
              f"parcels={r['summary'].get('parcels', '-')}" for r in records]
     emit(records, as_json, "\n".join(lines) if lines else "no occupancy runs yet")
+
+
+@occupancy.command("surveys")
+@json_option
+@click.pass_obj
+def surveys(app, as_json: bool) -> None:
+    """List the surveys (dated footprint sets with their coverage), oldest first."""
+    from parcels.surveys import list_surveys
+
+    records = list_surveys(app.connect()).to_dict("records")
+    lines = [f"{r['survey_id']:>5}  {r['survey_date']}  {r['footprints']:>9,} footprints  "
+             f"{r['coverage_m2'] / 1e6:,.2f} km²  {r['method'] or '-'}  {r['source'] or '-'}"
+             for r in records]
+    emit(records, as_json, "\n".join(lines) if lines else "no surveys yet")
+
+
+@occupancy.command("change")
+@click.argument("before", type=int)
+@click.argument("after", type=int)
+@click.option("--min-area", type=float, default=20.0, show_default=True,
+              help="Smallest new, demolished or added part counted (m²).")
+@json_option
+@click.pass_obj
+def change(app, before: int, after: int, min_area: float, as_json: bool) -> None:
+    """Built-area change per parcel between surveys BEFORE and AFTER, stored for the rules.
+
+    New, demolished and expanded buildings per parcel (parcels both surveys cover);
+    `mujun footprints change` compares two footprint files instead.
+    """
+    from parcels.occupancy.kernel import KernelOptions
+    from parcels.survey_change import store_change, survey_change
+
+    conn = app.connect()
+    try:
+        frame = survey_change(conn, before, after, KernelOptions.from_settings(app.settings),
+                              min_area_m2=min_area)
+        store_change(conn, before, after, frame, {"min_area_m2": min_area})
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    data = {"before": before, "after": after, "parcels": len(frame),
+            "parcels_changed": int(((frame["n_new"] + frame["n_demolished"]
+                                     + frame["n_expanded"]) > 0).sum()),
+            **{k: float(frame[k].sum()) for k in ("new_m2", "demolished_m2", "expanded_m2")},
+            **{k: int(frame[k].sum()) for k in ("n_new", "n_demolished", "n_expanded")}}
+    emit(data, as_json,
+         f"surveys {before} → {after}: {data['parcels']:,} parcels compared, "
+         f"{data['parcels_changed']:,} changed; new {data['n_new']} ({_fmt(data['new_m2'], 0)} m²), "
+         f"demolished {data['n_demolished']} ({_fmt(data['demolished_m2'], 0)} m²), "
+         f"expanded {data['n_expanded']} ({_fmt(data['expanded_m2'], 0)} m²)")

@@ -42,8 +42,12 @@ def export_cmd(app, town, output, overwrite, as_json):
       records_no_land     land_parcel_code (+ right_type)
       land_no_records     tax_wan / revenue_wan / electricity_kwh
       yoy_jump            tax_wan / revenue_wan / electricity_kwh
-    Every sheet also has action (resolve | dismiss) and note. Items are
-    recorded in the database, so their item_id stays stable across exports.
+    Every sheet also has action (resolve | dismiss) and note. Township staff
+    see Chinese: sheets are titled 企业无用地, 宗地无权利人, ... and the header
+    row reads 编号, 乡镇, 统一社会信用代码, ..., 处理（核实/忽略）, 备注; `verify
+    apply` reads these headers back after an edit in Excel or WPS (added
+    columns, retyped headers and 核实/忽略 are fine; keep 编号). Items are
+    recorded in the database, so their 编号 (item_id) stays stable across exports.
     """
     from parcels.importing.verification import export_queue
 

@@ -28,7 +28,14 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from gis.errors import MappingError
-from gis.importing.common import ImportResult, already_imported, close_batch, earlier_import, settle
+from gis.importing.common import (
+    ImportResult,
+    already_imported,
+    close_batch,
+    earlier_import,
+    rollback_quietly,
+    settle,
+)
 from gis.importing.headers import (
     load_field_specs,
     load_mapping,
@@ -171,7 +178,7 @@ def import_enterprises(conn: psycopg.Connection, path: str | Path, *, year: int,
         close_batch(conn, batch_id, report, n_loaded=len(load), inserted=ins_y, updated=upd_y,
                     dry_run=dry_run)
     except BaseException:
-        conn.rollback()
+        rollback_quietly(conn)
         raise
     return ImportResult("enterprises", source, report, batch_id=None if dry_run else batch_id,
                         dry_run=dry_run, rejects_path=rejects_path,

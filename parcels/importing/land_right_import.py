@@ -21,7 +21,14 @@ import numpy as np
 import pandas as pd
 
 from gis.errors import MappingError
-from gis.importing.common import ImportResult, already_imported, close_batch, earlier_import, settle
+from gis.importing.common import (
+    ImportResult,
+    already_imported,
+    close_batch,
+    earlier_import,
+    rollback_quietly,
+    settle,
+)
 from gis.importing.headers import load_field_specs, match_columns, note_plan
 from gis.importing.report import ImportReport
 from gis.importing.sheets import read_grid, table_records
@@ -211,7 +218,7 @@ def import_land_rights(conn: psycopg.Connection, path: str | Path, *,
         close_batch(conn, batch_id, report, n_loaded=len(load), inserted=inserted,
                     updated=updated, dry_run=dry_run)
     except BaseException:
-        conn.rollback()
+        rollback_quietly(conn)
         raise
     return ImportResult("land_rights", source, report, batch_id=None if dry_run else batch_id,
                         dry_run=dry_run, rejects_path=rejects_path)

@@ -21,7 +21,14 @@ import pandas as pd
 
 from gis.errors import DataError
 from gis.importing.attributes import parse_attributes
-from gis.importing.common import ImportResult, already_imported, close_batch, earlier_import, settle
+from gis.importing.common import (
+    ImportResult,
+    already_imported,
+    close_batch,
+    earlier_import,
+    rollback_quietly,
+    settle,
+)
 from gis.importing.headers import load_field_specs, match_columns, note_plan
 from gis.importing.layers import extra_attributes, read_layer, to_working_crs
 from gis.importing.report import ImportReport
@@ -173,7 +180,7 @@ def import_parcels(conn: psycopg.Connection, path: str | Path, *, layer: str | N
         Unreadable input, no CRS, swapped axes.
     """
     from gis.db.batches import start_batch
-    from gis.db.copy import set_working_srid
+    from gis.db.srid import set_working_srid
     from gis.vector_io import resolve_layer
 
     tick = progress or (lambda n: None)
@@ -220,7 +227,7 @@ def import_parcels(conn: psycopg.Connection, path: str | Path, *, layer: str | N
         close_batch(conn, batch_id, report, n_loaded=len(load), inserted=inserted,
                     updated=updated, dry_run=dry_run)
     except BaseException:
-        conn.rollback()
+        rollback_quietly(conn)
         raise
     return ImportResult("parcels", source, report, batch_id=None if dry_run else batch_id,
                         dry_run=dry_run, rejects_path=rejects_path, srid=srid)

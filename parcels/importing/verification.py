@@ -40,7 +40,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gis.importing.common import ImportResult, already_imported, earlier_import
+from gis.importing.common import ImportResult, already_imported, earlier_import, rollback_quietly
 from gis.importing.report import ImportReport
 from gis.importing.values import is_blank, parse_number, parse_text
 from parcels.codes import check_credit_code, normalize_credit_code
@@ -69,6 +69,42 @@ KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
 YEAR_FIGURES = ("tax_wan", "revenue_wan", "electricity_kwh")
 INFO_COLUMNS = ("item_id", "town", "credit_code", "parcel_code", "problem")
 COMMON_ANSWERS = ("action", "note")
+#: Machine key -> the Chinese header township staff see (``verify apply`` reads either).
+LABELS: dict[str, str] = {
+    "item_id": "编号", "town": "乡镇", "credit_code": "统一社会信用代码", "parcel_code": "宗地代码",
+    "problem": "问题", "land_parcel_code": "实际使用的宗地代码", "right_type": "权利类型（所有/租赁）",
+    "holder_credit_code": "权利人统一社会信用代码", "corrected_credit_code": "更正后的信用代码",
+    "corrected_parcel_code": "更正后的宗地代码", "corrected_industry_code": "更正后的行业代码",
+    "tax_wan": "实缴税金（万元）", "revenue_wan": "营业收入（万元）",
+    "electricity_kwh": "用电量（千瓦时）", "action": "处理（核实/忽略）", "note": "备注",
+}
+#: Words accepted in the action column.
+ACTIONS = {"resolve": "resolve", "核实": "resolve", "已核实": "resolve", "解决": "resolve",
+           "更正": "resolve", "dismiss": "dismiss", "忽略": "dismiss", "排除": "dismiss",
+           "无需处理": "dismiss"}
+
+
+def header_key(text: Any) -> str | None:
+    """The machine key of a header cell, from its Chinese label or the key itself.
+
+    Tolerates what an edit in Excel or WPS does to a header: blanks, line
+    breaks, half-width brackets.
+
+    Examples
+    --------
+    >>> header_key(" 编号 "), header_key("实缴税金(万元)"), header_key("tax_wan"), header_key("x")
+    ('item_id', 'tax_wan', 'tax_wan', None)
+    """
+    from gis.importing.headers import normalize_label
+
+    key = normalize_label(text)
+    if not key:
+        return None
+    for name, label in LABELS.items():
+        full = normalize_label(label)
+        if key in (normalize_label(name), full, full.split("(")[0]):
+            return name
+    return None
 
 # Each query yields (item_key, town, credit_code, parcel_code, problem text).
 _QUERIES: dict[str, str] = {
@@ -175,9 +211,11 @@ def export_queue(conn: psycopg.Connection, out: str | Path, *, town: str | None 
                 ids.append((row[0], t, credit and credit.strip(), parcel, problem))
             counts[kind] = len(ids)
             title, answers = KINDS[kind]
-            ws = wb.create_sheet(kind)
-            ws.append([f"{title}: fill one answer column per row, or action = dismiss"])
-            ws.append([*INFO_COLUMNS, *answers, *COMMON_ANSWERS])
+            ws = wb.create_sheet(title)
+            ws.append([f"{title}（{kind}）：每行填写一个答案列，或在“处理”列填“忽略”；"
+                       "请勿修改“编号”列"])
+            keys = [*INFO_COLUMNS, *answers, *COMMON_ANSWERS]
+            ws.append([LABELS.get(k, k) for k in keys])
             for cell in ws[2]:
                 cell.font = Font(bold=True)
             for rec in ids:
@@ -186,32 +224,44 @@ def export_queue(conn: psycopg.Connection, out: str | Path, *, town: str | None 
             wb.save(tmp)
         conn.commit()
     except BaseException:
-        conn.rollback()
+        rollback_quietly(conn)
         raise
     return counts
 
 
+def _sheet_kind(title: str) -> str | None:
+    title = title.strip()
+    if title in KINDS:
+        return title
+    return next((k for k, (t, _) in KINDS.items() if t == title), None)
+
+
 def _read_answers(path: Path) -> list[tuple[str, int, dict[str, Any]]]:
+    """``(kind, spreadsheet row, {key: value})`` of every item row in the workbook."""
     import openpyxl
 
     try:
         wb = openpyxl.load_workbook(path, data_only=True, read_only=True)
     except Exception as exc:
-        raise VerificationError(f"cannot open the workbook: {exc}", source=str(path)) from exc
+        raise VerificationError(f"cannot open the workbook: {exc}; save it as .xlsx",
+                                source=str(path)) from exc
     out = []
     for ws in wb.worksheets:
-        if ws.title not in KINDS:
+        kind = _sheet_kind(ws.title)
+        if kind is None:
             continue
         rows = list(ws.iter_rows(values_only=True))
-        header_at = next((i for i, r in enumerate(rows[:5]) if r and "item_id" in r), None)
+        header_at = next((i for i, r in enumerate(rows[:6])
+                          if r and "item_id" in [header_key(v) for v in r]), None)
         if header_at is None:
-            raise VerificationError("no header row with item_id", source=f"{path}:{ws.title}")
-        header = [str(h).strip() if h else "" for h in rows[header_at]]
+            raise VerificationError("no header row with 编号 (item_id)",
+                                    source=f"{path}:{ws.title}")
+        header = [header_key(h) or "" for h in rows[header_at]]
         for i, r in enumerate(rows[header_at + 1:], start=header_at + 2):
             rec = {h: v for h, v in zip(header, r, strict=False) if h}
             if is_blank(rec.get("item_id")):
                 continue
-            out.append((ws.title, i, rec))
+            out.append((kind, i, rec))
     wb.close()
     return out
 
@@ -242,9 +292,10 @@ def apply_resolutions(conn: psycopg.Connection, path: str | Path, *,
     report.n_read = len(answers)
     plan: list[tuple[str, int, int, dict[str, Any], str]] = []
     for sheet, rownum, rec in answers:
-        where = f"{sheet} row {rownum}"
+        where = f"{KINDS[sheet][0]}/{sheet} row {rownum}"
         answer = {k: rec.get(k) for k in KINDS[sheet][1] if not is_blank(rec.get(k))}
-        action = (parse_text(rec.get("action")) or ("resolve" if answer else "")).lower()
+        said = parse_text(rec.get("action"))
+        action = ACTIONS.get(said.lower(), said.lower()) if said else ("resolve" if answer else "")
         if not action:
             continue
         item_id, problem = parse_number(rec.get("item_id"))
@@ -260,7 +311,8 @@ def apply_resolutions(conn: psycopg.Connection, path: str | Path, *,
                        f"{item[1]}; skipped")
             continue
         if action not in ("resolve", "dismiss"):
-            report.add(rnum, "bad_value", "error", f"{where}: action must be resolve or dismiss")
+            report.add(rnum, "bad_value", "error",
+                       f"{where}: 处理 (action) must be 核实/resolve or 忽略/dismiss, not {said!r}")
             continue
         for key in ("holder_credit_code", "corrected_credit_code"):
             if key in answer:
@@ -314,7 +366,7 @@ def apply_resolutions(conn: psycopg.Connection, path: str | Path, *,
                      n_warnings=len(report.warnings), report=report.to_dict())
         conn.rollback() if dry_run else conn.commit()
     except BaseException:
-        conn.rollback()
+        rollback_quietly(conn)
         raise
     return ImportResult("verification", str(path), report,
                         batch_id=None if dry_run else batch_id, dry_run=dry_run)

@@ -44,8 +44,12 @@ WHERE (r.start_date IS NULL OR r.start_date <= %(as_of)s)
 """
 
 _SCORES_SQL = """
-SELECT credit_code, class, (indicators ->> %(item)s)::float8 AS tax_per_mu,
-       (items -> %(item)s ->> 'benchmark')::float8 AS benchmark
+SELECT credit_code, class,
+       coalesce((items -> %(item)s ->> 'value')::float8,
+                (indicators ->> %(item)s)::float8) AS tax_per_mu,
+       CASE jsonb_typeof(items -> %(item)s -> 'benchmark')
+            WHEN 'object' THEN (items -> %(item)s -> 'benchmark' ->> 'value')::float8
+            WHEN 'number' THEN (items -> %(item)s ->> 'benchmark')::float8 END AS benchmark
 FROM enterprise_score WHERE run_id = %(run)s
 """
 
@@ -115,6 +119,9 @@ def read_facts(conn: psycopg.Connection, rules: dict[str, Any], *, occupancy_run
 
     notes: list[str] = []
     parcels = _frame(conn, _PARCELS_SQL, (occupancy_run,))
+    if len(parcels) and parcels["survey_date"].isna().all():
+        notes.append("no parcel rests on a dated survey (footprints loaded without one?): the "
+                     "idle, unfinished and inefficient kinds need one")
     year = records_year(conn, as_of)
     links = _frame(conn, _LINKS_SQL, {"year": year, "as_of": as_of})
     if len(links):
@@ -126,13 +133,16 @@ def read_facts(conn: psycopg.Connection, rules: dict[str, Any], *, occupancy_run
     if score_run is not None:
         scores = _frame(conn, _SCORES_SQL, {"item": ineff["tax_per_mu_item"], "run": score_run})
         scores["credit_code"] = scores["credit_code"].astype(str).str.strip()
-        if benchmark is None and scores["benchmark"].notna().any():
+        if benchmark is not None:                 # the rules file fixes one benchmark
+            scores["benchmark"] = float(benchmark)
+        elif scores["benchmark"].notna().any():   # else each firm's population benchmark
             benchmark = float(scores["benchmark"].dropna().median())
-        links = links.merge(scores[["credit_code", "class", "tax_per_mu"]], on="credit_code",
-                            how="left")
+        links = links.merge(scores[["credit_code", "class", "tax_per_mu", "benchmark"]],
+                            on="credit_code", how="left")
     else:
         links["class"] = None
         links["tax_per_mu"] = np.nan
+        links["benchmark"] = np.nan
         notes.append("no score run: class D and tax-per-mu tests skipped"
                      if year is not None else "no enterprise records: enterprise tests skipped")
     if benchmark is None:
@@ -153,7 +163,7 @@ def _attach_links(parcels: pd.DataFrame, links: pd.DataFrame, rules: dict[str, A
             out[col] = val
         out["far_min"] = np.nan
         out["owner_classes"] = [[] for _ in range(len(out))]
-        out["owner_tax_per_mu"] = [[] for _ in range(len(out))]
+        out["owner_tax_ratio"] = [[] for _ in range(len(out))]
         return out
     lk = links.copy()
     known = lk["status"].notna()
@@ -174,14 +184,17 @@ def _attach_links(parcels: pd.DataFrame, links: pd.DataFrame, rules: dict[str, A
                    strict=True)}
     og = owners.groupby("parcel_code", sort=False)
     classes = og["class"].agg(lambda s: [c for c in s if isinstance(c, str)])
-    taxes = og["tax_per_mu"].agg(lambda s: [float(x) for x in s if pd.notna(x)])
+    ratio = (pd.to_numeric(owners["tax_per_mu"], errors="coerce")
+             / pd.to_numeric(owners["benchmark"], errors="coerce"))
+    ratios = ratio.groupby(owners["parcel_code"], sort=False).agg(
+        lambda s: [float(x) for x in s if pd.notna(x) and np.isfinite(x)])
     out = out.merge(agg, left_on="parcel_code", right_index=True, how="left")
     for col in ("n_linked", "n_active", "n_unknown"):
         out[col] = out[col].fillna(0).astype(int)
     codes = out["parcel_code"]
     out["far_min"] = codes.map(far_min).astype(float)
     out["owner_classes"] = [classes.get(c, []) for c in codes]
-    out["owner_tax_per_mu"] = [taxes.get(c, []) for c in codes]
+    out["owner_tax_ratio"] = [ratios.get(c, []) for c in codes]
     return out
 
 

@@ -12,8 +12,9 @@ Kinds (DOMAIN.md §3; thresholds in the rule set, :mod:`.rules_config`):
 ``idle_not_started`` 未动工
     supplied; one full year after the agreed start date has passed (:mod:`.dates`,
     Civil Code counting: 29 February counts to 28 February); the parcel rests on a
-    survey taken after that year; built coverage and area below the thresholds; no
-    exemption in force.
+    survey taken after that year; not started: no building of its own (occupancy's
+    building count: a neighbour's building reaching over the boundary is not one), or
+    built coverage and area below the thresholds; no exemption in force.
 ``idle_stalled`` 动工后中止
     supplied, one full year after the agreed start, started, developed (built) share
     under 1/3, and no built-area growth since a survey at least a year earlier; no
@@ -72,7 +73,7 @@ CANDIDATE_COLUMNS = ("parcel_code", "kind", "town", "district", "area_m2", "recl
 
 def _val(v: Any) -> Any:
     """JSON-friendly value: dates as ISO text, numpy scalars as Python, NaN as None."""
-    if v is None:
+    if v is None or v is pd.NA or v is pd.NaT:
         return None
     if isinstance(v, (dt.date, pd.Timestamp)):
         return v.isoformat()[:10]
@@ -81,6 +82,15 @@ def _val(v: Any) -> Any:
     if isinstance(v, (float, np.floating)):
         return None if math.isnan(v) else round(float(v), 6)
     return v
+
+
+def clean(obj: Any) -> Any:
+    """``obj`` with every value JSON-safe (NaN and NA as None), recursively."""
+    if isinstance(obj, dict):
+        return {k: clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [clean(v) for v in obj]
+    return _val(obj)
 
 
 def _date(v: Any) -> dt.date | None:
@@ -133,6 +143,21 @@ def _survey_after(row: dict, after: dt.date | None, rule: str) -> dict:
     return check(rule, survey, after, ok, note)
 
 
+def _not_started(row: dict, rules: dict, want: bool) -> dict:
+    """Development not started: no building of its own, or built area and coverage below
+    the thresholds. A building counts for the parcel holding at least ``min_overlap_ratio``
+    of it (occupancy's building count), so a neighbour's overhang never starts a parcel.
+    ``want`` False gives the ``started`` check (the negation)."""
+    cfg = rules["idle_not_started"]
+    n = int(_num(row.get("n_buildings")) or 0) if row.get("n_buildings") is not None else 0
+    built, cov = _num(row["built_m2"]), _num(row["coverage"])
+    not_started = n == 0 or (cov < cfg["max_coverage"] and built < cfg["max_built_m2"])
+    note = (f"{n} building(s) of its own, built {built:.1f} m², coverage {cov:.4f}; "
+            f"thresholds {cfg['max_built_m2']} m², {cfg['max_coverage']}")
+    return check("not_started" if want else "started", built, cfg["max_built_m2"],
+                 not_started if want else not not_started, note)
+
+
 def checks_idle_not_started(row: dict, rules: dict, ctx: dict) -> list[dict]:
     cfg = rules["idle_not_started"]
     as_of = ctx["as_of"]
@@ -140,21 +165,15 @@ def checks_idle_not_started(row: dict, rules: dict, ctx: dict) -> list[dict]:
     end = period_end(start, cfg["grace_years"]) if start else None
     return [*_common_idle(row, "idle_not_started", cfg, as_of),
             _survey_after(row, end, "survey_after_the_year"),
-            check("coverage_below", row["coverage"], cfg["max_coverage"],
-                  _num(row["coverage"]) < cfg["max_coverage"]),
-            check("built_m2_below", row["built_m2"], cfg["max_built_m2"],
-                  _num(row["built_m2"]) < cfg["max_built_m2"])]
+            _not_started(row, rules, True)]
 
 
 def checks_idle_stalled(row: dict, rules: dict, ctx: dict) -> list[dict]:
     cfg = rules["idle_stalled"]
-    ns = rules["idle_not_started"]
     as_of = ctx["as_of"]
     change = ctx["change"].get(row["parcel_code"])
     out = [*_common_idle(row, "idle_stalled", cfg, as_of),
-           check("started", row["built_m2"], ns["max_built_m2"],
-                 _num(row["built_m2"]) >= ns["max_built_m2"]
-                 or _num(row["coverage"]) >= ns["max_coverage"]),
+           _not_started(row, rules, False),
            check("developed_share_below", row["coverage"], cfg["developed_share_below"],
                  _num(row["coverage"]) < cfg["developed_share_below"])]
     if change is None:
@@ -181,11 +200,8 @@ def _finish_checks(row: dict, ctx: dict, *, required: bool) -> list[dict]:
 
 def checks_unfinished(row: dict, rules: dict, ctx: dict) -> list[dict]:
     cfg = rules["unfinished"]
-    ns = rules["idle_not_started"]
     return [*_finish_checks(row, ctx, required=True),
-            check("started", row["built_m2"], ns["max_built_m2"],
-                  _num(row["built_m2"]) >= ns["max_built_m2"]
-                  or _num(row["coverage"]) >= ns["max_coverage"]),
+            _not_started(row, rules, False),
             check("developed_share_below", row["coverage"], cfg["developed_share_below"],
                   _num(row["coverage"]) < cfg["developed_share_below"])]
 
@@ -200,12 +216,12 @@ def inefficient_reasons(row: dict, rules: dict, ctx: dict) -> list[dict]:
     if cfg["far_by_industry"] and not math.isnan(far_min):
         out.append(check("far_below_industry_minimum", row["far"], far_min,
                          _num(row["far"]) < far_min))
-    bench = ctx.get("benchmark")
-    taxes = row.get("owner_tax_per_mu") or []
-    if bench is not None and taxes:
-        limit = cfg["tax_per_mu_fraction"] * bench
-        out.append(check("tax_per_mu_below", max(taxes), limit, max(taxes) < limit,
-                         f"{cfg['tax_per_mu_fraction']:g} × benchmark {bench:g} 万元/mu"))
+    ratios = row.get("owner_tax_ratio") or []
+    if ratios:
+        best = max(ratios)
+        out.append(check("tax_per_mu_below", best, cfg["tax_per_mu_fraction"],
+                         best < cfg["tax_per_mu_fraction"],
+                         "holders' tax per mu as a share of the rule set's benchmark"))
     classes = row.get("owner_classes") or []
     if cfg["class_d"] and classes:
         out.append(check("class_d", ",".join(classes), "D", all(c == "D" for c in classes)))
@@ -313,10 +329,8 @@ def preselect(facts: Facts, rules: dict) -> np.ndarray:
         far_min = p["far_min"].to_numpy(dtype=float)
         has_d = np.array(["D" in c for c in p["owner_classes"]], dtype=bool)
         weak = (cov < ineff["coverage_min"]) | (far < far_min) | has_d
-        if facts.benchmark_tax_per_mu is not None:
-            limit = ineff["tax_per_mu_fraction"] * facts.benchmark_tax_per_mu
-            weak |= np.array([bool(t) and max(t) < limit for t in p["owner_tax_per_mu"]],
-                             dtype=bool)
+        frac = ineff["tax_per_mu_fraction"]
+        weak |= np.array([bool(t) and max(t) < frac for t in p["owner_tax_ratio"]], dtype=bool)
         mask |= weak & (built > 0)
     if rules["built_unused"]["enabled"]:
         mask |= (built >= rules["built_unused"]["min_built_m2"]) & (
@@ -444,10 +458,11 @@ def enterprise_evidence(links: pd.DataFrame, codes: set[str]) -> dict[str, list[
     sub = links[links["parcel_code"].isin(codes)]
     for r in sub.to_dict("records"):
         out.setdefault(r["parcel_code"], []).append({
-            "credit_code": r["credit_code"], "name": r.get("name"), "role": r["right_type"],
-            "status": r.get("status"), "tax_wan": _val(r.get("tax_wan")),
-            "electricity_kwh": _val(r.get("electricity_kwh")), "class": r.get("class"),
-            "tax_per_mu": _val(r.get("tax_per_mu"))})
+            "credit_code": r["credit_code"], "name": _val(r.get("name")),
+            "role": r["right_type"], "status": _val(r.get("status")),
+            "tax_wan": _val(r.get("tax_wan")), "electricity_kwh": _val(r.get("electricity_kwh")),
+            "class": _val(r.get("class")), "tax_per_mu": _val(r.get("tax_per_mu")),
+            "benchmark": _val(r.get("benchmark"))})
     return out
 
 
@@ -502,7 +517,7 @@ def evaluate(facts: Facts, rules: dict, change: pd.DataFrame | None = None,
                 "reclaimable_m2": round(reclaimable(kind, row, rules), 3),
                 "certainty": cert,
                 "priority": priority(kind, row, years, cert, rules, ctx),
-                "rules": checks, "evidence": evidence(kind, row, ctx, years)})
+                "rules": clean(checks), "evidence": clean(evidence(kind, row, ctx, years))})
     frame = pd.DataFrame(out, columns=list(CANDIDATE_COLUMNS))
     if len(frame):
         frame = frame.sort_values(["priority", "parcel_code"], ascending=[False, True],

@@ -40,7 +40,7 @@ SELECT a.approval_code, a.approved_date, a.town, a.area_m2,
        ST_Area(ST_Difference(a.geom, coalesce((
            SELECT ST_Union(p.geom) FROM parcel p
            WHERE p.geom && a.geom AND p.supply_date IS NOT NULL AND p.supply_date <= %(as_of)s),
-           'GEOMETRYCOLLECTION EMPTY'::geometry))) AS unsupplied_m2
+           ST_SetSRID('GEOMETRYCOLLECTION EMPTY'::geometry, ST_SRID(a.geom))))) AS unsupplied_m2
 FROM land_approval a WHERE a.approved_date <= %(as_of)s
 """
 
@@ -133,9 +133,12 @@ def run_candidates(conn: psycopg.Connection, settings: Settings, *,
                                      also=set(open_rows["parcel_code"]))
         if rules["approved_unsupplied"]["enabled"]:
             approvals = _frame(conn, _APPROVALS_SQL, {"as_of": day})
-            if len(approvals):
-                found = pd.concat([found, approved_unsupplied(approvals, rules, day)],
-                                  ignore_index=True)
+            extra = approved_unsupplied(approvals, rules, day) if len(approvals) else None
+            if extra is not None and len(extra):
+                found = (pd.concat([found, extra], ignore_index=True) if len(found)
+                         else extra.reset_index(drop=True))
+                found = found.sort_values(["priority", "parcel_code"], ascending=[False, True],
+                                          kind="stable").reset_index(drop=True)
         counts = sync_candidates(conn, run_id, found, not_firing, open_rows,
                                  evaluated=set(facts.parcels["parcel_code"]), rules=rules)
         by_kind = found["kind"].value_counts().to_dict()

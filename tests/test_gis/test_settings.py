@@ -57,6 +57,21 @@ def test_unknown_key_in_file_is_an_error(tmp_path):
         load_settings(environ={"MUJUN_HOME": str(tmp_path)})
 
 
+@pytest.mark.parametrize("dsn", ["postgresql://mujun:hunter2@db.example/mujun",
+                                 "postgres://mujun:hunter2@db.example:5433/mujun?sslmode=require",
+                                 "postgresql://db.example/mujun?user=u&password=hunter2"])
+def test_uri_password_in_settings_file_is_refused(tmp_path, dsn):
+    (tmp_path / "settings.yaml").write_text(f"dsn: {dsn}\n")
+    with pytest.raises(ConfigError, match="passwords") as info:
+        load_settings(environ={"MUJUN_HOME": str(tmp_path)})
+    assert "hunter2" not in str(info.value)
+
+
+def test_uri_without_password_in_settings_file_is_accepted(tmp_path):
+    (tmp_path / "settings.yaml").write_text("dsn: postgresql://mujun@db.example/mujun\n")
+    assert load_settings(environ={"MUJUN_HOME": str(tmp_path)}).dsn == "postgresql://mujun@db.example/mujun"
+
+
 def test_password_in_settings_file_is_refused(tmp_path):
     (tmp_path / "settings.yaml").write_text("dsn: host=db password=hunter2\n")
     with pytest.raises(ConfigError, match="passwords"):

@@ -10,7 +10,7 @@ import datetime as dt
 
 import shapely
 
-from gis.db.copy import set_working_srid
+from gis.db.srid import set_working_srid
 from parcels.surveys import create_survey
 
 SRID = 4549
@@ -79,3 +79,11 @@ def credit(n: int) -> str:
 
 def d(text: str) -> dt.date:
     return dt.date.fromisoformat(text)
+
+
+def add_firm(conn, n, parcel, *, status="active", tax=200.0, kwh=2e6, industry="1310"):
+    code = credit(n)
+    add_enterprise(conn, code, status=status, industry=industry)
+    add_year(conn, code, 2024, tax=tax, kwh=kwh)
+    add_right(conn, parcel, code)
+    return code

@@ -7,16 +7,7 @@ import pytest
 from gis.settings import load_settings
 from scoring.candidates import lifecycle
 from scoring.candidates.run import run_candidates
-from tests.test_land_status.builders import (
-    add_enterprise,
-    add_parcel,
-    add_right,
-    add_survey,
-    add_year,
-    box,
-    credit,
-    start,
-)
+from tests.test_land_status.builders import add_firm, add_survey, box
 
 AS_OF = "2024-12-31"
 
@@ -29,72 +20,6 @@ def open_kinds(conn):
     rows = conn.execute("SELECT parcel_code, kind FROM candidate WHERE status <> 'closed'"
                         " ORDER BY 1, 2").fetchall()
     return {(p, k) for p, k in rows}
-
-
-def _firm(conn, n, parcel, *, status="active", tax=200.0, kwh=2e6, industry="1310"):
-    code = credit(n)
-    add_enterprise(conn, code, status=status, industry=industry)
-    add_year(conn, code, 2024, tax=tax, kwh=kwh)
-    add_right(conn, parcel, code)
-    return code
-
-
-@pytest.fixture
-def town(db_conn):
-    """Parcels on a row, 100 m × 100 m (15 mu) each, 200 m apart; two surveys."""
-    conn = db_conn
-    start(conn)
-
-    def cell(i, dx0=0, dy0=0, dx1=100, dy1=100):
-        return box(200 * i + dx0, dy0, 200 * i + dx1, dy1)
-
-    parcels = {
-        "IDLE": dict(supply="2021-01-01", start="2022-03-01", finish="2024-03-01"),
-        "RECENT": dict(supply="2024-01-01", start="2024-03-01", finish="2026-03-01"),
-        "SLIVER": dict(supply="2021-01-01", start="2022-03-01", finish="2024-03-01"),
-        "NEIGHBOUR": dict(supply="2005-01-01", start="2005-06-01", finish="2007-06-01"),
-        "STALLED": dict(supply="2020-01-01", start="2021-01-01", finish="2026-01-01"),
-        "UNFIN": dict(supply="2022-06-01", start="2023-01-01", finish="2024-06-30"),
-        "EXEMPT": dict(supply="2021-01-01", start="2022-03-01", finish="2024-03-01"),
-        "INEFF": dict(supply="2005-01-01", start="2005-06-01", finish="2007-06-01"),
-        "UNUSED": dict(supply="2005-01-01", start="2005-06-01", finish="2007-06-01"),
-        "NEARZERO": dict(supply="2005-01-01", start="2005-06-01", finish="2007-06-01"),
-        "NOLINK": dict(supply="2005-01-01", start="2005-06-01", finish="2007-06-01"),
-        "HEALTHY": dict(supply="2005-01-01", start="2005-06-01", finish="2007-06-01"),
-        "DEMOL": dict(supply="2005-01-01", start="2005-06-01", finish="2007-06-01"),
-    }
-    index = {}
-    for i, (code, dates) in enumerate(parcels.items()):
-        index[code] = i
-        geom = cell(i)
-        if code == "NEIGHBOUR":          # touches SLIVER: SLIVER is cell 2, NEIGHBOUR cell 3
-            geom = box(200 * 2 + 100, 0, 200 * 2 + 200, 100)
-        add_parcel(conn, code, geom, **dates)
-    c = lambda code, *a: cell(index[code], *a)  # noqa: E731
-    # NEIGHBOUR's building shifted 1 m across the boundary into SLIVER
-    neighbour_building = box(200 * 2 + 99, 10, 200 * 2 + 180, 90)
-    tall, low = 10.5, 3.0
-    s1 = [(c("STALLED", 10, 10, 50, 50), low), (c("UNFIN", 10, 10, 50, 50), low),
-          (c("INEFF", 0, 0, 100, 50), low), (c("UNUSED", 0, 0, 100, 50), tall),
-          (c("NEARZERO", 0, 0, 100, 50), tall), (c("NOLINK", 0, 0, 100, 50), tall),
-          (c("HEALTHY", 0, 0, 100, 50), tall), (c("DEMOL", 10, 10, 90, 90), tall),
-          (neighbour_building, tall)]
-    s2 = [g for g in s1 if g[0] is not s1[1][0] and g[0] is not s1[7][0]]
-    s2.append((c("UNFIN", 10, 10, 50, 70), low))         # UNFIN grew: not stalled
-    sid1 = add_survey(conn, "2023-05-01", [g for g, _ in s1], heights=[h for _, h in s1])
-    sid2 = add_survey(conn, "2024-09-01", [g for g, _ in s2], heights=[h for _, h in s2])
-    _firm(conn, 1, "NEIGHBOUR")
-    _firm(conn, 2, "STALLED")
-    _firm(conn, 3, "UNFIN")
-    _firm(conn, 4, "INEFF")
-    _firm(conn, 5, "UNUSED", status="deregistered")
-    _firm(conn, 6, "NEARZERO", tax=0.5, kwh=5000)
-    _firm(conn, 7, "HEALTHY")
-    _firm(conn, 8, "DEMOL")
-    conn.execute("INSERT INTO land_exemption (parcel_code, reason, created_by) VALUES"
-                 " ('EXEMPT', '政府原因', 'tester')")
-    conn.commit()
-    return conn, sid1, sid2
 
 
 def test_every_kind_on_the_constructed_town(town, tmp_path):
@@ -146,7 +71,7 @@ def test_rerun_keeps_decisions_and_closes_what_no_longer_holds(town, tmp_path):
     assert conn.execute("SELECT count(*) FROM review_event").fetchone()[0] == events_before
     # a new survey shows IDLE built and NOLINK linked to a firm: re-run a year later
     add_survey(conn, "2025-05-01", [box(10, 10, 90, 90)], coverage=box(-50, -50, 150, 150))
-    _firm(conn, 9, "NOLINK")
+    add_firm(conn, 9, "NOLINK")
     conn.commit()
     res = run_candidates(conn, settings(tmp_path), as_of="2025-06-30")
     status = dict(conn.execute("SELECT parcel_code, status FROM candidate"
@@ -155,7 +80,7 @@ def test_rerun_keeps_decisions_and_closes_what_no_longer_holds(town, tmp_path):
     assert status["STALLED"] == "confirmed"
     reason = conn.execute("SELECT closed_reason FROM candidate WHERE candidate_id = %s",
                           (ids["IDLE"],)).fetchone()[0]
-    assert "coverage_below" in reason and f"run {res.run_id}" in reason
+    assert "not_started" in reason and f"run {res.run_id}" in reason
     hist = lifecycle.history(conn, ids["IDLE"])
     assert [e["action"] for e in hist][:2] == ["created", "decided"]
     assert hist[-1]["action"] == "closed" and hist[-1]["from_status"] == "under_review"
@@ -194,3 +119,73 @@ def test_rules_file_switches_a_kind_off_and_closes_its_candidates(town, tmp_path
     reasons = [r[0] for r in conn.execute("SELECT closed_reason FROM candidate"
                                           " WHERE status = 'closed'").fetchall()]
     assert all("switched off" in r for r in reasons)
+
+
+def _score_run(conn, rows):
+    """A score run of 2024 with (credit_code, class, tax_per_mu, benchmark) rows."""
+    from psycopg.types.json import Jsonb
+
+    run = conn.execute("INSERT INTO run (kind, params, code_version, status, finished_at)"
+                       " VALUES ('score', '{\"year\": 2024}', 't', 'done', now())"
+                       " RETURNING run_id").fetchone()[0]
+    for code, cls, tax, bench in rows:
+        conn.execute(
+            "INSERT INTO enterprise_score (run_id, credit_code, year, ruleset, class, indicators,"
+            " items) VALUES (%s, %s, 2024, 'test', %s, %s, %s)",
+            (run, code, cls, Jsonb({"tax_per_mu": tax}),
+             Jsonb({"tax_per_mu": {"value": tax, "benchmark": {"value": bench}}})))
+    conn.commit()
+    return run
+
+
+def test_class_d_and_tax_per_mu_from_the_latest_score_run(town, tmp_path):
+    from tests.test_land_status.builders import credit
+
+    conn, *_ = town
+    # HEALTHY's holder: class D; NEIGHBOUR's holder: tax 5 against a 24.097 benchmark
+    run = _score_run(conn, [(credit(7), "D", 30.0, 24.097), (credit(1), "C", 5.0, 24.097),
+                            (credit(4), "B", 30.0, 24.097)])
+    res = run_candidates(conn, settings(tmp_path), as_of=AS_OF)
+    assert res.summary["score_run"] == run
+    found = open_kinds(conn)
+    assert ("HEALTHY", "inefficient") in found and ("NEIGHBOUR", "inefficient") in found
+    rules = dict(conn.execute("SELECT parcel_code, rules FROM candidate").fetchall())
+    why = {p: {r["rule"] for r in rules[p] if r.get("reason") and r["passed"]}
+           for p in ("HEALTHY", "NEIGHBOUR")}
+    assert why == {"HEALTHY": {"class_d"}, "NEIGHBOUR": {"tax_per_mu_below"}}
+    ratio = next(r for r in rules["NEIGHBOUR"] if r["rule"] == "tax_per_mu_below")
+    assert ratio["value"] == pytest.approx(5.0 / 24.097, rel=1e-5) and ratio["threshold"] == 0.5
+    # a fixed benchmark in the rules file wins: 5 is more than half of 8
+    f = tmp_path / "rules.yaml"
+    f.write_text("inefficient:\n  tax_per_mu_benchmark_wan: 8\n", encoding="utf-8")
+    run_candidates(conn, settings(tmp_path), as_of=AS_OF, rules_path=f)
+    assert ("NEIGHBOUR", "inefficient") not in open_kinds(conn)
+
+
+def test_approved_but_unsupplied_land(town, tmp_path):
+    """批而未供: an approval of 2020 over cells 0-1 (IDLE, supplied, and the empty gap beside
+    it) leaves 100 m × 100 m unsupplied; a 2024 approval is inside its two-year grace."""
+    from tests.test_land_status.builders import SRID
+
+    conn, *_ = town
+    for code, date, geom in (("批2020-01", "2020-03-01", box(0, 0, 200, 100)),
+                             ("批2024-07", "2024-07-01", box(-300, 0, -100, 100))):
+        conn.execute("INSERT INTO land_approval (approval_code, approved_date, geom, town)"
+                     " VALUES (%s, %s, ST_Multi(ST_GeomFromWKB(%s, %s)), '镇A')",
+                     (code, date, geom.wkb, SRID))
+    conn.commit()
+    run_candidates(conn, settings(tmp_path), as_of=AS_OF)
+    rows = conn.execute("SELECT parcel_code, area_m2, reclaimable_m2, evidence FROM candidate"
+                        " WHERE kind = 'approved_unsupplied'").fetchall()
+    assert [(r[0], round(r[1]), round(r[2])) for r in rows] == [("批2020-01", 20000, 10000)]
+    assert rows[0][3]["approved_date"] == "2020-03-01"
+    # supplying the rest closes it with the reason
+    from tests.test_land_status.builders import add_parcel
+
+    add_parcel(conn, "GAP", box(100, 0, 200, 100), supply="2024-10-01")
+    conn.commit()
+    res = run_candidates(conn, settings(tmp_path), as_of=AS_OF)
+    assert res.summary["closed"] >= 1
+    status, reason = conn.execute("SELECT status, closed_reason FROM candidate"
+                                  " WHERE parcel_code = '批2020-01'").fetchone()
+    assert status == "closed" and "now supplied" in reason

@@ -9,6 +9,7 @@ import openpyxl
 import shapely
 
 from parcels.codes import make_credit_code, make_parcel_code
+from parcels.importing.verification import KINDS, LABELS, header_key
 from tests.cli_runner import fetch
 from tests.cli_runner import run_mujun as run
 
@@ -39,10 +40,11 @@ def load(tmp_path, monkeypatch, db_dsn, capsys):
 
 
 def answer(path, out, answers):
+    """Fill answers the way a township clerk does: by the Chinese headers and sheet titles."""
     wb = openpyxl.load_workbook(path)
-    for sheet, match, values in answers:
-        ws = wb[sheet]
-        header = [c.value for c in ws[2]]
+    for kind, match, values in answers:
+        ws = wb[KINDS[kind][0]]
+        header = [header_key(c.value) for c in ws[2]]
         for row in ws.iter_rows(min_row=3):
             rec = dict(zip(header, (c.value for c in row), strict=False))
             if match(rec):
@@ -101,3 +103,39 @@ def test_export_then_apply(tmp_path, db_conn, db_dsn, monkeypatch, capsys):
         == [("verification", 5)]
     code, out, _ = run(["verify", "apply", str(good)], monkeypatch, db_dsn, capsys)
     assert code == 0 and "already imported as batch" in out
+
+
+def test_workbook_speaks_chinese_and_survives_an_office_edit(tmp_path, db_conn, db_dsn,
+                                                             monkeypatch, capsys):
+    load(tmp_path, monkeypatch, db_dsn, capsys)
+    queue = tmp_path / "queue.xlsx"
+    assert run(["verify", "export", "-o", str(queue)], monkeypatch, db_dsn, capsys)[0] == 0
+    wb = openpyxl.load_workbook(queue)
+    assert "宗地无权利人" in wb.sheetnames and "parcel_no_holder" not in wb.sheetnames
+    visible = [c.value for c in wb["宗地无权利人"][2]]
+    assert visible[:5] == ["编号", "乡镇", "统一社会信用代码", "宗地代码", "问题"]
+    assert all(not str(v).isascii() for v in visible)
+    # what an Excel/WPS session does: retype a header with a line break and half-width
+    # brackets, add a helper column, write the item number as text, answer in Chinese
+    ws = wb["宗地无权利人"]
+    header = [header_key(c.value) for c in ws[2]]
+    ws.cell(2, header.index("holder_credit_code") + 1).value = "权利人统一社会\n信用代码"
+    ws.cell(2, len(header) + 1).value = "核实人"
+    target = next(r for r in ws.iter_rows(min_row=3) if r[header.index("parcel_code")].value
+                  == PARCELS[1])
+    target[header.index("item_id")].value = f" {target[header.index('item_id')].value} "
+    target[header.index("holder_credit_code")].value = CODES[1]
+    target[len(header)].value = "张三"
+    dup = wb["疑似重复"]
+    dheader = [header_key(c.value) for c in dup[2]]
+    dup.cell(3, dheader.index("action") + 1).value = "忽略"
+    wb.save(tmp_path / "edited.xlsx")
+    code, out, err = run(["verify", "apply", str(tmp_path / "edited.xlsx"), "--json"],
+                         monkeypatch, db_dsn, capsys)
+    assert code == 0, err
+    assert json.loads(out)["n_loaded"] == 2
+    assert fetch(db_conn, "SELECT credit_code FROM land_right WHERE parcel_code = %s "
+                          "AND right_type = 'owner'", (PARCELS[1],)) == [(CODES[1],)]
+    assert fetch(db_conn, "SELECT status, count(*) FROM verification_item WHERE status <> 'open' "
+                          "GROUP BY 1 ORDER BY 1") == [("dismissed", 1), ("resolved", 1)]
+    assert set(LABELS) >= {k for _, answers in KINDS.values() for k in answers}

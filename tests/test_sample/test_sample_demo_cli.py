@@ -3,61 +3,34 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-MUJUN = Path(sys.executable).with_name("mujun")
+from tests.cli_runner import mujun_process
 
 
 def _run(args, home: Path, dsn: str | None, timeout: float = 600):
-    env = dict(os.environ, MUJUN_HOME=str(home), MUJUN_PROGRESS="false")
-    env.pop("MUJUN_DSN", None)
-    if dsn is not None:
-        env["MUJUN_DSN"] = dsn
-    return subprocess.run(
-        [str(MUJUN), *args], capture_output=True, text=True, env=env, timeout=timeout, check=False
-    )
+    return mujun_process(*args, home=home, dsn=dsn, timeout=timeout)
 
 
 @pytest.mark.slow
-def test_demo_small_end_to_end(db_dsn, tmp_path):
-    import psycopg
+def test_demo_small_end_to_end(db_dsn, db_conn, tmp_path):
+    """The demo's figures are the database's and the files': counts, accuracy, occupancy."""
+    import pyogrio
     import rasterio
 
-    home = tmp_path / "home"
-    first = _run(["demo", "--size", "small", "--seed", "3"], home, db_dsn)
-    assert first.returncode == 0, first.stderr
-    out = first.stdout
-    for word in (
-        "parcels",
-        "buildings",
-        "enterprises",
-        "large (规上)",
-        "tenants",
-        "mu",
-        "coverage",
-        "idle",
-        "unfinished",
-        "built_unused",
-        "stopped_firm",
-        "database     loaded",
-    ):
-        assert word in out, word
-    root = home / "demo" / "small-3"
-    assert (root / "sample.json").is_file()
-    assert str(root) in out
+    from remote_sensing.tools.assess import assess_files
 
-    second = _run(["demo", "--size", "small", "--seed", "3", "--json"], home, db_dsn)
-    assert second.returncode == 0, second.stderr
-    data = json.loads(second.stdout)
-    assert data["generated"] is False
-    assert data["stages"]["load"]["loaded"] is False
-    counts = json.loads((root / "sample.json").read_text(encoding="utf-8"))["counts"]
+    home = tmp_path / "home"
+    first = _run(["demo", "--size", "small", "--seed", "3", "--json"], home, db_dsn)
+    assert first.returncode == 0, first.stderr
+    data = json.loads(first.stdout)
+    root = home / "demo" / "small-3"
+    sample = json.loads((root / "sample.json").read_text(encoding="utf-8"))
+    counts = sample["counts"]
+    assert data["generated"] is True and data["root"] == str(root)
     assert data["parcels"] == counts["parcels"] and data["buildings"] == counts["buildings"]
     assert (
         data["enterprises"]["large"] + data["enterprises"]["small"] == data["enterprises"]["total"]
@@ -65,22 +38,60 @@ def test_demo_small_end_to_end(db_dsn, tmp_path):
     assert data["parcel_area"]["mu"] == pytest.approx(
         data["parcel_area"]["m2"] / (10000 / 15), rel=1e-6
     )
-    assert data["planted"]["idle"] > 0
+    load, extract, occ = (data["stages"][k] for k in ("load", "extract", "occupancy"))
+    assert load["loaded"] is True and load["true_outlines"] is False
 
-    with psycopg.connect(db_dsn) as conn:
-        n = conn.execute("SELECT count(*) FROM parcel").fetchone()[0]
-        batches = conn.execute("SELECT count(*) FROM import_batch WHERE kind='sample'").fetchone()[
-            0
-        ]
-        conn.execute(
-            "TRUNCATE parcel, footprint, enterprise, enterprise_year, land_right, import_batch, "
-            "mujun_setting RESTART IDENTITY CASCADE"
-        )
-    assert n == counts["parcels"] and batches == 5
+    # extraction accuracy as reported = an independent assessment of the files
+    fp_path = root / "extracted" / "footprints.gpkg"
+    check = assess_files(fp_path, root / "buildings.gpkg")
+    assert extract["footprints"] == len(pyogrio.read_dataframe(fp_path)) == check["n_pred"]
+    assert extract["f1"] == pytest.approx(check["f1"], abs=1e-12)
+    assert extract["built_area_error"] == pytest.approx(check["built_area_error"], abs=1e-12)
+    assert extract["true_buildings"] == counts["buildings"]
+    assert extract["f1"] >= 0.95 and abs(extract["built_area_error"]) <= 0.02
 
-    # the imagery renders the buildings: high in the nDSM at a building's centre, low on roads
-    import pyogrio
+    with db_conn as conn:  # db_conn also empties the database after the test
+        conn.rollback()
+        n_parcels = conn.execute("SELECT count(*) FROM parcel").fetchone()[0]
+        sources = conn.execute(
+            "SELECT source, count(*), sum(area_m2) FROM footprint GROUP BY source").fetchall()
+        batches = conn.execute(
+            "SELECT kind, count(*) FROM import_batch GROUP BY kind ORDER BY kind").fetchall()
+        stored = conn.execute("SELECT sum(built_m2), sum(sliver_m2) FROM occupancy"
+                              " WHERE run_id = %s", (occ["run"],)).fetchone()
+        # what the footprints cover inside each parcel (overlaps once) = built + slivers
+        covered = conn.execute(
+            "SELECT sum(ST_Area(ST_Intersection(p.geom, u.geom))) FROM parcel p"
+            " CROSS JOIN LATERAL (SELECT ST_Union(f.geom) AS geom FROM footprint f"
+            "   WHERE f.geom && p.geom AND ST_Intersects(f.geom, p.geom)) u").fetchone()[0]
+    assert n_parcels == counts["parcels"]
+    # only extracted footprints are in the table (the true outlines stayed in the files)
+    assert len(sources) == 1 and sources[0][0].startswith("mujun demo: sample small-3")
+    assert sources[0][1] == extract["footprints"] == extract["load"]["footprints"]
+    assert dict(batches) == {"footprints": 1, "sample": 4}
+    assert occ["footprints"] == "extracted"
+    assert occ["built_m2"] == pytest.approx(stored[0], rel=1e-12)
+    assert stored[0] + stored[1] == pytest.approx(covered, rel=1e-6)
+    assert stored[1] < 0.01 * stored[0]
+    assert occ["built_m2"] == pytest.approx(counts["built_area_m2"], rel=0.03)
 
+    # the text report carries the same figures
+    text = _run(["demo", "--size", "small", "--seed", "3"], home, db_dsn)
+    assert text.returncode == 0, text.stderr
+    assert f"F1 {extract['f1']:.3f}" in text.stdout
+    assert f"built area {100 * extract['built_area_error']:+.2f} %" in text.stdout
+    assert f"{occ['buildings']:,} buildings" in text.stdout
+
+    # a second run does no work: the sample, its extraction and its load are reused
+    second = _run(["demo", "--size", "small", "--seed", "3", "--json"], home, db_dsn)
+    assert second.returncode == 0, second.stderr
+    again = json.loads(second.stdout)
+    assert again["generated"] is False and again["stages"]["load"]["loaded"] is False
+    assert again["stages"]["extract"]["reused"] is True
+    assert again["stages"]["extract"]["load"]["loaded"] is False
+    assert again["stages"]["occupancy"]["built_m2"] == pytest.approx(occ["built_m2"], rel=1e-12)
+
+    # the imagery renders the buildings: high in the nDSM at a building's centre
     buildings = pyogrio.read_dataframe(root / "buildings.gpkg")
     big = buildings[buildings["kind"] == "workshop"].iloc[:50]
     with rasterio.open(data["files"]["ndsm"]) as src:

@@ -120,9 +120,11 @@ def test_warnings_reach_the_verification_queue(county, tmp_path, db_conn, db_dsn
     items = json.loads(out)["items"]
     assert items["yoy_jump"] == 2 and items["tax_per_mu_high"] == 1
     assert items["power_no_tax"] >= 1
+    from parcels.importing.verification import KINDS, header_key
+
     wb = openpyxl.load_workbook(queue)
-    ws = wb["yoy_jump"]
-    header = [c.value for c in ws[2]]
+    ws = wb[KINDS["yoy_jump"][0]]  # sheets and headers are Chinese; header_key reads them
+    header = [header_key(c.value) for c in ws[2]]
     for row in ws.iter_rows(min_row=3):
         r = dict(zip(header, (c.value for c in row), strict=False))
         if r["credit_code"] == fs[4].code:
@@ -165,3 +167,38 @@ def test_bad_inputs_are_named(county, tmp_path, db_dsn, monkeypatch, capsys):
     listing = mujun(["score", "rulesets"], monkeypatch, db_dsn, capsys)
     assert "zhejiang-huangyan-2022" in listing and "template" in listing
     assert "valid" in mujun(["score", "check", "anhui-jingde-2022"], monkeypatch, db_dsn, capsys)
+
+
+def test_tenants_merged_with_their_holder_share_its_result(tmp_path, db_conn, db_dsn,
+                                                          monkeypatch, capsys):
+    fs = make_firms([
+        Firm("房东", True, 10.0, {2022: rec(100, 1000, 1e6)}),
+        Firm("租户", False, 1.0, {2022: rec(50, 400, 5e5)}),
+        Firm("其他", True, 10.0, {2022: rec(120, 1100, 1e6)}),
+    ])
+    monkeypatch.setenv("MUJUN_TENANT_RULE", "merge_with_holder")
+    paths_dir = tmp_path / "files"
+    paths_dir.mkdir()
+    from tests.test_scoring.county import write_files
+
+    paths = write_files(paths_dir, fs)
+    rights = paths["land_rights"][0]
+    # the tenant leases part of the holder's parcel; its own parcel row is dropped
+    lines = rights.read_text(encoding="utf-8").splitlines()
+    lines = [ln for ln in lines if fs[1].code not in ln] + [f"{fs[0].parcel},{fs[1].code},租赁"]
+    rights.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    mujun(["import", "parcels", paths["parcels"][0]], monkeypatch, db_dsn, capsys)
+    for year, p in paths["enterprises"]:
+        mujun(["import", "enterprises", p, "--year", year], monkeypatch, db_dsn, capsys)
+    mujun(["import", "land-rights", rights], monkeypatch, db_dsn, capsys)
+    mujun(["occupancy", "--year", 2022], monkeypatch, db_dsn, capsys)
+    out = mujun(["score", "--ruleset", "zhejiang-huangyan-2022", "--year", "2022", "--json"],
+                monkeypatch, db_dsn, capsys)
+    rows = {r[0]: r[1:] for r in fetch(
+        db_conn, "SELECT trim(credit_code), population, total, class, items, rules_fired"
+                 " FROM enterprise_score WHERE run_id = %s", (json.loads(out)["run_id"],))}
+    holder, tenant = rows[fs[0].code], rows[fs[1].code]
+    # the holder's tax per mu includes the tenant's tax: (100 + 50) / 10 mu
+    assert holder[3]["tax_per_mu"]["value"] == pytest.approx(15.0)
+    assert tenant[:3] == holder[:3]
+    assert "shares the result of " + fs[0].code in json.dumps(tenant[4])

@@ -1,0 +1,140 @@
+"""Surveys: each footprint batch is recorded as a dated survey with its coverage.
+
+A **survey** (table ``survey``, migration 0009) is a set of footprints with its date and
+the area it covers. :func:`record_survey` is registered as a
+:data:`gis.importing.footprints.AFTER_LOAD` hook, so every load of footprints (``mujun
+import footprints``, ``mujun footprints extract --load``, the sample loader) records its
+survey in the same transaction:
+
+* date: the load's ``survey_date`` (``--date``), else the newest image date of the
+  batch, else the day of the load (noted in the survey's ``attrs``);
+* coverage: the load's ``coverage`` (the image outline for extracted footprints,
+  ``--coverage FILE`` for imports; a GeoSeries/GeoDataFrame with its CRS is reprojected,
+  a bare geometry is taken as the working CRS), else the extent of the batch.
+
+Which survey each parcel's occupancy rests on is decided in :mod:`parcels.surveys`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import TYPE_CHECKING, Any
+
+from gis.errors import DataError
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from gis.importing.footprints import FootprintBatch
+
+log = logging.getLogger(__name__)
+
+
+def as_coverage(coverage: Any, srid: int):
+    """A shapely (Multi)Polygon in ``srid`` from a geometry, GeoSeries or GeoDataFrame.
+
+    Raises
+    ------
+    DataError
+        Not polygonal, or empty.
+    """
+    import shapely
+
+    if coverage is None:
+        return None
+    if hasattr(coverage, "to_crs"):
+        if coverage.crs is not None and srid:
+            coverage = coverage.to_crs(epsg=srid)
+        coverage = shapely.union_all(list(getattr(coverage, "geometry", coverage).values))
+    geom = shapely.make_valid(coverage)
+    if geom.geom_type == "GeometryCollection":
+        parts = [g for g in geom.geoms if g.geom_type in ("Polygon", "MultiPolygon")]
+        geom = shapely.union_all(parts) if parts else shapely.Polygon()
+    if geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
+        raise DataError("a survey's coverage must be a non-empty polygon (the area the images "
+                        "cover)")
+    return geom
+
+
+def create_survey(conn: psycopg.Connection, *, survey_date: dt.date, coverage: Any = None,
+                  srid: int | None = None, batch_id: int | None = None,
+                  source: str | None = None, method: str | None = None,
+                  footprint_ids: list[int] | None = None,
+                  attrs: dict[str, Any] | None = None) -> int:
+    """Record a survey and attach its footprints (no commit); returns the survey id.
+
+    Parameters
+    ----------
+    survey_date : date
+    coverage : geometry, GeoSeries or GeoDataFrame, optional
+        Area covered (default: the extent of its footprints).
+    srid : int, optional
+        Working SRID (default: the database's).
+    batch_id : int, optional
+        The footprint batch making up the survey (each batch belongs to one survey).
+    footprint_ids : list of int, optional
+        Footprints to attach instead of (or besides) the batch's.
+
+    Raises
+    ------
+    DataError
+        No footprints and no coverage, or the batch already has a survey.
+    """
+    import shapely
+    from psycopg.types.json import Jsonb
+
+    from gis.db.connection import translate_errors
+    from gis.db.srid import get_working_srid
+
+    srid = srid or get_working_srid(conn)
+    if batch_id is not None:
+        known = conn.execute("SELECT survey_id FROM survey WHERE batch_id = %s",
+                             (int(batch_id),)).fetchone()
+        if known is not None:
+            raise DataError(f"footprint batch {batch_id} already belongs to survey {known[0]}")
+    where = "(batch_id = %(batch)s OR footprint_id = ANY(%(ids)s))"
+    args = {"batch": batch_id, "ids": [int(i) for i in footprint_ids or []]}
+    basis = "given"
+    geom = as_coverage(coverage, srid)
+    if geom is None:
+        row = conn.execute(
+            f"SELECT ST_AsBinary(ST_Envelope(ST_Collect(geom))) FROM footprint WHERE {where}",
+            args).fetchone()
+        if row is None or row[0] is None:
+            raise DataError("a survey without footprints needs its coverage (--coverage FILE)")
+        geom = as_coverage(shapely.from_wkb(bytes(row[0])).buffer(0.5, join_style="mitre"),
+                           srid)
+        basis = "extent"
+    with translate_errors("recording a survey"):
+        row = conn.execute(
+            "INSERT INTO survey (survey_date, coverage, source, method, batch_id, attrs)"
+            " VALUES (%s, ST_Multi(ST_SetSRID(ST_GeomFromWKB(%s), %s)), %s, %s, %s, %s)"
+            " RETURNING survey_id",
+            (survey_date, shapely.to_wkb(geom), srid, source, method, batch_id,
+             Jsonb({"coverage": basis, **(attrs or {})}))).fetchone()
+        survey_id = int(row[0])
+        conn.execute(f"UPDATE footprint SET survey_id = %(survey)s WHERE {where}",
+                     {**args, "survey": survey_id})
+    return survey_id
+
+
+def record_survey(conn: psycopg.Connection, batch: FootprintBatch) -> int | None:
+    """The :data:`~gis.importing.footprints.AFTER_LOAD` hook: the batch becomes a survey."""
+    if batch.dry_run or (batch.n_loaded == 0 and batch.coverage is None):
+        return None
+    attrs: dict[str, Any] = {}
+    date = batch.survey_date
+    if date is None:
+        row = conn.execute("SELECT max(image_date) FROM footprint WHERE batch_id = %s",
+                           (batch.batch_id,)).fetchone()
+        date = row[0] if row else None
+        attrs["date"] = "newest image date"
+    if date is None:
+        date = dt.date.today()
+        attrs["date"] = "day of the load (no date given or found)"
+        log.warning("footprint batch %d has no survey or image date: its survey is dated %s; "
+                    "give --date to date it", batch.batch_id, date)
+    return create_survey(conn, survey_date=date, coverage=batch.coverage,
+                         srid=batch.srid or None, batch_id=batch.batch_id, source=batch.source,
+                         method=batch.method, attrs=attrs)
