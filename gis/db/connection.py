@@ -45,8 +45,12 @@ def translate_errors(what: str = "database operation") -> Iterator[None]:
 
     Examples
     --------
-    >>> with translate_errors("counting parcels"):   # doctest: +SKIP
-    ...     conn.execute("SELECT count(*) FROM parcel")
+    >>> import psycopg
+    >>> with translate_errors("counting parcels"):
+    ...     raise psycopg.OperationalError("server closed the connection unexpectedly")
+    Traceback (most recent call last):
+    ...
+    gis.errors.DatabaseError: counting parcels: server closed the connection unexpectedly
     """
     import psycopg
 

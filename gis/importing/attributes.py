@@ -47,7 +47,7 @@ def parse_attributes(frame: pd.DataFrame, fields: dict[str, tuple[str, float]],
     >>> frame = pd.DataFrame({"h": ["12 m", "7", "tall"]})
     >>> parse_attributes(frame, {"height_m": ("h", 1.0)}, np.array([1, 2, 3]), rep,
     ...                  {"height_m": "length"}, severity="warning")["height_m"].tolist()
-    [12.0, 7.0, None]
+    [12.0, 7.0, nan]
     >>> [(i.row, i.severity) for i in rep.issues]
     [(3, 'warning')]
     """

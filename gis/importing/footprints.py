@@ -185,9 +185,10 @@ def load_footprints(conn: psycopg.Connection, path: str | Path, *, layer: str | 
 
     Examples
     --------
-    >>> result = load_footprints(conn, "buildings.gpkg", survey_date="2024-05-01")  # doctest: +SKIP
-    >>> result.batch_id, result.report.n_loaded                                     # doctest: +SKIP
-    (3, 48213)
+    With an open connection ``conn`` (``mujun import footprints`` does this)::
+
+        result = load_footprints(conn, "buildings.gpkg", survey_date="2024-05-01")
+        result.batch_id, result.report.n_loaded      # -> (3, 48213)
     """
     from gis.vector_io import resolve_layer
 

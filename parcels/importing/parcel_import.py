@@ -4,9 +4,10 @@ Tool module (reads files, writes through the connection it is given).
 
 Examples
 --------
->>> result = import_parcels(conn, "zongdi.shp", crs=4549)           # doctest: +SKIP
->>> result.batch_id, result.report.n_loaded                         # doctest: +SKIP
-(1, 812)
+With an open connection ``conn`` (``mujun import parcels`` does this)::
+
+    result = import_parcels(conn, "zongdi.shp", crs=4549)
+    result.batch_id, result.report.n_loaded      # -> (1, 812)
 """
 
 from __future__ import annotations
