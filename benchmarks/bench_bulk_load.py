@@ -210,8 +210,9 @@ def _load_mujun(dsn: str, parcels: Path, buildings: Path, copy_format: str) -> d
     from psycopg import sql
 
     from gis.db.connection import connect
-    from gis.db.copy import copy_frames, set_working_srid, table_columns
+    from gis.db.copy import copy_frames, table_columns
     from gis.db.migrations import migrate
+    from gis.db.srid import set_working_srid
 
     with connect(dsn) as conn:
         migrate(conn)

@@ -11,8 +11,12 @@ For each input size (synthetic scenes, generated once and cached under
   ``rasterio.features.shapes`` call (no cleanup, no attributes, nothing written).
 
 Printed: megapixels per second and peak RSS per run, the ratios to the
-baseline, and peak RSS per size (it should stay flat for the tiled runs and
-grow for the baseline).
+baseline, the CPU seconds of each run (the process and its workers), where the
+tiled runs spend them (summed over workers: read, mask, label, stats, trace,
+regularize, serialize; in the parent: seam_merge, attributes, write), and peak
+RSS per size (it should stay flat for the tiled runs and grow for the baseline).
+
+The baseline uses one core; the tiled runs use two worker processes (both cores).
 """
 
 from __future__ import annotations
@@ -51,6 +55,13 @@ def _inputs(size: int) -> dict[str, Path]:
     return paths
 
 
+def _cpu_seconds() -> float:
+    import resource
+
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def _child(kind: str, paths_json: str, out: str) -> None:
     """Body of a measured run (executed in a fresh interpreter)."""
     paths = json.loads(paths_json)
@@ -63,7 +74,7 @@ def _child(kind: str, paths_json: str, out: str) -> None:
             m = ds.read(1)
             n = sum(1 for g, _ in shapes(m, mask=m > 0, connectivity=4, transform=ds.transform)
                     if shape(g).area > 0)
-        print(json.dumps({"n": n}))
+        print(json.dumps({"n": n, "cpu_seconds": round(_cpu_seconds(), 2)}))
         return
     from remote_sensing.extract import extract_footprints, prepare_config
     from remote_sensing.sinks import file_sink
@@ -75,7 +86,8 @@ def _child(kind: str, paths_json: str, out: str) -> None:
                                    threshold=1)
     with file_sink(out, overwrite=True) as sink:
         res = extract_footprints(cfg, sink=sink, meta=meta)
-    print(json.dumps({"n": res.n_footprints}))
+    print(json.dumps({"n": res.n_footprints, "cpu_seconds": round(_cpu_seconds(), 2),
+                      "stages": res.extras.get("seconds", {})}))
 
 
 def _measure(kind: str, paths: dict, out: Path) -> dict:
@@ -87,9 +99,9 @@ def _measure(kind: str, paths: dict, out: Path) -> dict:
                         json.dumps({k: str(v) for k, v in paths.items()}), str(out)])
     if run.returncode != 0:
         raise RuntimeError(f"{kind} run failed: {run.stderr[-2000:]}")
-    n = json.loads(run.stdout.strip().splitlines()[-1])["n"]
+    data = json.loads(run.stdout.strip().splitlines()[-1])
     return {"seconds": round(run.seconds, 2), "peak_rss_mb": round(run.peak_rss_mb, 1),
-            "polygons": n}
+            "polygons": data["n"], "cpu_seconds": data["cpu_seconds"], "stages": data.get("stages", {})}
 
 
 def main(size: str = "small") -> dict:
@@ -107,7 +119,12 @@ def main(size: str = "small") -> dict:
                 r["mpx_per_s"] = round(mpx / r["seconds"], 2)
                 row[kind] = r
                 print(f"  {px:>6}² {kind:<8} {r['seconds']:8.1f} s  {r['mpx_per_s']:7.2f} Mpx/s  "
-                      f"peak RSS {r['peak_rss_mb']:8.1f} MB  {r['polygons']} polygons", flush=True)
+                      f"peak RSS {r['peak_rss_mb']:8.1f} MB  {r['polygons']} polygons  "
+                      f"CPU {r['cpu_seconds']:.1f} s", flush=True)
+                if r["stages"]:
+                    print("           stages (s): " + ", ".join(
+                        f"{k} {v:.1f}" for k, v in sorted(r["stages"].items(), key=lambda kv: -kv[1])),
+                        flush=True)
         for kind in ("height", "mask"):
             row[kind]["speed_vs_baseline"] = round(row[kind]["mpx_per_s"] / row["baseline"]["mpx_per_s"], 3)
             row[kind]["rss_vs_baseline"] = round(row[kind]["peak_rss_mb"] / row["baseline"]["peak_rss_mb"], 3)

@@ -76,8 +76,9 @@ def _database(settings, size: str, parcels, buildings):
     from psycopg.conninfo import make_conninfo
 
     from gis.db.connection import connect, database_dsn
-    from gis.db.copy import copy_frame, set_working_srid
+    from gis.db.copy import copy_frame
     from gis.db.migrations import migrate
+    from gis.db.srid import set_working_srid
 
     server = database_dsn(settings)
     name = f"mujun_bench_occupancy_{size}"

@@ -38,8 +38,9 @@ def _tiled_database(settings, size: str) -> tuple[str, dict[str, int]]:
 
     from benchmarks.bench_occupancy import _read, _sample
     from gis.db.connection import connect, database_dsn
-    from gis.db.copy import copy_frame, set_working_srid
+    from gis.db.copy import copy_frame
     from gis.db.migrations import migrate
+    from gis.db.srid import set_working_srid
 
     base = "small" if size == "small" else "city"
     tiles = TILES[size]

@@ -163,7 +163,7 @@ def survey_change(conn: psycopg.Connection, before: int, after: int, options: Ke
     DataError
         A survey does not exist, or ``before`` is not older than ``after``.
     """
-    from gis.db.copy import get_working_srid
+    from gis.db.srid import get_working_srid
     from parcels.occupancy.reading import fetch_geo
 
     rows = dict(conn.execute("SELECT survey_id, survey_date FROM survey WHERE survey_id = ANY(%s)",

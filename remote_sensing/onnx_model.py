@@ -10,8 +10,14 @@ comes with a small *model card* next to it (``MODEL.json``, or
       "scale": 255,                # divide raw values by this before mean/std
       "resolution": 0.5,           # ground resolution the model was trained at (m)
       "tile_size": 256, "overlap": 32,
-      "output": "probability"      # or "logits"; channel "building_channel" (default last)
+      "output": "probability",     # or "logits"; channel "building_channel" (default last)
+      "size_multiple": 1           # model tiles are padded to a multiple of this (U-Nets: 2^levels)
     }
+
+Models trained by ``mujun footprints train`` carry more in their card (training
+area, validation scores, buildings used, the object post-processing thresholds).
+:func:`check_model_fits` refuses an image whose bands or ground resolution do not
+match the card, before any tile is read.
 
 :func:`predict_tile` cuts a window into model tiles with overlap, runs them and
 blends the outputs with a weight that falls off towards tile edges, so there
@@ -70,7 +76,36 @@ def read_model_card(model_path: str | Path) -> dict:
     card.setdefault("tile_size", 256)
     card.setdefault("overlap", 32)
     card.setdefault("output", "probability")
+    card.setdefault("size_multiple", 1)
     return card
+
+
+def check_model_fits(card: dict, *, n_bands: int, resolution: float, image: str,
+                     model: str, tolerance: float = 0.05) -> None:
+    """Refuse an image the model was not made for (bands or ground resolution).
+
+    Raises
+    ------
+    ModelError
+        The card asks for a band the image lacks, the model was trained on an image
+        with another number of bands, or the resolutions differ by more than ``tolerance``.
+    """
+    bands = [int(b) for b in card["bands"]]
+    if max(bands) > n_bands or min(bands) < 1:
+        raise ModelError(f"the model reads band(s) {bands} but {image} has {n_bands} band(s); "
+                         "use imagery with the bands the model was trained on "
+                         "(see 'bands' in its card)", source=model)
+    trained_n = card.get("n_image_bands")
+    if trained_n is not None and int(trained_n) != n_bands:
+        raise ModelError(f"the model was trained on a {trained_n}-band image but {image} has "
+                         f"{n_bands} band(s); the band order would not mean the same, so train a "
+                         "model on imagery like this one", source=model)
+    res = float(card["resolution"])
+    if abs(resolution / res - 1) > tolerance:
+        raise ModelError(f"the model was trained at {res:g} m per pixel but {image} is "
+                         f"{resolution:g} m; a segmentation model does not transfer across ground "
+                         f"resolutions: resample the image to {res:g} m (gdalwarp -tr {res:g} {res:g}) "
+                         "or train a model on imagery of this resolution", source=model)
 
 
 @dataclass
@@ -153,6 +188,7 @@ def predict_tile(model: OnnxModel, image: np.ndarray, resolution: float) -> np.n
     std = np.asarray(card["std"], np.float32)[:, None, None]
     x = (x - mean) / std
     h0, w0 = x.shape[1:]
+    mult = max(1, int(card.get("size_multiple", 1)))
     factor = resolution / float(card["resolution"])
     if abs(factor - 1) > 0.05:
         msg = (f"{model.path}: image resolution {resolution:g} differs from the model's "
@@ -181,9 +217,16 @@ def predict_tile(model: OnnxModel, image: np.ndarray, resolution: float) -> np.n
     wy = _blend_weight(ts_h, ov if len(rows) > 1 else 0)
     wx = _blend_weight(ts_w, ov if len(cols) > 1 else 0)
     weight = np.outer(wy, wx)
+    pad_h, pad_w = -ts_h % mult, -ts_w % mult
     for r in rows:
         for c in cols:
-            out = _run(model, x[:, r : r + ts_h, c : c + ts_w])
+            xt = x[:, r : r + ts_h, c : c + ts_w]
+            if pad_h or pad_w:  # the network halves the tile: pad it to a multiple, crop after
+                mode = "reflect" if min(ts_h, ts_w) > max(pad_h, pad_w) else "edge"
+                xt = np.pad(xt, ((0, 0), (0, pad_h), (0, pad_w)), mode=mode)
+            out = _run(model, xt)
+            if pad_h or pad_w:
+                out = out[:ts_h, :ts_w]
             if out.shape != (ts_h, ts_w):
                 raise ModelError(f"the model returned shape {out.shape} for a {ts_h}x{ts_w} input; "
                                  "it must output one map the size of its input", source=model.path)

@@ -105,7 +105,7 @@ def load_sample(
     from psycopg.pq import TransactionStatus
 
     from gis.db.connection import translate_errors
-    from gis.db.copy import get_working_srid, set_working_srid
+    from gis.db.srid import get_working_srid, set_working_srid
     from sample.config import EPSG
 
     progress = progress or no_progress

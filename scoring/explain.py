@@ -98,7 +98,9 @@ def explain_text(rec: dict[str, Any]) -> str:
         lines.append("")
         lines.append(f"{'item':<22}{'value':>14} {'unit':<12}{'benchmark':>14}{'weight':>8}"
                      f"{'score':>10}  rule")
-        for name, it in rec["items"].items():
+        ordered = sorted(rec["items"].items(), key=lambda kv: (-(kv[1].get("weight") or 0),
+                                                              kv[0]))
+        for name, it in ordered:
             b = it.get("benchmark", {})
             btxt = _f(b.get("value")) if "value" in b else \
                 f"{_f(b.get('min'))}–{_f(b.get('max'))}"

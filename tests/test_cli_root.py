@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import subprocess
-import sys
-from pathlib import Path
 
 import click
 import pytest
 
 from gis.cli import main as cli_main
 from gis.errors import DataError
-
-MUJUN = Path(sys.executable).with_name("mujun")
+from tests.cli_runner import mujun_process
 
 
 def run(*args: str, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([str(MUJUN), *args], capture_output=True, text=True, **kw)
+    return mujun_process(*args, **kw)
 
 
 def test_version():

@@ -10,7 +10,7 @@ from gis.cli.options import emit, json_option, overwrite_option
 
 
 def _external_note(settings) -> str:
-    from gis.db.connection import redact_dsn
+    from gis.db.dsn import redact_dsn
 
     return (f"MUJUN_DSN is set: mujun uses the server at {redact_dsn(settings.dsn)} "
             "and runs no local cluster")
@@ -76,42 +76,11 @@ def status(app, as_json: bool) -> None:
     Never starts anything. The DSN is shown without its password. Exit code 0
     when the database answers, 5 when it does not.
     """
-    from gis.db.connection import connect, redact_dsn, server_facts
+    from gis.db.status import database_status, describe_status
     from gis.errors import DatabaseError
 
-    settings = app.settings
-    if settings.dsn:
-        info: dict = {"kind": "external", "dsn": redact_dsn(settings.dsn), "data_dir": None}
-        dsn = settings.dsn
-    else:
-        from gis.db.cluster import LocalCluster
-
-        cluster = LocalCluster(settings)
-        info = cluster.status()
-        dsn = cluster.dsn if info["running"] else None
-    info.setdefault("running", False)
-    error = None
-    if dsn:
-        try:
-            with connect(dsn) as conn:
-                info.update(server_facts(conn))
-            info["running"] = True
-        except DatabaseError as exc:
-            error = str(exc)
-            info["running"] = False
-    if error:
-        info["error"] = error
-    for key in ("server_version", "postgis_version", "schema_version"):
-        info.setdefault(key, None)
-    if info["running"]:
-        text = (f"running: PostgreSQL {info['server_version']}, PostGIS "
-                f"{info['postgis_version']}, schema {info['schema_version']} "
-                f"(code {info.get('code_schema_version')})\ndsn: {info.get('dsn')}")
-        if info.get("data_dir"):
-            text += f"\ndata: {info['data_dir']}"
-    else:
-        text = "not running" + (f": {error}" if error else "; start it with `mujun db start`")
-    emit(info, as_json, text)
+    info = database_status(app.settings)
+    emit(info, as_json, describe_status(info))
     if not info["running"]:
         raise SystemExit(DatabaseError.exit_code)
 
@@ -156,10 +125,11 @@ def backup(app, file: Path, overwrite: bool) -> None:
     The file appears only when the dump succeeded; an existing FILE is kept
     unless --overwrite is given.
     """
-    from gis.db.cluster import backup_database
+    from gis.atomic import existing_members
+    from gis.db.admin import backup_database
     from gis.errors import OutputExistsError
 
-    if file.exists() and not overwrite:
+    if existing_members(file) and not overwrite:  # before starting anything
         raise OutputExistsError(f"{file} exists; pass --overwrite to replace it")
     dsn, version = _dsn_and_version(app)
     app.close()
@@ -178,7 +148,7 @@ def restore(app, file: Path, yes: bool) -> None:
     replaced only when that succeeded, so a failed restore changes nothing.
     Pending migrations are applied afterwards.
     """
-    from gis.db.cluster import restore_database
+    from gis.db.admin import restore_database
     from gis.db.connection import open_database
     from gis.db.migrations import schema_version
 
@@ -202,7 +172,7 @@ def reset(app, yes: bool) -> None:
     For development (an unshipped migration was edited) or a demo from scratch.
     Take a `mujun db backup` first if the data matters.
     """
-    from gis.db.cluster import reset_database
+    from gis.db.admin import reset_database
     from gis.db.connection import database_dsn, open_database
     from gis.db.migrations import schema_version
 

@@ -17,7 +17,7 @@ def settings_cmd(app, as_json: bool) -> None:
     <MUJUN_HOME>/settings.yaml (or $MUJUN_SETTINGS), then defaults. The DSN is
     shown without its password.
     """
-    from gis.db.connection import redact_dsn
+    from gis.db.dsn import redact_dsn
     from gis.settings import SETTINGS
 
     settings = app.settings

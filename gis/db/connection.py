@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from gis.db.dsn import redact_dsn
 from gis.errors import DatabaseError
 
 if TYPE_CHECKING:
@@ -24,52 +24,10 @@ if TYPE_CHECKING:
 
     from gis.settings import Settings
 
+__all__ = ["connect", "connect_at_snapshot", "database_dsn", "export_snapshot", "open_database",
+           "redact_dsn", "server_facts", "translate_errors"]
+
 log = logging.getLogger(__name__)
-
-_SECRET_KEYS = {"password"}
-_URI_PASSWORD = re.compile(r"(?P<scheme>postgres(?:ql)?://)(?P<user>[^:@/]*):[^@/]*@")
-_KV_PASSWORD = re.compile(r"password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)")
-
-
-def redact_dsn(dsn: str | None) -> str:
-    """Return ``dsn`` without its password, safe to print or log.
-
-    Parameters
-    ----------
-    dsn : str or None
-        A libpq key=value string or a ``postgresql://`` URI.
-
-    Returns
-    -------
-    str
-        The DSN as key=value pairs with any password replaced by ``***``.
-
-    Examples
-    --------
-    >>> redact_dsn("host=db port=5432 dbname=x user=u password=secret")
-    'host=db port=5432 dbname=x user=u password=***'
-    >>> redact_dsn("postgresql://u:secret@db/x")
-    'user=u password=*** host=db dbname=x'
-    """
-    if not dsn:
-        return ""
-    try:
-        from psycopg.conninfo import conninfo_to_dict
-
-        parts = conninfo_to_dict(dsn)
-    except Exception:  # unparsable: strip anything that looks like a password
-        text = _URI_PASSWORD.sub(r"\g<scheme>\g<user>:***@", dsn)
-        return _KV_PASSWORD.sub("password=***", text)
-    out = []
-    for key, value in parts.items():
-        if value is None:
-            continue
-        shown = "***" if key in _SECRET_KEYS else str(value)
-        if shown == "" or any(c.isspace() for c in shown) or "'" in shown:
-            shown = "'" + shown.replace("\\", "\\\\").replace("'", "\\'") + "'"
-        out.append(f"{key}={shown}")
-    return " ".join(out)
-
 
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
@@ -87,8 +45,12 @@ def translate_errors(what: str = "database operation") -> Iterator[None]:
 
     Examples
     --------
-    >>> with translate_errors("counting parcels"):   # doctest: +SKIP
-    ...     conn.execute("SELECT count(*) FROM parcel")
+    >>> import psycopg
+    >>> with translate_errors("counting parcels"):
+    ...     raise psycopg.OperationalError("server closed the connection unexpectedly")
+    Traceback (most recent call last):
+    ...
+    gis.errors.DatabaseError: counting parcels: server closed the connection unexpectedly
     """
     import psycopg
 
@@ -175,8 +137,9 @@ def open_database(settings: Settings, migrate: bool = True) -> psycopg.Connectio
     Parameters
     ----------
     settings : Settings
-        ``dsn`` selects an external server; otherwise the local cluster in
-        ``settings.home_path`` is started (if not running) and used.
+        ``dsn`` selects an external server (used as given); otherwise the local cluster
+        in ``settings.home_path`` is started (if not running) and used as the
+        non-superuser role ``mujun_owner`` (:func:`gis.db.roles.open_as_owner`).
     migrate : bool
         Apply pending schema migrations before returning (default).
 
@@ -191,6 +154,18 @@ def open_database(settings: Settings, migrate: bool = True) -> psycopg.Connectio
         The server is unreachable, refused the login, or a migration failed.
     """
     dsn = database_dsn(settings)
+    if not settings.dsn:
+        # the local cluster: ordinary work as the non-superuser owner role
+        from gis.db.cluster import LocalCluster
+        from gis.db.roles import open_as_owner
+
+        try:
+            return open_as_owner(dsn, settings.home_path, migrate=migrate)
+        except DatabaseError as exc:
+            if "does not exist" not in str(exc):
+                raise
+        LocalCluster(settings).ensure_database()  # e.g. a new MUJUN_DB_NAME
+        return open_as_owner(dsn, settings.home_path, migrate=migrate)
     try:
         conn = connect(dsn)
     except DatabaseError as exc:

@@ -185,17 +185,18 @@ def load_footprints(conn: psycopg.Connection, path: str | Path, *, layer: str | 
 
     Examples
     --------
-    >>> result = load_footprints(conn, "buildings.gpkg", survey_date="2024-05-01")  # doctest: +SKIP
-    >>> result.batch_id, result.report.n_loaded                                     # doctest: +SKIP
-    (3, 48213)
+    With an open connection ``conn`` (``mujun import footprints`` does this)::
+
+        result = load_footprints(conn, "buildings.gpkg", survey_date="2024-05-01")
+        result.batch_id, result.report.n_loaded      # -> (3, 48213)
     """
     from gis.vector_io import resolve_layer
 
     tick = progress or (lambda n: None)
     date = _survey_date(survey_date)
     mapping = _with_date_override(mapping, date)
-    layer = resolve_layer(path, layer)
     source = str(path) + (f":{layer}" if layer else "")
+    layer = resolve_layer(path, layer)
     report = ImportReport(source=source, unit="feature")
     options = {"layer": layer, "crs": str(crs) if crs is not None else None,
                "encoding": encoding, "swap_xy": swap_xy or None,
@@ -326,7 +327,7 @@ def _check_chunk(conn: psycopg.Connection, gdf: gpd.GeoDataFrame, offset: int,
     geoms, srid, new_srid, ok = to_working_crs(conn, gdf, rows, report, settings=settings,
                                                min_area_m2=min_area_m2, swapped=swapped)
     if new_srid and srid:
-        from gis.db.copy import set_working_srid
+        from gis.db.srid import set_working_srid
 
         set_working_srid(conn, srid)
     used = {v[0] for v in fields.values()} | {fid_column, "other_tags"}
@@ -346,8 +347,7 @@ def _check_chunk(conn: psycopg.Connection, gdf: gpd.GeoDataFrame, offset: int,
         "ground_res_m": attrs["ground_res_m"],
         "confidence": attrs["confidence"],
         "height_m": attrs["height_m"],
-        "storeys": pd.array([None if v is None or pd.isna(v) else int(np.floor(v + 0.5))
-                             for v in attrs["storeys"]], dtype="Int64"),
+        "storeys": _whole(attrs["storeys"]),
         "attrs": extra_attributes(gdf, [c for c in names if c not in used]),
         "source_fid": gdf[fid_column].to_numpy() if fid_column else rows,
     })
@@ -355,6 +355,14 @@ def _check_chunk(conn: psycopg.Connection, gdf: gpd.GeoDataFrame, offset: int,
     frame["_row"] = rows
     frame["_srid"] = srid
     return frame
+
+
+def _whole(values: pd.Series) -> pd.arrays.IntegerArray:
+    """Counts as nullable integers, rounded half up (2.5 storeys -> 3)."""
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    missing = ~np.isfinite(numbers)
+    return pd.arrays.IntegerArray(np.floor(np.where(missing, 0, numbers) + 0.5).astype(np.int64),
+                                  missing)
 
 
 def _plausible(attrs: pd.DataFrame, rows: np.ndarray, report: ImportReport) -> None:

@@ -85,7 +85,7 @@ def create_survey(conn: psycopg.Connection, *, survey_date: dt.date, coverage: A
     from psycopg.types.json import Jsonb
 
     from gis.db.connection import translate_errors
-    from gis.db.copy import get_working_srid
+    from gis.db.srid import get_working_srid
 
     srid = srid or get_working_srid(conn)
     if batch_id is not None:

@@ -67,7 +67,7 @@ def write_partitions(conn: psycopg.Connection, out_dir: Path, *,
     Parcels keep their ``parcel_id`` (the engine's output order). Returns the manifest
     (one dict per partition: file names and counts).
     """
-    from gis.db.copy import get_working_srid
+    from gis.db.srid import get_working_srid
     from parcels.occupancy.reading import footprint_halo, plan_chunks, read_chunk
 
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -293,6 +293,6 @@ def needed_footprints(parcels: gpd.GeoDataFrame, footprints: gpd.GeoDataFrame
 
 def read_inputs(conn: psycopg.Connection) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Every parcel (ordered by ``parcel_id``) and footprint, in the working CRS."""
-    from gis.db.copy import get_working_srid
+    from gis.db.srid import get_working_srid
 
     return read_chunk(conn, Chunk(None, 0), srid=get_working_srid(conn))

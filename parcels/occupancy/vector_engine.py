@@ -88,7 +88,7 @@ def vector_occupancy(conn: psycopg.Connection, options: KernelOptions = DEFAULT_
     DataFrame
         One row per parcel ordered by ``parcel_id``, columns ``RESULT_COLUMNS``.
     """
-    from gis.db.copy import get_working_srid
+    from gis.db.srid import get_working_srid
 
     srid = get_working_srid(conn)
     n = int(conn.execute("SELECT count(*) FROM parcel").fetchone()[0])

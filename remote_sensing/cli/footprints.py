@@ -161,3 +161,8 @@ def _image_outline(path):
     if not info.get("crs"):
         return None
     return gpd.GeoSeries([shapely.box(*info["bounds"])], crs=info["crs"])
+
+
+from remote_sensing.cli.train import train as _train  # noqa: E402  (training: its own module)
+
+footprints.add_command(_train)

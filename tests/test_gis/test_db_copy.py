@@ -13,14 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gis.db.batches import find_batch_by_sha, finish_batch, start_batch
-from gis.db.copy import (
-    copy_frame,
-    encode_geometries,
-    get_working_srid,
-    read_frame,
-    set_working_srid,
-)
+from gis.db.copy import copy_frame, encode_geometries, read_frame
 from gis.db.runs import finish_run, start_run
+from gis.db.srid import get_working_srid, set_working_srid
 from gis.errors import DatabaseError, DataError
 
 SRID = 4549  # CGCS2000 / 3-degree GK CM 120E

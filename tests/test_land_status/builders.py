@@ -10,7 +10,7 @@ import datetime as dt
 
 import shapely
 
-from gis.db.copy import set_working_srid
+from gis.db.srid import set_working_srid
 from parcels.surveys import create_survey
 
 SRID = 4549

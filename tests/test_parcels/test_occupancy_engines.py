@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely import affinity, box
 
-from gis.db.copy import copy_frame, set_working_srid
+from gis.db.copy import copy_frame
+from gis.db.srid import set_working_srid
 from gis.errors import ConfigError
 from parcels.occupancy.engines import ENGINES, get_engine
 from parcels.occupancy.kernel import KernelOptions, occupancy_kernel

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import shapely
 
-from gis.db.copy import copy_frame, set_working_srid
+from gis.db.copy import copy_frame
+from gis.db.srid import set_working_srid
 from gis.vector_io import read_vector
 from parcels.occupancy.kernel import KernelOptions, footprint_parts, occupancy_kernel
 from parcels.occupancy.postgis_engine import postgis_occupancy

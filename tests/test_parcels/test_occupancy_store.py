@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -15,12 +13,14 @@ import pyogrio
 import pytest
 from shapely import affinity, box
 
-from gis.db.copy import copy_frame, set_working_srid
+from gis.db.copy import copy_frame
+from gis.db.srid import set_working_srid
 from gis.errors import DataError, OutputExistsError
 from gis.settings import load_settings
 from parcels.occupancy.run import run_occupancy
 from parcels.occupancy.store import list_runs, load_parcel_results
 from parcels.occupancy.vector_engine import vector_occupancy
+from tests.cli_runner import mujun_process
 
 SRID = 32635
 X0, Y0 = 400_000.0, 6_600_000.0
@@ -191,9 +191,7 @@ def test_exports_are_readable(loaded, tmp_path):
 
 
 def run_cli(args, dsn, home):
-    env = dict(os.environ, MUJUN_DSN=dsn, MUJUN_HOME=str(home), MUJUN_PROGRESS="false")
-    return subprocess.run([sys.executable, "-m", "gis.cli.main", *args], env=env,
-                          capture_output=True, text=True, timeout=300)
+    return mujun_process(*args, dsn=dsn, home=home, timeout=300)
 
 
 def test_cli_run_and_export(loaded, db_dsn, tmp_path):

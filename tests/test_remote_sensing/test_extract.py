@@ -230,7 +230,8 @@ def test_geojson_and_csv_outputs_are_streamed_and_match_the_geopackage(tmp_path)
     m[10:40, 20:70] = 1                           # and one across seams
     path = write_raster(tmp_path / "m.tif", m)
     cfg, meta = prepare_config(method="mask", mask=path, tile_size=32, overlap=4,
-                               regularize=False, min_area_m2=1.0, morphology=0, workers=1)
+                               regularize=False, min_area_m2=1.0, morphology=0, workers=1,
+                               batch_rows=4)
     frames = {}
     for suffix in ("gpkg", "geojson", "csv"):
         out = tmp_path / f"fp.{suffix}"

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import geopandas as gpd
 import numpy as np
@@ -13,14 +11,14 @@ import rasterio
 import shapely
 
 from remote_sensing.synthetic import NDSM_NODATA, render_scene
+from tests.cli_runner import mujun_process
 
 from .conftest import write_raster
 
 
 def run_cli(*args):
     """Run ``mujun`` through its console entry point in a subprocess."""
-    proc = subprocess.run([sys.executable, "-c", "from gis.cli.main import main; main()", *args],
-                          capture_output=True, text=True, timeout=300)
+    proc = mujun_process(*args, timeout=300)
     return proc.returncode, proc.stdout, proc.stderr
 
 

@@ -7,6 +7,7 @@ every test) so the seeded candidates and users live for the whole session.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -52,7 +53,7 @@ def seed(conn) -> dict:
     """
     from pyproj import Transformer
 
-    from gis.db.copy import set_working_srid
+    from gis.db.srid import set_working_srid
     from maps.review.users import add_user, grant
 
     set_working_srid(conn, SRID)
@@ -103,8 +104,14 @@ def seed(conn) -> dict:
                 " reclaimable_m2, certainty, priority, evidence, rules) VALUES"
                 " (%s, %s, %s, %s, 8000, %s, 0.8, %s, %s, %s) RETURNING candidate_id",
                 (code, KINDS[n % len(KINDS)], town, district, 1000.0 * (1 + k % 5),
-                 float((n * 37) % 100), '{"coverage": 0.12, "years_since_supply": 6}',
-                 '["coverage_below_control"]')).fetchone()[0]
+                 float((n * 37) % 100), json.dumps(
+                     {"coverage": 0.12, "years_since_supply": 6,
+                      "enterprises": [{"credit_code": cc, "class": "D", "tax_wan": 12.5,
+                                       "tax_per_mu": 1.04, "electricity_kwh": 2293.0}]}),
+                 json.dumps([{"rule": "coverage_below_control", "value": 0.12,
+                              "threshold": 0.3, "passed": True},
+                             {"rule": "tax_per_mu_below", "value": 0.28, "threshold": 0.5,
+                              "passed": True}]))).fetchone()[0]
             ids[district].append(int(cid))
     for name, (role, districts, towns, everywhere) in USERS.items():
         add_user(conn, name, PASSWORD, role=role, display_name=name)
@@ -121,6 +128,7 @@ def review_dsn(pg_settings):
 
     from gis.db.connection import connect
     from gis.db.migrations import migrate
+    from gis.db.roles import mark_leakproof
     from tests.conftest import _server_dsn
 
     server = _server_dsn(pg_settings)
@@ -132,6 +140,8 @@ def review_dsn(pg_settings):
     try:
         with connect(dsn) as conn:
             migrate(conn)
+            mark_leakproof(conn)   # as the local cluster's owner set-up does
+            conn.commit()
         yield dsn
     finally:
         with connect(server, autocommit=True) as admin:

@@ -1,0 +1,83 @@
+"""``mujun footprints train``: learn a building segmentation model from a past survey."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from gis.cli.options import emit, json_option, overwrite_option
+
+_file = click.Path(dir_okay=False, path_type=Path)
+
+
+def _widths(ctx, param, value):
+    try:
+        widths = tuple(int(v) for v in value.split(","))
+    except ValueError:
+        raise click.BadParameter("give channel widths as integers, e.g. 16,32,64") from None
+    if len(widths) < 2 or min(widths) < 1:
+        raise click.BadParameter("give at least two positive widths, e.g. 16,32,64")
+    return widths
+
+
+@click.command()
+@click.option("--image", required=True, type=_file, help="Orthophoto to learn from (RGB, RGBN or pan).")
+@click.option("--labels", required=True, type=_file, help="Surveyed building footprints over the image.")
+@click.option("--area", type=_file, help="Polygon(s) where the survey is complete (default: the labels' extent).")
+@click.option("--bands", help="1-based bands to use, e.g. 1,2,3 (default: all).")
+@click.option("--epochs", type=int, default=60, show_default=True, help="Most epochs; training stops earlier when validation stops improving.")
+@click.option("--patience", type=int, default=8, show_default=True, help="Epochs without validation improvement before stopping.")
+@click.option("--widths", default="16,32,64", show_default=True, callback=_widths,
+              help="Channels per U-Net level (more levels see more context; wider is slower).")
+@click.option("--edge-band", type=float, default=1.0, show_default=True,
+              help="Metres on each side of a label edge where the labels are not trusted.")
+@click.option("--edge-weight", type=float, default=0.25, show_default=True,
+              help="Loss weight inside that band (0 ignores it; labels are imperfect).")
+@click.option("--min-area", type=float, default=8.0, show_default=True, help="Smallest building (m²) in validation.")
+@click.option("--max-minutes", type=float, help="Stop training after this long (the best epoch so far is kept).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed (weights, patches, augmentation).")
+@click.option("-o", "--output", required=True, type=_file, help="Model file (.onnx); its card is written next to it (.json).")
+@overwrite_option
+@json_option
+@click.pass_obj
+def train(app, image, labels, area, bands, epochs, patience, widths, edge_band, edge_weight, min_area, max_minutes,
+          seed, output, overwrite, as_json):
+    """Train a building segmentation model (ONNX + model card) from IMAGE and surveyed LABELS.
+
+    A compact U-Net is fitted on the CPU (or a GPU when JAX has one) with flips, rotations
+    and brightness changes, a band around label edges ignored, and a held-back validation
+    stripe for early stopping. Use the model with
+    ``mujun footprints extract --method onnx --image NEW.tif --model OUTPUT``.
+    """
+    from gis.errors import ConfigError
+    from gis.progress import progress_bar
+    from remote_sensing.training.train import TrainOptions, train_to_file
+
+    band_list = None
+    if bands:
+        try:
+            band_list = [int(b) for b in bands.split(",")]
+        except ValueError:
+            raise ConfigError(f"--bands {bands!r}: give 1-based band numbers like 1,2,3") from None
+    opts = TrainOptions(widths=widths, max_epochs=epochs, patience=patience, edge_band_m=edge_band,
+                        edge_weight=edge_weight, min_area_m2=min_area, seed=seed,
+                        max_seconds=max_minutes * 60 if max_minutes else None)
+    with progress_bar(epochs, "training", "epoch", app.settings.progress) as bar:
+        result, model_path, card_path = train_to_file(image, labels, output, area=area, bands=band_list,
+                                                      options=opts, overwrite=overwrite, progress=bar)
+    card = result.card
+    v = card["validation"]
+    data = {"model": str(model_path), "card": str(card_path), **{k: card[k] for k in (
+        "bands", "resolution", "labelled_buildings", "validation", "training", "architecture")}}
+    text = (f"model -> {model_path} (card {card_path.name})\n"
+            f"{card['labelled_buildings']['in_area']} labelled buildings in the area "
+            f"({card['labelled_buildings']['train']} for training, "
+            f"{card['labelled_buildings']['validation']} in the validation stripe); "
+            f"{card['training']['epochs']} epochs ({card['training']['stopped']}, best "
+            f"{card['training']['best_epoch']}) in {card['training']['seconds']:.0f} s\n"
+            f"validation: pixel F1 {v['pixel_f1']:.3f}")
+    if "object_f1" in v:
+        text += (f", object F1 {v['object_f1']:.3f} (IoU >= 0.5), matched IoU {v['matched_iou']:.3f}, "
+                 f"built-area error {100 * v['built_area_error']:+.1f} %")
+    emit(data, as_json, text)

@@ -1,0 +1,12 @@
+"""Training building segmentation models from imagery and a past survey's footprints.
+
+* :mod:`.unet` — the compact U-Net (pure JAX functions over a parameter dict);
+* :mod:`.onnx_export` — the same network written as an ONNX graph by hand;
+* :mod:`.samples` — training rasters: labels, the ignored band around label edges,
+  the held-back validation blocks, augmented patches (pure numpy);
+* :mod:`.train` — the tool: read the image and labels, fit, validate, stop early,
+  write the model and its card.
+
+JAX is imported only inside these modules' functions, so the rest of mujun does
+not pay for it.
+"""

@@ -1,0 +1,85 @@
+"""Write the U-Net of :mod:`.unet` as an ONNX graph, by hand, with the ``onnx`` package.
+
+No converter is involved: each layer of :func:`.unet.forward` maps to one or two
+standard operators (``Conv``, ``Relu``, ``MaxPool``, ``Resize`` nearest, ``Concat``,
+``Sigmoid``) at opset 13, which every ONNX Runtime since 1.8 runs. The graph takes
+``(1, bands, rows, cols)`` float32 (NCHW, rows and cols multiples of the card's
+``size_multiple``) and returns the building probability ``(1, 1, rows, cols)``.
+A test checks that ONNX Runtime's output equals the JAX forward pass.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .unet import layer_names
+
+OPSET = 13
+
+
+def build_model(params: dict, widths, n_bands: int, *, doc: str = ""):
+    """The ``onnx.ModelProto`` of the network with ``params`` (sigmoid output)."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    nodes = []
+    inits = []
+
+    def conv(name, src, k):
+        w = np.ascontiguousarray(np.transpose(np.asarray(params[f"{name}/w"], np.float32), (3, 2, 0, 1)))
+        b = np.asarray(params[f"{name}/b"], np.float32)
+        inits.append(numpy_helper.from_array(w, f"{name}.w"))
+        inits.append(numpy_helper.from_array(b, f"{name}.b"))
+        pad = k // 2
+        nodes.append(helper.make_node("Conv", [src, f"{name}.w", f"{name}.b"], [f"{name}.y"],
+                                      kernel_shape=[k, k], pads=[pad] * 4, name=name))
+        return f"{name}.y"
+
+    def relu(src):
+        nodes.append(helper.make_node("Relu", [src], [src + ".relu"]))
+        return src + ".relu"
+
+    inits.append(numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), "up.scales"))
+    levels = len(widths)
+    h = "image"
+    skips = []
+    for i in range(levels):
+        h = relu(conv(f"enc{i}a", h, 3))
+        h = relu(conv(f"enc{i}b", h, 3))
+        if i < levels - 1:
+            skips.append(h)
+            nodes.append(helper.make_node("MaxPool", [h], [f"pool{i}"], kernel_shape=[2, 2], strides=[2, 2]))
+            h = f"pool{i}"
+    for i in range(levels - 2, -1, -1):
+        nodes.append(helper.make_node("Resize", [h, "", "up.scales"], [f"up{i}"], mode="nearest",
+                                      coordinate_transformation_mode="asymmetric", nearest_mode="floor"))
+        nodes.append(helper.make_node("Concat", [f"up{i}", skips[i]], [f"cat{i}"], axis=1))
+        h = relu(conv(f"dec{i}a", f"cat{i}", 3))
+        h = relu(conv(f"dec{i}b", h, 3))
+    logit = conv("head", h, 1)
+    nodes.append(helper.make_node("Sigmoid", [logit], ["probability"]))
+    names = {n for n, *_ in layer_names(widths)}
+    assert all(f"{n}/w" in params for n in names)
+    graph = helper.make_graph(
+        nodes, "mujun_unet",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, n_bands, "rows", "cols"])],
+        [helper.make_tensor_value_info("probability", TensorProto.FLOAT, [1, 1, "rows", "cols"])],
+        initializer=inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
+                              producer_name="mujun", doc_string=doc)
+    model.ir_version = min(model.ir_version, 8)  # readable by older ONNX Runtimes too
+    onnx.checker.check_model(model)
+    return model
+
+
+def write_model(path: str | Path, params: dict, widths, n_bands: int, *, doc: str = "") -> Path:
+    """Serialize the network to ``path`` (``.onnx``)."""
+    import onnx
+
+    model = build_model(params, widths, n_bands, doc=doc)
+    p = Path(path)
+    onnx.save(model, str(p))
+    return p

@@ -1,0 +1,80 @@
+"""Object post-processing: probability map to buildings (hysteresis, holes, splitting, size)."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from scipy import ndimage
+
+from remote_sensing.objects import FOUR, fill_small_holes, hysteresis, objects_mask
+
+
+def n_objects(mask):
+    return ndimage.label(mask, structure=FOUR)[1]
+
+
+def test_hysteresis_keeps_weak_parts_of_seeded_blobs_only():
+    p = np.zeros((10, 20), np.float32)
+    p[2:8, 2:8] = 0.5
+    p[4, 4] = 0.9  # seeded: the whole weak blob stays
+    p[2:8, 12:18] = 0.5  # no seed: dropped
+    m = hysteresis(p, 0.4, 0.7)
+    assert m[2:8, 2:8].all() and not m[:, 10:].any()
+
+
+def test_small_holes_are_filled_large_courtyards_kept():
+    m = np.zeros((40, 40), bool)
+    m[2:38, 2:38] = True
+    m[5:7, 5:7] = False  # 4 px skylight
+    m[15:30, 15:30] = False  # 225 px courtyard
+    out = fill_small_holes(m, 50)
+    assert out[5:7, 5:7].all() and not out[15:30, 15:30].any()
+
+
+def test_touching_roofs_are_split_along_the_weak_wall_and_fragments_dropped():
+    p = np.zeros((30, 50), np.float32)
+    p[5:25, 3:23] = 0.95
+    p[5:25, 24:46] = 0.9
+    p[5:25, 23] = 0.5  # the party wall shows as a valley
+    p[27, 2:4] = 0.95  # a 2-pixel fragment
+    thresholded = p >= 0.5
+    assert n_objects(thresholded) == 2  # one merged block + the fragment
+    m = objects_mask(p, min_px=20)
+    labels, n = ndimage.label(m, structure=FOUR)
+    assert n == 2
+    sizes = sorted(np.bincount(labels.ravel())[1:])
+    assert sizes[0] >= 20 * 19 and sizes[1] >= 20 * 21  # each roof nearly whole (a 1 px cut line)
+    assert not m[27].any()
+
+
+def test_a_single_roof_with_a_dark_patch_stays_one_building():
+    p = np.full((30, 30), 0.0, np.float32)
+    p[3:27, 3:27] = 0.9
+    p[12:15, 12:15] = 0.2  # chimney shadow: a hole, filled
+    m = objects_mask(p, min_px=16)
+    assert n_objects(m) == 1 and m[12:15, 12:15].all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(arrays(np.float32, (24, 24), elements=st.floats(0, 1, width=32)),
+       st.floats(0.2, 0.5), st.floats(0.55, 0.9), st.integers(1, 30))
+def test_objects_properties(prob, low, high, min_px):
+    """Objects lie where prob >= low (after hole filling), each holds a seed and is big enough."""
+    prob = ndimage.uniform_filter(prob, 3)  # smooth like a network output
+    valid = np.ones_like(prob, bool)
+    valid[:, :3] = False
+    m = objects_mask(prob, valid=valid, low=low, high=high, split=None, min_px=min_px,
+                     max_hole_px=0)
+    assert not m[:, :3].any()
+    assert (prob[m] >= low).all()
+    labels, n = ndimage.label(m, structure=FOUR)
+    if n:
+        sizes = np.bincount(labels.ravel())[1:]
+        assert sizes.min() >= min_px
+        seeded = ndimage.maximum(prob, labels, np.arange(1, n + 1))
+        assert (np.asarray(seeded) >= high).all()
+    # splitting only removes pixels (cut lines), never adds any
+    m2 = objects_mask(prob, valid=valid, low=low, high=high, split=high, min_px=min_px, max_hole_px=0)
+    assert not (m2 & ~hysteresis(prob, low, high)).any()

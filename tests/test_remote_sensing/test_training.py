@@ -1,0 +1,137 @@
+"""Training a segmentation model from imagery and surveyed footprints, and running it.
+
+Known answers: the synthetic scene's true buildings, and the real SpaceNet chip's labels
+(train on one half, measure on the other). Floors are set below what was measured
+(see docs/footprints.md), so they fail when the model or the post-processing gets worse.
+"""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import rasterio
+import shapely
+from rasterio.enums import Resampling
+
+from remote_sensing.assess import assess
+from remote_sensing.errors import ModelError
+from remote_sensing.extract import extract_footprints, prepare_config
+from remote_sensing.onnx_model import load_onnx_model, read_model_card
+from remote_sensing.training.train import TrainOptions, save_model, train_segmentation
+
+from .test_synthetic_cli import run_cli
+
+TINY = TrainOptions(widths=(8, 16), patch=96, batch=6, max_epochs=12, min_epochs=4, patience=4, seed=0)
+
+
+@pytest.fixture(scope="module")
+def synthetic_model(small_scene, tmp_path_factory):
+    """A tiny U-Net trained on the small synthetic scene's west two thirds."""
+    ref = gpd.read_file(small_scene["buildings"])
+    with rasterio.open(small_scene["rgbn"]) as ds:
+        b = ds.bounds
+    west = shapely.box(b.left, b.bottom, b.left + (b.right - b.left) * 2 / 3, b.top)
+    result = train_segmentation(small_scene["rgbn"], ref, area=west, options=TINY)
+    path, card = save_model(result, tmp_path_factory.mktemp("model") / "syn.onnx")
+    return {"result": result, "path": path, "card": card, "west": west, "bounds": b}
+
+
+def test_unet_onnx_export_equals_the_jax_network():
+    import jax
+    import onnxruntime as ort
+
+    from remote_sensing.training.onnx_export import build_model
+    from remote_sensing.training.unet import forward, init_params
+
+    widths = (8, 16, 32)
+    params = init_params(3, widths, seed=5)
+    x = np.random.default_rng(1).standard_normal((1, 40, 52, 3)).astype(np.float32)
+    expected = np.asarray(jax.nn.sigmoid(forward(params, x, widths)))[0]
+    sess = ort.InferenceSession(build_model(params, widths, 3).SerializeToString(),
+                                providers=["CPUExecutionProvider"])
+    got = sess.run(None, {"image": np.transpose(x, (0, 3, 1, 2))})[0][0, 0]
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def test_model_card_round_trip(synthetic_model):
+    card = synthetic_model["result"].card
+    read = read_model_card(synthetic_model["path"])
+    assert synthetic_model["card"].name == "syn.json"
+    for key in ("kind", "bands", "n_image_bands", "mean", "std", "resolution", "size_multiple",
+                "postprocess", "training_area", "labelled_buildings", "validation", "architecture"):
+        assert read[key] == json.loads(json.dumps(card[key])), key
+    assert read["bands"] == [1, 2, 3, 4] and read["resolution"] == 0.5
+    assert read["labelled_buildings"]["train"] > 5 and read["labelled_buildings"]["validation"] >= 1
+    assert 0 < read["validation"]["pixel_f1"] <= 1
+    assert read["training"]["best_epoch"] <= read["training"]["epochs"] <= TINY.max_epochs
+    model = load_onnx_model(synthetic_model["path"])
+    assert model.session.get_inputs()[0].shape[1] == 4
+
+
+def test_train_then_extract_finds_the_known_buildings_of_the_held_out_third(synthetic_model, small_scene):
+    ref = gpd.read_file(small_scene["buildings"])
+    b = synthetic_model["bounds"]
+    east = shapely.box(b.left + (b.right - b.left) * 2 / 3, b.bottom, b.right, b.top)
+    cfg, meta = prepare_config(method="onnx", image=small_scene["rgbn"], model=synthetic_model["path"],
+                               tile_size=256, workers=1)
+    assert cfg.postprocess == "objects"
+    fp, res = extract_footprints(cfg, meta=meta)
+    assert res.n_tiles == 9 and fp.geometry.is_valid.all() and (fp["method"] == "onnx").all()
+    r = assess(fp[fp.centroid.within(east)], ref[ref.centroid.within(east)])
+    print("synthetic held-out third:", {k: r[k] for k in ("n_pred", "n_ref", "tp", "f1", "mean_iou",
+                                                         "built_area_error")})
+    assert r["n_ref"] >= 5
+    assert r["f1"] >= 0.6
+    assert r["mean_iou"] >= 0.7
+    assert abs(r["built_area_error"]) <= 0.3
+
+
+def test_model_for_other_bands_or_resolution_is_refused(synthetic_model, small_scene, shared_data, tmp_path):
+    pan = shared_data / "spacenet-atlanta-west" / "atlanta_west_pan.tif"
+    with pytest.raises(ModelError, match=r"reads band\(s\) \[1, 2, 3, 4\] but .* has 1 band"):
+        prepare_config(method="onnx", image=pan, model=synthetic_model["path"])
+    coarse = tmp_path / "coarse.tif"
+    with rasterio.open(small_scene["rgbn"]) as ds:
+        data = ds.read(out_shape=(ds.count, ds.height // 2, ds.width // 2), resampling=Resampling.average)
+        prof = ds.profile | {"width": ds.width // 2, "height": ds.height // 2,
+                             "transform": ds.transform * ds.transform.scale(2, 2)}
+        with rasterio.open(coarse, "w", **prof) as out:
+            out.write(data)
+    with pytest.raises(ModelError, match=r"trained at 0.5 m per pixel but .* is 1 m"):
+        prepare_config(method="onnx", image=coarse, model=synthetic_model["path"])
+    five = tmp_path / "five.tif"
+    with rasterio.open(small_scene["rgbn"]) as ds, \
+            rasterio.open(five, "w", **(ds.profile | {"count": 5})) as out:
+        out.write(np.concatenate([ds.read(), ds.read(1)[None]]))
+    with pytest.raises(ModelError, match=r"trained on a 4-band image but .* has 5"):
+        prepare_config(method="onnx", image=five, model=synthetic_model["path"])
+
+
+def test_training_refuses_labels_outside_the_image(small_scene):
+    ref = gpd.read_file(small_scene["buildings"])
+    far = ref.set_geometry(ref.geometry.translate(50_000, 0))
+    with pytest.raises(ModelError, match="does not overlap the image"):
+        train_segmentation(small_scene["rgbn"], far, options=TINY)
+    with pytest.raises(ModelError, match=r"band\(s\) \[7\] do not exist"):
+        train_segmentation(small_scene["rgbn"], ref, bands=[7], options=TINY)
+
+
+def test_cli_train_then_extract(small_scene, tmp_path):
+    model = tmp_path / "m.onnx"
+    args = ("footprints", "train", "--image", str(small_scene["rgbn"]), "--labels",
+            str(small_scene["buildings"]), "--widths", "8,16", "--epochs", "3", "-o", str(model))
+    code, out, err = run_cli(*args, "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["model"] == str(model) and (tmp_path / "m.json").exists()
+    assert data["training"]["epochs"] == 3 and data["labelled_buildings"]["in_area"] > 10
+    code, out, err = run_cli(*args)
+    assert code == 4 and "exists; use --overwrite" in err
+    fp = tmp_path / "fp.gpkg"
+    code, out, err = run_cli("footprints", "extract", "--method", "onnx", "--image", str(small_scene["rgbn"]),
+                             "--model", str(model), "-o", str(fp), "--workers", "1", "--json")
+    assert code == 0, err
+    assert json.loads(out)["footprints"] == len(gpd.read_file(fp)) > 0
