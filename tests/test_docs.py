@@ -170,14 +170,16 @@ def check_args(command: click.Command, args: list[str], parent: click.Context | 
         return f"{ctx.command_path}: {exc.format_message()}"
     for param in command.params:
         value = opts.get(param.name)
-        if isinstance(param.type, click.Choice) and value is not None:
-            values = value if isinstance(value, (list, tuple)) else [value]
+        if isinstance(param.type, click.Choice) and isinstance(value, (str, list, tuple)):
+            values = value if isinstance(value, (list, tuple)) else [value]  # not click's UNSET
             for v in values:
-                if v not in param.type.choices and not _is_placeholder(v):
+                if v not in param.type.choices and not _is_placeholder(str(v)):
                     return (f"{ctx.command_path}: {v!r} is not a choice of "
                             f"{param.opts[-1] if param.opts else param.name} "
                             f"({', '.join(map(str, param.type.choices))})")
-    help_asked = any(a in ("--help", "-h") for a in args)
+    # --help, or an eager flag that answers and exits (e.g. `mujun export --fields`)
+    eager = {o for p in command.params if p.is_eager for o in p.opts}
+    help_asked = any(a in ("--help", "-h") or a in eager for a in args)
     if isinstance(command, click.Group):
         if rest:
             sub_name = rest[0]
