@@ -195,8 +195,8 @@ def load_footprints(conn: psycopg.Connection, path: str | Path, *, layer: str | 
     tick = progress or (lambda n: None)
     date = _survey_date(survey_date)
     mapping = _with_date_override(mapping, date)
-    layer = resolve_layer(path, layer)
     source = str(path) + (f":{layer}" if layer else "")
+    layer = resolve_layer(path, layer)
     report = ImportReport(source=source, unit="feature")
     options = {"layer": layer, "crs": str(crs) if crs is not None else None,
                "encoding": encoding, "swap_xy": swap_xy or None,
@@ -347,8 +347,7 @@ def _check_chunk(conn: psycopg.Connection, gdf: gpd.GeoDataFrame, offset: int,
         "ground_res_m": attrs["ground_res_m"],
         "confidence": attrs["confidence"],
         "height_m": attrs["height_m"],
-        "storeys": pd.array([None if v is None or pd.isna(v) else int(np.floor(v + 0.5))
-                             for v in attrs["storeys"]], dtype="Int64"),
+        "storeys": _whole(attrs["storeys"]),
         "attrs": extra_attributes(gdf, [c for c in names if c not in used]),
         "source_fid": gdf[fid_column].to_numpy() if fid_column else rows,
     })
@@ -356,6 +355,14 @@ def _check_chunk(conn: psycopg.Connection, gdf: gpd.GeoDataFrame, offset: int,
     frame["_row"] = rows
     frame["_srid"] = srid
     return frame
+
+
+def _whole(values: pd.Series) -> pd.arrays.IntegerArray:
+    """Counts as nullable integers, rounded half up (2.5 storeys -> 3)."""
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    missing = ~np.isfinite(numbers)
+    return pd.arrays.IntegerArray(np.floor(np.where(missing, 0, numbers) + 0.5).astype(np.int64),
+                                  missing)
 
 
 def _plausible(attrs: pd.DataFrame, rows: np.ndarray, report: ImportReport) -> None:

@@ -128,6 +128,7 @@ def review_dsn(pg_settings):
 
     from gis.db.connection import connect
     from gis.db.migrations import migrate
+    from gis.db.roles import mark_leakproof
     from tests.conftest import _server_dsn
 
     server = _server_dsn(pg_settings)
@@ -139,6 +140,8 @@ def review_dsn(pg_settings):
     try:
         with connect(dsn) as conn:
             migrate(conn)
+            mark_leakproof(conn)   # as the local cluster's owner set-up does
+            conn.commit()
         yield dsn
     finally:
         with connect(server, autocommit=True) as admin:

@@ -235,3 +235,17 @@ def test_bad_photos_are_refused(sessions, seeded, review_dsn, name, data, status
     with connect(review_dsn) as conn:
         assert conn.execute("SELECT count(*) FROM field_note WHERE candidate_id = %s",
                             (cid,)).fetchone()[0] == 0
+
+
+def test_spatial_queries_use_their_index_under_rls(app_conn_factory, review_dsn, seeded):
+    """With PostGIS's && marked LEAKPROOF, a tile's bounding box uses the GiST index ahead
+    of the row-level-security policy instead of scanning every parcel."""
+    from gis.db.connection import connect
+
+    with connect(review_dsn) as admin, app_conn_factory() as app:
+        start_session(app, admin, "off_east")
+        app.execute("SET enable_seqscan = off")  # a 30-parcel table: ask what is possible
+        plan = "\n".join(r[0] for r in app.execute(
+            "EXPLAIN SELECT parcel_code FROM parcel"
+            " WHERE geom && ST_Transform(ST_TileEnvelope(16, 54723, 26746), 4549)"))
+        assert "parcel_geom_idx" in plan, plan
