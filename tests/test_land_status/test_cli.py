@@ -142,3 +142,14 @@ def test_occupancy_surveys_as_of_and_change(town, monkeypatch, db_dsn, capsys):
     code, out, err = run_mujun(["occupancy", "change", str(sid2), str(sid1)], monkeypatch,
                                db_dsn, capsys)
     assert code == 3 and "give the older survey first" in err
+
+
+def test_empty_database_runs_and_lists_nothing(db_conn, monkeypatch, db_dsn, capsys):
+    code, out, err = run_mujun(["candidates", "--json"], monkeypatch, db_dsn, capsys)
+    assert code == 0, err
+    assert _json(out)["candidates"] == 0
+    code, out, _ = run_mujun(["candidates", "list"], monkeypatch, db_dsn, capsys)
+    assert code == 0 and "no candidates" in out
+    code, out, err = run_mujun(["candidates", "--rules", "/nonexistent.yaml"], monkeypatch,
+                               db_dsn, capsys)
+    assert code == 2
