@@ -35,8 +35,11 @@ WHERE o.run_id = %s
 """
 
 _LINKS_SQL = """
-SELECT r.parcel_code, r.credit_code, r.right_type, e.name, e.status, e.industry_code,
-       e.industry_version, y.tax_wan, y.electricity_kwh
+SELECT r.parcel_code, r.credit_code, r.right_type, e.name,
+       -- deregistered after the as-of date: still active then
+       CASE WHEN e.status = 'deregistered' AND e.deregistered_date > %(as_of)s THEN 'active'
+            ELSE e.status END AS status,
+       e.industry_code, e.industry_version, y.tax_wan, y.electricity_kwh
 FROM land_right r
 LEFT JOIN enterprise e ON e.credit_code = r.credit_code
 LEFT JOIN enterprise_year y ON y.credit_code = r.credit_code AND y.year = %(year)s

@@ -220,3 +220,16 @@ def test_two_owners_give_the_same_answer_on_every_run(db_conn, tmp_path):
                        as_of=dt.date(2024, 12, 31))
     row = facts.parcels.set_index("parcel_code").loc["TWO"]
     assert row["far_min"] == 0.5 and row["n_linked"] == 2 and row["n_unknown"] == 1
+
+
+def test_deregistration_after_the_as_of_date_does_not_count(town, tmp_path):
+    from tests.test_land_status.builders import credit
+
+    conn, *_ = town
+    conn.execute("UPDATE enterprise SET deregistered_date = '2025-03-01' WHERE credit_code = %s",
+                 (credit(5),))
+    conn.commit()
+    run_candidates(conn, settings(tmp_path), as_of=AS_OF)
+    assert ("UNUSED", "built_unused") not in open_kinds(conn)
+    run_candidates(conn, settings(tmp_path), as_of="2025-06-30")
+    assert ("UNUSED", "built_unused") in open_kinds(conn)
