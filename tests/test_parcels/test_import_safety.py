@@ -199,6 +199,12 @@ def test_swap_xy_on_good_data_never_fixes_the_working_crs(tmp_path, db_conn, db_
     code, _, err = run(["import", "parcels", str(src), "--swap-xy"], monkeypatch, db_dsn, capsys)
     assert code == 3 and "drop --swap-xy" in err, err
     assert fetch(db_conn, "SELECT count(*) FROM mujun_setting") == [(0,)]
+    lonlat = tmp_path / "lonlat.gpkg"
+    parcels(3).to_file(lonlat)
+    code, _, err = run(["import", "parcels", str(lonlat), "--swap-xy"], monkeypatch, db_dsn,
+                       capsys)
+    assert code == 3 and "drop --swap-xy" in err, err
+    assert fetch(db_conn, "SELECT count(*) FROM mujun_setting") == [(0,)]
     code, _, err = run(["import", "parcels", str(src)], monkeypatch, db_dsn, capsys)
     assert code == 0, err
     assert fetch(db_conn, "SELECT value FROM mujun_setting") == [("4549",)]
