@@ -1,8 +1,11 @@
 """Foundation shared by every mujun package.
 
-Settings, the error root, coordinate reference helpers, vector file I/O,
-the PostGIS store (local cluster, migrations, bulk COPY) and the root of the
-``mujun`` command line. Nothing here knows about enterprises, scores or maps.
+Settings, the error root, coordinate reference helpers, vector file I/O, the
+generic import machinery and the one footprint loader (:mod:`gis.importing`),
+the PostGIS store (:mod:`gis.db`: local cluster, migrations, pure COPY encoders
+and the functions that stream them) and the root of the ``mujun`` command line.
+Nothing here knows about enterprises, scores or maps, and no domain package is
+imported.
 """
 
 import logging

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -237,6 +238,36 @@ def cut_block(rng: np.random.Generator, x0: float, y0: float, x1: float, y1: flo
     return parcels
 
 
+def town_blocks(plan: TownPlan, seed: int) -> Iterator[tuple[tuple, list[dict]]]:
+    """Each block of a town, ``(block_no, col, row, x0, y0, x1, y1)``, with its parcels.
+
+    The parcels are :func:`cut_block`'s, drawn from the town's ``blocks`` stream in
+    block order: :func:`town_layout` and :func:`parcel_count` see the same cuts.
+    """
+    rng = stream(seed, "blocks", plan.index)
+    bx, by = plan.block_origins()
+    block_no = 0
+    for j, (y0, d) in enumerate(zip(by, plan.row_depths, strict=True)):
+        for i, (x0, w) in enumerate(zip(bx, plan.col_widths, strict=True)):
+            block_no += 1
+            x1, y1 = float(x0 + w), float(y0 + d)
+            yield ((block_no, i, j, float(x0), float(y0), x1, y1),
+                   cut_block(rng, float(x0), float(y0), x1, y1))
+
+
+def parcel_count(spec: SizeSpec, seed: int) -> int:
+    """Parcels a sample of this size and seed has, without drawing any geometry.
+
+    Cheap (a few seconds for the city): the README's stated sizes are checked with it.
+
+    >>> from sample.config import SIZES
+    >>> 300 < parcel_count(SIZES["small"], 1) < 600
+    True
+    """
+    return sum(len(parcels) for plan in plan_city(spec, seed)
+               for _, parcels in town_blocks(plan, seed))
+
+
 def town_layout(plan: TownPlan, seed: int):
     """Blocks, roads and parcel rectangles of one town.
 
@@ -251,19 +282,13 @@ def town_layout(plan: TownPlan, seed: int):
     import geopandas as gpd
     import shapely
 
-    rng = stream(seed, "blocks", plan.index)
-    bx, by = plan.block_origins()
     records: list[dict] = []
     block_rects = []
-    block_no = 0
-    for j, (y0, d) in enumerate(zip(by, plan.row_depths, strict=True)):
-        for i, (x0, w) in enumerate(zip(bx, plan.col_widths, strict=True)):
-            block_no += 1
-            x1, y1 = float(x0 + w), float(y0 + d)
-            block_rects.append((block_no, i, j, float(x0), float(y0), x1, y1))
-            for seq, parcel in enumerate(cut_block(rng, float(x0), float(y0), x1, y1), start=1):
-                parcel.update(block_no=block_no, seq=seq)
-                records.append(parcel)
+    for block, parcels in town_blocks(plan, seed):
+        block_rects.append(block)
+        for seq, parcel in enumerate(parcels, start=1):
+            parcel.update(block_no=block[0], seq=seq)
+            records.append(parcel)
 
     frame = plan.frame
     # Parcels: ragged rings in one vectorized call.

@@ -41,8 +41,9 @@ def latest_score_run(conn: psycopg.Connection, year: int | None = None) -> int |
 
     Examples
     --------
-    >>> latest_score_run(conn, 2024)                                # doctest: +SKIP
-    7
+    With an open connection ``conn``::
+
+        latest_score_run(conn, 2024)   # -> 7
     """
     row = conn.execute(
         "SELECT run_id FROM run WHERE kind = %s AND status = 'done'"

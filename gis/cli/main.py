@@ -80,7 +80,8 @@ def _configure_logging(verbosity: int) -> None:
 @click.version_option(__version__, "--version", prog_name="mujun")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (repeat for debug).")
 @click.option(
-    "-q", "--quiet", count=True, help="Less log output on stderr (repeat for errors only)."
+    "-q", "--quiet", count=True,
+    help="Less log output on stderr: errors only (-qq: critical errors only)."
 )
 @click.pass_context
 def cli(ctx: click.Context, verbose: int, quiet: int) -> None:

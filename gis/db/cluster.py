@@ -206,11 +206,12 @@ class LocalCluster:
 
     Examples
     --------
-    >>> from gis.settings import load_settings
-    >>> cluster = LocalCluster(load_settings())   # doctest: +SKIP
-    >>> cluster.start()                           # doctest: +SKIP
-    >>> cluster.status()["running"]               # doctest: +SKIP
-    True
+    Starting a server is not a doctest (``mujun db start`` does it; the
+    ``tests/test_gis/test_db_cli.py`` tests run a throw-away cluster)::
+
+        cluster = LocalCluster(load_settings())
+        cluster.start()
+        cluster.status()["running"]   # -> True
     """
 
     def __init__(self, settings: Settings):

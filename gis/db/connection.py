@@ -45,8 +45,12 @@ def translate_errors(what: str = "database operation") -> Iterator[None]:
 
     Examples
     --------
-    >>> with translate_errors("counting parcels"):   # doctest: +SKIP
-    ...     conn.execute("SELECT count(*) FROM parcel")
+    >>> import psycopg
+    >>> with translate_errors("counting parcels"):
+    ...     raise psycopg.OperationalError("server closed the connection unexpectedly")
+    Traceback (most recent call last):
+    ...
+    gis.errors.DatabaseError: counting parcels: server closed the connection unexpectedly
     """
     import psycopg
 
@@ -133,8 +137,9 @@ def open_database(settings: Settings, migrate: bool = True) -> psycopg.Connectio
     Parameters
     ----------
     settings : Settings
-        ``dsn`` selects an external server; otherwise the local cluster in
-        ``settings.home_path`` is started (if not running) and used.
+        ``dsn`` selects an external server (used as given); otherwise the local cluster
+        in ``settings.home_path`` is started (if not running) and used as the
+        non-superuser role ``mujun_owner`` (:func:`gis.db.roles.open_as_owner`).
     migrate : bool
         Apply pending schema migrations before returning (default).
 
@@ -149,6 +154,18 @@ def open_database(settings: Settings, migrate: bool = True) -> psycopg.Connectio
         The server is unreachable, refused the login, or a migration failed.
     """
     dsn = database_dsn(settings)
+    if not settings.dsn:
+        # the local cluster: ordinary work as the non-superuser owner role
+        from gis.db.cluster import LocalCluster
+        from gis.db.roles import open_as_owner
+
+        try:
+            return open_as_owner(dsn, settings.home_path, migrate=migrate)
+        except DatabaseError as exc:
+            if "does not exist" not in str(exc):
+                raise
+        LocalCluster(settings).ensure_database()  # e.g. a new MUJUN_DB_NAME
+        return open_as_owner(dsn, settings.home_path, migrate=migrate)
     try:
         conn = connect(dsn)
     except DatabaseError as exc:

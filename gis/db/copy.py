@@ -143,11 +143,12 @@ def copy_frame(
 
     Examples
     --------
-    >>> import geopandas as gpd, shapely                              # doctest: +SKIP
-    >>> gdf = gpd.GeoDataFrame({"parcel_code": ["A"]},
-    ...     geometry=[shapely.box(0, 0, 10, 10)], crs=4549).rename_geometry("geom")
-    >>> copy_frame(conn, "parcel", gdf)                               # doctest: +SKIP
-    1
+    With an open connection ``conn`` (not run as a doctest; ``tests/test_gis/test_db_copy.py``
+    runs this against PostGIS)::
+
+        gdf = gpd.GeoDataFrame({"parcel_code": ["A"]},
+                               geometry=[shapely.box(0, 0, 10, 10)], crs=4549)
+        copy_frame(conn, "parcel", gdf.rename_geometry("geom"))   # -> 1
     """
     from gis.db.connection import translate_errors
 
@@ -305,8 +306,10 @@ def read_frame(
 
     Examples
     --------
-    >>> gdf = read_frame(conn, "SELECT parcel_code, geom FROM parcel WHERE town = %s",
-    ...                  ["城南镇"])                                   # doctest: +SKIP
+    With an open connection ``conn``::
+
+        gdf = read_frame(conn, "SELECT parcel_code, geom FROM parcel WHERE town = %s",
+                         ["城南镇"])
     """
     import geopandas as gpd
     import pandas as pd

@@ -203,7 +203,7 @@ def match_label(text: Any, specs: Mapping[str, FieldSpec]) -> tuple[str | None, 
     Examples
     --------
     >>> specs = load_field_specs("footprints")
-    >>> match_label("高度（米）", specs), match_label("Height", specs)
+    >>> match_label("建筑高度", specs), match_label("Height", specs)
     (('height_m', True), ('height_m', True))
     >>> match_label("start_date", specs), match_label("date_2021", specs)
     ((None, True), ('image_date', False))

@@ -41,6 +41,11 @@ def candidate_detail(conn: psycopg.Connection, candidate_id: int, *, figures: bo
     if row is None:
         return None
     out = {d.name: _iso(v) for d, v in zip(cur.description, row, strict=True)}
+    if not figures:
+        from maps.review.redact import redact_evidence, redact_rules
+
+        out["evidence"] = redact_evidence(out["evidence"])
+        out["rules"] = redact_rules(out["rules"])
     out["allowed"] = list(allowed_transitions(out["status"]))
     cur = conn.execute(
         "SELECT lr.credit_code, e.name, lr.right_type, lr.share, lr.leased_land_m2, e.status,"

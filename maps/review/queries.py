@@ -64,7 +64,12 @@ class Filters:
 def _multi(params, name: str, allowed: tuple[str, ...] | None = None,
            maxlen: int = 100) -> list[str] | None:
     values: list[str] = []
-    for raw in params.getlist(name) if hasattr(params, "getlist") else params.get(name, []):
+    if hasattr(params, "getlist"):
+        raws = params.getlist(name)
+    else:  # a plain mapping: one value, or a list of them
+        raw = params.get(name, [])
+        raws = [raw] if isinstance(raw, str) else raw
+    for raw in raws:
         values.extend(v.strip() for v in str(raw).split(",") if v.strip())
     if not values:
         return None

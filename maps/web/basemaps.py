@@ -104,24 +104,21 @@ def basemap(name: str, *, url: str | None = None, token: str | None = None,
     if name == "ortho":
         if not ortho_dir or ortho_info is None:
             raise ConfigError("--basemap ortho needs --ortho IMAGE (the survey orthophoto)")
-        return Basemap("ortho", ortho_dir + "/{z}/{x}/{y}.png", "survey orthophoto",
+        return Basemap("ortho", ortho_dir + "/{z}/{x}/{y}.jpg", "survey orthophoto",
                        min_zoom=ortho_info["min_zoom"], max_native=ortho_info["max_zoom"],
                        bounds=ortho_info["bounds"])
     raise ConfigError(f"unknown basemap {name!r}; choose one of {', '.join(BASEMAPS)}")
 
 
-def _tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
-    size = 2 * WORLD / (1 << z)
-    return (-WORLD + x * size, WORLD - (y + 1) * size, -WORLD + (x + 1) * size, WORLD - y * size)
-
-
 def ortho_tiles(image: str | Path, out_dir: str | Path, *, max_zoom: int | None = None,
-                levels: int = 5, progress=None) -> dict[str, Any]:
-    """Cut an orthophoto into Web Mercator PNG tiles ``out_dir/{z}/{x}/{y}.png``.
+                levels: int = 4, quality: int = 80, progress=None) -> dict[str, Any]:
+    """Cut an orthophoto into Web Mercator JPEG tiles ``out_dir/{z}/{x}/{y}.jpg``.
 
-    The finest zoom matches the image's ground resolution (or ``max_zoom``); ``levels``
-    zooms are written below it, each read with averaging from the image (overviews
-    when present). Pixels outside the image are transparent.
+    The finest zoom matches the image's ground resolution (at most 18, or ``max_zoom``);
+    ``levels`` zooms are written down to it. Each zoom is one warped view of the image
+    on the tile grid (``WarpedVRT``, averaging when shrinking), read one row of tiles at
+    a time, so memory stays bounded by a strip. Outside the image the tiles show the
+    page background; the page only asks for tiles inside the image's bounds.
 
     Returns
     -------
@@ -132,11 +129,13 @@ def ortho_tiles(image: str | Path, out_dir: str | Path, *, max_zoom: int | None 
     import rasterio
     from PIL import Image
     from rasterio.enums import Resampling
-    from rasterio.transform import from_bounds
+    from rasterio.transform import from_origin
     from rasterio.vrt import WarpedVRT
     from rasterio.warp import transform_bounds
+    from rasterio.windows import Window
 
     out_dir = Path(out_dir)
+    background = np.array([242, 241, 236], dtype=np.uint8)   # the page's background colour
     with rasterio.open(image) as src:
         if src.crs is None:
             raise ConfigError(f"{image}: the orthophoto has no CRS")
@@ -145,9 +144,9 @@ def ortho_tiles(image: str | Path, out_dir: str | Path, *, max_zoom: int | None 
         res_m = max(abs(src.res[0]), abs(src.res[1])) * (
             1.0 if src.crs.is_projected else 111_000.0)
         lat = math.radians((south + north) / 2)
-        if max_zoom is None:  # zoom whose pixel (at this latitude) is just finer than the image's
+        if max_zoom is None:  # the zoom whose pixel is just finer than the image's
             max_zoom = math.ceil(math.log2(2 * WORLD * math.cos(lat) / (256 * res_m)))
-            max_zoom = max(1, min(max_zoom, 20))
+            max_zoom = max(1, min(max_zoom, 18))
         min_zoom = max(0, max_zoom - levels + 1)
         bands = [b for b in (1, 2, 3) if b <= src.count] or [1]
         stretch = _stretch(src, bands)
@@ -156,21 +155,23 @@ def ortho_tiles(image: str | Path, out_dir: str | Path, *, max_zoom: int | None 
             size = 2 * WORLD / (1 << z)
             x0, x1 = int((mx0 + WORLD) // size), int((mx1 + WORLD) // size)
             y0, y1 = int((WORLD - my1) // size), int((WORLD - my0) // size)
-            for x in range(x0, x1 + 1):
-                for y in range(y0, y1 + 1):
-                    # one warped view per tile, exactly on the tile's grid (as rio-tiler does)
-                    with WarpedVRT(src, crs="EPSG:3857", width=256, height=256,
-                                   transform=from_bounds(*_tile_bounds(z, x, y), 256, 256),
-                                   resampling=Resampling.average, src_nodata=src.nodata,
-                                   add_alpha=src.nodata is None) as vrt:
-                        data = vrt.read(bands)
-                        mask = vrt.dataset_mask()
-                    rgb = _to_rgb(data, stretch)
-                    rgba = np.dstack([rgb, np.where(mask > 0, 255, 0).astype(np.uint8)])
-                    path = out_dir / str(z) / str(x) / f"{y}.png"
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    Image.fromarray(rgba, "RGBA").save(path)
-                    n += 1
+            nx, ny = x1 - x0 + 1, y1 - y0 + 1
+            grid = from_origin(-WORLD + x0 * size, WORLD - y0 * size, size / 256, size / 256)
+            resampling = Resampling.average if size / 256 > res_m else Resampling.bilinear
+            with WarpedVRT(src, crs="EPSG:3857", transform=grid, width=nx * 256,
+                           height=ny * 256, resampling=resampling, src_nodata=src.nodata,
+                           add_alpha=src.nodata is None) as vrt:
+                for row in range(ny):
+                    window = Window(0, row * 256, nx * 256, 256)
+                    rgb = _to_rgb(vrt.read(bands, window=window), stretch)
+                    valid = vrt.read_masks(1, window=window) > 0
+                    rgb[~valid] = background
+                    for col in range(nx):
+                        path = out_dir / str(z) / str(x0 + col) / f"{y0 + row}.jpg"
+                        path.parent.mkdir(parents=True, exist_ok=True)
+                        Image.fromarray(rgb[:, col * 256:(col + 1) * 256]).save(
+                            path, quality=quality)
+                        n += 1
             if progress is not None:
                 progress(1)
     return {"min_zoom": min_zoom, "max_zoom": max_zoom,

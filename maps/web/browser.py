@@ -96,7 +96,7 @@ def open_page(context: Any, path: str | Path, log: PageLog | None = None,
             r.abort()
 
     page.route("**/*", route)
-    page.on("requestfailed", lambda req: log.failed.append(f"{req.url} {req.failure}"))
+    page.on("requestfailed", lambda req: _failed(log, req))
     page.on("pageerror", lambda exc: log.errors.append(str(exc)))
     page.on("console", lambda msg: log.errors.append(msg.text) if msg.type == "error" else None)
     start = time.perf_counter()
@@ -105,6 +105,16 @@ def open_page(context: Any, path: str | Path, log: PageLog | None = None,
     page.evaluate("mujun.whenDrawn(window.mujunMap)")
     seconds = time.perf_counter() - start
     return page, log, seconds
+
+
+def _failed(log: PageLog, request: Any) -> None:
+    """Record a failed request, except tile loads Leaflet cancelled (the file is there)."""
+    if request.failure == "net::ERR_ABORTED" and request.url.startswith("file://"):
+        from urllib.parse import unquote
+
+        if Path(unquote(urlparse(request.url).path)).is_file():
+            return
+    log.failed.append(f"{request.url} {request.failure}")
 
 
 def page_memory_mb(page: Any) -> float:

@@ -280,7 +280,7 @@ def _add_basemap(m: Any, basemap: Basemap, lang: str, side_name: str) -> None:
         return
     url = basemap.url
     if basemap.name == "ortho":
-        url = side_name + "/ortho/{z}/{x}/{y}.png"
+        url = side_name + "/ortho/{z}/{x}/{y}.jpg"
     options: dict[str, Any] = {"max_native_zoom": basemap.max_native, "max_zoom": 20,
                                "subdomains": basemap.subdomains}
     if basemap.bounds:

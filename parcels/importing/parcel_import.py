@@ -4,9 +4,10 @@ Tool module (reads files, writes through the connection it is given).
 
 Examples
 --------
->>> result = import_parcels(conn, "zongdi.shp", crs=4549)           # doctest: +SKIP
->>> result.batch_id, result.report.n_loaded                         # doctest: +SKIP
-(1, 812)
+With an open connection ``conn`` (``mujun import parcels`` does this)::
+
+    result = import_parcels(conn, "zongdi.shp", crs=4549)
+    result.batch_id, result.report.n_loaded      # -> (1, 812)
 """
 
 from __future__ import annotations
@@ -184,8 +185,8 @@ def import_parcels(conn: psycopg.Connection, path: str | Path, *, layer: str | N
     from gis.vector_io import resolve_layer
 
     tick = progress or (lambda n: None)
-    layer = resolve_layer(path, layer)
     source = str(path) + (f":{layer}" if layer else "")
+    layer = resolve_layer(path, layer)
     report = ImportReport(source=source, unit="feature")
     options = {"layer": layer, "crs": str(crs) if crs is not None else None,
                "encoding": encoding, "id_field": id_field,

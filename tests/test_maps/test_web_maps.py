@@ -182,7 +182,7 @@ def test_orthophoto_basemap_is_local_tiles(city_db, chrome, tmp_path):
     out = tmp_path / "ortho.html"
     info = make_map(conn, "industry", out, basemap="ortho", ortho=image)
     assert info["external_requests"] == []
-    tiles = list((tmp_path / "ortho_files" / "ortho").rglob("*.png"))
+    tiles = list((tmp_path / "ortho_files" / "ortho").rglob("*.jpg"))
     assert len(tiles) > 4
     from maps.web.browser import open_page
 

@@ -7,12 +7,12 @@ every test) so the seeded candidates and users live for the whole session.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -103,8 +103,14 @@ def seed(conn) -> dict:
                 " reclaimable_m2, certainty, priority, evidence, rules) VALUES"
                 " (%s, %s, %s, %s, 8000, %s, 0.8, %s, %s, %s) RETURNING candidate_id",
                 (code, KINDS[n % len(KINDS)], town, district, 1000.0 * (1 + k % 5),
-                 float((n * 37) % 100), '{"coverage": 0.12, "years_since_supply": 6}',
-                 '["coverage_below_control"]')).fetchone()[0]
+                 float((n * 37) % 100), json.dumps(
+                     {"coverage": 0.12, "years_since_supply": 6,
+                      "enterprises": [{"credit_code": cc, "class": "D", "tax_wan": 12.5,
+                                       "tax_per_mu": 1.04, "electricity_kwh": 2293.0}]}),
+                 json.dumps([{"rule": "coverage_below_control", "value": 0.12,
+                              "threshold": 0.3, "passed": True},
+                             {"rule": "tax_per_mu_below", "value": 0.28, "threshold": 0.5,
+                              "passed": True}]))).fetchone()[0]
             ids[district].append(int(cid))
     for name, (role, districts, towns, everywhere) in USERS.items():
         add_user(conn, name, PASSWORD, role=role, display_name=name)
@@ -121,6 +127,7 @@ def review_dsn(pg_settings):
 
     from gis.db.connection import connect
     from gis.db.migrations import migrate
+    from gis.db.roles import mark_leakproof
     from tests.conftest import _server_dsn
 
     server = _server_dsn(pg_settings)
@@ -132,6 +139,8 @@ def review_dsn(pg_settings):
     try:
         with connect(dsn) as conn:
             migrate(conn)
+            mark_leakproof(conn)   # as the local cluster's owner set-up does
+            conn.commit()
         yield dsn
     finally:
         with connect(server, autocommit=True) as admin:
@@ -160,11 +169,11 @@ def server(review_dsn, seeded):
     import httpx
 
     port = _free_port()
-    env = dict(os.environ, MUJUN_DSN=review_dsn, MUJUN_PROGRESS="false",
-               PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    from tests.cli_runner import mujun_popen
+
     log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"mujun-review-{port}.log", "w+")  # noqa: SIM115
-    proc = subprocess.Popen([sys.executable, "-m", "gis.cli.main", "serve", "--port", str(port)],
-                            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = mujun_popen("serve", "--port", str(port), dsn=review_dsn, cwd=REPO, stdout=log,
+                       stderr=subprocess.STDOUT, text=False)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:

@@ -66,7 +66,8 @@ def test_detail_shows_evidence_history_and_surveys(sessions, seeded):
     cid = seeded["东区"][0]
     d = sessions["off_east"].get(f"/api/candidates/{cid}").json()
     assert d["candidate_id"] == cid and d["evidence"]["coverage"] == 0.12
-    assert d["rules"] == ["coverage_below_control"]
+    assert [r["rule"] for r in d["rules"]] == ["coverage_below_control", "tax_per_mu_below"]
+    assert d["rules"][1]["value"] == 0.28 and d["evidence"]["enterprises"][0]["tax_wan"] == 12.5
     assert [s["survey_date"] for s in d["surveys"]] == ["2022-05-01", "2024-05-01"]
     assert d["geometry"]["type"] == "MultiPolygon"
     assert d["enterprises"][0]["figures"]["tax_wan"] > 0
@@ -82,6 +83,11 @@ def test_viewer_sees_no_figures(sessions, seeded):
     assert d["figures_shown"] is False
     assert all("figures" not in e for e in d["enterprises"])
     assert "tax_wan" not in resp.text and "revenue_wan" not in resp.text
+    assert '"tax_per_mu"' not in resp.text and "electricity" not in resp.text
+    # the evidence keeps what is not a figure; the tax rule keeps its name, not its numbers
+    assert d["evidence"]["coverage"] == 0.12
+    assert d["evidence"]["enterprises"][0]["class"] == "D"
+    assert d["rules"][1]["rule"] == "tax_per_mu_below" and d["rules"][1]["value"] == "—"
     tech = sessions["tech_east"].get(f"/api/candidates/{cid}").json()
     assert tech["figures_shown"] is False
 

@@ -41,7 +41,7 @@ def browser():
 def page(browser, server):
     context = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 900})
     pg = context.new_page()
-    pg.set_default_timeout(20_000)
+    pg.set_default_timeout(45_000)  # a busy CI machine
     pg.outside = []
     pg.problems = []
     host = urlparse(server).netloc
@@ -54,7 +54,7 @@ def page(browser, server):
     context.close()
 
 
-def _until(condition, timeout=20.0):
+def _until(condition, timeout=45.0):
     """Poll ``condition`` (the CSP forbids Playwright's string-eval wait_for_function)."""
     import time
 

@@ -142,3 +142,22 @@ def test_scram_verifier_known_answer():
     sig = hmac.new(base64.b64decode(server), auth, hashlib.sha256).digest()
     assert base64.b64encode(sig).decode() == "6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="
     assert len(base64.b64decode(stored)) == 32
+
+
+def test_restored_database_gets_the_app_grants_back(db_conn, db_dsn):
+    """pg_restore --no-privileges (mujun db restore) drops grants; serving re-applies them."""
+    from gis.db.roles import app_dsn, app_grant_statements
+    from gis.settings import load_settings
+
+    assert any("mujun_login_hash" in s and "FROM PUBLIC" in s for s in app_grant_statements())
+    db_conn.execute("REVOKE ALL ON parcel, candidate, review_event FROM mujun_app")
+    db_conn.execute("GRANT EXECUTE ON FUNCTION mujun_login_hash(text) TO PUBLIC")
+    db_conn.commit()
+    dsn = app_dsn(db_conn, load_settings({"dsn": db_dsn}))
+    with psycopg.connect(dsn) as app:
+        assert app.execute("SELECT count(*) FROM candidate").fetchone()[0] == 0
+        assert app.execute("SELECT count(*) FROM parcel").fetchone()[0] == 0
+    db_conn.rollback()
+    acl = db_conn.execute("SELECT proacl::text[] FROM pg_proc WHERE proname = 'mujun_login_hash'"
+                          ).fetchone()[0]
+    assert not any(entry.startswith("=") for entry in acl), acl   # PUBLIC lost EXECUTE again

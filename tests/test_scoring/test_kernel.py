@@ -225,3 +225,20 @@ def test_class_counts_add_up_and_order_does_not_matter(data, rnd):
     assert np.allclose(r1["total"].astype(float), r2["total"].astype(float), equal_nan=True)
     assert (r1["class"].fillna("-") == r2["class"].fillna("-")).all()
     assert (r1["rank_county"].fillna(0) == r2["rank_county"].fillna(0)).all()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(firm_data)
+def test_min_max_items_stay_between_floor_and_weight(data):
+    rs = load_ruleset("anhui-jingde-2022")
+    f = _frame_from(data)
+    r = score_year(rs, f, 2022)
+    for p in rs.populations:
+        sel = (r.frame["population"] == p.name).to_numpy() & (r.frame["class"] != "T").to_numpy()
+        for it in p.items:
+            s = r.items[(p.name, it.name)]["score"][sel]
+            rule = r.items[(p.name, it.name)]["rule"][sel]
+            valued = rule == "value"
+            assert (s[valued] >= it.weight * 0.2 - 1e-9).all()
+            assert (s[valued] <= it.weight + 1e-9).all()
+            assert (s[~valued] == 0).all()                     # missing: zero

@@ -34,6 +34,8 @@ def firms():
         Firm("壬无数据", False, 4.0, {2021: rec(30, 150, 2e5)}),
         Firm("癸新办", False, 5.0, {2022: rec(30, 150, 2e5)}, established="2021-08-01",
              park="高新区"),
+        Firm("子在建", True, 12.0, {2021: rec(1, 10, 1e4), 2022: rec(5, 50, 5e4)},
+             supply_date="2021-03-01"),
     ])
 
 
@@ -79,6 +81,9 @@ def test_huaian_two_years_adjustments_and_explain(county, tmp_path, db_conn, db_
                                                                  ensure_ascii=False)
     assert rows[fs[2].code][0] == "T" and rows[fs[2].code][1] is None
     assert rows[fs[8].code][0] is None and "no annual records" in json.dumps(rows[fs[8].code][2])
+    # land supplied in March 2021 is within its 3-year construction period at the end of 2022
+    assert rows[fs[10].code][0] == "T"
+    assert "construction period" in json.dumps(rows[fs[10].code][2])
     text = mujun(["score", "explain", fs[0].code], monkeypatch, db_dsn, capsys)
     assert "adjustment: bonus 5: 高新技术企业" in text and "previous_average" in text
     # the same year again with another rule set; change since the previous year's run
