@@ -231,21 +231,25 @@ def polygonize_labels_gdal(labels: np.ndarray, row_off: int = 0, col_off: int = 
     return out
 
 
-def blob_stats(labels: np.ndarray, n: int, prob: np.ndarray, hag: np.ndarray | None) -> dict[str, np.ndarray]:
+def blob_stats(labels: np.ndarray, n: int, prob: np.ndarray | None, hag: np.ndarray | None) -> dict[str, np.ndarray]:
     """Per-blob pixel count, probability sum and height median / 95th percentile.
 
-    Arrays are indexed by label (index 0 is the background).
+    Arrays are indexed by label (index 0 is the background). ``prob=None`` means a
+    binary mask (probability 1 on every blob pixel): the sum is the pixel count.
     """
     flat = np.ascontiguousarray(labels).ravel()
     sel = np.flatnonzero(flat)  # buildings cover a small share of a tile: count only them
-    rows, cols = np.divmod(sel, labels.shape[1])
     lab = flat[sel]
     n_px = np.bincount(lab, minlength=n + 1).astype(np.int64)
-    prob_sum = np.bincount(lab, weights=prob[rows, cols].astype(np.float64), minlength=n + 1)
+    if prob is None:
+        prob_sum = n_px.astype(np.float64)
+    else:
+        pflat = np.ascontiguousarray(prob, dtype=np.float32).ravel()
+        prob_sum = np.bincount(lab, weights=pflat[sel].astype(np.float64), minlength=n + 1)
     h_med = np.full(n + 1, np.nan)
     h_p95 = np.full(n + 1, np.nan)
     if hag is not None and n:
-        h = hag[rows, cols].astype(np.float64)
+        h = np.ascontiguousarray(hag).ravel()[sel].astype(np.float64)
         order = np.lexsort((h, lab))
         lab, h = lab[order], h[order]
         starts = np.searchsorted(lab, np.arange(1, n + 1), side="left")

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import importlib
 import re
-import subprocess
-import sys
 import time
 import tomllib
 from pathlib import Path
@@ -72,11 +70,12 @@ def test_constraints_pin_every_runtime_dependency():
 
 def test_help_is_fast_and_lists_commands():
     """`mujun --help` lists every command pyproject declares, each with its own summary."""
+    from tests.cli_runner import mujun_process
+
     start = time.perf_counter()
-    out = subprocess.run(
-        [sys.executable, "-m", "gis.cli.main", "--help"], capture_output=True, text=True, check=True
-    )
+    out = mujun_process("--help")
     elapsed = time.perf_counter() - start
+    assert out.returncode == 0, out.stderr
     listing = out.stdout.split("\nCommands:\n", 1)[1]
     rows = dict(line.split(None, 1) for line in listing.splitlines() if line.strip())
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]

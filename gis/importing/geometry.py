@@ -84,7 +84,7 @@ def repair_geometries(geoms: np.ndarray, rows: np.ndarray, report: ImportReport)
     empty = missing | shapely.is_empty(geoms)
     for r in rows[empty]:
         report.add(int(r), "empty_geometry", "error", "geometry is empty or missing; "
-                   "draw the parcel or remove the feature")
+                   "draw the outline or remove the feature")
     types = shapely.get_type_id(geoms)
     polygonal = np.isin(types, [int(t) for t in _POLYGONAL])
     wrong = ~empty & ~polygonal & (types != shapely.GeometryType.GEOMETRYCOLLECTION)

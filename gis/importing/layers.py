@@ -65,6 +65,10 @@ def read_layer(path: str | Path, *, layer: str | None = None, crs: Any = None,
         report.extra["source_crs"] = gdf.crs.to_string()
     if swap_xy:
         gdf = swap_axes(gdf)
+        if looks_swapped(gdf):
+            raise CRSError("with --swap-xy the coordinates look like latitude/longitude in "
+                           "swapped order: they were in the right order; drop --swap-xy",
+                           source=source)
         if report is not None:
             report.add(None, "swapped_axes", "warning", "x and y exchanged (--swap-xy)")
     elif looks_swapped(gdf):

@@ -93,7 +93,9 @@ def extract(app, method, image, ndsm, dsm, dtm, mask_path, threshold, height_thr
             f"-> {output}")
     if "classifier_held_out" in data:
         h = data["classifier_held_out"]
-        text += f"\nclassifier held-out pixel accuracy {h['accuracy']:.3f}, F1 {h['f1']:.3f}"
+        text += (f"\nclassifier held-out pixel accuracy {h['accuracy']:.3f}, F1 {h['f1']:.3f} "
+                 "(pixels, balanced sample; object accuracy on real imagery is far lower: "
+                 "docs/footprints.md, Accuracy)")
     if load and data["load"]["already_imported"]:
         text += f"\nalready loaded as batch {data['load']['batch_id']}; nothing changed"
     elif load:
