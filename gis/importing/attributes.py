@@ -76,6 +76,10 @@ def parse_attributes(frame: pd.DataFrame, fields: dict[str, tuple[str, float]],
                            field=name)
             out[name] = [None if pd.isna(d) else d for d in series.dt.date.where(~odd, None)]
             continue
+        if kind == "text" and pd.api.types.infer_dtype(series, skipna=True) in ("string",
+                                                                                "empty"):
+            out[name] = _texts(series)
+            continue
         cache: dict[Any, tuple[Any, str | None]] = {}
         parsed = []
         for v, r in zip(series.tolist(), rows, strict=True):
@@ -91,6 +95,15 @@ def parse_attributes(frame: pd.DataFrame, fields: dict[str, tuple[str, float]],
             parsed.append(x)
         out[name] = parsed
     return pd.DataFrame(out)
+
+
+def _texts(series: pd.Series) -> list[str | None]:
+    """A column of strings, stripped, blanks (``-``, ``无`` ...) as None: vectorized parse_text."""
+    from gis.importing.values import BLANKS
+
+    stripped = series.str.strip()
+    blank = series.isna() | stripped.str.lower().isin(BLANKS)
+    return stripped.where(~blank, None).tolist()
 
 
 def _parse_cell(kind: str, v: Any, factor: float) -> tuple[Any, str | None]:
