@@ -67,7 +67,7 @@ def extract(app, method, image, ndsm, dsm, dtm, mask_path, threshold, height_thr
             to_crs, output, load, overwrite, as_json):
     """Extract building footprints from imagery into OUTPUT (written atomically)."""
     from gis.progress import progress_bar
-    from remote_sensing.tools.extract import extract_to_file, plan_extraction
+    from remote_sensing.tools.extract import extract_to_file, image_outline, plan_extraction
 
     plan = plan_extraction(
         output, method=method, image=image, ndsm=ndsm, dsm=dsm, dtm=dtm, mask=mask_path,
@@ -85,7 +85,7 @@ def extract(app, method, image, ndsm, dsm, dtm, mask_path, threshold, height_thr
         loaded = load_footprints(app.connect(), output, method=plan.method, settings=app.settings,
                                  source_name=data.get("image_id"), file_hash="features",
                                  survey_date=data.get("image_date"),
-                                 coverage=_image_outline(image or ndsm or dsm or mask_path))
+                                 coverage=image_outline(image or ndsm or dsm or mask_path))
         data["load"] = {"batch_id": loaded.batch_id, "n_loaded": loaded.report.n_loaded,
                         "srid": loaded.srid, "already_imported": loaded.already_imported}
     text = (f"{data['footprints']} footprints from {data['megapixels']:.1f} Mpx "
@@ -148,21 +148,6 @@ def change(old, new, output, min_area, parcels, parcel_id, overwrite, as_json):
     c = data["counts"]
     emit(data, as_json, f"new {c['new']}, demolished {c['demolished']}, "
                         f"expanded {c['expanded']} -> {output}")
-
-
-def _image_outline(path):
-    """The image's outline (its bounds, with its CRS): the coverage of its survey."""
-    if path is None:
-        return None
-    import geopandas as gpd
-    import shapely
-
-    from remote_sensing.readers import raster_info
-
-    info = raster_info(path)
-    if not info.get("crs"):
-        return None
-    return gpd.GeoSeries([shapely.box(*info["bounds"])], crs=info["crs"])
 
 
 from remote_sensing.cli.train import train as _train  # noqa: E402  (training: its own module)

@@ -253,3 +253,30 @@ def extract_to_file(plan: ExtractionPlan, *, progress: Progress | None = None
     if plan.held_out:
         data["classifier_held_out"] = plan.held_out
     return data
+
+
+def image_outline(path: str | Path | None):
+    """The outline of an image (its bounds, in its CRS): the coverage of its survey.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A raster; None gives None.
+
+    Returns
+    -------
+    geopandas.GeoSeries or None
+        One rectangle with the raster's CRS, or None when there is no path or no CRS
+        (the loader then falls back to the footprints' extent).
+    """
+    if path is None:
+        return None
+    import geopandas as gpd
+    import shapely
+
+    from remote_sensing.readers import raster_info
+
+    info = raster_info(path)
+    if not info.get("crs"):
+        return None
+    return gpd.GeoSeries([shapely.box(*info["bounds"])], crs=info["crs"])

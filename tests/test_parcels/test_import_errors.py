@@ -46,6 +46,7 @@ def test_unwritable_outputs_are_one_line_errors(tmp_path, db_conn, db_dsn, monke
     code, _, err = run(["verify", "export", "-o", str(blocker / "queue.xlsx")], monkeypatch,
                        db_dsn, capsys)
     assert code == 4 and one_line(err) and "queue.xlsx" in err and "cannot write" in err
+    assert "not_a_folder is a file, not a folder" in err
     # the rejects file of a partial import
     gdf = parcels(3)
     gdf.loc[2, "宗地代码"] = None
