@@ -270,20 +270,6 @@ $$
 """
 
 
-def connect(dsn: str) -> psycopg.Connection:
-    """psycopg connection, failures as :class:`DatabaseError` (this module stands below
-    :mod:`gis.db.connection`, which calls it, so it does not import that module)."""
-    import psycopg
-
-    from gis.db.dsn import redact_dsn
-
-    try:
-        return psycopg.connect(dsn)
-    except psycopg.Error as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DatabaseError(f"cannot connect to {redact_dsn(dsn)}: {first}") from exc
-
-
 def _owner_dsn(superuser_dsn: str, passfile: Path) -> str:
     from psycopg.conninfo import make_conninfo
 
@@ -296,6 +282,7 @@ def _prepare_owner(superuser_dsn: str, home: Path, *, migrate: bool) -> None:
     import psycopg
     from psycopg import sql
 
+    from gis.db.connection import connect
     from gis.db.migrations import migrate as apply_migrations
 
     passfile = home / OWNER_PASSFILE
@@ -350,6 +337,7 @@ def open_as_owner(superuser_dsn: str, home: Path, *, migrate: bool = True) -> ps
     """
     import psycopg
 
+    from gis.db.connection import connect
     from gis.db.migrations import check
 
     home = Path(home).resolve()
