@@ -54,8 +54,9 @@ def _database(settings, size: str) -> tuple[str, int]:
     from psycopg.conninfo import make_conninfo
 
     from benchmarks.bench_occupancy import SEED, _read, _sample
-    from gis.db.connection import connect, database_dsn
+    from gis.db.connection import connect
     from gis.db.copy import copy_frame, set_working_srid
+    from gis.db.database import database_dsn
     from gis.db.migrations import migrate
     from gis.db.roles import mark_leakproof
 

@@ -370,7 +370,7 @@ def process_tile(tile: Tile, cfg: ExtractConfig | None = None) -> dict:
     stats = blob_stats(labels, n, None if binary_prob else prob[cs], hag)
     t4 = clock()
     sec["stats"] = t4 - t3
-    polys = polygonize_labels(labels, tile.core_row, tile.core_col)
+    polys = polygonize_labels(labels, tile.core_row, tile.core_col, mask=core)
     t5 = clock()
     sec["trace"] = t5 - t4
     g = cfg.grid

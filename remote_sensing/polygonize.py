@@ -28,7 +28,8 @@ def label_blobs(mask: np.ndarray) -> tuple[np.ndarray, int]:
     return labels.astype(np.int32, copy=False), int(n)
 
 
-def polygonize_labels(labels: np.ndarray, row_off: int = 0, col_off: int = 0) -> dict[int, shapely.Polygon]:
+def polygonize_labels(labels: np.ndarray, row_off: int = 0, col_off: int = 0, *,
+                      mask: np.ndarray | None = None) -> dict[int, shapely.Polygon]:
     """Trace each labelled blob to a polygon in image pixel coordinates.
 
     Vectorized crack following (:func:`trace_rings`): no Python loop per blob or
@@ -43,6 +44,9 @@ def polygonize_labels(labels: np.ndarray, row_off: int = 0, col_off: int = 0) ->
         each label one 4-connected blob.
     row_off, col_off : int
         Offset of the window in the image.
+    mask : ndarray of bool, optional
+        ``labels > 0`` when the labels are the 4-connected components of this mask
+        (then edges are found on the 1-byte mask, faster than on the labels).
 
     Returns
     -------
@@ -59,7 +63,7 @@ def polygonize_labels(labels: np.ndarray, row_off: int = 0, col_off: int = 0) ->
     out: dict[int, shapely.Polygon] = {}
     if labels.size == 0 or not labels.any():
         return out
-    xy, ring_of_vertex, ring_label, ring_is_hole = trace_rings(labels)
+    xy, ring_of_vertex, ring_label, ring_is_hole = trace_rings(labels, mask=mask)
     xy = xy + np.array([col_off, row_off], dtype=np.float64)
     rings = shapely.linearrings(xy, indices=ring_of_vertex)
     # shells first, then holes, grouped by label
@@ -75,7 +79,8 @@ _DX = np.array([1, 0, -1, 0])
 _DY = np.array([0, 1, 0, -1])
 
 
-def trace_rings(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def trace_rings(labels: np.ndarray, *, mask: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Boundary rings of every blob of a label image, by vectorized crack following.
 
     Every pixel side between two different labels is a directed *edge* of the
@@ -102,9 +107,11 @@ def trace_rings(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     flat = lab.ravel()
     parts = []
     # a boundary along the top of pixel (r, c): labels of (r, c) and (r - 1, c) differ
+    # 4-connected components differ only where the mask does: compare the 1-byte mask
+    src, zero = (lab, 0) if mask is None else (np.ascontiguousarray(mask, dtype=bool), False)
     dv = np.empty((h, w), bool)
-    np.not_equal(lab[0], 0, out=dv[0])
-    np.not_equal(lab[1:], lab[:-1], out=dv[1:])
+    np.not_equal(src[0], zero, out=dv[0])
+    np.not_equal(src[1:], src[:-1], out=dv[1:])
     iv = np.flatnonzero(dv)
     r, c = np.divmod(iv, w)
     here = flat[iv]
@@ -115,8 +122,8 @@ def trace_rings(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     parts.append((c[k] + 1, r[k], 2, above[k]))
     # a boundary along the left of pixel (r, c): labels of (r, c) and (r, c - 1) differ
     dh = np.empty((h, w), bool)
-    np.not_equal(lab[:, 0], 0, out=dh[:, 0])
-    np.not_equal(lab[:, 1:], lab[:, :-1], out=dh[:, 1:])
+    np.not_equal(src[:, 0], zero, out=dh[:, 0])
+    np.not_equal(src[:, 1:], src[:, :-1], out=dh[:, 1:])
     ih = np.flatnonzero(dh)
     r, c = np.divmod(ih, w)
     here = flat[ih]

@@ -29,8 +29,9 @@ _PARCELS_SQL = """
 SELECT p.parcel_code, p.town, p.district, p.supply_date, p.agreed_start_date,
        p.agreed_finish_date, p.land_use_code, p.planned_far,
        o.area_m2, o.built_m2, o.sliver_m2, o.coverage, o.far, o.floor_area_m2, o.n_buildings,
-       o.survey_id, o.survey_date
+       o.survey_id, o.survey_date, ST_Covers(s.coverage, p.geom) AS survey_full
 FROM occupancy o JOIN parcel p ON p.parcel_code = o.parcel_code
+LEFT JOIN survey s ON s.survey_id = o.survey_id
 WHERE o.run_id = %s
 """
 

@@ -139,6 +139,14 @@ def _survey_after(row: dict, after: dt.date | None, rule: str) -> dict:
     return check(rule, survey, after, ok, note)
 
 
+def _covered(row: dict) -> dict:
+    """The survey covers the whole parcel: only then can it show that nothing was built."""
+    full = row.get("survey_full")
+    ok = bool(full) if full is not None and full is not pd.NA else False
+    return check("survey_covers_parcel", ok, True, ok,
+                 None if ok else "the survey covers only part of the parcel, or none")
+
+
 def _not_started(row: dict, rules: dict, want: bool) -> dict:
     """Development not started: no building of its own, or built area and coverage below
     the thresholds. A building counts for the parcel holding at least ``min_overlap_ratio``
@@ -160,7 +168,7 @@ def checks_idle_not_started(row: dict, rules: dict, ctx: dict) -> list[dict]:
     start = _date(row["agreed_start_date"])
     end = period_end(start, cfg["grace_years"]) if start else None
     return [*_common_idle(row, "idle_not_started", cfg, as_of),
-            _survey_after(row, end, "survey_after_the_year"),
+            _survey_after(row, end, "survey_after_the_year"), _covered(row),
             _not_started(row, rules, True)]
 
 
@@ -169,7 +177,7 @@ def checks_idle_stalled(row: dict, rules: dict, ctx: dict) -> list[dict]:
     as_of = ctx["as_of"]
     change = ctx["change"].get(row["parcel_code"])
     out = [*_common_idle(row, "idle_stalled", cfg, as_of),
-           _not_started(row, rules, False),
+           _not_started(row, rules, False), _covered(row),
            check("developed_share_below", row["coverage"], cfg["developed_share_below"],
                  _num(row["coverage"]) < cfg["developed_share_below"])]
     if change is None:
@@ -196,7 +204,7 @@ def _finish_checks(row: dict, ctx: dict, *, required: bool) -> list[dict]:
 
 def checks_unfinished(row: dict, rules: dict, ctx: dict) -> list[dict]:
     cfg = rules["unfinished"]
-    return [*_finish_checks(row, ctx, required=True),
+    return [*_finish_checks(row, ctx, required=True), _covered(row),
             _not_started(row, rules, False),
             check("developed_share_below", row["coverage"], cfg["developed_share_below"],
                   _num(row["coverage"]) < cfg["developed_share_below"])]

@@ -42,7 +42,8 @@ def _not_owned(conn):
 
 def test_open_database_works_as_the_owner_role(local_db):
     from gis.db.cluster import LocalCluster
-    from gis.db.connection import connect, open_database
+    from gis.db.connection import connect
+    from gis.db.database import open_database
 
     with open_database(local_db) as conn:
         user, superuser, bypass, createrole = conn.execute(
