@@ -38,7 +38,8 @@ def _database(settings, size: str, city):
     from psycopg import sql
     from psycopg.conninfo import make_conninfo
 
-    from gis.db.connection import connect, database_dsn
+    from gis.db.connection import connect
+    from gis.db.database import database_dsn
     from gis.db.migrations import migrate
     from sample.load import load_sample
 

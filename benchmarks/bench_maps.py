@@ -34,7 +34,8 @@ def _database(size: str) -> Any:
     from psycopg import sql
     from psycopg.conninfo import make_conninfo
 
-    from gis.db.connection import connect, database_dsn
+    from gis.db.connection import connect
+    from gis.db.database import database_dsn
     from gis.db.migrations import migrate
     from gis.settings import load_settings
     from sample.generate import generate_city, is_complete

@@ -75,8 +75,9 @@ def _database(settings, size: str, parcels, buildings):
     from psycopg import sql
     from psycopg.conninfo import make_conninfo
 
-    from gis.db.connection import connect, database_dsn
+    from gis.db.connection import connect
     from gis.db.copy import copy_frame
+    from gis.db.database import database_dsn
     from gis.db.migrations import migrate
     from gis.db.srid import set_working_srid
 

@@ -37,8 +37,9 @@ def _tiled_database(settings, size: str) -> tuple[str, dict[str, int]]:
     from psycopg.conninfo import make_conninfo
 
     from benchmarks.bench_occupancy import _read, _sample
-    from gis.db.connection import connect, database_dsn
+    from gis.db.connection import connect
     from gis.db.copy import copy_frame
+    from gis.db.database import database_dsn
     from gis.db.migrations import migrate
     from gis.db.srid import set_working_srid
 
@@ -120,7 +121,7 @@ def main(size: str = "city") -> dict:
     from psycopg.conninfo import make_conninfo
 
     from benchmarks.bench_occupancy import _database, _read, _sample
-    from gis.db.connection import database_dsn
+    from gis.db.database import database_dsn
     from gis.settings import load_settings
 
     settings = load_settings()

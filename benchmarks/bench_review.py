@@ -54,9 +54,11 @@ def _database(settings, size: str) -> tuple[str, int]:
     from psycopg.conninfo import make_conninfo
 
     from benchmarks.bench_occupancy import SEED, _read, _sample
-    from gis.db.connection import connect, database_dsn
+    from gis.db.connection import connect
     from gis.db.copy import copy_frame, set_working_srid
+    from gis.db.database import database_dsn
     from gis.db.migrations import migrate
+    from gis.db.roles import mark_leakproof
 
     server = database_dsn(settings)
     name = f"mujun_bench_review_{size}"
@@ -66,6 +68,8 @@ def _database(settings, size: str) -> tuple[str, int]:
     dsn = make_conninfo(server, dbname=name)
     with connect(dsn) as conn:
         migrate(conn)
+        mark_leakproof(conn)   # as `mujun db start` does on the local cluster (see gis.db.roles)
+        conn.commit()
         n_c = conn.execute("SELECT count(*) FROM candidate").fetchone()[0]
         if n_c == 0:
             folder = settings.home_path / "bench" / f"sample-{size}-{SEED}"

@@ -199,6 +199,9 @@ _UNWRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.ENOTD
 
 def _output_error(target: Path, exc: OSError) -> OutputError:
     why = exc.strerror or str(exc)
+    blocker = next((p for p in target.parents if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        why = f"{blocker} is a file, not a folder"
     hint = ("the disk is full" if exc.errno in (errno.ENOSPC, errno.EDQUOT)
             else "choose a folder you can write to")
     return OutputError(f"{target}: cannot write the output ({why}); {hint}")

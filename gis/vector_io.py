@@ -384,11 +384,12 @@ def _decode_errors(encoding: str | None, source: str) -> Iterator[None]:
                         "(e.g. GBK, UTF-8) or leave it out to detect it", source=source) from exc
 
 
-def resolve_layer(path: str | Path, layer: str | None) -> str | None:
-    """The layer a read of ``path`` will use: checks that ``layer`` exists (cheaply).
+def resolve_layer(path: str | Path, layer: str | None) -> str:
+    """The name of the layer a read of ``path`` will use; checks that ``layer`` exists (cheaply).
 
-    Returns ``layer`` (or the only layer of a multi-layer format, or None for
-    single-layer files read without a name).
+    Returns the layer's real name whether or not it was given (``a.shp`` has
+    one layer, ``a``), so that naming the only layer or not reads the same
+    data under the same name (an import's identity depends on it).
 
     Raises
     ------
@@ -402,10 +403,8 @@ def resolve_layer(path: str | Path, layer: str | None) -> str | None:
         if layer not in (None, path.stem):
             raise DataError(f"no layer {layer!r}; a CSV has one layer, {path.stem!r}",
                             source=str(path))
-        return layer
-    layers = list_layers(path)
-    chosen = _choose_layer(path, layers, layer)
-    return chosen if (layer is not None or len(layers) > 1) else layer
+        return path.stem
+    return _choose_layer(path, list_layers(path), layer)
 
 
 def count_features(path: str | Path, layer: str | None = None) -> int | None:

@@ -6,7 +6,9 @@ coverage polygon (the image outline for extracted footprints; for imported ones 
 coverage file given, else the imported extent); every footprint batch belongs to one.
 
 Occupancy *as of* a date uses, for each parcel, the **latest survey on or before that
-date whose coverage contains the parcel** (:func:`assign_surveys`). A parcel no survey
+date whose coverage contains the parcel** (:func:`assign_surveys`); when none contains it
+whole, the latest one covering part of it (its built area is what that survey shows, and
+the land-status rules claim no absence of buildings there). A parcel no survey
 covers has no survey: it gets no footprints and no built area, and the land-status
 rules say nothing about it. While the database holds no survey at all, occupancy
 uses every footprint as before (``legacy`` scope).
@@ -49,6 +51,9 @@ class SurveyScope:
         The date asked for (``None``: latest).
     legacy : bool
         The database holds no survey: every footprint is used, no parcel has a survey.
+    partial : ndarray of bool, optional
+        Parcels resting on a survey that covers them only in part (no survey covers them
+        whole); the land-status rules claim no absence of buildings on them.
     """
 
     parcel_ids: np.ndarray
@@ -56,6 +61,7 @@ class SurveyScope:
     survey_dates: dict[int, dt.date]
     as_of: dt.date | None = None
     legacy: bool = False
+    partial: np.ndarray | None = None
 
     def surveys_used(self) -> list[int]:
         """Ids of the surveys some parcel rests on, ascending."""
@@ -79,6 +85,8 @@ class SurveyScope:
                 "survey_dates": {str(s): self.survey_dates[s].isoformat() for s in used},
                 "parcels_without_survey": int((self.survey_ids == NO_SURVEY).sum())
                 if not self.legacy else None,
+                "parcels_partly_covered": int(self.partial.sum())
+                if self.partial is not None else None,
                 "legacy_all_footprints": self.legacy}
 
 
@@ -132,13 +140,13 @@ def survey_date(conn: psycopg.Connection, survey_id: int) -> dt.date:
 
 #: Per parcel, the latest survey on or before the date whose coverage contains it.
 _ASSIGN_SQL = """
-SELECT p.parcel_id, coalesce(s.survey_id, -1), s.survey_date
+SELECT p.parcel_id, coalesce(s.survey_id, -1), s.survey_date, coalesce(s.full_cover, false)
 FROM parcel p
 LEFT JOIN LATERAL (
-    SELECT survey_id, survey_date FROM survey s
+    SELECT survey_id, survey_date, ST_Covers(s.coverage, p.geom) AS full_cover FROM survey s
     WHERE s.survey_date <= %(as_of)s AND (%(only)s::bigint IS NULL OR s.survey_id = %(only)s)
-      AND ST_Covers(s.coverage, p.geom)
-    ORDER BY s.survey_date DESC, s.survey_id DESC LIMIT 1
+      AND s.coverage && p.geom AND ST_Intersects(s.coverage, p.geom)
+    ORDER BY ST_Covers(s.coverage, p.geom) DESC, s.survey_date DESC, s.survey_id DESC LIMIT 1
 ) s ON true
 """
 
@@ -174,12 +182,16 @@ def assign_surveys(conn: psycopg.Connection, *, as_of: dt.date | str | None = No
         rows = cur.fetchall()
     pids = np.array([r[0] for r in rows], dtype="int64")
     sids = np.array([r[1] for r in rows], dtype="int64")
+    partial = np.array([r[1] != NO_SURVEY and not r[3] for r in rows], dtype=bool)
     dates = {int(r[1]): r[2] for r in rows if r[1] != NO_SURVEY}
     n_none = int((sids == NO_SURVEY).sum())
     if n_none:
         log.warning("%d of %d parcels lie outside every survey%s: no built area for them",
                     n_none, len(pids), f" on or before {date}" if date else "")
-    return SurveyScope(pids, sids, dates, date)
+    if partial.any():
+        log.warning("%d parcels lie partly outside the survey they rest on (no survey covers "
+                    "them whole): their built area is what that survey shows", int(partial.sum()))
+    return SurveyScope(pids, sids, dates, date, partial=partial)
 
 
 def unsurveyed_footprints(conn: psycopg.Connection) -> int:

@@ -11,7 +11,7 @@ Blobs touching a seam are kept (geometry plus a few numbers) until all tiles
 are done, then merged exactly across seams, filtered, regularized and emitted.
 
 Memory: each worker holds one tile's arrays; the parent holds at most
-``2 x workers`` pending tiles and the seam pieces; finished footprints stream
+``4 x workers`` pending tile results (polygons, not pixels) and the seam pieces; finished footprints stream
 to the sink (a file being written), so peak memory does not grow with the
 image size.
 """
@@ -366,10 +366,11 @@ def process_tile(tile: Tile, cfg: ExtractConfig | None = None) -> dict:
         return {"index": tile.index, "n_px": 0, "done_wkb": [], "done_rows": none, "seam_wkb": [],
                 "seam_rows": none, "seconds": sec}
     hag = inputs.hag[cs] if inputs.hag is not None else None
-    stats = blob_stats(labels, n, prob[cs], hag)
+    binary_prob = cfg.method == "mask" and not cfg.mask_is_probability  # 0/1: sums are counts
+    stats = blob_stats(labels, n, None if binary_prob else prob[cs], hag)
     t4 = clock()
     sec["stats"] = t4 - t3
-    polys = polygonize_labels(labels, tile.core_row, tile.core_col)
+    polys = polygonize_labels(labels, tile.core_row, tile.core_col, mask=core)
     t5 = clock()
     sec["trace"] = t5 - t4
     g = cfg.grid
@@ -550,7 +551,6 @@ def extract_footprints(
     """
     import time
 
-    import geopandas as gpd
     import shapely
 
     from .attributes import attribute_table
@@ -600,6 +600,8 @@ def extract_footprints(
         attrs = attribute_table(stats, areas_m2=shapely.area(world), resolution=grid.resolution,
                                 method=cfg.method, image_id=image_id, image_date=date,
                                 storey_height_m=storey_height_m)
+        import geopandas as gpd  # here, not above: the workers start while it loads
+
         frame = gpd.GeoDataFrame(attrs, geometry=world, crs=grid.crs_wkt)
         if to_crs is not None:
             frame = frame.to_crs(to_crs)
@@ -640,7 +642,7 @@ def extract_footprints(
                                  initargs=(cfg,)) as pool:
             pending = set()
             it = iter(tiles)
-            limit = 2 * cfg.workers
+            limit = 4 * cfg.workers  # results are small: a deeper queue keeps workers busy
             while True:
                 while len(pending) < limit:
                     tile = next(it, None)
@@ -706,8 +708,11 @@ def extract_footprints(
             source=str(grid_source),
         )
     if sink is None:
+        import geopandas as gpd
+        import pandas as pd
+
         frame = gpd.GeoDataFrame(
-            __import__("pandas").concat(collected, ignore_index=True), crs=collected[0].crs
+            pd.concat(collected, ignore_index=True), crs=collected[0].crs
         )
         return frame, result
     return result

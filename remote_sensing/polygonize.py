@@ -28,7 +28,8 @@ def label_blobs(mask: np.ndarray) -> tuple[np.ndarray, int]:
     return labels.astype(np.int32, copy=False), int(n)
 
 
-def polygonize_labels(labels: np.ndarray, row_off: int = 0, col_off: int = 0) -> dict[int, shapely.Polygon]:
+def polygonize_labels(labels: np.ndarray, row_off: int = 0, col_off: int = 0, *,
+                      mask: np.ndarray | None = None) -> dict[int, shapely.Polygon]:
     """Trace each labelled blob to a polygon in image pixel coordinates.
 
     Vectorized crack following (:func:`trace_rings`): no Python loop per blob or
@@ -43,6 +44,9 @@ def polygonize_labels(labels: np.ndarray, row_off: int = 0, col_off: int = 0) ->
         each label one 4-connected blob.
     row_off, col_off : int
         Offset of the window in the image.
+    mask : ndarray of bool, optional
+        ``labels > 0`` when the labels are the 4-connected components of this mask
+        (then edges are found on the 1-byte mask, faster than on the labels).
 
     Returns
     -------
@@ -59,7 +63,7 @@ def polygonize_labels(labels: np.ndarray, row_off: int = 0, col_off: int = 0) ->
     out: dict[int, shapely.Polygon] = {}
     if labels.size == 0 or not labels.any():
         return out
-    xy, ring_of_vertex, ring_label, ring_is_hole = trace_rings(labels)
+    xy, ring_of_vertex, ring_label, ring_is_hole = trace_rings(labels, mask=mask)
     xy = xy + np.array([col_off, row_off], dtype=np.float64)
     rings = shapely.linearrings(xy, indices=ring_of_vertex)
     # shells first, then holes, grouped by label
@@ -75,7 +79,8 @@ _DX = np.array([1, 0, -1, 0])
 _DY = np.array([0, 1, 0, -1])
 
 
-def trace_rings(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def trace_rings(labels: np.ndarray, *, mask: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Boundary rings of every blob of a label image, by vectorized crack following.
 
     Every pixel side between two different labels is a directed *edge* of the
@@ -102,9 +107,11 @@ def trace_rings(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     flat = lab.ravel()
     parts = []
     # a boundary along the top of pixel (r, c): labels of (r, c) and (r - 1, c) differ
+    # 4-connected components differ only where the mask does: compare the 1-byte mask
+    src, zero = (lab, 0) if mask is None else (np.ascontiguousarray(mask, dtype=bool), False)
     dv = np.empty((h, w), bool)
-    np.not_equal(lab[0], 0, out=dv[0])
-    np.not_equal(lab[1:], lab[:-1], out=dv[1:])
+    np.not_equal(src[0], zero, out=dv[0])
+    np.not_equal(src[1:], src[:-1], out=dv[1:])
     iv = np.flatnonzero(dv)
     r, c = np.divmod(iv, w)
     here = flat[iv]
@@ -115,8 +122,8 @@ def trace_rings(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     parts.append((c[k] + 1, r[k], 2, above[k]))
     # a boundary along the left of pixel (r, c): labels of (r, c) and (r, c - 1) differ
     dh = np.empty((h, w), bool)
-    np.not_equal(lab[:, 0], 0, out=dh[:, 0])
-    np.not_equal(lab[:, 1:], lab[:, :-1], out=dh[:, 1:])
+    np.not_equal(src[:, 0], zero, out=dh[:, 0])
+    np.not_equal(src[:, 1:], src[:, :-1], out=dh[:, 1:])
     ih = np.flatnonzero(dh)
     r, c = np.divmod(ih, w)
     here = flat[ih]
@@ -231,21 +238,25 @@ def polygonize_labels_gdal(labels: np.ndarray, row_off: int = 0, col_off: int = 
     return out
 
 
-def blob_stats(labels: np.ndarray, n: int, prob: np.ndarray, hag: np.ndarray | None) -> dict[str, np.ndarray]:
+def blob_stats(labels: np.ndarray, n: int, prob: np.ndarray | None, hag: np.ndarray | None) -> dict[str, np.ndarray]:
     """Per-blob pixel count, probability sum and height median / 95th percentile.
 
-    Arrays are indexed by label (index 0 is the background).
+    Arrays are indexed by label (index 0 is the background). ``prob=None`` means a
+    binary mask (probability 1 on every blob pixel): the sum is the pixel count.
     """
     flat = np.ascontiguousarray(labels).ravel()
     sel = np.flatnonzero(flat)  # buildings cover a small share of a tile: count only them
-    rows, cols = np.divmod(sel, labels.shape[1])
     lab = flat[sel]
     n_px = np.bincount(lab, minlength=n + 1).astype(np.int64)
-    prob_sum = np.bincount(lab, weights=prob[rows, cols].astype(np.float64), minlength=n + 1)
+    if prob is None:
+        prob_sum = n_px.astype(np.float64)
+    else:
+        pflat = np.ascontiguousarray(prob, dtype=np.float32).ravel()
+        prob_sum = np.bincount(lab, weights=pflat[sel].astype(np.float64), minlength=n + 1)
     h_med = np.full(n + 1, np.nan)
     h_p95 = np.full(n + 1, np.nan)
     if hag is not None and n:
-        h = hag[rows, cols].astype(np.float64)
+        h = np.ascontiguousarray(hag).ravel()[sel].astype(np.float64)
         order = np.lexsort((h, lab))
         lab, h = lab[order], h[order]
         starts = np.searchsorted(lab, np.arange(1, n + 1), side="left")

@@ -19,8 +19,8 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "SIZES": "sample.config",
-    "SizeSpec": "sample.config",
+    "SIZES": "sample.sizes",
+    "SizeSpec": "sample.sizes",
     "SampleCity": "sample.generate",
     "generate_city": "sample.generate",
     "is_complete": "sample.generate",

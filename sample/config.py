@@ -11,10 +11,23 @@ from __future__ import annotations
 
 import datetime as dt
 import zlib
-from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
+
+from sample.sizes import SIZES, SizeName, SizeSpec, size_spec
+
+__all__ = [
+    "AS_OF",
+    "CENTRE_LON_LAT",
+    "EPSG",
+    "GENERATOR_VERSION",
+    "SIZES",
+    "YEARS",
+    "SizeName",
+    "SizeSpec",
+    "size_spec",
+    "stream",
+]
 
 #: Storage CRS: CGCS2000 3-degree Gauss-Krüger, central meridian 120°E, no zone prefix.
 EPSG = 4549
@@ -30,54 +43,6 @@ GENERATOR_VERSION = 1
 SQM_PER_MU = 10000.0 / 15.0
 MIN_PARCEL_M2 = 3 * SQM_PER_MU
 MAX_PARCEL_M2 = 300 * SQM_PER_MU
-
-SizeName = Literal["small", "city", "province"]
-
-
-@dataclass(frozen=True)
-class SizeSpec:
-    """How big a sample is.
-
-    Attributes
-    ----------
-    n_towns : int
-        Towns (each an industrial park with its own road grid).
-    parcels_per_town : int
-        Target parcels per town (the cut is random, so counts land near it).
-    town_gap_m : tuple of float
-        Range of farmland between neighbouring towns.
-    imagery : bool
-        Render imagery by default.
-    dirty_max_parcels : int
-        The dirty copies cover the first towns up to this many parcels.
-    """
-
-    n_towns: int
-    parcels_per_town: int
-    town_gap_m: tuple[float, float]
-    imagery: bool
-    dirty_max_parcels: int
-
-
-#: Registry of sample sizes (the CLI's ``--size`` choices come from here).
-SIZES: dict[str, SizeSpec] = {
-    "small": SizeSpec(3, 90, (100.0, 140.0), True, 10_000),
-    "city": SizeSpec(80, 905, (800.0, 2500.0), False, 150_000),
-    "province": SizeSpec(1600, 905, (800.0, 2500.0), False, 100_000),
-}
-
-
-def size_spec(size: str) -> SizeSpec:
-    """Return the :class:`SizeSpec` of a size name, or raise listing the valid ones."""
-    from gis.errors import ConfigError
-
-    try:
-        return SIZES[size]
-    except KeyError:
-        raise ConfigError(
-            f"unknown sample size {size!r}; choose one of {', '.join(SIZES)}"
-        ) from None
-
 
 def stream(seed: int, component: str, *keys: int) -> np.random.Generator:
     """Independent random stream for one component (and town, block ...).

@@ -56,6 +56,7 @@ class DemoRun:
     city: SampleCity | None = None
     generated: bool = False
     results: dict[str, dict] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def conn(self) -> psycopg.Connection:
@@ -112,9 +113,14 @@ def stages() -> list[tuple[str, Stage]]:
 
 def run_demo(run: DemoRun) -> DemoRun:
     """Run every stage in order, collecting their figures in ``run.results``."""
+    import time
+
     for name, func in stages():
         log.info("demo stage %s", name)
+        started = time.perf_counter()
         result = func(run)
+        run.seconds[name] = round(time.perf_counter() - started, 2)
+        log.info("demo stage %s took %.1f s", name, run.seconds[name])
         if result is not None:
             run.results[name] = result
     return run
@@ -251,6 +257,7 @@ def summary(run: DemoRun) -> dict:
         "planted": c["planted"],
         "files": files,
         "stages": run.results,
+        "stage_seconds": run.seconds,
     }
 
 

@@ -35,7 +35,7 @@ import pandas as pd
 
 from scoring.errors import ScoreRunError
 from scoring.formula import ANNUAL_FIELDS, VARIABLES
-from scoring.ruleset import CLASSES, Item, Population, RuleSet
+from scoring.ruleset import CLASSES, Item, RuleSet
 from scoring.units import MU_M2
 
 ADJUSTMENT_KINDS = ("bonus", "penalty", "veto", "exempt")
@@ -488,8 +488,3 @@ def score_year(rs: RuleSet, frame: pd.DataFrame, year: int,
         "class_group_size": group_size,
     })
     return ScoreResult(out, indicators, items, benchmarks)
-
-
-def population_of(rs: RuleSet, name: str) -> Population:
-    """The population ``name`` of ``rs``."""
-    return rs.population(name)

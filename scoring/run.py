@@ -154,6 +154,10 @@ def run_scores(conn: psycopg.Connection, ruleset: str | Path | RuleSet, year: in
     try:
         occ = choose_occupancy_run(conn, year, occupancy_run)
         occ_params = run_params(conn, occ)["params"]
+        if occ_params.get("year") not in (None, year):
+            log.warning("scoring %d with the land of occupancy run %d, computed for %s; run "
+                        "`mujun occupancy --year %d` for that year's land rights", year, occ,
+                        occ_params.get("year"), year)
         inputs = load_inputs(conn, year, occ)
         files = (*rs.adjustments.files, *map(Path, adjustments))
         adj = read_adjustments(files)
@@ -177,7 +181,8 @@ def run_scores(conn: psycopg.Connection, ruleset: str | Path | RuleSet, year: in
         save_scores(conn, run_id, rows, warnings)
         pushed = push_warnings(conn, run_id)
         summary = summarize(rows, warnings, rs, result)
-        summary.update(year=year, ruleset=rs.name, occupancy_run=occ, previous_run=prev_run,
+        summary.update(year=year, ruleset=rs.name, occupancy_run=occ,
+                       occupancy_year=occ_params.get("year"), previous_run=prev_run,
                        kernel_seconds=round(seconds, 3), verification_items=pushed,
                        adjustments=len(adj))
         finish_run(conn, run_id, "done", summary)

@@ -63,3 +63,16 @@ def test_broken_plugin_does_not_break_the_cli(monkeypatch, capsys):
         cli_main.main(["broken"])
     assert exit_info.value.code == 1
     assert "could not be loaded" in capsys.readouterr().err
+
+
+def test_tests_run_the_cli_one_way():
+    """Every test runs mujun through tests/cli_runner.py (in process, or the console script)."""
+    import re
+    from pathlib import Path
+
+    tests = Path(__file__).resolve().parent
+    own_runner = re.compile(r"gis\.cli\.main import main; main\(\)|\"-m\", \"gis\.cli\.main\"|"
+                            r"with_name\(\"mujun\"\)|CliRunner\(")
+    offenders = [str(p.relative_to(tests)) for p in tests.rglob("*.py")
+                 if p.name != "cli_runner.py" and own_runner.search(p.read_text(encoding="utf-8"))]
+    assert not offenders, f"use tests.cli_runner (run_mujun / mujun_process) in {offenders}"

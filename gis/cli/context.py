@@ -41,7 +41,7 @@ class AppContext:
             Apply pending schema migrations first (default). ``mujun db`` turns this off.
         """
         if self._conn is None:
-            from gis.db.connection import open_database
+            from gis.db.database import open_database
 
             self._conn = open_database(self.settings, migrate=migrate)
         return self._conn

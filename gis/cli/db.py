@@ -149,7 +149,7 @@ def restore(app, file: Path, yes: bool) -> None:
     Pending migrations are applied afterwards.
     """
     from gis.db.admin import restore_database
-    from gis.db.connection import open_database
+    from gis.db.database import open_database
     from gis.db.migrations import schema_version
 
     if not yes:
@@ -173,7 +173,7 @@ def reset(app, yes: bool) -> None:
     Take a `mujun db backup` first if the data matters.
     """
     from gis.db.admin import reset_database
-    from gis.db.connection import database_dsn, open_database
+    from gis.db.database import database_dsn, open_database
     from gis.db.migrations import schema_version
 
     if not yes:

@@ -11,5 +11,5 @@
   derived-result runs.
 
 Library functions here take a ``conn`` and never open connections themselves,
-except :func:`gis.db.connection.open_database`, which is the edge.
+except :func:`gis.db.database.open_database`, which is the edge.
 """

@@ -1,9 +1,8 @@
-"""Opening *the* database connection, at the edge of a program.
+"""Connections to a PostGIS server: connect, snapshots, server facts, error translation.
 
-:func:`open_database` is the one place that turns settings into a psycopg 3
-connection: it starts the project's local cluster when no ``MUJUN_DSN`` is set,
-connects, and applies pending migrations. Library functions receive the
-connection as a parameter and never open one themselves.
+Which database a program uses, and as which role, is settled one level up in
+:mod:`gis.db.database` (:func:`~gis.db.database.open_database`), which builds on
+this module, the local cluster and the roles; nothing here imports those.
 
 :func:`translate_errors` converts psycopg errors into
 :class:`gis.errors.DatabaseError` (chained), so the CLI prints one line.
@@ -22,10 +21,9 @@ from gis.errors import DatabaseError
 if TYPE_CHECKING:
     import psycopg
 
-    from gis.settings import Settings
 
-__all__ = ["connect", "connect_at_snapshot", "database_dsn", "export_snapshot", "open_database",
-           "redact_dsn", "server_facts", "translate_errors"]
+__all__ = ["connect", "connect_at_snapshot", "export_snapshot", "redact_dsn", "server_facts",
+           "translate_errors"]
 
 log = logging.getLogger(__name__)
 
@@ -116,76 +114,6 @@ def connect_at_snapshot(dsn: str, snapshot: str) -> psycopg.Connection:
     conn.read_only = True
     with translate_errors("importing a snapshot"):
         conn.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
-    return conn
-
-
-def database_dsn(settings: Settings, *, start: bool = True) -> str:
-    """The DSN mujun uses: ``settings.dsn``, or the local cluster's (started when ``start``)."""
-    if settings.dsn:
-        return str(settings.dsn)
-    from gis.db.cluster import LocalCluster
-
-    cluster = LocalCluster(settings)
-    if start and not cluster.is_running():
-        cluster.start()
-    return cluster.dsn
-
-
-def open_database(settings: Settings, migrate: bool = True) -> psycopg.Connection:
-    """Open the connection for this program, starting the local cluster when needed.
-
-    Parameters
-    ----------
-    settings : Settings
-        ``dsn`` selects an external server (used as given); otherwise the local cluster
-        in ``settings.home_path`` is started (if not running) and used as the
-        non-superuser role ``mujun_owner`` (:func:`gis.db.roles.open_as_owner`).
-    migrate : bool
-        Apply pending schema migrations before returning (default).
-
-    Returns
-    -------
-    psycopg.Connection
-        Autocommit off: the caller commits.
-
-    Raises
-    ------
-    DatabaseError
-        The server is unreachable, refused the login, or a migration failed.
-    """
-    dsn = database_dsn(settings)
-    if not settings.dsn:
-        # the local cluster: ordinary work as the non-superuser owner role
-        from gis.db.cluster import LocalCluster
-        from gis.db.roles import open_as_owner
-
-        try:
-            return open_as_owner(dsn, settings.home_path, migrate=migrate)
-        except DatabaseError as exc:
-            if "does not exist" not in str(exc):
-                raise
-        LocalCluster(settings).ensure_database()  # e.g. a new MUJUN_DB_NAME
-        return open_as_owner(dsn, settings.home_path, migrate=migrate)
-    try:
-        conn = connect(dsn)
-    except DatabaseError as exc:
-        if settings.dsn or "does not exist" not in str(exc):
-            raise
-        # the local cluster runs but this database (e.g. a new MUJUN_DB_NAME) is not there yet
-        from gis.db.cluster import LocalCluster
-
-        LocalCluster(settings).ensure_database()
-        conn = connect(dsn)
-    if migrate:
-        from gis.db.migrations import migrate as apply_migrations
-
-        try:
-            applied = apply_migrations(conn)
-        except BaseException:
-            conn.close()
-            raise
-        if applied:
-            log.info("applied migrations %s", applied)
     return conn
 
 

@@ -46,8 +46,8 @@ def parse_attributes(frame: pd.DataFrame, fields: dict[str, tuple[str, float]],
     >>> rep = ImportReport(unit="feature")
     >>> frame = pd.DataFrame({"h": ["12 m", "7", "tall"]})
     >>> parse_attributes(frame, {"height_m": ("h", 1.0)}, np.array([1, 2, 3]), rep,
-    ...                  {"height_m": "length"}, severity="warning")["height_m"].tolist()
-    [12.0, 7.0, nan]
+    ...                  {"height_m": "length"}, severity="warning")["height_m"].fillna(-1).tolist()
+    [12.0, 7.0, -1.0]
     >>> [(i.row, i.severity) for i in rep.issues]
     [(3, 'warning')]
     """
@@ -66,8 +66,7 @@ def parse_attributes(frame: pd.DataFrame, fields: dict[str, tuple[str, float]],
             for r in rows[bad]:
                 report.add(int(r), "bad_value", severity, f"not a finite number in column "
                            f"{column!r}", field=name)
-            parsed = [None if not np.isfinite(x) else float(x) for x in numbers]
-            out[name] = parsed
+            out[name] = np.where(np.isfinite(numbers), numbers, np.nan)  # NaN: no value
             continue
         if kind == "date" and pd.api.types.is_datetime64_any_dtype(series.dtype):
             years = series.dt.year
@@ -76,6 +75,10 @@ def parse_attributes(frame: pd.DataFrame, fields: dict[str, tuple[str, float]],
                 report.add(int(r), "bad_value", severity, f"implausible date in column {column!r}",
                            field=name)
             out[name] = [None if pd.isna(d) else d for d in series.dt.date.where(~odd, None)]
+            continue
+        if kind == "text" and pd.api.types.infer_dtype(series, skipna=True) in ("string",
+                                                                                "empty"):
+            out[name] = _texts(series)
             continue
         cache: dict[Any, tuple[Any, str | None]] = {}
         parsed = []
@@ -92,6 +95,15 @@ def parse_attributes(frame: pd.DataFrame, fields: dict[str, tuple[str, float]],
             parsed.append(x)
         out[name] = parsed
     return pd.DataFrame(out)
+
+
+def _texts(series: pd.Series) -> list[str | None]:
+    """A column of strings, stripped, blanks (``-``, ``无`` ...) as None: vectorized parse_text."""
+    from gis.importing.values import BLANKS
+
+    stripped = series.str.strip()
+    blank = series.isna() | stripped.str.lower().isin(BLANKS)
+    return stripped.where(~blank, None).tolist()
 
 
 def _parse_cell(kind: str, v: Any, factor: float) -> tuple[Any, str | None]:

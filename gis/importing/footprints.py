@@ -29,6 +29,7 @@ Tool module (reads files, writes through the connection it is given).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import re
@@ -107,6 +108,10 @@ class FootprintBatch:
 #: Functions called with ``(conn, FootprintBatch)`` after the rows are written and
 #: before the transaction ends (an exception undoes the whole load).
 AFTER_LOAD: list[Callable[[Any, FootprintBatch], None]] = []
+#: Functions called with ``(conn, FootprintBatch)`` (``n_loaded`` 0) when the batch is
+#: opened, before any row is written; each may return ``{column: value}`` written into every
+#: row of the batch (the survey id), so that no row has to be updated afterwards.
+ON_BATCH: list[Callable[[Any, FootprintBatch], Mapping[str, Any] | None]] = []
 
 
 def load_footprints(conn: psycopg.Connection, path: str | Path, *, layer: str | None = None,
@@ -195,8 +200,8 @@ def load_footprints(conn: psycopg.Connection, path: str | Path, *, layer: str | 
     tick = progress or (lambda n: None)
     date = _survey_date(survey_date)
     mapping = _with_date_override(mapping, date)
-    layer = resolve_layer(path, layer)
     source = str(path) + (f":{layer}" if layer else "")
+    layer = resolve_layer(path, layer)
     report = ImportReport(source=source, unit="feature")
     options = {"layer": layer, "crs": str(crs) if crs is not None else None,
                "encoding": encoding, "swap_xy": swap_xy or None,
@@ -213,7 +218,8 @@ def load_footprints(conn: psycopg.Connection, path: str | Path, *, layer: str | 
             return already_imported(conn, kind, source, report, ident.earlier, dry_run=dry_run,
                                     commit=commit)
         writer = _Writer(conn, kind=kind, path=path, layer=layer, report=report, ident=ident,
-                         options={**options, **dict(params or {})})
+                         options={**options, **dict(params or {})},
+                         info=FootprintBatch(0, 0, 0, source, method, date, coverage, dry_run))
         for offset, gdf in _chunks(path, layer, crs, encoding, swap_xy, report, chunk):
             frame = _check_chunk(conn, gdf, offset, report, mapping=mapping, date=date,
                                  source_name=source_name or Path(path).name, method=method,
@@ -347,8 +353,7 @@ def _check_chunk(conn: psycopg.Connection, gdf: gpd.GeoDataFrame, offset: int,
         "ground_res_m": attrs["ground_res_m"],
         "confidence": attrs["confidence"],
         "height_m": attrs["height_m"],
-        "storeys": pd.array([None if v is None or pd.isna(v) else int(np.floor(v + 0.5))
-                             for v in attrs["storeys"]], dtype="Int64"),
+        "storeys": _whole(attrs["storeys"]),
         "attrs": extra_attributes(gdf, [c for c in names if c not in used]),
         "source_fid": gdf[fid_column].to_numpy() if fid_column else rows,
     })
@@ -356,6 +361,14 @@ def _check_chunk(conn: psycopg.Connection, gdf: gpd.GeoDataFrame, offset: int,
     frame["_row"] = rows
     frame["_srid"] = srid
     return frame
+
+
+def _whole(values: pd.Series) -> pd.arrays.IntegerArray:
+    """Counts as nullable integers, rounded half up (2.5 storeys -> 3)."""
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    missing = ~np.isfinite(numbers)
+    return pd.arrays.IntegerArray(np.floor(np.where(missing, 0, numbers) + 0.5).astype(np.int64),
+                                  missing)
 
 
 def _plausible(attrs: pd.DataFrame, rows: np.ndarray, report: ImportReport) -> None:
@@ -380,11 +393,13 @@ class _Writer:
     """Opens the batch on the first good chunk and COPYs each chunk's good rows."""
 
     def __init__(self, conn: Any, *, kind: str, path: str | Path, layer: str | None,
-                 report: ImportReport, ident: Any, options: dict[str, Any]):
+                 report: ImportReport, ident: Any, options: dict[str, Any],
+                 info: FootprintBatch):
         self.conn, self.kind, self.path, self.layer = conn, kind, path, layer
-        self.report, self.ident, self.options = report, ident, options
+        self.report, self.ident, self.options, self.info = report, ident, options, info
         self.batch_id: int | None = None
         self.srid: int | None = None
+        self.constants: dict[str, Any] = {}
         self.n = 0
 
     def _open(self, srid: int) -> int:
@@ -397,6 +412,9 @@ class _Writer:
                 identity=self.ident.identity, layer=self.layer,
                 params={k: v for k, v in self.options.items() if v is not None},
                 srid=srid or None)
+            opened = dataclasses.replace(self.info, batch_id=self.batch_id, srid=srid or 0)
+            for hook in ON_BATCH:
+                self.constants.update(hook(self.conn, opened) or {})
         return self.batch_id
 
     def write(self, frame: pd.DataFrame, partial: bool) -> None:
@@ -412,7 +430,10 @@ class _Writer:
             return
         load = frame[keep].drop(columns=["_ok", "_row", "_srid"]).reset_index(drop=True)
         load["batch_id"] = self._open(srid)
-        self.n += copy_frame(self.conn, "footprint", load, list(FOOTPRINT_COLUMNS), srid=srid)
+        for column, value in self.constants.items():
+            load[column] = value
+        self.n += copy_frame(self.conn, "footprint", load,
+                             [*FOOTPRINT_COLUMNS, *self.constants], srid=srid)
 
     def finish(self) -> int:
         if self.batch_id is None:
@@ -422,8 +443,10 @@ class _Writer:
 
 
 def _register_survey_hook() -> None:
-    from gis.importing.surveys import record_survey
+    from gis.importing.surveys import open_survey, record_survey
 
+    if open_survey not in ON_BATCH:
+        ON_BATCH.append(open_survey)
     if record_survey not in AFTER_LOAD:
         AFTER_LOAD.append(record_survey)
 

@@ -40,6 +40,19 @@ def to_multipolygons(geoms: np.ndarray) -> np.ndarray:
     present = ~shapely.is_missing(geoms)
     if not present.any():
         return out
+    types = np.full(len(geoms), -1)
+    types[present] = shapely.get_type_id(geoms[present])
+    nonempty = present.copy()
+    nonempty[present] = ~shapely.is_empty(geoms[present])
+    # fast paths (nearly every feature): MultiPolygons stay, Polygons are wrapped
+    multi = nonempty & (types == shapely.GeometryType.MULTIPOLYGON)
+    out[multi] = geoms[multi]
+    single = np.flatnonzero(nonempty & (types == shapely.GeometryType.POLYGON))
+    if len(single):
+        out[single] = shapely.multipolygons(geoms[single], indices=np.arange(len(single)))
+    present &= ~(multi | (nonempty & (types == shapely.GeometryType.POLYGON)))
+    if not present.any():
+        return out
     idx_present = np.flatnonzero(present)
     parts, idx = shapely.get_parts(geoms[present], return_index=True)
     # GeometryCollections may hold MultiPolygons: flatten once more.
@@ -71,7 +84,7 @@ def repair_geometries(geoms: np.ndarray, rows: np.ndarray, report: ImportReport)
     empty = missing | shapely.is_empty(geoms)
     for r in rows[empty]:
         report.add(int(r), "empty_geometry", "error", "geometry is empty or missing; "
-                   "draw the parcel or remove the feature")
+                   "draw the outline or remove the feature")
     types = shapely.get_type_id(geoms)
     polygonal = np.isin(types, [int(t) for t in _POLYGONAL])
     wrong = ~empty & ~polygonal & (types != shapely.GeometryType.GEOMETRYCOLLECTION)

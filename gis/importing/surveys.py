@@ -1,10 +1,12 @@
 """Surveys: each footprint batch is recorded as a dated survey with its coverage.
 
 A **survey** (table ``survey``, migration 0009) is a set of footprints with its date and
-the area it covers. :func:`record_survey` is registered as a
-:data:`gis.importing.footprints.AFTER_LOAD` hook, so every load of footprints (``mujun
-import footprints``, ``mujun footprints extract --load``, the sample loader) records its
-survey in the same transaction:
+the area it covers. Every load of footprints (``mujun import footprints``, ``mujun
+footprints extract --load``, the sample loader) records its survey in the same transaction:
+:func:`open_survey` (an :data:`~gis.importing.footprints.ON_BATCH` hook) inserts it when the
+batch opens, so every footprint row is written with its ``survey_id`` (no row is updated
+afterwards: 827,000 rows rewritten cost more than loading them), and :func:`record_survey`
+(an :data:`~gis.importing.footprints.AFTER_LOAD` hook) settles its date and coverage:
 
 * date: the load's ``survey_date`` (``--date``), else the newest image date of the
   batch, else the day of the load (noted in the survey's ``attrs``);
@@ -119,9 +121,64 @@ def create_survey(conn: psycopg.Connection, *, survey_date: dt.date, coverage: A
     return survey_id
 
 
+def open_survey(conn: psycopg.Connection, batch: FootprintBatch) -> dict[str, Any] | None:
+    """The :data:`~gis.importing.footprints.ON_BATCH` hook: a provisional survey for the batch.
+
+    Returns ``{"survey_id": id}`` for the loader to write into every row; the date and
+    coverage are settled by :func:`record_survey` once the rows are in.
+    """
+    from psycopg.types.json import Jsonb
+
+    from gis.db.connection import translate_errors
+
+    if batch.dry_run or not batch.srid:
+        return None
+    with translate_errors("opening the survey of a footprint batch"):
+        row = conn.execute(
+            "INSERT INTO survey (survey_date, coverage, source, method, batch_id, attrs)"
+            " VALUES (%s, ST_SetSRID('MULTIPOLYGON EMPTY'::geometry, %s), %s, %s, %s, %s)"
+            " RETURNING survey_id",
+            (batch.survey_date or dt.date.today(), batch.srid, batch.source, batch.method,
+             batch.batch_id, Jsonb({"provisional": True}))).fetchone()
+    return {"survey_id": int(row[0])}
+
+
+def _settle_survey(conn: psycopg.Connection, survey_id: int, batch: FootprintBatch,
+                   date: dt.date, attrs: dict[str, Any]) -> int:
+    """Give an opened survey its date and coverage (the batch's extent when none was given)."""
+    import shapely
+    from psycopg.types.json import Jsonb
+
+    from gis.db.connection import translate_errors
+
+    geom = as_coverage(batch.coverage, batch.srid)
+    basis = "given"
+    if geom is None:
+        row = conn.execute("SELECT ST_AsBinary(ST_Envelope(ST_Collect(geom))) FROM footprint"
+                           " WHERE batch_id = %s", (batch.batch_id,)).fetchone()
+        if row is None or row[0] is None:
+            conn.execute("DELETE FROM survey WHERE survey_id = %s", (survey_id,))
+            return survey_id
+        geom = as_coverage(shapely.from_wkb(bytes(row[0])).buffer(0.5, join_style="mitre"),
+                           batch.srid)
+        basis = "extent"
+    with translate_errors("recording a survey"):
+        conn.execute(
+            "UPDATE survey SET survey_date = %s,"
+            " coverage = ST_Multi(ST_SetSRID(ST_GeomFromWKB(%s), %s)),"
+            " attrs = (attrs - 'provisional') || %s WHERE survey_id = %s",
+            (date, shapely.to_wkb(geom), batch.srid, Jsonb({"coverage": basis, **attrs}),
+             survey_id))
+    return survey_id
+
+
 def record_survey(conn: psycopg.Connection, batch: FootprintBatch) -> int | None:
     """The :data:`~gis.importing.footprints.AFTER_LOAD` hook: the batch becomes a survey."""
     if batch.dry_run or (batch.n_loaded == 0 and batch.coverage is None):
+        opened = conn.execute("SELECT survey_id FROM survey WHERE batch_id = %s",
+                              (batch.batch_id,)).fetchone()
+        if opened is not None and not batch.dry_run:
+            conn.execute("DELETE FROM survey WHERE survey_id = %s", (opened[0],))
         return None
     attrs: dict[str, Any] = {}
     date = batch.survey_date
@@ -135,6 +192,10 @@ def record_survey(conn: psycopg.Connection, batch: FootprintBatch) -> int | None
         attrs["date"] = "day of the load (no date given or found)"
         log.warning("footprint batch %d has no survey or image date: its survey is dated %s; "
                     "give --date to date it", batch.batch_id, date)
+    opened = conn.execute("SELECT survey_id FROM survey WHERE batch_id = %s",
+                          (batch.batch_id,)).fetchone()
+    if opened is not None:
+        return _settle_survey(conn, int(opened[0]), batch, date, attrs)
     return create_survey(conn, survey_date=date, coverage=batch.coverage,
                          srid=batch.srid or None, batch_id=batch.batch_id, source=batch.source,
                          method=batch.method, attrs=attrs)

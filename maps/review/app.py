@@ -397,10 +397,10 @@ async def api_decide(request: Request) -> Response:
 async def api_bulk_decide(request: Request) -> Response:
     body = await _json_body(request)
     items = body.get("items")
-    if not isinstance(items, list) or not 1 <= len(items) <= 500:
-        raise BadRequest("items: a list of 1-500 {candidate_id, version}")
 
     def work(conn, user):
+        if not isinstance(items, list) or not 1 <= len(items) <= 500:
+            raise BadRequest("items: a list of 1-500 {candidate_id, version}")
         results = []
         for item in items:
             if not isinstance(item, dict) or not isinstance(item.get("candidate_id"), int):
@@ -414,6 +414,8 @@ async def api_bulk_decide(request: Request) -> Response:
 
 
 async def _json_body(request: Request) -> dict:
+    if not request.cookies.get(auth.SESSION_COOKIE):  # 401 before reading any body
+        raise HTTPError(401, "not logged in")
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
         raise HTTPError(415, "send application/json")
     try:
@@ -431,13 +433,14 @@ async def api_add_note(request: Request) -> Response:
 
     cid = request.path_params["candidate_id"]
     config = _config(request)
+    # session, CSRF (header) and role first: nothing is parsed or decoded for strangers
+    await _run(request, "field_note", lambda conn, user: user, csrf=True)
     max_upload = config.photo_max_bytes * MAX_PHOTOS + 1_000_000
     if int(request.headers.get("content-length") or 0) > max_upload:
         raise HTTPError(413, "upload too large")
     async with request.form(max_files=MAX_PHOTOS, max_fields=10,
                             max_part_size=config.photo_max_bytes) as form:
         text = str(form.get("note") or "")
-        csrf = str(form.get("csrf") or "")
         photos = []
         for upload in form.getlist("photo"):
             if isinstance(upload, str) or not upload.filename:
@@ -462,8 +465,7 @@ async def api_add_note(request: Request) -> Response:
                                                        "photos": len(photos)}, client)
         return note
 
-    return JSONResponse(await _run(request, "field_note", work, csrf=True, form_csrf=csrf),
-                        status_code=201)
+    return JSONResponse(await _run(request, "field_note", work, csrf=True), status_code=201)
 
 
 async def api_photo(request: Request) -> Response:

@@ -34,6 +34,9 @@ def _warm(conn: psycopg.Connection) -> None:
         "    ST_AsMVTGeom(ST_Transform(ST_Buffer(g, 10), 3857), ST_TileEnvelope(16, 54723, 26746),"
         "                 4096, 64, true) AS geom) t)"
         " FROM p")
+    # the app's queries are short and many at once: a parallel worker's start-up
+    # (~20 ms) costs more than it saves
+    conn.execute("SET max_parallel_workers_per_gather = 0")
     conn.commit()
 
 
@@ -62,6 +65,14 @@ class AppStore:
         self.pool.open(wait=True, timeout=30)
         with self.pool.connection() as conn:
             check_restricted(conn)
+            from gis.db.roles import leakproof_missing
+
+            missing = leakproof_missing(conn)
+            if missing:
+                log.warning("PostGIS's %s is not LEAKPROOF in this database: under row-level "
+                            "security spatial queries cannot use their index and will be slow;"
+                            " a superuser can run ALTER FUNCTION %s LEAKPROOF",
+                            missing[0], missing[0])
             row = conn.execute(
                 "SELECT value FROM mujun_setting WHERE key = 'working_srid'").fetchone()
             self.srid = int(row[0]) if row else None

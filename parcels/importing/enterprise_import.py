@@ -161,7 +161,16 @@ def import_enterprises(conn: psycopg.Connection, path: str | Path, *, year: int,
         ent_cols = ["credit_code", "checksum_ok", "name",
                     *[f for f in ENTERPRISE_FIELDS if f in carried],
                     *(["industry_version"] if "industry_code" in carried else []), "batch_id"]
-        ent = load.drop_duplicates("credit_code")
+        ent = load.drop_duplicates("credit_code").reset_index(drop=True)
+        if "status" in carried and ent["status"].isna().any():
+            # a blank status keeps the stored one (the column is NOT NULL, so it is filled in
+            # here rather than left to the upsert); a new enterprise without one is active
+            stored = dict(conn.execute(
+                "SELECT trim(credit_code), status FROM enterprise WHERE credit_code = ANY(%s)",
+                (list(ent["credit_code"]),)).fetchall())
+            blank = ent["status"].isna()
+            ent.loc[blank, "status"] = [stored.get(c, "active")
+                                        for c in ent.loc[blank, "credit_code"]]
         ins_e, upd_e = upsert_frame(conn, "enterprise", ent, ["credit_code"], ent_cols,
                                     keep_when_null=keep_null if keep_null is not None
                                     else ent_cols, not_compared=("batch_id",))

@@ -170,21 +170,25 @@ MAX_CERT_AREA_M2 = 1e8
 
 def check_ranges(frame: pd.DataFrame, rows: np.ndarray, report: ImportReport) -> None:
     """Values no parcel can have: FAR outside 0-30, certificate area not in (0, 100 km²]."""
+    def numbers(column: str) -> np.ndarray:
+        return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+
     if "planned_far" in frame:
-        for r, v in zip(rows, frame["planned_far"], strict=True):
-            if v is not None and not pd.isna(v) and not 0 <= v <= 30:
-                report.add(int(r), "absurd_value", "error",
-                           f"planned floor-area ratio {v:g} is outside 0-30", "planned_far", v)
+        far = numbers("planned_far")
+        for i in np.flatnonzero(np.isfinite(far) & ((far < 0) | (far > 30))):
+            report.add(int(rows[i]), "absurd_value", "error",
+                       f"planned floor-area ratio {far[i]:g} is outside 0-30", "planned_far",
+                       far[i])
     if "cert_area_m2" in frame:
-        for r, v in zip(rows, frame["cert_area_m2"], strict=True):
-            if v is not None and not pd.isna(v) and v <= 0:
-                report.add(int(r), "absurd_value", "error",
-                           f"certificate area {v:g} m² is not positive", "cert_area_m2", v)
-            elif v is not None and not pd.isna(v) and v > MAX_CERT_AREA_M2:
-                report.add(int(r), "absurd_value", "error",
-                           f"certificate area {v:g} m² is beyond any parcel ({MAX_CERT_AREA_M2:g} "
-                           "m² = 100 km²); check the unit in the header (亩? 公顷?)",
-                           "cert_area_m2", v)
+        cert = numbers("cert_area_m2")
+        for i in np.flatnonzero(np.isfinite(cert) & (cert <= 0)):
+            report.add(int(rows[i]), "absurd_value", "error",
+                       f"certificate area {cert[i]:g} m² is not positive", "cert_area_m2", cert[i])
+        for i in np.flatnonzero(np.isfinite(cert) & (cert > MAX_CERT_AREA_M2)):
+            report.add(int(rows[i]), "absurd_value", "error",
+                       f"certificate area {cert[i]:g} m² is beyond any parcel "
+                       f"({MAX_CERT_AREA_M2:g} m² = 100 km²); check the unit in the header "
+                       "(亩? 公顷?)", "cert_area_m2", cert[i])
     if {"agreed_start_date", "agreed_finish_date"} <= set(frame):
         for r, a, b in zip(rows, frame["agreed_start_date"], frame["agreed_finish_date"],
                            strict=True):

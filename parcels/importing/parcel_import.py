@@ -185,8 +185,8 @@ def import_parcels(conn: psycopg.Connection, path: str | Path, *, layer: str | N
     from gis.vector_io import resolve_layer
 
     tick = progress or (lambda n: None)
-    layer = resolve_layer(path, layer)
     source = str(path) + (f":{layer}" if layer else "")
+    layer = resolve_layer(path, layer)
     report = ImportReport(source=source, unit="feature")
     options = {"layer": layer, "crs": str(crs) if crs is not None else None,
                "encoding": encoding, "id_field": id_field,

@@ -80,20 +80,17 @@ def extract(app, method, image, ndsm, dsm, dtm, mask_path, threshold, height_thr
     with progress_bar(plan.n_tiles, "footprints", "tile", app.settings.progress) as bar:
         data = extract_to_file(plan, progress=bar)
     if load:
-        from gis.importing.footprints import load_footprints
+        from remote_sensing.tools.extract import load_extraction
 
-        loaded = load_footprints(app.connect(), output, method=plan.method, settings=app.settings,
-                                 source_name=data.get("image_id"), file_hash="features",
-                                 survey_date=data.get("image_date"),
-                                 coverage=_image_outline(image or ndsm or dsm or mask_path))
-        data["load"] = {"batch_id": loaded.batch_id, "n_loaded": loaded.report.n_loaded,
-                        "srid": loaded.srid, "already_imported": loaded.already_imported}
+        data["load"] = load_extraction(app.connect(), plan, data, settings=app.settings)
     text = (f"{data['footprints']} footprints from {data['megapixels']:.1f} Mpx "
             f"({data['tiles']} tiles, {data['seam_pieces_merged']} seam pieces merged) "
             f"-> {output}")
     if "classifier_held_out" in data:
         h = data["classifier_held_out"]
-        text += f"\nclassifier held-out pixel accuracy {h['accuracy']:.3f}, F1 {h['f1']:.3f}"
+        text += (f"\nclassifier held-out pixel accuracy {h['accuracy']:.3f}, F1 {h['f1']:.3f} "
+                 "(pixels, balanced sample; object accuracy on real imagery is far lower: "
+                 "docs/footprints.md, Accuracy)")
     if load and data["load"]["already_imported"]:
         text += f"\nalready loaded as batch {data['load']['batch_id']}; nothing changed"
     elif load:
@@ -146,21 +143,6 @@ def change(old, new, output, min_area, parcels, parcel_id, overwrite, as_json):
     c = data["counts"]
     emit(data, as_json, f"new {c['new']}, demolished {c['demolished']}, "
                         f"expanded {c['expanded']} -> {output}")
-
-
-def _image_outline(path):
-    """The image's outline (its bounds, with its CRS): the coverage of its survey."""
-    if path is None:
-        return None
-    import geopandas as gpd
-    import shapely
-
-    from remote_sensing.readers import raster_info
-
-    info = raster_info(path)
-    if not info.get("crs"):
-        return None
-    return gpd.GeoSeries([shapely.box(*info["bounds"])], crs=info["crs"])
 
 
 from remote_sensing.cli.train import train as _train  # noqa: E402  (training: its own module)

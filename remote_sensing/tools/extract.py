@@ -253,3 +253,54 @@ def extract_to_file(plan: ExtractionPlan, *, progress: Progress | None = None
     if plan.held_out:
         data["classifier_held_out"] = plan.held_out
     return data
+
+
+def image_outline(path: str | Path | None):
+    """The outline of an image (its bounds, in its CRS): the coverage of its survey.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A raster; None gives None.
+
+    Returns
+    -------
+    geopandas.GeoSeries or None
+        One rectangle with the raster's CRS, or None when there is no path or no CRS
+        (the loader then falls back to the footprints' extent).
+    """
+    if path is None:
+        return None
+    import geopandas as gpd
+    import shapely
+
+    from remote_sensing.readers import raster_info
+
+    info = raster_info(path)
+    if not info.get("crs"):
+        return None
+    return gpd.GeoSeries([shapely.box(*info["bounds"])], crs=info["crs"])
+
+
+def load_extraction(conn, plan: ExtractionPlan, data: dict[str, Any], *,
+                    settings: Settings | None = None) -> dict[str, Any]:
+    """Load what :func:`extract_to_file` wrote through the one footprint loader.
+
+    The survey is dated by the image and covers the image's outline (:func:`image_outline`
+    of the raster that defines the grid); the footprints are hashed by their features
+    (the file's bytes change with every write), so extracting the same image again loads
+    nothing twice.
+
+    Returns
+    -------
+    dict
+        ``batch_id``, ``n_loaded``, ``srid``, ``already_imported``.
+    """
+    from gis.importing.footprints import load_footprints
+
+    loaded = load_footprints(conn, plan.output, method=plan.method, settings=settings,
+                             source_name=data.get("image_id"), file_hash="features",
+                             survey_date=data.get("image_date"),
+                             coverage=image_outline(plan.meta.get("grid_source")))
+    return {"batch_id": loaded.batch_id, "n_loaded": loaded.report.n_loaded,
+            "srid": loaded.srid, "already_imported": loaded.already_imported}

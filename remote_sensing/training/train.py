@@ -420,7 +420,6 @@ def _stripe_geometry(stripe: Stripe, data: TrainingData):
 def _validation_scores(prob, yv, wv, data: TrainingData, stripe: Stripe, opt: TrainOptions) -> dict:
     """Pixel scores (edge band excluded) and object scores of the validation stripe."""
     import geopandas as gpd
-    import shapely
 
     from ..assess import assess
     from ..objects import objects_mask
@@ -462,7 +461,6 @@ def _validation_scores(prob, yv, wv, data: TrainingData, stripe: Stripe, opt: Tr
         "note": "validation stripe held back from training; objects after post-processing, "
                 "before regularization; IoU >= 0.5",
     })
-    del shapely
     return {k: round(v, 4) if isinstance(v, float) else v for k, v in out.items()}
 
 

@@ -5,17 +5,17 @@ from __future__ import annotations
 import click
 
 from gis.cli.options import emit, json_option
-
-SIZE_CHOICES = ("small", "city", "province")  # sample.config.SIZES (kept light here)
+from sample.sizes import SIZES
 
 
 @click.command("demo")
 @click.option(
     "--size",
-    type=click.Choice(SIZE_CHOICES),
+    type=click.Choice(list(SIZES)),
     default="small",
     show_default=True,
-    help="small: a few hundred parcels (seconds); city: 100,000; province: 2 million.",
+    help="small: 340-520 parcels with imagery (seconds); city: about 102,000 parcels; "
+         "province: about 2 million.",
 )
 @click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same city.")
 @click.option(

@@ -146,6 +146,7 @@ def load_extracted(conn: psycopg.Connection, city: SampleCity, *,
     from gis.db.connection import translate_errors
     from gis.importing.common import content_sha256
     from gis.importing.footprints import load_footprints
+    from remote_sensing.tools.extract import image_outline
 
     path, _ = extraction_paths(city)
     digest = content_sha256(path)
@@ -162,6 +163,7 @@ def load_extracted(conn: psycopg.Connection, city: SampleCity, *,
                     "rejected": 0}
         result = load_footprints(
             conn, path, survey_date=image_date, settings=settings, file_hash=digest,
+            coverage=image_outline(city.paths.get("ndsm")),  # the survey covers the whole image
             source_name=f"{SOURCE_PREFIX}: sample {city.size}-{city.seed}, extracted",
             params={"extraction": digest}, skip_if_loaded=False, commit=False)
     report = result.report

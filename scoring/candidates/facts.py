@@ -12,6 +12,7 @@ stalled, the built-area change since an earlier survey (stored in ``survey_chang
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -28,19 +29,24 @@ _PARCELS_SQL = """
 SELECT p.parcel_code, p.town, p.district, p.supply_date, p.agreed_start_date,
        p.agreed_finish_date, p.land_use_code, p.planned_far,
        o.area_m2, o.built_m2, o.sliver_m2, o.coverage, o.far, o.floor_area_m2, o.n_buildings,
-       o.survey_id, o.survey_date
+       o.survey_id, o.survey_date, ST_Covers(s.coverage, p.geom) AS survey_full
 FROM occupancy o JOIN parcel p ON p.parcel_code = o.parcel_code
+LEFT JOIN survey s ON s.survey_id = o.survey_id
 WHERE o.run_id = %s
 """
 
 _LINKS_SQL = """
-SELECT r.parcel_code, r.credit_code, r.right_type, e.name, e.status, e.industry_code,
-       e.industry_version, y.tax_wan, y.electricity_kwh
+SELECT r.parcel_code, r.credit_code, r.right_type, e.name,
+       -- deregistered after the as-of date: still active then
+       CASE WHEN e.status = 'deregistered' AND e.deregistered_date > %(as_of)s THEN 'active'
+            ELSE e.status END AS status,
+       e.industry_code, e.industry_version, y.tax_wan, y.electricity_kwh
 FROM land_right r
 LEFT JOIN enterprise e ON e.credit_code = r.credit_code
 LEFT JOIN enterprise_year y ON y.credit_code = r.credit_code AND y.year = %(year)s
 WHERE (r.start_date IS NULL OR r.start_date <= %(as_of)s)
   AND (r.end_date IS NULL OR r.end_date >= %(as_of)s)
+ORDER BY r.parcel_code, r.right_type, r.credit_code
 """
 
 _SCORES_SQL = """
@@ -178,16 +184,28 @@ def _attach_links(parcels: pd.DataFrame, links: pd.DataFrame, rules: dict[str, A
     agg = pd.DataFrame({"n_linked": g["known"].sum(), "n_active": g["active"].sum(),
                         "n_unknown": g["unknown"].sum()})
     owners = lk[(lk["right_type"] == "owner") & known]
-    first = owners.drop_duplicates("parcel_code")
-    far_min = {c: far_minimum(i, v, table) for c, i, v in
-               zip(first["parcel_code"], first["industry_code"], first["industry_version"],
-                   strict=True)}
-    og = owners.groupby("parcel_code", sort=False)
-    classes = og["class"].agg(lambda s: [c for c in s if isinstance(c, str)])
+    cached = functools.lru_cache(maxsize=None)(
+        lambda code, version: far_minimum(code, version, table))
+    # several owners: the lowest of their industries' minimums (the benefit of the doubt;
+    # and the same whatever order the rows come in)
+    far_min: dict[str, float] = {}
+    for c, i, v in zip(owners["parcel_code"].to_numpy(), owners["industry_code"].to_numpy(),
+                       owners["industry_version"].to_numpy(), strict=True):
+        m = cached(i if isinstance(i, str) else None, str(v))
+        if m is not None and (c not in far_min or m < far_min[c]):
+            far_min[c] = m
+    # per-parcel lists by one pass over the rows (a groupby with Python lambdas took
+    # 15 s for a city's 100,000 parcels)
     ratio = (pd.to_numeric(owners["tax_per_mu"], errors="coerce")
-             / pd.to_numeric(owners["benchmark"], errors="coerce"))
-    ratios = ratio.groupby(owners["parcel_code"], sort=False).agg(
-        lambda s: [float(x) for x in s if pd.notna(x) and np.isfinite(x)])
+             / pd.to_numeric(owners["benchmark"], errors="coerce")).to_numpy(dtype=float)
+    classes: dict[str, list[str]] = {}
+    ratios: dict[str, list[float]] = {}
+    for code, cls, r in zip(owners["parcel_code"].to_numpy(), owners["class"].to_numpy(),
+                            ratio, strict=True):
+        if isinstance(cls, str):
+            classes.setdefault(code, []).append(cls)
+        if np.isfinite(r):
+            ratios.setdefault(code, []).append(float(r))
     out = out.merge(agg, left_on="parcel_code", right_index=True, how="left")
     for col in ("n_linked", "n_active", "n_unknown"):
         out[col] = out[col].fillna(0).astype(int)

@@ -34,6 +34,7 @@ RULE_LABELS = {
     "supplied": "已供地", "one_year_after_agreed_start": "超过约定动工日期满一年",
     "not_exempted": "无豁免", "survey_after_the_year": "满一年后的影像",
     "not_started": "未动工(无自有建筑或建设规模低于阈值)",
+    "survey_covers_parcel": "影像完整覆盖宗地",
     "started": "已动工", "developed_share_below": "已开发面积不足三分之一",
     "earlier_survey": "一年前的影像", "no_growth_m2": "一年内无新增建设",
     "after_agreed_completion": "超过约定竣工日期", "survey_after_completion": "竣工日期后的影像",

@@ -73,6 +73,11 @@ CANDIDATE_COLUMNS = ("parcel_code", "kind", "town", "district", "area_m2", "recl
 
 def _val(v: Any) -> Any:
     """JSON-friendly value: dates as ISO text, numpy scalars as Python, NaN as None."""
+    kind = type(v)
+    if kind is str or kind is int or kind is bool:
+        return v
+    if kind is float:
+        return None if v != v else round(v, 6)
     if v is None or v is pd.NA or v is pd.NaT:
         return None
     if isinstance(v, (dt.date, pd.Timestamp)):
@@ -82,15 +87,6 @@ def _val(v: Any) -> Any:
     if isinstance(v, (float, np.floating)):
         return None if math.isnan(v) else round(float(v), 6)
     return v
-
-
-def clean(obj: Any) -> Any:
-    """``obj`` with every value JSON-safe (NaN and NA as None), recursively."""
-    if isinstance(obj, dict):
-        return {k: clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [clean(v) for v in obj]
-    return _val(obj)
 
 
 def _date(v: Any) -> dt.date | None:
@@ -143,6 +139,14 @@ def _survey_after(row: dict, after: dt.date | None, rule: str) -> dict:
     return check(rule, survey, after, ok, note)
 
 
+def _covered(row: dict) -> dict:
+    """The survey covers the whole parcel: only then can it show that nothing was built."""
+    full = row.get("survey_full")
+    ok = bool(full) if full is not None and full is not pd.NA else False
+    return check("survey_covers_parcel", ok, True, ok,
+                 None if ok else "the survey covers only part of the parcel, or none")
+
+
 def _not_started(row: dict, rules: dict, want: bool) -> dict:
     """Development not started: no building of its own, or built area and coverage below
     the thresholds. A building counts for the parcel holding at least ``min_overlap_ratio``
@@ -164,7 +168,7 @@ def checks_idle_not_started(row: dict, rules: dict, ctx: dict) -> list[dict]:
     start = _date(row["agreed_start_date"])
     end = period_end(start, cfg["grace_years"]) if start else None
     return [*_common_idle(row, "idle_not_started", cfg, as_of),
-            _survey_after(row, end, "survey_after_the_year"),
+            _survey_after(row, end, "survey_after_the_year"), _covered(row),
             _not_started(row, rules, True)]
 
 
@@ -173,7 +177,7 @@ def checks_idle_stalled(row: dict, rules: dict, ctx: dict) -> list[dict]:
     as_of = ctx["as_of"]
     change = ctx["change"].get(row["parcel_code"])
     out = [*_common_idle(row, "idle_stalled", cfg, as_of),
-           _not_started(row, rules, False),
+           _not_started(row, rules, False), _covered(row),
            check("developed_share_below", row["coverage"], cfg["developed_share_below"],
                  _num(row["coverage"]) < cfg["developed_share_below"])]
     if change is None:
@@ -200,7 +204,7 @@ def _finish_checks(row: dict, ctx: dict, *, required: bool) -> list[dict]:
 
 def checks_unfinished(row: dict, rules: dict, ctx: dict) -> list[dict]:
     cfg = rules["unfinished"]
-    return [*_finish_checks(row, ctx, required=True),
+    return [*_finish_checks(row, ctx, required=True), _covered(row),
             _not_started(row, rules, False),
             check("developed_share_below", row["coverage"], cfg["developed_share_below"],
                   _num(row["coverage"]) < cfg["developed_share_below"])]
@@ -278,8 +282,12 @@ def failing(checks: list[dict]) -> str:
     return "; ".join(parts) or "conditions no longer hold"
 
 
-def evaluate_parcel(row: dict, rules: dict, ctx: dict) -> dict[str, list[dict]]:
+def evaluate_parcel(row: dict, rules: dict, ctx: dict,
+                    kinds: set[str] | None = None) -> dict[str, list[dict]]:
     """Checks of every enabled kind for one parcel, with the kinds' exclusions applied.
+
+    kinds : set of str, optional
+        Only these kinds (the others cannot fire: :func:`preselect`); default all.
 
     Returns
     -------
@@ -290,8 +298,11 @@ def evaluate_parcel(row: dict, rules: dict, ctx: dict) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {}
     ctx = dict(ctx)
     idle: str | None = None        # the kind that excludes the later ones
+    def wanted(kind: str) -> bool:
+        return rules[kind]["enabled"] and (kinds is None or kind in kinds)
+
     for kind in IDLE_KINDS:
-        if not rules[kind]["enabled"]:
+        if not wanted(kind):
             continue
         if idle:
             out[kind] = [check("excluded_by", idle, None, False)]
@@ -300,7 +311,7 @@ def evaluate_parcel(row: dict, rules: dict, ctx: dict) -> dict[str, list[dict]]:
         if fired(out[kind]):
             idle = kind
     for kind in ("unfinished", "inefficient"):
-        if not rules[kind]["enabled"]:
+        if not wanted(kind):
             continue
         if idle:
             out[kind] = [check("excluded_by", idle, None, False)]
@@ -308,34 +319,43 @@ def evaluate_parcel(row: dict, rules: dict, ctx: dict) -> dict[str, list[dict]]:
         out[kind] = CHECKS[kind](row, rules, ctx)
         if kind == "unfinished" and fired(out[kind]):
             idle = kind          # an unfinished parcel is handled as unfinished only
-    if rules["built_unused"]["enabled"]:
+    if wanted("built_unused"):
         out["built_unused"] = checks_built_unused(row, rules, ctx)
     return out
 
 
-def preselect(facts: Facts, rules: dict) -> np.ndarray:
-    """Parcels that can fire some kind (a superset; the checks decide)."""
+def preselect(facts: Facts, rules: dict,
+              change: pd.DataFrame | None = None) -> dict[str, np.ndarray]:
+    """Per kind, the parcels that can fire it (a superset: the checks decide)."""
     p = facts.parcels
     cov = pd.to_numeric(p["coverage"], errors="coerce").to_numpy(dtype=float)
     built = pd.to_numeric(p["built_m2"], errors="coerce").to_numpy(dtype=float)
     far = pd.to_numeric(p["far"], errors="coerce").to_numpy(dtype=float)
-    under = max(rules["idle_stalled"]["developed_share_below"],
-                rules["unfinished"]["developed_share_below"],
-                rules["idle_not_started"]["max_coverage"])
-    has_start = p["agreed_start_date"].notna().to_numpy()
-    mask = (has_start | p["agreed_finish_date"].notna().to_numpy()) & ~(cov >= under)
+    n_buildings = pd.to_numeric(p["n_buildings"], errors="coerce").fillna(0).to_numpy()
+    ns = rules["idle_not_started"]
+    not_started = (n_buildings == 0) | ((cov < ns["max_coverage"]) & (built < ns["max_built_m2"]))
+    has_start = (p["agreed_start_date"].notna() & p["supply_date"].notna()).to_numpy()
+    has_finish = p["agreed_finish_date"].notna().to_numpy()
+    surveyed = p["survey_date"].notna().to_numpy()
+    masks = {
+        "idle_not_started": has_start & surveyed & not_started,
+        "idle_stalled": has_start & surveyed & ~not_started & ~(
+            cov >= rules["idle_stalled"]["developed_share_below"]) & (
+            p["parcel_code"].isin(change["parcel_code"]).to_numpy()
+            if change is not None and len(change) else False),
+        "unfinished": has_finish & surveyed & ~not_started & ~(
+            cov >= rules["unfinished"]["developed_share_below"]),
+    }
     ineff = rules["inefficient"]
-    if ineff["enabled"]:
-        far_min = p["far_min"].to_numpy(dtype=float)
-        has_d = np.array(["D" in c for c in p["owner_classes"]], dtype=bool)
-        weak = (cov < ineff["coverage_min"]) | (far < far_min) | has_d
-        frac = ineff["tax_per_mu_fraction"]
-        weak |= np.array([bool(t) and max(t) < frac for t in p["owner_tax_ratio"]], dtype=bool)
-        mask |= weak & (built > 0)
-    if rules["built_unused"]["enabled"]:
-        mask |= (built >= rules["built_unused"]["min_built_m2"]) & (
-            p["n_active"].to_numpy() == 0)
-    return mask
+    far_min = p["far_min"].to_numpy(dtype=float)
+    has_d = np.array(["D" in c for c in p["owner_classes"]], dtype=bool)
+    weak = (cov < ineff["coverage_min"]) | (far < far_min) | has_d
+    frac = ineff["tax_per_mu_fraction"]
+    weak |= np.array([bool(t) and max(t) < frac for t in p["owner_tax_ratio"]], dtype=bool)
+    masks["inefficient"] = weak & (built > 0) & surveyed
+    masks["built_unused"] = (built >= rules["built_unused"]["min_built_m2"]) & (
+        p["n_active"].to_numpy() == 0)
+    return {k: np.asarray(m, dtype=bool) for k, m in masks.items() if rules[k]["enabled"]}
 
 
 def _recency(row: dict, rules: dict, as_of: dt.date) -> float:
@@ -362,7 +382,8 @@ def certainty(kind: str, row: dict, checks: list[dict], rules: dict, ctx: dict) 
     elif kind == "inefficient":
         base = min(0.9, 0.4 + 0.15 * sum(c["passed"] for c in checks if c.get("reason")))
     else:
-        statuses = ctx["statuses"].get(row["parcel_code"], [])
+        statuses = [e["status"] for e in ctx["enterprises"].get(row["parcel_code"], [])
+                    if e["status"]]
         if not statuses:
             base = 0.6
         elif all(s == "deregistered" for s in statuses):
@@ -467,7 +488,8 @@ def enterprise_evidence(links: pd.DataFrame, codes: set[str]) -> dict[str, list[
 
 
 def evaluate(facts: Facts, rules: dict, change: pd.DataFrame | None = None,
-             also: set[str] | None = None) -> tuple[pd.DataFrame, dict[tuple[str, str], str]]:
+             also: dict[str, set[str]] | None = None,
+             ) -> tuple[pd.DataFrame, dict[tuple[str, str], str]]:
     """Candidates of every parcel kind, and why the kinds of ``also`` parcels do not fire.
 
     Parameters
@@ -477,8 +499,9 @@ def evaluate(facts: Facts, rules: dict, change: pd.DataFrame | None = None,
         From :func:`scoring.candidates.rules_config.load_rules`.
     change : DataFrame, optional
         :func:`scoring.candidates.facts.stalled_change` rows.
-    also : set of str, optional
-        Parcel codes to evaluate even if not pre-selected (those with open candidates).
+    also : dict, optional
+        Parcel code -> kinds to evaluate even if not pre-selected (open candidates), so
+        their closing reasons are known.
 
     Returns
     -------
@@ -488,24 +511,29 @@ def evaluate(facts: Facts, rules: dict, change: pd.DataFrame | None = None,
         ``(parcel_code, kind) -> reason`` for evaluated kinds that did not fire.
     """
     p = facts.parcels
-    mask = preselect(facts, rules)
-    if also:
-        mask |= p["parcel_code"].isin(also).to_numpy()
-    rows = p.loc[mask].to_dict("records")
+    masks = preselect(facts, rules, change)
+    also = dict(also or {})
+    codes_all = p["parcel_code"].to_numpy()
+    mask = np.zeros(len(p), dtype=bool)
+    for m in masks.values():
+        mask |= m
+    mask |= p["parcel_code"].isin(also).to_numpy()
+    index = np.flatnonzero(mask)
+    rows = p.iloc[index].to_dict("records")
+    row_kinds = [{k for k, m in masks.items() if m[i]} | set(also.get(codes_all[i], ()))
+                 for i in index]
     codes = {r["parcel_code"] for r in rows}
     lk = facts.links
-    statuses = ({c: list(g) for c, g in lk[lk["status"].notna()].groupby("parcel_code")["status"]}
-                if len(lk) else {})
     ctx = {"as_of": facts.as_of, "benchmark": facts.benchmark_tax_per_mu,
            "change": ({r["parcel_code"]: r for r in change.to_dict("records")}
                       if change is not None and len(change) else {}),
-           "enterprises": enterprise_evidence(lk, codes), "statuses": statuses,
+           "enterprises": enterprise_evidence(lk, codes),
            "occupancy_run": facts.occupancy_run, "score_run": facts.score_run,
            "year": facts.year}
     out: list[dict] = []
     not_firing: dict[tuple[str, str], str] = {}
-    for row in rows:
-        for kind, checks in evaluate_parcel(row, rules, ctx).items():
+    for row, kinds in zip(rows, row_kinds, strict=True):
+        for kind, checks in evaluate_parcel(row, rules, ctx, kinds).items():
             if not fired(checks):
                 not_firing[(row["parcel_code"], kind)] = failing(checks)
                 continue
@@ -517,7 +545,7 @@ def evaluate(facts: Facts, rules: dict, change: pd.DataFrame | None = None,
                 "reclaimable_m2": round(reclaimable(kind, row, rules), 3),
                 "certainty": cert,
                 "priority": priority(kind, row, years, cert, rules, ctx),
-                "rules": clean(checks), "evidence": clean(evidence(kind, row, ctx, years))})
+                "rules": checks, "evidence": evidence(kind, row, ctx, years)})
     frame = pd.DataFrame(out, columns=list(CANDIDATE_COLUMNS))
     if len(frame):
         frame = frame.sort_values(["priority", "parcel_code"], ascending=[False, True],

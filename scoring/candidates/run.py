@@ -129,8 +129,10 @@ def run_candidates(conn: psycopg.Connection, settings: Settings, *,
         suspects = _stalled_suspects(facts, rules)
         change = stalled_change(conn, facts, suspects, rules, KernelOptions.from_settings(settings))
         open_rows = _open_candidates(conn)
-        found, not_firing = evaluate(facts, rules, change,
-                                     also=set(open_rows["parcel_code"]))
+        also: dict[str, set[str]] = {}
+        for code, kind in zip(open_rows["parcel_code"], open_rows["kind"], strict=True):
+            also.setdefault(code, set()).add(kind)
+        found, not_firing = evaluate(facts, rules, change, also=also)
         if rules["approved_unsupplied"]["enabled"]:
             approvals = _frame(conn, _APPROVALS_SQL, {"as_of": day})
             extra = approved_unsupplied(approvals, rules, day) if len(approvals) else None

@@ -61,11 +61,23 @@ def sheet_data(conn: psycopg.Connection, candidate_id: int) -> dict[str, Any]:
     row = conn.execute("SELECT ST_AsBinary(geom), town, district FROM parcel"
                        " WHERE parcel_code = %s", (cand["parcel_code"],)).fetchone()
     parcel = shapely.from_wkb(bytes(row[0])) if row else None
+    current = (ev.get("survey") or {}).get("id")
+    before = (ev.get("previous_survey") or {}).get("id")
+    if before is None and current is not None and parcel is not None:
+        # before and after: the latest earlier survey covering the parcel, if any
+        row = conn.execute(
+            "SELECT e.survey_id FROM survey s JOIN survey e ON e.survey_date < s.survey_date"
+            " AND ST_Covers(e.coverage, ST_GeomFromWKB(%s, ST_SRID(e.coverage)))"
+            " WHERE s.survey_id = %s ORDER BY e.survey_date DESC, e.survey_id DESC LIMIT 1",
+            (shapely.to_wkb(parcel), int(current))).fetchone()
+        before = row[0] if row else None
     surveys = []
-    for key in ("previous_survey", "survey"):
-        s = ev.get(key) or {}
-        if s.get("id") is not None and parcel is not None:
-            surveys.append((s["date"], _footprints_near(conn, int(s["id"]), parcel)))
+    for sid in (before, current):
+        if sid is not None and parcel is not None:
+            date = conn.execute("SELECT survey_date FROM survey WHERE survey_id = %s",
+                                (int(sid),)).fetchone()
+            if date is not None:
+                surveys.append((date[0].isoformat(), _footprints_near(conn, int(sid), parcel)))
     return {"candidate": cand, "parcel": parcel, "surveys": surveys}
 
 

@@ -207,6 +207,22 @@ def exemptions(app, include_revoked, revoke, by, as_json) -> None:
     emit(records, as_json, "\n".join(lines) if lines else "no exemptions")
 
 
+@candidates.command("approvals")
+@click.argument("src", type=click.Path(exists=True))
+@click.option("--layer", help="Layer of a multi-layer file (GPKG, GDB).")
+@click.option("--crs", help="CRS of a file that declares none, e.g. 4528.")
+@json_option
+@click.pass_obj
+def approvals(app, src, layer, crs, as_json) -> None:
+    """Load approved conversions (批次: code, 批准日期, polygon) for the 批而未供 rule."""
+    from scoring.candidates.approvals import load_approvals
+
+    info = load_approvals(app.connect(), src, layer=layer, crs=crs)
+    emit(info, as_json, f"already loaded as batch {info['batch_id']}; nothing changed"
+         if info["already_imported"] else
+         f"loaded {info['loaded']} approvals as batch {info['batch_id']}")
+
+
 @candidates.command("report")
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
               help="Workbook to write (.xlsx).")

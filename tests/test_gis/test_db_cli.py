@@ -248,7 +248,7 @@ def test_open_database_creates_a_missing_database_on_the_local_cluster(pg_settin
 
     from psycopg import sql
 
-    from gis.db.connection import open_database
+    from gis.db.database import open_database
     from gis.db.migrations import code_version, schema_version
 
     if pg_settings.dsn:  # an external server: nothing local to create

@@ -11,7 +11,8 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from gis.db.connection import connect, open_database
+from gis.db.connection import connect
+from gis.db.database import open_database
 from gis.db.migrations import (
     SQL_DIR,
     applied_migrations,

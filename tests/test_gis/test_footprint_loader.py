@@ -96,3 +96,18 @@ def test_real_osm_extract(shared_data, tmp_path, db_conn, db_dsn, monkeypatch, c
     errors = rejected[rejected["severity"] == "error"]
     assert set(errors["check"]) <= {"empty_geometry", "degenerate", "not_polygon"}
     assert errors["feature"].nunique() == summary["n_rejected"]
+
+
+def test_one_way_into_the_footprint_table():
+    """No product module but the loader writes footprint rows (benchmarks and tests may)."""
+    import re
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    writes = re.compile(r"INSERT\s+INTO\s+footprint\b(?!_)|copy_frames?\(\s*[\w.]+,\s*[\"']footprint[\"']"
+                        r"|COPY\s+footprint\b(?!_)", re.I)
+    offenders = [str(p.relative_to(repo))
+                 for package in ("gis", "parcels", "remote_sensing", "sample", "scoring", "maps")
+                 for p in (repo / package).rglob("*.py")
+                 if writes.search(p.read_text(encoding="utf-8"))]
+    assert offenders == ["gis/importing/footprints.py"], offenders

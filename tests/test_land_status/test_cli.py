@@ -142,3 +142,26 @@ def test_occupancy_surveys_as_of_and_change(town, monkeypatch, db_dsn, capsys):
     code, out, err = run_mujun(["occupancy", "change", str(sid2), str(sid1)], monkeypatch,
                                db_dsn, capsys)
     assert code == 3 and "give the older survey first" in err
+
+
+def test_empty_database_runs_and_lists_nothing(db_conn, monkeypatch, db_dsn, capsys):
+    code, out, err = run_mujun(["candidates", "--json"], monkeypatch, db_dsn, capsys)
+    assert code == 0, err
+    assert _json(out)["candidates"] == 0
+    code, out, _ = run_mujun(["candidates", "list"], monkeypatch, db_dsn, capsys)
+    assert code == 0 and "no candidates" in out
+    code, out, err = run_mujun(["candidates", "--rules", "/nonexistent.yaml"], monkeypatch,
+                               db_dsn, capsys)
+    assert code == 2
+
+
+def test_sheet_of_an_idle_parcel_shows_the_earlier_survey_too(town, monkeypatch, db_dsn,
+                                                               capsys, tmp_path):
+    conn, *_ = town
+    run_mujun(["candidates", "--as-of", "2024-12-31"], monkeypatch, db_dsn, capsys)
+    cid = fetch(conn, "SELECT candidate_id FROM candidate WHERE parcel_code = 'DEMOL'")[0][0]
+    code, out, err = run_mujun(["candidates", "sheet", str(cid), "-o",
+                                str(tmp_path / "s.html"), "--json"], monkeypatch, db_dsn,
+                               capsys)
+    assert code == 0, err
+    assert _json(out)["surveys"] == ["2023-05-01", "2024-09-01"]   # the demolished building

@@ -189,3 +189,47 @@ def test_approved_but_unsupplied_land(town, tmp_path):
     status, reason = conn.execute("SELECT status, closed_reason FROM candidate"
                                   " WHERE parcel_code = '批2020-01'").fetchone()
     assert status == "closed" and "now supplied" in reason
+
+
+def test_two_owners_give_the_same_answer_on_every_run(db_conn, tmp_path):
+    """Owners in food processing (2002 division 13: FAR ≥ 1.0) and petroleum processing
+    (2017 division 25 ← 2002 25: FAR ≥ 0.5). The lower minimum applies whatever order
+    the rows come in, so FAR 0.7 is not inefficient; re-runs change nothing."""
+    from tests.test_land_status.builders import add_parcel, add_right, credit, start
+
+    conn = db_conn
+    start(conn)
+    add_parcel(conn, "TWO", box(0, 0, 100, 100), supply="2005-01-01", start="2005-06-01",
+               finish="2007-06-01")
+    add_survey(conn, "2024-09-01", [box(0, 0, 100, 70)], heights=[3.0])   # FAR 0.7
+    for n, industry in ((31, "1310"), (32, "2511")):
+        code = add_firm(conn, n, "TWO", industry=industry)
+        assert code == credit(n)
+    add_right(conn, "TWO", credit(99), "tenant")          # a tenant nobody knows: not counted
+    conn.commit()
+    for _ in range(3):
+        res = run_candidates(conn, settings(tmp_path), as_of=AS_OF)
+        assert ("TWO", "inefficient") not in open_kinds(conn)
+    assert res.summary["changed"] == 0 and res.summary["created"] == 0
+    import datetime as dt
+
+    from scoring.candidates.facts import read_facts
+    from scoring.candidates.rules_config import load_rules
+
+    facts = read_facts(conn, load_rules(), occupancy_run=res.summary["occupancy_run"],
+                       as_of=dt.date(2024, 12, 31))
+    row = facts.parcels.set_index("parcel_code").loc["TWO"]
+    assert row["far_min"] == 0.5 and row["n_linked"] == 2 and row["n_unknown"] == 1
+
+
+def test_deregistration_after_the_as_of_date_does_not_count(town, tmp_path):
+    from tests.test_land_status.builders import credit
+
+    conn, *_ = town
+    conn.execute("UPDATE enterprise SET deregistered_date = '2025-03-01' WHERE credit_code = %s",
+                 (credit(5),))
+    conn.commit()
+    run_candidates(conn, settings(tmp_path), as_of=AS_OF)
+    assert ("UNUSED", "built_unused") not in open_kinds(conn)
+    run_candidates(conn, settings(tmp_path), as_of="2025-06-30")
+    assert ("UNUSED", "built_unused") in open_kinds(conn)

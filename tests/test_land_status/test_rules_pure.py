@@ -44,7 +44,7 @@ def _row(**over):
     row = {"parcel_code": "P", "town": "T", "district": "D", "supply_date": D("2020-01-01"),
            "agreed_start_date": D("2021-03-01"), "agreed_finish_date": D("2023-03-01"),
            "area_m2": 10000.0, "built_m2": 0.0, "sliver_m2": 0.0, "coverage": 0.0, "far": 0.0,
-           "n_buildings": 0, "survey_id": 1, "survey_date": D("2024-05-01"), "far_min": float("nan"),
+           "n_buildings": 0, "survey_id": 1, "survey_date": D("2024-05-01"), "survey_full": True, "far_min": float("nan"),
            "n_linked": 1, "n_active": 1, "n_unknown": 0, "owner_classes": [],
            "owner_tax_ratio": [], "exemptions": []}
     row.update(over)
@@ -232,3 +232,11 @@ def test_a_neighbours_overhang_does_not_start_a_parcel():
     assert _fires(own, "2025-06-30") == {"unfinished"}
     gatehouse = dict(own, built_m2=30.0, coverage=0.003)
     assert _fires(gatehouse, "2025-06-30") == {"idle_not_started"}
+
+
+def test_no_absence_claim_on_a_parcel_the_survey_covers_only_in_part():
+    row = _row(survey_full=False, survey_date=D("2024-05-01"))
+    assert "idle_not_started" not in _fires(row, "2025-01-01")
+    assert "idle_not_started" in _fires(dict(row, survey_full=True), "2025-01-01")
+    started = _row(built_m2=1000.0, coverage=0.1, survey_full=False)
+    assert "unfinished" not in _fires(started, "2025-01-01")

@@ -46,6 +46,7 @@ def test_unwritable_outputs_are_one_line_errors(tmp_path, db_conn, db_dsn, monke
     code, _, err = run(["verify", "export", "-o", str(blocker / "queue.xlsx")], monkeypatch,
                        db_dsn, capsys)
     assert code == 4 and one_line(err) and "queue.xlsx" in err and "cannot write" in err
+    assert "not_a_folder is a file, not a folder" in err
     # the rejects file of a partial import
     gdf = parcels(3)
     gdf.loc[2, "宗地代码"] = None
@@ -93,10 +94,9 @@ def test_lost_connection_is_a_one_line_error(tmp_path, db_conn, db_dsn):
     holder = db_conn
     holder.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
                    ("mujun.import:footprints",))  # an import of the same kind is running
-    env = dict(os.environ, MUJUN_DSN=db_dsn, MUJUN_PROGRESS="false")
-    proc = subprocess.Popen([sys.executable, "-c", "from gis.cli.main import main; main()",
-                             "import", "footprints", str(src), "--date", "2024-01-01"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    from tests.cli_runner import mujun_popen
+
+    proc = mujun_popen("import", "footprints", str(src), "--date", "2024-01-01", dsn=db_dsn)
     from gis.db.connection import connect
 
     with connect(db_dsn, autocommit=True) as admin:

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import subprocess
-import sys
 
 import geopandas as gpd
 import openpyxl
@@ -137,11 +134,10 @@ def test_two_identical_imports_started_together_load_once(tmp_path, db_conn, db_
     gdf = gpd.GeoDataFrame(geometry=[square(i, 20) for i in range(300)], crs=4490)
     src = tmp_path / "buildings.gpkg"
     gdf.to_file(src)
-    env = dict(os.environ, MUJUN_DSN=db_dsn, MUJUN_PROGRESS="false")
-    cmd = [sys.executable, "-c", "from gis.cli.main import main; main()", "import", "footprints",
-           str(src), "--date", "2024-01-01", "--json"]
-    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                              env=env) for _ in range(2)]
+    from tests.cli_runner import mujun_popen
+
+    procs = [mujun_popen("import", "footprints", str(src), "--date", "2024-01-01", "--json",
+                         dsn=db_dsn) for _ in range(2)]
     results = [p.communicate(timeout=300) for p in procs]
     assert all(p.returncode == 0 for p in procs), [r[1] for r in results]
     outs = [json.loads(r[0]) for r in results]
@@ -201,6 +197,12 @@ def test_swap_xy_on_good_data_never_fixes_the_working_crs(tmp_path, db_conn, db_
                                                           monkeypatch, capsys):
     src = zone_file(tmp_path / "good.gpkg", prefix=False)
     code, _, err = run(["import", "parcels", str(src), "--swap-xy"], monkeypatch, db_dsn, capsys)
+    assert code == 3 and "drop --swap-xy" in err, err
+    assert fetch(db_conn, "SELECT count(*) FROM mujun_setting") == [(0,)]
+    lonlat = tmp_path / "lonlat.gpkg"
+    parcels(3).to_file(lonlat)
+    code, _, err = run(["import", "parcels", str(lonlat), "--swap-xy"], monkeypatch, db_dsn,
+                       capsys)
     assert code == 3 and "drop --swap-xy" in err, err
     assert fetch(db_conn, "SELECT count(*) FROM mujun_setting") == [(0,)]
     code, _, err = run(["import", "parcels", str(src)], monkeypatch, db_dsn, capsys)

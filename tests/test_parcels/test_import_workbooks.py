@@ -81,12 +81,20 @@ def test_status_update_keeps_figures_of_other_deliveries(tmp_path, db_conn, db_d
     figures.write_text(f"统一社会信用代码,企业名称,行业代码,税收\n{CODES[0]},甲,3311,10\n",
                        encoding="utf-8")
     status = tmp_path / "market.csv"  # the market regulator's register: status only
-    status.write_text(f"统一社会信用代码,企业名称,登记状态,注销日期\n{CODES[0]},甲,吊销,2023-12-01\n",
-                      encoding="utf-8")
+    status.write_text(f"统一社会信用代码,企业名称,登记状态,注销日期\n{CODES[0]},甲,吊销,2023-12-01\n"
+                      f"{CODES[4]},戊,,\n", encoding="utf-8")  # a new firm, status left blank
     for src in (figures, status):
         code, _, err = run(["import", "enterprises", str(src), "--year", "2023"], monkeypatch,
                            db_dsn, capsys)
         assert code == 0, err
     assert fetch(db_conn, "SELECT industry_code, status, deregistered_date, tax_wan FROM "
-                          "enterprise JOIN enterprise_year USING (credit_code)") == \
-        [("3311", "deregistered", dt.date(2023, 12, 1), 10.0)]
+                          "enterprise JOIN enterprise_year USING (credit_code) ORDER BY 1") == \
+        [("3311", "deregistered", dt.date(2023, 12, 1), 10.0), (None, "active", None, None)]
+    # a later register with the cell left blank keeps the stored status
+    again = tmp_path / "market2.csv"
+    again.write_text(f"统一社会信用代码,企业名称,登记状态\n{CODES[0]},甲,\n", encoding="utf-8")
+    code, _, err = run(["import", "enterprises", str(again), "--year", "2023"], monkeypatch,
+                       db_dsn, capsys)
+    assert code == 0, err
+    assert fetch(db_conn, "SELECT status FROM enterprise WHERE credit_code = %s",
+                 (CODES[0],)) == [("deregistered",)]

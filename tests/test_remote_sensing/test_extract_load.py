@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 from gis.importing.footprints import load_footprints
 from remote_sensing.extract import extract_footprints, prepare_config
 from remote_sensing.sinks import file_sink
+from tests.cli_runner import mujun_process
 
 
 def test_load_footprints_as_one_batch(small_scene, tmp_path, db_conn):
@@ -32,21 +30,17 @@ def test_load_footprints_as_one_batch(small_scene, tmp_path, db_conn):
 
 
 def test_cli_load_flag(small_scene, tmp_path, db_dsn, db_conn):
-    env = dict(os.environ, MUJUN_DSN=db_dsn)
     out = tmp_path / "fp.gpkg"
-    proc = subprocess.run(
-        [sys.executable, "-c", "from gis.cli.main import main; main()", "footprints", "extract",
-         "--ndsm", str(small_scene["ndsm"]), "-o", str(out), "--load", "--json", "--workers", "1"],
-        capture_output=True, text=True, env=env, timeout=300)
+    proc = mujun_process("footprints", "extract", "--ndsm", str(small_scene["ndsm"]), "-o",
+                         str(out), "--load", "--json", "--workers", "1", dsn=db_dsn, timeout=300)
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     n = db_conn.execute("SELECT count(*) FROM footprint WHERE batch_id = %s", (data["load"]["batch_id"],)).fetchone()[0]
     assert n == data["footprints"] == data["load"]["n_loaded"]
     # extracting and loading the same output again does not duplicate a footprint
-    proc = subprocess.run(
-        [sys.executable, "-c", "from gis.cli.main import main; main()", "footprints", "extract",
-         "--ndsm", str(small_scene["ndsm"]), "-o", str(out), "--load", "--json", "--workers", "1",
-         "--overwrite"], capture_output=True, text=True, env=env, timeout=300)
+    proc = mujun_process("footprints", "extract", "--ndsm", str(small_scene["ndsm"]), "-o",
+                         str(out), "--load", "--json", "--workers", "1", "--overwrite",
+                         dsn=db_dsn, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["load"]["already_imported"]
     db_conn.rollback()

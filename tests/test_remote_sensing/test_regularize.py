@@ -1,3 +1,5 @@
+import itertools
+
 import pytest
 import shapely
 from affine import Affine
@@ -35,10 +37,37 @@ def test_rotated_rectangle_becomes_four_orthogonal_walls():
     assert reg.intersection(truth).area / reg.union(truth).area > 0.95
 
 
+def corner_angles(poly) -> list[float]:
+    """Turning angle at each corner of the exterior ring, degrees (signed, -180..180)."""
+    import math
+
+    pts = list(poly.exterior.coords)[:-1]
+    out = []
+    for i, (x, y) in enumerate(pts):
+        (px, py), (nx, ny) = pts[i - 1], pts[(i + 1) % len(pts)]
+        a = math.atan2(y - py, x - px)
+        b = math.atan2(ny - y, nx - x)
+        out.append((math.degrees(b - a) + 180) % 360 - 180)
+    return out
+
+
 def test_l_shape_keeps_its_six_corners():
-    truth = shapely.box(20, 20, 80, 60).difference(shapely.box(50, 40, 80, 60))
-    reg = regularize_polygon(traced(affinity.rotate(truth, 12)))
-    assert len(reg.exterior.coords) == 7
+    """Six corners, every one a right angle (five convex, one reflex), walls along the
+    building's 12° rotation, and the outline still the building's."""
+    import math
+
+    truth = affinity.rotate(shapely.box(20, 20, 80, 60).difference(shapely.box(50, 40, 80, 60)),
+                            12, origin=(50, 40))
+    reg = regularize_polygon(traced(truth))
+    turns = corner_angles(shapely.geometry.polygon.orient(reg, 1.0))
+    assert len(turns) == 6
+    assert all(abs(abs(t) - 90) < 1.0 for t in turns), turns
+    assert sorted(round(t) for t in turns) == [-90, 90, 90, 90, 90, 90]
+    pts = list(reg.exterior.coords)
+    for (x0, y0), (x1, y1) in itertools.pairwise(pts):
+        wall = math.degrees(math.atan2(y1 - y0, x1 - x0)) % 90
+        assert min(abs(wall - 12), abs(wall - 12 - 90), abs(wall - 12 + 90)) < 1.5, wall
+    assert reg.intersection(truth).area / reg.union(truth).area > 0.95
 
 
 def test_shared_walls_stay_shared():

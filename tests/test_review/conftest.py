@@ -13,7 +13,6 @@ import re
 import secrets
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -128,6 +127,7 @@ def review_dsn(pg_settings):
 
     from gis.db.connection import connect
     from gis.db.migrations import migrate
+    from gis.db.roles import mark_leakproof
     from tests.conftest import _server_dsn
 
     server = _server_dsn(pg_settings)
@@ -139,6 +139,8 @@ def review_dsn(pg_settings):
     try:
         with connect(dsn) as conn:
             migrate(conn)
+            mark_leakproof(conn)   # as the local cluster's owner set-up does
+            conn.commit()
         yield dsn
     finally:
         with connect(server, autocommit=True) as admin:
@@ -167,11 +169,11 @@ def server(review_dsn, seeded):
     import httpx
 
     port = _free_port()
-    env = dict(os.environ, MUJUN_DSN=review_dsn, MUJUN_PROGRESS="false",
-               PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    from tests.cli_runner import mujun_popen
+
     log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"mujun-review-{port}.log", "w+")  # noqa: SIM115
-    proc = subprocess.Popen([sys.executable, "-m", "gis.cli.main", "serve", "--port", str(port)],
-                            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = mujun_popen("serve", "--port", str(port), dsn=review_dsn, cwd=REPO, stdout=log,
+                       stderr=subprocess.STDOUT, text=False)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:

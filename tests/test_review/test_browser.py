@@ -105,6 +105,7 @@ def test_official_filters_opens_decides_and_sees_the_audit_entry(page, server, s
     # the map drew parcels and footprints from vector tiles, candidates from GeoJSON
     assert page.locator("#map .leaflet-tile-container svg, #map .leaflet-tile svg, "
                         "#map svg").count() > 0
+    assert "已确认" in page.inner_text("#legend")   # status colours from maps.styles
     assert page.outside == [], page.outside
     assert page.problems == [], page.problems
     assert cid in seeded["东区"]
@@ -125,7 +126,8 @@ def test_technician_adds_a_field_note(page, server, seeded, tmp_path):
     page.click("#note-submit")
     page.wait_for_selector("#notes li img.thumb")
     assert "现场：厂房无人使用" in page.inner_text("#notes")
-    assert page.locator("#notes li img.thumb").evaluate("img => img.naturalWidth") == 64
+    thumb = page.locator("#notes li img.thumb").first
+    _until(lambda: thumb.evaluate("img => img.complete && img.naturalWidth") == 64)
     assert page.outside == [] and page.problems == [], (page.outside, page.problems)
 
 

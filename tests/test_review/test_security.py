@@ -235,3 +235,54 @@ def test_bad_photos_are_refused(sessions, seeded, review_dsn, name, data, status
     with connect(review_dsn) as conn:
         assert conn.execute("SELECT count(*) FROM field_note WHERE candidate_id = %s",
                             (cid,)).fetchone()[0] == 0
+
+
+def test_spatial_queries_use_their_index_under_rls(app_conn_factory, review_dsn, seeded):
+    """With PostGIS's && marked LEAKPROOF, a tile's bounding box uses the GiST index ahead
+    of the row-level-security policy instead of scanning every parcel."""
+    from gis.db.connection import connect
+
+    with connect(review_dsn) as admin, app_conn_factory() as app:
+        start_session(app, admin, "off_east")
+        app.execute("SET enable_seqscan = off")  # a 30-parcel table: ask what is possible
+        plan = "\n".join(r[0] for r in app.execute(
+            "EXPLAIN SELECT parcel_code FROM parcel"
+            " WHERE geom && ST_Transform(ST_TileEnvelope(16, 54723, 26746), 4549)"))
+        assert "parcel_geom_idx" in plan, plan
+
+
+def _sample_url(path: str, cid: int) -> str:
+    return (path.replace("{candidate_id:int}", str(cid)).replace("{which}", "before")
+            .replace("{key}", "x" * 32).replace("{fmt}", "xlsx").replace("{layer}", "parcels")
+            .replace("{z:int}/{x:int}/{y:int}", "16/54723/26746"))
+
+
+def test_every_route_checks_session_and_role(server, sessions, seeded):
+    """Each route of maps.review.app.ROUTES: no session → 401 (pages: redirect); a role
+    without the route's permission → 403."""
+    from maps.review.app import ROUTES
+    from maps.review.permissions import ROLE_PERMISSIONS
+
+    cid = seeded["东区"][16]
+    anonymous = httpx.Client(follow_redirects=False)
+    checked = 0
+    for path, _endpoint, methods, permission in ROUTES:
+        if permission == "-":
+            continue
+        url = _sample_url(path, cid)
+        for method in methods:
+            resp = anonymous.request(method, server + url)
+            assert resp.status_code in (401, 303, 403), (method, url, resp.status_code)
+            if resp.status_code == 303:
+                assert resp.headers["location"] == "/login"
+            for name in ("viewer_east", "tech_east", "plan_jia"):
+                role = name.split("_")[0].replace("off", "official")
+                role = {"plan": "planner", "tech": "technician"}.get(role, role)
+                if permission in ROLE_PERMISSIONS[role]:
+                    continue
+                s = sessions[name]
+                kw = {"json": {}} if method == "POST" and "notes" not in url else {}
+                resp = (s.post(url, **kw) if method == "POST" else s.get(url))
+                assert resp.status_code == 403, (name, method, url, resp.status_code)
+                checked += 1
+    assert checked >= 8

@@ -139,6 +139,17 @@
         weight: 2, fillOpacity: 0.35 }),
       onEachFeature: (f, layer) => layer.on("click", () => openDetail(f.properties.candidate_id)),
     }).addTo(map);
+    const legend = L.control({ position: "bottomleft" });
+    legend.onAdd = () => {
+      const box = el("div", { class: "legend", id: "legend" });
+      for (const cat of state.options.styles.land_status.categories) {
+        const swatch = el("span", { class: "swatch" });
+        swatch.style.background = cat.colour;  // CSSOM, allowed by the CSP
+        box.append(el("div", {}, swatch, label("s_", cat.value)));
+      }
+      return box;
+    };
+    legend.addTo(map);
     if (bounds) map.fitBounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]]);
     else map.setView([31.2, 120.6], 12);
     map.on("moveend", loadMapCandidates);
