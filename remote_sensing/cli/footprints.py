@@ -67,7 +67,7 @@ def extract(app, method, image, ndsm, dsm, dtm, mask_path, threshold, height_thr
             to_crs, output, load, overwrite, as_json):
     """Extract building footprints from imagery into OUTPUT (written atomically)."""
     from gis.progress import progress_bar
-    from remote_sensing.tools.extract import extract_to_file, image_outline, plan_extraction
+    from remote_sensing.tools.extract import extract_to_file, plan_extraction
 
     plan = plan_extraction(
         output, method=method, image=image, ndsm=ndsm, dsm=dsm, dtm=dtm, mask=mask_path,
@@ -80,14 +80,9 @@ def extract(app, method, image, ndsm, dsm, dtm, mask_path, threshold, height_thr
     with progress_bar(plan.n_tiles, "footprints", "tile", app.settings.progress) as bar:
         data = extract_to_file(plan, progress=bar)
     if load:
-        from gis.importing.footprints import load_footprints
+        from remote_sensing.tools.extract import load_extraction
 
-        loaded = load_footprints(app.connect(), output, method=plan.method, settings=app.settings,
-                                 source_name=data.get("image_id"), file_hash="features",
-                                 survey_date=data.get("image_date"),
-                                 coverage=image_outline(image or ndsm or dsm or mask_path))
-        data["load"] = {"batch_id": loaded.batch_id, "n_loaded": loaded.report.n_loaded,
-                        "srid": loaded.srid, "already_imported": loaded.already_imported}
+        data["load"] = load_extraction(app.connect(), plan, data, settings=app.settings)
     text = (f"{data['footprints']} footprints from {data['megapixels']:.1f} Mpx "
             f"({data['tiles']} tiles, {data['seam_pieces_merged']} seam pieces merged) "
             f"-> {output}")

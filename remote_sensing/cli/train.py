@@ -43,11 +43,11 @@ def _widths(ctx, param, value):
 @click.pass_obj
 def train(app, image, labels, area, bands, epochs, patience, widths, edge_band, edge_weight, min_area, max_minutes,
           seed, output, overwrite, as_json):
-    """Train a building segmentation model (ONNX + model card) from IMAGE and surveyed LABELS.
+    """Train a building segmentation model (ONNX + model card) from an image and a survey.
 
     A compact U-Net is fitted on the CPU (or a GPU when JAX has one) with flips, rotations
-    and brightness changes, a band around label edges ignored, and a held-back validation
-    stripe for early stopping. Use the model with
+    and brightness changes, a band around label edges down-weighted (surveys are a little
+    off), and a held-back validation stripe for early stopping and the scores in the card. Use the model with
     ``mujun footprints extract --method onnx --image NEW.tif --model OUTPUT``.
     """
     from gis.errors import ConfigError
