@@ -5,7 +5,8 @@ For every map kind, on the city sample (100,000 parcels) in one run:
 * **write** — seconds for ``make_map`` (database read, tiles, page) and bytes on disk
   (page plus its ``_files`` folder);
 * **drawn** — seconds from navigation until every visible tile is drawn, in headless
-  Chromium (``/usr/bin/chromium`` through Playwright, network outside the machine cut);
+  Chromium (``/usr/bin/chromium`` through Playwright, network outside the machine cut),
+  at the page's opening view (the whole city) and after zooming to parcels (zoom 15);
 * **memory** — the page's JavaScript heap and the renderer process (unique set size).
 
 Baseline, measured in the same run: a plain folium page with the whole parcel layer as
@@ -117,14 +118,24 @@ def _measure_page(context: Any, path: Path, baseline: bool = False) -> dict[str,
         else:
             page.evaluate("mujun.whenDrawn(window.mujunMap)")
         drawn = time.perf_counter() - start
+        detail = float("nan")
+        if not baseline:  # then zoom in to parcel level (zoom 15) at the busiest spot
+            probe = page.evaluate("mujun.probe")
+            if probe:
+                start = time.perf_counter()
+                page.evaluate("(p) => { mujunMap.setView(p, 15, {animate: false}); "
+                              "return mujun.whenDrawn(mujunMap); }", probe)
+                detail = time.perf_counter() - start
         heap = page_memory_mb(page)
         renderer = renderer_memory_mb()
     except Exception as exc:  # the baseline may not finish at city scale
         print(f"  {path.name}: not drawn within {BASELINE_TIMEOUT_S:.0f} s ({exc.__class__.__name__})")
-        drawn, heap, renderer = float("nan"), float("nan"), renderer_memory_mb()
+        drawn, detail, heap = float("nan"), float("nan"), float("nan")
+        renderer = renderer_memory_mb()
     finally:
         page.close()
-    return {"drawn_s": round(drawn, 2), "heap_mb": round(heap, 1),
+    return {"drawn_s": round(drawn, 2), "zoom15_drawn_s": round(detail, 2),
+            "heap_mb": round(heap, 1),
             "renderer_mb": round(renderer, 1), "requests": log.requests,
             "failed": len(log.failed)}
 
@@ -142,7 +153,7 @@ def _baseline_page(conn: Any, path: Path) -> dict[str, Any]:
     frame = data.read_parcels(conn, ctx).to_crs(4326)
     style = style_for("industry")
     frame["colour"] = [style.colour_for(v) for v in frame["division"]]
-    frame = frame[["parcel_code", "name", "division", "colour", "geometry"]]
+    frame = frame[["parcel_code", "name", "division", "colour", frame.geometry.name]]
     b = frame.total_bounds
     m = folium.Map(location=[(b[1] + b[3]) / 2, (b[0] + b[2]) / 2], zoom_start=13, tiles=None)
     m.default_js, m.default_css = [], []
@@ -194,13 +205,13 @@ def main(size: str = "city") -> dict[str, Any]:
         start = time.perf_counter()
         make_map(conn, "industry", figure)
         out["figure_industry_pdf_s"] = round(time.perf_counter() - start, 2)
-    print(f"\n  {'kind':<12} {'write s':>8} {'MB':>7} {'drawn s':>8} {'heap MB':>8} "
-          f"{'renderer MB':>12}")
+    print(f"\n  {'kind':<12} {'write s':>8} {'MB':>7} {'drawn s':>8} {'z15 s':>6} "
+          f"{'heap MB':>8} {'renderer MB':>12}")
     for kind, r in out["kinds"].items():
         print(f"  {kind:<12} {r['write_s']:8.2f} {r['bytes'] / 1e6:7.1f} {r['drawn_s']:8.2f} "
-              f"{r['heap_mb']:8.1f} {r['renderer_mb']:12.1f}")
+              f"{r['zoom15_drawn_s']:6.2f} {r['heap_mb']:8.1f} {r['renderer_mb']:12.1f}")
     print(f"  {'baseline':<12} {base['seconds']:8.2f} {base['bytes'] / 1e6:7.1f} "
-          f"{base['drawn_s']:8.2f} {base['heap_mb']:8.1f} {base['renderer_mb']:12.1f}"
+          f"{base['drawn_s']:8.2f} {'':>6} {base['heap_mb']:8.1f} {base['renderer_mb']:12.1f}"
           "   (plain folium, whole layer as GeoJSON)")
     ind = out["kinds"].get("industry")
     if ind:

@@ -163,7 +163,7 @@ def load_extracted(conn: psycopg.Connection, city: SampleCity, *,
                     "rejected": 0}
         result = load_footprints(
             conn, path, survey_date=image_date, settings=settings, file_hash=digest,
-            coverage=image_outline(city.paths["ndsm"]),  # the survey covers the whole image
+            coverage=image_outline(city.paths.get("ndsm")),  # the survey covers the whole image
             source_name=f"{SOURCE_PREFIX}: sample {city.size}-{city.seed}, extracted",
             params={"extraction": digest}, skip_if_loaded=False, commit=False)
     report = result.report

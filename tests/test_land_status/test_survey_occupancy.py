@@ -134,3 +134,22 @@ def test_list_surveys(two_surveys):
     frame = list_surveys(conn)
     assert frame["survey_id"].tolist() == [s22, s24]
     assert frame["footprints"].tolist() == [2, 1]
+
+
+def test_a_parcel_partly_outside_every_survey_rests_on_the_one_covering_part(db_conn, tmp_path):
+    conn = db_conn
+    start(conn)
+    add_parcel(conn, "EDGE", box(0, 0, 100, 100))
+    add_parcel(conn, "OUT", box(500, 0, 600, 100))
+    full = add_survey(conn, "2022-05-01", [box(10, 10, 30, 30)], coverage=box(-10, -10, 200, 200))
+    part = add_survey(conn, "2024-05-01", [box(10, 10, 40, 40)], coverage=box(50, -10, 200, 200))
+    conn.commit()
+    scope = assign_surveys(conn)
+    # a survey covering EDGE whole wins over a newer one covering half of it
+    assert scope.survey_of(scope.parcel_ids).tolist().count(full) == 1
+    res = run_occupancy(conn, load_settings({"home": str(tmp_path)}, environ={}),
+                        survey_id=part)
+    rows = _by_code(res)
+    assert rows["EDGE"].survey_id == part and rows["EDGE"].built_m2 == pytest.approx(900.0)
+    assert res.summary["parcels_partly_covered"] == 1
+    assert pd_na() is rows["OUT"].survey_id

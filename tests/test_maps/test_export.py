@@ -193,3 +193,14 @@ def test_export_cli(city_db, tmp_path, monkeypatch, capsys):
     assert code == 4 and "--overwrite" in err
     code, stdout, _ = run_mujun(["export", "--fields"], monkeypatch, dsn, capsys)
     assert code == 0 and "mask_code" in stdout and "tax_wan" in stdout
+
+
+def test_filegdb_without_a_writing_driver_says_what_to_do(city_db, tmp_path, monkeypatch):
+    from gis.errors import DriverError
+    from maps.export import writer
+
+    conn, _, _ = city_db
+    monkeypatch.setattr(writer, "_gdb_writable", lambda: False)   # as on GDAL < 3.6
+    with pytest.raises(DriverError, match=r"cannot write FileGDB.*\.gpkg"):
+        export_layer(conn, "towns", tmp_path / "towns.gdb")
+    assert not (tmp_path / "towns.gdb").exists()
