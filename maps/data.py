@@ -10,7 +10,7 @@ are plain ratios of the stored records to the occupied land of the occupancy run
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gis.errors import DataError
@@ -33,6 +33,8 @@ class Context:
     score_run: int | None
     candidate_run: int | None = None
     year_given: bool = False
+    #: Row filters a reader understands (the candidates layer: kind, town, status).
+    filters: dict[str, Any] = field(default_factory=dict)
 
 
 def table_exists(conn: psycopg.Connection, name: str) -> bool:
@@ -55,7 +57,8 @@ def latest_run(conn: psycopg.Connection, kind: str) -> int | None:
 
 def resolve_context(conn: psycopg.Connection, *, run_id: int | None = None,
                     year: int | None = None, score_run: int | None = None,
-                    run_kind: str = "occupancy") -> Context:
+                    run_kind: str = "occupancy",
+                    filters: dict[str, Any] | None = None) -> Context:
     """Runs to read: ``run_id`` is of ``run_kind`` (occupancy, score or candidates).
 
     Raises
@@ -76,7 +79,15 @@ def resolve_context(conn: psycopg.Connection, *, run_id: int | None = None,
     occ = run_id if run_kind == "occupancy" and run_id else None
     score = score_run if score_run else (run_id if run_kind == "score" and run_id else None)
     if score is None and table_exists(conn, "enterprise_score"):
-        score = latest_run(conn, "score")
+        if run_kind == "score" and year is not None:
+            from scoring.store import latest_score_run
+
+            score = latest_score_run(conn, year)
+            if score is None:
+                raise DataError(f"no score run is stored for {year}; run `mujun score "
+                                f"--ruleset NAME --year {year}` first")
+        else:
+            score = latest_run(conn, "score")
     if score is not None and occ is None:
         params = conn.execute("SELECT params FROM run WHERE run_id = %s", (score,)).fetchone()
         occ = (params[0] or {}).get("occupancy_run") if params else None
@@ -89,7 +100,7 @@ def resolve_context(conn: psycopg.Connection, *, run_id: int | None = None,
                            (occ,)).fetchone()
         year = None if row[0] is None else int(row[0])
     cand = run_id if run_kind == "candidates" and run_id else None
-    return Context(occ, year, score, cand, year_given)
+    return Context(occ, year, score, cand, year_given, dict(filters or {}))
 
 
 def _need_occupancy(ctx: Context) -> int:
@@ -196,21 +207,121 @@ def read_enterprises(conn: psycopg.Connection, ctx: Context) -> gpd.GeoDataFrame
     return frame
 
 
+def _need_score(conn: psycopg.Connection, ctx: Context) -> int:
+    if ctx.score_run is None or not table_exists(conn, "enterprise_score"):
+        raise DataError("no score run is stored yet; run `mujun score --ruleset NAME --year Y`")
+    return ctx.score_run
+
+
+def read_scores_table(conn: psycopg.Connection, ctx: Context) -> Any:
+    """The score run's table, one row per enterprise (no geometry; CSV and XLSX).
+
+    Every column of :func:`scoring.export.score_table`: indicator values, item scores,
+    total, class, ranks in county, town and industry division, the change since the
+    previous year, the occupancy run.
+    """
+    from scoring.export import score_table
+
+    return score_table(conn, _need_score(conn, ctx))
+
+
+def read_scores(conn: psycopg.Connection, ctx: Context) -> gpd.GeoDataFrame:
+    """The score table on the parcels: one feature per enterprise and parcel held in the year.
+
+    Rights in force in the occupancy run's year (the score year when the run has none);
+    ``right_type`` says how the enterprise holds the parcel.
+    """
+    import geopandas as gpd
+    import numpy as np
+    import pandas as pd
+
+    from gis.db.copy import read_frame
+
+    run = _need_score(conn, ctx)
+    table = read_scores_table(conn, ctx)
+    row = conn.execute(
+        "SELECT coalesce((r.params->>'year')::int, s.year) FROM enterprise_score s"
+        " LEFT JOIN run r ON r.run_id = s.occupancy_run WHERE s.run_id = %s LIMIT 1",
+        (run,)).fetchone()
+    y = row[0] if row else None
+    parcels = read_frame(
+        conn, "SELECT DISTINCT ON (trim(r.credit_code), r.parcel_code) trim(r.credit_code)"
+        " AS credit_code, r.parcel_code, r.right_type, p.geom"
+        " FROM land_right r JOIN parcel p USING (parcel_code)"
+        " JOIN enterprise_score s ON s.credit_code = r.credit_code AND s.run_id = %s"
+        " WHERE (r.start_date IS NULL OR r.start_date <= make_date(%s, 12, 31))"
+        " AND (r.end_date IS NULL OR r.end_date >= make_date(%s, 1, 1))"
+        " ORDER BY trim(r.credit_code), r.parcel_code, r.right_type", (run, y, y))
+    if not len(parcels) or not hasattr(parcels, "geometry"):
+        raise DataError(f"score run {run} has no enterprise on a parcel to map; write "
+                        ".csv or .xlsx instead")
+    frame = parcels.merge(table, on="credit_code", how="inner")
+    for col in ("rank_county", "rank_town", "rank_industry", "occupancy_run"):
+        if col in frame:  # nullable integers: GDAL wants floats with NaN
+            values = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+            frame[col] = values.where(np.isfinite(values))
+    return gpd.GeoDataFrame(frame, geometry="geom", crs=parcels.crs)
+
+
+def score_fields(conn: psycopg.Connection, ctx: Context) -> dict[str, Any]:
+    """The rule set's columns of a score run (indicators, item scores) for the field table.
+
+    Indicator values and item scores are confidential (dropped by ``--desensitize``).
+    """
+    from maps.fields import FieldInfo
+    from scoring.export import column_labels
+
+    if ctx.score_run is None or not table_exists(conn, "enterprise_score"):
+        return {}
+    return {name: FieldInfo(name, zh, en, "drop")
+            for name, (zh, en) in column_labels(conn, ctx.score_run).items()}
+
+
 def read_candidates(conn: psycopg.Connection, ctx: Context) -> gpd.GeoDataFrame:
-    """Land-status candidates at their parcels (needs the land-status capability's table)."""
+    """The ranked land-status candidates at their parcels (``mujun candidates report``).
+
+    Open candidates by priority, highest first, with the rules that fired and the
+    holders (:func:`scoring.candidates.report.report_rows`); ``ctx.filters`` may hold
+    ``kind``, ``town`` and ``status``.
+    """
+    import geopandas as gpd
+    import pandas as pd
+
     from gis.db.copy import read_frame
 
     if not table_exists(conn, "candidate"):
         raise DataError("there are no land-status candidates in this database; "
                         "run `mujun candidates` first")
-    return read_frame(conn, """
-        SELECT c.candidate_id, c.parcel_code, c.kind, c.status, c.town, c.district,
-               c.area_m2, c.reclaimable_m2, c.certainty, c.priority, c.run_id, c.version,
-               p.geom
-        FROM candidate c JOIN parcel p USING (parcel_code)
-        WHERE %s::bigint IS NULL OR c.run_id = %s
-        ORDER BY c.priority DESC NULLS LAST, c.candidate_id""",
-        (ctx.candidate_run, ctx.candidate_run))
+    from scoring.candidates.report import report_rows
+    from scoring.candidates.store import list_candidates
+
+    f = ctx.filters
+    rows = report_rows(list_candidates(conn, kind=f.get("kind"), town=f.get("town"),
+                                       status=f.get("status"), evidence=True))
+    if ctx.candidate_run is not None and len(rows):
+        found = conn.execute("SELECT candidate_id FROM candidate WHERE run_id = %s",
+                             (ctx.candidate_run,)).fetchall()
+        rows = rows[rows["candidate_id"].isin({r[0] for r in found})]
+        rows = rows.assign(rank=range(1, len(rows) + 1))
+    geoms = read_frame(conn, "SELECT parcel_code, geom FROM parcel WHERE parcel_code = ANY(%s)",
+                       (list(rows["parcel_code"].unique()),))
+    if not hasattr(geoms, "geometry"):  # no candidate: an empty layer in the parcels' CRS
+        srid = conn.execute("SELECT Find_SRID(current_schema(), 'parcel', 'geom')").fetchone()[0]
+        geoms = gpd.GeoDataFrame({"parcel_code": pd.Series([], dtype=object)},
+                                 geometry=gpd.GeoSeries([], crs=srid)).rename_geometry("geom")
+    frame = rows.merge(geoms, on="parcel_code", how="left")
+    return gpd.GeoDataFrame(frame, geometry="geom", crs=geoms.crs)
+
+
+def candidate_sheets(conn: psycopg.Connection, ctx: Context) -> dict[str, Any]:
+    """The candidate workbook's further sheets: 豁免 (exemptions) and 说明 (notes)."""
+    from scoring.candidates.report import exemption_rows, notes_rows
+    from scoring.candidates.store import list_candidates
+
+    f = ctx.filters
+    rows = len(list_candidates(conn, kind=f.get("kind"), town=f.get("town"),
+                               status=f.get("status")))
+    return {"豁免": exemption_rows(conn), "说明": notes_rows(conn, rows)}
 
 
 def read_footprints(conn: psycopg.Connection, ctx: Context) -> gpd.GeoDataFrame:

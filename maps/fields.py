@@ -108,18 +108,42 @@ FIELDS: dict[str, FieldInfo] = {f.name: f for f in (
     _F("items", "得分项", "score items", "drop"),
     _F("rules_fired", "触发规则", "rules fired", "drop"),
     _F("evidence", "证据", "evidence", "drop"),
+    # the score table (``mujun export scores`` / ``mujun score export``); indicator
+    # values and item scores are named by the rule set: see maps.data.score_fields
+    _F("industry_division", "行业大类", "industry division"),
+    _F("prev_total", "上年得分", "previous total", "drop"),
+    _F("prev_class", "上年等级", "previous class"),
+    _F("change", "得分变化", "change of total", "drop"),
+    _F("class_t_reason", "暂不评价原因", "reason not evaluated"),
+    _F("adjustments", "加减分及否决", "bonus, penalty, veto", "drop"),
+    _F("occupancy_run", "用地核算批次", "occupancy run"),
+    _F("right_type", "权利类型", "right type"),
+    # the ranked candidate list (``mujun export candidates`` / ``mujun candidates report``)
+    _F("rank", "排名", "rank"),
+    _F("status_name", "状态名称", "status name"),
+    _F("reclaimable_mu", "可盘活面积（亩）", "reclaimable area (mu)"),
+    _F("years_idle", "闲置/滞后年限", "years idle or late"),
+    _F("survey_date", "影像日期", "survey date"),
+    _F("holders", "权利人", "holders", "drop"),
+    _F("rules", "触发规则", "rules that fired"),
+    _F("updated_at", "更新时间", "updated at"),
+    _F("version", "版本", "version"),
 )}
 
 
-def alias(name: str, lang: Literal["zh", "en"] = "zh") -> str:
-    """Alias of a column (the column name itself when unknown)."""
-    info = FIELDS.get(name)
+def alias(name: str, lang: Literal["zh", "en"] = "zh",
+          extra: dict[str, FieldInfo] | None = None) -> str:
+    """Alias of a column (the column name itself when unknown).
+
+    ``extra`` adds a layer's own fields (e.g. a rule set's indicators) to :data:`FIELDS`.
+    """
+    info = (extra or {}).get(name) or FIELDS.get(name)
     if info is None:
         return name
     return info.zh if lang == "zh" else info.en
 
 
-def treatment(name: str) -> Treatment:
+def treatment(name: str, extra: dict[str, FieldInfo] | None = None) -> Treatment:
     """How ``--desensitize`` treats a column (unknown columns are kept)."""
-    info = FIELDS.get(name)
+    info = (extra or {}).get(name) or FIELDS.get(name)
     return "keep" if info is None else info.treatment

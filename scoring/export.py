@@ -1,41 +1,24 @@
-"""``score export``: one row per enterprise of a score run as CSV, XLSX or GeoPackage.
+"""The score table of a run: one row per enterprise (what ``mujun score export`` writes).
 
 Columns: identity, population, land (m², mu), every indicator value, every item score,
 bonus/penalty, total, class, ranks, the previous year's total and class and the change,
-the class-T reason, the occupancy run and the score run. XLSX uses Chinese headers
-(:data:`HEADERS_ZH`); the GeoPackage puts each enterprise on each of its parcels (one
-feature per enterprise and parcel, with the right type). Files are written atomically
-and never replace an existing file without ``overwrite``.
+the class-T reason, the occupancy run and the score run. This module only computes the
+table and the Chinese labels of the rule set's columns (:func:`column_labels`); files
+are written by the one layer writer of the maps package (its ``scores`` layer, reached
+through ``mujun export``), which this package does not import.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
-
-from gis.errors import ConfigError
 
 if TYPE_CHECKING:
     import psycopg
 
 log = logging.getLogger(__name__)
-
-FORMATS = (".csv", ".xlsx", ".gpkg")
-
-HEADERS_ZH = {
-    "run_id": "评价批次", "year": "年度", "ruleset": "评价办法", "credit_code": "统一社会信用代码",
-    "name": "企业名称", "town": "乡镇街道", "district": "区县", "industry_division": "行业大类",
-    "population": "评价类别", "land_m2": "用地面积(平方米)", "land_mu": "用地面积(亩)",
-    "total": "综合得分", "class": "评价等级", "rank_county": "全县排名", "rank_town": "镇街排名",
-    "rank_industry": "行业排名", "prev_total": "上年得分", "prev_class": "上年等级",
-    "change": "得分变化", "class_t_reason": "暂不评价原因", "adjustments": "加减分及否决",
-    "occupancy_run": "用地核算批次", "parcel_code": "宗地代码", "right_type": "权利类型",
-}
 
 
 def _rules_of(rules: list, kind: str) -> str:
@@ -72,94 +55,20 @@ def score_table(conn: psycopg.Connection, run_id: int) -> pd.DataFrame:
     return out
 
 
-def _labels(conn: psycopg.Connection, run_id: int) -> dict[str, str]:
-    """Chinese headers for indicator and item columns, from the run's stored items."""
-    labels: dict[str, str] = {}
+def column_labels(conn: psycopg.Connection, run_id: int) -> dict[str, tuple[str, str]]:
+    """Chinese and English labels of the indicator and item columns of a run.
+
+    From the run's stored items: indicator ``tax_per_mu`` labelled 亩均税收 in 万元/mu
+    gives ``{"tax_per_mu": ("亩均税收(万元/mu)", "tax_per_mu (万元/mu)"),
+    "score_tax_per_mu": ("亩均税收得分", "score of tax_per_mu")}``.
+    """
+    labels: dict[str, tuple[str, str]] = {}
     rows = conn.execute("SELECT items FROM enterprise_score WHERE run_id = %s"
                         " AND items <> '{}'::jsonb LIMIT 50", (run_id,)).fetchall()
     for (items,) in rows:
         for name, it in items.items():
             label = it.get("label") or name
-            labels[name] = f"{label}({it.get('unit', '')})"
-            labels[f"score_{name}"] = f"{label}得分"
+            unit = it.get("unit", "")
+            labels[name] = (f"{label}({unit})", f"{name} ({unit})")
+            labels[f"score_{name}"] = (f"{label}得分", f"score of {name}")
     return labels
-
-
-def export_scores(conn: psycopg.Connection, path: str | Path, *, run_id: int | None = None,
-                  year: int | None = None, overwrite: bool = False) -> dict:
-    """Write a score run (default: the latest, of ``year`` when given).
-
-    Parameters
-    ----------
-    conn : psycopg.Connection
-    path : str or Path
-        ``.csv`` (UTF-8 with BOM), ``.xlsx`` (Chinese headers) or ``.gpkg`` (layer
-        ``scores``: one feature per enterprise and parcel).
-    run_id, year : int, optional
-    overwrite : bool
-
-    Returns
-    -------
-    dict
-        ``{"path", "run_id", "rows"}``.
-    """
-    from gis.atomic import atomic_output
-    from scoring.store import resolve_score_run
-
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in FORMATS:
-        raise ConfigError(f"{path}: scores can be written as {', '.join(FORMATS)}; change the "
-                          "file name's extension")
-    run_id = resolve_score_run(conn, run_id, year)
-    table = score_table(conn, run_id)
-    if suffix == ".gpkg":
-        return _export_gpkg(conn, table, path, run_id, overwrite)
-    with atomic_output(path, overwrite=overwrite) as tmp:
-        if suffix == ".csv":
-            table.to_csv(tmp, index=False, encoding="utf-8-sig")
-        else:
-            labels = {**HEADERS_ZH, **_labels(conn, run_id)}
-            table.rename(columns=lambda c: labels.get(c, c)).to_excel(
-                tmp, index=False, sheet_name="亩均评价", engine="openpyxl")
-    log.info("wrote %d enterprises of score run %d to %s", len(table), run_id, path)
-    return {"path": str(path), "run_id": run_id, "rows": len(table)}
-
-
-def _export_gpkg(conn: psycopg.Connection, table: pd.DataFrame, path: Path, run_id: int,
-                 overwrite: bool) -> dict:
-    from gis.db.copy import read_frame
-    from gis.vector_io import write_vector
-
-    occ_year = conn.execute(
-        "SELECT coalesce((r.params->>'year')::int, s.year) FROM enterprise_score s"
-        " LEFT JOIN run r ON r.run_id = s.occupancy_run WHERE s.run_id = %s LIMIT 1",
-        (run_id,)).fetchone()
-    y = occ_year[0] if occ_year else None
-    parcels = read_frame(
-        conn, "SELECT DISTINCT ON (trim(r.credit_code), r.parcel_code) trim(r.credit_code)"
-        " AS credit_code, r.parcel_code, r.right_type, p.geom"
-        " FROM land_right r JOIN parcel p USING (parcel_code)"
-        " JOIN enterprise_score s ON s.credit_code = r.credit_code AND s.run_id = %s"
-        " WHERE (r.start_date IS NULL OR r.start_date <= make_date(%s, 12, 31))"
-        " AND (r.end_date IS NULL OR r.end_date >= make_date(%s, 1, 1))"
-        " ORDER BY trim(r.credit_code), r.parcel_code, r.right_type",
-        (run_id, y, y))
-    if not len(parcels) or not hasattr(parcels, "geometry"):
-        raise ConfigError(f"score run {run_id} has no enterprise on a parcel to map; write "
-                          ".csv or .xlsx instead")
-    gdf = parcels.merge(table, on="credit_code", how="inner")
-    for col in gdf.columns:
-        if gdf[col].dtype == object and col != "geom":
-            gdf[col] = gdf[col].map(lambda v: json.dumps(v, ensure_ascii=False)
-                                    if isinstance(v, (dict, list)) else v)
-    for col in ("rank_county", "rank_town", "rank_industry", "occupancy_run"):
-        if col in gdf:
-            gdf[col] = pd.to_numeric(gdf[col], errors="coerce").astype("float64")
-            gdf[col] = gdf[col].where(np.isfinite(gdf[col]))
-    import geopandas as gpd
-
-    gdf = gpd.GeoDataFrame(gdf, geometry="geom", crs=parcels.crs)
-    write_vector(gdf, path, layer="scores", overwrite=overwrite)
-    log.info("wrote %d enterprise parcels of score run %d to %s", len(gdf), run_id, path)
-    return {"path": str(path), "run_id": run_id, "rows": len(gdf)}

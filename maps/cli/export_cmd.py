@@ -9,7 +9,7 @@ import click
 from gis.cli.options import emit, json_option, overwrite_option
 
 #: Kept in step with maps.export.layers.LAYERS (imported lazily: --help stays fast).
-LAYER_NAMES = ("parcels", "enterprises", "candidates", "footprints", "towns", "occupancy",
+LAYER_NAMES = ("parcels", "enterprises", "scores", "candidates", "footprints", "towns", "occupancy",
                "enterprise_land")
 
 
@@ -34,9 +34,13 @@ def _print_fields(ctx: click.Context, _param, value: bool) -> None:
 @click.option("--desensitize", is_flag=True, help="Mask enterprise names and credit codes, "
               "drop tax, revenue and other confidential figures (list: --fields).")
 @click.option("--run", "run_id", type=int, help="Run to export (occupancy run for parcels, "
-              "towns, occupancy, enterprise_land; score run for enterprises; candidates run "
-              "for candidates). Default: the latest.")
-@click.option("--year", type=int, help="Year of the enterprise records (default: newest).")
+              "towns, occupancy, enterprise_land; score run for enterprises and scores; "
+              "candidates run for candidates). Default: the latest.")
+@click.option("--year", type=int, help="Year of the enterprise records (default: newest); "
+              "for scores, the latest score run of this year.")
+@click.option("--kind", help="candidates: only this kind (e.g. idle_not_started).")
+@click.option("--town", help="candidates: only this town.")
+@click.option("--status", help="candidates: only this status (e.g. new, confirmed).")
 @click.option("--encoding", type=click.Choice(["utf-8", "gbk"]), default="utf-8",
               show_default=True, help="Shapefile text encoding (GBK for old ArcGIS).")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
@@ -48,8 +52,9 @@ def _print_fields(ctx: click.Context, _param, value: bool) -> None:
 @json_option
 @click.pass_obj
 def export_cmd(app, layer: str, output: Path, crs: str | None, desensitize: bool,
-               run_id: int | None, year: int | None, encoding: str, lang: str,
-               overwrite: bool, as_json: bool) -> None:
+               run_id: int | None, year: int | None, kind: str | None, town: str | None,
+               status: str | None, encoding: str, lang: str, overwrite: bool,
+               as_json: bool) -> None:
     """Write LAYER from the database to a GIS file or table, styled like the web maps.
 
     GeoPackages carry a default QGIS style (colours and Chinese aliases) in their
@@ -57,8 +62,11 @@ def export_cmd(app, layer: str, output: Path, crs: str | None, desensitize: bool
     """
     from maps.export.layers import export_layer
 
+    filters = {k: v for k, v in (("kind", kind), ("town", town), ("status", status)) if v}
+    if filters and layer != "candidates":
+        raise click.UsageError("--kind, --town and --status apply to the candidates layer")
     info = export_layer(app.connect(), layer, output, run_id=run_id, year=year,
                         crs=int(crs) if crs and crs.isdigit() else crs,
                         desensitize=desensitize, encoding=encoding, lang=lang,
-                        overwrite=overwrite)
+                        overwrite=overwrite, filters=filters)
     emit(info, as_json, f"wrote {info['rows']:,} {layer} to {info['path']} ({info['format']})")

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from maps.fields import treatment
+from maps.fields import FieldInfo, treatment
 
 
 def mask_name(value: Any) -> Any:
@@ -37,8 +37,11 @@ def mask_code(value: Any) -> Any:
     return value[:8] + "*" * (len(value) - 8)
 
 
-def desensitize(frame: Any) -> tuple[Any, dict[str, list[str]]]:
+def desensitize(frame: Any, fields: dict[str, FieldInfo] | None = None
+                ) -> tuple[Any, dict[str, list[str]]]:
     """A copy of ``frame`` with names and codes masked and confidential columns dropped.
+
+    ``fields`` adds the layer's own fields to :data:`maps.fields.FIELDS`.
 
     Returns
     -------
@@ -46,11 +49,11 @@ def desensitize(frame: Any) -> tuple[Any, dict[str, list[str]]]:
         ``report`` lists the columns ``masked`` and ``dropped``.
     """
     geom = getattr(frame, "_geometry_column_name", None)
-    dropped = [c for c in frame.columns if c != geom and treatment(str(c)) == "drop"]
+    dropped = [c for c in frame.columns if c != geom and treatment(str(c), fields) == "drop"]
     out = frame.drop(columns=dropped).copy()
     masked = []
     for column in out.columns:
-        how = treatment(str(column))
+        how = treatment(str(column), fields)
         if how == "mask_name":
             out[column] = out[column].map(mask_name)
             masked.append(str(column))

@@ -3,7 +3,9 @@
 ========================  ==============================================================
 parcels                   parcels with occupancy, main holder, industry, per-mu, class
 enterprises               enterprises with scores, at the union of their parcels
-candidates                land-status candidates at their parcels
+scores                    the score table: one row per enterprise (CSV, XLSX), one feature
+                          per enterprise and parcel (GIS formats)
+candidates                the ranked land-status candidates at their parcels
 footprints                building footprints
 towns                     town aggregates (area, built, enterprises, tax per mu, classes)
 occupancy                 the occupancy run's per-parcel table as stored
@@ -36,6 +38,12 @@ class LayerSpec:
     read: Callable[[Any, data.Context], Any]
     style: Callable[[Any], LayerStyle | None]
     run_kind: str = "occupancy"
+    #: Reader for formats without geometry (CSV, XLSX), when it differs from ``read``.
+    read_table: Callable[[Any, data.Context], Any] | None = None
+    #: The layer's own fields beside maps.fields.FIELDS (e.g. a rule set's indicators).
+    fields: Callable[[Any, data.Context], dict[str, Any]] | None = None
+    #: Further XLSX sheets (name -> DataFrame).
+    sheets: Callable[[Any, data.Context], dict[str, Any]] | None = None
 
 
 def quantile_style(layer: str, field: str, frame: Any, *, k: int = 5,
@@ -62,8 +70,12 @@ LAYERS: dict[str, LayerSpec] = {s.name: s for s in (
               data.read_parcels, lambda f: style_for("industry")),
     LayerSpec("enterprises", "企业亩均评价", "Enterprises with scores",
               data.read_enterprises, lambda f: style_for("classes"), run_kind="score"),
-    LayerSpec("candidates", "存量用地盘活候选", "Land-status candidates",
-              data.read_candidates, lambda f: style_for("candidates"), run_kind="candidates"),
+    LayerSpec("scores", "亩均评价", "Per-mu scores", data.read_scores,
+              lambda f: style_for("classes"), run_kind="score",
+              read_table=data.read_scores_table, fields=data.score_fields),
+    LayerSpec("candidates", "候选地块", "Land-status candidates",
+              data.read_candidates, lambda f: style_for("candidates"), run_kind="candidates",
+              sheets=data.candidate_sheets),
     LayerSpec("footprints", "建筑轮廓", "Building footprints",
               data.read_footprints, lambda f: style_for("footprints")),
     LayerSpec("towns", "镇街汇总", "Town aggregates", data.read_towns, _towns_style),
@@ -86,8 +98,8 @@ def layer_spec(name: str) -> LayerSpec:
 def export_layer(conn: psycopg.Connection, name: str, path: str | Path, *,
                  run_id: int | None = None, year: int | None = None,
                  crs: int | str | None = None, desensitize: bool = False,
-                 encoding: str = "utf-8", lang: str = "zh",
-                 overwrite: bool = False) -> dict[str, Any]:
+                 encoding: str = "utf-8", lang: str = "zh", overwrite: bool = False,
+                 filters: dict[str, Any] | None = None) -> dict[str, Any]:
     """Read layer ``name`` from the database and write it with :func:`write_layer`.
 
     Parameters
@@ -106,6 +118,8 @@ def export_layer(conn: psycopg.Connection, name: str, path: str | Path, *,
         As :func:`maps.export.writer.write_layer`.
     lang : {"zh", "en"}
         Language of the layer title.
+    filters : dict, optional
+        Row filters the layer's reader understands (candidates: kind, town, status).
 
     Returns
     -------
@@ -115,11 +129,16 @@ def export_layer(conn: psycopg.Connection, name: str, path: str | Path, *,
     from maps.export.writer import format_for, write_layer
 
     spec = layer_spec(name)
-    format_for(Path(path))  # a bad suffix fails before the database is read
-    ctx = data.resolve_context(conn, run_id=run_id, year=year, run_kind=spec.run_kind)
-    frame = spec.read(conn, ctx)
+    fmt = format_for(Path(path))  # a bad suffix fails before the database is read
+    ctx = data.resolve_context(conn, run_id=run_id, year=year, run_kind=spec.run_kind,
+                               filters=filters)
+    tabular = fmt.suffix in (".csv", ".xlsx") and spec.read_table is not None
+    frame = (spec.read_table if tabular else spec.read)(conn, ctx)
     info = write_layer(frame, path, layer=name, style=spec.style(frame),
                        title=spec.zh if lang == "zh" else spec.en, crs=crs,
-                       desensitize=desensitize, encoding=encoding, overwrite=overwrite)
+                       desensitize=desensitize, encoding=encoding, overwrite=overwrite,
+                       fields=spec.fields(conn, ctx) if spec.fields else None,
+                       sheets=spec.sheets(conn, ctx) if spec.sheets and
+                       fmt.suffix == ".xlsx" else None)
     info.update(occupancy_run=ctx.occupancy_run, score_run=ctx.score_run, year=ctx.year)
     return info

@@ -37,7 +37,7 @@ import numpy as np
 
 from gis.atomic import SHAPEFILE_SIDECARS, atomic_output
 from gis.errors import ConfigError, DataError, DriverError
-from maps.fields import alias
+from maps.fields import FieldInfo, alias
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -62,6 +62,12 @@ class WriteJob:
     source: str
     aliases: dict[str, str] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
+    fields: dict[str, FieldInfo] = field(default_factory=dict)
+    sheets: dict[str, Any] = field(default_factory=dict)
+
+    def alias(self, name: str, lang: str = "zh") -> str:
+        """The column's alias from :data:`maps.fields.FIELDS` and the layer's own fields."""
+        return alias(name, lang, self.fields)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -212,12 +218,12 @@ def _write_shapefile(job: WriteJob, tmp: Path) -> None:
     table = csv.writer(buffer)
     table.writerow(["field", "column", "alias_zh", "alias_en"])
     for old, new in names.items():
-        table.writerow([new, old, alias(old, "zh"), alias(old, "en")])
+        table.writerow([new, old, job.alias(old, "zh"), job.alias(old, "en")])
     Path(str(tmp)[:-4] + ".aliases.csv").write_text(buffer.getvalue(), encoding="utf-8-sig")
     if job.style is not None:
         from maps.qml import to_qml
 
-        qml = to_qml(job.style, {names[c]: alias(c) for c in attrs}, field_map=names)
+        qml = to_qml(job.style, {names[c]: job.alias(c) for c in attrs}, field_map=names)
         Path(str(tmp)[:-4] + ".qml").write_text(qml, encoding="utf-8")
     job.info["renamed"] = renamed
 
@@ -298,15 +304,17 @@ def _write_xlsx(job: WriteJob, tmp: Path) -> None:
     for column in table.columns:  # openpyxl refuses time-zone aware datetimes
         if isinstance(table[column].dtype, pd.DatetimeTZDtype):
             table[column] = table[column].dt.tz_localize(None)
-    headers = {c: alias(c) if c not in ("lon", "lat") else {"lon": "经度", "lat": "纬度"}[c]
+    headers = {c: job.alias(c) if c not in ("lon", "lat") else {"lon": "经度", "lat": "纬度"}[c]
                for c in table.columns}
     explain = pd.DataFrame({"字段": list(headers.values()), "列名": list(headers),
-                            "英文": [alias(c, "en") for c in headers]})
+                            "英文": [job.alias(c, "en") for c in headers]})
     sheet = (job.title or job.layer)[:31]
     for bad in "[]:*?/\\":
         sheet = sheet.replace(bad, " ")
     with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
         table.rename(columns=headers).to_excel(writer, index=False, sheet_name=sheet)
+        for name, extra in job.sheets.items():
+            extra.to_excel(writer, index=False, sheet_name=name[:31])
         explain.to_excel(writer, index=False, sheet_name="字段说明")
         ws = writer.sheets[sheet]
         ws.freeze_panes = "A2"
@@ -346,7 +354,9 @@ def format_for(path: Path) -> Format:
 
 def write_layer(frame: Any, path: str | Path, *, layer: str, style: LayerStyle | None = None,
                 title: str = "", crs: int | str | None = None, desensitize: bool = False,
-                encoding: str = "utf-8", overwrite: bool = False) -> dict[str, Any]:
+                encoding: str = "utf-8", overwrite: bool = False,
+                fields: dict[str, FieldInfo] | None = None,
+                sheets: dict[str, Any] | None = None) -> dict[str, Any]:
     """Write one layer (a GeoDataFrame, or a DataFrame for tables) in the format of ``path``.
 
     Parameters
@@ -370,6 +380,12 @@ def write_layer(frame: Any, path: str | Path, *, layer: str, style: LayerStyle |
         Shapefile text encoding (other formats are UTF-8).
     overwrite : bool
         Replace an existing output.
+    fields : dict of str to FieldInfo, optional
+        The layer's own columns (aliases and treatment) beside :data:`maps.fields.FIELDS`,
+        e.g. a rule set's indicators.
+    sheets : dict of str to DataFrame, optional
+        Further XLSX sheets after the layer's (other formats ignore them; dropped when
+        ``desensitize``).
 
     Returns
     -------
@@ -392,7 +408,8 @@ def write_layer(frame: Any, path: str | Path, *, layer: str, style: LayerStyle |
     if desensitize:
         from maps.export.desensitize import desensitize as mask
 
-        frame, info["desensitized"] = mask(frame)
+        frame, info["desensitized"] = mask(frame, fields)
+        sheets = None
     geom = getattr(frame, "_geometry_column_name", None)
     if geom is not None:
         if frame.crs is None:
@@ -404,9 +421,11 @@ def write_layer(frame: Any, path: str | Path, *, layer: str, style: LayerStyle |
             frame = frame.to_crs(crs)
     elif fmt.suffix in (".gpkg", ".shp", ".geojson", ".kml", ".gdb"):
         raise ConfigError(f"{path}: layer {layer} has no geometry; write .csv or .xlsx")
+    fields = fields or {}
     job = WriteJob(frame=frame, layer=layer, style=style, title=title or layer,
                    encoding=encoding.lower(), source=source,
-                   aliases={str(c): alias(str(c)) for c in _attributes(frame)}, info=info)
+                   aliases={str(c): alias(str(c), "zh", fields) for c in _attributes(frame)},
+                   info=info, fields=fields, sheets=sheets or {})
     with atomic_output(path, overwrite, sidecars=fmt.sidecars or None) as tmp:
         fmt.write(job, tmp)
     log.info("wrote %d rows of %s to %s", len(frame), layer, path)

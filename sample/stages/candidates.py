@@ -21,8 +21,8 @@ def stage_candidates(run: DemoRun) -> dict | None:
     if not run.load:
         return None
     from gis.settings import load_settings
+    from maps.export.layers import export_layer
     from sample.config import AS_OF
-    from scoring.candidates.report import write_report
     from scoring.candidates.run import run_candidates
     from scoring.candidates.sheet import write_sheet
 
@@ -30,7 +30,7 @@ def stage_candidates(run: DemoRun) -> dict | None:
     conn = run.conn
     result = run_candidates(conn, settings, as_of=AS_OF)
     s = result.summary
-    report = write_report(conn, run.root / "candidates.xlsx", overwrite=True)
+    report = export_layer(conn, "candidates", run.root / "candidates.xlsx", overwrite=True)
     top = result.candidates.head(TOP)
     out = {
         "run": result.run_id,

@@ -231,14 +231,21 @@ def approvals(app, src, layer, crs, as_json) -> None:
 @click.option("--status", type=click.Choice(STATUS_CHOICES))
 @overwrite_option
 @json_option
-@click.pass_obj
-def report(app, output, kind, town, status, overwrite, as_json) -> None:
-    """Write the ranked candidate list with Chinese headers (and the exemptions)."""
-    from scoring.candidates.report import write_report
+@click.pass_context
+def report(ctx: click.Context, output, kind, town, status, overwrite, as_json) -> None:
+    """Write the ranked candidate list with Chinese headers (and the exemptions).
 
-    info = write_report(app.connect(), output, kind=kind, town=town, status=status,
-                        overwrite=overwrite)
-    emit(info, as_json, f"wrote {info['rows']:,} candidates to {info['path']}")
+    The same as `mujun export candidates -o FILE.xlsx`: the one writer and field table
+    of every export (sheets 候选地块, 豁免, 说明, 字段说明).
+    """
+    from gis.errors import DataError
+    from scoring.cli.score import invoke_export
+
+    if output.suffix.lower() != ".xlsx":
+        raise DataError(f"{output}: the report is an Excel workbook; name it *.xlsx "
+                        "(`mujun export candidates` writes GIS formats)")
+    invoke_export(ctx, layer="candidates", output=output, kind=kind, town=town,
+                  status=status, overwrite=overwrite, as_json=as_json)
 
 
 @candidates.command("sheet")

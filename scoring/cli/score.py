@@ -11,6 +11,16 @@ from gis.cli.options import emit, json_option, overwrite_option
 GROUP_CHOICES = ("town", "district", "industry", "park")
 
 
+def invoke_export(ctx: click.Context, **params) -> None:
+    """Run `mujun export` (the maps package's one writer) with ``params``."""
+    root = ctx.find_root()
+    command = root.command.get_command(root, "export")
+    if command is None:
+        raise click.ClickException("writing files needs the `mujun export` command (the maps "
+                                   "package), which is not installed")
+    ctx.invoke(command, **params)
+
+
 def _fmt(value, digits=1) -> str:
     return "-" if value is None else f"{value:,.{digits}f}"
 
@@ -85,20 +95,24 @@ def explain_cmd(app, credit_code: str, year: int | None, run_id: int | None,
 
 @score.command("export")
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
-              help="scores.csv | scores.xlsx (Chinese headers) | scores.gpkg (on parcels)")
+              help="scores.csv | scores.xlsx (Chinese headers) | scores.gpkg (on parcels, "
+                   "QGIS class style) — any format of `mujun export`.")
 @click.option("--year", type=int, help="Latest score run of this year.")
 @click.option("--run", "run_id", type=int, help="Score run id (default: the latest).")
 @overwrite_option
 @json_option
-@click.pass_obj
-def export_cmd(app, output: Path, year: int | None, run_id: int | None, overwrite: bool,
-               as_json: bool) -> None:
-    """Write one row per enterprise of a score run (CSV, XLSX or GeoPackage)."""
-    from scoring.export import export_scores
+@click.pass_context
+def export_cmd(ctx: click.Context, output: Path, year: int | None, run_id: int | None,
+               overwrite: bool, as_json: bool) -> None:
+    """Write one row per enterprise of a score run (CSV, XLSX or GeoPackage).
 
-    info = export_scores(app.connect(), output, run_id=run_id, year=year, overwrite=overwrite)
-    emit(info, as_json, f"wrote {info['rows']:,} rows of score run {info['run_id']} to "
-                        f"{info['path']}")
+    The same as `mujun export scores`: one writer, one field table and one set of
+    styles for every export. GIS formats put each enterprise on each of its parcels.
+    The command is looked up through the CLI's plugin registry, so this package does
+    not import the maps package.
+    """
+    invoke_export(ctx, layer="scores", output=output, run_id=run_id, year=year,
+                  overwrite=overwrite, as_json=as_json)
 
 
 @score.command("summary")

@@ -79,16 +79,25 @@ def test_report_workbook_has_chinese_headers_and_ranks(town, monkeypatch, db_dsn
     wb = openpyxl.load_workbook(out_path)
     ws = wb["候选地块"]
     header = [c.value for c in ws[1]]
-    assert header[:5] == ["排名", "编号", "宗地代码", "类型", "状态"]
+    # headers from maps' field table (the one writer of every export)
+    assert header[:5] == ["排名", "候选编号", "宗地代码", "候选类型", "类型名称"]
     rows = list(ws.iter_rows(min_row=2, values_only=True))
     assert len(rows) == 9
     prio = header.index("优先级")
     assert [r[prio] for r in rows] == sorted((r[prio] for r in rows), reverse=True)
-    kinds = {r[header.index("类型")] for r in rows}
+    kinds = {r[header.index("类型名称")] for r in rows}
     assert "闲置土地(未动工)" in kinds and "建而未用" in kinds
-    mu = header.index("面积(亩)")
+    mu = header.index("实测面积（亩）")
     assert rows[0][mu] == pytest.approx(15.0)
-    assert "豁免" in wb.sheetnames
+    assert "豁免" in wb.sheetnames and "字段说明" in wb.sheetnames
+    only = tmp_path / "built_unused.xlsx"
+    code, _, err = run_mujun(["candidates", "report", "-o", str(only), "--kind", "built_unused"],
+                             monkeypatch, db_dsn, capsys)
+    assert code == 0, err
+    ws = openpyxl.load_workbook(only)["候选地块"]
+    kept = list(ws.iter_rows(min_row=2, values_only=True))
+    assert 0 < len(kept) < len(rows) and {r[header.index("类型名称")] for r in kept} == {"建而未用"}
+    assert [r[0] for r in kept] == list(range(1, len(kept) + 1))
     # never over an existing file without --overwrite
     code, _, _ = run_mujun(["candidates", "report", "-o", str(out_path)], monkeypatch,
                                db_dsn, capsys)

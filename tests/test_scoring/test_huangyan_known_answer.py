@@ -132,6 +132,21 @@ def test_explain_and_exports(scored, tmp_path, db_dsn, monkeypatch, capsys):
     mujun(["score", "export", "-o", gpkg], monkeypatch, db_dsn, capsys)
     layer = pyogrio.read_dataframe(gpkg, layer="scores")
     assert set(layer["parcel_code"]) == {f.parcel for f in firms}
+    assert {"total", "class", "rank_county", "change", "occupancy_run"} <= set(layer.columns)
+    import sqlite3
+
+    with sqlite3.connect(gpkg) as db:  # the QGIS class style of the one writer
+        style = db.execute("SELECT styleQML FROM layer_styles WHERE f_table_name = 'scores'"
+                           " AND useAsDefault").fetchone()
+    assert style is not None and "评价等级" in style[0]
+    csv = tmp_path / "scores.csv"  # tables: one row per enterprise, no geometry
+    mujun(["score", "export", "-o", csv], monkeypatch, db_dsn, capsys)
+    table = __import__("pandas").read_csv(csv, encoding="utf-8-sig")
+    assert len(table) == len(firms) and "wkt" not in table and "score_tax_per_mu" in table
+    public = tmp_path / "public.csv"  # indicator values and item scores are confidential
+    mujun(["export", "scores", "-o", public, "--desensitize"], monkeypatch, db_dsn, capsys)
+    masked = __import__("pandas").read_csv(public, encoding="utf-8-sig")
+    assert "class" in masked and not {"tax_per_mu", "score_tax_per_mu", "total"} & set(masked)
     code_exists, _, err = __import__("tests.cli_runner", fromlist=["run_mujun"]).run_mujun(
         ["score", "export", "-o", str(gpkg)], monkeypatch, db_dsn, capsys)
     assert code_exists == 4 and "--overwrite" in err
