@@ -103,6 +103,8 @@ class FootprintBatch:
     survey_date: dt.date | None
     coverage: Any
     dry_run: bool
+    #: More ``survey.attrs`` of the survey the batch becomes (``{"image": path}``).
+    survey_attrs: Mapping[str, Any] | None = None
 
 
 #: Functions called with ``(conn, FootprintBatch)`` after the rows are written and
@@ -118,6 +120,7 @@ def load_footprints(conn: psycopg.Connection, path: str | Path, *, layer: str | 
                     crs: Any = None, encoding: str | None = None, swap_xy: bool = False,
                     mapping: Mapping[str, Any] | None = None,
                     survey_date: str | dt.date | None = None, coverage: Any = None,
+                    survey_attrs: Mapping[str, Any] | None = None,
                     source_name: str | None = None, method: str = "survey",
                     kind: str = "footprints", file_hash: str | None = None,
                     fid_column: str | None = None, params: Mapping[str, Any] | None = None,
@@ -143,6 +146,10 @@ def load_footprints(conn: psycopg.Connection, path: str | Path, *, layer: str | 
         Date of the survey or imagery; wins over any date column.
     coverage : geometry, optional
         Area the survey covers (for the survey record of :data:`AFTER_LOAD` hooks).
+    survey_attrs : mapping, optional
+        Stored in the survey's ``attrs``: ``{"image": path}`` names the image the
+        footprints were seen on (:func:`gis.importing.surveys.image_attrs`), which the
+        review app cuts its before/after chips from.
     source_name : str, optional
         Vendor, survey or image; wins over a source column; default the file name.
     method : str
@@ -219,7 +226,8 @@ def load_footprints(conn: psycopg.Connection, path: str | Path, *, layer: str | 
                                     commit=commit)
         writer = _Writer(conn, kind=kind, path=path, layer=layer, report=report, ident=ident,
                          options={**options, **dict(params or {})},
-                         info=FootprintBatch(0, 0, 0, source, method, date, coverage, dry_run))
+                         info=FootprintBatch(0, 0, 0, source, method, date, coverage, dry_run,
+                                             survey_attrs))
         for offset, gdf in _chunks(path, layer, crs, encoding, swap_xy, report, chunk):
             frame = _check_chunk(conn, gdf, offset, report, mapping=mapping, date=date,
                                  source_name=source_name or Path(path).name, method=method,
@@ -232,7 +240,7 @@ def load_footprints(conn: psycopg.Connection, path: str | Path, *, layer: str | 
                               rejects=None if dry_run else rejects, overwrite=overwrite)
         batch_id = writer.finish()
         info = FootprintBatch(batch_id, writer.srid or 0, writer.n, source,
-                              method, date, coverage, dry_run)
+                              method, date, coverage, dry_run, survey_attrs)
         for hook in AFTER_LOAD:
             hook(conn, info)
         close_batch(conn, batch_id, report, n_loaded=writer.n, inserted=writer.n,

@@ -12,7 +12,11 @@ afterwards: 827,000 rows rewritten cost more than loading them), and :func:`reco
   batch, else the day of the load (noted in the survey's ``attrs``);
 * coverage: the load's ``coverage`` (the image outline for extracted footprints,
   ``--coverage FILE`` for imports; a GeoSeries/GeoDataFrame with its CRS is reprojected,
-  a bare geometry is taken as the working CRS), else the extent of the batch.
+  a bare geometry is taken as the working CRS), else the extent of the batch;
+* image: ``attrs["image"]``, the absolute path of the image the footprints were extracted
+  from or seen on (``footprints extract --load``, the demo's extract stage, ``mujun import
+  footprints --image``; :func:`image_attrs`). The review app cuts the parcel's before/after
+  chips from it; the path never leaves the server.
 
 Which survey each parcel's occupancy rests on is decided in :mod:`parcels.surveys`.
 """
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gis.errors import DataError
@@ -57,6 +62,34 @@ def as_coverage(coverage: Any, srid: int):
         raise DataError("a survey's coverage must be a non-empty polygon (the area the images "
                         "cover)")
     return geom
+
+
+def image_attrs(path: str | Path | None) -> dict[str, str]:
+    """``{"image": absolute path}`` for a survey's ``attrs`` (empty for no path).
+
+    Raises
+    ------
+    DataError
+        The file does not exist, is not a raster GDAL reads, or has no CRS.
+    """
+    if path is None:
+        return {}
+    import rasterio
+    from rasterio.errors import RasterioIOError
+
+    path = Path(path).expanduser().resolve()
+    if not path.is_file():
+        raise DataError(f"{path}: image not found (give the orthophoto or satellite image "
+                        "the footprints were seen on)")
+    try:
+        with rasterio.open(path) as src:
+            crs, count = src.crs, src.count
+    except RasterioIOError as exc:
+        raise DataError(f"{path}: not a raster image GDAL can read ({exc})") from exc
+    if count < 1 or crs is None:
+        raise DataError(f"{path}: the image has no bands or no CRS; give a georeferenced "
+                        "raster (GeoTIFF)")
+    return {"image": str(path)}
 
 
 def create_survey(conn: psycopg.Connection, *, survey_date: dt.date, coverage: Any = None,
@@ -180,7 +213,7 @@ def record_survey(conn: psycopg.Connection, batch: FootprintBatch) -> int | None
         if opened is not None and not batch.dry_run:
             conn.execute("DELETE FROM survey WHERE survey_id = %s", (opened[0],))
         return None
-    attrs: dict[str, Any] = {}
+    attrs: dict[str, Any] = dict(batch.survey_attrs or {})
     date = batch.survey_date
     if date is None:
         row = conn.execute("SELECT max(image_date) FROM footprint WHERE batch_id = %s",

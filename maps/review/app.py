@@ -522,6 +522,34 @@ async def tiles(request: Request) -> Response:
                     headers={"cache-control": "private, max-age=60"})
 
 
+async def api_chip(request: Request) -> Response:
+    """PNG of a survey's image around the candidate's parcel (:mod:`maps.review.chips`)."""
+    import shapely
+
+    from maps.review.chips import ImageMissing, render_chip
+    from maps.review.detail import chip_source
+
+    cid, sid = request.path_params["candidate_id"], request.path_params["survey_id"]
+
+    def work(conn, user):
+        found = chip_source(conn, cid, sid)
+        if found is None:
+            raise HTTPError(404, f"candidate {cid} or survey {sid} not found")
+        if found[0] is None:
+            raise HTTPError(404, f"survey {sid} has no image recorded")
+        return found, _store(request).working_srid(conn)
+
+    (image, wkb), srid = await _run(request, "view", work)
+    try:
+        body = await run_in_threadpool(render_chip, image, shapely.from_wkb(wkb), srid)
+    except ImageMissing as exc:
+        log.warning("survey %d: image file missing", sid)
+        raise HTTPError(404, f"survey {sid}: {exc}") from exc
+    except DataError as exc:
+        raise HTTPError(404, f"survey {sid}: {exc}") from exc
+    return Response(body, media_type="image/png")
+
+
 async def not_found(request: Request, exc: Exception) -> Response:
     return JSONResponse({"error": "not found"}, status_code=404)
 
@@ -538,6 +566,7 @@ ROUTES: list[tuple[str, Any, list[str], str]] = [
     ("/api/candidates.geojson", api_geojson, ["GET"], "view"),
     ("/api/candidates/{candidate_id:int}", api_candidate, ["GET"], "view"),
     ("/api/candidates/{candidate_id:int}/snapshot/{which}.svg", api_snapshot, ["GET"], "view"),
+    ("/api/candidates/{candidate_id:int}/chip/{survey_id:int}.png", api_chip, ["GET"], "view"),
     ("/api/candidates/{candidate_id:int}/decision", api_decide, ["POST"], "decide"),
     ("/api/decisions", api_bulk_decide, ["POST"], "decide"),
     ("/api/candidates/{candidate_id:int}/notes", api_add_note, ["POST"], "field_note"),

@@ -82,11 +82,24 @@ def candidate_detail(conn: psycopg.Connection, candidate_id: int, *, figures: bo
     out["notes"] = [{"note_id": r[0], "at": _iso(r[1]), "author": r[2], "note": r[3],
                      "photos": list(r[4])} for r in cur.fetchall()]
     cur = conn.execute(
-        "SELECT s.survey_id, s.survey_date FROM survey s JOIN parcel p"
+        "SELECT s.survey_id, s.survey_date, s.attrs ? 'image' FROM survey s JOIN parcel p"
         " ON p.parcel_code = %s AND s.coverage && p.geom ORDER BY s.survey_date, s.survey_id",
         (out["parcel_code"],))
-    out["surveys"] = [{"survey_id": r[0], "survey_date": _iso(r[1])} for r in cur.fetchall()]
+    out["surveys"] = [{"survey_id": r[0], "survey_date": _iso(r[1]), "has_image": bool(r[2])}
+                      for r in cur.fetchall()]
     return out
+
+
+def chip_source(conn: psycopg.Connection, candidate_id: int, survey_id: int
+                ) -> tuple[str | None, bytes] | None:
+    """(the survey's image path or ``None``, the parcel as WKB in the working CRS) for a
+    chip; ``None`` when the candidate is not visible or the survey does not cover it."""
+    row = conn.execute(
+        "SELECT s.attrs ->> 'image', ST_AsBinary(p.geom) FROM candidate c"
+        " JOIN parcel p ON p.parcel_code = c.parcel_code"
+        " JOIN survey s ON s.survey_id = %s AND s.coverage && p.geom"
+        " WHERE c.candidate_id = %s", (survey_id, candidate_id)).fetchone()
+    return None if row is None else (row[0], bytes(row[1]))
 
 
 def snapshot_svg(conn: psycopg.Connection, candidate_id: int, which: str) -> bytes | None:

@@ -33,6 +33,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "figures_hidden": {"zh": "无权查看企业经济数据", "en": "Enterprise figures are not shown to your role"},
     "before": {"zh": "之前", "en": "Before"},
     "after": {"zh": "之后", "en": "After"},
+    "image_missing": {"zh": "影像不可用", "en": "Image not available"},
     "decide": {"zh": "决定", "en": "Decide"},
     "comment": {"zh": "意见", "en": "Comment"},
     "reason": {"zh": "否决理由", "en": "Reason"},

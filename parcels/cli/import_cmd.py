@@ -222,7 +222,8 @@ source (--source). Heights (高度, height: "12 m" is read) and storeys (层数,
 building:levels, OSM other_tags) are optional: an unreadable one is dropped
 with a warning. Every guessed column is named; --map FIELD= ignores it.
 The batch becomes one survey (dated by --date, else the newest image date)
-covering --coverage FILE (the area surveyed), else the footprints' extent.
+covering --coverage FILE (the area surveyed), else the footprints' extent;
+--image FILE records the image they were seen on (for the review app).
 """ + _COMMON_HELP)
 @click.argument("src", type=click.Path(exists=True))
 @_layer_options
@@ -231,6 +232,9 @@ covering --coverage FILE (the area surveyed), else the footprints' extent.
 @click.option("--coverage", "coverage_path", type=click.Path(exists=True),
               help="Polygon layer of the area the survey covers (default: the footprints' "
                    "extent). Parcels outside it keep their earlier survey.")
+@click.option("--image", "image_path", type=click.Path(exists=True, dir_okay=False),
+              help="The georeferenced image (GeoTIFF) the footprints were seen on; recorded "
+                   "with the survey so the review app shows the parcel on it.")
 @_map_option("image_date image_id source method ground_res_m confidence height_m storeys")
 @dry_run_option
 @_partial_options
@@ -238,11 +242,13 @@ covering --coverage FILE (the area surveyed), else the footprints' extent.
 @json_option
 @click.pass_obj
 def footprints_cmd(app, src, layer, crs, encoding, survey_date, source_name, coverage_path,
-                   maps, swap_xy, dry_run, accept_partial, rejects, overwrite, as_json):
+                   image_path, maps, swap_xy, dry_run, accept_partial, rejects, overwrite, as_json):
     from gis.importing.footprints import load_footprints
     from gis.importing.headers import load_field_specs, parse_column_map
+    from gis.importing.surveys import image_attrs
 
     mapping = parse_column_map(maps, load_field_specs("footprints")) if maps else None
+    survey_attrs = image_attrs(image_path)   # checked before anything is read
     coverage = None
     if coverage_path:
         from gis.vector_io import read_vector
@@ -253,4 +259,4 @@ def footprints_cmd(app, src, layer, crs, encoding, survey_date, source_name, cov
     _run(app, as_json, "footprints", load_footprints, src, accept_partial, rejects,
          layer=layer, crs=crs, encoding=encoding, survey_date=survey_date, mapping=mapping,
          source_name=source_name, swap_xy=swap_xy, dry_run=dry_run, overwrite=overwrite,
-         settings=app.settings, coverage=coverage)
+         settings=app.settings, coverage=coverage, survey_attrs=survey_attrs)

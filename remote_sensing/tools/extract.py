@@ -286,7 +286,8 @@ def load_extraction(conn, plan: ExtractionPlan, data: dict[str, Any], *,
                     settings: Settings | None = None) -> dict[str, Any]:
     """Load what :func:`extract_to_file` wrote through the one footprint loader.
 
-    The survey is dated by the image and covers the image's outline (:func:`image_outline`
+    The survey is dated by the image, records it (``attrs["image"]``: the optical image,
+    else the raster that defines the grid) and covers the image's outline (:func:`image_outline`
     of the raster that defines the grid); the footprints are hashed by their features
     (the file's bytes change with every write), so extracting the same image again loads
     nothing twice.
@@ -297,10 +298,13 @@ def load_extraction(conn, plan: ExtractionPlan, data: dict[str, Any], *,
         ``batch_id``, ``n_loaded``, ``srid``, ``already_imported``.
     """
     from gis.importing.footprints import load_footprints
+    from gis.importing.surveys import image_attrs
 
+    image = plan.cfg.image or plan.meta.get("grid_source")
     loaded = load_footprints(conn, plan.output, method=plan.method, settings=settings,
                              source_name=data.get("image_id"), file_hash="features",
                              survey_date=data.get("image_date"),
+                             survey_attrs=image_attrs(image),
                              coverage=image_outline(plan.meta.get("grid_source")))
     return {"batch_id": loaded.batch_id, "n_loaded": loaded.report.n_loaded,
             "srid": loaded.srid, "already_imported": loaded.already_imported}

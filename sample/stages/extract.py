@@ -146,6 +146,7 @@ def load_extracted(conn: psycopg.Connection, city: SampleCity, *,
     from gis.db.connection import translate_errors
     from gis.importing.common import content_sha256
     from gis.importing.footprints import load_footprints
+    from gis.importing.surveys import image_attrs
     from remote_sensing.tools.extract import image_outline
 
     path, _ = extraction_paths(city)
@@ -164,6 +165,7 @@ def load_extracted(conn: psycopg.Connection, city: SampleCity, *,
         result = load_footprints(
             conn, path, survey_date=image_date, settings=settings, file_hash=digest,
             coverage=image_outline(city.paths.get("ndsm")),  # the survey covers the whole image
+            survey_attrs=image_attrs(city.paths.get("rgbn")),  # the review app's chips
             source_name=f"{SOURCE_PREFIX}: sample {city.size}-{city.seed}, extracted",
             params={"extraction": digest}, skip_if_loaded=False, commit=False)
     report = result.report

@@ -37,6 +37,9 @@ def test_cli_load_flag(small_scene, tmp_path, db_dsn, db_conn):
     data = json.loads(proc.stdout)
     n = db_conn.execute("SELECT count(*) FROM footprint WHERE batch_id = %s", (data["load"]["batch_id"],)).fetchone()[0]
     assert n == data["footprints"] == data["load"]["n_loaded"]
+    image = db_conn.execute("SELECT attrs ->> 'image' FROM survey WHERE batch_id = %s",
+                            (data["load"]["batch_id"],)).fetchone()[0]
+    assert image == str(small_scene["ndsm"].resolve())   # the survey records its image
     # extracting and loading the same output again does not duplicate a footprint
     proc = mujun_process("footprints", "extract", "--ndsm", str(small_scene["ndsm"]), "-o",
                          str(out), "--load", "--json", "--workers", "1", "--overwrite",

@@ -166,6 +166,24 @@
   }
 
   // ------------------------------------------------------------- detail
+
+  // Before/after: the parcel on the images of the first and last survey that recorded one
+  // (PNG chips), else drawn with those surveys' footprints (SVG).
+  function snapshots(d) {
+    const imaged = (d.surveys || []).filter((s) => s.has_image);
+    const missing = (e) => e.target.replaceWith(el("p", { class: "muted chip-missing" }, T.image_missing));
+    const figure = (src, cls, caption) => el("figure", {},
+      el("img", { src, class: cls, alt: caption, onerror: missing }), el("figcaption", {}, caption));
+    if (imaged.length >= 2) {
+      const first = imaged[0], last = imaged[imaged.length - 1];
+      return el("div", { class: "snapshots chips" },
+        figure(`/api/candidates/${d.candidate_id}/chip/${first.survey_id}.png`, "chip", `${T.before} ${first.survey_date}`),
+        figure(`/api/candidates/${d.candidate_id}/chip/${last.survey_id}.png`, "chip", `${T.after} ${last.survey_date}`));
+    }
+    return el("div", { class: "snapshots" },
+      figure(`/api/candidates/${d.candidate_id}/snapshot/before.svg`, "sketch", T.before),
+      figure(`/api/candidates/${d.candidate_id}/snapshot/after.svg`, "sketch", T.after));
+  }
   function kvTable(obj) {
     const t = el("table", { class: "kv" });
     for (const [k, v] of Object.entries(obj || {})) {
@@ -206,9 +224,7 @@
       el("h2", {}, `#${d.candidate_id} ${label("k_", d.kind)}`),
       el("p", {}, el("span", { id: "detail-status", dataset: { status: d.status } }, label("s_", d.status)),
         ` · ${d.parcel_code} · ${d.town || ""} · ${fmt(d.area_m2)} m² · v${d.version}`),
-      el("div", { class: "snapshots" },
-        el("figure", {}, el("img", { src: `/api/candidates/${d.candidate_id}/snapshot/before.svg`, alt: T.before }), el("figcaption", {}, T.before)),
-        el("figure", {}, el("img", { src: `/api/candidates/${d.candidate_id}/snapshot/after.svg`, alt: T.after }), el("figcaption", {}, T.after))),
+      snapshots(d),
       el("h3", {}, T.evidence), kvTable(d.evidence),
       el("h3", {}, T.rules), el("ul", { id: "rules" }, (Array.isArray(d.rules) ? d.rules : [d.rules]).map(
         (r) => el("li", {}, typeof r === "object" ? JSON.stringify(r) : r))),
