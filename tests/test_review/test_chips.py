@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from tests.test_review.conftest import SRID
+from tests.test_review.test_browser import browser  # noqa: F401  (fixture)
 
 BEFORE, MISSING, AFTER = "2023-01-10", "2023-03-10", "2023-06-10"
 
@@ -172,3 +173,31 @@ def test_import_footprints_records_the_image(db_conn, db_dsn, monkeypatch, capsy
     assert code == 0, err
     rows = db_conn.execute("SELECT attrs ->> 'image' FROM survey").fetchall()
     assert rows == [(str((tmp_path / "img.tif").resolve()),)]
+
+
+@pytest.mark.browser
+def test_detail_shows_the_chips_in_the_browser(browser, server, sessions, imaged):  # noqa: F811
+    from tests.test_review.test_browser import _login, _until
+
+    cid, _, _, _ = imaged
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(45_000)
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.problems, page.outside = problems, []
+    try:
+        _login(page, server, "viewer_east")
+        page.locator(f"#candidate-list tbody tr[data-id='{cid}']").click()
+        page.wait_for_selector("#detail:not([hidden]) .snapshots.chips img.chip")
+        chips = page.locator(".snapshots.chips img.chip")
+        assert chips.count() == 2
+        for i in range(2):
+            _until(lambda i=i: chips.nth(i).evaluate("img => img.complete && img.naturalWidth")
+                   == 512)
+        captions = page.locator(".snapshots.chips figcaption").all_inner_texts()
+        assert BEFORE in captions[0] and AFTER in captions[1]
+        assert problems == [], problems
+    finally:
+        context.close()
