@@ -261,19 +261,9 @@ def _load_enterprises(conn, city, name, table, srid, progress) -> int:
     frame = _read_csv(city.paths[name], dates=("established_date",))
     frame["batch_id"] = batch
     frame["checksum_ok"] = True
-    columns = [
-        "credit_code",
-        "checksum_ok",
-        "name",
-        "industry_code",
-        "industry_version",
-        "size_class",
-        "town",
-        "status",
-        "established_date",
-        "is_utility",
-        "batch_id",
-    ]
+    from sample.town import ENTERPRISE_COLUMNS  # the columns the generator writes
+
+    columns = [*ENTERPRISE_COLUMNS, "checksum_ok", "batch_id"]
     frame["industry_version"] = frame["industry_version"].astype(str)
     n = copy_frame(conn, table, frame, columns, progress=progress)
     _finish(conn, batch, n)
