@@ -32,6 +32,7 @@ import numpy as np
 from gis.progress import Progress
 
 from ..errors import ModelError
+from ..onnx_model import tta_mean
 from .samples import Stripe, edge_weights, normalisation, pad_to, sample_patches, validation_stripe
 from .unet import DEFAULT_WIDTHS, init_params, n_weights, size_multiple
 
@@ -43,7 +44,15 @@ CARD_KIND = "mujun-segmentation"
 
 @dataclass(frozen=True)
 class TrainOptions:
-    """Training settings (defaults: a few megapixels in a few minutes on two cores)."""
+    """Training settings (defaults: a few megapixels in a few minutes on two cores).
+
+    ``min_steps`` is the least number of optimisation steps before early stopping may
+    end training, and before an epoch may be kept as the best one: on a small area an
+    epoch is only 8 steps, and the validation loss of a stripe holding two or three
+    buildings is noisy enough to pick an untrained network otherwise. ``tta`` is the
+    test-time augmentation written into the card (see
+    :func:`remote_sensing.onnx_model.run_tta`) and used for the validation scores.
+    """
 
     widths: tuple[int, ...] = DEFAULT_WIDTHS
     patch: int = 128
@@ -63,6 +72,8 @@ class TrainOptions:
     max_megapixels: float = 64.0
     max_seconds: float | None = None
     seed: int = 0
+    min_steps: int = 600
+    tta: int = 4
 
 
 @dataclass
@@ -304,6 +315,8 @@ def train_segmentation(
     patch = max(mult, opt.patch // mult * mult)
     train_px = float((train_w > 0).sum())
     steps = opt.steps_per_epoch or int(np.clip(round(2 * train_px / (opt.batch * patch * patch)), 8, 40))
+    warmup = max(opt.min_epochs, math.ceil(opt.min_steps / steps))  # epochs before stopping/keeping
+    max_epochs = max(opt.max_epochs, warmup)
 
     params = {k: jnp.asarray(v) for k, v in init_params(len(data.bands), opt.widths, opt.seed).items()}
     loss = _loss_fn(opt.widths, pos_weight)
@@ -337,7 +350,7 @@ def train_segmentation(
     stale = 0
     epoch = 0
     stopped = "max_epochs"
-    for epoch in range(1, opt.max_epochs + 1):
+    for epoch in range(1, max_epochs + 1):
         t0 = time.perf_counter()
         losses = []
         for _ in range(steps):
@@ -350,19 +363,21 @@ def train_segmentation(
         log.info("epoch %d: train loss %.4f, validation loss %.4f", epoch, np.mean(losses), val_loss)
         if progress is not None:
             progress(1)
-        if val_loss < best[0] - 1e-4:
+        if epoch >= warmup and (val_loss < best[0] - 1e-4 or epoch == warmup):
             best = (val_loss, params, epoch)
             stale = 0
         else:
             stale += 1
-        if epoch >= opt.min_epochs and stale >= opt.patience:
+        if epoch >= warmup and stale >= opt.patience:
             stopped = "early_stopping"
             break
         if opt.max_seconds is not None and time.perf_counter() - t_start > opt.max_seconds:
             stopped = "time_limit"
             break
+    if best[2] == 0:  # stopped by the time limit before the warm-up ended: keep the last epoch
+        best = (np.inf, params, epoch)
     params = {k: np.asarray(v, np.float32) for k, v in best[1].items()}
-    _, prob_val = validate(best[1])
+    prob_val = tta_mean(lambda a: predict_array(best[1], a, opt.widths, prob_fn), xv, opt.tta)[inner_r, inner_c]
     scores = _validation_scores(prob_val, yv, wv, data, stripe, opt)
     seconds = time.perf_counter() - t_start
     stripe_geom = _stripe_geometry(stripe, data)
@@ -381,6 +396,7 @@ def train_segmentation(
         "overlap": 32,
         "size_multiple": mult,
         "output": "probability",
+        "tta": opt.tta,
         "postprocess": {"method": "objects", "low": opt.low, "high": opt.high, "split": opt.split,
                         "min_area_m2": opt.min_area_m2},
         "architecture": {"name": "unet", "widths": list(opt.widths), "weights": n_weights(params),
@@ -397,7 +413,7 @@ def train_segmentation(
         "training": {"epochs": epoch, "best_epoch": best[2], "stopped": stopped,
                      "steps_per_epoch": steps, "batch": opt.batch, "patch": patch,
                      "learning_rate": opt.learning_rate, "edge_band_m": opt.edge_band_m, "edge_weight": opt.edge_weight,
-                     "pos_weight": round(pos_weight, 3), "augmentation": ["rot90", "flip", "brightness"],
+                     "pos_weight": round(pos_weight, 3), "min_steps": opt.min_steps, "augmentation": ["rot90", "flip", "brightness"],
                      "seconds": round(seconds, 1), "seed": opt.seed},
     }
     log.info("trained in %.0f s (%d epochs, best %d); validation object F1 %.3f", seconds, epoch,
