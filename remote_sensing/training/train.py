@@ -49,7 +49,9 @@ class TrainOptions:
     ``min_steps`` is the least number of optimisation steps before early stopping may
     end training, and before an epoch may be kept as the best one: on a small area an
     epoch is only 8 steps, and the validation loss of a stripe holding two or three
-    buildings is noisy enough to pick an untrained network otherwise. ``tta`` is the
+    buildings is noisy enough to pick an untrained network otherwise. ``max_epochs``
+    caps everything (also that warm-up); None means 60, or the warm-up plus
+    ``patience`` when that is more. ``tta`` is the
     test-time augmentation written into the card (see
     :func:`remote_sensing.onnx_model.run_tta`) and used for the validation scores.
     """
@@ -57,7 +59,7 @@ class TrainOptions:
     widths: tuple[int, ...] = DEFAULT_WIDTHS
     patch: int = 128
     batch: int = 8
-    max_epochs: int = 60
+    max_epochs: int | None = None
     min_epochs: int = 6
     patience: int = 8
     steps_per_epoch: int | None = None
@@ -316,7 +318,8 @@ def train_segmentation(
     train_px = float((train_w > 0).sum())
     steps = opt.steps_per_epoch or int(np.clip(round(2 * train_px / (opt.batch * patch * patch)), 8, 40))
     warmup = max(opt.min_epochs, math.ceil(opt.min_steps / steps))  # epochs before stopping/keeping
-    max_epochs = max(opt.max_epochs, warmup)
+    max_epochs = opt.max_epochs if opt.max_epochs is not None else max(60, warmup + opt.patience)
+    warmup = min(warmup, max_epochs)
 
     params = {k: jnp.asarray(v) for k, v in init_params(len(data.bands), opt.widths, opt.seed).items()}
     loss = _loss_fn(opt.widths, pos_weight)

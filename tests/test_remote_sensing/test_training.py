@@ -56,6 +56,42 @@ def test_unet_onnx_export_equals_the_jax_network():
     np.testing.assert_allclose(got, expected, atol=1e-5)
 
 
+def _random_unet_file(tmp_path, tta):
+    from remote_sensing.training.onnx_export import build_model
+    from remote_sensing.training.unet import init_params
+
+    widths = (4, 8)
+    path = tmp_path / "random.onnx"
+    path.write_bytes(build_model(init_params(1, widths, seed=3), widths, 1).SerializeToString())
+    card = {"bands": [1], "mean": [0.0], "std": [1.0], "resolution": 0.5, "tile_size": 0,
+            "size_multiple": 2, "tta": tta}
+    path.with_suffix(".json").write_text(json.dumps(card))
+    return path
+
+
+def test_test_time_augmentation_over_all_eight_symmetries_is_exactly_equivariant(tmp_path):
+    """With tta=8 the prediction of a turned or mirrored image is the turned/mirrored prediction;
+    without it a (random) network is not, so the property is not trivially true."""
+    from remote_sensing.onnx_model import predict_tile
+
+    img = np.random.default_rng(2).standard_normal((1, 24, 24)).astype(np.float32)
+    tta8 = load_onnx_model(_random_unet_file(tmp_path, 8))
+    plain = load_onnx_model(_random_unet_file(tmp_path, 1))
+    assert tta8.card["tta"] == 8
+    for turn in (lambda a: np.rot90(a, 1, axes=(-2, -1)), lambda a: a[..., ::-1], lambda a: a[..., ::-1, :]):
+        np.testing.assert_allclose(predict_tile(tta8, turn(img).copy(), 0.5), turn(predict_tile(tta8, img, 0.5)),
+                                   atol=1e-5)
+    rot = lambda a: np.rot90(a, 1, axes=(-2, -1))  # noqa: E731
+    assert np.abs(predict_tile(plain, rot(img).copy(), 0.5) - rot(predict_tile(plain, img, 0.5))).max() > 1e-4
+    # the argument overrides the card
+    np.testing.assert_allclose(predict_tile(plain, img, 0.5, tta=8), predict_tile(tta8, img, 0.5), atol=1e-6)
+
+
+def test_model_card_with_an_unknown_test_time_augmentation_is_refused(tmp_path):
+    with pytest.raises(ModelError, match=r"'tta' is 3; use one of \(1, 2, 4, 8\)"):
+        read_model_card(_random_unet_file(tmp_path, 3))
+
+
 def test_model_card_round_trip(synthetic_model):
     card = synthetic_model["result"].card
     read = read_model_card(synthetic_model["path"])
@@ -64,6 +100,7 @@ def test_model_card_round_trip(synthetic_model):
                 "postprocess", "training_area", "labelled_buildings", "validation", "architecture"):
         assert read[key] == json.loads(json.dumps(card[key])), key
     assert read["bands"] == [1, 2, 3, 4] and read["resolution"] == 0.5
+    assert read["tta"] == TINY.tta == 4
     assert read["labelled_buildings"]["train"] > 5 and read["labelled_buildings"]["validation"] >= 1
     assert 0 < read["validation"]["pixel_f1"] <= 1
     assert read["training"]["best_epoch"] <= read["training"]["epochs"] <= TINY.max_epochs
@@ -152,14 +189,14 @@ def test_real_chip_train_on_one_half_measure_on_the_other(shared_data, tmp_path)
         b = ds.bounds
     mid = (b.bottom + b.top) / 2
     north, south = shapely.box(b.left, mid, b.right, b.top), shapely.box(b.left, b.bottom, b.right, mid)
-    opts = TrainOptions(widths=(8, 16, 32), patch=96, batch=6, max_epochs=25, min_epochs=10, patience=6,
-                        min_steps=REAL_MIN_STEPS, seed=0)
+    opts = TrainOptions(widths=(8, 16, 32), patch=96, batch=6, max_epochs=-(-REAL_MIN_STEPS // 8), min_epochs=10,
+                        patience=6, min_steps=REAL_MIN_STEPS, seed=0)
     pooled = {"tp": 0, "n_pred": 0, "n_ref": 0}
     for fold, train_half, test_half, n_area, n_ref in (("north->south", north, south, 16, 8),
                                                        ("south->north", south, north, 8, 15)):
         result = train_segmentation(image, labels, area=train_half, options=opts)
         assert result.card["labelled_buildings"]["in_area"] == n_area
-        assert result.card["tta"] == 4 and result.card["training"]["epochs"] >= REAL_MIN_STEPS // 8
+        assert result.card["tta"] == 4 and result.card["training"]["epochs"] * 8 >= REAL_MIN_STEPS
         path, _ = save_model(result, tmp_path / f"atl_{fold[:5]}.onnx")
         cfg, meta = prepare_config(method="onnx", image=image, model=path, workers=1, tile_size=512,
                                    min_area_m2=REAL_MIN_AREA)
