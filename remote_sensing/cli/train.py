@@ -34,6 +34,8 @@ def _widths(ctx, param, value):
               help="Optimisation steps before early stopping may end training or an epoch be kept as the best.")
 @click.option("--tta", type=click.Choice(["1", "2", "4", "8"]), default="4", show_default=True,
               help="Test-time augmentation written into the card: flips/rotations averaged per model tile (1 = none).")
+@click.option("--tune-postprocess", is_flag=True,
+              help="Choose the hysteresis thresholds on the validation stripe (useful when it holds dozens of buildings).")
 @click.option("--widths", default="16,32,64", show_default=True, callback=_widths,
               help="Channels per U-Net level (more levels see more context; wider is slower).")
 @click.option("--edge-band", type=float, default=1.0, show_default=True,
@@ -47,7 +49,7 @@ def _widths(ctx, param, value):
 @overwrite_option
 @json_option
 @click.pass_obj
-def train(app, image, labels, area, bands, epochs, patience, min_steps, tta, widths, edge_band, edge_weight, min_area, max_minutes,
+def train(app, image, labels, area, bands, epochs, patience, min_steps, tta, tune_postprocess, widths, edge_band, edge_weight, min_area, max_minutes,
           seed, output, overwrite, as_json):
     """Train a building segmentation model (ONNX + model card) from an image and a survey.
 
@@ -67,7 +69,7 @@ def train(app, image, labels, area, bands, epochs, patience, min_steps, tta, wid
         except ValueError:
             raise ConfigError(f"--bands {bands!r}: give 1-based band numbers like 1,2,3") from None
     opts = TrainOptions(widths=widths, max_epochs=epochs, patience=patience, min_steps=min_steps,
-                        tta=int(tta), edge_band_m=edge_band,
+                        tta=int(tta), tune_postprocess=tune_postprocess, edge_band_m=edge_band,
                         edge_weight=edge_weight, min_area_m2=min_area, seed=seed,
                         max_seconds=max_minutes * 60 if max_minutes else None)
     with progress_bar(epochs or 60, "training", "epoch", app.settings.progress) as bar:

@@ -108,6 +108,24 @@ def test_model_card_round_trip(synthetic_model):
     assert model.session.get_inputs()[0].shape[1] == 4
 
 
+def test_postprocess_thresholds_chosen_on_the_validation_stripe(small_scene):
+    """--tune-postprocess tries the grid on the validation stripe and keeps the best pair there."""
+    from dataclasses import replace
+
+    from remote_sensing.training.train import POSTPROCESS_GRID
+
+    ref = gpd.read_file(small_scene["buildings"])
+    opts = replace(TINY, max_epochs=4, min_epochs=2, tune_postprocess=True)
+    card = train_segmentation(small_scene["rgbn"], ref, options=opts).card
+    tried = card["validation"]["postprocess_tried"]
+    assert [(t["low"], t["high"]) for t in tried] == list(POSTPROCESS_GRID)  # default first
+    chosen = (card["postprocess"]["low"], card["postprocess"]["high"])
+    best = max(tried, key=lambda t: (t["object_f1"], t["pixel_iou"]))
+    assert chosen == (best["low"], best["high"])
+    assert card["validation"]["object_f1"] == best["object_f1"]
+    assert "chosen on this stripe" in card["validation"]["note"]
+
+
 def test_train_then_extract_finds_the_known_buildings_of_the_held_out_third(synthetic_model, small_scene):
     ref = gpd.read_file(small_scene["buildings"])
     b = synthetic_model["bounds"]
