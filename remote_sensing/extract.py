@@ -113,8 +113,11 @@ def _init_worker(cfg: ExtractConfig) -> None:
     """Worker initializer: remember the config; datasets are opened on first use."""
     _STATE.clear()
     _STATE["cfg"] = cfg
-    if cfg.workers > 1:
+    if cfg.workers > 1:  # one thread per worker: the workers already use every core
         os.environ.setdefault("OMP_NUM_THREADS", "1")
+        import cv2
+
+        cv2.setNumThreads(1)
 
 
 def _open_inputs(cfg: ExtractConfig) -> dict:
@@ -272,33 +275,20 @@ def _pad_morph(binary: np.ndarray, k: int) -> np.ndarray:
     Opening only (a square keeps rectangle corners): closing would bridge blobs that
     meet at a corner, which 4-connectivity keeps apart. Small holes are dropped at the
     polygon stage. Same result as ``scipy.ndimage.binary_opening`` on the padded array
-    (border value 0), computed with separable boolean shifts, several times faster.
+    (border value 0), computed with OpenCV, several times faster.
     """
     if k <= 0:
         return binary
-    p = np.pad(binary, k + 1, mode="edge")
-    for _ in range(k):
-        p = _shift3(p, np.logical_and)
-    for _ in range(k):
-        p = _shift3(p, np.logical_or)
-    return p[k + 1 : -(k + 1), k + 1 : -(k + 1)]
+    import cv2
+
+    p = cv2.copyMakeBorder(np.ascontiguousarray(binary, dtype=np.uint8), k + 1, k + 1, k + 1, k + 1,
+                           cv2.BORDER_REPLICATE)
+    out = cv2.morphologyEx(p, cv2.MORPH_OPEN, _SQUARE, iterations=k, borderType=cv2.BORDER_CONSTANT,
+                           borderValue=0)
+    return out[k + 1 : -(k + 1), k + 1 : -(k + 1)].view(bool)  # 0/1 bytes
 
 
-def _shift3(a: np.ndarray, op) -> np.ndarray:
-    """``op`` (logical and/or) over each pixel's 3x3 neighbourhood; outside the array is False."""
-    rows = a.copy()
-    op(rows[1:], a[:-1], out=rows[1:])
-    op(rows[:-1], a[1:], out=rows[:-1])
-    if op is np.logical_and:
-        rows[0] = False
-        rows[-1] = False
-    out = rows.copy()
-    op(out[:, 1:], rows[:, :-1], out=out[:, 1:])
-    op(out[:, :-1], rows[:, 1:], out=out[:, :-1])
-    if op is np.logical_and:
-        out[:, 0] = False
-        out[:, -1] = False
-    return out
+_SQUARE = np.ones((3, 3), np.uint8)
 
 
 def _drop_small_holes(poly, min_px: float):
@@ -811,7 +801,8 @@ _WORKER_MODULES = ["numpy", "scipy.ndimage", "shapely", "rasterio", "remote_sens
 
 
 #: modules whose native thread pools make forking the process that loaded them unsafe
-_THREADED_MODULES = ("jax", "jaxlib", "onnxruntime", "torch", "tensorflow")
+#: (OpenCV's pool, once used, deadlocks a forked child's first call)
+_THREADED_MODULES = ("cv2", "jax", "jaxlib", "onnxruntime", "torch", "tensorflow")
 
 
 def _worker_context():

@@ -333,3 +333,36 @@ def test_workers_are_forked_only_from_a_process_without_other_threads(monkeypatc
     finally:
         stop.set()
         busy.join()
+
+
+def test_worker_processes_start_after_an_in_process_run(tmp_path):
+    """A run in the caller's process loads OpenCV, whose thread pool must not be forked (it hung)."""
+    import subprocess
+    import sys
+
+    m = np.zeros((100, 100), np.uint8)
+    m[10:40, 20:70] = 1
+    path = write_raster(tmp_path / "m.tif", m)
+    script = (
+        "from remote_sensing.extract import extract_footprints, prepare_config\n"
+        "if __name__ == '__main__':\n"
+        "    for w in (1, 2, 1, 2):\n"
+        f"        cfg, meta = prepare_config(method='mask', mask={str(path)!r}, workers=w, tile_size=32,\n"
+        "                                   overlap=4, min_area_m2=1)\n"
+        "        fp, _ = extract_footprints(cfg, meta=meta)\n"
+        "        print(w, len(fp), round(fp.area.sum()))\n"
+    )
+    (tmp_path / "run.py").write_text(script)
+    import os
+    import signal
+
+    proc = subprocess.Popen([sys.executable, str(tmp_path / "run.py")], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # the hung workers too
+        proc.communicate()
+        pytest.fail("worker processes hung after an in-process run")
+    assert proc.returncode == 0, err
+    assert out.split() == ["1", "1", "1500", "2", "1", "1500"] * 2

@@ -1,7 +1,8 @@
 """The fast kernels of the extraction path equal their slower references exactly.
 
 * vectorized crack following (``polygonize_labels``) against GDAL's polygonize;
-* the boolean-shift opening against ``scipy.ndimage.binary_opening``;
+* the OpenCV opening against ``scipy.ndimage.binary_opening``;
+* the OpenCV labelling against ``scipy.ndimage.label``;
 * ``regularize_many`` over a batch against the polygons one by one.
 """
 
@@ -54,6 +55,15 @@ def test_fast_opening_equals_scipy(mask, k):
     p = np.pad(mask, k + 1, mode="edge")
     ref = ndimage.binary_opening(p, structure=np.ones((3, 3), bool), iterations=k)[k + 1:-(k + 1), k + 1:-(k + 1)]
     assert (_pad_morph(mask, k) == ref).all()
+
+
+@settings(max_examples=150, deadline=None)
+@given(masks)
+def test_fast_labelling_equals_scipy(mask):
+    ref, n_ref = ndimage.label(mask, structure=np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], bool))
+    labels, n = label_blobs(mask)
+    assert n == n_ref and labels.dtype == np.int32
+    assert (labels == ref).all()
 
 
 @settings(max_examples=30, deadline=None)
