@@ -189,9 +189,10 @@ def trace_rings(labels: np.ndarray, *, mask: np.ndarray | None = None
         p = p[p]
         step *= 2
     # rank along the cycle from the root (list ranking on the predecessor links)
-    pred = np.empty(n, np.int64)
-    pred[nxt] = np.arange(n)
+    before = np.empty(n, np.int64)  # the edge before each one along its ring
+    before[nxt] = np.arange(n)
     is_root = root == np.arange(n)
+    pred = before.copy()
     pred[is_root] = np.flatnonzero(is_root)
     rank = np.where(is_root, 0, 1).astype(np.int64)
     step = 1
@@ -199,11 +200,14 @@ def trace_rings(labels: np.ndarray, *, mask: np.ndarray | None = None
         rank = rank + np.where(pred == np.arange(n), 0, rank[pred])
         pred = pred[pred]
         step *= 2
-    seq = np.lexsort((rank, root))
+    # edges in ring order (rings by root, then by rank): a scatter, not a sort
+    length = np.bincount(root, minlength=n)
+    start = np.cumsum(length) - length  # rings laid out in root order
+    seq = np.empty(n, np.int64)
+    seq[start[root] + rank] = np.arange(n)
     # keep the corners: where the direction changes from the previous edge of the ring
     sroot = root[seq]
-    prev_d = d[pred_of(seq, sroot)]
-    corner = d[seq] != prev_d
+    corner = d[seq] != d[before[seq]]
     seq, sroot = seq[corner], sroot[corner]
     roots, ring_idx = np.unique(sroot, return_inverse=True)
     vx, vy = sx[seq].astype(np.float64), sy[seq].astype(np.float64)
@@ -220,19 +224,6 @@ def trace_rings(labels: np.ndarray, *, mask: np.ndarray | None = None
     cross = (xy[:-1, 0] * xy[1:, 1] - xy[1:, 0] * xy[:-1, 1])[same]
     area2 = np.bincount(ring_of_vertex[1:][same], weights=cross, minlength=len(nv))
     return xy, ring_of_vertex, el[roots], area2 < 0
-
-
-def pred_of(seq: np.ndarray, sroot: np.ndarray) -> np.ndarray:
-    """For edges in ring order (``seq``, grouped by ``sroot``), the previous edge of each (cyclic)."""
-    n = len(seq)
-    first = np.r_[True, sroot[1:] != sroot[:-1]]
-    start = np.maximum.accumulate(np.where(first, np.arange(n), 0))
-    last_of = np.r_[np.flatnonzero(first)[1:], n] - 1
-    grp = np.cumsum(first) - 1
-    prev = np.arange(n) - 1
-    prev[first] = last_of[grp[first]]
-    del start
-    return seq[prev]
 
 
 def polygonize_labels_gdal(labels: np.ndarray, row_off: int = 0, col_off: int = 0) -> dict[int, shapely.Polygon]:
