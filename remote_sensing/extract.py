@@ -10,6 +10,10 @@ they are filtered by area, regularized and handed to the *sink* right away.
 Blobs touching a seam are kept (geometry plus a few numbers) until all tiles
 are done, then merged exactly across seams, filtered, regularized and emitted.
 
+Workers are forked from the caller when that is safe (no other thread, no library with a
+thread pool loaded), otherwise started by a fork server (:func:`_worker_context`); the
+parent writes finished footprints in batches while the workers run.
+
 Memory: each worker holds one tile's arrays; the parent holds at most
 ``4 x workers`` pending tile results (polygons, not pixels) and the seam pieces; finished footprints stream
 to the sink (a file being written), so peak memory does not grow with the
