@@ -273,6 +273,31 @@ def seam_heights(cfg: ExtractConfig, outlines: list) -> tuple[np.ndarray, np.nda
     return med, p95
 
 
+def _seam_heights_on(run, cfg: ExtractConfig, outlines: list) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`seam_heights` of many outlines, in row-ordered chunks mapped with ``run``
+    (a worker pool's ``map``), or here when ``run`` is None."""
+    import shapely
+
+    if run is None or not outlines:
+        return seam_heights(cfg, outlines)
+    order = np.argsort(shapely.bounds(np.asarray(outlines, dtype=object))[:, 1], kind="stable")
+    chunks = [c for c in np.array_split(order, max(1, min(len(order) // 64, 4 * max(1, cfg.workers))))
+              if len(c)]
+    med = np.full(len(outlines), np.nan)
+    p95 = np.full(len(outlines), np.nan)
+    wkbs = [shapely.to_wkb(np.asarray(outlines, dtype=object)[c]) for c in chunks]
+    for c, (m, p) in zip(chunks, run(_seam_heights_chunk, wkbs), strict=True):
+        med[c], p95[c] = m, p
+    return med, p95
+
+
+def _seam_heights_chunk(wkbs) -> tuple[np.ndarray, np.ndarray]:
+    """Worker side of :func:`_seam_heights_on`."""
+    import shapely
+
+    return seam_heights(_STATE["cfg"], list(shapely.from_wkb(wkbs)))
+
+
 def _pad_morph(binary: np.ndarray, k: int) -> np.ndarray:
     """Opening with a 3x3 square, ``k`` times, of the edge-padded mask (then cropped).
 
@@ -347,7 +372,8 @@ def process_tile(tile: Tile, cfg: ExtractConfig | None = None) -> dict:
     valid: np.ndarray | None = None  # None: every pixel valid
     hag = image = mask = None
     if "image" in ds:
-        image, v = _read(ds["image"], cfg.image, tile)
+        # the height method takes only an NDVI from the image: no float copy of every band
+        image, v = _read(ds["image"], cfg.image, tile, native=cfg.method == "ndsm")
         valid = _and_valid(valid, v)
     if "ndsm" in ds:
         hag, v = _read(ds["ndsm"], cfg.ndsm, tile, 1)
@@ -669,6 +695,45 @@ def extract_footprints(
         if progress is not None:
             progress(1)
 
+    def merge_seams(run) -> tuple[int, int]:
+        """Merge the seam pieces into buildings and queue them; ``run``: the workers' map, or None."""
+        n_seam = len(seam_wkb)
+        if not n_seam:
+            return 0, 0
+        t_seam = time.process_time()
+        geoms = shapely.from_wkb(seam_wkb)
+        rows = np.asarray(seam_rows, dtype=float)
+        groups = seam_groups(geoms)
+        merged = merge_pieces(geoms, groups)
+        n_groups = len(merged)
+        n_merged = n_seam - n_groups
+        cnt = np.bincount(groups, weights=rows[:, 0], minlength=n_groups)
+        psum = np.bincount(groups, weights=rows[:, 1], minlength=n_groups)
+        hw = np.where(np.isfinite(rows[:, 2]), rows[:, 2], 0.0) * rows[:, 0]
+        hn = np.where(np.isfinite(rows[:, 2]), rows[:, 0], 0.0)
+        hsum = np.bincount(groups, weights=hw, minlength=n_groups)
+        hcnt = np.bincount(groups, weights=hn, minlength=n_groups)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            hmed = np.where(hcnt > 0, hsum / hcnt, np.nan)
+        hp95 = np.full(n_groups, np.nan)
+        finite = np.isfinite(rows[:, 3])
+        np.fmax.at(hp95, groups[finite], rows[finite, 3])
+        pieces_per_group = np.bincount(groups, minlength=n_groups)
+        multi = np.flatnonzero(pieces_per_group > 1)
+        if multi.size and (cfg.ndsm is not None or (cfg.dsm is not None and cfg.dtm is not None)):
+            # pieces' statistics do not combine into the building's median: read its pixels
+            exact_med, exact_p95 = _seam_heights_on(run, cfg, [merged[i] for i in multi])
+            hmed[multi], hp95[multi] = exact_med, exact_p95
+        min_px = cfg.min_area_m2 / cfg.pixel_area
+        merged_arr = np.asarray(merged, dtype=object)
+        keep = shapely.area(merged_arr) >= min_px
+        merged_arr = _drop_small_holes_all(merged_arr[keep], min_px)
+        if cfg.regularize and len(merged_arr):
+            merged_arr = regularize_all(merged_arr, tolerance=cfg.regularize_tolerance)
+        timing["seam_merge"] = time.process_time() - t_seam
+        emit_rows(merged_arr, np.column_stack([cnt, psum, hmed, hp95])[keep])
+        return n_seam, n_merged
+
     if cfg.workers <= 1:
         _init_worker(cfg)
         try:
@@ -676,6 +741,7 @@ def extract_footprints(
                 consume(_safe_process(tile))
         finally:
             _close_state()
+        n_seam, n_merged = merge_seams(None)
     else:
         import threading
 
@@ -706,42 +772,8 @@ def extract_footprints(
                         for other in pending:
                             other.cancel()
                         raise
+            n_seam, n_merged = merge_seams(pool.map)  # seam heights are read by the workers
 
-    n_seam = len(seam_wkb)
-    n_merged = 0
-    t_seam = time.process_time()
-    if n_seam:
-        geoms = shapely.from_wkb(seam_wkb)
-        rows = np.asarray(seam_rows, dtype=float)
-        groups = seam_groups(geoms)
-        merged = merge_pieces(geoms, groups)
-        n_groups = len(merged)
-        n_merged = n_seam - n_groups
-        cnt = np.bincount(groups, weights=rows[:, 0], minlength=n_groups)
-        psum = np.bincount(groups, weights=rows[:, 1], minlength=n_groups)
-        hw = np.where(np.isfinite(rows[:, 2]), rows[:, 2], 0.0) * rows[:, 0]
-        hn = np.where(np.isfinite(rows[:, 2]), rows[:, 0], 0.0)
-        hsum = np.bincount(groups, weights=hw, minlength=n_groups)
-        hcnt = np.bincount(groups, weights=hn, minlength=n_groups)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            hmed = np.where(hcnt > 0, hsum / hcnt, np.nan)
-        hp95 = np.full(n_groups, np.nan)
-        finite = np.isfinite(rows[:, 3])
-        np.fmax.at(hp95, groups[finite], rows[finite, 3])
-        pieces_per_group = np.bincount(groups, minlength=n_groups)
-        multi = np.flatnonzero(pieces_per_group > 1)
-        if multi.size and (cfg.ndsm is not None or (cfg.dsm is not None and cfg.dtm is not None)):
-            # pieces' statistics do not combine into the building's median: read its pixels
-            exact_med, exact_p95 = seam_heights(cfg, [merged[i] for i in multi])
-            hmed[multi], hp95[multi] = exact_med, exact_p95
-        min_px = cfg.min_area_m2 / cfg.pixel_area
-        merged_arr = np.asarray(merged, dtype=object)
-        keep = shapely.area(merged_arr) >= min_px
-        merged_arr = _drop_small_holes_all(merged_arr[keep], min_px)
-        if cfg.regularize and len(merged_arr):
-            merged_arr = regularize_all(merged_arr, tolerance=cfg.regularize_tolerance)
-        timing["seam_merge"] = time.process_time() - t_seam
-        emit_rows(merged_arr, np.column_stack([cnt, psum, hmed, hp95])[keep])
     flush()
     result = ExtractResult(
         n_footprints=n_out, n_tiles=len(tiles), n_seam_pieces=n_seam, n_seam_merged=n_merged,

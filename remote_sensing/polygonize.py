@@ -258,15 +258,42 @@ def blob_stats(labels: np.ndarray, n: int, prob: np.ndarray | None, hag: np.ndar
     h_med = np.full(n + 1, np.nan)
     h_p95 = np.full(n + 1, np.nan)
     if hag is not None and n:
-        h = np.ascontiguousarray(hag).ravel()[sel].astype(np.float64)
-        order = np.lexsort((h, lab))
-        lab, h = lab[order], h[order]
-        starts = np.searchsorted(lab, np.arange(1, n + 1), side="left")
-        ends = np.searchsorted(lab, np.arange(1, n + 1), side="right")
-        for k, (s, e) in enumerate(zip(starts, ends, strict=True), start=1):
-            if e > s:
-                h_med[k], h_p95[k] = height_stats(h[s:e], presorted=True)
+        h = np.ascontiguousarray(hag, dtype=np.float32).ravel()[sel]
+        finite = np.isfinite(h)
+        lab_sorted, h_sorted = sort_by_label_then_value(lab[finite], h[finite])
+        h_sorted = h_sorted.astype(np.float64)
+        ids = np.arange(n + 1)
+        start = np.searchsorted(lab_sorted, ids, side="left")
+        count = np.searchsorted(lab_sorted, ids, side="right") - start
+        has = count > 0
+        s, c = start[has], count[has]
+        lo, hi = s + (c - 1) // 2, s + c // 2  # the middle one, or the middle two
+        h_med[has] = 0.5 * (h_sorted[lo] + h_sorted[hi])
+        h_p95[has] = h_sorted[s + np.round(0.95 * (c - 1)).astype(np.int64)]
     return {"n_px": n_px, "prob_sum": prob_sum, "h_med": h_med, "h_p95": h_p95}
+
+
+def sort_by_label_then_value(labels: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sort finite float32 ``values`` by (label, value) with one integer sort, exactly.
+
+    A float32's bits, with the sign bit flipped for positives and every bit flipped for
+    negatives, order like the floats; put below a 32-bit label they make one 64-bit key,
+    so a single ``np.sort`` (no ``lexsort``, no index arrays) orders both, and the values
+    come back bit for bit from the key.
+
+    Examples
+    --------
+    >>> lab, val = sort_by_label_then_value(np.array([2, 1, 2, 1]), np.array([-1.5, 3, 0.25, -0.0], np.float32))
+    >>> lab.tolist(), val.tolist()
+    ([1, 1, 2, 2], [-0.0, 3.0, -1.5, 0.25])
+    """
+    bits = np.ascontiguousarray(values, dtype=np.float32).view(np.uint32)
+    flip = np.where(bits >> 31, np.uint32(0xFFFFFFFF), np.uint32(0x80000000))
+    key = (np.asarray(labels).astype(np.uint64) << np.uint64(32)) | (bits ^ flip).astype(np.uint64)
+    key.sort()
+    low = (key & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    back = np.where(low >> 31, np.uint32(0x80000000), np.uint32(0xFFFFFFFF))
+    return (key >> np.uint64(32)).astype(np.int64), (low ^ back).view(np.float32)
 
 
 def height_stats(values: np.ndarray, *, presorted: bool = False) -> tuple[float, float]:

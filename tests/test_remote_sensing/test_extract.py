@@ -228,8 +228,8 @@ def test_output_geometries_are_valid_for_noisy_masks(tmp_path):
     assert len(fp) == len(raw)
 
 
-@pytest.mark.parametrize("tile_size", [32, 128])
-def test_height_of_a_building_across_seams_is_the_median_of_all_its_pixels(tmp_path, tile_size):
+@pytest.mark.parametrize(("tile_size", "workers"), [(32, 1), (128, 1), (32, 2)])
+def test_height_of_a_building_across_seams_is_the_median_of_all_its_pixels(tmp_path, tile_size, workers):
     rng = np.random.default_rng(5)
     h = np.zeros((100, 100), np.float32)
     # roof heights within a factor of two of each other (the roof-edge rule keeps them)
@@ -239,7 +239,7 @@ def test_height_of_a_building_across_seams_is_the_median_of_all_its_pixels(tmp_p
     path = write_raster(tmp_path / "ndsm.tif", h)
     cfg, meta = prepare_config(method="ndsm", ndsm=path, tile_size=tile_size, overlap=4,
                                regularize=False, min_area_m2=1.0, morphology=0,
-                               workers=1)
+                               workers=workers)  # with workers, they read the seam heights
     fp = extract_footprints(cfg, meta=meta)[0].sort_values("area_m2").reset_index(drop=True)
     assert len(fp) == 2
     for row, pixels in zip(fp.itertuples(), (h[70:80, 70:80], h[10:40, 20:70]), strict=True):
