@@ -166,22 +166,22 @@ def _open_inputs(cfg: ExtractConfig) -> dict:
     return out
 
 
-def _all_valid(ds) -> bool:
-    """True when a dataset declares every pixel valid (no nodata value, no mask band)."""
+def _validity_in_values(ds) -> bool:
+    """True when the values alone tell which pixels are valid: no mask band or alpha,
+    at most a nodata value (then reading GDAL's dataset mask would decode the tile twice)."""
     from rasterio.enums import MaskFlags
 
-    if ds.nodata is not None:
-        return False
     flags = getattr(ds, "mask_flag_enums", None)
-    return bool(flags) and all(f == [MaskFlags.all_valid] for f in flags)
+    plain = {MaskFlags.all_valid, MaskFlags.nodata}
+    return bool(flags) and all(set(f) <= plain for f in flags)
 
 
 def _read(ds, path, tile: Tile, bands=None, *, native: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
     """Read a window with its validity mask; errors name the window.
 
-    Values come as float32, or in the file's own type with ``native=True``. The
-    validity mask is None when every pixel is valid: the dataset declares no nodata
-    and no mask, and the values are integers (or finite floats).
+    Values come as float32, or in the file's own type with ``native=True``. A pixel is
+    invalid where GDAL's dataset mask says so, where any band holds the nodata value, or
+    where a value is not finite. The validity mask is None when every pixel is valid.
     """
     from rasterio.errors import RasterioError
     from rasterio.windows import Window
@@ -189,7 +189,7 @@ def _read(ds, path, tile: Tile, bands=None, *, native: bool = False) -> tuple[np
     win = Window(tile.read_col, tile.read_row, tile.read_width, tile.read_height)
     try:
         arr = ds.read(bands, window=win, out_dtype=None if native else "float32")
-        valid = None if _all_valid(ds) else ds.dataset_mask(window=win) > 0
+        valid = None if _validity_in_values(ds) else ds.dataset_mask(window=win) > 0
     except RasterioError as exc:
         raise TileReadError(
             f"could not read the raster here ({exc}); the file may be corrupt or truncated: "
@@ -205,7 +205,8 @@ def _read(ds, path, tile: Tile, bands=None, *, native: bool = False) -> tuple[np
             valid = finite
     if ds.nodata is not None and not math.isnan(ds.nodata):
         nd = np.asarray(ds.nodata).astype(arr.dtype)
-        valid &= ~((arr == nd).any(axis=0) if arr.ndim == 3 else arr == nd)
+        ok = ~((arr == nd).any(axis=0) if arr.ndim == 3 else arr == nd)
+        valid = ok if valid is None else valid & ok
     return arr, valid
 
 
