@@ -10,6 +10,10 @@ they are filtered by area, regularized and handed to the *sink* right away.
 Blobs touching a seam are kept (geometry plus a few numbers) until all tiles
 are done, then merged exactly across seams, filtered, regularized and emitted.
 
+Workers are forked from the caller when that is safe (no other thread, no library with a
+thread pool loaded), otherwise started by a fork server (:func:`_worker_context`); the
+parent writes finished footprints in batches while the workers run.
+
 Memory: each worker holds one tile's arrays; the parent holds at most
 ``4 x workers`` pending tile results (polygons, not pixels) and the seam pieces; finished footprints stream
 to the sink (a file being written), so peak memory does not grow with the
@@ -77,8 +81,9 @@ class ExtractConfig:
     workers: int = 1
     gdal_cache_mb: int = 64
     #: finished footprints go to the sink in batches of this many (one write per
-    #: batch, not per tile; memory stays bounded by the batch)
-    batch_rows: int = 20_000
+    #: batch, not per tile; memory stays bounded by the batch; small enough that the
+    #: writing overlaps the workers' tiles instead of waiting for the end)
+    batch_rows: int = 5_000
 
     @property
     def pixel_area(self) -> float:
@@ -112,8 +117,11 @@ def _init_worker(cfg: ExtractConfig) -> None:
     """Worker initializer: remember the config; datasets are opened on first use."""
     _STATE.clear()
     _STATE["cfg"] = cfg
-    if cfg.workers > 1:
+    if cfg.workers > 1:  # one thread per worker: the workers already use every core
         os.environ.setdefault("OMP_NUM_THREADS", "1")
+        import cv2
+
+        cv2.setNumThreads(1)
 
 
 def _open_inputs(cfg: ExtractConfig) -> dict:
@@ -158,15 +166,30 @@ def _open_inputs(cfg: ExtractConfig) -> dict:
     return out
 
 
-def _read(ds, path, tile: Tile, bands=None) -> tuple[np.ndarray, np.ndarray]:
-    """Read a window as float32 with its validity mask; errors name the window."""
+def _validity_in_values(ds) -> bool:
+    """True when the values alone tell which pixels are valid: no mask band or alpha,
+    at most a nodata value (then reading GDAL's dataset mask would decode the tile twice)."""
+    from rasterio.enums import MaskFlags
+
+    flags = getattr(ds, "mask_flag_enums", None)
+    plain = {MaskFlags.all_valid, MaskFlags.nodata}
+    return bool(flags) and all(set(f) <= plain for f in flags)
+
+
+def _read(ds, path, tile: Tile, bands=None, *, native: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+    """Read a window with its validity mask; errors name the window.
+
+    Values come as float32, or in the file's own type with ``native=True``. A pixel is
+    invalid where GDAL's dataset mask says so, where any band holds the nodata value, or
+    where a value is not finite. The validity mask is None when every pixel is valid.
+    """
     from rasterio.errors import RasterioError
     from rasterio.windows import Window
 
     win = Window(tile.read_col, tile.read_row, tile.read_width, tile.read_height)
     try:
-        arr = ds.read(bands, window=win, out_dtype="float32")
-        valid = ds.dataset_mask(window=win) > 0
+        arr = ds.read(bands, window=win, out_dtype=None if native else "float32")
+        valid = None if _validity_in_values(ds) else ds.dataset_mask(window=win) > 0
     except RasterioError as exc:
         raise TileReadError(
             f"could not read the raster here ({exc}); the file may be corrupt or truncated: "
@@ -174,14 +197,27 @@ def _read(ds, path, tile: Tile, bands=None) -> tuple[np.ndarray, np.ndarray]:
             source=str(path),
             location=tile.describe(),
         ) from exc
-    if arr.ndim == 3:
-        valid &= np.isfinite(arr).all(axis=0)
-    else:
-        valid &= np.isfinite(arr)
+    if arr.dtype.kind == "f":
+        finite = np.isfinite(arr).all(axis=0) if arr.ndim == 3 else np.isfinite(arr)
+        if valid is not None:
+            valid &= finite
+        elif not finite.all():
+            valid = finite
     if ds.nodata is not None and not math.isnan(ds.nodata):
-        nd = np.float32(ds.nodata)
-        valid &= ~((arr == nd).any(axis=0) if arr.ndim == 3 else arr == nd)
+        nd = np.asarray(ds.nodata).astype(arr.dtype)
+        ok = ~((arr == nd).any(axis=0) if arr.ndim == 3 else arr == nd)
+        valid = ok if valid is None else valid & ok
     return arr, valid
+
+
+def _and_valid(valid: np.ndarray | None, more: np.ndarray | None) -> np.ndarray | None:
+    """Combine validity masks where None means "all valid"."""
+    if more is None:
+        return valid
+    if valid is None:
+        return more.copy()
+    valid &= more
+    return valid
 
 
 def seam_heights(cfg: ExtractConfig, outlines: list) -> tuple[np.ndarray, np.ndarray]:
@@ -231,11 +267,36 @@ def seam_heights(cfg: ExtractConfig, outlines: list) -> tuple[np.ndarray, np.nda
             else:
                 dsm, v1 = _read(ds["dsm"], cfg.dsm, win, 1)
                 dtm, v2 = _read(ds["dtm"], cfg.dtm, win, 1)
-                hag, valid = dsm - dtm, v1 & v2
+                hag, valid = dsm - dtm, _and_valid(v1, v2)
             inside = geometry_mask([outlines[i]], out_shape=hag.shape, invert=True,
                                    transform=Affine.translation(c0, r0))
-            med[i], p95[i] = height_stats(hag[inside & valid])
+            med[i], p95[i] = height_stats(hag[inside if valid is None else inside & valid])
     return med, p95
+
+
+def _seam_heights_on(run, cfg: ExtractConfig, outlines: list) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`seam_heights` of many outlines, in row-ordered chunks mapped with ``run``
+    (a worker pool's ``map``), or here when ``run`` is None."""
+    import shapely
+
+    if run is None or not outlines:
+        return seam_heights(cfg, outlines)
+    order = np.argsort(shapely.bounds(np.asarray(outlines, dtype=object))[:, 1], kind="stable")
+    chunks = [c for c in np.array_split(order, max(1, min(len(order) // 64, 4 * max(1, cfg.workers))))
+              if len(c)]
+    med = np.full(len(outlines), np.nan)
+    p95 = np.full(len(outlines), np.nan)
+    wkbs = [shapely.to_wkb(np.asarray(outlines, dtype=object)[c]) for c in chunks]
+    for c, (m, p) in zip(chunks, run(_seam_heights_chunk, wkbs), strict=True):
+        med[c], p95[c] = m, p
+    return med, p95
+
+
+def _seam_heights_chunk(wkbs) -> tuple[np.ndarray, np.ndarray]:
+    """Worker side of :func:`_seam_heights_on`."""
+    import shapely
+
+    return seam_heights(_STATE["cfg"], list(shapely.from_wkb(wkbs)))
 
 
 def _pad_morph(binary: np.ndarray, k: int) -> np.ndarray:
@@ -244,33 +305,20 @@ def _pad_morph(binary: np.ndarray, k: int) -> np.ndarray:
     Opening only (a square keeps rectangle corners): closing would bridge blobs that
     meet at a corner, which 4-connectivity keeps apart. Small holes are dropped at the
     polygon stage. Same result as ``scipy.ndimage.binary_opening`` on the padded array
-    (border value 0), computed with separable boolean shifts, several times faster.
+    (border value 0), computed with OpenCV, several times faster.
     """
     if k <= 0:
         return binary
-    p = np.pad(binary, k + 1, mode="edge")
-    for _ in range(k):
-        p = _shift3(p, np.logical_and)
-    for _ in range(k):
-        p = _shift3(p, np.logical_or)
-    return p[k + 1 : -(k + 1), k + 1 : -(k + 1)]
+    import cv2
+
+    p = cv2.copyMakeBorder(np.ascontiguousarray(binary, dtype=np.uint8), k + 1, k + 1, k + 1, k + 1,
+                           cv2.BORDER_REPLICATE)
+    out = cv2.morphologyEx(p, cv2.MORPH_OPEN, _SQUARE, iterations=k, borderType=cv2.BORDER_CONSTANT,
+                           borderValue=0)
+    return out[k + 1 : -(k + 1), k + 1 : -(k + 1)].view(bool)  # 0/1 bytes
 
 
-def _shift3(a: np.ndarray, op) -> np.ndarray:
-    """``op`` (logical and/or) over each pixel's 3x3 neighbourhood; outside the array is False."""
-    rows = a.copy()
-    op(rows[1:], a[:-1], out=rows[1:])
-    op(rows[:-1], a[1:], out=rows[:-1])
-    if op is np.logical_and:
-        rows[0] = False
-        rows[-1] = False
-    out = rows.copy()
-    op(out[:, 1:], rows[:, :-1], out=out[:, 1:])
-    op(out[:, :-1], rows[:, 1:], out=out[:, :-1])
-    if op is np.logical_and:
-        out[:, 0] = False
-        out[:, -1] = False
-    return out
+_SQUARE = np.ones((3, 3), np.uint8)
 
 
 def _drop_small_holes(poly, min_px: float):
@@ -322,37 +370,50 @@ def process_tile(tile: Tile, cfg: ExtractConfig | None = None) -> dict:
     clock = time.process_time  # CPU seconds: the figures stay meaningful on a busy machine
     t0 = clock()
     sec: dict[str, float] = {}
-    shape = (tile.read_height, tile.read_width)
-    valid = np.ones(shape, dtype=bool)
-    inputs = TileInputs(valid=valid, resolution=cfg.grid.resolution, nir_band=cfg.nir_band)
+    valid: np.ndarray | None = None  # None: every pixel valid
+    hag = image = mask = None
     if "image" in ds:
-        inputs.image, v = _read(ds["image"], cfg.image, tile)
-        valid &= v
+        # the height method takes only an NDVI from the image: no float copy of every band
+        image, v = _read(ds["image"], cfg.image, tile, native=cfg.method == "ndsm")
+        valid = _and_valid(valid, v)
     if "ndsm" in ds:
-        h, v = _read(ds["ndsm"], cfg.ndsm, tile, 1)
-        inputs.hag = h
-        valid &= v
+        hag, v = _read(ds["ndsm"], cfg.ndsm, tile, 1)
+        valid = _and_valid(valid, v)
     elif "dsm" in ds and "dtm" in ds:
         dsm, v1 = _read(ds["dsm"], cfg.dsm, tile, 1)
         dtm, v2 = _read(ds["dtm"], cfg.dtm, tile, 1)
-        inputs.hag = dsm - dtm
-        valid &= v1 & v2
+        hag = dsm - dtm
+        valid = _and_valid(_and_valid(valid, v1), v2)
+    binary_mask = cfg.method == "mask" and not cfg.mask_is_probability
     if "mask" in ds:
-        inputs.mask, v = _read(ds["mask"], cfg.mask, tile, 1)
-        valid &= v
-    inputs.valid = valid
+        # a class raster is compared in its own type: no float copy of the tile
+        mask, v = _read(ds["mask"], cfg.mask, tile, 1, native=binary_mask)
+        valid = _and_valid(valid, v)
     t1 = clock()
     sec["read"] = t1 - t0
-    prob = np.asarray(get_method(cfg.method)(inputs, params), dtype=np.float32)
-    prob[~valid] = 0.0
-    if cfg.postprocess == "objects":
-        from .objects import objects_mask
-
-        binary = objects_mask(prob, valid=valid, min_px=cfg.min_area_m2 / cfg.pixel_area,
-                              **(cfg.objects or {}))
-        binary = _pad_morph(binary, cfg.morphology) & valid
+    if binary_mask:
+        prob = None
+        above = mask >= float(params.get("threshold", 0.5))
+        if valid is not None:
+            above &= valid
+        binary = _pad_morph(above, cfg.morphology)
     else:
-        binary = _pad_morph(prob >= 0.5, cfg.morphology) & valid
+        if valid is None:
+            valid = np.ones((tile.read_height, tile.read_width), dtype=bool)
+        inputs = TileInputs(valid=valid, resolution=cfg.grid.resolution, nir_band=cfg.nir_band,
+                            image=image, hag=hag, mask=None if mask is None else mask.astype(np.float32))
+        prob = np.asarray(get_method(cfg.method)(inputs, params), dtype=np.float32)
+        prob[~valid] = 0.0
+        if cfg.postprocess == "objects":
+            from .objects import objects_mask
+
+            binary = objects_mask(prob, valid=valid, min_px=cfg.min_area_m2 / cfg.pixel_area,
+                                  **(cfg.objects or {}))
+        else:
+            binary = prob >= 0.5
+        binary = _pad_morph(binary, cfg.morphology) & valid
+    if valid is not None and binary_mask:
+        binary &= valid  # the opening pads with edge values, never past invalid pixels
 
     cs = tile.core_slices
     core = binary[cs]
@@ -365,9 +426,10 @@ def process_tile(tile: Tile, cfg: ExtractConfig | None = None) -> dict:
         none = np.zeros((0, 4))
         return {"index": tile.index, "n_px": 0, "done_wkb": [], "done_rows": none, "seam_wkb": [],
                 "seam_rows": none, "seconds": sec}
-    hag = inputs.hag[cs] if inputs.hag is not None else None
-    binary_prob = cfg.method == "mask" and not cfg.mask_is_probability  # 0/1: sums are counts
-    stats = blob_stats(labels, n, None if binary_prob else prob[cs], hag)
+    hag_core = hag[cs] if hag is not None else None
+    stats = None
+    if prob is not None or hag_core is not None:
+        stats = blob_stats(labels, n, None if prob is None else prob[cs], hag_core)
     t4 = clock()
     sec["stats"] = t4 - t3
     polys = polygonize_labels(labels, tile.core_row, tile.core_col, mask=core)
@@ -383,8 +445,15 @@ def process_tile(tile: Tile, cfg: ExtractConfig | None = None) -> dict:
     )
     ids = np.fromiter(polys.keys(), dtype=np.int64, count=len(polys))
     geoms = np.fromiter(polys.values(), dtype=object, count=len(polys))
-    rows = np.column_stack([stats["n_px"][ids], stats["prob_sum"][ids], stats["h_med"][ids],
-                            stats["h_p95"][ids]]).astype(np.float64)
+    if stats is None:
+        # a binary mask without heights: a blob's pixel count is its outline's area
+        # (pixel corners at integers, so the area is exact), and its probability sum too
+        n_px = shapely.area(geoms)
+        nan = np.full(len(geoms), np.nan)
+        rows = np.column_stack([n_px, n_px, nan, nan])
+    else:
+        rows = np.column_stack([stats["n_px"][ids], stats["prob_sum"][ids], stats["h_med"][ids],
+                                stats["h_p95"][ids]]).astype(np.float64)
     on_seam = np.isin(ids, seam_ids)
     min_px = cfg.min_area_m2 / cfg.pixel_area
     done = ~on_seam & (shapely.area(geoms) >= min_px)
@@ -627,43 +696,12 @@ def extract_footprints(
         if progress is not None:
             progress(1)
 
-    if cfg.workers <= 1:
-        _init_worker(cfg)
-        try:
-            for tile in tiles:
-                consume(_safe_process(tile))
-        finally:
-            _close_state()
-    else:
-        import multiprocessing as mp
-
-        ctx = mp.get_context("spawn")
-        with ProcessPoolExecutor(cfg.workers, mp_context=ctx, initializer=_init_worker,
-                                 initargs=(cfg,)) as pool:
-            pending = set()
-            it = iter(tiles)
-            limit = 4 * cfg.workers  # results are small: a deeper queue keeps workers busy
-            while True:
-                while len(pending) < limit:
-                    tile = next(it, None)
-                    if tile is None:
-                        break
-                    pending.add(pool.submit(_safe_process, tile))
-                if not pending:
-                    break
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    try:
-                        consume(fut.result())
-                    except BaseException:
-                        for other in pending:
-                            other.cancel()
-                        raise
-
-    n_seam = len(seam_wkb)
-    n_merged = 0
-    t_seam = time.process_time()
-    if n_seam:
+    def merge_seams(run) -> tuple[int, int]:
+        """Merge the seam pieces into buildings and queue them; ``run``: the workers' map, or None."""
+        n_seam = len(seam_wkb)
+        if not n_seam:
+            return 0, 0
+        t_seam = time.process_time()
         geoms = shapely.from_wkb(seam_wkb)
         rows = np.asarray(seam_rows, dtype=float)
         groups = seam_groups(geoms)
@@ -685,7 +723,7 @@ def extract_footprints(
         multi = np.flatnonzero(pieces_per_group > 1)
         if multi.size and (cfg.ndsm is not None or (cfg.dsm is not None and cfg.dtm is not None)):
             # pieces' statistics do not combine into the building's median: read its pixels
-            exact_med, exact_p95 = seam_heights(cfg, [merged[i] for i in multi])
+            exact_med, exact_p95 = _seam_heights_on(run, cfg, [merged[i] for i in multi])
             hmed[multi], hp95[multi] = exact_med, exact_p95
         min_px = cfg.min_area_m2 / cfg.pixel_area
         merged_arr = np.asarray(merged, dtype=object)
@@ -695,6 +733,48 @@ def extract_footprints(
             merged_arr = regularize_all(merged_arr, tolerance=cfg.regularize_tolerance)
         timing["seam_merge"] = time.process_time() - t_seam
         emit_rows(merged_arr, np.column_stack([cnt, psum, hmed, hp95])[keep])
+        return n_seam, n_merged
+
+    if cfg.workers <= 1:
+        _init_worker(cfg)
+        try:
+            for tile in tiles:
+                consume(_safe_process(tile))
+        finally:
+            _close_state()
+        n_seam, n_merged = merge_seams(None)
+    else:
+        import threading
+
+        ctx = _worker_context()
+        with ProcessPoolExecutor(cfg.workers, mp_context=ctx, initializer=_init_worker,
+                                 initargs=(cfg,)) as pool:
+            if ctx.get_start_method() == "fork":
+                pool.submit(int)  # forks every worker now, before any thread of ours starts
+            # the parent waits on the workers most of the time: load what it needs for
+            # writing and seam merging meanwhile, not after the last tile
+            threading.Thread(target=_warm_parent_imports, daemon=True).start()
+            pending = set()
+            it = iter(tiles)
+            limit = 4 * cfg.workers  # results are small: a deeper queue keeps workers busy
+            while True:
+                while len(pending) < limit:
+                    tile = next(it, None)
+                    if tile is None:
+                        break
+                    pending.add(pool.submit(_safe_process, tile))
+                if not pending:
+                    break
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    try:
+                        consume(fut.result())
+                    except BaseException:
+                        for other in pending:
+                            other.cancel()
+                        raise
+            n_seam, n_merged = merge_seams(pool.map)  # seam heights are read by the workers
+
     flush()
     result = ExtractResult(
         n_footprints=n_out, n_tiles=len(tiles), n_seam_pieces=n_seam, n_seam_merged=n_merged,
@@ -750,6 +830,47 @@ def _polygonal(geom):
         return shapely.Polygon()
     u = shapely.union_all(parts)
     return u
+
+
+#: what a worker imports before its first tile; the fork server loads it once for all workers
+_WORKER_MODULES = ["numpy", "scipy.ndimage", "shapely", "rasterio", "remote_sensing.extract",
+                   "remote_sensing.polygonize", "remote_sensing.regularize", "remote_sensing.masks"]
+
+
+#: modules whose native thread pools make forking the process that loaded them unsafe
+#: (OpenCV's pool, once used, deadlocks a forked child's first call)
+_THREADED_MODULES = ("cv2", "jax", "jaxlib", "onnxruntime", "torch", "tensorflow")
+
+
+def _worker_context():
+    """A multiprocessing context for tile workers.
+
+    ``fork`` when the caller runs no other thread and has loaded no library that
+    runs its own thread pool (the usual case: ``mujun footprints extract``): workers
+    start at once with the caller's modules. Otherwise a fork server, a clean process
+    with the tile modules preloaded, which is safe whatever the caller runs, and
+    ``spawn`` where neither exists (Windows).
+    """
+    import multiprocessing as mp
+    import sys
+    import threading
+
+    methods = mp.get_all_start_methods()
+    if ("fork" in methods and threading.active_count() == 1
+            and not any(m in sys.modules for m in _THREADED_MODULES)):
+        return mp.get_context("fork")
+    if "forkserver" in methods:
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(_WORKER_MODULES)
+        return ctx
+    return mp.get_context("spawn")
+
+
+def _warm_parent_imports() -> None:
+    """Import the modules the parent needs after the tiles (runs in a thread)."""
+    import geopandas  # noqa: F401
+    import pyogrio  # noqa: F401
+    import scipy.sparse.csgraph  # noqa: F401
 
 
 def _close_state() -> None:

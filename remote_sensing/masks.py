@@ -32,7 +32,8 @@ if TYPE_CHECKING:  # numpy is imported where used, so the CLI's --method choices
 class TileInputs:
     """Arrays of one read window, all on the image grid.
 
-    ``image`` is ``(bands, rows, cols)`` float32, ``hag`` and ``mask`` are
+    ``image`` is ``(bands, rows, cols)`` float32 (in the file's own type for the
+    ``ndsm`` method, which only takes an NDVI from it), ``hag`` and ``mask`` are
     ``(rows, cols)`` float32; any may be None when the method does not use it.
     ``valid`` is False where any input is nodata.
     """
@@ -55,8 +56,24 @@ def _ndvi(inputs: TileInputs) -> np.ndarray | None:
     nir = inputs.nir_band if inputs.nir_band is not None else (3 if img.shape[0] >= 4 else None)
     if nir is None or nir >= img.shape[0]:
         return None
-    red = img[0]
-    return (img[nir] - red) / (img[nir] + red + 1e-6)
+    import numpy as np
+
+    red = img[0].astype(np.float32, copy=False)  # the image may come in its own (integer) type
+    near = img[nir].astype(np.float32, copy=False)
+    return (near - red) / (near + red + 1e-6)
+
+
+def max3x3(values: np.ndarray) -> np.ndarray:
+    """Maximum over each pixel's 3 x 3 neighbourhood, edges repeated outward.
+
+    The same as ``scipy.ndimage.maximum_filter(values, size=3, mode="nearest")``
+    (property-tested), with OpenCV's dilation, several times faster.
+    """
+    import cv2
+    import numpy as np
+
+    return cv2.dilate(np.ascontiguousarray(values, dtype=np.float32), np.ones((3, 3), np.uint8),
+                      borderType=cv2.BORDER_REPLICATE)
 
 
 def ndsm_mask(inputs: TileInputs, params: dict) -> np.ndarray:
@@ -80,18 +97,20 @@ def ndsm_mask(inputs: TileInputs, params: dict) -> np.ndarray:
         raise ValueError("the ndsm method needs a height-above-ground raster")
     thr = float(params.get("height_threshold", 2.5))
     soft = float(params.get("softness", 0.25))
-    hag = inputs.hag
-    z = np.clip((hag - thr) / soft, -30, 30)
-    prob = (1.0 / (1.0 + np.exp(-z))).astype(np.float32)
+    hag = np.asarray(inputs.hag, dtype=np.float32)
+    # the logistic is increasing: min(sigmoid(a), sigmoid(b)) = sigmoid(min(a, b)), one exp
+    z = hag - np.float32(thr)
     frac = params.get("edge_fraction", 0.5)
     if frac:
         # A blurred roof edge is at half the step height (as in a full width at
         # half maximum); without this, tall buildings grow by the blur width.
-        from scipy import ndimage
-
-        local = ndimage.maximum_filter(np.nan_to_num(hag, nan=0.0), size=3, mode="nearest")
-        z2 = np.clip((hag - frac * local) / soft, -30, 30)
-        prob = np.minimum(prob, (1.0 / (1.0 + np.exp(-z2))).astype(np.float32))
+        local = max3x3(np.nan_to_num(hag, nan=0.0))
+        np.minimum(z, hag - np.float32(frac) * local, out=z)
+    z /= np.float32(-soft)
+    np.clip(z, -30, 30, out=z)
+    np.exp(z, out=z)
+    z += np.float32(1)
+    prob = np.reciprocal(z, out=z)
     ndvi = _ndvi(inputs)
     if ndvi is not None and params.get("ndvi_threshold", 0.3) is not None:
         prob[ndvi > float(params.get("ndvi_threshold", 0.3))] = 0.0

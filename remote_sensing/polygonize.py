@@ -21,11 +21,22 @@ FOUR = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], dtype=bool)
 
 
 def label_blobs(mask: np.ndarray) -> tuple[np.ndarray, int]:
-    """Label 4-connected blobs of a boolean mask (0 = background)."""
-    from scipy import ndimage
+    """Label 4-connected blobs of a boolean mask (0 = background).
 
-    labels, n = ndimage.label(mask, structure=FOUR)
-    return labels.astype(np.int32, copy=False), int(n)
+    OpenCV's block-based labelling, about twice as fast as ``scipy.ndimage.label``
+    with the same labels (numbered in raster order).
+
+    Examples
+    --------
+    >>> labels, n = label_blobs(np.array([[1, 0, 1], [0, 1, 1]], bool))
+    >>> n, labels.tolist()
+    (2, [[1, 0, 2], [0, 2, 2]])
+    """
+    import cv2
+
+    n, labels = cv2.connectedComponents(np.ascontiguousarray(mask, dtype=np.uint8), connectivity=4,
+                                        ltype=cv2.CV_32S)
+    return labels, int(n) - 1
 
 
 def polygonize_labels(labels: np.ndarray, row_off: int = 0, col_off: int = 0, *,
@@ -178,9 +189,10 @@ def trace_rings(labels: np.ndarray, *, mask: np.ndarray | None = None
         p = p[p]
         step *= 2
     # rank along the cycle from the root (list ranking on the predecessor links)
-    pred = np.empty(n, np.int64)
-    pred[nxt] = np.arange(n)
+    before = np.empty(n, np.int64)  # the edge before each one along its ring
+    before[nxt] = np.arange(n)
     is_root = root == np.arange(n)
+    pred = before.copy()
     pred[is_root] = np.flatnonzero(is_root)
     rank = np.where(is_root, 0, 1).astype(np.int64)
     step = 1
@@ -188,11 +200,14 @@ def trace_rings(labels: np.ndarray, *, mask: np.ndarray | None = None
         rank = rank + np.where(pred == np.arange(n), 0, rank[pred])
         pred = pred[pred]
         step *= 2
-    seq = np.lexsort((rank, root))
+    # edges in ring order (rings by root, then by rank): a scatter, not a sort
+    length = np.bincount(root, minlength=n)
+    start = np.cumsum(length) - length  # rings laid out in root order
+    seq = np.empty(n, np.int64)
+    seq[start[root] + rank] = np.arange(n)
     # keep the corners: where the direction changes from the previous edge of the ring
     sroot = root[seq]
-    prev_d = d[pred_of(seq, sroot)]
-    corner = d[seq] != prev_d
+    corner = d[seq] != d[before[seq]]
     seq, sroot = seq[corner], sroot[corner]
     roots, ring_idx = np.unique(sroot, return_inverse=True)
     vx, vy = sx[seq].astype(np.float64), sy[seq].astype(np.float64)
@@ -209,19 +224,6 @@ def trace_rings(labels: np.ndarray, *, mask: np.ndarray | None = None
     cross = (xy[:-1, 0] * xy[1:, 1] - xy[1:, 0] * xy[:-1, 1])[same]
     area2 = np.bincount(ring_of_vertex[1:][same], weights=cross, minlength=len(nv))
     return xy, ring_of_vertex, el[roots], area2 < 0
-
-
-def pred_of(seq: np.ndarray, sroot: np.ndarray) -> np.ndarray:
-    """For edges in ring order (``seq``, grouped by ``sroot``), the previous edge of each (cyclic)."""
-    n = len(seq)
-    first = np.r_[True, sroot[1:] != sroot[:-1]]
-    start = np.maximum.accumulate(np.where(first, np.arange(n), 0))
-    last_of = np.r_[np.flatnonzero(first)[1:], n] - 1
-    grp = np.cumsum(first) - 1
-    prev = np.arange(n) - 1
-    prev[first] = last_of[grp[first]]
-    del start
-    return seq[prev]
 
 
 def polygonize_labels_gdal(labels: np.ndarray, row_off: int = 0, col_off: int = 0) -> dict[int, shapely.Polygon]:
@@ -256,15 +258,42 @@ def blob_stats(labels: np.ndarray, n: int, prob: np.ndarray | None, hag: np.ndar
     h_med = np.full(n + 1, np.nan)
     h_p95 = np.full(n + 1, np.nan)
     if hag is not None and n:
-        h = np.ascontiguousarray(hag).ravel()[sel].astype(np.float64)
-        order = np.lexsort((h, lab))
-        lab, h = lab[order], h[order]
-        starts = np.searchsorted(lab, np.arange(1, n + 1), side="left")
-        ends = np.searchsorted(lab, np.arange(1, n + 1), side="right")
-        for k, (s, e) in enumerate(zip(starts, ends, strict=True), start=1):
-            if e > s:
-                h_med[k], h_p95[k] = height_stats(h[s:e], presorted=True)
+        h = np.ascontiguousarray(hag, dtype=np.float32).ravel()[sel]
+        finite = np.isfinite(h)
+        lab_sorted, h_sorted = sort_by_label_then_value(lab[finite], h[finite])
+        h_sorted = h_sorted.astype(np.float64)
+        ids = np.arange(n + 1)
+        start = np.searchsorted(lab_sorted, ids, side="left")
+        count = np.searchsorted(lab_sorted, ids, side="right") - start
+        has = count > 0
+        s, c = start[has], count[has]
+        lo, hi = s + (c - 1) // 2, s + c // 2  # the middle one, or the middle two
+        h_med[has] = 0.5 * (h_sorted[lo] + h_sorted[hi])
+        h_p95[has] = h_sorted[s + np.round(0.95 * (c - 1)).astype(np.int64)]
     return {"n_px": n_px, "prob_sum": prob_sum, "h_med": h_med, "h_p95": h_p95}
+
+
+def sort_by_label_then_value(labels: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sort finite float32 ``values`` by (label, value) with one integer sort, exactly.
+
+    A float32's bits, with the sign bit flipped for positives and every bit flipped for
+    negatives, order like the floats; put below a 32-bit label they make one 64-bit key,
+    so a single ``np.sort`` (no ``lexsort``, no index arrays) orders both, and the values
+    come back bit for bit from the key.
+
+    Examples
+    --------
+    >>> lab, val = sort_by_label_then_value(np.array([2, 1, 2, 1]), np.array([-1.5, 3, 0.25, -0.0], np.float32))
+    >>> lab.tolist(), val.tolist()
+    ([1, 1, 2, 2], [-0.0, 3.0, -1.5, 0.25])
+    """
+    bits = np.ascontiguousarray(values, dtype=np.float32).view(np.uint32)
+    flip = np.where(bits >> 31, np.uint32(0xFFFFFFFF), np.uint32(0x80000000))
+    key = (np.asarray(labels).astype(np.uint64) << np.uint64(32)) | (bits ^ flip).astype(np.uint64)
+    key.sort()
+    low = (key & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    back = np.where(low >> 31, np.uint32(0x80000000), np.uint32(0xFFFFFFFF))
+    return (key >> np.uint64(32)).astype(np.int64), (low ^ back).view(np.float32)
 
 
 def height_stats(values: np.ndarray, *, presorted: bool = False) -> tuple[float, float]:

@@ -15,7 +15,8 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 
 # conda-forge names for PyPI names that differ, and extras that conda splits out.
-CONDA_NAME = {"psycopg[binary]": "psycopg", "dask[distributed]": "dask"}
+CONDA_NAME = {"psycopg[binary]": "psycopg", "dask[distributed]": "dask",
+              "opencv-python-headless": "opencv"}
 CONDA_ONLY = {"python", "pip", "postgis", "distributed"}
 
 

@@ -115,6 +115,36 @@ def test_nodata_is_respected(tmp_path):
     assert fp.geometry.iloc[0].equals(px_box(10, 10, 30, 40))
 
 
+@pytest.mark.parametrize("kind", ["uint8 nodata", "float NaN", "mask band", "all valid"])
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_class_mask_keeps_nodata_out_of_buildings(tmp_path, kind, workers):
+    """The mask method reads class rasters in their own type; invalid pixels never become building."""
+    m = np.zeros((80, 80), np.float32)
+    m[10:30, 10:70] = 1  # a building, its right part under nodata
+    m[50:70, 10:30] = 1
+    invalid = np.zeros((80, 80), bool)
+    invalid[:40, 40:] = True
+    invalid[45:75, 5:35] = True  # hides the second building
+    path = tmp_path / "m.tif"
+    if kind == "uint8 nodata":
+        write_raster(path, np.where(invalid, 255, m).astype(np.uint8), nodata=255)
+    elif kind == "float NaN":
+        write_raster(path, np.where(invalid, np.nan, m).astype(np.float32))
+    elif kind == "mask band":
+        write_raster(path, np.where(invalid, 1, m).astype(np.uint8))  # "1" under the mask: not a building
+        with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True), rasterio.open(path, "r+") as ds:
+            ds.write_mask(np.where(invalid, 0, 255).astype(np.uint8))
+    else:
+        write_raster(path, m.astype(np.uint8))
+    fp, _ = run_mask(path, tile_size=32, threshold=1, workers=workers, morphology=1)
+    if kind == "all valid":
+        assert sorted(fp.area.round()) == [400.0, 1200.0]
+    else:
+        assert len(fp) == 1
+        assert fp.geometry.iloc[0].equals(px_box(10, 10, 30, 40))
+        assert fp["n_pixels"].iloc[0] == 600
+
+
 def test_dsm_and_dtm(tmp_path):
     dtm = np.fromfunction(lambda r, c: 100 + 0.1 * c, (60, 60), dtype=np.float32)
     dsm = dtm.copy()
@@ -198,8 +228,8 @@ def test_output_geometries_are_valid_for_noisy_masks(tmp_path):
     assert len(fp) == len(raw)
 
 
-@pytest.mark.parametrize("tile_size", [32, 128])
-def test_height_of_a_building_across_seams_is_the_median_of_all_its_pixels(tmp_path, tile_size):
+@pytest.mark.parametrize(("tile_size", "workers"), [(32, 1), (128, 1), (32, 2)])
+def test_height_of_a_building_across_seams_is_the_median_of_all_its_pixels(tmp_path, tile_size, workers):
     rng = np.random.default_rng(5)
     h = np.zeros((100, 100), np.float32)
     # roof heights within a factor of two of each other (the roof-edge rule keeps them)
@@ -209,7 +239,7 @@ def test_height_of_a_building_across_seams_is_the_median_of_all_its_pixels(tmp_p
     path = write_raster(tmp_path / "ndsm.tif", h)
     cfg, meta = prepare_config(method="ndsm", ndsm=path, tile_size=tile_size, overlap=4,
                                regularize=False, min_area_m2=1.0, morphology=0,
-                               workers=1)
+                               workers=workers)  # with workers, they read the seam heights
     fp = extract_footprints(cfg, meta=meta)[0].sort_values("area_m2").reset_index(drop=True)
     assert len(fp) == 2
     for row, pixels in zip(fp.itertuples(), (h[70:80, 70:80], h[10:40, 20:70]), strict=True):
@@ -272,3 +302,67 @@ def test_a_failed_stream_leaves_no_output(tmp_path, suffix):
         sink(frame)
         raise RuntimeError("tile 7 could not be read")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_workers_are_forked_only_from_a_process_without_other_threads(monkeypatch, tmp_path):
+    """Forking a process that runs threads (JAX, onnxruntime, a thread of the caller) can deadlock."""
+    import sys
+    import threading
+    import types
+
+    from remote_sensing.extract import _THREADED_MODULES, _worker_context
+
+    with monkeypatch.context() as mp:  # as in `mujun footprints extract`: one thread, no JAX
+        mp.setattr(threading, "active_count", lambda: 1)
+        for name in _THREADED_MODULES:
+            mp.delitem(sys.modules, name, raising=False)
+        assert _worker_context().get_start_method() == "fork"
+        mp.setitem(sys.modules, "jax", types.ModuleType("jax"))
+        assert _worker_context().get_start_method() == "forkserver"
+    stop = threading.Event()
+    busy = threading.Thread(target=stop.wait)
+    busy.start()
+    try:
+        assert _worker_context().get_start_method() == "forkserver"
+        # and a run from such a process still works, with the same answer
+        m = np.zeros((100, 100), np.uint8)
+        m[10:40, 20:70] = 1
+        path = write_raster(tmp_path / "m.tif", m)
+        fp, res = run_mask(path, tile_size=32, overlap=4, workers=2)
+        assert len(fp) == 1 and fp.area.iloc[0] == 1500 and res.n_seam_merged > 0
+    finally:
+        stop.set()
+        busy.join()
+
+
+def test_worker_processes_start_after_an_in_process_run(tmp_path):
+    """A run in the caller's process loads OpenCV, whose thread pool must not be forked (it hung)."""
+    import subprocess
+    import sys
+
+    m = np.zeros((100, 100), np.uint8)
+    m[10:40, 20:70] = 1
+    path = write_raster(tmp_path / "m.tif", m)
+    script = (
+        "from remote_sensing.extract import extract_footprints, prepare_config\n"
+        "if __name__ == '__main__':\n"
+        "    for w in (1, 2, 1, 2):\n"
+        f"        cfg, meta = prepare_config(method='mask', mask={str(path)!r}, workers=w, tile_size=32,\n"
+        "                                   overlap=4, min_area_m2=1)\n"
+        "        fp, _ = extract_footprints(cfg, meta=meta)\n"
+        "        print(w, len(fp), round(fp.area.sum()))\n"
+    )
+    (tmp_path / "run.py").write_text(script)
+    import os
+    import signal
+
+    proc = subprocess.Popen([sys.executable, str(tmp_path / "run.py")], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # the hung workers too
+        proc.communicate()
+        pytest.fail("worker processes hung after an in-process run")
+    assert proc.returncode == 0, err
+    assert out.split() == ["1", "1", "1500", "2", "1", "1500"] * 2

@@ -1,7 +1,10 @@
 """The fast kernels of the extraction path equal their slower references exactly.
 
 * vectorized crack following (``polygonize_labels``) against GDAL's polygonize;
-* the boolean-shift opening against ``scipy.ndimage.binary_opening``;
+* the OpenCV opening against ``scipy.ndimage.binary_opening``;
+* the OpenCV labelling against ``scipy.ndimage.label``;
+* per-blob height medians from one integer sort against ``height_stats`` blob by blob;
+* the nDSM building probability against its two-sigmoid, scipy-filter definition;
 * ``regularize_many`` over a batch against the polygons one by one.
 """
 
@@ -15,7 +18,14 @@ from hypothesis.extra.numpy import arrays
 from scipy import ndimage
 
 from remote_sensing.extract import _pad_morph
-from remote_sensing.polygonize import label_blobs, polygonize_labels, polygonize_labels_gdal
+from remote_sensing.masks import TileInputs, max3x3, ndsm_mask
+from remote_sensing.polygonize import (
+    blob_stats,
+    height_stats,
+    label_blobs,
+    polygonize_labels,
+    polygonize_labels_gdal,
+)
 from remote_sensing.regularize import regularize_many, regularize_polygon
 
 masks = st.integers(1, 30).flatmap(
@@ -54,6 +64,49 @@ def test_fast_opening_equals_scipy(mask, k):
     p = np.pad(mask, k + 1, mode="edge")
     ref = ndimage.binary_opening(p, structure=np.ones((3, 3), bool), iterations=k)[k + 1:-(k + 1), k + 1:-(k + 1)]
     assert (_pad_morph(mask, k) == ref).all()
+
+
+@settings(max_examples=150, deadline=None)
+@given(masks)
+def test_fast_labelling_equals_scipy(mask):
+    ref, n_ref = ndimage.label(mask, structure=np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], bool))
+    labels, n = label_blobs(mask)
+    assert n == n_ref and labels.dtype == np.int32
+    assert (labels == ref).all()
+
+
+heights = st.floats(-50, 300, width=32, allow_subnormal=False) | st.just(float("nan")) | st.just(-0.0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(masks.flatmap(lambda m: st.tuples(st.just(m), arrays(np.float32, m.shape, elements=heights))))
+def test_blob_height_statistics_equal_the_per_blob_reference(case):
+    mask, hag = case
+    labels, n = label_blobs(mask)
+    stats = blob_stats(labels, n, None, hag)
+    for k in range(1, n + 1):
+        med, p95 = height_stats(hag[labels == k])
+        assert np.array_equal([stats["h_med"][k], stats["h_p95"][k]], [med, p95], equal_nan=True)
+    assert (stats["n_px"][1:] == np.bincount(labels.ravel(), minlength=n + 1)[1:]).all()
+
+
+@settings(max_examples=100, deadline=None)
+@given(arrays(np.float32, st.tuples(st.integers(1, 20), st.integers(1, 20)),
+              elements=st.floats(-5, 40, width=32) | st.just(float("nan"))),
+       st.sampled_from([0, 0.5, 0.7]))
+def test_ndsm_probability_equals_its_definition(hag, frac):
+    local = ndimage.maximum_filter(np.nan_to_num(hag, nan=0.0), size=3, mode="nearest")
+    assert np.array_equal(max3x3(np.nan_to_num(hag, nan=0.0)), local)
+
+    def sigmoid(z):
+        return (1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))).astype(np.float32)
+
+    ref = sigmoid((hag - 2.5) / 0.25)
+    if frac:
+        ref = np.minimum(ref, sigmoid((hag - frac * local) / 0.25))
+    got = ndsm_mask(TileInputs(valid=np.ones(hag.shape, bool), hag=hag), {"edge_fraction": frac})
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, ref, rtol=1e-6, atol=1e-7)
 
 
 @settings(max_examples=30, deadline=None)
