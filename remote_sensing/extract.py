@@ -838,16 +838,28 @@ _WORKER_MODULES = ["numpy", "scipy.ndimage", "shapely", "rasterio", "remote_sens
 
 
 #: modules whose native thread pools make forking the process that loaded them unsafe
-#: (OpenCV's pool, once used, deadlocks a forked child's first call)
-_THREADED_MODULES = ("cv2", "jax", "jaxlib", "onnxruntime", "torch", "tensorflow")
+#: (OpenCV's pool, once used, deadlocks a forked child's first call; scikit-learn runs
+#: OpenMP, whose pool does the same)
+_THREADED_MODULES = ("cv2", "jax", "jaxlib", "onnxruntime", "sklearn", "torch", "tensorflow")
+#: OpenMP runtimes: a process that has loaded one (through any package) is not forked
+_OPENMP_LIBRARIES = ("libgomp", "libomp", "libiomp")
+
+
+def _openmp_loaded() -> bool:
+    """True when an OpenMP runtime is mapped into this process (Linux; False elsewhere)."""
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
+            return any(lib in line for line in maps for lib in _OPENMP_LIBRARIES)
+    except OSError:
+        return False
 
 
 def _worker_context():
     """A multiprocessing context for tile workers.
 
     ``fork`` when the caller runs no other thread and has loaded no library that
-    runs its own thread pool (the usual case: ``mujun footprints extract``): workers
-    start at once with the caller's modules. Otherwise a fork server, a clean process
+    runs its own thread pool, OpenMP included (the usual case: ``mujun footprints
+    extract``): workers start at once with the caller's modules. Otherwise a fork server, a clean process
     with the tile modules preloaded, which is safe whatever the caller runs, and
     ``spawn`` where neither exists (Windows).
     """
@@ -857,7 +869,7 @@ def _worker_context():
 
     methods = mp.get_all_start_methods()
     if ("fork" in methods and threading.active_count() == 1
-            and not any(m in sys.modules for m in _THREADED_MODULES)):
+            and not any(m in sys.modules for m in _THREADED_MODULES) and not _openmp_loaded()):
         return mp.get_context("fork")
     if "forkserver" in methods:
         ctx = mp.get_context("forkserver")

@@ -310,13 +310,18 @@ def test_workers_are_forked_only_from_a_process_without_other_threads(monkeypatc
     import threading
     import types
 
+    import remote_sensing.extract as extract
     from remote_sensing.extract import _THREADED_MODULES, _worker_context
 
     with monkeypatch.context() as mp:  # as in `mujun footprints extract`: one thread, no JAX
         mp.setattr(threading, "active_count", lambda: 1)
+        mp.setattr(extract, "_openmp_loaded", lambda: False)
         for name in _THREADED_MODULES:
             mp.delitem(sys.modules, name, raising=False)
         assert _worker_context().get_start_method() == "fork"
+        mp.setattr(extract, "_openmp_loaded", lambda: True)
+        assert _worker_context().get_start_method() == "forkserver"
+        mp.setattr(extract, "_openmp_loaded", lambda: False)
         mp.setitem(sys.modules, "jax", types.ModuleType("jax"))
         assert _worker_context().get_start_method() == "forkserver"
     stop = threading.Event()
@@ -335,11 +340,27 @@ def test_workers_are_forked_only_from_a_process_without_other_threads(monkeypatc
         busy.join()
 
 
-def test_worker_processes_start_after_an_in_process_run(tmp_path):
-    """A run in the caller's process loads OpenCV, whose thread pool must not be forked (it hung)."""
+def _run_script(path, timeout=90) -> str:
+    """Run a Python script in its own process group; fail (and kill the group) if it hangs."""
+    import os
+    import signal
     import subprocess
     import sys
 
+    proc = subprocess.Popen([sys.executable, str(path)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # the hung workers too
+        proc.communicate()
+        pytest.fail("worker processes hung")
+    assert proc.returncode == 0, err
+    return out
+
+
+def test_worker_processes_start_after_an_in_process_run(tmp_path):
+    """A run in the caller's process loads OpenCV, whose thread pool must not be forked (it hung)."""
     m = np.zeros((100, 100), np.uint8)
     m[10:40, 20:70] = 1
     path = write_raster(tmp_path / "m.tif", m)
@@ -353,16 +374,27 @@ def test_worker_processes_start_after_an_in_process_run(tmp_path):
         "        print(w, len(fp), round(fp.area.sum()))\n"
     )
     (tmp_path / "run.py").write_text(script)
-    import os
-    import signal
+    assert _run_script(tmp_path / "run.py").split() == ["1", "1", "1500", "2", "1", "1500"] * 2
 
-    proc = subprocess.Popen([sys.executable, str(tmp_path / "run.py")], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        out, err = proc.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)  # the hung workers too
-        proc.communicate()
-        pytest.fail("worker processes hung after an in-process run")
-    assert proc.returncode == 0, err
-    assert out.split() == ["1", "1", "1500", "2", "1", "1500"] * 2
+
+def test_classifier_workers_start_after_training_in_process(small_scene, tmp_path):
+    """Training the pixel classifier runs OpenMP threads; a forked worker's OpenMP call then hung."""
+    import geopandas as gpd
+
+    script = (
+        "import geopandas as gpd\n"
+        "from remote_sensing.classifier import train_classifier\n"
+        "from remote_sensing.extract import extract_footprints, prepare_config\n"
+        "if __name__ == '__main__':\n"
+        f"    ref = gpd.read_file({str(small_scene['buildings'])!r})\n"
+        f"    model = train_classifier({str(small_scene['rgbn'])!r}, ref, max_iter=10, samples_per_tile=500)\n"
+        f"    model.save({str(tmp_path / 'm.joblib')!r})\n"
+        f"    cfg, meta = prepare_config(method='classify', image={str(small_scene['rgbn'])!r},\n"
+        f"                               model={str(tmp_path / 'm.joblib')!r}, workers=2, tile_size=256)\n"
+        "    fp, res = extract_footprints(cfg, meta=meta)\n"
+        "    print(res.n_tiles, len(fp))\n"
+    )
+    (tmp_path / "run.py").write_text(script)
+    n_tiles, n = map(int, _run_script(tmp_path / "run.py", timeout=180).split())
+    assert n_tiles == 9 and n > 0
+    assert len(gpd.read_file(small_scene["buildings"])) > 0
