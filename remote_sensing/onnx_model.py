@@ -11,7 +11,8 @@ comes with a small *model card* next to it (``MODEL.json``, or
       "resolution": 0.5,           # ground resolution the model was trained at (m)
       "tile_size": 256, "overlap": 32,
       "output": "probability",     # or "logits"; channel "building_channel" (default last)
-      "size_multiple": 1           # model tiles are padded to a multiple of this (U-Nets: 2^levels)
+      "size_multiple": 1,          # model tiles are padded to a multiple of this (U-Nets: 2^levels)
+      "tta": 1                     # test-time augmentation: 1, 2, 4 or 8 flips/rotations averaged
     }
 
 Models trained by ``mujun footprints train`` carry more in their card (training
@@ -77,6 +78,10 @@ def read_model_card(model_path: str | Path) -> dict:
     card.setdefault("overlap", 32)
     card.setdefault("output", "probability")
     card.setdefault("size_multiple", 1)
+    card.setdefault("tta", 1)
+    if card["tta"] not in TTA_CHOICES:
+        raise ModelError(f"model card 'tta' is {card['tta']!r}; use one of {TTA_CHOICES} "
+                         "(flips/rotations averaged per model tile; 1 = none)", source=str(cp))
     return card
 
 
@@ -171,14 +176,85 @@ def _run(model: OnnxModel, x: np.ndarray) -> np.ndarray:
     return out.astype(np.float32)
 
 
-def predict_tile(model: OnnxModel, image: np.ndarray, resolution: float) -> np.ndarray:
+#: Test-time augmentation: how many of the eight flips and rotations of the square each
+#: model tile is run in (1 = none; 2 adds the left-right mirror; 4 the mirrors and the
+#: half turn; 8 also the quarter turns and the two diagonal mirrors).
+TTA_CHOICES = (1, 2, 4, 8)
+
+
+def _dihedral(k: int):
+    """The ``k``-th transform of the square's symmetry group and its inverse (on ``(..., rows, cols)``)."""
+    rot, flip = k % 4, k >= 4
+
+    def fwd(a):
+        a = np.rot90(a, rot, axes=(-2, -1))
+        return a[..., ::-1] if flip else a
+
+    def inv(a):
+        a = a[..., ::-1] if flip else a
+        return np.rot90(a, -rot, axes=(-2, -1))
+
+    return fwd, inv
+
+
+#: Transform indices used for each TTA level (0 identity, 2 half turn, 4 mirror, 6 mirror+half turn).
+_TTA_ORDER = {1: (0,), 2: (0, 4), 4: (0, 4, 2, 6), 8: (0, 4, 2, 6, 1, 3, 5, 7)}
+
+
+def tta_mean(predict, x: np.ndarray, tta: int = 1, source: str | None = None) -> np.ndarray:
+    """Mean of ``predict(t(x))`` mapped back by ``t``'s inverse, over ``tta`` flips/rotations ``t``.
+
+    Parameters
+    ----------
+    predict : callable
+        ``(bands, rows, cols)`` array to a ``(rows, cols)`` probability map; any fully
+        convolutional model accepts the quarter-turned ``(bands, cols, rows)`` too.
+    x : ndarray
+        One model tile ``(bands, rows, cols)``.
+    tta : int
+        1, 2, 4 or 8 (see :data:`TTA_CHOICES`).
+    source : str, optional
+        Named in the error.
+
+    Examples
+    --------
+    >>> x = np.arange(12, dtype=np.float32).reshape(1, 3, 4)
+    >>> bool(np.allclose(tta_mean(lambda a: a[0] * 2, x, 8), x[0] * 2))
+    True
+    """
+    if tta not in _TTA_ORDER:
+        raise ModelError(f"test-time augmentation must be one of {TTA_CHOICES}, not {tta!r}", source=source)
+    acc = None
+    for k in _TTA_ORDER[tta]:
+        fwd, inv = _dihedral(k)
+        out = inv(np.asarray(predict(np.ascontiguousarray(fwd(x)))))
+        acc = out if acc is None else acc + out
+    return (acc / np.float32(len(_TTA_ORDER[tta]))).astype(np.float32)
+
+
+def run_tta(model: OnnxModel, x: np.ndarray, tta: int = 1) -> np.ndarray:
+    """Mean building probability of a model tile ``(bands, rows, cols)`` over ``tta`` flips/rotations.
+
+    Convolutional networks are not exactly invariant to flips and rotations; averaging the
+    probability over the symmetric copies of the tile (test-time augmentation) cancels part
+    of the noise of a model trained on few buildings. Quarter turns swap rows and columns,
+    which a fully convolutional model accepts when both are multiples of its size multiple
+    (:func:`predict_tile` pads the tile first).
+    """
+    return tta_mean(lambda a: _run(model, a), x, tta, model.path)
+
+
+def predict_tile(model: OnnxModel, image: np.ndarray, resolution: float, tta: int | None = None) -> np.ndarray:
     """Building probability for an image window ``(bands, rows, cols)`` (raw values).
 
-    Model tiles overlap by ``card["overlap"]`` and are blended with linear ramps.
+    Model tiles overlap by ``card["overlap"]`` and are blended with linear ramps. Each
+    model tile is run in ``tta`` flips/rotations and the probabilities averaged
+    (:func:`run_tta`; default: the card's ``"tta"``, else 1).
     """
     from scipy import ndimage
 
     card = model.card
+    tta = int(card.get("tta", 1)) if tta is None else int(tta)
     bands = [b - 1 for b in card["bands"]]
     if max(bands) >= image.shape[0]:
         raise ModelError(f"the model card asks for band {max(bands) + 1} but the image has "
@@ -224,7 +300,7 @@ def predict_tile(model: OnnxModel, image: np.ndarray, resolution: float) -> np.n
             if pad_h or pad_w:  # the network halves the tile: pad it to a multiple, crop after
                 mode = "reflect" if min(ts_h, ts_w) > max(pad_h, pad_w) else "edge"
                 xt = np.pad(xt, ((0, 0), (0, pad_h), (0, pad_w)), mode=mode)
-            out = _run(model, xt)
+            out = run_tta(model, xt, tta)
             if pad_h or pad_w:
                 out = out[:ts_h, :ts_w]
             if out.shape != (ts_h, ts_w):

@@ -26,8 +26,16 @@ def _widths(ctx, param, value):
 @click.option("--labels", required=True, type=_file, help="Surveyed building footprints over the image.")
 @click.option("--area", type=_file, help="Polygon(s) where the survey is complete (default: the labels' extent).")
 @click.option("--bands", help="1-based bands to use, e.g. 1,2,3 (default: all).")
-@click.option("--epochs", type=int, default=60, show_default=True, help="Most epochs; training stops earlier when validation stops improving.")
+@click.option("--epochs", type=click.IntRange(min=1), default=None,
+              help="Most epochs (default 60, or more to complete --min-steps plus --patience); "
+                   "training stops earlier when validation stops improving.")
 @click.option("--patience", type=int, default=8, show_default=True, help="Epochs without validation improvement before stopping.")
+@click.option("--min-steps", type=click.IntRange(min=0), default=600, show_default=True,
+              help="Optimisation steps before early stopping may end training or an epoch be kept as the best.")
+@click.option("--tta", type=click.Choice(["1", "2", "4", "8"]), default="4", show_default=True,
+              help="Test-time augmentation written into the card: flips/rotations averaged per model tile (1 = none).")
+@click.option("--tune-postprocess", is_flag=True,
+              help="Choose the hysteresis thresholds on the validation stripe (useful when it holds dozens of buildings).")
 @click.option("--widths", default="16,32,64", show_default=True, callback=_widths,
               help="Channels per U-Net level (more levels see more context; wider is slower).")
 @click.option("--edge-band", type=float, default=1.0, show_default=True,
@@ -41,7 +49,7 @@ def _widths(ctx, param, value):
 @overwrite_option
 @json_option
 @click.pass_obj
-def train(app, image, labels, area, bands, epochs, patience, widths, edge_band, edge_weight, min_area, max_minutes,
+def train(app, image, labels, area, bands, epochs, patience, min_steps, tta, tune_postprocess, widths, edge_band, edge_weight, min_area, max_minutes,
           seed, output, overwrite, as_json):
     """Train a building segmentation model (ONNX + model card) from an image and a survey.
 
@@ -60,10 +68,11 @@ def train(app, image, labels, area, bands, epochs, patience, widths, edge_band, 
             band_list = [int(b) for b in bands.split(",")]
         except ValueError:
             raise ConfigError(f"--bands {bands!r}: give 1-based band numbers like 1,2,3") from None
-    opts = TrainOptions(widths=widths, max_epochs=epochs, patience=patience, edge_band_m=edge_band,
+    opts = TrainOptions(widths=widths, max_epochs=epochs, patience=patience, min_steps=min_steps,
+                        tta=int(tta), tune_postprocess=tune_postprocess, edge_band_m=edge_band,
                         edge_weight=edge_weight, min_area_m2=min_area, seed=seed,
                         max_seconds=max_minutes * 60 if max_minutes else None)
-    with progress_bar(epochs, "training", "epoch", app.settings.progress) as bar:
+    with progress_bar(epochs or 60, "training", "epoch", app.settings.progress) as bar:
         result, model_path, card_path = train_to_file(image, labels, output, area=area, bands=band_list,
                                                       options=opts, overwrite=overwrite, progress=bar)
     card = result.card

@@ -32,6 +32,7 @@ import numpy as np
 from gis.progress import Progress
 
 from ..errors import ModelError
+from ..onnx_model import tta_mean
 from .samples import Stripe, edge_weights, normalisation, pad_to, sample_patches, validation_stripe
 from .unet import DEFAULT_WIDTHS, init_params, n_weights, size_multiple
 
@@ -43,12 +44,25 @@ CARD_KIND = "mujun-segmentation"
 
 @dataclass(frozen=True)
 class TrainOptions:
-    """Training settings (defaults: a few megapixels in a few minutes on two cores)."""
+    """Training settings (defaults: a few megapixels in a few minutes on two cores).
+
+    ``min_steps`` is the least number of optimisation steps before early stopping may
+    end training, and before an epoch may be kept as the best one: on a small area an
+    epoch is only 8 steps, and the validation loss of a stripe holding two or three
+    buildings is noisy enough to pick an untrained network otherwise. ``max_epochs``
+    caps everything (also that warm-up); None means 60, or the warm-up plus
+    ``patience`` when that is more. ``tta`` is the
+    test-time augmentation written into the card (see
+    :func:`remote_sensing.onnx_model.run_tta`) and used for the validation scores.
+    ``tune_postprocess`` chooses the hysteresis thresholds written into the card on the
+    validation stripe (:data:`POSTPROCESS_GRID`); worth it when the stripe holds dozens of
+    buildings, noise when it holds two or three.
+    """
 
     widths: tuple[int, ...] = DEFAULT_WIDTHS
     patch: int = 128
     batch: int = 8
-    max_epochs: int = 60
+    max_epochs: int | None = None
     min_epochs: int = 6
     patience: int = 8
     steps_per_epoch: int | None = None
@@ -63,6 +77,9 @@ class TrainOptions:
     max_megapixels: float = 64.0
     max_seconds: float | None = None
     seed: int = 0
+    min_steps: int = 600
+    tta: int = 4
+    tune_postprocess: bool = False
 
 
 @dataclass
@@ -304,6 +321,9 @@ def train_segmentation(
     patch = max(mult, opt.patch // mult * mult)
     train_px = float((train_w > 0).sum())
     steps = opt.steps_per_epoch or int(np.clip(round(2 * train_px / (opt.batch * patch * patch)), 8, 40))
+    warmup = max(opt.min_epochs, math.ceil(opt.min_steps / steps))  # epochs before stopping/keeping
+    max_epochs = opt.max_epochs if opt.max_epochs is not None else max(60, warmup + opt.patience)
+    warmup = min(warmup, max_epochs)
 
     params = {k: jnp.asarray(v) for k, v in init_params(len(data.bands), opt.widths, opt.seed).items()}
     loss = _loss_fn(opt.widths, pos_weight)
@@ -337,7 +357,7 @@ def train_segmentation(
     stale = 0
     epoch = 0
     stopped = "max_epochs"
-    for epoch in range(1, opt.max_epochs + 1):
+    for epoch in range(1, max_epochs + 1):
         t0 = time.perf_counter()
         losses = []
         for _ in range(steps):
@@ -350,20 +370,22 @@ def train_segmentation(
         log.info("epoch %d: train loss %.4f, validation loss %.4f", epoch, np.mean(losses), val_loss)
         if progress is not None:
             progress(1)
-        if val_loss < best[0] - 1e-4:
+        if epoch >= warmup and (val_loss < best[0] - 1e-4 or epoch == warmup):
             best = (val_loss, params, epoch)
             stale = 0
         else:
             stale += 1
-        if epoch >= opt.min_epochs and stale >= opt.patience:
+        if epoch >= warmup and stale >= opt.patience:
             stopped = "early_stopping"
             break
         if opt.max_seconds is not None and time.perf_counter() - t_start > opt.max_seconds:
             stopped = "time_limit"
             break
+    if best[2] == 0:  # stopped by the time limit before the warm-up ended: keep the last epoch
+        best = (np.inf, params, epoch)
     params = {k: np.asarray(v, np.float32) for k, v in best[1].items()}
-    _, prob_val = validate(best[1])
-    scores = _validation_scores(prob_val, yv, wv, data, stripe, opt)
+    prob_val = tta_mean(lambda a: predict_array(best[1], a, opt.widths, prob_fn), xv, opt.tta)[inner_r, inner_c]
+    scores, (low, high) = _validation_scores(prob_val, yv, wv, data, stripe, opt)
     seconds = time.perf_counter() - t_start
     stripe_geom = _stripe_geometry(stripe, data)
     n_val = int(data.labels.intersects(stripe_geom).sum())
@@ -381,7 +403,8 @@ def train_segmentation(
         "overlap": 32,
         "size_multiple": mult,
         "output": "probability",
-        "postprocess": {"method": "objects", "low": opt.low, "high": opt.high, "split": opt.split,
+        "tta": opt.tta,
+        "postprocess": {"method": "objects", "low": low, "high": high, "split": opt.split,
                         "min_area_m2": opt.min_area_m2},
         "architecture": {"name": "unet", "widths": list(opt.widths), "weights": n_weights(params),
                          "framework": f"jax {jax.__version__}", "device": jax.devices()[0].platform},
@@ -397,7 +420,7 @@ def train_segmentation(
         "training": {"epochs": epoch, "best_epoch": best[2], "stopped": stopped,
                      "steps_per_epoch": steps, "batch": opt.batch, "patch": patch,
                      "learning_rate": opt.learning_rate, "edge_band_m": opt.edge_band_m, "edge_weight": opt.edge_weight,
-                     "pos_weight": round(pos_weight, 3), "augmentation": ["rot90", "flip", "brightness"],
+                     "pos_weight": round(pos_weight, 3), "min_steps": opt.min_steps, "augmentation": ["rot90", "flip", "brightness"],
                      "seconds": round(seconds, 1), "seed": opt.seed},
     }
     log.info("trained in %.0f s (%d epochs, best %d); validation object F1 %.3f", seconds, epoch,
@@ -417,8 +440,24 @@ def _stripe_geometry(stripe: Stripe, data: TrainingData):
     return shapely.box(*bounds(win, data.transform))
 
 
-def _validation_scores(prob, yv, wv, data: TrainingData, stripe: Stripe, opt: TrainOptions) -> dict:
-    """Pixel scores (edge band excluded) and object scores of the validation stripe."""
+#: Hysteresis thresholds ``(low, high)`` tried on the validation stripe (the default first).
+POSTPROCESS_GRID = ((0.4, 0.7), (0.5, 0.8), (0.3, 0.6), (0.3, 0.5), (0.2, 0.5), (0.2, 0.4))
+
+
+def _validation_scores(prob, yv, wv, data: TrainingData, stripe: Stripe,
+                       opt: TrainOptions) -> tuple[dict, tuple[float, float]]:
+    """Pixel scores (edge band excluded) and object scores of the validation stripe.
+
+    With ``opt.tune_postprocess`` the hysteresis thresholds are chosen here among
+    :data:`POSTPROCESS_GRID`: the pair with the best object F1 on the stripe, then the best
+    pixel IoU of the objects (the first, i.e. the default, on a tie). Only the validation
+    stripe is looked at, never the area a model is later measured on.
+
+    Returns
+    -------
+    scores : dict
+    thresholds : (low, high)
+    """
     import geopandas as gpd
 
     from ..assess import assess
@@ -434,24 +473,38 @@ def _validation_scores(prob, yv, wv, data: TrainingData, stripe: Stripe, opt: Tr
            "pixel_recall": tp / (tp + fn) if tp + fn else 0.0,
            "pixel_f1": 2 * tp / (2 * tp + fp + fn) if tp else 0.0,
            "pixel_iou": tp / (tp + fp + fn) if tp else 0.0}
-    valid = data.usable[stripe.mask(data.usable.shape)].reshape(prob.shape)
-    min_px = opt.min_area_m2 / data.resolution ** 2
-    mask = objects_mask(prob, valid=valid, low=opt.low, high=opt.high, split=opt.split, min_px=min_px)
-    labels, n = label_blobs(mask)
-    r0, c0 = (stripe.start, 0) if stripe.axis == 0 else (0, stripe.start)
-    polys = list(polygonize_labels(labels, r0, c0).values()) if n else []
-    geoms = to_world(np.asarray(polys, dtype=object), data.transform) if polys else np.array([], object)
     stripe_geom = _stripe_geometry(stripe, data)
     ref = data.labels.geometry.intersection(stripe_geom)
     ref = ref[ref.area >= opt.min_area_m2]
-    pred_frame = gpd.GeoDataFrame(geometry=list(geoms), crs=data.crs)
     ref_frame = gpd.GeoDataFrame(geometry=list(ref.values), crs=data.crs)
+    chosen = (opt.low, opt.high)
     if len(ref_frame) == 0:
         out["note"] = "no labelled building in the validation stripe: object scores unavailable"
-        return {k: round(v, 4) if isinstance(v, float) else v for k, v in out.items()}
-    r = assess(pred_frame, ref_frame) if len(pred_frame) else None
+        return {k: round(v, 4) if isinstance(v, float) else v for k, v in out.items()}, chosen
+    valid = data.usable[stripe.mask(data.usable.shape)].reshape(prob.shape)
+    min_px = opt.min_area_m2 / data.resolution ** 2
+    r0, c0 = (stripe.start, 0) if stripe.axis == 0 else (0, stripe.start)
+
+    def objects(low, high):
+        mask = objects_mask(prob, valid=valid, low=low, high=high, split=opt.split, min_px=min_px)
+        labels, n = label_blobs(mask)
+        polys = list(polygonize_labels(labels, r0, c0).values()) if n else []
+        geoms = to_world(np.asarray(polys, dtype=object), data.transform) if polys else np.array([], object)
+        pred_frame = gpd.GeoDataFrame(geometry=list(geoms), crs=data.crs)
+        return len(pred_frame), (assess(pred_frame, ref_frame) if len(pred_frame) else None)
+
+    grid = [chosen] + [g for g in POSTPROCESS_GRID if g != chosen] if opt.tune_postprocess else [chosen]
+    tried = []
+    best_key, best = None, None
+    for low, high in grid:
+        n_pred, r = objects(low, high)
+        key = (r["f1"], r["pixel_iou"]) if r else (0.0, 0.0)
+        tried.append({"low": low, "high": high, "object_f1": round(key[0], 4), "pixel_iou": round(key[1], 4)})
+        if best_key is None or key > best_key:
+            best_key, best, chosen = key, (n_pred, r), (low, high)
+    n_pred, r = best
     out.update({
-        "n_predicted": len(pred_frame),
+        "n_predicted": n_pred,
         "n_labelled": len(ref_frame),
         "object_f1": r["f1"] if r else 0.0,
         "object_precision": r["precision"] if r else 0.0,
@@ -459,9 +512,13 @@ def _validation_scores(prob, yv, wv, data: TrainingData, stripe: Stripe, opt: Tr
         "matched_iou": r["mean_iou"] if r else 0.0,
         "built_area_error": r["built_area_error"] if r else -1.0,
         "note": "validation stripe held back from training; objects after post-processing, "
-                "before regularization; IoU >= 0.5",
+                "before regularization; IoU >= 0.5"
+                + ("; hysteresis thresholds chosen on this stripe (see postprocess_tried), so "
+                   "these object scores are optimistic" if len(grid) > 1 else ""),
     })
-    return {k: round(v, 4) if isinstance(v, float) else v for k, v in out.items()}
+    if len(grid) > 1:
+        out["postprocess_tried"] = tried
+    return {k: round(v, 4) if isinstance(v, float) else v for k, v in out.items()}, chosen
 
 
 def save_model(result: TrainResult, path: str | Path, *, overwrite: bool = False) -> tuple[Path, Path]:
