@@ -148,15 +148,18 @@ def _orthogonal_rings(rings: np.ndarray, max_skew: float) -> tuple[np.ndarray, n
     nr = n_change.astype(np.int64)
     local = np.where(local == 0, nr[pidx], local) - 1
     run_off = np.concatenate([[0], np.cumsum(nr)[:-1]])
-    run = run_off[pidx] + local
+    # a ring without an orientation change has no runs (and is not ``ok``): its points
+    # must not count toward another ring's runs
+    has_runs = nr[pidx] > 0
+    run = (run_off[pidx] + local)[has_runs]
     n_runs = int(nr.sum())
-    w = np.maximum(length, 1e-9)
-    val = np.where(horiz, mid[:, 1], mid[:, 0])
+    w = np.maximum(length, 1e-9)[has_runs]
+    val = np.where(horiz, mid[:, 1], mid[:, 0])[has_runs]
     wsum = np.bincount(run, weights=w, minlength=n_runs)
     vsum = np.bincount(run, weights=w * val, minlength=n_runs)
     rv = vsum / np.where(wsum > 0, wsum, 1.0)
     rh = np.zeros(n_runs, bool)
-    rh[run] = horiz
+    rh[run] = horiz[has_runs]
     ring_of_run = np.repeat(np.arange(n_rings), nr)
     k = np.arange(n_runs) - run_off[ring_of_run]
     nxt_run = np.where(k + 1 < nr[ring_of_run], np.arange(n_runs) + 1, run_off[ring_of_run])

@@ -398,3 +398,19 @@ def test_classifier_workers_start_after_training_in_process(small_scene, tmp_pat
     n_tiles, n = map(int, _run_script(tmp_path / "run.py", timeout=180).split())
     assert n_tiles == 9 and n > 0
     assert len(gpd.read_file(small_scene["buildings"])) > 0
+
+
+def test_a_thin_diagonal_building_is_regularized_without_failing_its_tile(tmp_path):
+    """Its traced staircase once crashed the tile's regularization ("processing failed")."""
+    from rasterio.features import rasterize
+    from shapely import affinity
+
+    # the staircase a 3 x 17 box turned by 27 degrees rasterizes to (pixel corners)
+    stair = shapely.from_wkt("POLYGON ((4 0, 5 0, 5 1, 6 1, 6 4, 5 4, 5 6, 4 6, 4 8, 3 8, 3 10, 2 10, "
+                             "2 12, 1 12, 1 14, 0 14, 0 7, 1 7, 1 5, 2 5, 2 3, 3 3, 3 1, 4 1, 4 0))")
+    m = rasterize([affinity.translate(stair, 10, 10)], out_shape=(64, 64)).astype(np.uint8)
+    m[40:52, 40:56] = 1  # and an ordinary building in the same tile
+    path = write_raster(tmp_path / "m.tif", m)
+    fp, _ = run_mask(path, regularize=True, min_area_m2=1.0)
+    assert len(fp) == 2 and fp.geometry.is_valid.all()
+    assert sorted(fp["n_pixels"]) == sorted([int(stair.area), 12 * 16])
