@@ -77,6 +77,7 @@ class ExtractConfig:
     regularize_tolerance: float = 0.1
     postprocess: str = "auto"  # "threshold" (>= 0.5), "objects" (remote_sensing.objects) or "auto"
     objects: dict | None = None  # low/high/split of the objects post-processing
+    tta: int | None = None  # onnx: flips/rotations averaged per model tile (None: the card's)
     nir_band: int | None = None
     workers: int = 1
     gdal_cache_mb: int = 64
@@ -160,6 +161,7 @@ def _open_inputs(cfg: ExtractConfig) -> dict:
         params["model"] = (
             load_onnx_model(cfg.model, threads=threads) if isinstance(cfg.model, (str, Path)) else cfg.model
         )
+        params["tta"] = cfg.tta
     _STATE["stack"] = stack
     _STATE["datasets"] = out
     _STATE["params"] = params
@@ -558,6 +560,13 @@ def prepare_config(
         post = "objects" if method == "onnx" else "threshold"
     if post not in ("objects", "threshold"):
         raise ConfigError(f"unknown post-processing {post!r}; choose objects or threshold")
+    if options.get("tta") is not None:
+        from .onnx_model import TTA_CHOICES
+
+        if method != "onnx":
+            raise ConfigError(f"test-time augmentation (--tta) applies to the onnx method, not {method}")
+        if options["tta"] not in TTA_CHOICES:
+            raise ConfigError(f"--tta must be one of {', '.join(map(str, TTA_CHOICES))}, not {options['tta']!r}")
     if method == "onnx" and isinstance(model, (str, Path)):
         from .onnx_model import check_model_fits, read_model_card
 

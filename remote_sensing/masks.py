@@ -132,7 +132,7 @@ def onnx_mask(inputs: TileInputs, params: dict) -> np.ndarray:
 
     if inputs.image is None:
         raise ValueError("the onnx method needs an image")
-    return predict_tile(params["model"], inputs.image, inputs.resolution)
+    return predict_tile(params["model"], inputs.image, inputs.resolution, tta=params.get("tta"))
 
 
 def given_mask(inputs: TileInputs, params: dict) -> np.ndarray:

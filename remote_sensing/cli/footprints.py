@@ -52,6 +52,9 @@ def footprints() -> None:
 @click.option("--no-regularize", is_flag=True, help="Keep traced outlines as they are.")
 @click.option("--regularize-tolerance", type=float, default=0.1, show_default=True,
               help="Keep a regularized outline only if its area changes less than this share.")
+@click.option("--tta", type=click.Choice(["1", "2", "4", "8"]),
+              help="ONNX method: flips/rotations averaged per model tile (default: the model "
+                   "card's; 1 is fastest, each step doubles the model's work).")
 @click.option("--date", help="Image date YYYY-MM-DD (default: from the image metadata).")
 @click.option("--image-id", help="Image identifier stored with each footprint (default: file name).")
 @click.option("--to-crs", help="Output CRS (default: the image CRS).")
@@ -63,7 +66,7 @@ def footprints() -> None:
 @click.pass_obj
 def extract(app, method, image, ndsm, dsm, dtm, mask_path, threshold, height_threshold,
             ndvi_threshold, no_vegetation_filter, train, train_area, model, save_model, min_area,
-            tile_size, overlap, workers, no_regularize, regularize_tolerance, date, image_id,
+            tile_size, overlap, workers, no_regularize, regularize_tolerance, tta, date, image_id,
             to_crs, output, load, overwrite, as_json):
     """Extract building footprints from imagery into OUTPUT (written atomically)."""
     from gis.progress import progress_bar
@@ -76,7 +79,7 @@ def extract(app, method, image, ndsm, dsm, dtm, mask_path, threshold, height_thr
         ndvi_threshold=None if no_vegetation_filter else ndvi_threshold, min_area_m2=min_area,
         tile_size=tile_size, overlap=overlap, workers=workers, regularize=not no_regularize,
         regularize_tolerance=regularize_tolerance, image_id=image_id, date=date, to_crs=to_crs,
-        settings=app.settings)
+        tta=None if tta is None else int(tta), settings=app.settings)
     with progress_bar(plan.n_tiles, "footprints", "tile", app.settings.progress) as bar:
         data = extract_to_file(plan, progress=bar)
     if load:

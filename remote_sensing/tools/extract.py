@@ -128,7 +128,7 @@ def plan_extraction(output: str | Path, *, method: str | None = None,
                     regularize: bool = True,
                     regularize_tolerance: float = DEFAULT_REGULARIZE_TOLERANCE,
                     image_id: str | None = None, date: str | None = None, to_crs: Any = None,
-                    storey_height_m: float | None = None,
+                    storey_height_m: float | None = None, tta: int | None = None,
                     settings: Settings | None = None) -> ExtractionPlan:
     """Check inputs and options, train a classifier if asked, and plan the tiles.
 
@@ -165,6 +165,9 @@ def plan_extraction(output: str | Path, *, method: str | None = None,
         Output CRS (default: the image's).
     storey_height_m : float, optional
         Default the ``storey_height_m`` setting (3.5 m without settings).
+    tta : int, optional
+        ONNX method: flips/rotations averaged per model tile (1, 2, 4 or 8); default the
+        model card's ``tta``.
     settings : Settings, optional
         The deployment's settings (``height_threshold_m``, ``storey_height_m``).
 
@@ -206,7 +209,7 @@ def plan_extraction(output: str | Path, *, method: str | None = None,
         height_threshold=height_threshold, ndvi_threshold=ndvi_threshold, threshold=threshold,
         min_area_m2=min_area_m2, tile_size=tile_size or DEFAULT_TILE_SIZE, overlap=overlap,
         workers=workers or default_workers(), regularize=regularize,
-        regularize_tolerance=regularize_tolerance)
+        regularize_tolerance=regularize_tolerance, tta=tta)
     n_tiles = len(tile_grid(cfg.grid.height, cfg.grid.width, cfg.tile_size, cfg.overlap))
     return ExtractionPlan(cfg, meta, method, n_tiles, output, overwrite, image_id=image_id,
                           date=date, to_crs=to_crs, storey_height_m=storey_height_m,

@@ -166,3 +166,34 @@ def test_real_naip_rgbn_footprints_do_not_depend_on_tiling(shared_data, small_sc
         covered = features.rasterize(fp.geometry, out_shape=nodata.shape, transform=transform,
                                      all_touched=False)
         assert not (covered.astype(bool) & nodata).any()
+
+
+def test_extract_overrides_the_cards_test_time_augmentation(small_scene, tmp_path, monkeypatch):
+    """`footprints extract --tta N` reaches every model tile; other methods refuse it."""
+    import remote_sensing.onnx_model as onnx_model
+    from gis.errors import ConfigError
+
+    from .test_synthetic_cli import run_cli
+
+    model = tiny_threshold_model(tmp_path / "m.onnx")
+    (tmp_path / "m.json").write_text(json.dumps({
+        "bands": [1], "mean": [0.0], "std": [1.0], "scale": 1.0, "resolution": 0.5,
+        "tile_size": 64, "overlap": 16, "output": "probability", "tta": 2}))
+    seen = []
+    real = onnx_model.run_tta
+    monkeypatch.setattr(onnx_model, "run_tta", lambda m, x, tta=1: seen.append(tta) or real(m, x, tta))
+    results = {}
+    for tta in (None, 8):
+        seen.clear()
+        cfg, meta = prepare_config(method="onnx", image=small_scene["ndsm"], model=model, tile_size=256,
+                                   workers=1, tta=tta)
+        results[tta], _ = extract_footprints(cfg, meta=meta)
+        assert seen and set(seen) == {2 if tta is None else 8}
+    # a per-pixel model does not care how the tile is turned: the same buildings either way
+    assert len(results[None]) == len(results[8])
+    assert results[None].area.sum() == pytest.approx(results[8].area.sum(), rel=1e-9)
+    with pytest.raises(ConfigError, match="onnx method"):
+        prepare_config(method="ndsm", ndsm=small_scene["ndsm"], tta=2)
+    code, _, err = run_cli("footprints", "extract", "--ndsm", str(small_scene["ndsm"]), "--tta", "2",
+                             "-o", str(tmp_path / "fp.gpkg"))
+    assert code != 0 and "onnx method" in err
