@@ -283,12 +283,13 @@ def _seam_heights_on(run, cfg: ExtractConfig, outlines: list) -> tuple[np.ndarra
 
     if run is None or not outlines:
         return seam_heights(cfg, outlines)
-    order = np.argsort(shapely.bounds(np.asarray(outlines, dtype=object))[:, 1], kind="stable")
+    outlines = np.asarray(outlines, dtype=object)
+    order = np.argsort(shapely.bounds(outlines)[:, 1], kind="stable")
     chunks = [c for c in np.array_split(order, max(1, min(len(order) // 64, 4 * max(1, cfg.workers))))
               if len(c)]
     med = np.full(len(outlines), np.nan)
     p95 = np.full(len(outlines), np.nan)
-    wkbs = [shapely.to_wkb(np.asarray(outlines, dtype=object)[c]) for c in chunks]
+    wkbs = [shapely.to_wkb(outlines[c]) for c in chunks]
     for c, (m, p) in zip(chunks, run(_seam_heights_chunk, wkbs), strict=True):
         med[c], p95[c] = m, p
     return med, p95
@@ -399,6 +400,8 @@ def process_tile(tile: Tile, cfg: ExtractConfig | None = None) -> dict:
         if valid is not None:
             above &= valid
         binary = _pad_morph(above, cfg.morphology)
+        if valid is not None:
+            binary &= valid  # the opening pads with edge values, never past invalid pixels
     else:
         if valid is None:
             valid = np.ones((tile.read_height, tile.read_width), dtype=bool)
@@ -414,8 +417,6 @@ def process_tile(tile: Tile, cfg: ExtractConfig | None = None) -> dict:
         else:
             binary = prob >= 0.5
         binary = _pad_morph(binary, cfg.morphology) & valid
-    if valid is not None and binary_mask:
-        binary &= valid  # the opening pads with edge values, never past invalid pixels
 
     cs = tile.core_slices
     core = binary[cs]
