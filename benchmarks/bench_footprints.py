@@ -32,27 +32,26 @@ MAIN = {"small": 4000, "city": 20000, "province": 40000}
 
 def _inputs(size: int) -> dict[str, Path]:
     """Synthetic nDSM, RGBN and mask of ``size`` x ``size`` pixels (cached)."""
-    import numpy as np
-    import rasterio
+    from benchmarks._cache import cached_inputs
 
-    from gis.settings import load_settings
-    from remote_sensing.synthetic import make_synthetic_inputs
+    def make(root: Path) -> dict[str, Path]:
+        import numpy as np
+        import rasterio
 
-    root = load_settings().home_path / "bench" / f"footprints_{size}"
-    done = root / "done.json"
-    if done.exists():
-        return {k: Path(v) for k, v in json.loads(done.read_text()).items()}
-    t = time.perf_counter()
-    paths = make_synthetic_inputs(root, size, seed=11)
-    with rasterio.open(paths["ndsm"]) as src:
-        prof = src.profile | {"dtype": "uint8", "nodata": None, "predictor": 1, "count": 1}
-        with rasterio.open(root / "mask.tif", "w", **prof) as dst:
-            for _, win in src.block_windows(1):
-                dst.write((src.read(1, window=win) > 2.5).astype(np.uint8)[None], window=win)
-    paths["mask"] = root / "mask.tif"
-    done.write_text(json.dumps({k: str(v) for k, v in paths.items()}))
-    print(f"  generated {size}x{size} inputs in {time.perf_counter() - t:.0f} s", flush=True)
-    return paths
+        from remote_sensing.synthetic import make_synthetic_inputs
+
+        t = time.perf_counter()
+        paths = make_synthetic_inputs(root, size, seed=11)
+        with rasterio.open(paths["ndsm"]) as src:
+            prof = src.profile | {"dtype": "uint8", "nodata": None, "predictor": 1, "count": 1}
+            with rasterio.open(root / "mask.tif", "w", **prof) as dst:
+                for _, win in src.block_windows(1):
+                    dst.write((src.read(1, window=win) > 2.5).astype(np.uint8)[None], window=win)
+        paths["mask"] = root / "mask.tif"
+        print(f"  generated {size}x{size} inputs in {time.perf_counter() - t:.0f} s", flush=True)
+        return paths
+
+    return cached_inputs(f"footprints_{size}", make)
 
 
 def _cpu_seconds() -> float:

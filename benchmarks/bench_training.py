@@ -26,16 +26,10 @@ SIZES = {"small": 600, "city": 2000, "province": 2000}
 
 
 def _scene(size: int) -> dict[str, Path]:
-    from gis.settings import load_settings
+    from benchmarks._cache import cached_inputs
     from remote_sensing.synthetic import make_synthetic_inputs
 
-    root = load_settings().home_path / "bench" / f"training_{size}"
-    done = root / "done.json"
-    if done.exists():
-        return {k: Path(v) for k, v in json.loads(done.read_text()).items()}
-    paths = make_synthetic_inputs(root, size, seed=5)
-    done.write_text(json.dumps({k: str(v) for k, v in paths.items()}))
-    return paths
+    return cached_inputs(f"training_{size}", lambda root: make_synthetic_inputs(root, size, seed=5))
 
 
 def _child(kind: str, paths_json: str, out_dir: str) -> None:
