@@ -91,8 +91,6 @@ _KML_NOISE = ("id", "timestamp", "begin", "end", "altitudeMode", "tessellate", "
 _NO_ARROW_DRIVERS = frozenset({"FlatGeobuf"})
 
 #: Shapefile limits (bytes).
-SHP_FIELD_NAME_BYTES = 10
-SHP_TEXT_BYTES = 254
 
 
 def _formats_text(kind: str = "read") -> str:
@@ -667,7 +665,7 @@ def write_vector(
         existing = list_layers(path)
         if layer in existing and not overwrite:
             raise OutputExistsError(
-                f"{path}: layer {layer!r} exists; pass --overwrite (overwrite=True) to replace it"
+                f"{path}: layer {layer!r} exists; add --overwrite to replace it"
             )
         context = atomic_output(path, start_from_existing=True)
     else:
@@ -706,7 +704,9 @@ def _write_geojson(gdf: gpd.GeoDataFrame, tmp: Path, layer: str, source: str) ->
 
 
 def _write_shapefile(gdf: gpd.GeoDataFrame, tmp: Path, layer: str, source: str) -> None:
-    data = shapefile_safe(gdf, source=source)
+    from gis.layer_writer.shapefile import shapefile_safe
+
+    data, _ = shapefile_safe(gdf, source=source)
     _ogr_write(data, tmp, "ESRI Shapefile", source, encoding="UTF-8")
 
 
@@ -731,67 +731,3 @@ _WRITERS: dict[str, Callable[[Any, Path, str, str], None]] = {
     "FlatGeobuf": _write_fgb,
     "CSV": _write_csv,
 }
-
-
-def _cut_utf8(text: str, limit: int) -> str:
-    """``text`` shortened to at most ``limit`` UTF-8 bytes without splitting a character."""
-    return text.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
-
-
-def shapefile_field_names(names: Sequence[str]) -> dict[str, str]:
-    """Map column names to unique Shapefile field names of at most 10 UTF-8 bytes.
-
-    Names that fit are kept; longer ones are cut and, on a clash (compared
-    case-insensitively, as dBASE does), numbered: ``parcel_code`` ->
-    ``parcel_cod``, ``parcel_code2`` -> ``parcel_c_1``.
-
-    Examples
-    --------
-    >>> shapefile_field_names(["id", "parcel_code", "parcel_code2", "企业名称代码"])
-    {'id': 'id', 'parcel_code': 'parcel_cod', 'parcel_code2': 'parcel_c_1', '企业名称代码': '企业名'}
-    """
-    result: dict[str, str] = {}
-    used: set[str] = set()
-    for name in names:  # names that fit claim their spelling first
-        if len(str(name).encode("utf-8")) <= SHP_FIELD_NAME_BYTES and str(name).lower() not in used:
-            result[name] = str(name)
-            used.add(str(name).lower())
-    for name in names:
-        if name in result:
-            continue
-        candidate = _cut_utf8(str(name), SHP_FIELD_NAME_BYTES)
-        n = 0
-        while candidate.lower() in used:
-            n += 1
-            suffix = f"_{n}"
-            candidate = _cut_utf8(str(name), SHP_FIELD_NAME_BYTES - len(suffix)) + suffix
-        result[name] = candidate
-        used.add(candidate.lower())
-    return {name: result[name] for name in names}
-
-
-def shapefile_safe(gdf: gpd.GeoDataFrame, *, source: str | None = None) -> gpd.GeoDataFrame:
-    """A copy fit for a Shapefile: field names ≤ 10 bytes, text ≤ 254 bytes, each change logged."""
-    where = source or "shapefile"
-    attrs = [c for c in gdf.columns if c != gdf.geometry.name]
-    names = shapefile_field_names(attrs)
-    renamed = {old: new for old, new in names.items() if old != new}
-    out = gdf.rename(columns=renamed) if renamed else gdf.copy()
-    if renamed:
-        log.warning(
-            "%s: Shapefile field names are limited to %d bytes; renamed %s",
-            where, SHP_FIELD_NAME_BYTES, ", ".join(f"{a} -> {b}" for a, b in renamed.items()),
-        )
-    for column in [names[c] for c in attrs]:
-        series = out[column]
-        if series.dtype != object and str(series.dtype) not in ("string", "str"):
-            continue
-        too_long = series.map(lambda v: isinstance(v, str) and len(v.encode("utf-8")) > SHP_TEXT_BYTES)
-        count = int(too_long.sum())
-        if count:
-            out.loc[too_long, column] = series[too_long].map(lambda v: _cut_utf8(v, SHP_TEXT_BYTES))
-            log.warning(
-                "%s: %d value(s) of field %s longer than %d bytes were truncated",
-                where, count, column, SHP_TEXT_BYTES,
-            )
-    return out

@@ -235,17 +235,14 @@ def approvals(app, src, layer, crs, as_json) -> None:
 def report(ctx: click.Context, output, kind, town, status, overwrite, as_json) -> None:
     """Write the ranked candidate list with Chinese headers (and the exemptions).
 
-    The same as `mujun export candidates -o FILE.xlsx`: the one writer and field table
-    of every export (sheets 候选地块, 豁免, 说明, 字段说明).
+    The same rows as `mujun export candidates -o FILE.xlsx`, through the one layer
+    writer (sheets 候选地块, 豁免, 说明, 字段说明).
     """
-    from gis.errors import DataError
-    from scoring.cli.score import invoke_export
+    from scoring.candidates.report import write_report
 
-    if output.suffix.lower() != ".xlsx":
-        raise DataError(f"{output}: the report is an Excel workbook; name it *.xlsx "
-                        "(`mujun export candidates` writes GIS formats)")
-    invoke_export(ctx, layer="candidates", output=output, kind=kind, town=town,
-                  status=status, overwrite=overwrite, as_json=as_json)
+    info = write_report(ctx.obj.connect(), output, kind=kind, town=town, status=status,
+                        overwrite=overwrite)
+    emit(info, as_json, f"wrote {info['rows']:,} candidates to {info['path']}")
 
 
 @candidates.command("sheet")

@@ -16,11 +16,11 @@ import shapely
 
 from gis.encodings import codec_for_cpg, detect_dbf_encoding, detect_text_encoding
 from gis.errors import CRSError, DataError, DriverError, EmptyInputError, OutputExistsError
+from gis.layer_writer import shapefile_field_names
 from gis.vector_io import (
     SUPPORTED_FORMATS,
     list_layers,
     read_vector,
-    shapefile_field_names,
     write_vector,
 )
 
@@ -233,7 +233,7 @@ def test_text_encoding_detection():
 def test_long_field_names_are_renamed_consistently_with_a_warning(tmp_path, towns, caplog):
     data = towns.assign(parcel_code_long=["a", "b", "c", "d"], parcel_code_longer=[1, 2, 3, 4])
     data["企业名称代码"] = ["x", "y", "z", "w"]
-    with caplog.at_level(logging.WARNING, logger="gis.vector_io"):
+    with caplog.at_level(logging.WARNING, logger="gis.layer_writer.shapefile"):
         path = write_vector(data, tmp_path / "long.shp")
     got = read_vector(path)
     assert got["parcel_cod"].tolist() == ["a", "b", "c", "d"]
@@ -254,7 +254,7 @@ def test_field_name_mapping_is_unique_and_fits():
 def test_long_text_is_truncated_at_254_bytes_with_a_warning(tmp_path, towns, caplog):
     data = towns.copy()
     data.loc[0, "town"] = "镇" * 100  # 300 UTF-8 bytes
-    with caplog.at_level(logging.WARNING, logger="gis.vector_io"):
+    with caplog.at_level(logging.WARNING, logger="gis.layer_writer.shapefile"):
         path = write_vector(data, tmp_path / "t.shp")
     value = read_vector(path).loc[0, "town"]
     assert value == "镇" * 84  # 252 bytes: no half character
