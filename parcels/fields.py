@@ -10,8 +10,9 @@ figures; ``keep``). ``mujun export --fields`` lists every table.
 
 from __future__ import annotations
 
-from gis.layer_writer.fields import FieldInfo as _F
-from gis.layer_writer.fields import field_table
+from gis.layer_writer.fields import FieldInfo, field_table
+
+_F = FieldInfo
 
 PARCEL_FIELDS = field_table(
     _F("parcel_code", "宗地代码", "parcel code"),

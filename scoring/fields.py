@@ -7,8 +7,9 @@ adjustments are confidential (dropped by ``--desensitize``).
 
 from __future__ import annotations
 
-from gis.layer_writer.fields import FieldInfo as _F
-from gis.layer_writer.fields import field_table
+from gis.layer_writer.fields import FieldInfo, field_table
+
+_F = FieldInfo
 
 SCORE_FIELDS = field_table(
     _F("total", "综合得分", "total score", "drop"),

@@ -17,7 +17,14 @@ and KML colours through a :class:`Styler`.
 
 from gis.layer_writer.fields import FieldInfo, alias, field_table, treatment
 from gis.layer_writer.shapefile import shapefile_field_names, shapefile_safe
-from gis.layer_writer.writer import FORMATS, Format, Styler, add_layer_style, format_for, write_layer
+from gis.layer_writer.writer import (
+           FORMATS,
+           Format,
+           Styler,
+           add_layer_style,
+           format_for,
+           write_layer,
+)
 
 __all__ = ["FORMATS", "FieldInfo", "Format", "Styler", "add_layer_style", "alias", "field_table",
            "format_for", "shapefile_field_names", "shapefile_safe", "treatment", "write_layer"]

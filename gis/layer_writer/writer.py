@@ -377,7 +377,7 @@ def _existing_layers(path: Path, fmt: Format) -> list[str] | None:
 
     try:
         return [str(name) for name, _ in pyogrio.list_layers(path)]
-    except Exception as exc:  # noqa: BLE001 - any GDAL failure means: not our format
+    except Exception as exc:
         raise OutputError(f"{path}: exists but cannot be read as {fmt.name} ({exc}); mujun "
                           "does not replace it: choose another name or move it away") from exc
 

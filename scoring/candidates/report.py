@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from gis.layer_writer.fields import FieldInfo as _F
-from gis.layer_writer.fields import field_table
+from gis.layer_writer.fields import FieldInfo, field_table
 from scoring.candidates.lifecycle import STATUS_LABELS
 from scoring.candidates.rules import KIND_LABELS, SQM_PER_MU
 
@@ -123,6 +122,8 @@ def notes_rows(conn: psycopg.Connection, rows: int) -> pd.DataFrame:
                       "城镇低效用地再开发指导意见(2016)")]
     return pd.DataFrame([(a, str(b)) for a, b in notes], columns=["项目", "内容"])
 
+
+_F = FieldInfo
 
 #: Aliases of the report's own columns (beside the parcel and score tables).
 REPORT_FIELDS = field_table(

@@ -11,8 +11,8 @@ import pandas as pd
 import pyogrio
 import pytest
 
-from maps.export.layers import export_layer
 from gis.layer_writer import FORMATS, shapefile_field_names
+from maps.export.layers import export_layer
 from maps.fields import FIELDS
 from tests.cli_runner import run_mujun
 
