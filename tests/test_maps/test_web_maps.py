@@ -235,6 +235,7 @@ def test_hostile_names_never_run_as_script(city_db, chrome, tmp_path):
             assert "</script><script>window.__xss" not in html, kind
             page, log, _ = open_page(chrome, out)
             try:
+                assert page.evaluate("window.__xss === undefined"), f"{kind}: script ran"
                 probe = page.evaluate("mujun.probe")
                 x, y = page.evaluate("(p) => { const c = mujunMap.latLngToContainerPoint(p); "
                                      "return [c.x, c.y]; }", probe)
