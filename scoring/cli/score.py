@@ -85,8 +85,8 @@ def explain_cmd(app, credit_code: str, year: int | None, run_id: int | None,
 
 @score.command("export")
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
-              help="scores.csv | scores.xlsx (Chinese headers) | scores.gpkg (on parcels, "
-                   "QGIS class style) — any format of `mujun export`.")
+              help="scores.csv | scores.xlsx (Chinese headers) | scores.gpkg (on parcels) — "
+                   "any format of `mujun export` (`mujun export scores` adds the QGIS style).")
 @click.option("--year", type=int, help="Latest score run of this year.")
 @click.option("--run", "run_id", type=int, help="Score run id (default: the latest).")
 @overwrite_option
