@@ -53,3 +53,13 @@ def csv_safe(table: Any, skip: tuple[str, ...] = ()) -> Any:
                 out = table.copy()
             out.loc[flags, column] = series[flags].map(csv_text)
     return table if out is None else out
+
+
+def keep_text(cells: Any) -> None:
+    """Make openpyxl cells that hold risky text string cells (openpyxl reads ``=…`` as a formula).
+
+    For workbooks built cell by cell outside the layer writer (the verification workbook).
+    """
+    for cell in cells:
+        if cell.data_type == "f" and risky(cell.value):
+            cell.data_type = "s"

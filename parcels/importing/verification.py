@@ -191,6 +191,7 @@ def export_queue(conn: psycopg.Connection, out: str | Path, *, town: str | None 
     from psycopg.types.json import Jsonb
 
     from gis.atomic import atomic_output
+    from gis.layer_writer.cells import keep_text
 
     problems = find_problems(conn, town)
     counts = {}
@@ -220,6 +221,7 @@ def export_queue(conn: psycopg.Connection, out: str | Path, *, town: str | None 
                 cell.font = Font(bold=True)
             for rec in ids:
                 ws.append(list(rec))
+                keep_text(ws[ws.max_row])   # a name such as '=HYPERLINK(…)' stays text
         with atomic_output(Path(out), overwrite=overwrite) as tmp:
             wb.save(tmp)
         conn.commit()

@@ -155,3 +155,17 @@ def test_no_user_message_names_a_python_keyword_argument():
             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
             if pattern.search(line) and ('"' in line or "'" in line)]
     assert hits == []
+
+
+def test_keep_text_turns_formula_cells_of_a_built_workbook_into_text(tmp_path):
+    import openpyxl
+
+    from gis.layer_writer.cells import keep_text
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["=1+1", 5, "甲", "=A1"])
+    keep_text(wb.active[1])
+    wb.save(tmp_path / "q.xlsx")
+    row = openpyxl.load_workbook(tmp_path / "q.xlsx").active[1]
+    assert [c.data_type for c in row] == ["s", "n", "s", "s"]
+    assert [c.value for c in row] == ["=1+1", 5, "甲", "=A1"]
