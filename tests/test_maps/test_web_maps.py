@@ -239,8 +239,14 @@ def test_hostile_names_never_run_as_script(city_db, chrome, tmp_path):
                 probe = page.evaluate("mujun.probe")
                 x, y = page.evaluate("(p) => { const c = mujunMap.latLngToContainerPoint(p); "
                                      "return [c.x, c.y]; }", probe)
-                page.mouse.click(x, y)
-                page.wait_for_selector(".leaflet-popup-content", timeout=10_000)
+                for attempt in range(3):   # a busy machine may drop the first click
+                    page.mouse.click(x, y)
+                    try:
+                        page.wait_for_selector(".leaflet-popup-content", timeout=10_000)
+                        break
+                    except Exception:
+                        if attempt == 2:
+                            raise
                 page.wait_for_timeout(300)
                 text = page.inner_text(".leaflet-popup-content")
                 assert page.evaluate("window.__xss === undefined"), f"{kind}: script ran"
