@@ -82,5 +82,6 @@ def export_gpkg(conn: psycopg.Connection, filters: Filters, srid: int | None) ->
     frame = _frame(rows, geometry=True)
     frame["decided_at"] = frame["decided_at"].astype(str).where(frame["decided_at"].notna())
     geoms = shapely.from_wkb([bytes(r[-1]) if r[-1] is not None else None for r in rows])
-    gdf = gpd.GeoDataFrame(frame, geometry=geoms, crs=f"EPSG:{srid}" if srid else None)
+    # without a working CRS there are no parcels, so no outline to place
+    gdf = gpd.GeoDataFrame(frame, geometry=geoms, crs=f"EPSG:{srid or 4326}")
     return _written(gdf, "decisions.gpkg")
