@@ -299,3 +299,21 @@ def test_formula_names_stay_text_in_xlsx_and_csv(city_db, hostile_enterprise, tm
     table = pd.read_csv(csv, encoding="utf-8-sig", dtype=str)
     assert "'" + hostile_enterprise in set(table["name"])
     assert hostile_enterprise not in set(table["name"])
+
+
+@pytest.mark.parametrize("argv,out", [(["occupancy", "export"], "occ.csv"),
+                                      (["occupancy", "export", "--enterprises"], "land.xlsx"),
+                                      (["score", "export"], "scores.gpkg"),
+                                      (["candidates", "report"], "candidates.xlsx")])
+def test_lower_commands_write_without_the_maps_export_command(city_db, tmp_path, monkeypatch,
+                                                              capsys, argv, out):
+    """No upward call: these commands used to run `mujun export` looked up by name."""
+    from gis.cli.main import PluginGroup
+
+    real = PluginGroup._entry_points
+    monkeypatch.setattr(PluginGroup, "_entry_points",
+                        lambda self: {k: v for k, v in real(self).items() if k != "export"})
+    _, dsn, _ = city_db
+    code, _, err = run_mujun([*argv, "-o", str(tmp_path / out)], monkeypatch, dsn, capsys)
+    assert code == 0, err
+    assert (tmp_path / out).stat().st_size > 0
