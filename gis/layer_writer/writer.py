@@ -355,14 +355,16 @@ def _is_filegdb(path: Path) -> bool:
     return path.is_dir() and (path / "a00000001.gdbtable").is_file()
 
 
-def _existing_layers(path: Path, fmt: Format) -> list[str] | None:
-    """Layers of an existing multi-layer output (None: no output there yet).
+def _existing_layers(path: Path, fmt: Format, overwrite: bool) -> list[str] | None:
+    """Layers of an existing multi-layer output (None: no output there to keep).
 
     Raises
     ------
     OutputError
         Something else is in the way: a folder where a file belongs, or a folder that
         is not a FileGDB where one belongs; it is never removed.
+    OutputExistsError
+        A file of another format, without ``overwrite``.
     """
     import os
 
@@ -377,9 +379,11 @@ def _existing_layers(path: Path, fmt: Format) -> list[str] | None:
 
     try:
         return [str(name) for name, _ in pyogrio.list_layers(path)]
-    except Exception as exc:
-        raise OutputError(f"{path}: exists but cannot be read as {fmt.name} ({exc}); mujun "
-                          "does not replace it: choose another name or move it away") from exc
+    except Exception as exc:  # any GDAL failure means: not this format
+        if overwrite and path.is_file():
+            return None        # a file that is no GeoPackage: --overwrite replaces it whole
+        raise OutputExistsError(f"{path}: exists and is not a {fmt.name} ({exc}); add "
+                                "--overwrite to replace it") from exc
 
 
 def _folder_in_the_way(path: Path) -> OutputError:
@@ -459,7 +463,7 @@ def write_layer(frame: Any, path: str | Path, *, layer: str, styler: Styler | No
                    encoding=encoding.lower(), source=source,
                    aliases={str(c): alias(str(c), "zh", fields) for c in _attributes(frame)},
                    fields=fields, sheets=sheets or {})
-    layers = _existing_layers(path, fmt) if fmt.multi_layer else None
+    layers = _existing_layers(path, fmt, overwrite) if fmt.multi_layer else None
     if layers is not None:
         if layer in layers and not overwrite:
             raise OutputExistsError(f"{path}: layer {layer} exists; add --overwrite to replace "

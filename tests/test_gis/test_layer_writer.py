@@ -169,3 +169,13 @@ def test_keep_text_turns_formula_cells_of_a_built_workbook_into_text(tmp_path):
     row = openpyxl.load_workbook(tmp_path / "q.xlsx").active[1]
     assert [c.data_type for c in row] == ["s", "n", "s", "s"]
     assert [c.value for c in row] == ["=1+1", 5, "甲", "=A1"]
+
+
+def test_a_file_that_is_no_geopackage_is_replaced_only_with_overwrite(tmp_path):
+    out = tmp_path / "old.gpkg"
+    out.write_text("not a GeoPackage")
+    with pytest.raises(OutputExistsError, match="--overwrite"):
+        write_layer(_layer(1), out, layer="parcels")
+    assert out.read_text() == "not a GeoPackage"
+    write_layer(_layer(1), out, layer="parcels", overwrite=True)
+    assert [name for name, _ in pyogrio.list_layers(out)] == ["parcels"]
