@@ -21,8 +21,10 @@ from scoring.ruleset import RuleSet
 
 
 def _num(values: np.ndarray, digits: int = 6) -> pa.Array:
-    """JSON numbers as text (``null`` for NaN), converted by Arrow in C++."""
-    arr = pa.array(np.round(np.asarray(values, dtype=np.float64), digits), from_pandas=True)
+    """JSON numbers as text (``null`` for NaN and infinities, which JSON cannot hold)."""
+    v = np.asarray(values, dtype=np.float64)
+    v = np.where(np.isfinite(v), v, np.nan)
+    arr = pa.array(np.round(v, digits), from_pandas=True)
     return pc.fill_null(pc.cast(arr, pa.string()), "null")
 
 

@@ -160,7 +160,7 @@ def run_scores(conn: psycopg.Connection, ruleset: str | Path | RuleSet, year: in
                         occ_params.get("year"), year)
         inputs = load_inputs(conn, year, occ)
         files = (*rs.adjustments.files, *map(Path, adjustments))
-        adj = read_adjustments(files)
+        adj = read_adjustments(files, max_points=rs.adjustments.max_points)
         started = time.perf_counter()
         result = score_year(rs, merge_tenants(inputs), year, adj)
         result.frame = _merge_tenant_results(inputs, result.frame)

@@ -1,10 +1,11 @@
 """The land-status rule set: validated YAML over the shipped defaults.
 
-The shipped file ``scoring/candidates/data/land_rules.yaml`` holds every key with its
-default (DOMAIN.md §3) and a comment saying where it comes from. A county's file
+The shipped file ``data/land_rules.yaml`` holds every key with its default
+(DOMAIN.md §3) and a comment saying where it comes from. A county's file
 (``mujun candidates --rules FILE``) names only what it changes; it is merged over the
-defaults key by key. Unknown keys, wrong types and out-of-range values are refused with
-the file, line and dotted key at fault.
+defaults key by key. The file's shape is declared once (:data:`SCHEMA`, with the
+rule-file helper :mod:`gis.yaml_schema`): unknown keys, wrong types and out-of-range
+values are refused with the file, line and dotted key at fault.
 
 >>> rules = load_rules()
 >>> rules["inefficient"]["coverage_min"], rules["idle_not_started"]["grace_years"]
@@ -14,169 +15,113 @@ the file, line and dotted key at fault.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from gis.yaml_schema import (
+    Check,
+    Const,
+    Doc,
+    Flag,
+    Number,
+    Record,
+    Table,
+    Text,
+    TextList,
+    read_text,
+    validate,
+)
 from scoring.errors import LandRulesError
 
 DEFAULT_FILE = Path(__file__).resolve().parent / "data" / "land_rules.yaml"
 
-_Check = Callable[[Any], str | None]
+STATUSES = ("active", "stopped", "deregistered", "relocated")
+PRIORITY_FACTORS = ("area", "years_idle", "location", "class")
 
 
-def _num(lo: float | None = None, hi: float | None = None, *, integer: bool = False) -> _Check:
-    def check(v: Any) -> str | None:
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
-            return "must be a number"
-        if integer and int(v) != v:
-            return "must be a whole number"
-        if lo is not None and v < lo:
-            return f"must be at least {lo}"
-        if hi is not None and v > hi:
-            return f"must be at most {hi}"
-        return None
-    return check
+def _on(help: str = "whether the kind is looked for") -> Flag:
+    return Flag(help=help)
 
 
-def _bool(v: Any) -> str | None:
-    return None if isinstance(v, bool) else "must be true or false"
+def _share(help: str = "") -> Number:
+    return Number(minimum=0, maximum=1, help=help)
 
 
-def _opt(check: _Check) -> _Check:
-    return lambda v: None if v is None else check(v)
+def _years(hi: int, help: str = "") -> Number:
+    return Number(minimum=0, maximum=hi, integer=True, help=help)
 
 
-def _text(v: Any) -> str | None:
-    return None if isinstance(v, str) and v.strip() else "must be a non-empty text"
+def _some_weight(weights: dict) -> str | None:
+    return None if sum(weights.values()) > 0 else "at least one weight must be above 0"
 
 
-def _texts(v: Any) -> str | None:
-    if not isinstance(v, list) or not all(isinstance(x, str) and x.strip() for x in v):
-        return "must be a list of texts"
-    return None
+_DIVISION = Text(quoted=True, hint='write a two-digit division code in quotes, e.g. "13"')
 
 
-def _statuses(v: Any) -> str | None:
-    allowed = {"active", "stopped", "deregistered", "relocated"}
-    if _texts(v) or not set(v) <= allowed:
-        return f"must be a list of enterprise statuses ({', '.join(sorted(allowed))})"
-    return None
+def _two_digits(code: str) -> str | None:
+    return None if len(code) == 2 and code.isdigit() else \
+        f'{code!r} is not a two-digit division code in quotes, e.g. "13"'
 
 
-def _score_map(v: Any) -> str | None:
-    if not isinstance(v, dict):
-        return "must be a mapping of name: score"
-    for k, x in v.items():
-        if isinstance(x, bool) or not isinstance(x, (int, float)) or not 0 <= x <= 1:
-            return f"score of {k!r} must be a number from 0 to 1"
-    return None
+#: The land-status rules file, declared once (section -> key -> field). A county's file
+#: names only what it changes (``partial``); mapping-valued keys (``far_min_2002``,
+#: ``locations``, ``class_scores``, ``weights``) replace the default as a whole.
+SCHEMA = Record({
+    "version": Const(1, help="schema version (1)"),
+    "idle_not_started": Record({
+        "enabled": _on(), "grace_years": _years(10), "max_coverage": _share(),
+        "max_built_m2": Number(minimum=0)}, partial=True),
+    "idle_stalled": Record({
+        "enabled": _on(), "grace_years": _years(10), "developed_share_below": _share(),
+        "min_survey_gap_years": Number(minimum=0, maximum=10),
+        "max_growth_m2": Number(minimum=0)}, partial=True),
+    "unfinished": Record({"enabled": _on(), "developed_share_below": _share()},
+                         partial=True),
+    "inefficient": Record({
+        "enabled": _on(), "coverage_min": _share(), "far_by_industry": Flag(),
+        "far_min_2002": Table(Number(above=0, maximum=10),
+                              key=Check(_DIVISION, _two_digits),
+                              help="GB/T 4754-2002 division: minimum FAR"),
+        "tax_per_mu_fraction": Number(minimum=0, maximum=10), "tax_per_mu_item": Text(),
+        "tax_per_mu_benchmark_wan": Number(minimum=0), "class_d": Flag(),
+        "min_reasons": Number(minimum=1, maximum=10, integer=True)}, partial=True),
+    "built_unused": Record({
+        "enabled": _on(), "min_built_m2": Number(minimum=0),
+        "near_zero_tax_wan": Number(minimum=0), "near_zero_kwh": Number(minimum=0),
+        "inactive_statuses": TextList(choices=STATUSES), "no_enterprise": Flag()},
+        partial=True),
+    "approved_unsupplied": Record({
+        "enabled": _on(), "grace_years": _years(20), "min_area_m2": Number(minimum=0)},
+        partial=True),
+    "exemptions": Record({"reasons": TextList()}, partial=True),
+    "certainty": Record({
+        "survey_age_full_years": Number(minimum=0), "survey_age_loss_per_year": _share(),
+        "survey_age_floor": _share()}, partial=True),
+    "priority": Record({
+        "weights": Check(Record({k: Number(minimum=0) for k in PRIORITY_FACTORS},
+                                partial=True), _some_weight),
+        "area_mu_full": Number(minimum=0.001), "years_idle_full": Number(minimum=0.001),
+        "location_default": _share(), "locations": Table(_share()),
+        "class_scores": Table(_share())}, partial=True),
+}, partial=True, noun="section", shape="sections (idle_not_started: ..., ...)")
 
 
-def _far_table(v: Any) -> str | None:
-    if not isinstance(v, dict):
-        return "must be a mapping of GB/T 4754-2002 division: minimum FAR"
-    for k, x in v.items():
-        if not (isinstance(k, str) and len(k) == 2 and k.isdigit()):
-            return f"key {k!r} must be a two-digit division code in quotes, e.g. \"13\""
-        if isinstance(x, bool) or not isinstance(x, (int, float)) or not 0 < x <= 10:
-            return f"minimum FAR of division {k} must be a number above 0 and at most 10"
-    return None
+def _read(path: Path) -> dict:
+    """Validated content of one rules file (only the keys it names)."""
+    doc = Doc(str(path), LandRulesError)
+    return validate(SCHEMA, read_text(path, doc), source=str(path), error=LandRulesError,
+                    empty={})
 
 
-def _weights(v: Any) -> str | None:
-    names = {"area", "years_idle", "location", "class"}
-    if not isinstance(v, dict) or not set(v) <= names:
-        return f"must map some of {', '.join(sorted(names))} to weights"
-    if any(isinstance(x, bool) or not isinstance(x, (int, float)) or x < 0 for x in v.values()):
-        return "weights must be numbers of at least 0"
-    if sum(v.values()) <= 0:
-        return "at least one weight must be above 0"
-    return None
+def validate_rules(text: str, source: str) -> dict:
+    """Validate a rules file's YAML ``text``; the keys it names, converted.
 
-
-#: section -> key -> check. Mapping-valued keys (``far_min_2002``, ``locations``,
-#: ``class_scores``, ``weights``) replace the default as a whole.
-SCHEMA: dict[str, dict[str, _Check]] = {
-    "idle_not_started": {"enabled": _bool, "grace_years": _num(0, 10, integer=True),
-                         "max_coverage": _num(0, 1), "max_built_m2": _num(0)},
-    "idle_stalled": {"enabled": _bool, "grace_years": _num(0, 10, integer=True),
-                     "developed_share_below": _num(0, 1), "min_survey_gap_years": _num(0, 10),
-                     "max_growth_m2": _num(0)},
-    "unfinished": {"enabled": _bool, "developed_share_below": _num(0, 1)},
-    "inefficient": {"enabled": _bool, "coverage_min": _num(0, 1), "far_by_industry": _bool,
-                    "far_min_2002": _far_table, "tax_per_mu_fraction": _num(0, 10),
-                    "tax_per_mu_item": _text, "tax_per_mu_benchmark_wan": _opt(_num(0)),
-                    "class_d": _bool, "min_reasons": _num(1, 10, integer=True)},
-    "built_unused": {"enabled": _bool, "min_built_m2": _num(0), "near_zero_tax_wan": _num(0),
-                     "near_zero_kwh": _num(0), "inactive_statuses": _statuses,
-                     "no_enterprise": _bool},
-    "approved_unsupplied": {"enabled": _bool, "grace_years": _num(0, 20, integer=True),
-                            "min_area_m2": _num(0)},
-    "exemptions": {"reasons": _texts},
-    "certainty": {"survey_age_full_years": _num(0), "survey_age_loss_per_year": _num(0, 1),
-                  "survey_age_floor": _num(0, 1)},
-    "priority": {"weights": _weights, "area_mu_full": _num(0.001), "years_idle_full": _num(0.001),
-                 "location_default": _num(0, 1), "locations": _score_map,
-                 "class_scores": _score_map},
-}
-
-
-def _read(path: Path) -> Any:
-    import yaml
-
-    from scoring.yaml_lines import load_marked
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise LandRulesError(f"cannot read the rules file: {exc.strerror or exc}",
-                             source=str(path)) from exc
-    except UnicodeDecodeError:
-        raise LandRulesError("the rules file is not UTF-8 text", source=str(path)) from None
-    try:
-        data = load_marked(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise LandRulesError(f"not valid YAML: {problem}", source=str(path),
-                             line=mark.line + 1 if mark else None) from exc
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise LandRulesError("must be a mapping of sections (idle_not_started: ..., ...)",
-                             source=str(path))
-    return data
-
-
-def validate(data: dict, source: str) -> None:
-    """Raise :class:`LandRulesError` naming the first unknown key or bad value in ``data``."""
-    def line(mapping, key):
-        return mapping.line_of(key) if hasattr(mapping, "line_of") else None
-
-    for section, body in data.items():
-        if section == "version":
-            if body != 1:
-                raise LandRulesError("only version 1 is known", source=source,
-                                     line=line(data, section), key="version")
-            continue
-        if section not in SCHEMA:
-            raise LandRulesError(f"unknown section; known: {', '.join(SCHEMA)}", source=source,
-                                 line=line(data, section), key=str(section))
-        if not isinstance(body, dict):
-            raise LandRulesError("must be a mapping of settings", source=source,
-                                 line=line(data, section), key=str(section))
-        for key, value in body.items():
-            check = SCHEMA[section].get(key)
-            where = f"{section}.{key}"
-            if check is None:
-                raise LandRulesError(f"unknown key; {section} has: "
-                                     f"{', '.join(SCHEMA[section])}", source=source,
-                                     line=line(body, key), key=where)
-            problem = check(value)
-            if problem:
-                raise LandRulesError(f"{problem} (got {value!r})", source=source,
-                                     line=line(body, key), key=where)
+    Raises
+    ------
+    LandRulesError
+        Bad YAML, unknown section or key, wrong type or value (names file, line, key).
+    """
+    return validate(SCHEMA, text, source=source, error=LandRulesError, empty={})
 
 
 def load_rules(path: str | Path | None = None) -> dict[str, Any]:
@@ -187,13 +132,10 @@ def load_rules(path: str | Path | None = None) -> dict[str, Any]:
     LandRulesError
         Unreadable file, bad YAML, unknown key, wrong type or value (names file, line, key).
     """
-    defaults = _read(DEFAULT_FILE)
-    validate(defaults, str(DEFAULT_FILE))
-    rules = _plain(defaults)
+    rules = _plain(_read(DEFAULT_FILE))
     if path is not None:
         path = Path(path)
         user = _read(path)
-        validate(user, str(path))
         for section, body in user.items():
             if section == "version":
                 continue
@@ -208,6 +150,6 @@ def _plain(value: Any) -> Any:
     """Plain dicts/lists (no line marks), deep-copied."""
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return copy.copy(value)

@@ -203,7 +203,7 @@ def test_rules_file_errors_name_the_line_and_key(tmp_path):
     with pytest.raises(LandRulesError, match="two-digit division code in quotes"):
         load_rules(bad)
     bad.write_text("priority:\n  weights: {area: -1}\n", encoding="utf-8")
-    with pytest.raises(LandRulesError, match="weights must be numbers of at least 0"):
+    with pytest.raises(LandRulesError, match=r"priority\.weights\.area: must be at least 0"):
         load_rules(bad)
     bad.write_text("a: [1\n", encoding="utf-8")
     with pytest.raises(LandRulesError, match="not valid YAML"):

@@ -88,7 +88,7 @@ def _bad(replace_from: str, replace_to: str) -> str:
 
 BAD_CASES = [
     # (what, text, error class, line, text expected in the message)
-    ("YAML syntax", _bad("large:\n", "large:\n   - x\n  :"), RuleSetError, None, "YAML syntax"),
+    ("YAML syntax", _bad("large:\n", "large:\n   - x\n  :"), RuleSetError, None, "not valid YAML"),
     ("duplicate key", _bad("  tax_per_kwh: {formula", "  tax_per_mu: {formula"), RuleSetError,
      4, "duplicate key 'tax_per_mu'"),
     ("unknown key", _bad("size_class: [large]", "size_clas: [large]"), RuleSetError, 7,
@@ -134,7 +134,7 @@ BAD_CASES = [
      "not two digits"),
     ("adjustment file", GOOD + "adjustments:\n  files: [bonus.txt]\n", RuleSetError, 15,
      "must be .csv, .xlsx or .xls"),
-    ("not a mapping", "- name\n- test\n", RuleSetError, None, "this file holds a list"),
+    ("not a mapping", "- name\n- test\n", RuleSetError, None, "must be a mapping with name"),
 ]
 
 

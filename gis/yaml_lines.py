@@ -1,4 +1,4 @@
-"""YAML read with the line of every key, so rule-set errors can name the line.
+"""YAML read with the line of every key, so rule-file errors can name the line.
 
 :func:`load_marked` returns plain Python values, except that every mapping is a
 :class:`MarkedDict`: a ``dict`` that also knows its own line and the line of each key.
