@@ -128,6 +128,9 @@ def build_rows(rs: RuleSet, inputs: pd.DataFrame, result: ScoreResult, *, year: 
                                       _jstr(_cat("shares the result of ", _text(merged))))))
     t = r["t_reason"].to_numpy(object)
     rules.append(_when(t != "", _rule("class_t", _jstr(t))))
+    if "protection" in r:
+        guarded = r["protection"].to_numpy(object)
+        rules.append(_when(guarded != "", _rule("protection", _jstr(guarded))))
     for p in rs.populations:
         for it in p.items:
             rr = result.items[(p.name, it.name)]["rule"]
