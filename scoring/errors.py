@@ -40,6 +40,10 @@ class ScoreRunError(DataError):
     """Scoring cannot run on the stored data (no occupancy run, no records for the year)."""
 
 
+class OverrideError(DataError):
+    """A class adjustment cannot be recorded (unknown class, empty reason, firm not scored)."""
+
+
 class DecisionConflict(MujunError, RuntimeError):
     """A candidate changed since the caller read it (stale ``expected_version``).
 

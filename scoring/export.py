@@ -2,7 +2,9 @@
 
 Columns: identity, population, land (m², mu), every indicator value, every item score,
 bonus/penalty, total, class, ranks, the previous year's total and class and the change,
-the class-T reason, the occupancy run and the score run. This module only computes the
+the class-T reason, the protection period, the class adjustment in force (adjusted class,
+reason, who decided and approved, when) and the final class, the occupancy run and the
+score run. This module only computes the
 table and the Chinese labels of the rule set's columns (:func:`column_labels`); files
 are written by the one layer writer of the maps package (its ``scores`` layer, reached
 through ``mujun export``), which this package does not import.
@@ -51,7 +53,29 @@ def score_table(conn: psycopg.Connection, run_id: int) -> pd.DataFrame:
     out["adjustments"] = s["rules_fired"].map(
         lambda r: "; ".join(x for x in (_rules_of(r or [], "adjustment"),
                                         _rules_of(r or [], "veto")) if x))
+    out["protection"] = s["rules_fired"].map(lambda r: _rules_of(r or [], "protection"))
+    out = _with_overrides(conn, run_id, out)
     out["occupancy_run"] = s["occupancy_run"]
+    return out
+
+
+def _with_overrides(conn: psycopg.Connection, run_id: int, out: pd.DataFrame) -> pd.DataFrame:
+    """Add the class adjustment in force (:func:`scoring.overrides.effective_overrides`):
+    ``adjusted_class`` and its trace, and ``final_class`` (adjusted, else computed)."""
+    from scoring.overrides import effective_overrides
+
+    ov = effective_overrides(conn, run_id)
+    cols = ["adjusted_class", "override_reason", "override_by", "override_approved_by",
+            "override_at"]
+    if len(ov):
+        ov = ov.assign(override_at=ov["override_at"].map(
+            lambda t: t.isoformat(timespec="minutes") if t is not None and t == t else None))
+        out = out.merge(ov[["credit_code", *cols]], on="credit_code", how="left")
+    else:
+        for c in cols:
+            out[c] = None
+    out["final_class"] = out["adjusted_class"].where(out["adjusted_class"].notna(),
+                                                     out["class"])
     return out
 
 

@@ -93,6 +93,36 @@ def explain_cmd(app, credit_code: str, year: int | None, run_id: int | None,
     emit(rec, as_json, explain_text(rec) if not as_json else None)
 
 
+@score.command("override")
+@click.argument("credit_code")
+@click.option("--class", "klass", required=True, type=click.Choice(("A", "B", "C", "D", "T"),
+              case_sensitive=False), help="The adjusted class.")
+@click.option("--reason", required=True, help="Why (shown by `score explain`, exported).")
+@click.option("--by", "decided_by", required=True, metavar="NAME", help="Who decided.")
+@click.option("--approved-by", metavar="NAME", help="Who approved the adjustment.")
+@click.option("--run", "run_id", type=int, help="Score run id (default: the latest).")
+@json_option
+@click.pass_obj
+def override_cmd(app, credit_code: str, klass: str, reason: str, decided_by: str,
+                 approved_by: str | None, run_id: int | None, as_json: bool) -> None:
+    """Adjust an enterprise's class (调档), with who, why and who approved.
+
+    The adjustment is kept (append-only) for the enterprise and the run's data year: it
+    applies to later score runs of the same year too, and `score explain` and `score
+    export` show the initial and the adjusted class. A new adjustment supersedes the
+    earlier one; to undo one, record the computed class.
+    """
+    from scoring.overrides import record_override
+
+    rec = record_override(app.connect(), credit_code, klass, reason=reason,
+                          decided_by=decided_by, approved_by=approved_by, run_id=run_id)
+    emit(rec, as_json, f"{rec['credit_code']} {rec['year']}: class {rec['initial_class'] or '-'}"
+                       f" (score run {rec['run_id']}) adjusted to {rec['class']} by "
+                       f"{rec['decided_by']}" + (f", approved by {rec['approved_by']}"
+                                                 if rec["approved_by"] else "")
+                       + f" (adjustment {rec['override_id']})")
+
+
 @score.command("export")
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
               help="scores.csv | scores.xlsx (Chinese headers) | scores.gpkg (on parcels, "
