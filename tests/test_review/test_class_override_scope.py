@@ -10,7 +10,8 @@ from tests.test_review.conftest import start_session
 pytestmark = pytest.mark.postgis
 
 
-def test_the_app_role_reads_adjustments_of_its_districts_only(app_conn_factory, review_dsn):
+def test_the_app_role_reads_adjustments_of_its_districts_only(app_conn_factory, review_dsn,
+                                                             seeded):
     from gis.db.connection import connect
 
     with connect(review_dsn) as admin:
