@@ -224,7 +224,7 @@ def item_scores(item: Item, values: np.ndarray, bench: dict[str, float]) -> np.n
     """
     w = item.weight
     b = item.benchmark
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if b.method == "min_max":
             lo, hi = bench["min"], bench["max"]
             span = hi - lo
@@ -463,6 +463,7 @@ def score_year(rs: RuleSet, frame: pd.DataFrame, year: int,
             bench = _benchmark(it, v, prev_v, where) if mask.any() else {"value": np.nan}
             benchmarks[(p.name, it.name)] = bench
             s = item_scores(it, v, bench) if mask.any() else np.array([])
+            s = np.where(np.isfinite(s), s, np.nan)      # overflow: missing, like formulas
             rule = np.full(len(v), "value", dtype=object)
             if it.cap is not None:
                 rule[s > it.cap] = "cap"

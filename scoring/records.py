@@ -24,7 +24,9 @@ def _num(values: np.ndarray, digits: int = 6) -> pa.Array:
     """JSON numbers as text (``null`` for NaN and infinities, which JSON cannot hold)."""
     v = np.asarray(values, dtype=np.float64)
     v = np.where(np.isfinite(v), v, np.nan)
-    arr = pa.array(np.round(v, digits), from_pandas=True)
+    with np.errstate(over="ignore", invalid="ignore"):
+        r = np.round(v, digits)                     # overflows near 1.8e308: keep those
+    arr = pa.array(np.where(np.isfinite(r), r, v), from_pandas=True)
     return pc.fill_null(pc.cast(arr, pa.string()), "null")
 
 

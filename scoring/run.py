@@ -110,8 +110,17 @@ def push_warnings(conn: psycopg.Connection, run_id: int) -> int:
     return cur.rowcount
 
 
+def _finite(value, digits: int) -> float | None:
+    """``value`` rounded, or ``None`` when missing or infinite (JSON holds neither)."""
+    v = float(value)
+    return round(v, digits) if np.isfinite(v) else None
+
+
 def summarize(rows: pd.DataFrame, warnings: pd.DataFrame, rs: RuleSet, result) -> dict:
-    """Figures of a run: counts per class and population, benchmarks used, warnings."""
+    """Figures of a run: counts per class and population, benchmarks used, warnings.
+
+    Every number is finite or ``None``: the summary is stored as JSON.
+    """
     classes = rows["class"].fillna("none").value_counts().sort_index()
     by_pop = {}
     for p in rs.populations:
@@ -119,8 +128,9 @@ def summarize(rows: pd.DataFrame, warnings: pd.DataFrame, rs: RuleSet, result) -
         by_pop[p.name] = {
             "label": p.label, "enterprises": len(sel),
             "classes": {k: int(v) for k, v in sel["class"].value_counts().sort_index().items()},
-            "mean_total": None if sel["total"].isna().all() else round(float(sel["total"].mean()), 3),
-            "benchmarks": {it.name: {k: (None if v != v else round(float(v), 6))
+            "mean_total": None if sel["total"].isna().all()
+            else _finite(sel["total"].mean(), 3),
+            "benchmarks": {it.name: {k: (None if v is None else _finite(v, 6))
                                      for k, v in result.benchmarks.get((p.name, it.name),
                                                                        {}).items()}
                            for it in p.items},

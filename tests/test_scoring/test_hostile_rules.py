@@ -141,3 +141,25 @@ def test_score_refuses_an_absurd_bonus_and_stores_nothing(small_county, tmp_path
     rules = fetch(db_conn, "SELECT rules_fired FROM enterprise_score WHERE run_id = %s AND"
                            " credit_code = %s", (run_id, fs[0].code))[0][0]
     assert any(r["rule"] == "adjustment" and "bonus 3" in r["detail"] for r in rules)
+
+
+def test_overflowing_scores_are_missing_and_the_summary_is_valid_json():
+    """Finding 24's cause: an infinite total reached the run summary, stored as JSON."""
+    from scoring.kernel import score_year
+    from scoring.records import build_rows
+    from scoring.run import summarize
+    from tests.test_scoring.test_kernel import frame, ruleset
+
+    rs = ruleset(item="{weight: 100, benchmark: 0.001}")
+    f = frame(4, tax=[1.5e308, 10.0, 20.0, 30.0], land_mu=1.0)
+    result = score_year(rs, f, 2024)
+    assert np.isfinite(result.frame["total"]).all()
+    assert result.items[("large", "tax_per_mu")]["rule"][0] == "missing:zero"
+    rows = build_rows(rs, f.assign(name="x", role="owner", parcel_codes="p"), result,
+                      year=2024, occupancy_run=1, occupancy_params={}, prev=None,
+                      prev_run=None)
+    import pandas as pd
+    summary = summarize(rows, pd.DataFrame({"kind": []}), rs, result)
+    json.dumps(summary, allow_nan=False)                   # raises on inf or nan
+    for text in rows["items"]:
+        json.loads(text)
