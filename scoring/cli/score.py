@@ -68,6 +68,8 @@ def score(ctx: click.Context, ruleset: str | None, year: int | None,
              f"run {s['occupancy_run']}; {s['enterprises']:,} enterprises, "
              f"{s['evaluated']:,} evaluated",
              "classes: " + ", ".join(f"{k} {v:,}" for k, v in s["classes"].items())]
+    if s.get("protection"):
+        lines.append(f"protection period (listed, not classed): {s['protection']:,} firms")
     for name, p in s["populations"].items():
         lines.append(f"  {name} ({p['label']}): {p['enterprises']:,} firms, mean total "
                      f"{_fmt(p['mean_total'], 2)}; " + ", ".join(
@@ -190,12 +192,23 @@ def check_cmd(ruleset: str, as_json: bool) -> None:
                  "min_land_mu": p.min_land_mu, "min_floor_m2": p.min_floor_m2,
                  "items": {it.name: {"weight": it.weight, "benchmark": it.benchmark.method,
                                      "unit": it.indicator.unit.text} for it in p.items}}
-        for p in rs.populations}, "classes": rs.classes.method}
+        for p in rs.populations}, "classes": rs.classes.method,
+        "protection": {"first_year_above_scale": rs.protection.first_year_above_scale,
+                       "years_after_start": rs.protection.years_after_start},
+        "adjustments": {"max_points": rs.adjustments.max_points,
+                        "max_bonus": rs.adjustments.max_bonus,
+                        "max_penalty": rs.adjustments.max_penalty}}
     lines = [f"{rs.name}: valid ({rs.title})"]
     for p in rs.populations:
         lines.append(f"  {p.name} ({p.label}): " + ", ".join(
             f"{it.name} {it.weight:g} [{it.benchmark.method}, {it.indicator.unit.text}]"
             for it in p.items))
+    if rs.protection.active:
+        lines.append("  protection period: " + ", ".join(x for x in (
+            "first year above scale" if rs.protection.first_year_above_scale else "",
+            f"{rs.protection.years_after_start:g} years after start-up"
+            if rs.protection.years_after_start is not None else "") if x))
+    lines.append(f"  adjustments: at most {rs.adjustments.max_points:g} points per list row")
     emit(data, as_json, "\n".join(lines))
 
 
