@@ -44,6 +44,7 @@ gis.errors.RuleFileError: policy.yaml, line 2, rates.E: 'E' is not one of: A, B,
 
 from __future__ import annotations
 
+import copy
 import difflib
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -149,8 +150,14 @@ class Number(Field):
         self.minimum, self.maximum, self.integer, self.above = minimum, maximum, integer, above
 
     def convert(self, value: Any, at: At) -> float | int:
-        if not self.matches(value) or not math.isfinite(float(value)):
+        if not self.matches(value):
             at.fail(f"must be a number, not {_kind(value)} {value!r}")
+        try:
+            finite = math.isfinite(float(value))
+        except OverflowError:                     # a whole number of hundreds of digits
+            finite = False
+        if not finite:
+            at.fail(f"must be a finite number, not {str(value)[:40]}")
         if self.integer and float(value) != int(value):
             at.fail(f"must be a whole number, not {value!r}")
         if self.minimum is not None and value < self.minimum:
@@ -384,7 +391,8 @@ def convert(field: Field, mapping: Any, key: Any, at: At) -> Any:
     Absent or empty keys give the field's ``default``.
     """
     if key not in mapping or mapping[key] is None:
-        return field.default
+        default = field.default
+        return copy.copy(default) if isinstance(default, (dict, list)) else default
     return field.convert(mapping[key], at.child(mapping, key))
 
 

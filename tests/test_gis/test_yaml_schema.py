@@ -135,3 +135,12 @@ def test_the_import_mapping_file_uses_the_helper(tmp_path):
     path.write_text("header_rows: 0\n", encoding="utf-8")
     with pytest.raises(MappingError, match=r"line 1, header_rows: must be at least 1"):
         load_mapping(path)
+
+
+def test_huge_whole_numbers_and_shared_defaults():
+    field = Record({"x": Number(), "t": Table(Number())})
+    with pytest.raises(RuleFileError, match="line 1, x: must be a finite number"):
+        validate(field, "x: 1" + "0" * 400 + "\n", source="f.yaml")
+    a = validate(field, "x: 1\n", source="f.yaml")
+    a["t"]["k"] = 1.0
+    assert validate(field, "x: 1\n", source="f.yaml")["t"] == {}
