@@ -82,3 +82,45 @@ def test_property_protected_firms_never_change_the_others_classes(protected, see
     alone = score_year(rs, f[keep].reset_index(drop=True), 2024).frame
     assert full.loc[keep, "class"].tolist() == alone["class"].tolist()
     assert full.loc[~keep, "class"].isna().all()
+
+
+@pytest.mark.postgis
+def test_protected_firms_through_score_explain_and_export(tmp_path, db_conn, db_dsn,
+                                                          monkeypatch, capsys):
+    import json
+
+    import openpyxl
+
+    from tests.cli_runner import fetch
+    from tests.test_scoring.county import Firm, load_county, make_firms, mujun
+
+    def rec(tax):
+        return {"tax_wan": tax, "revenue_wan": 10 * tax, "electricity_kwh": 1e5}
+    fs = make_firms([Firm(f"企业{i}", True, 10.0, {2022: rec(10 * i)},
+                          established="2022-03-01" if i == 10 else "2005-01-01")
+                     for i in range(1, 11)])
+    occ = load_county(tmp_path, fs, monkeypatch, db_dsn, capsys, occupancy_year=2022)
+    rules = tmp_path / "county.yaml"
+    rules.write_text("name: county\nindicators:\n  tax_per_mu: {formula: tax_wan / land_mu, "
+                     "unit: 万元/mu}\npopulations:\n  large:\n    size_class: [large]\n"
+                     "    items:\n      tax_per_mu: {weight: 100, benchmark: 10}\n"
+                     f"classes:\n  {QUOTAS.replace(chr(10), chr(10) + '  ')}\n"
+                     "protection:\n  years_after_start: 1\n", encoding="utf-8")
+    s = json.loads(mujun(["score", "--ruleset", rules, "--year", "2022", "--occupancy-run",
+                          occ, "--json"], monkeypatch, db_dsn, capsys))
+    assert s["protection"] == 1
+    young = fs[9].code                                   # the best tax per mu of all
+    row = fetch(db_conn, "SELECT class, total, rank_county FROM enterprise_score"
+                         " WHERE run_id = %s AND credit_code = %s", (s["run_id"], young))[0]
+    assert row[0] is None and row[1] > 0 and row[2] is None
+    assert fetch(db_conn, "SELECT count(*) FROM enterprise_score WHERE run_id = %s"
+                          " AND class = 'A'", (s["run_id"],))[0][0] == 2
+    text = mujun(["score", "explain", young], monkeypatch, db_dsn, capsys)
+    assert "class - (protection period)" in text and "established 2022-03-01" in text
+    xlsx = tmp_path / "scores.xlsx"
+    mujun(["score", "export", "-o", xlsx], monkeypatch, db_dsn, capsys)
+    ws = openpyxl.load_workbook(xlsx).active
+    header = [c.value for c in ws[1]]
+    got = {r[header.index("统一社会信用代码")]: r for r in ws.iter_rows(min_row=2, values_only=True)}
+    assert "established 2022-03-01" in got[young][header.index("保护期（列示不评级）")]
+    assert got[young][header.index("最终等级")] in (None, "")
