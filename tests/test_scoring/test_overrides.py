@@ -84,6 +84,15 @@ def test_override_is_explained_exported_and_kept_by_a_new_run(scored, tmp_path, 
         == ["C", "B"]
     assert ex3["override"]["approved_by"] is None
 
+    # another data year is not adjusted: its class is computed afresh
+    run2021 = json.loads(mujun(["score", "--ruleset", "zhejiang-huangyan-2022", "--year",
+                                "2021", "--occupancy-run", occ, "--json"], monkeypatch,
+                               db_dsn, capsys))["run_id"]
+    ex4 = json.loads(mujun(["score", "explain", low, "--run", run2021, "--json"], monkeypatch,
+                           db_dsn, capsys))
+    assert ex4["year"] == 2021 and ex4["adjusted_class"] is None
+    assert ex4["final_class"] == ex4["initial_class"] and ex4["override_history"] == []
+
 
 def test_the_history_is_append_only(scored, db_conn, db_dsn, monkeypatch, capsys):
     fs, _occ, _run = scored
