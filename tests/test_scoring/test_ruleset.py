@@ -161,3 +161,20 @@ def test_the_error_names_the_dotted_key(tmp_path):
                                "must be at least 0, not -1")
     with pytest.raises(RuleSetError, match="no bundled rule set 'nowhere-2020'"):
         load_ruleset("nowhere-2020")
+
+
+def test_the_reference_table_documents_every_declared_key():
+    """docs/scoring.md's rule-set table names each top-level key of the declared schema,
+    and the protection and adjustment keys."""
+    from pathlib import Path
+
+    from gis.yaml_schema import describe
+    from scoring.ruleset_schema import SCHEMA
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "scoring.md").read_text("utf-8")
+    keys = [k for k, _default, _help in describe(SCHEMA)]
+    for key in SCHEMA.fields:
+        assert f"`{key}`" in doc, key
+    for key in ("adjustments.max_points", "protection.years_after_start",
+                "protection.first_year_above_scale"):
+        assert key in keys and f"`{key.split('.')[1]}`" in doc, key
