@@ -30,8 +30,6 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from gis.errors import MappingError
@@ -492,38 +490,6 @@ def parse_column_map(pairs: Sequence[str], specs: Mapping[str, FieldSpec]) -> di
             raise MappingError(f"--map: unknown field {name.strip()!r}; fields: {', '.join(specs)}")
         columns[name.strip()] = column.strip()
     return {"columns": columns}
-
-
-@lru_cache(maxsize=1)
-def mapping_schema():
-    """The mapping file's shape (``--mapping M.yaml``), declared with :mod:`gis.yaml_schema`."""
-    from gis.yaml_schema import Number, OneOf, Record, Table, Text, TextList
-
-    return Record({
-        "sheet": OneOf(Number(integer=True, minimum=0), Text(), what="a sheet name or number"),
-        "header_rows": Number(integer=True, minimum=1, maximum=20),
-        "first_row": Number(integer=True, minimum=0),
-        "columns": Table(OneOf(Text(nonempty=False), TextList(),
-                               what="a header or a list of headers", default="")),
-        "units": Table(Text()),
-    }, partial=True, shape="sheet, header_rows, first_row, columns, units")
-
-
-def load_mapping(path: str | Path | None) -> dict[str, Any]:
-    """Read a mapping YAML file (``{}`` when no path).
-
-    Raises
-    ------
-    MappingError
-        Unreadable file, bad YAML, unknown key or wrong value; names the file, line and key.
-    """
-    if path is None:
-        return {}
-    from gis.yaml_schema import Doc, read_text, validate
-
-    doc = Doc(str(path), MappingError)
-    return validate(mapping_schema(), read_text(path, doc), source=str(path),
-                    error=MappingError, empty={})
 
 
 def merge_maps(mapping: Mapping[str, Any] | None, pairs: Sequence[str], kind: str) -> dict[str, Any]:

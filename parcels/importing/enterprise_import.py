@@ -36,13 +36,8 @@ from gis.importing.common import (
     rollback_quietly,
     settle,
 )
-from gis.importing.headers import (
-    load_field_specs,
-    load_mapping,
-    match_columns,
-    merge_maps,
-    note_plan,
-)
+from gis.importing.headers import load_field_specs, match_columns, merge_maps, note_plan
+from gis.importing.mapping_file import load_mapping
 from gis.importing.report import ImportReport
 from gis.importing.sheets import read_grid, table_records
 from gis.importing.store import upsert_frame

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gis.errors import MappingError, RuleFileError
-from gis.importing.headers import load_mapping
+from gis.importing.mapping_file import load_mapping
 from gis.yaml_schema import (
     Check,
     Const,
