@@ -2,9 +2,7 @@
 
 Columns: identity, population, land (m², mu), every indicator value, every item score,
 bonus/penalty, total, class, ranks, the previous year's total and class and the change,
-the class-T reason, the protection period, the class adjustment in force (adjusted class,
-reason, who decided and approved, when) and the final class, the occupancy run and the
-score run. This module only computes the
+the class-T reason, the occupancy run and the score run. This module only computes the
 table and the Chinese labels of the rule set's columns (:func:`column_labels`); files
 are written by the one layer writer of the maps package (its ``scores`` layer, reached
 through ``mujun export``), which this package does not import.
@@ -28,7 +26,11 @@ def _rules_of(rules: list, kind: str) -> str:
 
 
 def score_table(conn: psycopg.Connection, run_id: int) -> pd.DataFrame:
-    """The flat per-enterprise table of a run (indicator and item columns included)."""
+    """The flat per-enterprise table of a run (indicator and item columns included).
+
+    Besides the computed class: the protection period, the class adjustment in force
+    (``adjusted_class`` with reason, who decided and approved, when) and ``final_class``.
+    """
     from gis.crs import m2_to_mu
     from scoring.store import load_scores
 
