@@ -288,7 +288,7 @@ async def api_me(request: Request) -> Response:
 async def api_options(request: Request) -> Response:
     from maps.review.queries import CLASSES, KINDS, SORTS, STATUSES
     from maps.styles import style_for
-    from scoring.candidates.lifecycle import REJECT_REASONS
+    from scoring.land_status.lifecycle import REJECT_REASONS
 
     store = _store(request)
 
@@ -364,7 +364,7 @@ async def api_snapshot(request: Request) -> Response:
 
 
 def _decide(conn, user, cid: int, body: dict) -> dict:
-    from scoring.candidates.lifecycle import decide
+    from scoring.land_status.lifecycle import decide
     from scoring.errors import CandidateNotFound, DecisionConflict
 
     status = body.get("status")

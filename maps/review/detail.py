@@ -26,7 +26,7 @@ def candidate_detail(conn: psycopg.Connection, candidate_id: int, *, figures: bo
         Include enterprise figures (tax, revenue ...). Row-level security hides them
         from roles without the 'figures' permission anyway; this also skips the query.
     """
-    from scoring.candidates.lifecycle import allowed_transitions
+    from scoring.land_status.lifecycle import allowed_transitions
 
     cur = conn.execute(
         "SELECT c.candidate_id, c.parcel_code, c.kind, c.status, c.town, c.district, c.area_m2,"

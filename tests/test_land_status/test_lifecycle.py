@@ -6,7 +6,7 @@ import psycopg
 import pytest
 
 from gis.errors import DataError
-from scoring.candidates import lifecycle
+from scoring.land_status import lifecycle
 from scoring.errors import CandidateNotFound, DecisionConflict
 
 

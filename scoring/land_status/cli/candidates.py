@@ -44,7 +44,7 @@ def candidates(ctx: click.Context, as_of, rules_path, occupancy_run, score_run, 
     """
     if ctx.invoked_subcommand is not None:
         return
-    from scoring.candidates.run import run_candidates
+    from scoring.land_status.run import run_candidates
 
     app = ctx.obj
     result = run_candidates(app.connect(), app.settings, as_of=as_of, rules_path=rules_path,
@@ -75,7 +75,7 @@ def candidates(ctx: click.Context, as_of, rules_path, occupancy_run, score_run, 
 @click.pass_obj
 def list_cmd(app, kind, town, status, include_closed, as_json) -> None:
     """List candidates ranked by priority (open ones unless --all or --status closed)."""
-    from scoring.candidates.store import list_candidates
+    from scoring.land_status.store import list_candidates
 
     frame = list_candidates(app.connect(), kind=kind, town=town, status=status,
                             include_closed=include_closed)
@@ -94,7 +94,7 @@ def show(app, candidate_id, as_json) -> None:
     """One candidate: evidence, rules tested, decision history."""
     import json
 
-    from scoring.candidates.store import get_candidate
+    from scoring.land_status.store import get_candidate
 
     c = get_candidate(app.connect(), candidate_id)
     lines = [f"candidate {c['candidate_id']} (version {c['version']}): {c['parcel_code']} "
@@ -129,7 +129,7 @@ def show(app, candidate_id, as_json) -> None:
 def decide_cmd(app, candidate_id, status, reason, comment, by, expected_version,
                as_json) -> None:
     """Record a decision on a candidate (same lifecycle as the review web app)."""
-    from scoring.candidates.lifecycle import decide
+    from scoring.land_status.lifecycle import decide
 
     conn = app.connect()
     try:
@@ -162,9 +162,9 @@ def exempt(app, parcel_code, reason, by, kinds, comment, document, valid_until, 
            as_json) -> None:
     """Exempt a parcel from the idle kinds for a recorded reason (e.g. 政府原因)."""
     from parcels.surveys import parse_date
-    from scoring.candidates.exemptions import add_exemption
-    from scoring.candidates.rules import IDLE_KINDS
-    from scoring.candidates.rules_config import load_rules
+    from scoring.land_status.exemptions import add_exemption
+    from scoring.land_status.rules import IDLE_KINDS
+    from scoring.land_status.rules_config import load_rules
 
     rules = load_rules(rules_path)
     conn = app.connect()
@@ -190,7 +190,7 @@ def exempt(app, parcel_code, reason, by, kinds, comment, document, valid_until, 
 @click.pass_obj
 def exemptions(app, include_revoked, revoke, by, as_json) -> None:
     """List the exemptions (in force first), or revoke one."""
-    from scoring.candidates.exemptions import as_records, list_exemptions, revoke_exemption
+    from scoring.land_status.exemptions import as_records, list_exemptions, revoke_exemption
 
     conn = app.connect()
     if revoke is not None:
@@ -215,7 +215,7 @@ def exemptions(app, include_revoked, revoke, by, as_json) -> None:
 @click.pass_obj
 def approvals(app, src, layer, crs, as_json) -> None:
     """Load approved conversions (批次: code, 批准日期, polygon) for the 批而未供 rule."""
-    from scoring.candidates.approvals import load_approvals
+    from scoring.land_status.approvals import load_approvals
 
     info = load_approvals(app.connect(), src, layer=layer, crs=crs)
     emit(info, as_json, f"already loaded as batch {info['batch_id']}; nothing changed"
@@ -259,7 +259,7 @@ def report(ctx: click.Context, output, kind, town, status, overwrite, as_json) -
 @click.pass_obj
 def sheet(app, candidate_id, output, image, overwrite, as_json) -> None:
     """Write the one-page verification sheet (核查表) of a candidate."""
-    from scoring.candidates.sheet import write_sheet
+    from scoring.land_status.sheet import write_sheet
 
     info = write_sheet(app.connect(), candidate_id, output, image=image, overwrite=overwrite)
     emit(info, as_json, f"wrote the verification sheet of candidate {candidate_id} to "

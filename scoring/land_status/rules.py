@@ -1,6 +1,6 @@
 """The land-status rules: per-parcel facts in, candidates with their evidence out (kernel).
 
-Pure computation over :class:`scoring.candidates.facts.Facts` (no connection). Every
+Pure computation over :class:`scoring.land_status.facts.Facts` (no connection). Every
 kind is a list of **checks** — ``{rule, value, threshold, passed}`` — evaluated per
 parcel by one function; a kind fires when all its checks pass. The same checks are the
 candidate's evidence when it fires and the closing reason when a candidate's
@@ -50,10 +50,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from scoring.candidates.dates import has_passed, period_end, years_between
+from scoring.land_status.dates import has_passed, period_end, years_between
 
 if TYPE_CHECKING:
-    from scoring.candidates.facts import Facts
+    from scoring.land_status.facts import Facts
 
 #: Candidate kinds, in the order they are evaluated.
 KINDS = ("idle_not_started", "idle_stalled", "unfinished", "inefficient", "built_unused",
@@ -496,9 +496,9 @@ def evaluate(facts: Facts, rules: dict, change: pd.DataFrame | None = None,
     ----------
     facts : Facts
     rules : dict
-        From :func:`scoring.candidates.rules_config.load_rules`.
+        From :func:`scoring.land_status.rules_config.load_rules`.
     change : DataFrame, optional
-        :func:`scoring.candidates.facts.stalled_change` rows.
+        :func:`scoring.land_status.facts.stalled_change` rows.
     also : dict, optional
         Parcel code -> kinds to evaluate even if not pre-selected (open candidates), so
         their closing reasons are known.

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from scoring.candidates.lifecycle import STATUS_LABELS
-from scoring.candidates.rules import KIND_LABELS, SQM_PER_MU
+from scoring.land_status.lifecycle import STATUS_LABELS
+from scoring.land_status.rules import KIND_LABELS, SQM_PER_MU
 
 if TYPE_CHECKING:
     import psycopg
@@ -95,7 +95,7 @@ def _round(v: Any, digits: int) -> float | None:
 
 def exemption_rows(conn: psycopg.Connection) -> pd.DataFrame:
     """The exemptions in force, with Chinese column names (the report's 豁免 sheet)."""
-    from scoring.candidates.exemptions import list_exemptions
+    from scoring.land_status.exemptions import list_exemptions
 
     exemptions = list_exemptions(conn)
     return pd.DataFrame(
@@ -109,7 +109,7 @@ def exemption_rows(conn: psycopg.Connection) -> pd.DataFrame:
 
 def notes_rows(conn: psycopg.Connection, rows: int) -> pd.DataFrame:
     """The report's 说明 sheet: the run, its date and rules file, how the list is ranked."""
-    from scoring.candidates.store import latest_run
+    from scoring.land_status.store import latest_run
 
     run = latest_run(conn)
     notes = [("规则运行", run["run_id"] if run else "-"),

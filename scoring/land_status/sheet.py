@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gis.errors import ConfigError, DataError
-from scoring.candidates.lifecycle import REJECT_REASONS, STATUS_LABELS
-from scoring.candidates.report import RULE_LABELS
-from scoring.candidates.rules import KIND_LABELS, SQM_PER_MU
+from scoring.land_status.lifecycle import REJECT_REASONS, STATUS_LABELS
+from scoring.land_status.report import RULE_LABELS
+from scoring.land_status.rules import KIND_LABELS, SQM_PER_MU
 
 if TYPE_CHECKING:
     import psycopg
@@ -54,7 +54,7 @@ def sheet_data(conn: psycopg.Connection, candidate_id: int) -> dict[str, Any]:
     """Everything the sheet shows, read once: candidate, history, geometries."""
     import shapely
 
-    from scoring.candidates.store import get_candidate
+    from scoring.land_status.store import get_candidate
 
     cand = get_candidate(conn, candidate_id)
     ev = cand.get("evidence") or {}
