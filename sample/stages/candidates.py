@@ -22,9 +22,9 @@ def stage_candidates(run: DemoRun) -> dict | None:
         return None
     from gis.settings import load_settings
     from maps.export.layers import export_layer
+    from maps.sheet import write_sheet
     from sample.config import AS_OF
     from scoring.land_status.run import run_candidates
-    from scoring.land_status.sheet import write_sheet
 
     settings = run.settings or load_settings()
     conn = run.conn
@@ -45,7 +45,7 @@ def stage_candidates(run: DemoRun) -> dict | None:
                            " AND kind = %s AND status <> 'closed'",
                            (top.iloc[0]["parcel_code"], top.iloc[0]["kind"])).fetchone()[0]
         from gis.errors import ConfigError
-        from scoring.land_status.sheet import find_cjk_font
+        from maps.sheet import find_cjk_font
 
         fmt = "pdf"
         try:

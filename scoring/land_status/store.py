@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from gis.errors import DataError
+from scoring.errors import CandidateNotFound
 from scoring.land_status.lifecycle import STATUSES
 from scoring.land_status.rules import KINDS
-from scoring.errors import CandidateNotFound
 
 if TYPE_CHECKING:
     import psycopg
