@@ -364,8 +364,8 @@ async def api_snapshot(request: Request) -> Response:
 
 
 def _decide(conn, user, cid: int, body: dict) -> dict:
-    from scoring.land_status.lifecycle import decide
     from scoring.errors import CandidateNotFound, DecisionConflict
+    from scoring.land_status.lifecycle import decide
 
     status = body.get("status")
     version = body.get("version")

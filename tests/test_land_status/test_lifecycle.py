@@ -6,8 +6,8 @@ import psycopg
 import pytest
 
 from gis.errors import DataError
-from scoring.land_status import lifecycle
 from scoring.errors import CandidateNotFound, DecisionConflict
+from scoring.land_status import lifecycle
 
 
 def _candidate(conn, parcel_code="P1", kind="idle_not_started") -> int:

@@ -164,8 +164,8 @@ def test_bulk_decisions_in_opposite_order_never_deadlock(sessions, seeded):
     in the middle and PostgreSQL killed one as a deadlock (500). Now the rows are locked
     in id order: the second waits, finds stale versions and gets 409 in Chinese.
     """
-    a, b = sessions["off_east"], sessions["off_east2"]
-    ids = seeded["东区"][10:15]
+    a, b = sessions["admin"], sessions["off_west"]
+    ids = seeded["西区"][3:10]
     status = "under_review"
     for round_ in range(6):
         items = [{"candidate_id": c, "version": a.get(f"/api/candidates/{c}").json()["version"]}

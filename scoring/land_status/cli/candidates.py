@@ -148,8 +148,8 @@ def decide_cmd(app, candidate_id, status, reason, comment, by, expected_version,
 
 @candidates.command("exempt")
 @click.argument("parcel_code")
-@click.option("--reason", required=True, help="Why (政府原因, 规划调整, 拆迁未完成 …: the rules' "
-              "exemptions.reasons).")
+@click.option("--reason", required=True, help="Why: one of the rules file's "
+              "exemptions.reasons (docs/land_status.md lists the defaults).")
 @click.option("--by", required=True, help="Who records the exemption.")
 @click.option("--kind", "kinds", multiple=True, type=click.Choice(KIND_CHOICES),
               help="Kinds it covers (repeatable; default: both idle kinds).")
