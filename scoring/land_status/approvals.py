@@ -1,10 +1,15 @@
 """Approved conversions (批次) for the 批而未供 rule: ``mujun candidates approvals FILE``.
 
 A polygon layer with, per approval, its code (批次号/批准文号) and date (批准日期), and
-optionally the town and purpose. Read with :func:`gis.vector_io.read_vector` (any OGR
-format, GBK shapefiles included), headers recognised in Chinese or English, reprojected to
-the working CRS, validated feature by feature, and written in one transaction as an
-``approvals`` batch. The same file loaded again changes nothing.
+optionally the town and purpose. It goes through the same steps as every import
+(:mod:`gis.importing.common`): the ``approvals`` import lock and the import's identity
+(file hash and reading options: the same file read the same way changes nothing), the
+read with its CRS checks (:func:`gis.importing.layers.read_layer`: declared CRS, swapped
+axes, every feature against the CRS's area of use, repair, reprojection to the working
+CRS), per-feature checks collected in an :class:`~gis.importing.report.ImportReport`,
+the all-or-nothing rule (``accept_partial`` loads the good features and writes a rejects
+file), and one transaction that records the ``approvals`` batch with its report — or
+a dry run that writes nothing.
 """
 
 from __future__ import annotations
@@ -12,10 +17,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from gis.errors import DataError
 
 if TYPE_CHECKING:
     import psycopg
+
+    from gis.importing.common import ImportResult
 
 KIND = "approvals"
 #: field -> header synonyms (compared case-insensitively, spaces ignored).
@@ -42,79 +51,131 @@ def _columns(columns: list[str], source: str) -> dict[str, str]:
     return found
 
 
-def load_approvals(conn: psycopg.Connection, path: str | Path, *, layer: str | None = None,
-                   crs: Any = None) -> dict[str, Any]:
-    """Load an approvals layer into ``land_approval`` as one batch (commits).
+def check_approvals(frame: Any, cols: dict[str, str], report: Any) -> tuple[list, list]:
+    """Approval codes and dates per feature; a missing code or an unreadable date is an
+    error of that feature in ``report`` (pure).
 
     Returns
     -------
-    dict
-        ``batch_id``, ``loaded`` (rows), ``already_imported``.
+    codes, dates : lists (None where the feature is rejected)
+    """
+    from gis.importing.values import is_blank, parse_date
+
+    codes, dates = [], []
+    for i, rec in enumerate(frame[[cols[k] for k in ("approval_code", "approved_date")]]
+                            .itertuples(index=False, name=None), 1):
+        code, raw_date = rec
+        code = None if is_blank(code) or not str(code).strip() else str(code).strip()
+        if code is None:
+            report.add(i, "missing_approval_code", "error", "no approval code",
+                       field=cols["approval_code"])
+        date, problem = parse_date(raw_date)
+        if date is None:
+            report.add(i, "bad_approval_date", "error", problem or "no approval date",
+                       field=cols["approved_date"], value=raw_date)
+        codes.append(code)
+        dates.append(date)
+    return codes, dates
+
+
+def load_approvals(conn: psycopg.Connection, path: str | Path, *, layer: str | None = None,
+                   crs: Any = None, encoding: str | None = None, swap_xy: bool = False,
+                   dry_run: bool = False, accept_partial: bool = False,
+                   rejects: str | Path | None = None, overwrite: bool = False,
+                   settings: Any = None, progress: Any = None) -> ImportResult:
+    """Load an approvals layer into ``land_approval`` as one batch (commits, or rolls back
+    a dry run).
+
+    Parameters
+    ----------
+    layer, crs, encoding, swap_xy : see :func:`gis.importing.layers.read_layer`.
+    dry_run : bool
+        Check and count everything, write nothing.
+    accept_partial : bool
+        Load the good features, list rejected ones in ``rejects``.
+    rejects : path, optional
+        Rejects CSV (with ``accept_partial``).
+
+    Returns
+    -------
+    ImportResult
 
     Raises
     ------
+    ImportRejected
+        A feature without code, date or usable polygon (named by number), and no
+        ``accept_partial``: nothing is written.
     DataError
-        Missing columns, a feature without code, date or polygon (named by number);
-        nothing is written.
+        Missing columns; no parcels loaded yet (no working CRS).
     """
-    import shapely
+    from gis.db.batches import start_batch
+    from gis.db.copy import copy_frame
+    from gis.db.srid import get_working_srid
+    from gis.importing.common import (
+        ImportResult,
+        already_imported,
+        close_batch,
+        earlier_import,
+        rollback_quietly,
+        settle,
+    )
+    from gis.importing.layers import read_layer, to_working_crs
+    from gis.importing.report import ImportReport
+    from gis.vector_io import resolve_layer
 
-    from gis.db.batches import find_batch_by_sha, finish_batch, start_batch
-    from gis.db.connection import translate_errors
-    from gis.db.copy import copy_frame, get_working_srid
-    from gis.importing.common import file_sha256
-    from gis.importing.values import parse_date
-    from gis.vector_io import read_vector
-
-    source = str(path)
-    sha = file_sha256(path) if Path(path).is_file() else None
-    if sha is not None:
-        earlier = find_batch_by_sha(conn, KIND, sha)
-        if earlier is not None:
-            conn.rollback()
-            return {"batch_id": earlier, "loaded": 0, "already_imported": True}
-    frame = read_vector(path, layer, crs=crs)
-    cols = _columns([c for c in frame.columns if c != frame.geometry.name], source)
-    srid = get_working_srid(conn)
-    if srid is None:
-        raise DataError("load parcels first: approvals are compared with supplied parcels "
-                        "in the working CRS", source=source)
-    if frame.crs is not None and frame.crs.to_epsg() != srid:
-        frame = frame.to_crs(epsg=srid)
-    rows = []
-    for i, (geom, rec) in enumerate(zip(frame.geometry.values, frame.to_dict("records"),
-                                        strict=True), 1):
-        where = f"feature {i}"
-        code = rec.get(cols["approval_code"])
-        if code is None or not str(code).strip() or str(code) == "nan":
-            raise DataError("no approval code", source=source, location=where)
-        date, problem = parse_date(rec.get(cols["approved_date"]))
-        if date is None:
-            raise DataError(problem or "no approval date", source=source, location=where)
-        if geom is None or geom.is_empty:
-            raise DataError("no geometry", source=source, location=where)
-        geom = shapely.make_valid(geom)
-        if geom.geom_type == "GeometryCollection":
-            geom = shapely.union_all([g for g in geom.geoms
-                                      if g.geom_type in ("Polygon", "MultiPolygon")])
-        if geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
-            raise DataError("not a polygon", source=source, location=where)
-        rows.append({"approval_code": str(code).strip(), "approved_date": date, "geom": geom,
-                     "town": rec.get(cols["town"]) if "town" in cols else None,
-                     "purpose": rec.get(cols["purpose"]) if "purpose" in cols else None})
-    if not rows:
-        raise DataError("the layer holds no approvals", source=source)
-    import geopandas as gpd
-
-    out = gpd.GeoDataFrame(rows, geometry="geom", crs=f"EPSG:{srid}")
+    tick = progress or (lambda n: None)
+    source = str(path) + (f":{layer}" if layer else "")
+    layer = resolve_layer(path, layer)
+    report = ImportReport(source=source, unit="feature")
+    options = {"layer": layer, "crs": str(crs) if crs is not None else None,
+               "encoding": encoding, "swap_xy": swap_xy or None}
+    rejects_path = None
     try:
-        with translate_errors("loading approvals"):
-            batch = start_batch(conn, KIND, source, source_sha256=sha, layer=layer, srid=srid)
-            out["batch_id"] = batch
-            copy_frame(conn, "land_approval", out, srid=srid)
-            finish_batch(conn, batch, n_read=len(frame), n_loaded=len(out))
-        conn.commit()
+        ident = earlier_import(conn, KIND, path, options)
+        if ident.earlier is not None:
+            return already_imported(conn, KIND, source, report, ident.earlier,
+                                    dry_run=dry_run)
+        srid = get_working_srid(conn)
+        if srid is None:
+            raise DataError("load parcels first: approvals are compared with supplied "
+                            "parcels in the working CRS", source=source)
+        frame = read_layer(path, layer=layer, crs=crs, encoding=encoding, swap_xy=swap_xy,
+                           report=report)
+        report.n_read = len(frame)
+        if len(frame) == 0:
+            raise DataError("the layer holds no approvals", source=source)
+        cols = _columns([c for c in frame.columns if c != frame.geometry.name], source)
+        codes, dates = check_approvals(frame, cols, report)
+        rows = np.arange(1, len(frame) + 1)
+        geoms, srid, _new, geom_ok = to_working_crs(conn, frame, rows, report,
+                                                    settings=settings, swapped=swap_xy)
+        tick(len(frame))
+        rejects_path = settle(report, accept_partial=accept_partial, source=source,
+                              rejects=None if dry_run else rejects, overwrite=overwrite)
+        keep = geom_ok & ~np.isin(rows, list(report.rejected_rows))
+        import geopandas as gpd
+
+        def column(field: str) -> list:
+            if field not in cols:
+                return [None] * int(keep.sum())
+            return [None if v is None or v != v else str(v)
+                    for v in frame[cols[field]].to_numpy(dtype=object)[keep]]
+
+        out = gpd.GeoDataFrame({
+            "approval_code": [c for c, k in zip(codes, keep, strict=True) if k],
+            "approved_date": [d for d, k in zip(dates, keep, strict=True) if k],
+            "town": column("town"), "purpose": column("purpose"),
+            "geom": list(geoms[keep])}, geometry="geom", crs=f"EPSG:{srid}")
+        batch_id = start_batch(conn, KIND, str(path), source_sha256=ident.file_hash,
+                               identity=ident.identity, layer=layer,
+                               params={k: v for k, v in options.items() if v is not None}
+                               | {"accept_partial": accept_partial}, srid=srid)
+        out["batch_id"] = batch_id
+        copy_frame(conn, "land_approval", out, srid=srid)
+        close_batch(conn, batch_id, report, n_loaded=len(out), inserted=len(out),
+                    dry_run=dry_run)
     except BaseException:
-        conn.rollback()
+        rollback_quietly(conn)
         raise
-    return {"batch_id": batch, "loaded": len(out), "already_imported": False}
+    return ImportResult(KIND, source, report, batch_id=None if dry_run else batch_id,
+                        dry_run=dry_run, rejects_path=rejects_path, srid=srid)

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from gis.cli.main import PluginGroup
-from gis.cli.options import emit, json_option
+from gis.cli.options import dry_run_option, emit, json_option, overwrite_option
 from scoring.land_status.vocabulary import KINDS, REASONS, STATUSES
 
 KIND_CHOICES = KINDS.codes()
@@ -214,13 +214,29 @@ def exemptions(app, include_revoked, revoke, by, as_json) -> None:
 @click.argument("src", type=click.Path(exists=True))
 @click.option("--layer", help="Layer of a multi-layer file (GPKG, GDB).")
 @click.option("--crs", help="CRS of a file that declares none, e.g. 4528.")
+@click.option("--encoding", help="Attribute text encoding (default: .cpg, else detected).")
+@click.option("--swap-xy", is_flag=True, help="Exchange x and y (latitude/longitude swapped).")
+@dry_run_option
+@click.option("--accept-partial", is_flag=True,
+              help="Load the good features; list rejected ones in the rejects file.")
+@click.option("--rejects", type=click.Path(dir_okay=False),
+              help="Rejects CSV for --accept-partial (default: ./SRC.rejects.csv).")
+@overwrite_option
 @json_option
 @click.pass_obj
-def approvals(app, src, layer, crs, as_json) -> None:
-    """Load approved conversions (批次: code, 批准日期, polygon) for the 批而未供 rule."""
+def approvals(app, src, layer, crs, encoding, swap_xy, dry_run, accept_partial, rejects,
+              overwrite, as_json) -> None:
+    """Load approved conversions (批次: code, 批准日期, polygon) for the 批而未供 rule.
+
+    The same steps as every import: lock, identity (the same file read the same way
+    changes nothing), CRS checks, a report, --dry-run, --accept-partial with rejects.
+    """
+    from gis.importing.common import default_rejects_path
     from scoring.land_status.approvals import load_approvals
 
-    info = load_approvals(app.connect(), src, layer=layer, crs=crs)
-    emit(info, as_json, f"already loaded as batch {info['batch_id']}; nothing changed"
-         if info["already_imported"] else
-         f"loaded {info['loaded']} approvals as batch {info['batch_id']}")
+    if accept_partial and rejects is None:
+        rejects = str(default_rejects_path(src))
+    result = load_approvals(app.connect(), src, layer=layer, crs=crs, encoding=encoding,
+                            swap_xy=swap_xy, dry_run=dry_run, accept_partial=accept_partial,
+                            rejects=rejects, overwrite=overwrite, settings=app.settings)
+    emit(result.to_dict(), as_json, result.text())
