@@ -105,7 +105,7 @@ def figure_png(data: dict[str, Any], image: str | Path | None = None) -> bytes:
     else on the survey's own image when it is there, else on a plain ground."""
     from PIL import Image
 
-    from maps.parcel_image import ImageMissing, render_chip
+    from maps.parcel_image import render_chip
 
     parcel = data["parcel"]
     if parcel is None or data.get("srid") is None:
@@ -117,7 +117,7 @@ def figure_png(data: dict[str, Any], image: str | Path | None = None) -> bytes:
         try:
             pngs.append(render_chip(source, parcel, data["srid"], max_size=480,
                                     footprints=footprints))
-        except ImageMissing:
+        except DataError:      # the survey's own image gone or unreadable: footprints only
             if image is not None:
                 raise
             pngs.append(render_chip(None, parcel, data["srid"], max_size=480,
