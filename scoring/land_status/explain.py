@@ -80,11 +80,12 @@ class Explanation:
     def text(self, lang: str = "zh") -> list[str]:
         """Plain lines for a terminal."""
         yes, no = _p("yes", lang), _p("no", lang)
+        colon, left, right = (": ", " (", ")") if lang == "en" else ("：", "（", "）")
         out = [self.title]
-        out += [f"  {'✓' if c.passed else '✗'} {c.label}：{c.text}（{yes if c.passed else no}）"
-                for c in self.checks]
+        out += [f"  {'✓' if c.passed else '✗'} {c.label}{colon}{c.text}"
+                f"{left}{yes if c.passed else no}{right}" for c in self.checks]
         out.append(_p("facts", lang))
-        out += [f"  {f.label}：{f.text}" for f in self.facts]
+        out += [f"  {f.label}{colon}{f.text}" for f in self.facts]
         for name, table in ((_p("holders", lang), self.enterprises),
                             (_p("history", lang), self.history)):
             if table.rows:
@@ -136,6 +137,7 @@ _PHRASES: dict[str, tuple[str, str]] = {
     "excluded": ("已按「{v}」处理", "handled as “{v}”"),
     "survey_ref": ("{d}（影像编号 {i}）", "{d} (survey {i})"),
     "none": ("无", "none"),
+    "hidden": ("—（企业经济数据，本角色不可查看）", "— (enterprise figures, not shown to your role)"),
 }
 
 
@@ -210,6 +212,8 @@ def _op(passed: bool, below: bool, strict: bool = True) -> str:
 
 def _rule_text(c: dict, ev: dict, lang: str) -> str:
     rule, v, t, ok = c.get("rule"), c.get("value"), c.get("threshold"), bool(c.get("passed"))
+    if HIDDEN in (v, t):
+        return _p("hidden", lang)
     as_of = ev.get("as_of")
     m2 = lambda x: fmt_m2(x, lang)  # noqa: E731
     texts: dict[str, Callable[[], str]] = {
