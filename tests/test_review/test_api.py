@@ -161,6 +161,15 @@ def test_export_xlsx_and_gpkg(sessions, seeded, tmp_path):
     rows = list(openpyxl.load_workbook(path).active.iter_rows(values_only=True))
     assert rows[1][:2] == ("candidate_id", "parcel_code")
     assert {r[4] for r in rows[2:]} == {"甲镇"} and len(rows) - 2 == 10
+    # the codes in words, from the vocabulary
+    from scoring.land_status.vocabulary import KINDS, STATUSES
+
+    names = dict(zip(rows[1], rows[0], strict=True))
+    assert names["kind_name"] == "类型名称"
+    header = rows[1]
+    for r in rows[2:]:
+        assert r[header.index("kind_name")] == KINDS.label(r[header.index("kind")])
+        assert r[header.index("status_name")] == STATUSES.label(r[header.index("status")])
     resp = s.get("/api/export.gpkg", params={"kind": "built_unused"})
     assert resp.status_code == 200
     gpkg = tmp_path / "d.gpkg"
