@@ -281,7 +281,7 @@ def read_candidates(conn: psycopg.Connection, ctx: Context) -> gpd.GeoDataFrame:
     """The ranked land-status candidates at their parcels (``mujun candidates report``).
 
     Open candidates by priority, highest first, with the rules that fired and the
-    holders (:func:`scoring.candidates.report.report_rows`); ``ctx.filters`` may hold
+    holders (:func:`scoring.land_status.report.report_rows`); ``ctx.filters`` may hold
     ``kind``, ``town`` and ``status``.
     """
     import geopandas as gpd
@@ -292,8 +292,8 @@ def read_candidates(conn: psycopg.Connection, ctx: Context) -> gpd.GeoDataFrame:
     if not table_exists(conn, "candidate"):
         raise DataError("there are no land-status candidates in this database; "
                         "run `mujun candidates` first")
-    from scoring.candidates.report import report_rows
-    from scoring.candidates.store import list_candidates
+    from scoring.land_status.report import report_rows
+    from scoring.land_status.store import list_candidates
 
     f = ctx.filters
     rows = report_rows(list_candidates(conn, kind=f.get("kind"), town=f.get("town"),
@@ -315,8 +315,8 @@ def read_candidates(conn: psycopg.Connection, ctx: Context) -> gpd.GeoDataFrame:
 
 def candidate_sheets(conn: psycopg.Connection, ctx: Context) -> dict[str, Any]:
     """The candidate workbook's further sheets: 豁免 (exemptions) and 说明 (notes)."""
-    from scoring.candidates.report import exemption_rows, notes_rows
-    from scoring.candidates.store import list_candidates
+    from scoring.land_status.report import exemption_rows, notes_rows
+    from scoring.land_status.store import list_candidates
 
     f = ctx.filters
     rows = len(list_candidates(conn, kind=f.get("kind"), town=f.get("town"),

@@ -288,7 +288,7 @@ async def api_me(request: Request) -> Response:
 async def api_options(request: Request) -> Response:
     from maps.review.queries import CLASSES, KINDS, SORTS, STATUSES
     from maps.styles import style_for
-    from scoring.candidates.lifecycle import REJECT_REASONS
+    from scoring.land_status.vocabulary import REASONS
 
     store = _store(request)
 
@@ -304,7 +304,7 @@ async def api_options(request: Request) -> Response:
                 (store.working_srid(conn),)).fetchone()
             bounds = list(row) if row and row[0] is not None else None
         return {"kinds": KINDS, "statuses": STATUSES, "classes": CLASSES, "sorts": list(SORTS),
-                "towns": towns, "reasons": REJECT_REASONS, "bounds": bounds,
+                "towns": towns, "reasons": REASONS.labels(_lang(request)), "bounds": bounds,
                 "styles": {name: style_for(name).as_dict()
                            for name in ("land_status", "candidates", "footprints")}}
 
@@ -364,8 +364,8 @@ async def api_snapshot(request: Request) -> Response:
 
 
 def _decide(conn, user, cid: int, body: dict) -> dict:
-    from scoring.candidates.lifecycle import decide
     from scoring.errors import CandidateNotFound, DecisionConflict
+    from scoring.land_status.lifecycle import decide
 
     status = body.get("status")
     version = body.get("version")
@@ -395,19 +395,18 @@ async def api_decide(request: Request) -> Response:
 
 
 async def api_bulk_decide(request: Request) -> Response:
+    from maps.review.store import bulk_decide
+    from scoring.errors import CandidateNotFound, DecisionConflict
+
     body = await _json_body(request)
-    items = body.get("items")
 
     def work(conn, user):
-        if not isinstance(items, list) or not 1 <= len(items) <= 500:
-            raise BadRequest("items: a list of 1-500 {candidate_id, version}")
-        results = []
-        for item in items:
-            if not isinstance(item, dict) or not isinstance(item.get("candidate_id"), int):
-                raise BadRequest("items: each needs candidate_id and version")
-            results.append(_decide(conn, user, item["candidate_id"],
-                                   dict(body, version=item.get("version"))))
-        return {"decided": results}
+        try:
+            return bulk_decide(conn, user.username, body)
+        except CandidateNotFound as exc:
+            raise HTTPError(404, str(exc)) from None
+        except DecisionConflict as exc:
+            raise HTTPError(409, str(exc)) from None
 
     # all or nothing: one transaction, any conflict or refusal rolls every decision back
     return JSONResponse(await _run(request, "decide", work, csrf=True))

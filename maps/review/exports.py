@@ -22,6 +22,20 @@ COLUMNS = ("candidate_id", "parcel_code", "kind", "status", "town", "district", 
 HEADERS_ZH = ("候选编号", "宗地代码", "类型", "状态", "镇街", "区县", "面积(m²)", "可盘活面积(m²)",
               "优先级", "企业等级", "决定时间", "决定人", "原状态", "新状态", "理由代码", "意见")
 MAX_ROWS = 200_000
+#: The codes above in words (the land-status vocabulary), appended to every row.
+LABEL_COLUMNS = ("kind_name", "status_name", "to_status_name", "reason_name")
+LABEL_HEADERS_ZH = ("类型名称", "状态名称", "新状态名称", "理由")
+
+
+def _labelled(row) -> list:
+    """A row with the words of its kind, status, new status and reason appended."""
+    from scoring.land_status.vocabulary import KINDS, REASONS, STATUSES
+
+    out = list(row)
+    at = {name: i for i, name in enumerate(COLUMNS)}
+    return [*out, KINDS.label(out[at["kind"]]), STATUSES.label(out[at["status"]]),
+            STATUSES.label(out[at["to_status"]]) or None,
+            REASONS.label(out[at["reason_code"]]) or None]
 
 
 def _rows(conn: psycopg.Connection, filters: Filters, srid: int | None, *, geometry: bool):
@@ -47,11 +61,11 @@ def export_xlsx(conn: psycopg.Connection, filters: Filters, srid: int | None) ->
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("决定 decisions")
-    ws.append(list(HEADERS_ZH))
-    ws.append(list(COLUMNS))
+    ws.append([*HEADERS_ZH, *LABEL_HEADERS_ZH])
+    ws.append([*COLUMNS, *LABEL_COLUMNS])
     for row in _rows(conn, filters, srid, geometry=False):
         ws.append([v.replace(tzinfo=None) if hasattr(v, "tzinfo") and v is not None else v
-                   for v in row])
+                   for v in _labelled(row)])
     with tempfile.TemporaryDirectory(prefix="mujun-export-") as tmp:
         path = Path(tmp) / "decisions.xlsx"
         wb.save(path)
@@ -65,7 +79,7 @@ def export_gpkg(conn: psycopg.Connection, filters: Filters, srid: int | None) ->
     import shapely
 
     rows = _rows(conn, filters, srid, geometry=True)
-    frame = pd.DataFrame([r[:-1] for r in rows], columns=list(COLUMNS))
+    frame = pd.DataFrame([_labelled(r[:-1]) for r in rows], columns=[*COLUMNS, *LABEL_COLUMNS])
     frame["decided_at"] = frame["decided_at"].astype(str).where(frame["decided_at"].notna())
     geoms = shapely.from_wkb([bytes(r[-1]) if r[-1] is not None else None for r in rows])
     gdf = gpd.GeoDataFrame(frame, geometry=geoms, crs=f"EPSG:{srid}" if srid else None)

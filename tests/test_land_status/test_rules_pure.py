@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scoring.candidates.dates import has_passed, period_end
-from scoring.candidates.facts import far_minimum
-from scoring.candidates.rules import evaluate_parcel, fired
-from scoring.candidates.rules_config import load_rules
 from scoring.errors import LandRulesError
+from scoring.land_status.dates import has_passed, period_end
+from scoring.land_status.facts import far_minimum
+from scoring.land_status.rules import evaluate_parcel, fired
+from scoring.land_status.rules_config import load_rules
 
 RULES = load_rules()
 D = dt.date.fromisoformat

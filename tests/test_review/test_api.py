@@ -88,6 +88,12 @@ def test_viewer_sees_no_figures(sessions, seeded):
     assert d["evidence"]["coverage"] == 0.12
     assert d["evidence"]["enterprises"][0]["class"] == "D"
     assert d["rules"][1]["rule"] == "tax_per_mu_below" and d["rules"][1]["value"] == "—"
+    # and in words: the line says the figure is hidden, the holders' table has no figures
+    words = {c["key"]: c["text"] for c in d["explanation"]["zh"]["checks"]}
+    assert words["tax_per_mu_below"] == "—（企业经济数据，本角色不可查看）"
+    assert words["coverage_below_control"] == "建筑系数 12.0% < 控制指标 30.0%"
+    assert "0.28" not in resp.text and "12.5" not in resp.text
+    assert not any("税收" in h for h in d["explanation"]["zh"]["enterprises"]["header"])
     tech = sessions["tech_east"].get(f"/api/candidates/{cid}").json()
     assert tech["figures_shown"] is False
 
@@ -155,6 +161,15 @@ def test_export_xlsx_and_gpkg(sessions, seeded, tmp_path):
     rows = list(openpyxl.load_workbook(path).active.iter_rows(values_only=True))
     assert rows[1][:2] == ("candidate_id", "parcel_code")
     assert {r[4] for r in rows[2:]} == {"甲镇"} and len(rows) - 2 == 10
+    # the codes in words, from the vocabulary
+    from scoring.land_status.vocabulary import KINDS, STATUSES
+
+    names = dict(zip(rows[1], rows[0], strict=True))
+    assert names["kind_name"] == "类型名称"
+    header = rows[1]
+    for r in rows[2:]:
+        assert r[header.index("kind_name")] == KINDS.label(r[header.index("kind")])
+        assert r[header.index("status_name")] == STATUSES.label(r[header.index("status")])
     resp = s.get("/api/export.gpkg", params={"kind": "built_unused"})
     assert resp.status_code == 200
     gpkg = tmp_path / "d.gpkg"

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from scoring.candidates.rules import KINDS
+from scoring.land_status.rules import KINDS
 
 if TYPE_CHECKING:
     import psycopg
@@ -102,9 +102,9 @@ def run_candidates(conn: psycopg.Connection, settings: Settings, *,
     from parcels.occupancy.run import run_occupancy
     from parcels.occupancy.store import resolve_run
     from parcels.surveys import parse_date
-    from scoring.candidates.facts import read_facts, stalled_change
-    from scoring.candidates.rules import approved_unsupplied, evaluate
-    from scoring.candidates.rules_config import load_rules
+    from scoring.land_status.facts import read_facts, stalled_change
+    from scoring.land_status.rules import approved_unsupplied, evaluate
+    from scoring.land_status.rules_config import load_rules
 
     rules = load_rules(rules_path)
     asked = parse_date(as_of, "--as-of date") if as_of is not None else None

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from gis.errors import DataError
-from scoring.candidates.lifecycle import STATUSES
-from scoring.candidates.rules import KINDS
 from scoring.errors import CandidateNotFound
+from scoring.land_status.lifecycle import STATUSES
+from scoring.land_status.rules import KINDS
 
 if TYPE_CHECKING:
     import psycopg
@@ -56,7 +56,7 @@ def list_candidates(conn: psycopg.Connection, *, kind: str | None = None,
 
 def get_candidate(conn: psycopg.Connection, candidate_id: int) -> dict[str, Any]:
     """One candidate with its evidence, rules and decision history (oldest first)."""
-    from scoring.candidates.lifecycle import history
+    from scoring.land_status.lifecycle import history
 
     frame = _frame(conn, "SELECT * FROM candidate WHERE candidate_id = %s",
                    (int(candidate_id),))

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from gis.errors import DataError
-from scoring.candidates.rules import IDLE_KINDS, KINDS
+from scoring.land_status.rules import IDLE_KINDS, KINDS
 
 if TYPE_CHECKING:
     import psycopg

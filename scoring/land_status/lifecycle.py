@@ -17,16 +17,19 @@ append-only ``review_event`` table in the same transaction; the caller commits.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from gis.errors import DataError
 from scoring.errors import CandidateNotFound, DecisionConflict
+from scoring.land_status.vocabulary import REASONS
+from scoring.land_status.vocabulary import STATUSES as STATUS_TERMS
 
 if TYPE_CHECKING:
     import psycopg
 
-#: Every status, in lifecycle order.
-STATUSES = ("new", "under_review", "confirmed", "rejected", "field_check", "approved", "closed")
+#: Every status, in lifecycle order (the ``land_status.status`` vocabulary).
+STATUSES = STATUS_TERMS.codes()
 
 #: Statuses a reviewer may move a candidate to, from each status.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -39,26 +42,8 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "closed": (),
 }
 
-#: Reason codes for a rejection (code → what it means, in the bureau's words).
-REJECT_REASONS: dict[str, str] = {
-    "in_use": "已实际使用 (in use: buildings or activity not seen in the data)",
-    "under_construction": "正在建设 (construction under way since the survey)",
-    "government_cause": "政府原因 (delay caused by government: planning change, demolition)",
-    "development_period": "仍在开发期限内 (still inside the agreed development period)",
-    "data_error": "数据错误 (wrong parcel, dates or footprints)",
-    "boundary_error": "界址错误 (boundary or registration error)",
-    "disposed": "已处置 (already disposed of: recovered, sold or re-planned)",
-    "other": "其他 (other: say why in the comment)",
-}
-
-#: Statuses that need a reason code (from :data:`REJECT_REASONS`).
+#: Statuses that need a reason code (one of the ``land_status.reason`` vocabulary).
 NEEDS_REASON = ("rejected",)
-
-#: Chinese labels for reports and sheets.
-STATUS_LABELS = {
-    "new": "新发现", "under_review": "审核中", "confirmed": "已确认", "rejected": "已否决",
-    "field_check": "待实地核查", "approved": "批准收回/盘活", "closed": "已关闭",
-}
 
 
 def allowed_transitions(status: str) -> tuple[str, ...]:
@@ -76,21 +61,37 @@ def check_transition(current: str, status: str, reason: str | None) -> None:
     >>> check_transition("new", "approved", None)
     Traceback (most recent call last):
     ...
-    gis.errors.DataError: a candidate that is new cannot become approved; allowed: under_review, field_check, rejected
+    gis.errors.DataError: a candidate that is new（新发现）cannot become approved（批准收回/盘活）; allowed: under_review（审核中）, field_check（待实地核查）, rejected（已否决）
     """
-    if status not in STATUSES:
-        raise DataError(f"unknown status {status!r}; choose one of {', '.join(STATUSES[:-1])}")
+    STATUS_TERMS.check(status, what="status")
     allowed = allowed_transitions(current)
     if status not in allowed:
-        hint = f"allowed: {', '.join(allowed)}" if allowed else "it is final"
-        raise DataError(f"a candidate that is {current} cannot become {status}; {hint}")
-    if status in NEEDS_REASON:
-        if not reason:
-            raise DataError(f"a {status} decision needs a reason code: one of "
-                            f"{', '.join(REJECT_REASONS)}")
-        if reason not in REJECT_REASONS:
-            raise DataError(f"unknown reason code {reason!r}; choose one of "
-                            f"{', '.join(REJECT_REASONS)}")
+        hint = (f"allowed: {', '.join(f'{a}（{STATUS_TERMS.label(a)}）' for a in allowed)}"
+                if allowed else "it is final")
+        raise DataError(f"a candidate that is {current}（{STATUS_TERMS.label(current)}）cannot "
+                        f"become {status}（{STATUS_TERMS.label(status)}）; {hint}")
+    check_reason(status, reason)
+
+
+def check_reason(status: str, reason: str | None) -> None:
+    """Raise :class:`~gis.errors.DataError` unless ``reason`` is a known code (any status),
+    and present when ``status`` needs one.
+
+    Examples
+    --------
+    >>> check_reason("confirmed", None)
+    >>> check_reason("confirmed", "in_use")
+    >>> check_reason("confirmed", "because")
+    Traceback (most recent call last):
+    ...
+    gis.errors.DataError: unknown reason code 'because'; choose one of: in_use（已实际使用）, under_construction（正在建设）, government_cause（政府原因）, development_period（仍在开发期限内）, data_error（数据错误）, boundary_error（界址错误）, disposed（已处置）, other（其他（请在意见中说明））
+    """
+    if reason is None:
+        if status in NEEDS_REASON:
+            raise DataError(f"a {status}（{STATUS_TERMS.label(status)}）decision needs a reason "
+                            f"code: one of {REASONS.choices()}")
+        return
+    REASONS.check(reason, what="reason code")
 
 
 def _record(conn: psycopg.Connection, candidate_id: int, *, actor: str, action: str,
@@ -119,7 +120,8 @@ def decide(conn: psycopg.Connection, candidate_id: int, *, status: str, by: str,
     by : str
         Who decides (user name); recorded as the event's actor.
     reason : str, optional
-        Reason code (required for ``rejected``: one of :data:`REJECT_REASONS`).
+        Reason code, one of the ``land_status.reason`` vocabulary (required for
+        ``rejected``; checked for every status).
     comment : str, optional
         Free text kept with the event.
     expected_version : int, optional
@@ -144,6 +146,7 @@ def decide(conn: psycopg.Connection, candidate_id: int, *, status: str, by: str,
 
     if not by or not str(by).strip():
         raise DataError("a decision needs the name of who decides (--by)")
+    check_reason(status, reason)
     with translate_errors(f"deciding on candidate {candidate_id}"):
         row = conn.execute(
             "SELECT status, version FROM candidate WHERE candidate_id = %s FOR UPDATE",
@@ -155,8 +158,8 @@ def decide(conn: psycopg.Connection, candidate_id: int, *, status: str, by: str,
     current, version = str(row[0]), int(row[1])
     if expected_version is not None and int(expected_version) != version:
         raise DecisionConflict(
-            f"candidate {candidate_id} changed since you read it (version {expected_version}, "
-            f"now {version}); reload it and decide again",
+            f"候选 {candidate_id} 在您查看后已被他人修改（您看到的是第 {expected_version} 版，"
+            f"现为第 {version} 版），请刷新后重新决定",
             candidate_id=int(candidate_id), expected=int(expected_version), actual=version,
         )
     check_transition(current, status, reason)
@@ -169,6 +172,51 @@ def decide(conn: psycopg.Connection, candidate_id: int, *, status: str, by: str,
                 from_status=current, to_status=status, reason=reason, comment=comment)
     assert new is not None
     return int(new[0])
+
+
+def decide_many(conn: psycopg.Connection, items: Sequence[tuple[int, int | None]], *,
+                status: str, by: str, reason: str | None = None, comment: str | None = None,
+                ) -> list[dict]:
+    """Decide on several candidates at once, all or nothing (no commit).
+
+    The rows are locked first, in one statement and in the order of their ids, so two
+    officials deciding overlapping lists at the same time never deadlock: the second
+    waits for the first, then finds the versions it saw are stale and gets
+    :class:`DecisionConflict` (the web app answers 409).
+
+    Parameters
+    ----------
+    items : sequence of (candidate_id, expected_version)
+        ``expected_version`` None skips the version check for that candidate.
+    status, by, reason, comment
+        As for :func:`decide`, the same for every candidate.
+
+    Returns
+    -------
+    list of dict
+        ``{candidate_id, status, version}`` per item, in the order given.
+
+    Raises
+    ------
+    CandidateNotFound, DecisionConflict, DataError
+        As :func:`decide`; nothing is changed then (the caller rolls back).
+    """
+    from gis.db.connection import translate_errors
+
+    ids = [int(cid) for cid, _ in items]
+    if len(set(ids)) != len(ids):
+        raise DataError("a candidate is listed twice in one decision")
+    if not by or not str(by).strip():
+        raise DataError("a decision needs the name of who decides (--by)")
+    STATUS_TERMS.check(status, what="status")
+    check_reason(status, reason)
+    with translate_errors("deciding on several candidates"):
+        conn.execute("SELECT candidate_id FROM candidate WHERE candidate_id = ANY (%s)"
+                     " ORDER BY candidate_id FOR UPDATE", (ids,)).fetchall()
+    return [{"candidate_id": cid, "status": status,
+             "version": decide(conn, cid, status=status, by=by, reason=reason,
+                               comment=comment, expected_version=version)}
+            for cid, version in ((int(c), v) for c, v in items)]
 
 
 def close(conn: psycopg.Connection, candidate_id: int, *, reason: str, run_id: int | None,

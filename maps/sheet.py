@@ -2,11 +2,14 @@
 
 The page shows: the candidate's facts (parcel, kind, status, areas, dates), the parcel
 on the imagery (its footprints on the survey the finding rests on, and *before and
-after* when the candidate compares two surveys; an orthophoto can be drawn under them
-with ``image``), the evidence table (every rule tested with its value and threshold),
-the holders with their figures, the decision history, and blank lines for the field
-check. HTML is self-contained (the figure inline, no request to the network); PDF is
-written with fpdf2 and the Noto Sans CJK font from Debian's ``fonts-noto-cjk``.
+after* when an earlier survey covers the parcel), drawn by the one "parcel on the image"
+renderer (:mod:`maps.parcel_image`) on the survey's own image, or on an orthophoto given
+with ``image``; the rules tested and the evidence in words
+(:func:`scoring.land_status.explain.explain`, the same lines as the review app and
+``mujun candidates show``), the holders with their figures, the decision history, and
+blank lines for the field check. HTML is self-contained (the figure inline, no request to
+the network); PDF is written with fpdf2 and the Noto Sans CJK font from Debian's
+``fonts-noto-cjk``.
 """
 
 from __future__ import annotations
@@ -17,10 +20,10 @@ import io
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gis.crs import SQM_PER_MU
 from gis.errors import ConfigError, DataError
-from scoring.candidates.lifecycle import REJECT_REASONS, STATUS_LABELS
-from scoring.candidates.report import RULE_LABELS
-from scoring.candidates.rules import KIND_LABELS, SQM_PER_MU
+from scoring.land_status.explain import Explanation, explain
+from scoring.land_status.vocabulary import KINDS, STATUSES
 
 if TYPE_CHECKING:
     import psycopg
@@ -54,7 +57,7 @@ def sheet_data(conn: psycopg.Connection, candidate_id: int) -> dict[str, Any]:
     """Everything the sheet shows, read once: candidate, history, geometries."""
     import shapely
 
-    from scoring.candidates.store import get_candidate
+    from scoring.land_status.store import get_candidate
 
     cand = get_candidate(conn, candidate_id)
     ev = cand.get("evidence") or {}
@@ -74,11 +77,15 @@ def sheet_data(conn: psycopg.Connection, candidate_id: int) -> dict[str, Any]:
     surveys = []
     for sid in (before, current):
         if sid is not None and parcel is not None:
-            date = conn.execute("SELECT survey_date FROM survey WHERE survey_id = %s",
-                                (int(sid),)).fetchone()
-            if date is not None:
-                surveys.append((date[0].isoformat(), _footprints_near(conn, int(sid), parcel)))
-    return {"candidate": cand, "parcel": parcel, "surveys": surveys}
+            found = conn.execute("SELECT survey_date, attrs ->> 'image' FROM survey"
+                                 " WHERE survey_id = %s", (int(sid),)).fetchone()
+            if found is not None:
+                surveys.append((found[0].isoformat(), _footprints_near(conn, int(sid), parcel),
+                                found[1]))
+    srid = conn.execute("SELECT value::int FROM mujun_setting WHERE key = 'working_srid'"
+                        ).fetchone()
+    return {"candidate": cand, "parcel": parcel, "surveys": surveys,
+            "srid": int(srid[0]) if srid else None}
 
 
 def _footprints_near(conn: psycopg.Connection, survey_id: int, parcel) -> list:
@@ -94,75 +101,57 @@ def _footprints_near(conn: psycopg.Connection, survey_id: int, parcel) -> list:
 
 
 def figure_png(data: dict[str, Any], image: str | Path | None = None) -> bytes:
-    """PNG of the parcel with the footprints of each survey (side by side), ~1000 px wide."""
-    import matplotlib
+    """PNG of the parcel on each survey (side by side): the survey's footprints on ``image``,
+    else on the survey's own image when it is there, else on a plain ground."""
+    from PIL import Image
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from maps.parcel_image import render_chip
 
     parcel = data["parcel"]
-    panels = data["surveys"] or [(None, [])]
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.0), dpi=110,
-                             squeeze=False)
-    for ax, (date, footprints) in zip(axes[0], panels, strict=True):
-        if parcel is not None:
-            minx, miny, maxx, maxy = parcel.bounds
-            pad = max(maxx - minx, maxy - miny) * 0.25 + 5
+    if parcel is None or data.get("srid") is None:
+        return _blank_png()
+    panels = data["surveys"] or [(None, [], None)]
+    pngs = []
+    for _date, footprints, survey_image in panels:
+        source = image if image is not None else survey_image
+        try:
+            pngs.append(render_chip(source, parcel, data["srid"], max_size=480,
+                                    footprints=footprints))
+        except DataError:      # the survey's own image gone or unreadable: footprints only
             if image is not None:
-                _draw_image(ax, image, (minx - pad, miny - pad, maxx + pad, maxy + pad))
-            for g in footprints:
-                _fill(ax, g, "#e4572e", 0.75)
-            _outline(ax, parcel, "#1f4e79", 2.2)
-            ax.set_xlim(minx - pad, maxx + pad)
-            ax.set_ylim(miny - pad, maxy + pad)
-        ax.set_aspect("equal")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.set_title(f"survey {date}" if date else "no survey", fontsize=10)
-    fig.tight_layout()
+                raise
+            pngs.append(render_chip(None, parcel, data["srid"], max_size=480,
+                                    footprints=footprints))
+    tiles = [Image.open(io.BytesIO(b)).convert("RGB") for b in pngs]
+    gap = 12
+    width = sum(t.width for t in tiles) + gap * (len(tiles) - 1)
+    out = Image.new("RGB", (width, max(t.height for t in tiles)), (255, 255, 255))
+    x = 0
+    for t in tiles:
+        out.paste(t, (x, 0))
+        x += t.width + gap
     buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
+    out.save(buf, format="PNG")
     return buf.getvalue()
 
 
-def _polys(g):
-    return list(getattr(g, "geoms", [g]))
+def _blank_png() -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (480, 480), (230, 230, 230)).save(buf, format="PNG")
+    return buf.getvalue()
 
 
-def _fill(ax, g, color, alpha):
-    for p in _polys(g):
-        if p.is_empty or p.geom_type != "Polygon":
-            continue
-        x, y = p.exterior.xy
-        ax.fill(x, y, color=color, alpha=alpha, linewidth=0.5)
-
-
-def _outline(ax, g, color, width):
-    for p in _polys(g):
-        if p.is_empty or p.geom_type != "Polygon":
-            continue
-        x, y = p.exterior.xy
-        ax.plot(x, y, color=color, linewidth=width)
-
-
-def _draw_image(ax, image, bounds) -> None:
-    import numpy as np
-    import rasterio
-    from rasterio.windows import from_bounds
-
-    try:
-        with rasterio.open(image) as src:
-            window = from_bounds(*bounds, transform=src.transform)
-            bands = [1, 2, 3] if src.count >= 3 else [1]
-            arr = src.read(bands, window=window, boundless=True, fill_value=0)
-    except rasterio.errors.RasterioError as exc:
-        raise DataError(f"cannot read the image: {exc}", source=str(image)) from exc
-    arr = np.moveaxis(arr, 0, -1).astype(float)
-    hi = np.percentile(arr, 99) or 1.0
-    arr = np.clip(arr / hi, 0, 1)
-    ax.imshow(arr if arr.shape[-1] == 3 else arr[..., 0], extent=(bounds[0], bounds[2],
-              bounds[1], bounds[3]), cmap=None if arr.shape[-1] == 3 else "gray")
+def figure_caption(data: dict[str, Any]) -> str:
+    """Which survey each panel shows (left to right)."""
+    dates = [d for d, *_ in data["surveys"]]
+    if not dates:
+        return "无覆盖该宗地的影像"
+    names = ("左", "右") if len(dates) == 2 else ("",)
+    return "；".join(f"{n}：{d} 影像" if n else f"{d} 影像"
+                    for n, d in zip(names, dates, strict=False)) + \
+        "（红线：宗地界线，橙色：建筑物）"
 
 
 def _fmt(v: Any, digits: int = 2) -> str:
@@ -173,57 +162,26 @@ def _fmt(v: Any, digits: int = 2) -> str:
     return str(v)
 
 
-def facts_rows(cand: dict[str, Any]) -> list[tuple[str, str]]:
-    """(label, value) pairs of the sheet's header table."""
-    ev = cand.get("evidence") or {}
-    dates = ev.get("dates") or {}
+def facts_rows(cand: dict[str, Any], explanation: Explanation) -> list[tuple[str, str]]:
+    """(label, value) pairs of the sheet's header table: the candidate, then the evidence."""
     area = cand.get("area_m2")
     rec = cand.get("reclaimable_m2")
-    return [
+    head = [
         ("编号", str(cand["candidate_id"])), ("宗地代码", cand["parcel_code"]),
-        ("类型", KIND_LABELS.get(cand["kind"], cand["kind"])),
-        ("状态", STATUS_LABELS.get(cand["status"], cand["status"])),
+        ("类型", KINDS.label(cand["kind"])),
+        ("状态", STATUSES.label(cand["status"])),
         ("镇(街道)", cand.get("town") or "-"),
-        ("面积", f"{_fmt(area, 1)} 平方米 ({_fmt(area / SQM_PER_MU if area else None)} 亩)"),
         ("可盘活面积", f"{_fmt(rec, 1)} 平方米 ({_fmt(rec / SQM_PER_MU if rec else None)} 亩)"),
         ("确定性 / 优先级", f"{_fmt(cand.get('certainty'))} / {_fmt(cand.get('priority'), 1)}"),
-        ("判定日期", ev.get("as_of") or "-"),
-        ("影像日期", (ev.get("survey") or {}).get("date") or "-"),
-        ("前期影像", (ev.get("previous_survey") or {}).get("date") or "-"),
-        ("供地 / 约定动工 / 约定竣工", f"{dates.get('supply') or '-'} / "
-         f"{dates.get('agreed_start') or '-'} / {dates.get('agreed_finish') or '-'}"),
-        ("建筑系数 / 容积率", f"{_fmt(ev.get('coverage'), 3)} / {_fmt(ev.get('far'))}"),
-        ("闲置/滞后年限", _fmt(ev.get("years_idle"))),
     ]
+    if area is not None and not any(f.key == "area_m2" for f in explanation.facts):
+        head.insert(5, ("面积", f"{_fmt(area, 1)} 平方米 ({_fmt(area / SQM_PER_MU)} 亩)"))
+    return head + [(f.label, f.text) for f in explanation.facts]
 
 
-def evidence_rows(cand: dict[str, Any]) -> list[tuple[str, str, str, str]]:
-    """(rule, value, threshold, result) of every rule tested."""
-    out = []
-    for r in cand.get("rules") or []:
-        out.append((RULE_LABELS.get(r["rule"], r["rule"]), _fmt(r.get("value"), 3),
-                    _fmt(r.get("threshold"), 3), "是" if r.get("passed") else "否"))
-    return out
-
-
-def enterprise_rows(cand: dict[str, Any]) -> list[tuple[str, ...]]:
-    ev = cand.get("evidence") or {}
-    return [(e.get("name") or "-", e["credit_code"], e.get("role") or "-",
-             e.get("status") or "未登记", _fmt(e.get("tax_wan")),
-             _fmt(e.get("electricity_kwh"), 0), e.get("class") or "-")
-            for e in ev.get("enterprises") or []]
-
-
-def history_rows(cand: dict[str, Any]) -> list[tuple[str, ...]]:
-    out = []
-    for e in cand.get("history") or []:
-        reason = e.get("reason_code")
-        reason = REJECT_REASONS.get(reason, reason) if reason else ""
-        out.append((str(e["at"])[:16], e["actor"], e["action"],
-                    f"{STATUS_LABELS.get(e.get('from_status'), e.get('from_status') or '')} → "
-                    f"{STATUS_LABELS.get(e.get('to_status'), e.get('to_status') or '')}",
-                    (reason + " " + (e.get("comment") or "")).strip()))
-    return out
+def evidence_rows(explanation: Explanation) -> list[tuple[str, str, str]]:
+    """(rule, what was found against what, met) of every rule tested."""
+    return [(c.label, c.text, "满足" if c.passed else "不满足") for c in explanation.checks]
 
 
 def _html_table(header: list[str], rows: list[tuple]) -> str:
@@ -236,8 +194,9 @@ def _html_table(header: list[str], rows: list[tuple]) -> str:
 def render_html(data: dict[str, Any], png: bytes) -> str:
     """The sheet as one self-contained HTML page (A4, print-ready)."""
     cand = data["candidate"]
+    ex = explain(cand)
     facts = "".join(f"<tr><th>{html.escape(a)}</th><td>{html.escape(b)}</td></tr>"
-                    for a, b in facts_rows(cand))
+                    for a, b in facts_rows(cand, ex))
     img = base64.b64encode(png).decode("ascii")
     title = f"土地利用状况核查表 — {cand['parcel_code']}"
     return f"""<!DOCTYPE html>
@@ -254,15 +213,15 @@ th {{ background: #eef3f8; white-space: nowrap; }}
 </style></head><body>
 <h1>{html.escape(title)}</h1>
 <table class="facts">{facts}</table>
-<h2>影像与建筑物 (蓝: 宗地界线, 红: 建筑物)</h2>
-<div class="figure"><img alt="parcel on the survey imagery" src="data:image/png;base64,{img}"></div>
-<h2>判定依据</h2>
-{_html_table(["规则", "数值", "阈值", "满足"], evidence_rows(cand))}
+<h2>影像与建筑物</h2>
+<div class="figure"><img alt="{html.escape(figure_caption(data))}" src="data:image/png;base64,{img}"></div>
+<p>{html.escape(figure_caption(data))}</p>
+<h2>{html.escape(ex.title)}</h2>
+{_html_table(["规则", "核查结果", "是否满足"], evidence_rows(ex))}
 <h2>权利人</h2>
-{_html_table(["名称", "统一社会信用代码", "关系", "状态", "税收(万元)", "用电(千瓦时)", "类别"],
-             enterprise_rows(cand))}
+{_html_table(list(ex.enterprises.header) or ["权利人"], list(ex.enterprises.rows))}
 <h2>处理记录</h2>
-{_html_table(["时间", "人员", "操作", "状态", "原因/说明"], history_rows(cand))}
+{_html_table(list(ex.history.header), list(ex.history.rows))}
 <h2>实地核查</h2>
 <table class="sign"><tr><th>核查结论</th><td colspan="3"></td></tr>
 <tr><th>核查人</th><td></td><th>核查日期</th><td></td></tr></table>
@@ -276,6 +235,7 @@ def render_pdf(data: dict[str, Any], png: bytes) -> bytes:
 
     font, index = find_cjk_font()
     cand = data["candidate"]
+    ex = explain(cand)
     pdf = FPDF(format="A4", unit="mm")
     pdf.set_auto_page_break(False)
     pdf.set_margins(12, 10, 12)
@@ -286,7 +246,7 @@ def render_pdf(data: dict[str, Any], png: bytes) -> bytes:
     pdf.set_font("cjk", size=8)
     with pdf.table(col_widths=(30, 60, 30, 60), line_height=4.6, first_row_as_headings=False
                    ) as table:
-        facts = facts_rows(cand)
+        facts = facts_rows(cand, ex)
         for i in range(0, len(facts), 2):
             row = table.row()
             for label, value in facts[i:i + 2]:
@@ -295,12 +255,14 @@ def render_pdf(data: dict[str, Any], png: bytes) -> bytes:
     pdf.ln(1)
     pdf.image(io.BytesIO(png), w=min(186, 62 * max(1, len(data["surveys"]))), h=56,
               keep_aspect_ratio=True)
-    _pdf_table(pdf, "判定依据", ["规则", "数值", "阈值", "满足"], evidence_rows(cand)[:14],
-               (70, 45, 45, 26))
-    _pdf_table(pdf, "权利人", ["名称", "信用代码", "关系", "状态", "税收", "用电", "类别"],
-               enterprise_rows(cand)[:4], (46, 40, 16, 20, 22, 26, 16))
-    _pdf_table(pdf, "处理记录", ["时间", "人员", "操作", "状态", "原因/说明"],
-               history_rows(cand)[-6:], (30, 22, 20, 44, 70))
+    pdf.cell(0, 4, figure_caption(data), new_x="LMARGIN", new_y="NEXT")
+    _pdf_table(pdf, ex.title, ["规则", "核查结果", "是否满足"], evidence_rows(ex)[:14],
+               (52, 112, 22))
+    header = list(ex.enterprises.header)[:7] or ["权利人"]
+    _pdf_table(pdf, "权利人", header, [r[:7] for r in ex.enterprises.rows[:4]],
+               tuple([186 / len(header)] * len(header)))
+    _pdf_table(pdf, "处理记录", list(ex.history.header), list(ex.history.rows[-6:]),
+               (26, 20, 24, 40, 30, 46))
     pdf.set_font("cjk", size=10)
     pdf.ln(2)
     pdf.cell(0, 6, "核查结论：______________________________   核查人：__________   "
@@ -356,4 +318,4 @@ def write_sheet(conn: psycopg.Connection, candidate_id: int, path: str | Path, *
     with atomic_output(path, overwrite=overwrite) as tmp:
         tmp.write_bytes(content)
     return {"path": str(path), "format": fmt, "candidate_id": int(candidate_id),
-            "bytes": len(content), "surveys": [d for d, _ in data["surveys"]]}
+            "bytes": len(content), "surveys": [d for d, *_ in data["surveys"]]}
