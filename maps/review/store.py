@@ -6,6 +6,11 @@ When the request carries a session cookie, its token is set as the transaction-l
 setting ``mujun.session`` (``set_config(..., true)`` with a parameter), which the
 row-level-security functions of migration 0011 map to the user; it vanishes at
 commit or rollback, so the next request on the same connection starts clean.
+
+Each connection is checked (one round trip) when a request takes it from the pool: a
+connection the server closed (``mujun db restore`` ends every connection when it swaps
+the restored database in, a server restart does too) is replaced by a new one instead
+of failing the request, so the app recovers without a restart.
 """
 
 from __future__ import annotations
@@ -55,7 +60,8 @@ class AppStore:
         from psycopg_pool import ConnectionPool
 
         self.pool = ConnectionPool(dsn, min_size=min_size, max_size=max_size, open=False,
-                                   timeout=30, name="mujun-review", configure=_warm)
+                                   timeout=30, name="mujun-review", configure=_warm,
+                                   check=ConnectionPool.check_connection)
         self.srid: int | None = None
 
     def open(self) -> None:
