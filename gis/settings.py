@@ -199,7 +199,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("serve_host", "127.0.0.1", str,
             "Address `mujun serve` binds to (loopback unless told otherwise)."),
     Setting("serve_port", 8000, _as_port, "TCP port of `mujun serve`."),
-    Setting("trusted_proxies", (), _as_networks,
+    Setting("trusted_proxies", None, _as_networks,
             "Addresses (or networks, e.g. 10.0.0.5,10.1.0.0/16) of reverse proxies in front of "
             "`mujun serve`. Only for a request from one of them is the client address taken "
             "from X-Forwarded-For (for login throttling and the audit log). Default: none."),
