@@ -67,6 +67,7 @@ def test_the_app_role_cannot_open_a_session_without_the_password(app_conn_factor
                           "DELETE FROM app_session",
                           "SELECT * FROM mujun_login_hash('admin')",
                           "INSERT INTO login_attempt (username, ok) VALUES ('admin', true)",
+                          "SELECT * FROM login_attempt",
                           "SELECT * FROM login_throttle"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 app.execute(statement)

@@ -127,7 +127,7 @@ DECLARE
     uid  bigint;
     wait integer;
 BEGIN
-    IF hours IS NULL OR NOT hours > 0 OR hours > 24 * 31 OR length(session_hash) <> 32
+    IF hours IS NULL OR NOT hours > 0 OR hours > 24 * 366 OR length(session_hash) <> 32
        OR coalesce(length(csrf), 0) < 32 THEN
         RAISE EXCEPTION 'mujun_login_finish: bad session parameters'
             USING ERRCODE = 'invalid_parameter_value';
@@ -170,5 +170,6 @@ REVOKE ALL ON FUNCTION mujun_login_wait(integer, timestamptz),
 GRANT EXECUTE ON FUNCTION mujun_login_begin(text, text),
     mujun_login_finish(text, text, text, bytea, text, double precision) TO mujun_app;
 REVOKE INSERT, UPDATE, DELETE ON app_session FROM mujun_app;
-REVOKE INSERT ON login_attempt FROM mujun_app;
+REVOKE SELECT, INSERT ON login_attempt FROM mujun_app;
+REVOKE USAGE ON SEQUENCE login_attempt_attempt_id_seq FROM mujun_app;
 REVOKE EXECUTE ON FUNCTION mujun_login_hash(text) FROM mujun_app;
