@@ -30,7 +30,8 @@
 -- address alone, so neither an office behind one NAT address nor a named official can
 -- be locked out by someone else. The first 3 failures are free; after n >= 3 failures
 -- the next try from that address for that name must wait 2^(n-3) seconds (1, 2, 4 …,
--- at most 900 s) after the last failure; a success, or a day without failures, clears it.
+-- at most 900 s) after the last failure; a success, or a day without failures, clears it
+-- (rows quiet for a day are deleted at the next failure).
 
 -- ------------------------------------------------------ row-level security
 ALTER TABLE land_right ENABLE ROW LEVEL SECURITY;
@@ -78,6 +79,7 @@ CREATE TABLE login_throttle (
     last_failure timestamptz,
     PRIMARY KEY (username, client)
 );
+CREATE INDEX login_throttle_last_idx ON login_throttle (last_failure);
 
 -- A secret of this database for the made-up salts of unknown user names.
 CREATE TABLE login_secret (
@@ -153,6 +155,8 @@ BEGIN
             last_failure = clock_timestamp()
         WHERE username = name AND login_throttle.client = who
         RETURNING mujun_login_wait(failures, last_failure) INTO wait;
+        -- forget pairs quiet for a day (made-up names would otherwise pile up)
+        DELETE FROM login_throttle WHERE last_failure < clock_timestamp() - interval '1 day';
         RETURN QUERY SELECT 'refused'::text, wait;
         RETURN;
     END IF;
