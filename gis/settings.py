@@ -89,6 +89,15 @@ def _choice(*options: str) -> Callable[[Any], str]:
     return convert
 
 
+def _as_networks(value: Any) -> tuple[str, ...]:
+    """Comma-separated IP addresses or networks (a list in the settings file)."""
+    import ipaddress
+
+    items = value.split(",") if isinstance(value, str) else list(value or ())
+    return tuple(str(ipaddress.ip_network(str(item).strip(), strict=False))
+                 for item in items if str(item).strip())
+
+
 def _optional_str(value: Any) -> str | None:
     return None if value in (None, "") else str(value)
 
@@ -190,6 +199,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("serve_host", "127.0.0.1", str,
             "Address `mujun serve` binds to (loopback unless told otherwise)."),
     Setting("serve_port", 8000, _as_port, "TCP port of `mujun serve`."),
+    Setting("trusted_proxies", None, _as_networks,
+            "Addresses (or networks, e.g. 10.0.0.5,10.1.0.0/16) of reverse proxies in front of "
+            "`mujun serve`. Only for a request from one of them is the client address taken "
+            "from X-Forwarded-For (for login throttling and the audit log). Default: none."),
     Setting("session_hours", 8.0, _as_positive_float,
             "Lifetime of a review-app login session, in hours."),
     Setting("photo_max_mb", 8.0, _as_positive_float,

@@ -61,6 +61,7 @@ class AppConfig:
     session_hours: float = 8.0
     photo_max_bytes: int = 8 * 2**20
     secure_cookies: bool = False
+    trusted_proxies: tuple = ()   # ip_network objects (auth.parse_networks)
 
 
 class HTTPError(Exception):
@@ -122,7 +123,9 @@ def _lang(request: Request) -> str:
 
 
 def _client(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    return auth.client_address(request.client.host if request.client else None,
+                               request.headers.get("x-forwarded-for"),
+                               _config(request).trusted_proxies)
 
 
 def _same_origin(request: Request) -> bool:

@@ -38,12 +38,14 @@ def build_app(admin: psycopg.Connection, settings: Settings, *, secure_cookies: 
     """
     from gis.db.roles import app_dsn
     from maps.review.app import AppConfig, create_app
+    from maps.review.auth import parse_networks
     from maps.review.store import AppStore
 
     dsn = app_dsn(admin, settings)
     config = AppConfig(session_hours=float(settings.session_hours),
                        photo_max_bytes=int(float(settings.photo_max_mb) * 2**20),
-                       secure_cookies=secure_cookies)
+                       secure_cookies=secure_cookies,
+                       trusted_proxies=parse_networks(settings.trusted_proxies))
     return create_app(AppStore(dsn), config)
 
 
