@@ -27,6 +27,7 @@ CHECK_LABELS: dict[str, str] = {
     "degenerate": "slivers or collapsed geometries (碎片或退化几何)",
     "repaired": "invalid geometries repaired (无效几何已修复)",
     "outside_crs_area": "features outside the CRS's area of use (坐标超出坐标系适用范围)",
+    "far_from_stored": "batches far from the data already stored (与库中数据相距过远)",
     "bad_value": "unreadable values (无法识别的值)",
     "absurd_value": "impossible values (不可能的值)",
     "missing_field": "empty required fields (必填字段为空)",
