@@ -328,6 +328,10 @@ def read_vector(
         source = _source_name(path, layer if len(layers) > 1 or fmt is None or fmt.multi_layer else None)
         if path.suffix.lower() == ".shp":
             check_shapefile_parts(path)
+            if encoding:
+                from gis.encodings import check_shapefile_encoding
+
+                check_shapefile_encoding(path, encoding)
         enc = encoding or _detect_encoding(path, fmt, layer)
         gdf = _read_ogr(path, layer, fmt, enc, columns, source, skip=skip, limit=limit)
     if len(gdf) == 0 and not allow_empty:
@@ -521,9 +525,14 @@ def _read_csv(path: Path, *, encoding: str | None, columns: Sequence[str] | None
     from gis.encodings import detect_text_encoding
 
     source = str(path)
+    with open(path, "rb") as fh:
+        head = fh.read(1024 * 1024)
     if encoding is None:
-        with open(path, "rb") as fh:
-            encoding = detect_text_encoding(fh.read(1024 * 1024))
+        encoding = detect_text_encoding(head)
+    else:
+        from gis.encodings import check_text_encoding
+
+        check_text_encoding(head, encoding, source=source)
     try:
         df = pd.read_csv(path, encoding=encoding, dtype=str, skipinitialspace=True)
     except pd.errors.EmptyDataError as exc:

@@ -102,6 +102,10 @@ def read_grid(path: str | Path, *, sheet: str | int | None = None,
 
 def _read_csv(path: Path, encoding: str | None) -> list[list[Any]]:
     data = path.read_bytes()
+    if encoding:
+        from gis.encodings import check_text_encoding
+
+        check_text_encoding(data, encoding, source=str(path))
     enc = encoding or detect_encoding(data)
     try:
         text = data.decode(enc)

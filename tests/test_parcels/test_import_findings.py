@@ -105,3 +105,57 @@ def test_duplicate_credit_codes_are_not_called_parcel_codes(tmp_path, db_conn, d
                        monkeypatch, db_dsn, capsys)
     assert code == 0
     assert json.loads(out)["by_check"] == {"duplicate_credit_code": 1}
+
+
+def _utf8_shapefile(path, towns, encoding="UTF-8"):
+    import geopandas as gpd
+    import shapely
+    from pyproj import Transformer
+
+    from parcels.codes import make_parcel_code
+
+    x, y = Transformer.from_crs(4326, 4549, always_xy=True).transform(120.6, 31.3)
+    gdf = gpd.GeoDataFrame(
+        {"ZDDM": [make_parcel_code("320509", 1, 3, i + 1) for i in range(len(towns))],
+         "TOWN": towns},
+        geometry=[shapely.box(x + 100 * i, y, x + 100 * i + 50, y + 50)
+                  for i in range(len(towns))], crs=4549)
+    gdf.to_file(path, encoding=encoding)
+    path.with_suffix(".cpg").unlink(missing_ok=True)
+    return path
+
+
+def test_utf8_shapefile_declared_gbk_is_refused_as_mojibake(tmp_path, db_conn, db_dsn,
+                                                            monkeypatch, capsys):
+    """Finding 3: --encoding gbk on UTF-8 stored 测试镇 as 娴嬭瘯闀 (last byte dropped), exit 0."""
+    db_conn.rollback()
+    db_conn.execute("TRUNCATE parcel, import_batch, mujun_setting RESTART IDENTITY CASCADE")
+    db_conn.commit()
+    src = _utf8_shapefile(tmp_path / "zongdi.shp", ["测试镇", "盛泽镇"])
+    code, _, err = run(["import", "parcels", str(src), "--encoding", "gbk"], monkeypatch, db_dsn,
+                       capsys)
+    assert code == 3, err
+    assert "UTF-8" in err and "娴嬭瘯闀" in err and "zongdi.shp" in err
+    db_conn.rollback()
+    assert db_conn.execute("SELECT count(*) FROM parcel").fetchone()[0] == 0
+    code, _, err = run(["import", "parcels", str(src), "--encoding", "UTF-8"], monkeypatch,
+                       db_dsn, capsys)
+    assert code == 0, err
+    db_conn.rollback()
+    assert {r[0] for r in db_conn.execute("SELECT town FROM parcel")} == {"测试镇", "盛泽镇"}
+
+
+def test_gbk_shapefile_declared_utf8_names_the_likely_encoding(tmp_path, db_dsn, monkeypatch,
+                                                               capsys):
+    src = _utf8_shapefile(tmp_path / "gbk.shp", ["测试镇"], encoding="GBK")
+    code, _, err = run(["import", "parcels", str(src), "--encoding", "utf-8"], monkeypatch,
+                       db_dsn, capsys)
+    assert code == 3 and "GB18030 (GBK)" in err and "--encoding GB18030" in err
+
+
+def test_utf8_table_declared_gbk_is_refused(tmp_path, db_dsn, monkeypatch, capsys):
+    src = tmp_path / "qiye.csv"
+    src.write_text(f"统一社会信用代码,企业名称\n{CODES[3]},测试镇甲公司\n", encoding="utf-8")
+    code, _, err = run(["import", "enterprises", str(src), "--year", "2024", "--encoding", "gbk"],
+                       monkeypatch, db_dsn, capsys)
+    assert code == 3 and "UTF-8" in err and "乱码" in err
