@@ -286,7 +286,7 @@ def declared_encoding_problem(values: list[bytes], declared: str) -> str | None:
 
     Examples
     --------
-    >>> declared_encoding_problem(["测试镇".encode("utf-8")], "gbk")[:60]
+    >>> declared_encoding_problem(["测试镇".encode("utf-8")], "gbk").split(" (乱码)")[0]
     'the text is UTF-8, not gbk: read as gbk, 测试镇 would become 娴嬭瘯闀'
     >>> declared_encoding_problem(["测试镇".encode("gbk")], "utf-8")[:50]
     'the text is not valid utf-8; it looks like GB18030 (GBK)'
@@ -302,7 +302,7 @@ def declared_encoding_problem(values: list[bytes], declared: str) -> str | None:
     if _family(codec) != "utf-8" and _decodes(values, "utf-8"):
         example = next(v for v in values if not v.isascii())
         shown = example.decode("utf-8", "replace")[:20]
-        garbled = example.decode(codec, "replace")[:20]
+        garbled = example.decode(codec, "ignore")[:20]
         return (f"the text is UTF-8, not {declared}: read as {declared}, {shown} would become "
                 f"{garbled} (乱码); pass --encoding UTF-8, or leave --encoding out to detect it")
     bad = [v for v in values if not _strict(v, codec)]
