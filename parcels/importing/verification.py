@@ -387,17 +387,19 @@ def apply_resolutions(conn: psycopg.Connection, path: str | Path, *,
     try:
         batch_id = start_batch(conn, "verification", str(path), source_sha256=ident.file_hash,
                                identity=ident.identity)
-        for _sheet, _, item_id, answer, action in plan:
-            kind, status, credit, parcel, key = items[item_id]
-            if action == "resolve":
-                _apply_one(conn, kind, key, credit, parcel, answer, batch_id)
-            conn.execute(
-                "UPDATE verification_item SET status = %s, resolved_at = now(), resolution = %s,"
-                " resolved_batch_id = %s WHERE item_id = %s",
-                ("resolved" if action == "resolve" else "dismissed",
-                 Jsonb({k: (str(v) if v is not None else None) for k, v in answer.items()}),
-                 batch_id, item_id))
-            applied += 1
+        # one round trip for all answers, in their order (pipeline mode), not one per answer
+        with conn.pipeline():
+            for _sheet, _, item_id, answer, action in plan:
+                kind, _status, credit, parcel, key = items[item_id]
+                if action == "resolve":
+                    _apply_one(conn, kind, key, credit, parcel, answer, batch_id)
+                conn.execute(
+                    "UPDATE verification_item SET status = %s, resolved_at = now(), "
+                    "resolution = %s, resolved_batch_id = %s WHERE item_id = %s",
+                    ("resolved" if action == "resolve" else "dismissed",
+                     Jsonb({k: (str(v) if v is not None else None) for k, v in answer.items()}),
+                     batch_id, item_id))
+                applied += 1
         report.n_loaded = report.n_updated = applied
         finish_batch(conn, batch_id, n_read=report.n_read, n_loaded=applied,
                      n_warnings=len(report.warnings), report=report.to_dict())
