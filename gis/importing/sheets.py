@@ -284,17 +284,28 @@ def table_records(grid: list[list[Any]], plan: HeaderPlan) -> tuple[pd.DataFrame
     import pandas as pd
 
     by_field = plan.by_field
-    data: dict[str, list[Any]] = {f: [] for f in by_field}
     extra_cols = [c for c in plan.columns if c.field is None and c.header]
-    data.update({f"_extra:{c.header}": [] for c in extra_cols})
-    rows = []
-    for r in range(plan.data_start, len(grid)):
-        row = grid[r]
-        if all(v is None or str(v).strip() == "" for v in row):
-            continue
-        rows.append(r + 1)
-        for f, m in by_field.items():
-            data[f].append(row[m.index] if m.index < len(row) else None)
-        for c in extra_cols:
-            data[f"_extra:{c.header}"].append(row[c.index] if c.index < len(row) else None)
+    body = grid[plan.data_start:]
+    width = max((len(r) for r in body), default=0)
+    table = pd.DataFrame(body, columns=range(width)) if body else pd.DataFrame()
+    # one frame for the whole sheet: blank rows found column-wise, never cell by cell in Python
+    blank = np.ones(len(table), dtype=bool)
+    for c in table.columns:
+        column = table[c]
+        text = column.astype(str).str.strip() if column.dtype == object else None
+        empty = column.isna().to_numpy()
+        if text is not None:
+            empty |= (text == "").to_numpy()
+        blank &= empty
+    keep = ~blank
+    rows = np.flatnonzero(keep) + plan.data_start + 1
+    table = table[keep]
+
+    def cells(index: int) -> list[Any]:
+        if index >= width:
+            return [None] * len(table)
+        return table[index].astype(object).where(table[index].notna(), None).tolist()
+
+    data: dict[str, list[Any]] = {f: cells(m.index) for f, m in by_field.items()}
+    data.update({f"_extra:{c.header}": cells(c.index) for c in extra_cols})
     return pd.DataFrame(data), np.asarray(rows, dtype=int)

@@ -37,7 +37,7 @@ from gis.importing.values import (
     parse_number,
     parse_text,
 )
-from parcels.codes import check_credit_code, normalize_credit_code
+from parcels.codes import check_credit_codes, normalize_credit_code
 from parcels.industry import check_industry_code
 
 #: Numeric fields of enterprise_year, in schema units.
@@ -108,27 +108,35 @@ def parse_status(value: Any) -> tuple[str | None, str | None]:
                   "注销/吊销 or 迁出)")
 
 
-def _credit_code(cell: Any) -> tuple[str | None, str | None, list[tuple]]:
-    """``(code, status, issues)`` of one credit code cell."""
-    if is_blank(cell):
-        return None, None, [("missing_field", "error", "统一社会信用代码 (credit code) is empty",
-                             "credit_code", None)]
-    code = normalize_credit_code(cell)
-    status = check_credit_code(code)
-    issues: list[tuple] = []
-    if status != "malformed" and code != str(cell).strip():
-        issues.append(("credit_code_normalised", "info",
-                       f"credit code {str(cell).strip()!r} read as {code}", "credit_code", cell))
-    if status == "malformed":
-        issues.append(("credit_code_malformed", "error",
-                       f"credit code {code!r} is malformed (need 18 characters from "
-                       "0-9 and A-Y without I, O, S, V, Z)", "credit_code", cell))
-    elif status == "checksum":
-        issues.append(("credit_code_checksum", "warning",
-                       f"credit code {code} fails the GB 32100 check character (legal for "
-                       "some early pilot codes; verify with the market regulator)",
-                       "credit_code", code))
-    return code, status, issues
+def _credit_codes(cells: list[Any]) -> tuple[list[str | None], list[str | None], list[list[tuple]]]:
+    """Codes, statuses and issues of a credit code column (check characters vectorized)."""
+    codes = parse_distinct(cells, lambda c: None if is_blank(c) else normalize_credit_code(c))
+    statuses = check_credit_codes(codes)
+    issues: list[list[tuple]] = []
+    for cell, code, status in zip(cells, codes, statuses, strict=True):
+        if status == "ok" and code == cell:
+            issues.append([])
+            continue
+        found: list[tuple] = []
+        if code is None:
+            found.append(("missing_field", "error", "统一社会信用代码 (credit code) is empty",
+                          "credit_code", None))
+        elif status == "malformed":
+            found.append(("credit_code_malformed", "error",
+                          f"credit code {code!r} is malformed (need 18 characters from "
+                          "0-9 and A-Y without I, O, S, V, Z)", "credit_code", cell))
+        else:
+            if code != str(cell).strip():
+                found.append(("credit_code_normalised", "info",
+                              f"credit code {str(cell).strip()!r} read as {code}", "credit_code",
+                              cell))
+            if status == "checksum":
+                found.append(("credit_code_checksum", "warning",
+                              f"credit code {code} fails the GB 32100 check character (legal "
+                              "for some early pilot codes; verify with the market regulator)",
+                              "credit_code", code))
+        issues.append(found)
+    return codes, statuses, issues
 
 
 def _industry(cell: Any) -> tuple[str | None, str | None, list[tuple]]:
@@ -217,11 +225,11 @@ def check_enterprises(raw: pd.DataFrame, factors: dict[str, float], rows: np.nda
                                       field, None if value is None else str(value))))
 
     out: dict[str, Any] = {}
-    parsed = parse_distinct(column_cells(raw, "credit_code", n), _credit_code)
-    out["credit_code"] = [p[0] for p in parsed]
-    out["checksum_ok"] = [p[1] == "ok" for p in parsed]
-    for i, p in enumerate(parsed):
-        for issue in p[2]:
+    codes, statuses, code_issues = _credit_codes(column_cells(raw, "credit_code", n))
+    out["credit_code"] = codes
+    out["checksum_ok"] = [s == "ok" for s in statuses]
+    for i, found_here in enumerate(code_issues):
+        for issue in found_here:
             add(i, 0, *issue)
     names = parse_distinct(column_cells(raw, "name", n), parse_text)
     for i in (i for i, v in enumerate(names) if v is None):
