@@ -139,12 +139,12 @@ def import_enterprises(conn: psycopg.Connection, path: str | Path, *, year: int,
         rejects_path = settle(report, accept_partial=accept_partial, source=source,
                               rejects=None if dry_run else rejects, overwrite=overwrite)
         extras = [c for c in raw.columns if c.startswith("_extra:")]
-        from gis.importing.layers import jsonable
+        from gis.importing.layers import extra_attributes
 
-        attrs = [{k[len("_extra:"):]: jsonable(v) for k, v in rec.items()
-                  if jsonable(v) is not None}
-                 for rec in raw[extras].to_dict("records")] if extras else [{} for _ in rows]
-        typed["attrs"] = attrs
+        # unrecognised columns as JSON text, built column by column (not a dict per row)
+        typed["attrs"] = extra_attributes(
+            raw[extras].rename(columns=lambda c: c.removeprefix("_extra:")),
+            [c.removeprefix("_extra:") for c in extras])
         load = typed[keep].reset_index(drop=True)
         load["_row"] = rows[keep]
         load["year"] = int(year)

@@ -232,11 +232,12 @@ def import_land_rights(conn: psycopg.Connection, path: str | Path, *,
         rejects_path = settle(report, accept_partial=accept_partial, source=source,
                               rejects=None if dry_run else rejects, overwrite=overwrite)
         extras = [c for c in raw.columns if c.startswith("_extra:") or c == "name"]
-        from gis.importing.layers import jsonable
+        from gis.importing.layers import extra_attributes
 
-        typed["attrs"] = [{k.removeprefix("_extra:"): jsonable(v) for k, v in rec.items()
-                           if jsonable(v) is not None} for rec in raw[extras].to_dict("records")] \
-            if extras else [{} for _ in range(len(raw))]
+        # unrecognised columns as JSON text, built column by column (not a dict per row)
+        typed["attrs"] = extra_attributes(
+            raw[extras].rename(columns=lambda c: c.removeprefix("_extra:")),
+            [c.removeprefix("_extra:") for c in extras])
         load = typed[keep].reset_index(drop=True)
         batch_id = start_batch(conn, "land_rights", source, source_sha256=ident.file_hash,
                                identity=ident.identity, layer=sheet_name,
