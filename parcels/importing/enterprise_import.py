@@ -181,7 +181,7 @@ def import_enterprises(conn: psycopg.Connection, path: str | Path, *, year: int,
         year_cols = ["credit_code", "year", *[f for f in NUMERIC_FIELDS if f in carried],
                      "attrs", "batch_id"]
         year_written: list[tuple] = []
-        ins_y, upd_y = upsert_frame(conn, "enterprise_year", load, ["credit_code", "year"],
+        ins_y, _updated = upsert_frame(conn, "enterprise_year", load, ["credit_code", "year"],
                                     year_cols, keep_when_null=keep_null if keep_null is not None
                                     else year_cols, merge_json=("attrs",),
                                     not_compared=("batch_id",), written=year_written)

@@ -188,7 +188,6 @@ def export_queue(conn: psycopg.Connection, out: str | Path, *, town: str | None 
     """
     import openpyxl
     from openpyxl.styles import Font
-    from psycopg.types.json import Jsonb
 
     from gis.atomic import atomic_output
 
