@@ -182,6 +182,14 @@ def parse_distinct(cells: list[Any], parse: Any) -> list[Any]:
     >>> parse_distinct(["1", "1", None], parse_number)
     [(1.0, None), (1.0, None), (None, None)]
     """
+    try:
+        distinct = dict.fromkeys(cells)
+    except TypeError:  # an unhashable cell: the careful way below
+        distinct = None
+    if distinct is not None and not any(type(v) is bool for v in distinct):
+        # numbers equal as keys (1 and 1.0) parse alike; only True/False would not
+        parsed = {v: parse(v) for v in distinct}
+        return [parsed[v] for v in cells]
     cache: dict[Any, Any] = {}
     out = []
     for v in cells:
