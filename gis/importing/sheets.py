@@ -291,12 +291,14 @@ def table_records(grid: list[list[Any]], plan: HeaderPlan) -> tuple[pd.DataFrame
     # one frame for the whole sheet: blank rows found column-wise, never cell by cell in Python
     blank = np.ones(len(table), dtype=bool)
     for c in table.columns:
-        column = table[c]
-        text = column.astype(str).str.strip() if column.dtype == object else None
+        candidates = np.flatnonzero(blank)  # rows with no value in the columns seen so far
+        if not len(candidates):
+            break
+        column = table[c].iloc[candidates]
         empty = column.isna().to_numpy()
-        if text is not None:
-            empty |= (text == "").to_numpy()
-        blank &= empty
+        if column.dtype == object:
+            empty |= (column.astype(str).str.strip() == "").to_numpy()
+        blank[candidates] = empty
     keep = ~blank
     rows = np.flatnonzero(keep) + plan.data_start + 1
     table = table[keep]

@@ -108,9 +108,17 @@ def parse_status(value: Any) -> tuple[str | None, str | None]:
                   "注销/吊销 or 迁出)")
 
 
+def _normalized_code(cell: Any) -> str | None:
+    """A credit code cell normalised; one already clean (the usual case) is taken as it is."""
+    if isinstance(cell, str) and len(cell) == 18 and cell.isascii() and cell.isalnum() \
+            and not cell.islower() and cell == cell.upper():
+        return cell
+    return None if is_blank(cell) else normalize_credit_code(cell)
+
+
 def _credit_codes(cells: list[Any]) -> tuple[list[str | None], list[str | None], list[list[tuple]]]:
     """Codes, statuses and issues of a credit code column (check characters vectorized)."""
-    codes = parse_distinct(cells, lambda c: None if is_blank(c) else normalize_credit_code(c))
+    codes = parse_distinct(cells, _normalized_code)
     statuses = check_credit_codes(codes)
     issues: list[list[tuple]] = []
     for cell, code, status in zip(cells, codes, statuses, strict=True):
