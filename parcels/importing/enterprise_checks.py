@@ -108,8 +108,14 @@ def parse_status(value: Any) -> tuple[str | None, str | None]:
                   "注销/吊销 or 迁出)")
 
 
-def _normalized_code(cell: Any) -> str | None:
-    """A credit code cell normalised; one already clean (the usual case) is taken as it is."""
+def read_credit_code(cell: Any) -> str | None:
+    """A credit code cell normalised (None when blank); a clean one (the usual case) as it is.
+
+    Examples
+    --------
+    >>> read_credit_code("91350100M000100Y43"), read_credit_code(" 9135 0100m000100y43"), read_credit_code("-")
+    ('91350100M000100Y43', '91350100M000100Y43', None)
+    """
     if isinstance(cell, str) and len(cell) == 18 and cell.isascii() and cell.isalnum() \
             and not cell.islower() and cell == cell.upper():
         return cell
@@ -118,7 +124,7 @@ def _normalized_code(cell: Any) -> str | None:
 
 def _credit_codes(cells: list[Any]) -> tuple[list[str | None], list[str | None], list[list[tuple]]]:
     """Codes, statuses and issues of a credit code column (check characters vectorized)."""
-    codes = parse_distinct(cells, _normalized_code)
+    codes = parse_distinct(cells, read_credit_code)
     statuses = check_credit_codes(codes)
     issues: list[list[tuple]] = []
     for cell, code, status in zip(cells, codes, statuses, strict=True):

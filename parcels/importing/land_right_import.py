@@ -41,7 +41,8 @@ from gis.importing.values import (
     parse_number,
     parse_text,
 )
-from parcels.codes import check_credit_code, normalize_credit_code
+from parcels.codes import check_credit_codes
+from parcels.importing.enterprise_checks import read_credit_code
 
 if TYPE_CHECKING:
     import psycopg
@@ -74,22 +75,6 @@ def parse_right_type(value: Any) -> tuple[str | None, str | None]:
     return None, f"unknown right type {value!r} (use 所有/租赁 or owner/tenant)"
 
 
-def _holder_code(cell: Any) -> tuple[str | None, list[tuple]]:
-    if is_blank(cell):
-        return None, [("missing_field", "error", "统一社会信用代码 (credit code) is empty",
-                       "credit_code", None)]
-    code = normalize_credit_code(cell)
-    status = check_credit_code(code)
-    if status == "malformed":
-        return code, [("credit_code_malformed", "error", f"credit code {code!r} is malformed",
-                       "credit_code", cell)]
-    if status == "checksum":
-        return code, [("credit_code_checksum", "warning",
-                       f"credit code {code} fails the GB 32100 check character", "credit_code",
-                       code)]
-    return code, []
-
-
 def check_land_rights(raw: pd.DataFrame, factors: dict[str, float], rows: np.ndarray,
                       report: ImportReport) -> tuple[pd.DataFrame, np.ndarray]:
     """Type and check land-right rows (pure).
@@ -116,11 +101,19 @@ def check_land_rights(raw: pd.DataFrame, factors: dict[str, float], rows: np.nda
     for i in (i for i, p in enumerate(parcels) if p is None):
         add(i, 0, "missing_field", "error", "宗地代码 (parcel code) is empty", "parcel_code")
     out["parcel_code"] = [p.upper() if p else None for p in parcels]
-    parsed = parse_distinct(column_cells(raw, "credit_code", n), _holder_code)
-    out["credit_code"] = [p[0] for p in parsed]
-    for i in (i for i, p in enumerate(parsed) if p[1]):
-        for issue in parsed[i][1]:
-            add(i, 1, *issue)
+    cells = column_cells(raw, "credit_code", n)
+    codes = parse_distinct(cells, read_credit_code)
+    out["credit_code"] = codes
+    for i, (code, status) in enumerate(zip(codes, check_credit_codes(codes), strict=True)):
+        if code is None:
+            add(i, 1, "missing_field", "error", "统一社会信用代码 (credit code) is empty",
+                "credit_code")
+        elif status == "malformed":
+            add(i, 1, "credit_code_malformed", "error", f"credit code {code!r} is malformed",
+                "credit_code", cells[i])
+        elif status == "checksum":
+            add(i, 1, "credit_code_checksum", "warning",
+                f"credit code {code} fails the GB 32100 check character", "credit_code", code)
     cells = column_cells(raw, "right_type", n)
     parsed = parse_distinct(cells, parse_right_type)
     out["right_type"] = [p[0] for p in parsed]
