@@ -108,3 +108,23 @@ def test_zone_41_parcels_declared_4549_are_refused(tmp_path, db_conn, db_dsn, mo
     code, _, err = run(["import", "parcels", str(second), "--crs", "4550"], monkeypatch, db_dsn,
                        capsys)
     assert code == 0, err
+
+
+def test_zone_41_footprints_declared_4549_are_refused(tmp_path, db_conn, db_dsn, monkeypatch,
+                                                      capsys):
+    """Footprints go through the same check (the one footprint loader)."""
+    db_conn.rollback()
+    db_conn.execute("TRUNCATE parcel, footprint, import_batch, mujun_setting "
+                    "RESTART IDENTITY CASCADE")
+    db_conn.commit()
+    parcels = _layer(tmp_path / "p.shp", 4549,
+                     [make_parcel_code("320509", 1, 1, i) for i in range(1, 6)])
+    assert run(["import", "parcels", str(parcels), "--crs", "4549"], monkeypatch, db_dsn,
+               capsys)[0] == 0
+    buildings = _layer(tmp_path / "b.shp", 4550, [f"b{i}" for i in range(1, 6)], offset=0.01)
+    code, _, err = run(["import", "footprints", str(buildings), "--crs", "4549", "--date",
+                        "2024-05-01"], monkeypatch, db_dsn, capsys)
+    assert code == 3, err
+    assert "--crs 4550" in err
+    db_conn.rollback()
+    assert db_conn.execute("SELECT count(*) FROM footprint").fetchone()[0] == 0
