@@ -287,27 +287,32 @@ def table_records(grid: list[list[Any]], plan: HeaderPlan) -> tuple[pd.DataFrame
     extra_cols = [c for c in plan.columns if c.field is None and c.header]
     body = grid[plan.data_start:]
     width = max((len(r) for r in body), default=0)
-    table = pd.DataFrame(body, columns=range(width)) if body else pd.DataFrame()
-    # one frame for the whole sheet: blank rows found column-wise, never cell by cell in Python
-    blank = np.ones(len(table), dtype=bool)
-    for c in table.columns:
-        candidates = np.flatnonzero(blank)  # rows with no value in the columns seen so far
-        if not len(candidates):
+    if any(len(r) != width for r in body):
+        body = [list(r) + [None] * (width - len(r)) for r in body]
+    columns = list(zip(*body, strict=True))  # the sheet transposed once, in C: one tuple per column
+
+    def empty(v: Any) -> bool:
+        return v is None or (isinstance(v, str) and not v.strip())
+
+    # blank rows: each column is looked at only for the rows still without a value
+    candidates = range(len(body))
+    for column in columns:
+        candidates = [i for i in candidates if empty(column[i])]
+        if not candidates:
             break
-        column = table[c].iloc[candidates]
-        empty = column.isna().to_numpy()
-        if column.dtype == object:
-            empty |= (column.astype(str).str.strip() == "").to_numpy()
-        blank[candidates] = empty
-    keep = ~blank
-    rows = np.flatnonzero(keep) + plan.data_start + 1
-    table = table[keep]
+    blank = set(candidates)
+    keep = [i for i in range(len(body)) if i not in blank] if blank else None
+    rows = np.asarray([i + plan.data_start + 1 for i in (keep if keep is not None
+                                                          else range(len(body)))], dtype=int)
 
-    def cells(index: int) -> list[Any]:
+    def cells(index: int) -> pd.Series:
         if index >= width:
-            return [None] * len(table)
-        return table[index].astype(object).where(table[index].notna(), None).tolist()
+            values: list[Any] = [None] * len(rows)
+        else:
+            column = columns[index]
+            values = list(column) if keep is None else [column[i] for i in keep]
+        return pd.Series(values, dtype=object)
 
-    data: dict[str, list[Any]] = {f: cells(m.index) for f, m in by_field.items()}
+    data: dict[str, pd.Series] = {f: cells(m.index) for f, m in by_field.items()}
     data.update({f"_extra:{c.header}": cells(c.index) for c in extra_cols})
-    return pd.DataFrame(data), np.asarray(rows, dtype=int)
+    return pd.DataFrame(data, index=pd.RangeIndex(len(rows))), rows
