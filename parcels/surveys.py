@@ -107,7 +107,8 @@ def create_survey(conn: psycopg.Connection, *, survey_date: dt.date | str,
     """Record a survey and attach its footprints (no commit); returns the survey id.
 
     :func:`gis.importing.surveys.create_survey` with the date parsed; loads of footprints
-    record their survey themselves (the loader's ``AFTER_LOAD`` hook).
+    record their survey themselves (the footprint loader calls
+    :func:`gis.importing.surveys.record_survey`).
     """
     from gis.importing import surveys
 

@@ -64,10 +64,10 @@ BEING_REMOVED = {
 
 #: A string naming a module of the house: dotted (``parcels.importing``), or ``module:object``.
 #: A bare package name (``"maps"``) is a word, unless it is given to ``import_module``.
+_TOP = "|".join(PACKAGES)
 _MODULE_STRING = re.compile(
-    r"^(?P<module>(?:%s)(?P<dotted>(?:\.[A-Za-z_]\w*)+)?)(?P<object>:[A-Za-z_][\w.]*)?$"
-    % "|".join(PACKAGES))
-_MODULE_PREFIX = re.compile(r"^(?P<module>(?:%s)(?:\.[A-Za-z_]\w*)*)\.?" % "|".join(PACKAGES))
+    rf"^(?P<module>(?:{_TOP})(?P<dotted>(?:\.[A-Za-z_]\w*)+)?)(?P<object>:[A-Za-z_][\w.]*)?$")
+_MODULE_PREFIX = re.compile(rf"^(?P<module>(?:{_TOP})(?:\.[A-Za-z_]\w*)*)\.?")
 
 
 def floor_of(module: str) -> str:

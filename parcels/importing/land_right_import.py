@@ -35,6 +35,7 @@ from gis.importing.sheets import read_grid, table_records
 from gis.importing.store import upsert_frame
 from gis.importing.values import is_blank, parse_date, parse_number, parse_text
 from parcels.codes import check_credit_code, normalize_credit_code
+from parcels.importing.kinds import register_import_kinds
 
 if TYPE_CHECKING:
     import psycopg
@@ -171,6 +172,7 @@ def import_land_rights(conn: psycopg.Connection, path: str | Path, *,
     """
     from gis.db.batches import start_batch
 
+    register_import_kinds()
     mapping = dict(mapping or {})
     tick = progress or (lambda n: None)
     source = str(path)
