@@ -26,6 +26,9 @@ with the batch (:func:`~gis.importing.surveys.open_survey`, whose id every row i
 written with), settled when the rows are in
 (:func:`~gis.importing.surveys.record_survey`: date and coverage).
 
+:func:`remove_footprint_batches` takes batches out again (their footprints and
+surveys), the one way rows leave the table.
+
 Tool module (reads files, writes through the connection it is given).
 """
 
@@ -225,6 +228,36 @@ def load_footprints(conn: psycopg.Connection, path: str | Path, *, layer: str | 
         raise
     return ImportResult(kind, source, report, batch_id=None if dry_run else batch_id,
                         dry_run=dry_run, rejects_path=rejects_path, srid=writer.srid)
+
+
+def remove_footprint_batches(conn: psycopg.Connection, batch_ids: list[int]) -> int:
+    """Take footprint batches out: their footprints and surveys go, their records stay.
+
+    The batch records are kept for the history but no longer count as loaded
+    (their identity is cleared and ``params.removed`` says when), so loading the same
+    file again loads it anew. Runs in the caller's transaction (no commit).
+
+    Returns
+    -------
+    int
+        Footprints removed.
+    """
+    from psycopg.types.json import Jsonb
+
+    from gis.db.connection import translate_errors
+
+    ids = [int(b) for b in batch_ids]
+    if not ids:
+        return 0
+    with translate_errors("removing footprint batches"):
+        removed = conn.execute("DELETE FROM footprint WHERE batch_id = ANY(%s)", (ids,)).rowcount
+        conn.execute("DELETE FROM survey WHERE batch_id = ANY(%s)", (ids,))
+        conn.execute("UPDATE import_batch SET identity = NULL, params = params || %s"
+                     " WHERE batch_id = ANY(%s)",
+                     (Jsonb({"removed": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}),
+                      ids))
+    log.info("removed %d footprints of batches %s", removed, ids)
+    return removed
 
 
 def _survey_date(value: str | dt.date | None) -> dt.date | None:

@@ -287,13 +287,50 @@ def image_outline(path: str | Path | None):
 
 def load_extraction(conn, plan: ExtractionPlan, data: dict[str, Any], *,
                     settings: Settings | None = None) -> dict[str, Any]:
-    """Load what :func:`extract_to_file` wrote through the one footprint loader.
+    """Load what :func:`extract_to_file` wrote (``footprints extract --load``).
 
-    The survey is dated by the image, records it (``attrs["image"]``: the optical image,
-    else the raster that defines the grid) and covers the image's outline (:func:`image_outline`
-    of the raster that defines the grid); the footprints are hashed by their features
-    (the file's bytes change with every write), so extracting the same image again loads
-    nothing twice.
+    :func:`load_extracted_file` with the plan's output, method and rasters: the survey
+    records the optical image (else the raster that defines the grid) and covers the
+    outline of the grid's raster.
+
+    Returns
+    -------
+    dict
+        ``batch_id``, ``n_loaded``, ``srid``, ``already_imported``.
+    """
+    return load_extracted_file(conn, plan.output, method=plan.method,
+                               image=plan.cfg.image or plan.meta.get("grid_source"),
+                               grid=plan.meta.get("grid_source"), image_id=data.get("image_id"),
+                               image_date=data.get("image_date"), settings=settings)
+
+
+def load_extracted_file(conn, path: str | Path, *, method: str,
+                        image: str | Path | None = None, grid: str | Path | None = None,
+                        image_id: str | None = None, image_date: str | None = None,
+                        settings: Settings | None = None, params: dict[str, Any] | None = None,
+                        commit: bool = True) -> dict[str, Any]:
+    """Load a file of extracted footprints through the one footprint loader.
+
+    The survey is dated by the image (``image_date``), records the image
+    (``attrs["image"]``, for the review app's chips) and covers the outline of
+    ``grid`` (:func:`image_outline`); the footprints are hashed by their features (the
+    file's bytes change with every write), so loading the same extraction again
+    loads nothing twice.
+
+    Parameters
+    ----------
+    path : path
+        Footprints written by :func:`extract_to_file`.
+    method : str
+        Stored as the footprints' method where the file has none.
+    image, grid : path, optional
+        The image the footprints were seen on; the raster whose outline the survey covers.
+    image_id : str, optional
+        The survey's source (default: the file's name).
+    params : dict, optional
+        Recorded on the batch (``mujun demo`` marks its own loads).
+    commit : bool
+        End the transaction here (default); False leaves it to the caller.
 
     Returns
     -------
@@ -303,11 +340,9 @@ def load_extraction(conn, plan: ExtractionPlan, data: dict[str, Any], *,
     from gis.importing.footprints import load_footprints
     from gis.importing.surveys import image_attrs
 
-    image = plan.cfg.image or plan.meta.get("grid_source")
-    loaded = load_footprints(conn, plan.output, method=plan.method, settings=settings,
-                             source_name=data.get("image_id"), file_hash="features",
-                             survey_date=data.get("image_date"),
-                             survey_attrs=image_attrs(image),
-                             coverage=image_outline(plan.meta.get("grid_source")))
+    loaded = load_footprints(conn, path, method=method, settings=settings,
+                             source_name=image_id, file_hash="features",
+                             survey_date=image_date, survey_attrs=image_attrs(image),
+                             coverage=image_outline(grid), params=params, commit=commit)
     return {"batch_id": loaded.batch_id, "n_loaded": loaded.report.n_loaded,
             "srid": loaded.srid, "already_imported": loaded.already_imported}

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from sample.demo import DemoRun
+    from sample.demo_run import DemoRun
 
 #: How many candidates the demo summary lists.
 TOP = 5
