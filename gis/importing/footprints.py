@@ -56,7 +56,7 @@ from gis.importing.common import (
 )
 from gis.importing.report import ImportReport
 from gis.importing.surveys import FootprintBatch, open_survey, record_survey
-from gis.importing.values import parse_date
+from gis.importing.values import as_date
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -261,12 +261,7 @@ def remove_footprint_batches(conn: psycopg.Connection, batch_ids: list[int]) -> 
 
 
 def _survey_date(value: str | dt.date | None) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
-        return value
-    date, problem = parse_date(value)
-    if problem or date is None:
-        raise ConfigError(f"--date {value!r}: {problem or 'empty'}; use YYYY-MM-DD")
-    return date
+    return None if value is None else as_date(value, "--date", ConfigError)
 
 
 def _with_date_override(mapping: Mapping[str, Any] | None,

@@ -18,7 +18,6 @@ Two steps, so a caller can size a progress bar between them:
 
 from __future__ import annotations
 
-import datetime
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,25 +75,6 @@ def guess_method(*, method: str | None = None, ndsm: Any = None, dsm: Any = None
 def default_workers() -> int:
     """Worker processes when none are asked for: CPU count, at most 4."""
     return min(MAX_DEFAULT_WORKERS, os.cpu_count() or 1)
-
-
-def check_date(date: str | None) -> str | None:
-    """``date`` when it is ``YYYY-MM-DD`` (or None).
-
-    >>> check_date("2024-05-01")
-    '2024-05-01'
-    >>> check_date("May 2024")
-    Traceback (most recent call last):
-    ...
-    gis.errors.ConfigError: --date 'May 2024' is not a date (YYYY-MM-DD)
-    """
-    if date is None:
-        return None
-    try:
-        datetime.date.fromisoformat(date)
-    except ValueError:
-        raise ConfigError(f"--date {date!r} is not a date (YYYY-MM-DD)") from None
-    return date
 
 
 @dataclass
@@ -180,6 +160,7 @@ def plan_extraction(output: str | Path, *, method: str | None = None,
     """
     from gis.atomic import existing_members
     from gis.errors import OutputExistsError
+    from gis.importing.values import as_date
     from remote_sensing.extract import prepare_config
     from remote_sensing.windows import tile_grid
 
@@ -187,7 +168,7 @@ def plan_extraction(output: str | Path, *, method: str | None = None,
     method = guess_method(method=method, ndsm=ndsm, dsm=dsm, mask=mask, model=model, train=train)
     if existing_members(output) and not overwrite:
         raise OutputExistsError(f"{output} exists; use --overwrite to replace it")
-    date = check_date(date)
+    date = as_date(date, "--date", ConfigError).isoformat() if date is not None else None
     if storey_height_m is None:
         storey_height_m = settings.storey_height_m if settings is not None else 3.5
     held_out = None

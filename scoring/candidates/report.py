@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from gis.crs import SQM_PER_MU
 from scoring.candidates.lifecycle import STATUS_LABELS
-from scoring.candidates.rules import KIND_LABELS, SQM_PER_MU
+from scoring.candidates.rules import KIND_LABELS
 
 if TYPE_CHECKING:
     import psycopg

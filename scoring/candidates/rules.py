@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from gis.crs import SQM_PER_MU
 from scoring.candidates.dates import has_passed, period_end, years_between
 
 if TYPE_CHECKING:
@@ -65,7 +66,6 @@ KIND_LABELS = {
     "approved_unsupplied": "批而未供",
 }
 IDLE_KINDS = ("idle_not_started", "idle_stalled")
-SQM_PER_MU = 10000.0 / 15.0
 
 CANDIDATE_COLUMNS = ("parcel_code", "kind", "town", "district", "area_m2", "reclaimable_m2",
                      "certainty", "priority", "rules", "evidence")

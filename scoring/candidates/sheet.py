@@ -17,10 +17,11 @@ import io
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gis.crs import SQM_PER_MU
 from gis.errors import ConfigError, DataError
 from scoring.candidates.lifecycle import REJECT_REASONS, STATUS_LABELS
 from scoring.candidates.report import RULE_LABELS
-from scoring.candidates.rules import KIND_LABELS, SQM_PER_MU
+from scoring.candidates.rules import KIND_LABELS
 
 if TYPE_CHECKING:
     import psycopg
