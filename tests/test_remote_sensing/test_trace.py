@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy import ndimage
 
-from remote_sensing.extract import _pad_morph
+from remote_sensing.tile_kernel import _pad_morph
 from remote_sensing.masks import TileInputs, max3x3, ndsm_mask
 from remote_sensing.polygonize import (
     blob_stats,
