@@ -84,8 +84,10 @@ def open_inputs(cfg: ExtractConfig) -> tuple[dict, dict]:
 
 
 def _safe_process(tile: Tile) -> dict:
+    """The tile kernel on one tile, with this process's inputs; failures name the tile."""
     try:
-        return process_tile(tile)
+        cfg = _STATE["cfg"]
+        return process_tile(tile, cfg, *open_inputs(cfg))
     except DataError:
         raise
     except Exception as exc:  # report the tile; keep the traceback in the chain
