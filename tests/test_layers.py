@@ -261,3 +261,41 @@ def test_gis_names_no_domain_package_even_in_text():
                   for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
                   if isinstance(node, ast.Constant) and node.value in domain]
     assert not named
+
+
+def _module_of(target: str, modules: set[str]) -> str | None:
+    while target and target not in modules:
+        target = target.rpartition(".")[0]
+    return target or None
+
+
+def test_no_modules_import_each_other_in_a_circle():
+    """No loop of imports between modules (lazy and type-only imports count)."""
+    paths = {module_name(p): p for p in house_modules()}
+    graph = {m: {t for how, target, _ in references(p) if how == "import"
+                 for t in [_module_of(target, set(paths))] if t and t != m}
+             for m, p in paths.items()}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    circles = []
+
+    def visit(v: str) -> None:  # Tarjan's strongly connected components
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            part = stack[stack.index(v):]
+            del stack[stack.index(v):]
+            if len(part) > 1:
+                circles.append(sorted(part))
+
+    for module in sorted(graph):
+        if module not in index:
+            visit(module)
+    assert not circles
