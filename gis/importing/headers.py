@@ -22,8 +22,9 @@ only match whole tokens, and only when what is left is a year or number
 (``tax_2023`` -> tax, but ``start_date`` is *not* a date of the survey). Every
 match that is not exact is a *guess* and is reported as such.
 
-Pure functions: nothing here reads a file (mapping files are read by
-:mod:`gis.importing.mapping_file`) or imports a loader.
+A kernel: pure functions over the tables they are given (the registry by kind is
+the one piece of state, filled only by explicit calls); nothing here reads a file
+(mapping files are read by :mod:`gis.importing.mapping_file`) or imports a loader.
 """
 
 from __future__ import annotations
