@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -20,7 +20,7 @@ from typing import Any, Literal
 Severity = Literal["error", "warning", "info"]
 
 #: Check name -> how a count of them reads ("80 duplicate parcel codes").
-#: Domain packages add their own checks' labels.
+#: Domain packages add their own checks' labels (:func:`register_check_labels`).
 CHECK_LABELS: dict[str, str] = {
     "empty_geometry": "empty geometries (几何为空)",
     "not_polygon": "geometries that are not polygons (非面要素)",
@@ -36,6 +36,11 @@ CHECK_LABELS: dict[str, str] = {
     "nan_value": "'nan' texts read as empty ('nan' 文本按空值读取)",
     "rounded": "values rounded (数值已取整)",
 }
+
+
+def register_check_labels(labels: Mapping[str, str]) -> None:
+    """Add the labels of a domain's checks (called by its import entry points)."""
+    CHECK_LABELS.update(labels)
 
 
 def check_label(check: str) -> str:

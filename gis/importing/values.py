@@ -15,6 +15,8 @@ import math
 import re
 from typing import Any
 
+from gis.errors import DataError, MujunError
+
 _FULLWIDTH = str.maketrans({chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)})
 #: Cell texts that mean "no value".
 BLANKS = frozenset({"", "-", "--", "—", "/", "无", "空", "n/a", "na", "nan", "none", "null", "#n/a"})
@@ -139,6 +141,35 @@ def parse_date(value: Any) -> tuple[dt.date | None, str | None]:
                 return None, f"implausible date: {value!r}"
             return date, None
     return None, f"not a date: {value!r}"
+
+
+def as_date(value: Any, what: str = "date", error: type[MujunError] = DataError) -> dt.date:
+    """A date given as an option or argument, read by :func:`parse_date`, or a clear error.
+
+    Parameters
+    ----------
+    value : str or date
+        ``YYYY-MM-DD`` (or any form :func:`parse_date` reads).
+    what : str
+        How the message names the value (``--as-of date``).
+    error : MujunError subclass
+        Raised when ``value`` is not a date (:class:`~gis.errors.DataError` by
+        default; :class:`~gis.errors.ConfigError` for a command's option).
+
+    Examples
+    --------
+    >>> as_date("2024-06-15"), as_date(dt.date(2024, 6, 15))
+    (datetime.date(2024, 6, 15), datetime.date(2024, 6, 15))
+    >>> as_date("15/06/2024", "--date")
+    Traceback (most recent call last):
+    ...
+    gis.errors.DataError: --date '15/06/2024' is not a date; write it as YYYY-MM-DD
+    """
+    date, problem = parse_date(value)
+    if date is None:
+        why = f" ({problem})" if problem and not problem.startswith("not a date") else ""
+        raise error(f"{what} {value!r} is not a date{why}; write it as YYYY-MM-DD")
+    return date
 
 
 def parse_text(value: Any) -> str | None:

@@ -42,6 +42,7 @@ from gis.importing.report import ImportReport
 from gis.importing.sheets import read_grid, table_records
 from gis.importing.store import upsert_frame
 from parcels.importing.enterprise_checks import NUMERIC_FIELDS, check_enterprises
+from parcels.importing.kinds import register_import_kinds
 
 __all__ = ["import_enterprises", "load_mapping", "merge_maps", "table_records"]
 
@@ -96,6 +97,7 @@ def import_enterprises(conn: psycopg.Connection, path: str | Path, *, year: int,
     """
     from gis.db.batches import start_batch
 
+    register_import_kinds()
     mapping = dict(mapping or {})
     tick = progress or (lambda n: None)
     if not 1990 <= int(year) <= 2100:

@@ -43,6 +43,7 @@ from gis.importing.values import (
 )
 from parcels.codes import check_credit_codes
 from parcels.importing.enterprise_checks import read_credit_code
+from parcels.importing.kinds import register_import_kinds
 
 if TYPE_CHECKING:
     import psycopg
@@ -196,6 +197,7 @@ def import_land_rights(conn: psycopg.Connection, path: str | Path, *,
     """
     from gis.db.batches import start_batch
 
+    register_import_kinds()
     mapping = dict(mapping or {})
     tick = progress or (lambda n: None)
     source = str(path)
