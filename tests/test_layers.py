@@ -49,9 +49,12 @@ FLOORS: dict[str, tuple[int, tuple[str, ...]]] = {
     "benchmarks": (7, ("benchmarks",)),
 }
 
-#: The command line's root dispatches to every package's commands through the
-#: ``mujun.commands`` group: the user picks the command, no package calls another's.
-PLUGIN_HOSTS = {("gis.cli.main", "mujun.commands")}
+#: Command groups that list commands registered by other floors through an entry-point
+#: group, the way the root does: the user picks the command, no package calls another's.
+#: The root dispatches to every package's commands (``mujun.commands``); ``mujun
+#: candidates`` lists the documents maps renders for it (``report``, ``sheet``).
+PLUGIN_HOSTS = {("gis.cli.main", "mujun.commands"),
+                ("scoring.land_status.cli.candidates", "mujun.candidates_commands")}
 
 #: Upward command lookups being removed on the writer branch this round: ``occupancy
 #: export`` and ``score export`` (with ``candidates report``) run ``mujun export`` by name.
