@@ -1,0 +1,69 @@
+"""Decisions on candidates: one at a time, or a ticked set together (all or nothing)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from maps.review.queries import BadRequest
+from maps.review.routes.candidates import not_found
+from maps.review.routing import RouteTable
+from maps.review.web import HTTPError, json_body, run
+
+table = RouteTable()
+MAX_COMMENT = 5000
+MAX_BULK = 500
+
+
+def decide_one(conn, user, cid: int, body: dict) -> dict:
+    """Apply one decision with :func:`scoring.candidates.lifecycle.decide` (409 on a conflict)."""
+    from scoring.candidates.lifecycle import decide
+    from scoring.errors import CandidateNotFound, DecisionConflict
+
+    status = body.get("status")
+    version = body.get("version")
+    if not isinstance(status, str) or not isinstance(version, int):
+        raise BadRequest("需要 status（新状态）和 version（您看到的版本号）")
+    comment = body.get("comment")
+    reason = body.get("reason") or None
+    if comment is not None and (not isinstance(comment, str) or len(comment) > MAX_COMMENT):
+        raise BadRequest(f"comment：最多 {MAX_COMMENT} 个字符的文本")
+    if reason is not None and not isinstance(reason, str):
+        raise BadRequest("reason：应为理由代码")
+    try:
+        new_version = decide(conn, cid, status=status, by=user.username, reason=reason,
+                             comment=(comment or "").strip() or None, expected_version=version)
+    except CandidateNotFound:
+        raise not_found(cid) from None
+    except DecisionConflict as exc:
+        raise HTTPError(409, str(exc)) from None
+    return {"candidate_id": cid, "status": status, "version": new_version}
+
+
+@table.post("/api/candidates/{candidate_id:int}/decision", permission="decide")
+async def decide(request: Request) -> Response:
+    """Decide on one candidate with the version the official saw."""
+    cid = request.path_params["candidate_id"]
+    body = await json_body(request)
+    return JSONResponse(await run(request, lambda conn, user: decide_one(conn, user, cid, body)))
+
+
+@table.post("/api/decisions", permission="decide")
+async def bulk_decide(request: Request) -> Response:
+    """Decide on up to :data:`MAX_BULK` candidates in one transaction."""
+    body = await json_body(request)
+    items = body.get("items")
+
+    def work(conn, user):
+        if not isinstance(items, list) or not 1 <= len(items) <= MAX_BULK:
+            raise BadRequest(f"items：1 至 {MAX_BULK} 个 {{candidate_id, version}} 的列表")
+        results = []
+        for item in items:
+            if not isinstance(item, dict) or not isinstance(item.get("candidate_id"), int):
+                raise BadRequest("items：每项都需要 candidate_id 和 version")
+            results.append(decide_one(conn, user, item["candidate_id"],
+                                      dict(body, version=item.get("version"))))
+        return {"decided": results}
+
+    # all or nothing: one transaction, any conflict or refusal rolls every decision back
+    return JSONResponse(await run(request, work))
