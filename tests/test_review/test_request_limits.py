@@ -79,10 +79,18 @@ def stream(base: str, path: str, headers: dict[str, str], head: bytes, filler: b
     sock.settimeout(30)
     answer = b""
     deadline = time.monotonic() + 30
-    while b"\r\n\r\n" not in answer and time.monotonic() < deadline:
+
+    def complete() -> bool:
+        if b"\r\n\r\n" not in answer:
+            return False
+        head_part, body_part = answer.split(b"\r\n\r\n", 1)
+        length = re.search(rb"(?i)content-length: *(\d+)", head_part)
+        return length is None or len(body_part) >= int(length.group(1))
+
+    while not complete() and time.monotonic() < deadline:
         try:
             data = sock.recv(65536)
-        except ConnectionResetError:
+        except (ConnectionResetError, TimeoutError):
             break
         if not data:
             break
