@@ -218,7 +218,11 @@ def _load(base: str, users: int, pools, seconds: float, think: float) -> dict[st
 
     async def run():
         nonlocal wall
-        limits = httpx.Limits(max_connections=2, max_keepalive_connections=2)
+        # drop idle connections before uvicorn does (its keep-alive is 5 s): logging 50 users
+        # in one after another leaves the first ones idle, and reusing a connection the
+        # server is closing fails with "Server disconnected"
+        limits = httpx.Limits(max_connections=2, max_keepalive_connections=2,
+                              keepalive_expiry=3.0)
         clients = [httpx.AsyncClient(timeout=60, follow_redirects=False, limits=limits)
                    for _ in range(users)]
         try:
