@@ -277,6 +277,28 @@ def _serve(dsn: str, workers: int) -> tuple[subprocess.Popen, str]:
     raise RuntimeError("mujun serve did not start within 60 s")
 
 
+def _tree_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) used so far by ``pid`` and its live descendants."""
+    total, todo = 0.0, [pid]
+    tick = os.sysconf("SC_CLK_TCK")
+    while todo:
+        p = todo.pop()
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
+
+
+def _postmaster_pid(settings) -> int | None:
+    """The local cluster's postmaster (``None`` with an external server)."""
+    pid_file = settings.home_path / "pg" / "postmaster.pid"
+    return int(pid_file.read_text().split()[0]) if pid_file.exists() else None
+
+
 def _print(label: str, res: dict[str, Any]) -> None:
     print(f"  {label}: {res['requests']:,} requests in {res['seconds']} s "
           f"({res['requests_per_s']}/s), errors {res['errors']}", flush=True)
@@ -305,14 +327,31 @@ def main(size: str = "city", users: int = USERS, think: float = THINK_S,
           f"{seconds:.0f} s", flush=True)
     alone: dict[str, Any] = {}
     loaded: dict[int, dict[str, Any]] = {}
+    pg = _postmaster_pid(settings)
     for workers in WORKERS:
         proc, base = _serve(dsn, workers)
         try:
             if not alone:
                 alone = _load(base, 1, pools, min(seconds, 20.0), think=0.0)
                 _print("baseline: one user, no think time, one worker", alone)
+            cpu0 = {"app": _tree_cpu_s(proc.pid), "db": _tree_cpu_s(pg) if pg else 0.0,
+                    "load": time.process_time()}
             loaded[workers] = _load(base, users, pools, seconds, think=think)
-            _print(f"{users} concurrent reviewers, --workers {workers}", loaded[workers])
+            res = loaded[workers]
+            cpu = {"app": _tree_cpu_s(proc.pid) - cpu0["app"],
+                   "db": (_tree_cpu_s(pg) if pg else 0.0) - cpu0["db"],
+                   "load": time.process_time() - cpu0["load"]}
+            # CPU per request of the app and the database (the load generator apart): what
+            # two cores of their own could serve, whatever else shares this machine
+            per_req = (cpu["app"] + cpu["db"]) * 1000 / max(res["requests"], 1)
+            res["cpu_ms_per_request"] = {k: round(v * 1000 / max(res["requests"], 1), 2)
+                                         for k, v in cpu.items()}
+            res["projected_rps_2_cores"] = round(2000 / max(per_req, 1e-6), 0)
+            _print(f"{users} concurrent reviewers, --workers {workers}", res)
+            print(f"    CPU per request: app {res['cpu_ms_per_request']['app']} ms, database "
+                  f"{res['cpu_ms_per_request']['db']} ms, load generator "
+                  f"{res['cpu_ms_per_request']['load']} ms; two cores of their own would "
+                  f"serve about {res['projected_rps_2_cores']:.0f} requests/s", flush=True)
         finally:
             proc.terminate()
             try:
