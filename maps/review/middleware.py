@@ -13,7 +13,10 @@
    pre-login cookie (double submit) → else 403;
 5. **permission** of the route (stated once in its route table) → else 403.
 
-Then the body streams through a counter that stops it with 413 as soon as it passes the
+A read (GET without a body) keeps the transaction of the session look-up open and the
+endpoint continues it (:func:`maps.review.web.run`): one transaction per request; it is
+committed after the answer, or rolled back when the endpoint failed. Then the body streams
+through a counter that stops it with 413 as soon as it passes the
 limit, whatever ``Content-Length`` said (chunked uploads included). Login throttling is
 :func:`maps.review.auth.login`'s, called by the login route.
 
@@ -28,6 +31,7 @@ import logging
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
+import anyio
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.routing import Match
@@ -164,20 +168,42 @@ class Guard:
         with self.store.transaction(token) as conn:
             return auth.session_user(conn)
 
+    def open_transaction(self, token: str) -> tuple:
+        """(context, connection) of a transaction the endpoint will continue."""
+        context = self.store.transaction(token)
+        return context, context.__enter__()
+
+    @staticmethod
+    def close_transaction(held: tuple, failed: bool) -> None:
+        """Commit (or, when the endpoint failed, roll back) a held transaction."""
+        context, _conn = held
+        if failed:
+            error = RuntimeError("the request failed")
+            context.__exit__(RuntimeError, error, None)
+        else:
+            context.__exit__(None, None, None)
+
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        token = None
+        state = scope.setdefault("state", {})
+        failed = True
         try:
-            receive, user = await self.check(scope, receive)
-        except HTTPError as exc:
-            token = Request(scope).cookies.get(auth.SESSION_COOKIE)
-            await error_response(scope["path"], exc, had_session=bool(token))(
-                scope, receive, send)
-            return
-        scope.setdefault("state", {})["user"] = user
-        await self.app(scope, receive, send)
+            try:
+                receive, user = await self.check(scope, receive)
+            except HTTPError as exc:
+                token = Request(scope).cookies.get(auth.SESSION_COOKIE)
+                await error_response(scope["path"], exc, had_session=bool(token))(
+                    scope, receive, send)
+                return
+            state["user"] = user
+            await self.app(scope, receive, send)
+            failed = bool(state.get("rollback"))
+        finally:
+            if "held" in state:   # even when the client went away: never leak a connection
+                with anyio.CancelScope(shield=True):
+                    await run_in_threadpool(self.close_transaction, state.pop("held"), failed)
 
     async def check(self, scope, receive):
         """Steps 1-5 of the module docstring; returns (bounded receive, user or None)."""
@@ -201,7 +227,13 @@ class Guard:
         if spec.permission != PUBLIC:
             token = request.cookies.get(auth.SESSION_COOKIE)
             if token and "\x00" not in token:
-                user = await run_in_threadpool(self.session_user, token)
+                if scope["method"] in SAFE_METHODS and spec.body == "none":
+                    # reads: the endpoint continues this transaction (one per request)
+                    held = await run_in_threadpool(self.open_transaction, token)
+                    scope["state"]["held"] = held
+                    user = await run_in_threadpool(auth.session_user, held[1])
+                else:
+                    user = await run_in_threadpool(self.session_user, token)
             if user is None:
                 raise HTTPError(401, NOT_LOGGED_IN)
         if scope["method"] not in SAFE_METHODS:

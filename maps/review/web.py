@@ -173,11 +173,23 @@ def client(request: Request) -> str | None:
 
 
 async def run(request: Request, work: Callable[[Any, SessionUser], Any]) -> Any:
-    """Run ``work(conn, user)`` in a thread, in one transaction as the session's user."""
+    """Run ``work(conn, user)`` in a thread, in one transaction as the session's user (for a
+    read, the transaction the middleware opened to look the session up)."""
     from maps.review.auth import SESSION_COOKIE
 
     app_store, user = store(request), current_user(request)
     token = request.cookies.get(SESSION_COOKIE)
+    state = request.scope["state"]
+    held = state.get("held")
+    if held is not None:   # a read: continue the middleware's transaction
+        def continued():
+            try:
+                return work(held[1], user)
+            except BaseException:
+                state["rollback"] = True
+                raise
+
+        return await run_in_threadpool(continued)
 
     def job():
         with app_store.transaction(token) as conn:

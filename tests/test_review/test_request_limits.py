@@ -229,3 +229,15 @@ def test_serve_runs_several_worker_processes(server):
                if Path(f"/proc/{p}/cmdline").exists()
                and b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()]
     assert len(workers) == cores
+
+
+def test_failed_reads_return_their_connection(sessions):
+    """A read continues the guard's transaction; failing ones (404, 400, 403) must hand the
+    connection back (each worker holds at most 12), or the 13th request would wait."""
+    viewer, off = sessions["viewer_east"], sessions["off_east"]
+    for i in range(30):
+        assert off.get(f"/api/candidates/{10**9 + i}", timeout=10).status_code == 404
+        assert off.get("/api/candidates", params={"kind": "nonsense"},
+                       timeout=10).status_code == 400
+        assert viewer.get("/api/export.xlsx", timeout=10).status_code == 403
+    assert off.get("/api/me", timeout=10).status_code == 200
