@@ -49,6 +49,13 @@ def _as_port(value: Any) -> int:
     return port
 
 
+def _as_workers(value: Any) -> int:
+    number = int(value)
+    if not 0 <= number <= 64:
+        raise ValueError("expected 0 (one per CPU core) or a number of processes up to 64")
+    return number
+
+
 def _as_crs(value: Any) -> str | None:
     if value in (None, "", "auto"):
         return None
@@ -207,6 +214,11 @@ SETTINGS: tuple[Setting, ...] = (
             "Lifetime of a review-app login session, in hours."),
     Setting("photo_max_mb", 8.0, _as_positive_float,
             "Largest field-check photo the review app accepts, in MiB."),
+    Setting("request_max_kb", 1024.0, _as_positive_float,
+            "Largest request body the review app reads, in KiB (field-note uploads: six photos "
+            "of photo_max_mb plus 1 MiB); larger bodies are refused with 413 while they stream in."),
+    Setting("serve_workers", 0, _as_workers,
+            "Worker processes of `mujun serve` (0: one per CPU core this process may use)."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

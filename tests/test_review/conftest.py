@@ -158,6 +158,10 @@ def seeded(review_dsn) -> dict:
         return seed(conn)
 
 
+#: Base URL of a running test server → the pid of its `mujun serve` process.
+SERVER_PIDS: dict[str, int] = {}
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -191,6 +195,7 @@ def serving(dsn: str, env: dict[str, str] | None = None):
             log.seek(0)
             pytest.fail(f"mujun serve did not answer within 60 s:\n{log.read()[-3000:]}")
         time.sleep(0.2)
+    SERVER_PIDS[base] = proc.pid
     try:
         yield base
     finally:

@@ -205,7 +205,7 @@ def test_field_note_with_photo(sessions, seeded):
 @pytest.mark.parametrize(("name", "data", "status", "message"), [
     ("evil.png", b"<html><script>alert(1)</script></html>", 422, "not a JPEG, PNG or WebP"),
     ("fake.jpg", b"\xff\xd8\xff" + b"garbage" * 100, 422, "cannot be read"),
-    ("big.png", b"\x89PNG\r\n\x1a\n" + b"0" * (9 * 2**20), 413, "larger than the limit"),
+    ("big.png", b"\x89PNG\r\n\x1a\n" + b"0" * (9 * 2**20), 413, "超过上限"),
     ("pic.svg", b'<svg xmlns="http://www.w3.org/2000/svg"/>', 422, "not a JPEG"),
 ])
 def test_bad_photos_are_refused(sessions, seeded, review_dsn, name, data, status, message):
