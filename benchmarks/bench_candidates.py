@@ -85,7 +85,7 @@ def main(size: str = "city") -> dict:
     from parcels.occupancy.run import run_occupancy
     from sample.config import AS_OF
     from sample.generate import SampleCity, generate_city, is_complete
-    from scoring.candidates.run import run_candidates
+    from scoring.land_status.run import run_candidates
 
     settings = load_settings()
     folder = settings.home_path / "bench" / f"sample-{size}-{SEED}"

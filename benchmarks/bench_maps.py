@@ -82,7 +82,7 @@ def _candidates(conn: Any) -> None:
         return
     try:
         from gis.settings import load_settings
-        from scoring.candidates.run import run_candidates
+        from scoring.land_status.run import run_candidates
 
         run_candidates(conn, load_settings())
     except Exception as exc:  # the land-status rules are not this benchmark's subject

@@ -78,7 +78,32 @@ class ImportRejected(DataError):
         self.report = report
 
 
-class MappingError(ConfigError):
+class RuleFileError(ConfigError):
+    """A YAML rule file (rule set, land rules, mapping file) is invalid.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong and what to do.
+    source : str, optional
+        The file (or preset name).
+    line : int, optional
+        1-based line of the offending key or value.
+    key : str, optional
+        Dotted path of the key at fault, e.g. ``populations.large.items.tax_per_mu.weight``.
+    """
+
+    def __init__(self, message: str, *, source: str | None = None, line: int | None = None,
+                 key: str | None = None):
+        self.source = source
+        self.line = line
+        self.key = key
+        self.reason = message
+        where = ", ".join(p for p in (source, f"line {line}" if line else None, key) if p)
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class MappingError(RuleFileError):
     """A column mapping (``--map``, ``--id-field`` or a mapping YAML file) is invalid."""
 
 

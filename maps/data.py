@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from gis.crs import SQM_PER_MU
 from gis.errors import DataError
 
 if TYPE_CHECKING:
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MU_M2 = 10000.0 / 15.0
 
 
 @dataclass(frozen=True)
@@ -143,14 +143,14 @@ def read_parcels(conn: psycopg.Connection, ctx: Context, *,
             FROM land_right WHERE right_type = 'owner'
             ORDER BY parcel_code, share DESC NULLS LAST, credit_code)
         SELECT o.parcel_code, p.town, p.district, {_park_sql(conn)}, p.land_use_code,
-               o.area_m2, o.area_m2 / {MU_M2} AS area_mu, o.built_m2, o.coverage, o.far,
+               o.area_m2, o.area_m2 / {SQM_PER_MU} AS area_mu, o.built_m2, o.coverage, o.far,
                o.n_buildings, h.credit_code, e.name, e.industry_code,
                left(regexp_replace(e.industry_code, '^[A-Za-z]', ''), 2) AS division,
-               el.land_m2, el.land_m2 / {MU_M2} AS land_mu,
+               el.land_m2, el.land_m2 / {SQM_PER_MU} AS land_mu,
                y.tax_wan, y.revenue_wan, y.value_added_wan,
-               y.tax_wan / NULLIF(el.land_m2 / {MU_M2}, 0) AS tax_per_mu,
-               y.revenue_wan / NULLIF(el.land_m2 / {MU_M2}, 0) AS revenue_per_mu,
-               y.value_added_wan / NULLIF(el.land_m2 / {MU_M2}, 0) AS value_added_per_mu,
+               y.tax_wan / NULLIF(el.land_m2 / {SQM_PER_MU}, 0) AS tax_per_mu,
+               y.revenue_wan / NULLIF(el.land_m2 / {SQM_PER_MU}, 0) AS revenue_per_mu,
+               y.value_added_wan / NULLIF(el.land_m2 / {SQM_PER_MU}, 0) AS value_added_per_mu,
                {score_cols}, {geom}
         FROM occupancy o
         JOIN parcel p USING (parcel_code)
@@ -188,11 +188,11 @@ def read_enterprises(conn: psycopg.Connection, ctx: Context) -> gpd.GeoDataFrame
         SELECT el.credit_code, e.name, e.industry_code,
                left(regexp_replace(e.industry_code, '^[A-Za-z]', ''), 2) AS division,
                e.size_class, e.town, e.status, el.year, el.land_m2,
-               el.land_m2 / {MU_M2} AS land_mu, el.built_m2, el.n_parcels, el.role,
+               el.land_m2 / {SQM_PER_MU} AS land_mu, el.built_m2, el.n_parcels, el.role,
                y.tax_wan, y.revenue_wan, y.value_added_wan,
-               y.tax_wan / NULLIF(el.land_m2 / {MU_M2}, 0) AS tax_per_mu,
-               y.revenue_wan / NULLIF(el.land_m2 / {MU_M2}, 0) AS revenue_per_mu,
-               y.value_added_wan / NULLIF(el.land_m2 / {MU_M2}, 0) AS value_added_per_mu,
+               y.tax_wan / NULLIF(el.land_m2 / {SQM_PER_MU}, 0) AS tax_per_mu,
+               y.revenue_wan / NULLIF(el.land_m2 / {SQM_PER_MU}, 0) AS revenue_per_mu,
+               y.value_added_wan / NULLIF(el.land_m2 / {SQM_PER_MU}, 0) AS value_added_per_mu,
                {score_cols}, g.geom
         FROM enterprise_land el
         JOIN enterprise e USING (credit_code)
@@ -249,13 +249,13 @@ def score_fields(conn: psycopg.Connection, ctx: Context) -> dict[str, Any]:
 def read_candidates(conn: psycopg.Connection, ctx: Context) -> gpd.GeoDataFrame:
     """The ranked land-status candidates at their parcels (``mujun candidates report``).
 
-    :func:`scoring.candidates.report.candidates_layer`; ``ctx.filters`` may hold
+    :func:`scoring.land_status.report.candidates_layer`; ``ctx.filters`` may hold
     ``kind``, ``town`` and ``status``.
     """
     if not table_exists(conn, "candidate"):
         raise DataError("there are no land-status candidates in this database; "
                         "run `mujun candidates` first")
-    from scoring.candidates.report import candidates_layer
+    from scoring.land_status.report import candidates_layer
 
     f = ctx.filters
     return candidates_layer(conn, kind=f.get("kind"), town=f.get("town"),
@@ -264,7 +264,7 @@ def read_candidates(conn: psycopg.Connection, ctx: Context) -> gpd.GeoDataFrame:
 
 def candidate_sheets(conn: psycopg.Connection, ctx: Context) -> dict[str, Any]:
     """The candidate workbook's further sheets: 豁免 (exemptions) and 说明 (notes)."""
-    from scoring.candidates.report import report_sheets
+    from scoring.land_status.report import report_sheets
 
     f = ctx.filters
     return report_sheets(conn, kind=f.get("kind"), town=f.get("town"), status=f.get("status"))
@@ -307,11 +307,11 @@ def read_towns(conn: psycopg.Connection, ctx: Context, *,
             LEFT JOIN enterprise_year y ON y.credit_code = el.credit_code AND y.year = el.year
             {score_join}
             WHERE el.run_id = %s AND el.year = %s GROUP BY 1)
-        SELECT g.town, g.district, g.n_parcels, g.area_m2, g.area_m2 / {MU_M2} AS area_mu,
+        SELECT g.town, g.district, g.n_parcels, g.area_m2, g.area_m2 / {SQM_PER_MU} AS area_mu,
                g.built_m2, g.built_m2 / NULLIF(g.area_m2, 0) AS coverage,
                coalesce(n.n_enterprises, 0) AS n_enterprises, n.land_m2, n.tax_wan,
-               n.revenue_wan, n.tax_wan / NULLIF(n.land_m2 / {MU_M2}, 0) AS tax_per_mu,
-               n.revenue_wan / NULLIF(n.land_m2 / {MU_M2}, 0) AS revenue_per_mu,
+               n.revenue_wan, n.tax_wan / NULLIF(n.land_m2 / {SQM_PER_MU}, 0) AS tax_per_mu,
+               n.revenue_wan / NULLIF(n.land_m2 / {SQM_PER_MU}, 0) AS revenue_per_mu,
                n.n_class_a, n.n_class_b, n.n_class_c, n.n_class_d, g.geom
         FROM geo g LEFT JOIN ent n USING (town) ORDER BY g.town"""
     params = [simplify_m, occ, *([ctx.score_run] if has_score else []), occ, ctx.year]

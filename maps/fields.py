@@ -18,7 +18,7 @@ alias and how ``--desensitize`` treats it:
 
 The table is the union of the tables of the packages that own the columns
 (:data:`parcels.fields.PARCEL_FIELDS`, :data:`scoring.fields.SCORE_FIELDS`, the candidate
-report's :data:`scoring.candidates.report.REPORT_FIELDS`), so that ``occupancy export``,
+report's :data:`scoring.land_status.report.REPORT_FIELDS`), so that ``occupancy export``,
 ``score export`` and ``candidates report`` write the same headers as ``mujun export``
 without importing this package. The list is printed by ``mujun export --fields`` and
 documented in docs/maps.md.
@@ -32,8 +32,8 @@ from gis.layer_writer.fields import FieldInfo, Treatment
 from gis.layer_writer.fields import alias as _alias
 from gis.layer_writer.fields import treatment as _treatment
 from parcels.fields import PARCEL_FIELDS
-from scoring.candidates.report import REPORT_FIELDS
 from scoring.fields import SCORE_FIELDS
+from scoring.land_status.report import REPORT_FIELDS
 
 __all__ = ["FIELDS", "FieldInfo", "Treatment", "alias", "treatment"]
 

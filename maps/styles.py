@@ -29,6 +29,8 @@ from dataclasses import field as dc_field
 from typing import Any, Literal
 
 from gis.errors import ConfigError
+from scoring.land_status.vocabulary import KINDS as LAND_KINDS
+from scoring.land_status.vocabulary import STATUSES as LAND_STATUSES
 
 Lang = Literal["zh", "en"]
 #: Colour of features whose value has no category (unknown industry, no class).
@@ -157,26 +159,31 @@ CLASS_CATEGORIES: tuple[Category, ...] = (
     Category("T", "#9e9e9e", "T 类（暂不评价）", "T (not evaluated)"),
 )
 
-#: Land-status candidate kinds (the contract's kind values).
-CANDIDATE_KIND_CATEGORIES: tuple[Category, ...] = (
-    Category("idle_not_started", "#d7191c", "闲置（未动工）", "idle, not started"),
-    Category("idle_stalled", "#fdae61", "闲置（停工）", "idle, stalled"),
-    Category("unfinished", "#f781bf", "批而未建完", "unfinished"),
-    Category("inefficient", "#2c7bb6", "低效用地", "inefficient"),
-    Category("built_unused", "#7b3294", "建而未用", "built but unused"),
-    Category("approved_unsupplied", "#a6611a", "批而未供", "approved, not supplied"),
-)
+#: Colours of land-status candidate kinds; labels and order come from the vocabulary.
+CANDIDATE_KIND_COLOURS = {
+    "idle_not_started": "#d7191c", "idle_stalled": "#fdae61", "unfinished": "#f781bf",
+    "inefficient": "#2c7bb6", "built_unused": "#7b3294", "approved_unsupplied": "#a6611a",
+}
 
-#: Review status of a candidate (the contract's status values).
-CANDIDATE_STATUS_CATEGORIES: tuple[Category, ...] = (
-    Category("new", "#e41a1c", "新发现", "new"),
-    Category("under_review", "#ff7f00", "审核中", "under review"),
-    Category("field_check", "#ffd92f", "实地核查", "field check"),
-    Category("confirmed", "#984ea3", "已确认", "confirmed"),
-    Category("approved", "#4daf4a", "已批准处置", "approved"),
-    Category("rejected", "#999999", "已否决", "rejected"),
-    Category("closed", "#377eb8", "已结案", "closed"),
-)
+#: Colours of candidate review statuses; labels and order come from the vocabulary.
+CANDIDATE_STATUS_COLOURS = {
+    "new": "#e41a1c", "under_review": "#ff7f00", "field_check": "#ffd92f",
+    "confirmed": "#984ea3", "approved": "#4daf4a", "rejected": "#999999", "closed": "#377eb8",
+}
+
+
+def vocabulary_categories(vocab: Iterable[Any], colours: dict[str, str]) -> tuple[Category, ...]:
+    """Categories of a vocabulary's terms (labels and order from it), coloured by code."""
+    return tuple(Category(t.code, colours.get(t.code, OTHER_COLOUR), t.zh, t.en) for t in vocab)
+
+
+#: Land-status candidate kinds (the ``land_status.kind`` vocabulary).
+CANDIDATE_KIND_CATEGORIES: tuple[Category, ...] = vocabulary_categories(
+    LAND_KINDS, CANDIDATE_KIND_COLOURS)
+
+#: Review status of a candidate (the ``land_status.status`` vocabulary).
+CANDIDATE_STATUS_CATEGORIES: tuple[Category, ...] = vocabulary_categories(
+    LAND_STATUSES, CANDIDATE_STATUS_COLOURS)
 
 #: 31 manufacturing divisions (GB/T 4754-2017, 13–43) get distinct colours;
 #: mining, utilities and the rest share a colour per section.

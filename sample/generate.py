@@ -34,9 +34,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from gis.crs import SQM_PER_MU
 from gis.errors import OutputError, OutputExistsError
 from gis.progress import Progress, no_progress
-from sample.config import AS_OF, EPSG, GENERATOR_VERSION, SQM_PER_MU, YEARS, size_spec
+from sample.config import AS_OF, EPSG, GENERATOR_VERSION, YEARS, size_spec
 from sample.layout import plan_city, town_outline
 from sample.planted import COLUMNS as PLANTED_COLUMNS
 from sample.records import COLUMNS as RECORD_COLUMNS

@@ -11,13 +11,16 @@ credit code     统一社会信用代码, 信用代码, credit_code         18 c
 kind            类型, 调整类型, 事项类型, kind, type             加分/bonus, 减分/扣分/penalty,
                                                             一票否决/否决/veto,
                                                             暂不评价/不参评/T/exempt
-points          分值, 分数, 加减分, points                     positive number (bonus, penalty)
+points          分值, 分数, 加减分, points                     positive finite number (bonus,
+                                                            penalty), at most the rule
+                                                            set's ``adjustments.max_points``
 reason          原因, 事由, 说明, 备注, reason                  text shown in ``score explain``
 =============== =========================================== =============================
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -42,15 +45,24 @@ def _norm(text: object) -> str:
     return "".join(str(text).split()).lower() if text is not None else ""
 
 
-def read_adjustments(paths: list[Path] | tuple[Path, ...]) -> pd.DataFrame:
+def read_adjustments(paths: list[Path] | tuple[Path, ...], *,
+                     max_points: float | None = None) -> pd.DataFrame:
     """Read adjustment lists into ``credit_code, kind, points, reason, source``.
+
+    Parameters
+    ----------
+    paths : sequence of Path
+        CSV/XLSX/XLS lists.
+    max_points : float, optional
+        The largest bonus or penalty one row may give (the rule set's
+        ``adjustments.max_points``); ``None`` checks only that points are finite.
 
     Raises
     ------
     AdjustmentError
         A file is missing or unreadable, has no credit-code/kind header, or a row has a
-        malformed code, an unknown kind or a bonus/penalty without positive points; the
-        message names the file and row.
+        malformed code, an unknown kind, or a bonus/penalty without positive finite points
+        or above ``max_points``; the message names the file and row.
     """
     from gis.importing.sheets import read_grid
     from parcels.codes import check_credit_code, normalize_credit_code
@@ -106,9 +118,18 @@ def read_adjustments(paths: list[Path] | tuple[Path, ...]) -> pd.DataFrame:
                 except (TypeError, ValueError):
                     raise AdjustmentError(f"{kind} needs points (分值), got {raw!r}",
                                           source=str(path), location=where) from None
+                if not math.isfinite(points):
+                    raise AdjustmentError(f"{kind} points (分值) {raw!r} are not a finite "
+                                          "number; write the points, e.g. 3",
+                                          source=str(path), location=where)
                 if points == 0:
                     raise AdjustmentError(f"{kind} of 0 points", source=str(path),
                                           location=where)
+                if max_points is not None and points > max_points:
+                    raise AdjustmentError(f"{kind} of {points:g} points is above the rule "
+                                          f"set's limit of {max_points:g} points per row "
+                                          "(adjustments.max_points); check the figure",
+                                          source=str(path), location=where)
             reason = cell("reason")
             records.append({"credit_code": code, "kind": kind, "points": points,
                             "reason": "" if reason is None else str(reason).strip(),

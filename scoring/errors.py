@@ -5,10 +5,10 @@ No second root: everything here derives from :class:`gis.errors.MujunError`.
 
 from __future__ import annotations
 
-from gis.errors import ConfigError, DataError, MujunError
+from gis.errors import DataError, MujunError, RuleFileError
 
 
-class RuleSetError(ConfigError):
+class RuleSetError(RuleFileError):
     """A rule set (YAML) is invalid: the message names the file, line, key and problem.
 
     Parameters
@@ -16,7 +16,7 @@ class RuleSetError(ConfigError):
     message : str
         What is wrong and what to do.
     source : str, optional
-        The rule-set file (or preset name).
+        The rule-set file (or preset name); ``<rule set>`` when not given.
     line : int, optional
         1-based line in the file where the offending key or value stands.
     key : str, optional
@@ -25,13 +25,7 @@ class RuleSetError(ConfigError):
 
     def __init__(self, message: str, *, source: str | None = None, line: int | None = None,
                  key: str | None = None):
-        self.source = source
-        self.line = line
-        self.key = key
-        self.reason = message
-        where = "".join([source or "<rule set>", f", line {line}" if line else "",
-                         f", {key}" if key else ""])
-        super().__init__(f"{where}: {message}")
+        super().__init__(message, source=source or "<rule set>", line=line, key=key)
 
 
 class FormulaError(RuleSetError):
@@ -44,6 +38,10 @@ class AdjustmentError(DataError):
 
 class ScoreRunError(DataError):
     """Scoring cannot run on the stored data (no occupancy run, no records for the year)."""
+
+
+class OverrideError(DataError):
+    """A class adjustment cannot be recorded (unknown class, empty reason, firm not scored)."""
 
 
 class DecisionConflict(MujunError, RuntimeError):

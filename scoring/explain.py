@@ -70,6 +70,16 @@ def explain(conn: psycopg.Connection, credit_code: str, *, year: int | None = No
     }
     rec["change"] = None if rec["prev_total"] is None or rec["total"] is None \
         else rec["total"] - rec["prev_total"]
+    from scoring.overrides import override_history
+
+    history = override_history(conn, code, rec["year"])
+    rec["initial_class"] = rec["class"]
+    rec["override"] = history[-1] if history else None
+    rec["override_history"] = history
+    rec["adjusted_class"] = history[-1]["class"] if history else None
+    rec["final_class"] = rec["adjusted_class"] or rec["class"]
+    rec["protection"] = next((r["detail"] for r in rec["rules_fired"] or []
+                              if r.get("rule") == "protection"), None)
     return rec
 
 
@@ -83,10 +93,27 @@ def _f(v: Any, digits: int = 4) -> str:
 
 def explain_text(rec: dict[str, Any]) -> str:
     """A readable explanation of :func:`explain`'s record."""
+    not_classed = "- (protection period)" if rec.get("protection") else "- (not evaluated)"
     lines = [f"{rec['credit_code']} {rec['name'] or ''}  ({rec['town'] or '-'}, industry "
              f"division {rec['industry_division'] or '-'})",
              f"score run {rec['run_id']}, rule set {rec['ruleset']}, year {rec['year']}: "
-             f"class {rec['class'] or '- (not evaluated)'}, total {_f(rec['total'], 3)}"]
+             f"class {rec['class'] or not_classed}, total {_f(rec['total'], 3)}"]
+    ov = rec.get("override")
+    if ov is not None:
+        approved = f", approved by {ov['approved_by']}" if ov["approved_by"] else \
+            ", not approved by anyone else"
+        lines.append(f"initial class {rec['class'] or '-'}, adjusted class {ov['class']} "
+                     f"(调档 by {ov['decided_by']}{approved}, {ov['at'][:16].replace('T', ' ')}"
+                     f", recorded against run {ov['run_id']}): {ov['reason']}")
+        if ov["initial_class"] != rec["class"]:
+            lines.append(f"  note: run {ov['run_id']} had class {ov['initial_class'] or '-'} "
+                         f"when the class was adjusted; this run computes "
+                         f"{rec['class'] or '-'}: check the adjustment still holds")
+        for old in rec["override_history"][:-1]:
+            lines.append(f"  earlier: {old['at'][:16].replace('T', ' ')} → {old['class']} by "
+                         f"{old['decided_by']}: {old['reason']}")
+    if rec.get("protection"):
+        lines.append(f"protection period (listed, not classed): {rec['protection']}")
     if rec["population"]:
         lines.append(f"population {rec['population']}; rank {rec['rank_county'] or '-'} in the "
                      f"county, {rec['rank_town'] or '-'} in the town, "

@@ -27,7 +27,11 @@ def _rules_of(rules: list, kind: str) -> str:
 
 
 def score_table(conn: psycopg.Connection, run_id: int) -> pd.DataFrame:
-    """The flat per-enterprise table of a run (indicator and item columns included)."""
+    """The flat per-enterprise table of a run (indicator and item columns included).
+
+    Besides the computed class: the protection period, the class adjustment in force
+    (``adjusted_class`` with reason, who decided and approved, when) and ``final_class``.
+    """
     from gis.crs import m2_to_mu
     from scoring.store import load_scores
 
@@ -52,7 +56,29 @@ def score_table(conn: psycopg.Connection, run_id: int) -> pd.DataFrame:
     out["adjustments"] = s["rules_fired"].map(
         lambda r: "; ".join(x for x in (_rules_of(r or [], "adjustment"),
                                         _rules_of(r or [], "veto")) if x))
+    out["protection"] = s["rules_fired"].map(lambda r: _rules_of(r or [], "protection"))
+    out = _with_overrides(conn, run_id, out)
     out["occupancy_run"] = s["occupancy_run"]
+    return out
+
+
+def _with_overrides(conn: psycopg.Connection, run_id: int, out: pd.DataFrame) -> pd.DataFrame:
+    """Add the class adjustment in force (:func:`scoring.overrides.effective_overrides`):
+    ``adjusted_class`` and its trace, and ``final_class`` (adjusted, else computed)."""
+    from scoring.overrides import effective_overrides
+
+    ov = effective_overrides(conn, run_id)
+    cols = ["adjusted_class", "override_reason", "override_by", "override_approved_by",
+            "override_at"]
+    if len(ov):
+        ov = ov.assign(override_at=ov["override_at"].map(
+            lambda t: t.isoformat(timespec="minutes") if t is not None and t == t else None))
+        out = out.merge(ov[["credit_code", *cols]], on="credit_code", how="left")
+    else:
+        for c in cols:
+            out[c] = None
+    out["final_class"] = out["adjusted_class"].where(out["adjusted_class"].notna(),
+                                                     out["class"])
     return out
 
 

@@ -29,5 +29,12 @@ SCORE_FIELDS = field_table(
     _F("change", "得分变化", "change of total", "drop"),
     _F("class_t_reason", "暂不评价原因", "reason not evaluated"),
     _F("adjustments", "加减分及否决", "bonus, penalty, veto", "drop"),
+    _F("protection", "保护期（列示不评级）", "protection period (listed, not classed)"),
+    _F("adjusted_class", "调整后等级", "adjusted class"),
+    _F("override_reason", "调档理由", "reason of the adjustment"),
+    _F("override_by", "调档决定人", "adjusted by"),
+    _F("override_approved_by", "调档批准人", "adjustment approved by"),
+    _F("override_at", "调档时间", "adjusted at"),
+    _F("final_class", "最终等级", "final class"),
     _F("occupancy_run", "用地核算批次", "occupancy run"),
 )

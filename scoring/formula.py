@@ -9,8 +9,10 @@ A formula is arithmetic over the annual fields of an enterprise and its occupied
     tax_wan / (electricity_kwh / 10000)     # numbers are pure numbers, never units
 
 It is parsed with :mod:`ast` and only numbers, the variables of :data:`VARIABLES`,
-``+ - * /``, ``**`` with an integer exponent, parentheses and the functions of
-:data:`FUNCTIONS` are accepted: nothing is passed to ``eval``. The compiled formula
+``+ - * /``, ``**`` with a small whole exponent, parentheses and the functions of
+:data:`FUNCTIONS` are accepted: nothing is passed to ``eval``. A formula is bounded
+before it is parsed and compiled (:data:`LIMITS`: length, number of terms, nesting
+depth, exponent), so a hostile or mistyped rule set gets an error, never a crash. The compiled formula
 carries its unit, inferred from the variables' units (``tax_wan / land_mu`` is 万元/mu),
 and is evaluated with numpy on whole arrays, so scoring 100,000 enterprises is a few
 array operations per indicator. Divisions by zero and other non-finite results become
@@ -53,6 +55,16 @@ FUNCTIONS = {
     "min": "smaller of two values: min(a, b)",
     "max": "larger of two values: max(a, b)",
     "abs": "absolute value: abs(x)",
+}
+
+#: Bounds of a formula. Published county formulas are a few terms long (the longest
+#: bundled one has 7 nodes and depth 3); these leave ample room and keep parsing,
+#: unit inference and evaluation far from Python's recursion limit.
+LIMITS = {
+    "characters": 1000,     # text length, checked before parsing
+    "nodes": 400,           # numbers, names, operators and calls
+    "depth": 100,           # nesting of operators, calls and unary signs
+    "exponent": 6,          # |n| in x ** n
 }
 
 Columns = Mapping[str, np.ndarray]
@@ -99,13 +111,45 @@ def compile_formula(text: str) -> Formula:
     >>> f.evaluate({"tax_wan": np.array([30.0, 1.0]), "land_mu": np.array([1.5, 0.0])})
     array([20., nan])
     """
+    text = str(text)
+    if len(text.strip()) > LIMITS["characters"]:
+        raise FormulaProblem(f"the formula is {len(text.strip()):,} characters long; at most "
+                             f"{LIMITS['characters']:,} are allowed (split it into indicators)")
     try:
-        tree = ast.parse(str(text).strip(), mode="eval")
+        tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
-        raise FormulaProblem(f"cannot parse {text!r}: {exc.msg} at column {exc.offset}") from exc
+        raise FormulaProblem(f"cannot parse {_short(text)}: {exc.msg} at column "
+                             f"{exc.offset}") from exc
+    except (RecursionError, MemoryError) as exc:        # pragma: no cover - bounded above
+        raise FormulaProblem(f"{_short(text)} is nested too deeply") from exc
+    _check_size(tree.body, text)
     used: set[str] = set()
     fn, unit = _compile(tree.body, used, str(text))
     return Formula(str(text), unit, frozenset(used), fn)
+
+
+def _short(text: str) -> str:
+    """The formula quoted for a message, shortened when long."""
+    t = str(text).strip()
+    return repr(t if len(t) <= 80 else t[:60] + " … " + t[-12:])
+
+
+def _check_size(root: ast.AST, text: str) -> None:
+    """Refuse formulas beyond :data:`LIMITS` (iteratively: no recursion on hostile input)."""
+    nodes = 0
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, (ast.expr_context, ast.operator, ast.unaryop)):
+            continue
+        nodes += 1
+        if nodes > LIMITS["nodes"]:
+            raise FormulaProblem(f"{_short(text)} has more than {LIMITS['nodes']} terms and "
+                                 "operators; split it into indicators")
+        if depth > LIMITS["depth"]:
+            raise FormulaProblem(f"{_short(text)} is nested more than {LIMITS['depth']} levels "
+                                 "deep (operators, parentheses, signs)")
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
 
 def _unit_of(name: str) -> Unit:
@@ -142,9 +186,19 @@ def _binop(node: ast.BinOp, used: set[str], text: str) -> tuple[Evaluator, Unit]
     a, ua = _compile(node.left, used, text)
     op = node.op
     if isinstance(op, ast.Pow):
-        if not (isinstance(node.right, ast.Constant) and isinstance(node.right.value, int)):
-            raise FormulaProblem(f"** takes a whole-number exponent in {text!r}")
-        n = int(node.right.value)
+        right = node.right
+        sign = 1
+        if isinstance(right, ast.UnaryOp) and isinstance(right.op, (ast.USub, ast.UAdd)):
+            sign = -1 if isinstance(right.op, ast.USub) else 1
+            right = right.operand
+        if not (isinstance(right, ast.Constant) and isinstance(right.value, int)
+                and not isinstance(right.value, bool)):
+            raise FormulaProblem(f"** takes a whole-number exponent in {_short(text)}")
+        n = sign * int(right.value)
+        if abs(n) > LIMITS["exponent"]:
+            raise FormulaProblem(f"the exponent {n} in {_short(text)} is out of range; "
+                                 f"use a whole number from -{LIMITS['exponent']} to "
+                                 f"{LIMITS['exponent']}")
         return (lambda c: a(c) ** n), ua.power(n)
     b, ub = _compile(node.right, used, text)
     if isinstance(op, ast.Mult):

@@ -23,7 +23,8 @@ population) → indicators → class T (exempt, not ranked) → benchmarks over 
 population's evaluated firms → item scores (direction, benchmark method), missing-data
 rule, caps and floors → total + bonuses − penalties → veto (class D) → classes by rank
 quotas within the group (or cut-offs) with the stated tie rule → ranks in county, town
-and industry division.
+and industry division. Firms in their protection period (rule set ``protection``) are
+scored, listed and counted in the benchmarks, but neither classed nor ranked.
 """
 
 from __future__ import annotations
@@ -33,10 +34,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from gis.crs import SQM_PER_MU
 from scoring.errors import ScoreRunError
 from scoring.formula import ANNUAL_FIELDS, VARIABLES
 from scoring.ruleset import CLASSES, Item, RuleSet
-from scoring.units import MU_M2
 
 ADJUSTMENT_KINDS = ("bonus", "penalty", "veto", "exempt")
 
@@ -49,7 +50,7 @@ class ScoreResult:
     ----------
     frame : DataFrame
         Per enterprise: ``credit_code``, ``population``, ``total``, ``class``, ranks,
-        ``t_reason``, ``veto_reason``, ``bonus``, ``penalty``, ``adjust_reason``,
+        ``t_reason``, ``protection``, ``veto_reason``, ``bonus``, ``penalty``, ``adjust_reason``,
         ``not_evaluated`` (why a firm is in no population), ``class_rule`` (veto, T),
         ``class_position`` and ``class_group_size`` (quota classes).
     indicators : dict
@@ -79,7 +80,7 @@ def _columns(frame: pd.DataFrame, prefix: str = "") -> dict[str, np.ndarray]:
             if (not prefix and prev in frame) else np.full(n, np.nan)
     land = frame["land_m2"].to_numpy(np.float64, na_value=np.nan)
     cols["land_m2"] = land
-    cols["land_mu"] = land / MU_M2
+    cols["land_mu"] = land / SQM_PER_MU
     cols["floor_m2"] = frame["floor_m2"].to_numpy(np.float64, na_value=np.nan) \
         if "floor_m2" in frame else np.full(n, np.nan)
     assert set(VARIABLES) <= set(cols)
@@ -93,7 +94,7 @@ def assign_populations(rs: RuleSet, frame: pd.DataFrame) -> tuple[np.ndarray, np
     land = frame["land_m2"].to_numpy(np.float64, na_value=np.nan)
     floor = frame["floor_m2"].to_numpy(np.float64, na_value=np.nan) if "floor_m2" in frame \
         else np.full(n, np.nan)
-    land_mu = land / MU_M2
+    land_mu = land / SQM_PER_MU
     pop = np.full(n, None, dtype=object)
     why = np.full(n, "", dtype=object)
     has_land = land > 0
@@ -157,6 +158,33 @@ def class_t(rs: RuleSet, frame: pd.DataFrame, year: int, exempt_reason: np.ndarr
     return out
 
 
+def protection(rs: RuleSet, frame: pd.DataFrame, year: int) -> np.ndarray:
+    """Reason each enterprise is in its protection period ('' when not): listed, not classed.
+
+    ``first_year_above_scale`` reads the input column ``prev_large`` (True: in a
+    population with size class ``large`` in the previous year's score run; False: in one
+    without it, or absent from that run; None: unknown, e.g. no previous run).
+    """
+    p = rs.protection
+    n = len(frame)
+    out = np.full(n, "", dtype=object)
+    if p.years_after_start is not None and "established_date" in frame:
+        end = np.datetime64(f"{year}-12-31")
+        est = pd.to_datetime(frame["established_date"]).to_numpy("datetime64[D]")
+        age = np.where(np.isnat(est), np.nan, (end - est).astype("float64") / 365.25)
+        young = np.flatnonzero(age < p.years_after_start)
+        if len(young):
+            out[young] = np.char.add(np.char.add("established ", est[young].astype(str)),
+                                     f", less than {p.years_after_start:g} years before the "
+                                     f"end of {year}")
+    if p.first_year_above_scale and "prev_large" in frame:
+        large = frame["size_class"].eq("large").to_numpy(bool)
+        was_small = frame["prev_large"].map(lambda v: v is False).to_numpy(bool)
+        new = np.flatnonzero(large & was_small & (out == ""))
+        out[new] = "first year above scale (规上): not a large firm in the previous year's run"
+    return out
+
+
 def _benchmark(item: Item, values: np.ndarray, prev_values: np.ndarray | None,
                where: str) -> dict[str, float]:
     b = item.benchmark
@@ -196,7 +224,7 @@ def item_scores(item: Item, values: np.ndarray, bench: dict[str, float]) -> np.n
     """
     w = item.weight
     b = item.benchmark
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if b.method == "min_max":
             lo, hi = bench["min"], bench["max"]
             span = hi - lo
@@ -413,6 +441,7 @@ def score_year(rs: RuleSet, frame: pd.DataFrame, year: int,
     is_t = in_pop & (t_reason != "")
     t_reason = np.where(in_pop, t_reason, "")
     scored = in_pop & ~is_t
+    guarded = protection(rs, frame, year) if rs.protection.active else np.full(n, "", object)
 
     indicators = {name: ind.evaluate(cols) for name, ind in rs.indicators.items()}
     prev_cache: dict[str, np.ndarray] = {}
@@ -434,6 +463,7 @@ def score_year(rs: RuleSet, frame: pd.DataFrame, year: int,
             bench = _benchmark(it, v, prev_v, where) if mask.any() else {"value": np.nan}
             benchmarks[(p.name, it.name)] = bench
             s = item_scores(it, v, bench) if mask.any() else np.array([])
+            s = np.where(np.isfinite(s), s, np.nan)      # overflow: missing, like formulas
             rule = np.full(len(v), "value", dtype=object)
             if it.cap is not None:
                 rule[s > it.cap] = "cap"
@@ -460,13 +490,17 @@ def score_year(rs: RuleSet, frame: pd.DataFrame, year: int,
         total[mask] = sub_total
     total = np.where(scored, total + adj["bonus"] - adj["penalty"], np.nan)
     veto = scored & (adj["veto"] != "")
+    protected = scored & ~veto & (guarded != "")
+    ranked = scored & ~protected
     pop_items = {p.name: {it.indicator.name: it for it in p.items} for p in rs.populations}
     tie_keys = _tie_keys(rs, frame, indicators, pop_items, pop)
     merit = merit_order(total, tie_keys)
-    klass, position, group_size = assign_classes(rs, frame, total, scored & ~veto, pop, merit)
+    klass, position, group_size = assign_classes(rs, frame, total, ranked & ~veto, pop, merit)
     class_rule = np.full(n, "", dtype=object)
     klass[veto] = "D"
     class_rule[veto] = "one-vote veto: " + adj["veto"][veto].astype(str)
+    class_rule[protected] = "protection period, listed and not classed: " \
+        + guarded[protected].astype(str)
     klass[is_t] = "T"
     class_rule[is_t] = "class T: " + t_reason[is_t].astype(str)
     out = pd.DataFrame({
@@ -474,10 +508,11 @@ def score_year(rs: RuleSet, frame: pd.DataFrame, year: int,
         "population": pop,
         "total": total,
         "class": np.where(klass == "", None, klass),
-        "rank_county": ranks(frame, scored, pop, merit, None),
-        "rank_town": ranks(frame, scored, pop, merit, "town"),
-        "rank_industry": ranks(frame, scored, pop, merit, "industry_division"),
+        "rank_county": ranks(frame, ranked, pop, merit, None),
+        "rank_town": ranks(frame, ranked, pop, merit, "town"),
+        "rank_industry": ranks(frame, ranked, pop, merit, "industry_division"),
         "t_reason": t_reason,
+        "protection": np.where(protected, guarded, ""),
         "veto_reason": np.where(veto, adj["veto"], ""),
         "bonus": np.where(scored, adj["bonus"], 0.0),
         "penalty": np.where(scored, adj["penalty"], 0.0),

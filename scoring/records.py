@@ -21,8 +21,12 @@ from scoring.ruleset import RuleSet
 
 
 def _num(values: np.ndarray, digits: int = 6) -> pa.Array:
-    """JSON numbers as text (``null`` for NaN), converted by Arrow in C++."""
-    arr = pa.array(np.round(np.asarray(values, dtype=np.float64), digits), from_pandas=True)
+    """JSON numbers as text (``null`` for NaN and infinities, which JSON cannot hold)."""
+    v = np.asarray(values, dtype=np.float64)
+    v = np.where(np.isfinite(v), v, np.nan)
+    with np.errstate(over="ignore", invalid="ignore"):
+        r = np.round(v, digits)                     # overflows near 1.8e308: keep those
+    arr = pa.array(np.where(np.isfinite(r), r, v), from_pandas=True)
     return pc.fill_null(pc.cast(arr, pa.string()), "null")
 
 
@@ -126,6 +130,9 @@ def build_rows(rs: RuleSet, inputs: pd.DataFrame, result: ScoreResult, *, year: 
                                       _jstr(_cat("shares the result of ", _text(merged))))))
     t = r["t_reason"].to_numpy(object)
     rules.append(_when(t != "", _rule("class_t", _jstr(t))))
+    if "protection" in r:
+        guarded = r["protection"].to_numpy(object)
+        rules.append(_when(guarded != "", _rule("protection", _jstr(guarded))))
     for p in rs.populations:
         for it in p.items:
             rr = result.items[(p.name, it.name)]["rule"]

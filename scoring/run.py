@@ -56,7 +56,7 @@ def _merge_tenant_results(inputs: pd.DataFrame, frame: pd.DataFrame) -> pd.DataF
     holder_pos = pd.Index(out["credit_code"]).get_indexer(inputs["merged_into"].iloc[tenants])
     ok = holder_pos >= 0
     tenants, holder_pos = tenants[ok], holder_pos[ok]
-    for col in ("population", "total", "class", "t_reason", "veto_reason"):
+    for col in ("population", "total", "class", "t_reason", "veto_reason", "protection"):
         out.loc[out.index[tenants], col] = out[col].to_numpy()[holder_pos]
     holders = out["credit_code"].to_numpy(object)[holder_pos]
     out.loc[out.index[tenants], "not_evaluated"] = ""
@@ -74,10 +74,28 @@ def _prev_scores(conn: psycopg.Connection, year: int, ruleset: str
     prev_run = previous_year_run(conn, year, ruleset)
     if prev_run is None:
         return None, None
-    prev = read_frame(conn, "SELECT credit_code, total, class FROM enterprise_score"
-                      " WHERE run_id = %s", (prev_run,))
+    prev = read_frame(conn, "SELECT credit_code, total, class, population FROM"
+                      " enterprise_score WHERE run_id = %s", (prev_run,))
     prev["credit_code"] = prev["credit_code"].str.strip()
     return prev_run, prev
+
+
+def previous_size(inputs: pd.DataFrame, rs: RuleSet, prev: pd.DataFrame | None) -> pd.Series:
+    """Per enterprise: was it scored as a large (规上) firm in the previous year's run?
+
+    True when its population there includes size class ``large`` (populations named as in
+    ``rs``), False when it does not or the firm is absent from that run (new to the
+    lists), None when there is no previous run, the firm was not evaluated there, or its
+    population is not one of ``rs``.
+    """
+    if prev is None:
+        return pd.Series([None] * len(inputs), index=inputs.index, dtype=object)
+    large = {p.name: "large" in p.size_classes for p in rs.populations}
+    pops = inputs["credit_code"].map(prev.set_index("credit_code")["population"])
+    present = inputs["credit_code"].isin(prev["credit_code"])
+    out = [False if not here else large.get(pop) if isinstance(pop, str) else None
+           for here, pop in zip(present, pops, strict=True)]
+    return pd.Series(out, index=inputs.index, dtype=object)
 
 
 def push_warnings(conn: psycopg.Connection, run_id: int) -> int:
@@ -92,8 +110,17 @@ def push_warnings(conn: psycopg.Connection, run_id: int) -> int:
     return cur.rowcount
 
 
+def _finite(value, digits: int) -> float | None:
+    """``value`` rounded, or ``None`` when missing or infinite (JSON holds neither)."""
+    v = float(value)
+    return round(v, digits) if np.isfinite(v) else None
+
+
 def summarize(rows: pd.DataFrame, warnings: pd.DataFrame, rs: RuleSet, result) -> dict:
-    """Figures of a run: counts per class and population, benchmarks used, warnings."""
+    """Figures of a run: counts per class and population, benchmarks used, warnings.
+
+    Every number is finite or ``None``: the summary is stored as JSON.
+    """
     classes = rows["class"].fillna("none").value_counts().sort_index()
     by_pop = {}
     for p in rs.populations:
@@ -101,8 +128,9 @@ def summarize(rows: pd.DataFrame, warnings: pd.DataFrame, rs: RuleSet, result) -
         by_pop[p.name] = {
             "label": p.label, "enterprises": len(sel),
             "classes": {k: int(v) for k, v in sel["class"].value_counts().sort_index().items()},
-            "mean_total": None if sel["total"].isna().all() else round(float(sel["total"].mean()), 3),
-            "benchmarks": {it.name: {k: (None if v != v else round(float(v), 6))
+            "mean_total": None if sel["total"].isna().all()
+            else _finite(sel["total"].mean(), 3),
+            "benchmarks": {it.name: {k: (None if v is None else _finite(v, 6))
                                      for k, v in result.benchmarks.get((p.name, it.name),
                                                                        {}).items()}
                            for it in p.items},
@@ -111,6 +139,8 @@ def summarize(rows: pd.DataFrame, warnings: pd.DataFrame, rs: RuleSet, result) -
         "enterprises": len(rows),
         "evaluated": int(rows["population"].notna().sum()),
         "classes": {k: int(v) for k, v in classes.items()},
+        "protection": int((result.frame["protection"] != "").sum())
+        if "protection" in result.frame else 0,
         "populations": by_pop,
         "warnings": {k: int(v) for k, v in warnings["kind"].value_counts().sort_index().items()},
     }
@@ -159,8 +189,11 @@ def run_scores(conn: psycopg.Connection, ruleset: str | Path | RuleSet, year: in
                         "`mujun occupancy --year %d` for that year's land rights", year, occ,
                         occ_params.get("year"), year)
         inputs = load_inputs(conn, year, occ)
+        prev_run, prev = _prev_scores(conn, year, rs.name)
+        if rs.protection.first_year_above_scale:
+            inputs["prev_large"] = previous_size(inputs, rs, prev)
         files = (*rs.adjustments.files, *map(Path, adjustments))
-        adj = read_adjustments(files)
+        adj = read_adjustments(files, max_points=rs.adjustments.max_points)
         started = time.perf_counter()
         result = score_year(rs, merge_tenants(inputs), year, adj)
         result.frame = _merge_tenant_results(inputs, result.frame)
@@ -171,7 +204,6 @@ def run_scores(conn: psycopg.Connection, ruleset: str | Path | RuleSet, year: in
         for i, (kind, detail) in enumerate(zip(warnings["kind"], warnings["detail"],
                                                strict=True)):
             warnings.at[warnings.index[i], "detail"] = {**detail, "problem": PROBLEM_TEXT[kind]}
-        prev_run, prev = _prev_scores(conn, year, rs.name)
         rows = build_rows(rs, inputs, result, year=year, occupancy_run=occ,
                           occupancy_params=occ_params, prev=prev, prev_run=prev_run)
         params = {"ruleset": rs.name, "ruleset_sha256": rs.sha256, "ruleset_path": rs.path,

@@ -26,7 +26,7 @@ def candidate_detail(conn: psycopg.Connection, candidate_id: int, *, figures: bo
         Include enterprise figures (tax, revenue ...). Row-level security hides them
         from roles without the 'figures' permission anyway; this also skips the query.
     """
-    from scoring.candidates.lifecycle import allowed_transitions
+    from scoring.land_status.lifecycle import allowed_transitions
 
     cur = conn.execute(
         "SELECT c.candidate_id, c.parcel_code, c.kind, c.status, c.town, c.district, c.area_m2,"
@@ -87,7 +87,18 @@ def candidate_detail(conn: psycopg.Connection, candidate_id: int, *, figures: bo
         (out["parcel_code"],))
     out["surveys"] = [{"survey_id": r[0], "survey_date": _iso(r[1]), "has_image": bool(r[2])}
                       for r in cur.fetchall()]
+    out["explanation"] = explanations(out)
     return out
+
+
+def explanations(detail: dict) -> dict[str, dict]:
+    """The evidence in words (:func:`scoring.land_status.explain.explain`, the same lines as
+    the sheet and ``mujun candidates show``), in every language of the app; the history
+    is the detail's own (it shows field notes' authors as the app knows them)."""
+    from maps.review.i18n import LANGUAGES
+    from scoring.land_status.explain import explain
+
+    return {lang: explain(detail, lang).as_dict() for lang in LANGUAGES}
 
 
 def chip_source(conn: psycopg.Connection, candidate_id: int, survey_id: int

@@ -28,10 +28,26 @@ HEADERS_ZH = ("候选编号", "宗地代码", "类型", "状态", "镇街", "区
 ENGLISH = ("candidate id", "parcel code", "kind", "status", "town", "district", "area (m²)",
            "reclaimable area (m²)", "priority", "class", "decided at", "decided by",
            "previous status", "new status", "reason code", "comment")
+MAX_ROWS = 200_000
+#: The codes above in words (the land-status vocabulary), appended to every row.
+LABEL_COLUMNS = ("kind_name", "status_name", "to_status_name", "reason_name")
+LABEL_HEADERS_ZH = ("类型名称", "状态名称", "新状态名称", "理由")
+LABEL_ENGLISH = ("kind name", "status name", "new status name", "reason")
 #: The export's field table for the one writer (headers and the 字段说明 sheet).
 FIELDS = {name: FieldInfo(name, zh, en)
-          for name, zh, en in zip(COLUMNS, HEADERS_ZH, ENGLISH, strict=True)}
-MAX_ROWS = 200_000
+          for name, zh, en in zip((*COLUMNS, *LABEL_COLUMNS), (*HEADERS_ZH, *LABEL_HEADERS_ZH),
+                                  (*ENGLISH, *LABEL_ENGLISH), strict=True)}
+
+
+def _labelled(row) -> list:
+    """A row with the words of its kind, status, new status and reason appended."""
+    from scoring.land_status.vocabulary import KINDS, REASONS, STATUSES
+
+    out = list(row)
+    at = {name: i for i, name in enumerate(COLUMNS)}
+    return [*out, KINDS.label(out[at["kind"]]), STATUSES.label(out[at["status"]]),
+            STATUSES.label(out[at["to_status"]]) or None,
+            REASONS.label(out[at["reason_code"]]) or None]
 
 
 def _rows(conn: psycopg.Connection, filters: Filters, srid: int | None, *, geometry: bool):
@@ -54,7 +70,8 @@ def _rows(conn: psycopg.Connection, filters: Filters, srid: int | None, *, geome
 def _frame(rows: list, *, geometry: bool):
     import pandas as pd
 
-    frame = pd.DataFrame([r[:-1] if geometry else r for r in rows], columns=list(COLUMNS))
+    frame = pd.DataFrame([_labelled(r[:-1] if geometry else r) for r in rows],
+                         columns=[*COLUMNS, *LABEL_COLUMNS])
     frame["decided_at"] = frame["decided_at"].map(
         lambda v: v.replace(tzinfo=None) if v is not None and hasattr(v, "tzinfo") else v)
     return frame

@@ -1,6 +1,15 @@
-"""Interface strings in Chinese (default) and English; the JS gets the same table."""
+"""Interface strings in Chinese (default) and English; the JS gets the same table.
+
+The words of land status (kinds, statuses, reason codes, sort keys, actions, holders'
+statuses and rights, evidence fields) are not written here: they come from the one
+vocabulary (:mod:`scoring.land_status.vocabulary`), added to the table under a prefix
+per domain (:data:`PREFIXES`), so the page, the map legend, reports and the sheet say
+the same words.
+"""
 
 from __future__ import annotations
+
+from scoring.land_status import vocabulary as land_terms
 
 LANGUAGES = ("zh", "en")
 
@@ -36,7 +45,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "image_missing": {"zh": "影像不可用", "en": "Image not available"},
     "decide": {"zh": "决定", "en": "Decide"},
     "comment": {"zh": "意见", "en": "Comment"},
-    "reason": {"zh": "否决理由", "en": "Reason"},
+    "reason": {"zh": "理由", "en": "Reason"},
     "submit": {"zh": "提交", "en": "Submit"},
     "bulk": {"zh": "批量决定所选", "en": "Decide selected"},
     "field_notes": {"zh": "实地核查记录", "en": "Field notes"},
@@ -49,23 +58,31 @@ STRINGS: dict[str, dict[str, str]] = {
     "close": {"zh": "关闭", "en": "Close"},
     "no_results": {"zh": "没有符合条件的候选", "en": "No candidates match"},
     "language": {"zh": "English", "en": "中文"},
-    "s_new": {"zh": "新发现", "en": "new"},
-    "s_under_review": {"zh": "审核中", "en": "under review"},
-    "s_confirmed": {"zh": "已确认", "en": "confirmed"},
-    "s_rejected": {"zh": "已否决", "en": "rejected"},
-    "s_field_check": {"zh": "待实地核查", "en": "field check"},
-    "s_approved": {"zh": "批准收回/盘活", "en": "approved for reclamation"},
-    "s_closed": {"zh": "已关闭", "en": "closed"},
-    "k_idle_not_started": {"zh": "闲置(未动工)", "en": "idle, not started"},
-    "k_idle_stalled": {"zh": "闲置(停工)", "en": "idle, stalled"},
-    "k_unfinished": {"zh": "未建成", "en": "unfinished"},
-    "k_inefficient": {"zh": "低效用地", "en": "inefficient"},
-    "k_built_unused": {"zh": "建而未用", "en": "built but unused"},
-    "k_approved_unsupplied": {"zh": "批而未供", "en": "approved, not supplied"},
+    "time": {"zh": "时间", "en": "Time"},
+    "role_viewer": {"zh": "查看", "en": "viewer"},
+    "role_technician": {"zh": "技术员", "en": "technician"},
+    "role_planner": {"zh": "规划", "en": "planner"},
+    "role_official": {"zh": "审核人员", "en": "official"},
+    "role_admin": {"zh": "管理员", "en": "administrator"},
+    "checks": {"zh": "所检验的规则", "en": "Rules tested"},
+    "met": {"zh": "满足", "en": "met"},
+    "not_met": {"zh": "不满足", "en": "not met"},
+    "by": {"zh": "人员", "en": "By"},
+    "action": {"zh": "操作", "en": "Action"},
+    "revenue_wan": {"zh": "营业收入（万元）", "en": "Revenue (10k yuan)"},
 }
 
 
+#: Vocabulary → prefix of its codes in the table (``k_unfinished``, ``s_closed`` …).
+PREFIXES = {"k_": land_terms.KINDS, "s_": land_terms.STATUSES, "r_": land_terms.REASONS,
+            "o_": land_terms.SORTS, "a_": land_terms.ACTIONS, "hs_": land_terms.HOLDER_STATUSES,
+            "hr_": land_terms.HOLDER_ROLES, "e_": land_terms.EVIDENCE}
+
+
 def table(lang: str) -> dict[str, str]:
-    """All strings in ``lang`` (falls back to Chinese)."""
+    """All strings in ``lang`` (falls back to Chinese), the vocabulary's labels included."""
     lang = lang if lang in LANGUAGES else "zh"
-    return {key: values[lang] for key, values in STRINGS.items()}
+    out = {key: values[lang] for key, values in STRINGS.items()}
+    for prefix, vocab in PREFIXES.items():
+        out.update({prefix + code: label for code, label in vocab.labels(lang).items()})
+    return out

@@ -16,12 +16,15 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import psycopg
 
-KINDS = ("idle_not_started", "idle_stalled", "unfinished", "inefficient", "built_unused",
-         "approved_unsupplied")
-STATUSES = ("new", "under_review", "confirmed", "rejected", "field_check", "approved", "closed")
+from scoring.land_status.vocabulary import KINDS as KIND_TERMS
+from scoring.land_status.vocabulary import SORTS as SORT_TERMS
+from scoring.land_status.vocabulary import STATUSES as STATUS_TERMS
+
+KINDS = KIND_TERMS.codes()
+STATUSES = STATUS_TERMS.codes()
 CLASSES = ("A", "B", "C", "D", "T")
 
-#: Sort name → ORDER BY clause (constants only).
+#: Sort name (a code of the ``land_status.sort`` vocabulary) → ORDER BY clause (constants only).
 SORTS = {
     "priority": "c.priority DESC NULLS LAST, c.candidate_id",
     "area": "c.area_m2 DESC NULLS LAST, c.candidate_id",
@@ -29,6 +32,7 @@ SORTS = {
     "updated": "c.updated_at DESC, c.candidate_id",
     "id": "c.candidate_id",
 }
+assert tuple(SORTS) == SORT_TERMS.codes(), "every sort key needs its words in the vocabulary"
 MAX_PAGE = 500
 MAX_FEATURES = 2000
 #: Lowest zoom at which each tile layer has content (never a whole-city tile).

@@ -6,6 +6,11 @@ When the request carries a session cookie, its token is set as the transaction-l
 setting ``mujun.session`` (``set_config(..., true)`` with a parameter), which the
 row-level-security functions of migration 0011 map to the user; it vanishes at
 commit or rollback, so the next request on the same connection starts clean.
+
+A connection the server closed (``mujun db restore`` ends every connection when it
+swaps the restored database in; a database restart does too) fails the request's first
+statement; the pool then drops every broken connection it holds and the request is
+tried once more on a new one, so the app recovers without a restart.
 """
 
 from __future__ import annotations
@@ -93,9 +98,63 @@ class AppStore:
     def transaction(self, session_token: str | None) -> Iterator[psycopg.Connection]:
         """A pooled connection inside one transaction, as the session's user.
 
-        Commits when the block ends normally, rolls back on an exception.
+        Commits when the block ends normally, rolls back on an exception. A connection
+        found broken at the first statement (nothing done yet) is replaced once.
         """
-        with self.pool.connection() as conn:
-            if session_token:
-                conn.execute("SELECT set_config('mujun.session', %s, true)", (session_token,))
-            yield conn
+        import psycopg
+
+        for attempt in (1, 2):
+            with self.pool.connection() as conn:
+                try:
+                    conn.execute("SELECT set_config('mujun.session', %s, true)",
+                                 (session_token or "",))
+                except psycopg.OperationalError:
+                    if attempt == 2:
+                        raise
+                    log.warning("lost the database connection (restored or restarted?); "
+                                "reconnecting")
+                    self.pool.check()   # drop the other broken connections too
+                    continue
+                yield conn
+                return
+
+
+#: Most candidates one bulk decision may name.
+MAX_BULK = 500
+
+
+def bulk_decide(conn: psycopg.Connection, username: str, body: dict) -> dict:
+    """Validate a bulk decision's JSON body and decide, all or nothing (no commit).
+
+    ``body``: ``{"items": [{"candidate_id", "version"}, …], "status", "reason", "comment"}``.
+    The candidates are locked in id order (:func:`scoring.land_status.lifecycle.decide_many`),
+    so two officials deciding overlapping lists at once never deadlock: the second gets
+    :class:`~scoring.errors.DecisionConflict`.
+
+    Raises
+    ------
+    maps.review.queries.BadRequest
+        A malformed body (names the field).
+    """
+    from maps.review.queries import BadRequest
+    from scoring.land_status.lifecycle import decide_many
+
+    items = body.get("items")
+    if not isinstance(items, list) or not 1 <= len(items) <= MAX_BULK:
+        raise BadRequest(f"items: a list of 1-{MAX_BULK} {{candidate_id, version}}")
+    pairs = []
+    for item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("candidate_id"), int) \
+                or not isinstance(item.get("version"), int):
+            raise BadRequest("items: each needs candidate_id and version (numbers)")
+        pairs.append((item["candidate_id"], item["version"]))
+    status, reason, comment = body.get("status"), body.get("reason") or None, body.get("comment")
+    if not isinstance(status, str):
+        raise BadRequest("status: text")
+    if reason is not None and not isinstance(reason, str):
+        raise BadRequest("reason: a reason code")
+    if comment is not None and (not isinstance(comment, str) or len(comment) > 5000):
+        raise BadRequest("comment: text of at most 5000 characters")
+    decided = decide_many(conn, pairs, status=status, by=username, reason=reason,
+                          comment=(comment or "").strip() or None)
+    return {"decided": decided}

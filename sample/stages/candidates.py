@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from sample.demo import DemoRun
+    from sample.demo_run import DemoRun
 
 #: How many candidates the demo summary lists.
 TOP = 5
@@ -20,11 +20,13 @@ def stage_candidates(run: DemoRun) -> dict | None:
     """
     if not run.load:
         return None
+    from gis.crs import SQM_PER_MU
     from gis.settings import load_settings
     from maps.export.layers import export_layer
+    from maps.sheet import write_sheet
     from sample.config import AS_OF
-    from scoring.candidates.run import run_candidates
-    from scoring.candidates.sheet import write_sheet
+    from scoring.land_status.run import run_candidates
+    from scoring.land_status.vocabulary import KINDS
 
     settings = run.settings or load_settings()
     conn = run.conn
@@ -34,9 +36,9 @@ def stage_candidates(run: DemoRun) -> dict | None:
     top = result.candidates.head(TOP)
     out = {
         "run": result.run_id,
-        "found": ", ".join(f"{k} {v}" for k, v in s["by_kind"].items() if v) or "none",
-        "reclaimable": f"{s['reclaimable_m2'] / (10000 / 15):,.0f} mu",
-        "top": "; ".join(f"{r.parcel_code} {r.kind} {r.area_m2 / (10000 / 15):.0f} mu "
+        "found": ", ".join(f"{KINDS.label(k)} {v}" for k, v in s["by_kind"].items() if v) or "none",
+        "reclaimable": f"{s['reclaimable_m2'] / SQM_PER_MU:,.0f} mu",
+        "top": "; ".join(f"{r.parcel_code} {KINDS.label(r.kind)} {r.area_m2 / SQM_PER_MU:.0f} mu "
                          f"(priority {r.priority:.0f})" for r in top.itertuples(index=False)),
         "report": report["path"],
     }
@@ -45,7 +47,7 @@ def stage_candidates(run: DemoRun) -> dict | None:
                            " AND kind = %s AND status <> 'closed'",
                            (top.iloc[0]["parcel_code"], top.iloc[0]["kind"])).fetchone()[0]
         from gis.errors import ConfigError
-        from scoring.candidates.sheet import find_cjk_font
+        from maps.sheet import find_cjk_font
 
         fmt = "pdf"
         try:

@@ -58,6 +58,8 @@ def score(ctx: click.Context, ruleset: str | None, year: int | None,
              f"run {s['occupancy_run']}; {s['enterprises']:,} enterprises, "
              f"{s['evaluated']:,} evaluated",
              "classes: " + ", ".join(f"{k} {v:,}" for k, v in s["classes"].items())]
+    if s.get("protection"):
+        lines.append(f"protection period (listed, not classed): {s['protection']:,} firms")
     for name, p in s["populations"].items():
         lines.append(f"  {name} ({p['label']}): {p['enterprises']:,} firms, mean total "
                      f"{_fmt(p['mean_total'], 2)}; " + ", ".join(
@@ -81,6 +83,36 @@ def explain_cmd(app, credit_code: str, year: int | None, run_id: int | None,
 
     rec = explain(app.connect(), credit_code, year=year, run_id=run_id)
     emit(rec, as_json, explain_text(rec) if not as_json else None)
+
+
+@score.command("override")
+@click.argument("credit_code")
+@click.option("--class", "klass", required=True, type=click.Choice(("A", "B", "C", "D", "T"),
+              case_sensitive=False), help="The adjusted class.")
+@click.option("--reason", required=True, help="Why (shown by `score explain`, exported).")
+@click.option("--by", "decided_by", required=True, metavar="NAME", help="Who decided.")
+@click.option("--approved-by", metavar="NAME", help="Who approved the adjustment.")
+@click.option("--run", "run_id", type=int, help="Score run id (default: the latest).")
+@json_option
+@click.pass_obj
+def override_cmd(app, credit_code: str, klass: str, reason: str, decided_by: str,
+                 approved_by: str | None, run_id: int | None, as_json: bool) -> None:
+    """Adjust an enterprise's class (调档), with who, why and who approved.
+
+    The adjustment is kept (append-only) for the enterprise and the run's data year: it
+    applies to later score runs of the same year too, and `score explain` and `score
+    export` show the initial and the adjusted class. A new adjustment supersedes the
+    earlier one; to undo one, record the computed class.
+    """
+    from scoring.overrides import record_override
+
+    rec = record_override(app.connect(), credit_code, klass, reason=reason,
+                          decided_by=decided_by, approved_by=approved_by, run_id=run_id)
+    emit(rec, as_json, f"{rec['credit_code']} {rec['year']}: class {rec['initial_class'] or '-'}"
+                       f" (score run {rec['run_id']}) adjusted to {rec['class']} by "
+                       f"{rec['decided_by']}" + (f", approved by {rec['approved_by']}"
+                                                 if rec["approved_by"] else "")
+                       + f" (adjustment {rec['override_id']})")
 
 
 @score.command("export")
@@ -152,12 +184,23 @@ def check_cmd(ruleset: str, as_json: bool) -> None:
                  "min_land_mu": p.min_land_mu, "min_floor_m2": p.min_floor_m2,
                  "items": {it.name: {"weight": it.weight, "benchmark": it.benchmark.method,
                                      "unit": it.indicator.unit.text} for it in p.items}}
-        for p in rs.populations}, "classes": rs.classes.method}
+        for p in rs.populations}, "classes": rs.classes.method,
+        "protection": {"first_year_above_scale": rs.protection.first_year_above_scale,
+                       "years_after_start": rs.protection.years_after_start},
+        "adjustments": {"max_points": rs.adjustments.max_points,
+                        "max_bonus": rs.adjustments.max_bonus,
+                        "max_penalty": rs.adjustments.max_penalty}}
     lines = [f"{rs.name}: valid ({rs.title})"]
     for p in rs.populations:
         lines.append(f"  {p.name} ({p.label}): " + ", ".join(
             f"{it.name} {it.weight:g} [{it.benchmark.method}, {it.indicator.unit.text}]"
             for it in p.items))
+    if rs.protection.active:
+        lines.append("  protection period: " + ", ".join(x for x in (
+            "first year above scale" if rs.protection.first_year_above_scale else "",
+            f"{rs.protection.years_after_start:g} years after start-up"
+            if rs.protection.years_after_start is not None else "") if x))
+    lines.append(f"  adjustments: at most {rs.adjustments.max_points:g} points per list row")
     emit(data, as_json, "\n".join(lines))
 
 

@@ -29,7 +29,10 @@ def test_run_list_show_decide_and_conflict(town, monkeypatch, db_dsn, capsys):
     assert prios == sorted(prios, reverse=True)
     cid = rows[0]["candidate_id"]
     code, out, _ = run_mujun(["candidates", "show", str(cid)], monkeypatch, db_dsn, capsys)
-    assert code == 0 and "buildings_stand" in out and "created" in out
+    assert code == 0 and "建筑物存在" in out and "规则发现" in out
+    # evidence in words: labelled lines with units, no raw keys or JSON
+    assert "建筑占地" in out and "平方米" in out and "判定日期：2024-12-31" in out
+    assert "buildings_stand" not in out and '{"' not in out and "far_min" not in out
     code, out, err = run_mujun(["candidates", "decide", str(cid), "--status", "under_review",
                                 "--by", "王科长", "--expected-version", "1"],
                                monkeypatch, db_dsn, capsys)
@@ -39,10 +42,15 @@ def test_run_list_show_decide_and_conflict(town, monkeypatch, db_dsn, capsys):
     code, out, err = run_mujun(["candidates", "decide", str(cid), "--status", "confirmed",
                                 "--by", "李", "--expected-version", "1"],
                                monkeypatch, db_dsn, capsys)
-    assert code == 6 and "changed since you read it" in err
+    assert code == 6 and "已被他人修改" in err
     code, out, err = run_mujun(["candidates", "decide", str(cid), "--status", "rejected",
                                 "--by", "李"], monkeypatch, db_dsn, capsys)
     assert code == 3 and "needs a reason code" in err
+    # finding 7: a reason that is not a code is refused for every status, not only rejections
+    code, out, err = run_mujun(["candidates", "decide", str(cid), "--status", "field_check",
+                                "--reason", "随便写的理由", "--by", "李"], monkeypatch, db_dsn,
+                               capsys)
+    assert code == 3 and "unknown reason code" in err and "in_use（已实际使用）" in err
     assert fetch(conn, "SELECT status FROM candidate WHERE candidate_id = %s", (cid,)) == [
         ("under_review",)]
     code, out, err = run_mujun(["candidates", "show", "9999"], monkeypatch, db_dsn, capsys)
@@ -86,7 +94,7 @@ def test_report_workbook_has_chinese_headers_and_ranks(town, monkeypatch, db_dsn
     prio = header.index("优先级")
     assert [r[prio] for r in rows] == sorted((r[prio] for r in rows), reverse=True)
     kinds = {r[header.index("类型名称")] for r in rows}
-    assert "闲置土地(未动工)" in kinds and "建而未用" in kinds
+    assert "闲置土地（未动工）" in kinds and "建而未用" in kinds
     mu = header.index("实测面积（亩）")
     assert rows[0][mu] == pytest.approx(15.0)
     assert "豁免" in wb.sheetnames and "字段说明" in wb.sheetnames
@@ -128,7 +136,10 @@ def test_sheet_before_and_after(town, monkeypatch, db_dsn, capsys, tmp_path, suf
         assert "土地利用状况核查表" in text and "STALLED" in text
         assert "data:image/png;base64," in text and "http" not in text.replace(
             "http-equiv", "")
-        assert "一年内无新增建设" in text and "处理记录" in text
+        assert "期间无新增建设" in text and "处理记录" in text
+        # the evidence in words, as the app and `candidates show` say it
+        assert "期间新增建筑" in text and "平方米" in text and "规则发现" in text
+        assert "no_growth_m2" not in text and "far_min" not in text
 
 
 def test_occupancy_surveys_as_of_and_change(town, monkeypatch, db_dsn, capsys):

@@ -6,8 +6,8 @@ import psycopg
 import pytest
 
 from gis.errors import DataError
-from scoring.candidates import lifecycle
 from scoring.errors import CandidateNotFound, DecisionConflict
+from scoring.land_status import lifecycle
 
 
 def _candidate(conn, parcel_code="P1", kind="idle_not_started") -> int:
@@ -154,3 +154,60 @@ def test_version_is_bumped_only_when_something_visible_changes(db_conn):
     assert _status_version(db_conn, cid)[1] == 1
     db_conn.execute("UPDATE candidate SET evidence = '{\"coverage\": 0.1}'")
     assert _status_version(db_conn, cid)[1] == 2
+
+
+@pytest.mark.parametrize("status", ["under_review", "field_check"])
+def test_a_reason_must_be_a_known_code_for_every_status(db_conn, status):
+    """Finding 7: any text was stored as the reason of a decision other than a rejection."""
+    cid = _candidate(db_conn)
+    with pytest.raises(DataError, match="unknown reason code 'anything'"):
+        lifecycle.decide(db_conn, cid, status=status, by="a", reason="anything")
+    db_conn.rollback()
+    assert lifecycle.history(db_conn, cid) == []
+    lifecycle.decide(db_conn, cid, status=status, by="a", reason="data_error")
+    db_conn.commit()
+    assert lifecycle.history(db_conn, cid)[-1]["reason_code"] == "data_error"
+
+
+def test_bulk_decisions_lock_in_id_order_and_the_second_conflicts(db_conn, db_dsn):
+    """Finding 20: overlapping lists in opposite order wait for each other, never deadlock."""
+    import threading
+
+    from gis.db.connection import connect
+
+    ids = [_candidate(db_conn, f"P{i}") for i in range(6)]
+    first = lifecycle.decide_many(db_conn, [(c, 1) for c in ids], status="under_review",
+                                  by="a")
+    assert [r["version"] for r in first] == [2] * 6
+    outcome = {}
+
+    def second():
+        with connect(db_dsn) as other:
+            try:
+                lifecycle.decide_many(other, [(c, 1) for c in reversed(ids)],
+                                      status="field_check", by="b")
+                other.commit()
+                outcome["result"] = "decided"
+            except DecisionConflict as exc:
+                other.rollback()
+                outcome["result"] = str(exc)
+            except psycopg.Error as exc:   # a deadlock would land here
+                outcome["result"] = repr(exc)
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    thread.join(1.0)
+    assert thread.is_alive()          # waiting for the first transaction's locks
+    db_conn.commit()
+    thread.join(30)
+    assert "已被他人修改" in outcome["result"], outcome
+    assert {_status_version(db_conn, c) for c in ids} == {("under_review", 2)}
+
+
+def test_bulk_decisions_refuse_a_duplicate_and_a_bad_reason_before_locking(db_conn):
+    ids = [_candidate(db_conn, f"Q{i}") for i in range(2)]
+    with pytest.raises(DataError, match="listed twice"):
+        lifecycle.decide_many(db_conn, [(ids[0], 1), (ids[0], 1)], status="under_review", by="a")
+    with pytest.raises(DataError, match="unknown reason code"):
+        lifecycle.decide_many(db_conn, [(c, 1) for c in ids], status="under_review", by="a",
+                              reason="because")

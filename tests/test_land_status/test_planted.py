@@ -16,7 +16,7 @@ from gis.settings import load_settings
 from sample import generate_city
 from sample.config import AS_OF
 from sample.load import load_sample
-from scoring.candidates.run import run_candidates
+from scoring.land_status.run import run_candidates
 
 #: candidate kind -> planted kinds it must find
 TRUTH = {"idle_not_started": {"idle"}, "unfinished": {"unfinished"},

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from gis.settings import load_settings
-from scoring.candidates import lifecycle
-from scoring.candidates.run import run_candidates
+from scoring.land_status import lifecycle
+from scoring.land_status.run import run_candidates
 from tests.test_land_status.builders import add_firm, add_survey, box
 
 AS_OF = "2024-12-31"
@@ -213,8 +213,8 @@ def test_two_owners_give_the_same_answer_on_every_run(db_conn, tmp_path):
     assert res.summary["changed"] == 0 and res.summary["created"] == 0
     import datetime as dt
 
-    from scoring.candidates.facts import read_facts
-    from scoring.candidates.rules_config import load_rules
+    from scoring.land_status.facts import read_facts
+    from scoring.land_status.rules_config import load_rules
 
     facts = read_facts(conn, load_rules(), occupancy_run=res.summary["occupancy_run"],
                        as_of=dt.date(2024, 12, 31))

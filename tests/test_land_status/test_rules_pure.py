@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scoring.candidates.dates import has_passed, period_end
-from scoring.candidates.facts import far_minimum
-from scoring.candidates.rules import evaluate_parcel, fired
-from scoring.candidates.rules_config import load_rules
 from scoring.errors import LandRulesError
+from scoring.land_status.dates import has_passed, period_end
+from scoring.land_status.facts import far_minimum
+from scoring.land_status.rules import evaluate_parcel, fired
+from scoring.land_status.rules_config import load_rules
 
 RULES = load_rules()
 D = dt.date.fromisoformat
@@ -203,7 +203,7 @@ def test_rules_file_errors_name_the_line_and_key(tmp_path):
     with pytest.raises(LandRulesError, match="two-digit division code in quotes"):
         load_rules(bad)
     bad.write_text("priority:\n  weights: {area: -1}\n", encoding="utf-8")
-    with pytest.raises(LandRulesError, match="weights must be numbers of at least 0"):
+    with pytest.raises(LandRulesError, match=r"priority\.weights\.area: must be at least 0"):
         load_rules(bad)
     bad.write_text("a: [1\n", encoding="utf-8")
     with pytest.raises(LandRulesError, match="not valid YAML"):

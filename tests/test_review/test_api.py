@@ -88,6 +88,12 @@ def test_viewer_sees_no_figures(sessions, seeded):
     assert d["evidence"]["coverage"] == 0.12
     assert d["evidence"]["enterprises"][0]["class"] == "D"
     assert d["rules"][1]["rule"] == "tax_per_mu_below" and d["rules"][1]["value"] == "—"
+    # and in words: the line says the figure is hidden, the holders' table has no figures
+    words = {c["key"]: c["text"] for c in d["explanation"]["zh"]["checks"]}
+    assert words["tax_per_mu_below"] == "—（企业经济数据，本角色不可查看）"
+    assert words["coverage_below_control"] == "建筑系数 12.0% < 控制指标 30.0%"
+    assert "0.28" not in resp.text and "12.5" not in resp.text
+    assert not any("税收" in h for h in d["explanation"]["zh"]["enterprises"]["header"])
     tech = sessions["tech_east"].get(f"/api/candidates/{cid}").json()
     assert tech["figures_shown"] is False
 
@@ -158,6 +164,14 @@ def test_export_xlsx_and_gpkg(sessions, seeded, tmp_path):
     assert {r[4] for r in rows[1:]} == {"甲镇"} and len(rows) - 1 == 10
     explained = list(book["字段说明"].iter_rows(values_only=True))
     assert ("候选编号", "candidate_id", "candidate id") in explained
+    # the codes in words, from the vocabulary
+    from scoring.land_status.vocabulary import KINDS, STATUSES
+
+    header = [dict((z, c) for z, c, _ in explained).get(h, h) for h in rows[0]]
+    assert "kind_name" in header and rows[0][header.index("kind_name")] == "类型名称"
+    for row in rows[1:]:
+        assert row[header.index("kind_name")] == KINDS.label(row[header.index("kind")])
+        assert row[header.index("status_name")] == STATUSES.label(row[header.index("status")])
     resp = s.get("/api/export.gpkg", params={"kind": "built_unused"})
     assert resp.status_code == 200
     gpkg = tmp_path / "d.gpkg"

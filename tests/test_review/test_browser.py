@@ -106,6 +106,25 @@ def test_official_filters_opens_decides_and_sees_the_audit_entry(page, server, s
     assert page.locator("#map .leaflet-tile-container svg, #map .leaflet-tile svg, "
                         "#map svg").count() > 0
     assert "已确认" in page.inner_text("#legend")   # status colours from maps.styles
+    # every label shown is the vocabulary's: options, list, legend, evidence, history
+    from scoring.land_status import vocabulary as terms
+
+    codes = set()
+    for vocab in terms.ALL.values():
+        codes |= set(vocab.codes())
+    options = page.locator("#filters option, #bulk option").all_inner_texts()
+    assert not codes & {o.strip() for o in options}, options
+    assert page.locator("#filter-sort option").all_inner_texts() == list(
+        terms.SORTS.labels("zh").values())
+    assert [o for o in page.locator("#bulk-reason option").all_inner_texts() if o] == list(
+        terms.REASONS.labels("zh").values())
+    assert set(page.locator("#candidate-list tbody td:nth-child(6)").all_inner_texts()) <= set(
+        terms.STATUSES.labels("zh").values())
+    panel = page.inner_text("#detail")
+    assert "建筑系数 12.0% < 控制指标 30.0%" in panel, panel
+    assert "{" not in panel and "coverage_below_control" not in panel
+    assert "field_check" not in panel and "decided" not in panel
+    assert page.locator("#history tbody tr").last.locator("td").nth(2).inner_text() == "人工决定"
     assert page.outside == [], page.outside
     assert page.problems == [], page.problems
     assert cid in seeded["东区"]

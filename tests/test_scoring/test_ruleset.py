@@ -88,7 +88,7 @@ def _bad(replace_from: str, replace_to: str) -> str:
 
 BAD_CASES = [
     # (what, text, error class, line, text expected in the message)
-    ("YAML syntax", _bad("large:\n", "large:\n   - x\n  :"), RuleSetError, None, "YAML syntax"),
+    ("YAML syntax", _bad("large:\n", "large:\n   - x\n  :"), RuleSetError, None, "not valid YAML"),
     ("duplicate key", _bad("  tax_per_kwh: {formula", "  tax_per_mu: {formula"), RuleSetError,
      4, "duplicate key 'tax_per_mu'"),
     ("unknown key", _bad("size_class: [large]", "size_clas: [large]"), RuleSetError, 7,
@@ -134,7 +134,7 @@ BAD_CASES = [
      "not two digits"),
     ("adjustment file", GOOD + "adjustments:\n  files: [bonus.txt]\n", RuleSetError, 15,
      "must be .csv, .xlsx or .xls"),
-    ("not a mapping", "- name\n- test\n", RuleSetError, None, "this file holds a list"),
+    ("not a mapping", "- name\n- test\n", RuleSetError, None, "must be a mapping with name"),
 ]
 
 
@@ -161,3 +161,20 @@ def test_the_error_names_the_dotted_key(tmp_path):
                                "must be at least 0, not -1")
     with pytest.raises(RuleSetError, match="no bundled rule set 'nowhere-2020'"):
         load_ruleset("nowhere-2020")
+
+
+def test_the_reference_table_documents_every_declared_key():
+    """docs/scoring.md's rule-set table names each top-level key of the declared schema,
+    and the protection and adjustment keys."""
+    from pathlib import Path
+
+    from gis.yaml_schema import describe
+    from scoring.ruleset_schema import SCHEMA
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "scoring.md").read_text("utf-8")
+    keys = [k for k, _default, _help in describe(SCHEMA)]
+    for key in SCHEMA.fields:
+        assert f"`{key}`" in doc, key
+    for key in ("adjustments.max_points", "protection.years_after_start",
+                "protection.first_year_above_scale"):
+        assert key in keys and f"`{key.split('.')[1]}`" in doc, key

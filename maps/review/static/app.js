@@ -73,10 +73,10 @@
     fillSelect($("#filter-town"), o.towns);
     fillSelect($("#filter-status"), o.statuses, "s_");
     fillSelect($("#filter-class"), o.classes);
-    fillSelect($("#filter-sort"), o.sorts);
+    fillSelect($("#filter-sort"), o.sorts, "o_");
     if ($("#bulk-status")) {
       fillSelect($("#bulk-status"), ["under_review", "confirmed", "rejected", "field_check", "approved"], "s_");
-      fillSelect($("#bulk-reason"), Object.keys(o.reasons));
+      fillSelect($("#bulk-reason"), Object.keys(o.reasons), "r_");
     }
     return o;
   }
@@ -184,14 +184,19 @@
       figure(`/api/candidates/${d.candidate_id}/snapshot/before.svg`, "sketch", T.before),
       figure(`/api/candidates/${d.candidate_id}/snapshot/after.svg`, "sketch", T.after));
   }
-  function kvTable(obj) {
-    const t = el("table", { class: "kv" });
-    for (const [k, v] of Object.entries(obj || {})) {
-      t.append(el("tr", {}, el("th", {}, k), el("td", {}, typeof v === "object" && v !== null ? JSON.stringify(v) : v)));
-    }
-    return t;
+  // The evidence in words: the same lines as the sheet and `mujun candidates show`
+  // (scoring.land_status.explain), never raw keys or JSON.
+  function explanation(d) {
+    const x = (d.explanation || {})[body.dataset.lang] || (d.explanation || {}).zh;
+    if (!x) return [];
+    const checks = el("table", { id: "rules", class: "kv" }, x.checks.map((c) =>
+      el("tr", { class: c.passed ? "met" : "not-met", dataset: { rule: c.key } },
+        el("th", {}, c.label), el("td", {}, c.text),
+        el("td", {}, c.passed ? T.met : T.not_met))));
+    const facts = el("table", { id: "evidence", class: "kv" }, x.facts.map((f) =>
+      el("tr", { dataset: { key: f.key } }, el("th", {}, f.label), el("td", {}, f.text))));
+    return [el("h3", {}, x.title), checks, el("h3", {}, T.evidence), facts];
   }
-
   async function openDetail(id) {
     let d;
     try { d = await api(`/api/candidates/${id}`); } catch (e) { message(e.message, true); return; }
@@ -199,21 +204,26 @@
     const panel = $("#detail");
     panel.hidden = false;
     const ents = el("table", { id: "enterprises" },
-      el("tr", {}, el("th", {}, "code"), el("th", {}, "name"), el("th", {}, "right"), el("th", {}, T.class),
-        d.figures_shown ? el("th", {}, "tax (万元)") : null, d.figures_shown ? el("th", {}, "revenue (万元)") : null));
+      el("tr", {}, el("th", {}, T.e_credit_code), el("th", {}, T.e_name), el("th", {}, T.e_role),
+        el("th", {}, T.e_status), el("th", {}, T.class),
+        d.figures_shown ? el("th", {}, `${T.e_tax_wan}（万元）`) : null,
+        d.figures_shown ? el("th", {}, T.revenue_wan) : null));
     for (const e of d.enterprises) {
       ents.append(el("tr", {}, el("td", {}, e.credit_code), el("td", {}, e.name || ""),
-        el("td", {}, e.right_type), el("td", {}, e["class"] || ""),
+        el("td", {}, label("hr_", e.right_type)), el("td", {}, e.status ? label("hs_", e.status) : ""),
+        el("td", {}, e["class"] || ""),
         d.figures_shown ? el("td", { class: "tax" }, e.figures ? fmt(e.figures.tax_wan, 1) : "") : null,
         d.figures_shown ? el("td", {}, e.figures ? fmt(e.figures.revenue_wan, 1) : "") : null));
     }
     const history = el("table", { id: "history" },
-      el("thead", {}, el("tr", {}, el("th", {}, "time"), el("th", {}, "by"), el("th", {}, T.status),
-        el("th", {}, T.reason), el("th", {}, T.comment))),
+      el("thead", {}, el("tr", {}, el("th", {}, T.time), el("th", {}, T.by), el("th", {}, T.action),
+        el("th", {}, T.status), el("th", {}, T.reason), el("th", {}, T.comment))),
       el("tbody", {}, d.history.map((h) => el("tr", { dataset: { action: h.action } },
         el("td", {}, (h.at || "").replace("T", " ").slice(0, 19)), el("td", { class: "actor" }, h.actor),
+        el("td", {}, label("a_", h.action)),
         el("td", {}, `${h.from_status ? label("s_", h.from_status) : ""} → ${h.to_status ? label("s_", h.to_status) : ""}`),
-        el("td", {}, h.reason_code || ""), el("td", { class: "comment" }, h.comment || "")))));
+        el("td", { class: "reason" }, h.reason_code ? label("r_", h.reason_code) : ""),
+        el("td", { class: "comment" }, h.comment || "")))));
     const notes = el("ul", { id: "notes" }, d.notes.map((n) => el("li", {},
       el("span", { class: "meta" }, `${(n.at || "").slice(0, 16).replace("T", " ")} ${n.author}: `),
       el("span", { class: "note-text" }, n.note),
@@ -225,9 +235,7 @@
       el("p", {}, el("span", { id: "detail-status", dataset: { status: d.status } }, label("s_", d.status)),
         ` · ${d.parcel_code} · ${d.town || ""} · ${fmt(d.area_m2)} m² · v${d.version}`),
       snapshots(d),
-      el("h3", {}, T.evidence), kvTable(d.evidence),
-      el("h3", {}, T.rules), el("ul", { id: "rules" }, (Array.isArray(d.rules) ? d.rules : [d.rules]).map(
-        (r) => el("li", {}, typeof r === "object" ? JSON.stringify(r) : r))),
+      ...explanation(d),
       el("h3", {}, T.enterprises), d.figures_shown ? null : el("p", { id: "figures-hidden", class: "muted" }, T.figures_hidden), ents,
       PERMS.decide && d.allowed.length ? decisionForm(d) : null,
       el("h3", {}, T.history), history,
@@ -243,7 +251,7 @@
   function decisionForm(d) {
     const status = el("select", { id: "decision-status" }, d.allowed.map((s) => el("option", { value: s }, label("s_", s))));
     const reason = el("select", { id: "decision-reason" }, el("option", { value: "" }, ""),
-      Object.keys(state.options.reasons).map((r) => el("option", { value: r }, r)));
+      Object.keys(state.options.reasons).map((r) => el("option", { value: r }, label("r_", r))));
     const comment = el("textarea", { id: "decision-comment", maxlength: 5000, placeholder: T.comment });
     const submit = el("button", { type: "button", id: "decision-submit" }, T.submit);
     submit.addEventListener("click", async () => {
