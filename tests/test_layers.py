@@ -231,8 +231,7 @@ def test_the_reader_sees_strings_groups_and_command_lookups(tmp_path):
 
 def _floors_used(package: str) -> set[str]:
     return {floor_of(target) for path in (REPO / package).rglob("*.py")
-            for _, target, _ in references(path)
-            if (module_name(path), target) not in BEING_REMOVED}
+            for _, target, _ in references(path)}
 
 
 def test_parcels_and_remote_sensing_stand_side_by_side_on_gis():
