@@ -152,10 +152,9 @@ def _date(v: Any) -> dt.date | None:
     if isinstance(v, dt.date):
         return v
     if isinstance(v, str) and len(v) >= 10:
-        try:
-            return dt.date.fromisoformat(v[:10])
-        except ValueError:
-            return None
+        from gis.importing.values import parse_date
+
+        return parse_date(v[:10])[0]
     return None
 
 
