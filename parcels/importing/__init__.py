@@ -34,6 +34,33 @@ def _shipped() -> dict[str, Any]:
 for _kind in KINDS:
     register_field_table(_kind, lambda kind=_kind: _shipped()[kind])
 
+
+@lru_cache(maxsize=1)
+def _policy_headers() -> dict[str, Any]:
+    from importlib import resources
+
+    import yaml
+
+    text = resources.files("parcels.data").joinpath("policy_headers.yaml").read_text("utf-8")
+    return yaml.safe_load(text)
+
+
+def _accounts_table(dimension: str, unit: str) -> dict[str, Any]:
+    """The account fields, quantities in ``dimension`` (electricity or volume)."""
+    out = {}
+    for name, spec in _policy_headers()["accounts"].items():
+        spec = {k: v for k, v in spec.items() if k != "quantity"}
+        if _policy_headers()["accounts"][name].get("quantity"):
+            spec.update(dimension=dimension, unit=unit, default_unit=unit)
+        out[name] = spec
+    return out
+
+
+#: Policy input kinds: utility accounts (quantities in kWh or m³) and the land-use tax base.
+register_field_table("accounts_kwh", lambda: _accounts_table("electricity", "千瓦时"))
+register_field_table("accounts_m3", lambda: _accounts_table("volume", "立方米"))
+register_field_table("land_tax", lambda: _policy_headers()["land_tax"])
+
 CHECK_LABELS.update({
     "duplicate_code": "duplicate parcel codes",
     "missing_code": "empty parcel codes",
