@@ -109,28 +109,32 @@ def classes_in_force(ents: pd.DataFrame, rs: PolicyRuleSet) -> pd.DataFrame:
     ``within`` class; exempt enterprises keep their class but get ``exempt_reason``.
     """
     out = ents.copy()
-    adjusted = out["adjusted_class"].notna() & (out["adjusted_class"] != out["score_class"])
-    out["class"] = out["adjusted_class"].where(out["adjusted_class"].notna(),
-                                               out["score_class"])
-    out["adjusted"] = adjusted.to_numpy()
-    total = pd.to_numeric(out["total"], errors="coerce")
-    base_class = out["class"].copy()
+    adj = out["adjusted_class"].to_numpy(dtype=object)
+    computed = out["score_class"].to_numpy(dtype=object)
+    has_adj = pd.notna(adj)
+    out["adjusted"] = has_adj & (adj != computed)
+    klass = np.where(has_adj, adj, computed)
+    base_class = klass.copy()
+    total = pd.to_numeric(out["total"], errors="coerce").to_numpy(dtype=float)
+    population = out["population"].fillna("").to_numpy(dtype=object)
     for d in rs.derived:
-        inside = (base_class == d.within).to_numpy()
+        inside = base_class == d.within
         member = inside & out["credit_code"].isin(d.members).to_numpy()
         if d.lowest_share is not None:
-            for _, idx in out[inside].groupby(out["population"].fillna(""), sort=False).groups.items():
+            for pop in pd.unique(population[inside]):
+                idx = np.flatnonzero(inside & (population == pop))
                 n = math.ceil(d.lowest_share * len(idx) - 1e-9)
-                order = total.loc[idx].sort_values(kind="stable", na_position="first").index
-                member |= out.index.isin(order[:n])
-        out.loc[member, "class"] = d.name
-    reason = pd.Series(None, index=out.index, dtype=object)
-    reason[out["class"].isna()] = "not_evaluated"
-    reason[out["class"].isin(rs.exempt_classes) & reason.isna()] = "exempt_class"
-    reason[out["industry_division"].isin(rs.exempt_industries) & reason.isna()] = \
-        "exempt_industry"
-    reason[out["credit_code"].isin(rs.exempt_enterprises) & reason.isna()] = "exempt_listed"
-    out["exempt_reason"] = reason
+                t = np.where(np.isnan(total[idx]), -np.inf, total[idx])
+                member[idx[np.argsort(t, kind="stable")[:n]]] = True
+        klass[member] = d.name
+    out["class"] = klass
+    missing = pd.isna(klass)
+    out["exempt_reason"] = np.select(
+        [missing, np.isin(klass, list(rs.exempt_classes)),
+         out["industry_division"].isin(rs.exempt_industries).to_numpy(),
+         out["credit_code"].isin(rs.exempt_enterprises).to_numpy()],
+        ["not_evaluated", "exempt_class", "exempt_industry", "exempt_listed"],
+        default=None).astype(object)
     return out
 
 
@@ -150,51 +154,52 @@ def period_quantities(quantities: pd.DataFrame, kind: str, codes: pd.Index,
     Parameters
     ----------
     quantities : DataFrame
-        ``credit_code``, ``kind``, ``account_no``, ``year``, ``month`` (0: the whole
-        year), ``quantity_milli`` (the enterprise's share of the account).
+        The rows of ``kind`` (the caller splits by kind once): ``credit_code``,
+        ``account_no``, ``year``, ``month`` (0: the whole year), ``quantity_milli`` (the
+        enterprise's share of the account, whole thousandths, not negative).
     codes : Index
         The enterprises, in order; ``start`` their first months in force.
 
     Returns
     -------
-    quantity : object array of ints (0 where none)
+    quantity : int64 array (0 where none; object array of ints if int64 could overflow)
     has_account : bool array (any quantity row of the kind at all)
     pro_rata : bool array (an annual-only quantity was prorated)
     """
     n = len(codes)
-    q = quantities[quantities["kind"] == kind]
+    q = quantities
     has = np.zeros(n, dtype=bool)
-    total = np.zeros(n, dtype=object)
     pro = np.zeros(n, dtype=bool)
     if not len(q):
-        return total, has, pro
+        return np.zeros(n, dtype=np.int64), has, pro
     pos = codes.get_indexer(q["credit_code"])
     keep = pos >= 0
     q, pos = q[keep], pos[keep]
     has[pos] = True
-    month = q["month"].to_numpy()
-    year = q["year"].to_numpy().astype(np.int64)
-    # an account-year with monthly rows ignores its annual row
-    monthly_keys = set(zip(q["account_no"].to_numpy()[month > 0], year[month > 0],
-                           pos[month > 0], strict=True))
+    month = q["month"].to_numpy(dtype=np.int64)
+    year = q["year"].to_numpy(dtype=np.int64)
+    qty = q["quantity_milli"].to_numpy()
+    exact_int64 = len(qty) == 0 or float(np.max(qty)) * 12 * len(qty) < 9e18
+    qty = qty.astype(np.int64) if exact_int64 else _ints(qty)
     first = start[pos]
-    qty = _ints(q["quantity_milli"].to_numpy())
     is_month = month > 0
     idx = year * 12 + np.maximum(month, 1) - 1
-    in_force = is_month & (idx >= first) & (idx <= end)
-    contrib = np.where(in_force, qty, 0)
-    annual = ~is_month & np.array([(a, y, p) not in monthly_keys for a, y, p in
-                                   zip(q["account_no"].to_numpy(), year, pos, strict=True)],
-                                  dtype=bool) if (~is_month).any() else np.zeros(len(q), bool)
+    contrib = np.where(is_month & (idx >= first) & (idx <= end), qty, 0)
+    annual = ~is_month
     if annual.any():
+        # an account-year with monthly rows ignores its annual row
+        if is_month.any():
+            acc = pd.factorize(q["account_no"].to_numpy())[0].astype(np.int64)
+            key = acc * 1024 + (year - 1900)
+            annual &= ~np.isin(key, key[is_month])
         lo = np.maximum(year * 12, first)
         hi = np.minimum(year * 12 + 11, end)
         months = np.clip(hi - lo + 1, 0, 12)
-        share = round_div(qty * months.astype(object), 12)
+        share = (qty * months * 2 + 12) // 24          # half up (quantities are >= 0)
         contrib = np.where(annual, share, contrib)
         pro[pos[annual & (months > 0) & (months < 12)]] = True
-    sums = pd.Series(contrib, dtype=object).groupby(pos).sum()
-    total[sums.index.to_numpy()] = sums.to_numpy()
+    total = np.zeros(n, dtype=contrib.dtype)
+    np.add.at(total, pos, contrib)          # exact: integer sums, no float weights
     return total, has, pro
 
 
@@ -238,6 +243,8 @@ def apply_policy(rs: PolicyRuleSet, ents: pd.DataFrame, quantities: pd.DataFrame
     warnings: list[list[dict]] = [[] for _ in range(len(ents))]
     notes: list[dict] = []
     frames = []
+    by_kind = dict(tuple(quantities.groupby("kind", sort=False))) if len(quantities) else {}
+    empty = quantities.iloc[:0]
     for item in rs.items:
         per = _item_period(rs, item, period)
         start = first_months(ents, rs, per)
@@ -263,8 +270,9 @@ def apply_policy(rs: PolicyRuleSet, ents: pd.DataFrame, quantities: pd.DataFrame
         missing = np.zeros(len(pos), dtype=bool)
         code_missing = ""
         if item.kind in PRICE_KINDS and item.source == "accounts":
-            qty, has, pro = period_quantities(quantities, item.kind, codes, start, per.end)
-            base = qty[pos]
+            qty, has, pro = period_quantities(by_kind.get(item.kind, empty), item.kind, codes,
+                                              start, per.end)
+            base = qty[pos].astype(object)
             missing = ~has[pos]
             code_missing = "no_account"
             amount = round_div(base * rate, MILLI * NANO // 100)
@@ -279,17 +287,16 @@ def apply_policy(rs: PolicyRuleSet, ents: pd.DataFrame, quantities: pd.DataFrame
                 "account_no": "records", "year": rec["year"], "month": 0,
                 "quantity_milli": np.round(rec["electricity_kwh"].to_numpy(float) * MILLI)})
             qty, has, pro = period_quantities(as_q, "electricity", codes, start, per.end)
-            base, missing, code_missing = qty[pos], ~has[pos], "no_account"
+            base, missing, code_missing = qty[pos].astype(object), ~has[pos], "no_account"
             amount = round_div(base * rate, MILLI * NANO // 100)
             for p in pos[pro[pos]]:
                 warnings[p].append({"item": item.name, "code": "pro_rata"})
         elif item.kind == "land_tax":
             due = land_tax.groupby("credit_code")["due_e4"].sum() if len(land_tax) \
-                else pd.Series(dtype=object)
-            have = codes[pos].isin(due.index)
-            due_e4 = np.array([int(due[c]) if h else 0 for c, h in zip(codes[pos], have,
-                                                                          strict=True)],
-                              dtype=object)
+                else pd.Series(dtype=np.int64)
+            found = due.reindex(codes[pos])
+            have = found.notna().to_numpy()
+            due_e4 = _ints(found.fillna(0).to_numpy())
             missing = ~have
             code_missing = "no_land_tax_base"
             # base: the tax due for the months in force (元, in thousandths)
