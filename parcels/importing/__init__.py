@@ -60,6 +60,7 @@ def _accounts_table(dimension: str, unit: str) -> dict[str, Any]:
 register_field_table("accounts_kwh", lambda: _accounts_table("electricity", "千瓦时"))
 register_field_table("accounts_m3", lambda: _accounts_table("volume", "立方米"))
 register_field_table("land_tax", lambda: _policy_headers()["land_tax"])
+register_field_table("policy_records", lambda: _policy_headers()["policy_records"])
 
 CHECK_LABELS.update({
     "duplicate_code": "duplicate parcel codes",

@@ -158,3 +158,122 @@ def runs_cmd(app, as_json: bool) -> None:
     emit(recs, as_json, "\n".join(
         f"{r['run_id']:>5}  {r['ruleset']:<16} {r['year']}  评分运行 {r['score_run']}  "
         f"执行期 {r['period']}" for r in recs) or "尚无政策运行")
+
+
+def _yuan(fen) -> str:
+    from scoring.policy.store import yuan
+
+    return yuan(fen) if fen is not None else "-"
+
+
+@policy.command("ledger")
+@click.option("--run", "run_id", type=int, help="Policy run (default: the latest).")
+@click.option("--enterprise", metavar="CODE", help="Only this enterprise (credit code).")
+@click.option("--item", help="Only this item (its name in the rule set).")
+@json_option
+@click.pass_obj
+def ledger_cmd(app, run_id: int | None, enterprise: str | None, item: str | None,
+               as_json: bool) -> None:
+    """The ledger: each line planned against what was collected, refunded or granted.
+
+    Status: 已告知 (notified) until a collecting body reports; then the latest report's:
+    已征收 (collected), 已返还 (refunded) or 已兑现 (granted). Amounts in 元.
+    """
+    from parcels.codes import normalize_credit_code
+    from scoring.policy.ledger import read_ledger
+    from scoring.policy.store import resolve_policy_run
+    from scoring.policy.terms import label
+
+    conn = app.connect()
+    run = resolve_policy_run(conn, run_id)
+    frame = read_ledger(conn, run, enterprise=normalize_credit_code(enterprise)
+                        if enterprise else None, item=item)
+    recs = []
+    for r in frame.to_dict("records"):
+        recs.append({**{k: r[k] for k in ("credit_code", "name", "town", "item", "kind",
+                                           "class", "base_unit", "months", "collector",
+                                           "refundable", "status")},
+                     "base": None if r["base"] is None else str(r["base"]),
+                     "rate": None if r["rate"] is None else str(r["rate"]),
+                     "amount_yuan": None if r["amount_fen"] is None else _yuan(r["amount_fen"]),
+                     "quota": None if r["quota"] is None else str(r["quota"]),
+                     "collected_yuan": _yuan(r["collected_fen"]),
+                     "refunded_yuan": _yuan(r["refunded_fen"]),
+                     "granted_yuan": _yuan(r["granted_fen"]),
+                     "status_label": label("policy.status", r["status"])})
+    head = (f"{'统一社会信用代码':<18} {'企业名称':<14} {'项目':<10} {'等级':<4} {'应征/应兑(元)':>14} "
+            f"{'已征收(元)':>12} {'已返还(元)':>12} {'已兑现(元)':>12} 状态")
+    lines = [f"政策运行 {run} 台账（{len(recs):,} 行）", head]
+    for r in recs:
+        planned = r["amount_yuan"] if r["amount_yuan"] is not None else (
+            f"{r['quota']} {label('policy.unit', r['base_unit'])}" if r["quota"] else "无数据")
+        lines.append(f"{r['credit_code']:<18} {str(r['name'] or '')[:14]:<14} "
+                     f"{r['item'][:10]:<10} {r['class']:<4} {planned:>14} "
+                     f"{r['collected_yuan']:>12} {r['refunded_yuan']:>12} "
+                     f"{r['granted_yuan']:>12} {r['status_label']}")
+    emit({"run_id": run, "lines": recs}, as_json, "\n".join(lines))
+
+
+@policy.command("record")
+@click.argument("src", type=click.Path(exists=True, dir_okay=False))
+@click.option("--run", "run_id", type=int, help="Policy run (default: the latest).")
+@click.option("--sheet", help="Sheet name or 0-based number (default: first).")
+@click.option("--encoding", help="CSV text encoding (default: detected UTF-8/GBK).")
+@click.option("--dry-run", is_flag=True, help="Check and report everything, write nothing.")
+@click.option("--accept-partial", is_flag=True,
+              help="Store the good rows; list rejected ones in the rejects file.")
+@click.option("--rejects", type=click.Path(dir_okay=False),
+              help="Rejects CSV for --accept-partial (default: ./SRC.rejects.csv).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing rejects file.")
+@json_option
+@click.pass_obj
+def record_cmd(app, src, run_id, sheet, encoding, dry_run, accept_partial, rejects, overwrite,
+               as_json):
+    """Record what was collected, refunded or granted, per quarter (XLSX or CSV).
+
+    \b
+    Columns: 统一社会信用代码, 项目 (item name or 差别化电价 ...), 季度 (2018Q3,
+    2018年第3季度), 状态 (已征收 / 已返还 / 已兑现), 金额 (元, to the fen) or
+    指标数量 (quotas), 备注. A surcharge is collected, a refundable one may be
+    refunded up to what was collected, a relief or quota is granted. Every row
+    is checked against the run's lines; any error means nothing is stored. The
+    same file read again changes nothing.
+    """
+    from gis.importing.common import default_rejects_path
+    from scoring.policy.ledger import record_file
+
+    if accept_partial and rejects is None:
+        rejects = str(default_rejects_path(src))
+    result = record_file(app.connect(), src, run_id=run_id, sheet=sheet, encoding=encoding,
+                         dry_run=dry_run, accept_partial=accept_partial, rejects=rejects,
+                         overwrite=overwrite)
+    emit(result.to_dict(), as_json, result.text())
+
+
+@policy.command("summary")
+@click.option("--by", type=click.Choice(("class", "town", "industry")), default="class",
+              show_default=True, help="Class groups alone, or per town / industry division.")
+@click.option("--run", "run_id", type=int, help="Policy run (default: the latest).")
+@json_option
+@click.pass_obj
+def summary_cmd(app, by: str, run_id: int | None, as_json: bool) -> None:
+    """Amounts and counts per class group (A+B reliefs, C+D surcharges), in 万元."""
+    from scoring.policy.store import resolve_policy_run
+    from scoring.policy.summary import policy_summary
+    from scoring.policy.terms import label
+
+    conn = app.connect()
+    run = resolve_policy_run(conn, run_id)
+    recs = policy_summary(conn, run, by)
+    col = {"town": "乡镇", "industry": "行业大类"}.get(by)
+    lines = [f"政策运行 {run} 汇总（金额：万元）",
+             f"{'类别':<10}" + (f"{col:<10}" if col else "") + f"{'企业数':>6} {'加价':>12} "
+             f"{'减免':>12} {'已征收':>12} {'已返还':>12} {'已兑现':>12} {'指标增加':>10} "
+             f"{'指标压减':>10}"]
+    for r in recs:
+        lines.append(f"{label('policy.class_group', r['group']):<10}"
+                     + (f"{r.get(by) or '-'!s:<10}" if col else "")
+                     + f"{r['enterprises']:>6} {r['surcharge_wan']:>12} {r['relief_wan']:>12} "
+                       f"{r['collected_wan']:>12} {r['refunded_wan']:>12} "
+                       f"{r['granted_wan']:>12} {r['quota_granted']:>10} {r['quota_cut']:>10}")
+    emit({"run_id": run, "by": by, "groups": recs}, as_json, "\n".join(lines))

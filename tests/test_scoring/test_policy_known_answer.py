@@ -16,7 +16,9 @@ firms 17-20: A). The 2018 policy (classes of the previous year) is applied for
   123.456 tce: granted 10 % = 12.346 tce;
 * firm 5 (C) has 8,000 kWh for 2018: nothing as C; adjusted to D it pays 4,000 kWh ×
   0.10 = 400.00 元;
-* firms 3 and 4 share one account 40/60 (firm 4, the landlord, pays): both C, nothing.
+* firms 3 and 4 share one account 40/60 (firm 4, the landlord, pays): both C, nothing;
+* the ledger: firm 1's sewage collected 1,700.00 元 then refunded (refundable) → 已返还;
+  a refund above what was collected is refused, nothing stored.
 """
 
 from __future__ import annotations
@@ -158,3 +160,42 @@ def test_policy_known_answer(county, tmp_path, db_conn, db_dsn, monkeypatch, cap
     lines2 = _lines(db_conn, again["run_id"])
     assert lines2[(c[5], "power")][0] == "D" and lines2[(c[5], "power")][4] == 40000
     assert again["adjusted"] == 1
+
+    # the collecting bodies report: sewage collected then refunded (refundable), relief granted
+    run2 = str(again["run_id"])
+    too_much = tmp_path / "返还超额.csv"
+    too_much.write_text("统一社会信用代码,项目,季度,状态,金额(元)\n"
+                        f"{c[1]},sewage,2018Q3,已征收,1700.00\n"
+                        f"{c[1]},sewage,2018Q4,已返还,1700.01\n", encoding="utf-8")
+    from tests.cli_runner import run_mujun
+
+    code, _, err = run_mujun(["policy", "record", str(too_much)], monkeypatch, db_dsn, capsys)
+    assert code == 3 and "row 3" in err and "1700.01" in err and "Traceback" not in err
+    assert fetch(db_conn, "SELECT count(*) FROM policy_record")[0][0] == 0
+    done = tmp_path / "征收返还2018.csv"
+    done.write_text("统一社会信用代码,项目,季度,状态,金额(元),备注\n"
+                    f"{c[1]},差别化污水处理费,2018年第三季度,已征收,1700.00,\n"
+                    f"{c[1]},sewage,2018Q4,已返还,1700.00,整改达标返还\n"
+                    f"{c[20]},land_tax,2018Q4,已兑现,7499.99,\n", encoding="utf-8")
+    mujun(["policy", "record", done, "--run", run2], monkeypatch, db_dsn, capsys)
+    ledger = json.loads(mujun(["policy", "ledger", "--json"], monkeypatch, db_dsn, capsys))
+    by = {(r["credit_code"], r["item"]): r for r in ledger["lines"]}
+    sew = by[(c[1], "sewage")]
+    assert (sew["status"], sew["status_label"]) == ("refunded", "已返还")
+    assert (sew["amount_yuan"], sew["collected_yuan"], sew["refunded_yuan"]) == \
+        ("1700.00", "1700.00", "1700.00")
+    assert by[(c[20], "land_tax")]["status"] == "granted"
+    assert by[(c[20], "land_tax")]["amount_yuan"] == "-7499.99"
+    assert by[(c[1], "power")]["status"] == "notified"
+    text = mujun(["policy", "ledger", "--enterprise", c[1]], monkeypatch, db_dsn, capsys)
+    assert "已返还" in text and "已告知" in text and c[20] not in text
+    groups = json.loads(mujun(["policy", "summary", "--json"], monkeypatch, db_dsn,
+                              capsys))["groups"]
+    g = {r["group"]: r for r in groups}
+    # C+D: 300.15 + 308.64 + 400.00 + 1,700.00 + 7,500.00 元 of surcharges
+    assert g["C+D"]["surcharge_wan"] == "1.0209" and g["A+B"]["relief_wan"] == "0.7500"
+    # quotas cut: firm 1 (D) 20 tce, firm 5 (D after adjustment) 20 % of 50 = 10 tce,
+    # firm 2 (C-, half of D) 10 % of 50 = 5 tce
+    # granted: firm 20 12.346 tce, firms 17-19 (A) 10 % of 50 = 5 tce each
+    assert g["C+D"]["quota_cut"] == "35.000" and g["A+B"]["quota_granted"] == "27.346"
+    assert g["C+D"]["refunded_wan"] == "0.1700"
