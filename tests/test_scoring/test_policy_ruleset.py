@@ -71,19 +71,19 @@ def test_errors_name_the_file_line_and_key(change, line, key, words):
 def test_cross_key_rules():
     with pytest.raises(PolicyError, match=r"line 3, period.end: ends \(2017-12\) before"):
         parse_policy(BASE.replace("end: 2018-12", "end: 2017-12"), source="c.yaml")
-    with pytest.raises(PolicyError, match="line 3, period.start: .*not a month"):
+    with pytest.raises(PolicyError, match=r"line 3, period.start: .*not a month"):
         parse_policy(BASE.replace("start: 2018-01", "start: 2018-13"), source="c.yaml")
     land = BASE.replace("kind: electricity\n    rates: {D: 0.1}",
                         "kind: land_tax\n    rates: {A: -1.5}")
-    with pytest.raises(PolicyError, match="line 7, items.power.rates.A: a land-tax rate"):
+    with pytest.raises(PolicyError, match=r"line 7, items.power.rates.A: a land-tax rate"):
         parse_policy(land, source="c.yaml")
     derived = BASE + "derived_classes:\n  C-: {within: E, rate_of: D, factor: 0.5}\n"
-    with pytest.raises(PolicyError, match="line 9, derived_classes.C-.within"):
+    with pytest.raises(PolicyError, match=r"line 9, derived_classes.C-.within"):
         parse_policy(derived, source="c.yaml")
     flags = BASE + "flags:\n  D: [no_land_auctions]\n"
-    with pytest.raises(PolicyError, match="line 9, flags.D: item 1 'no_land_auctions'"):
+    with pytest.raises(PolicyError, match=r"line 9, flags.D: item 1 'no_land_auctions'"):
         parse_policy(flags, source="c.yaml")
-    with pytest.raises(PolicyError, match="--param x: the rule set declares no such"):
+    with pytest.raises(PolicyError, match=r"--param x: the rule set declares no such"):
         parse_policy(BASE, source="c.yaml", params={"x": 1.0})
 
 
