@@ -186,8 +186,21 @@ def check_accounts(raw: pd.DataFrame, factors: dict[str, float], rows: np.ndarra
         bad = rows[keep & (accounts["account_no"] == account).to_numpy()]
         report.add(int(bad[-1]), "share_sum", "error",
                    f"the shares of account {account} add up to {total} (> 1)", "share", total)
-    keep &= ~np.isin(rows, list(report.rejected_rows))
     quantities = pd.DataFrame(qty, columns=["pos", "month", "quantity"])
+    # the users of one account repeat its quantities: they must agree
+    given: dict[tuple[str, int], tuple[Decimal, int]] = {}
+    for p, month, q in qty:
+        if not keep[p]:
+            continue
+        key = (accounts["account_no"].iat[p], month)
+        if key in given and given[key][0] != q:
+            report.add(int(rows[p]), "quantity_conflict", "error",
+                       f"account {key[0]} has {q} for {'the year' if not month else f'month {month}'}"
+                       f" here but {given[key][0]} in row {given[key][1]}; one account, one "
+                       "quantity (the shares divide it)", "annual" if not month else
+                       MONTHS[month - 1], q)
+        given.setdefault(key, (q, int(rows[p])))
+    keep &= ~np.isin(rows, list(report.rejected_rows))
     return accounts, quantities, keep
 
 
@@ -284,7 +297,7 @@ def import_accounts(conn: psycopg.Connection, path: str | Path, *, kind: str, ye
                 q["pos"].to_numpy(dtype=int)] if len(q) else [],
             "year": int(year), "month": q["month"].to_numpy(dtype=int) if len(q) else [],
             "quantity": q["quantity"].to_numpy() if len(q) else [], "batch_id": batch_id})
-        # several users of one account give its quantity once each: keep the first
+        # the users of one account give the same quantities (checked): store them once
         qload = qload.drop_duplicates(["account_no", "month"])
         ins_q, upd_q = upsert_frame(conn, "account_quantity", qload,
                                     ["kind", "account_no", "year", "month"],
