@@ -5,9 +5,11 @@ Thin click wrappers over :mod:`scoring.policy`; heavy imports inside the command
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from gis.cli.options import emit, json_option
+from gis.cli.options import emit, json_option, overwrite_option
 
 
 def _params(pairs: tuple[str, ...]) -> dict[str, float]:
@@ -277,3 +279,27 @@ def summary_cmd(app, by: str, run_id: int | None, as_json: bool) -> None:
                        f"{r['collected_wan']:>12} {r['refunded_wan']:>12} "
                        f"{r['granted_wan']:>12} {r['quota_granted']:>10} {r['quota_cut']:>10}")
     emit({"run_id": run, "by": by, "groups": recs}, as_json, "\n".join(lines))
+
+
+@policy.command("export")
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
+              help="Output file: .xlsx (Chinese headers) or .csv (UTF-8 with BOM).")
+@click.option("--for", "body", type=click.Choice(("power", "water", "sewage", "gas", "tax",
+                                                  "credit")),
+              help="The collecting body's list (default: every line).")
+@click.option("--run", "run_id", type=int, help="Policy run (default: the latest).")
+@overwrite_option
+@json_option
+@click.pass_context
+def export_cmd(ctx: click.Context, output: Path, body: str | None, run_id: int | None,
+               overwrite: bool, as_json: bool) -> None:
+    """Write the notification list a collecting body needs (`mujun export policy`).
+
+    power / water / sewage / gas: the firms charged, their accounts (户号), base, rate,
+    months and amount (元); tax: the land-use tax reliefs and surcharges; credit: every
+    firm with its class in force and eligibility flags, for the credit office and banks.
+    """
+    from scoring.cli.score import invoke_export
+
+    invoke_export(ctx, layer="policy", output=output, run_id=run_id, kind=body,
+                  overwrite=overwrite, as_json=as_json)

@@ -199,3 +199,23 @@ def test_policy_known_answer(county, tmp_path, db_conn, db_dsn, monkeypatch, cap
     # granted: firm 20 12.346 tce, firms 17-19 (A) 10 % of 50 = 5 tce each
     assert g["C+D"]["quota_cut"] == "35.000" and g["A+B"]["quota_granted"] == "27.346"
     assert g["C+D"]["refunded_wan"] == "0.1700"
+
+    # the notification lists for the power company and the credit office
+    power = tmp_path / "供电公司告知清单.xlsx"
+    mujun(["policy", "export", "-o", power, "--for", "power"], monkeypatch, db_dsn, capsys)
+    ws = openpyxl.load_workbook(power).active
+    header = [c.value for c in ws[1]]
+    assert {"统一社会信用代码", "执行等级", "户号", "计费基数", "金额（元）", "征收或兑现单位"} <= set(header)
+    rows = {r[header.index("统一社会信用代码")]: r for r in ws.iter_rows(min_row=2, values_only=True)}
+    assert set(rows) == {c[1], c[2], c[5]}                  # D, C- and the adjusted firm
+    assert rows[c[1]][header.index("金额（元）")] == "300.15"
+    assert rows[c[1]][header.index("户号")] == "E1"
+    assert rows[c[2]][header.index("执行等级")] == "C-"
+    assert rows[c[5]][header.index("是否调档")] == "是"
+    credit = tmp_path / "信用办.xlsx"
+    mujun(["policy", "export", "-o", credit, "--for", "credit"], monkeypatch, db_dsn, capsys)
+    ws = openpyxl.load_workbook(credit).active
+    header = [c.value for c in ws[1]]
+    rows = {r[header.index("统一社会信用代码")]: r for r in ws.iter_rows(min_row=2, values_only=True)}
+    assert rows[c[1]][header.index("资格限制或优先")] == "不得参与工业用地竞买、推送信用办"
+    assert len(rows) == 20
