@@ -89,3 +89,7 @@ class PolicyRunError(DataError):
 
 class PolicyRecordError(DataError):
     """A file of collected or granted amounts (``policy record``) is unusable."""
+
+
+class AppealError(DataError):
+    """An appeal cannot be recorded or decided (unknown appeal, wrong step, empty reason)."""
