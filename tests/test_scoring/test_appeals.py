@@ -63,7 +63,7 @@ def test_a_class_appeal_upheld_becomes_an_adjustment(scored, db_conn, db_dsn, mo
 
 def test_a_data_appeal_upheld_changes_the_figure_and_the_next_score(
         scored, db_conn, db_dsn, monkeypatch, capsys):
-    fs, occ, run_id = scored
+    fs, occ, _ = scored
     low = fs[0].code
     rec = json.loads(mujun(["appeals", "add", low, "--kind", "data", "--field", "tax_wan",
                             "--value", "500", "--claim", "税务数据漏报一笔入库税款",
