@@ -1,4 +1,4 @@
-"""Policy inputs and runs under row-level security: the app role reads them in scope only."""
+"""Policy inputs, runs and appeals under row-level security: the app role reads them in scope."""
 
 from __future__ import annotations
 
@@ -19,8 +19,23 @@ TABLES = {
                       "'东区'), ('91330000SCOPE0002X', 2022, 100, 5, '丙镇', '西区')",
                       "SELECT trim(credit_code) FROM land_tax_base WHERE credit_code LIKE "
                       "'91330000SCOPE%'"),
+    "policy_line": ("INSERT INTO run (run_id, kind, code_version, status) VALUES (990001, "
+                    "'policy', 't', 'done'); INSERT INTO policy_line (run_id, credit_code, item,"
+                    " kind, class, base_unit, base_source, months, amount_fen, town, district)"
+                    " VALUES (990001, '91330000SCOPE0001X', 'p', 'electricity', 'D', 'kWh',"
+                    " 'accounts', 12, 100, '甲镇', '东区'), (990001, '91330000SCOPE0002X', 'p',"
+                    " 'electricity', 'D', 'kWh', 'accounts', 12, 200, '丙镇', '西区')",
+                    "SELECT amount_fen FROM policy_line WHERE run_id = 990001"),
+    "appeal": ("INSERT INTO appeal (credit_code, year, run_id, kind, claim, requested_class,"
+               " submitted_by, town, district) VALUES ('91330000SCOPE0001X', 2022, 1, 'class',"
+               " '东', 'C', 'a', '甲镇', '东区'), ('91330000SCOPE0002X', 2022, 1, 'class', '西',"
+               " 'C', 'a', '丙镇', '西区')",
+               "SELECT claim FROM appeal WHERE credit_code LIKE '91330000SCOPE%'"),
 }
-WEST = {"utility_account": [("SCOPE-W",)], "land_tax_base": [("91330000SCOPE0002X",)]}
+WEST = {"utility_account": [("SCOPE-W",)], "land_tax_base": [("91330000SCOPE0002X",)],
+        "policy_line": [(200,)], "appeal": [("西",)]}
+#: readable without the figures permission (names and classes, no amounts)
+NO_FIGURES = {"appeal"}
 
 
 @pytest.mark.parametrize("table", sorted(TABLES))
@@ -46,9 +61,11 @@ def test_the_app_role_reads_policy_inputs_of_its_districts_only(table, app_conn_
                                        " LIKE 'SCOPE%'").fetchall() == [(2,)]
                 app.rollback()
                 start_session(app, admin, "viewer_east")                    # no figures
-                assert app.execute(query).fetchall() == []
+                if table not in NO_FIGURES:
+                    assert app.execute(query).fetchall() == []
         finally:
             admin.rollback()
             admin.execute("DELETE FROM account_quantity WHERE account_no LIKE 'SCOPE%'")
             admin.execute(f"DELETE FROM {table} WHERE credit_code LIKE '91330000SCOPE%'")
+            admin.execute("DELETE FROM run WHERE run_id = 990001")
             admin.commit()
