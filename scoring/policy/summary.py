@@ -72,3 +72,30 @@ def policy_summary(conn: psycopg.Connection, run_id: int, by: str = "class"
     ents = read_frame(conn, "SELECT trim(credit_code) AS credit_code, industry_division"
                             " FROM policy_enterprise WHERE run_id = %s", (run_id,))
     return summarize_ledger(read_ledger(conn, run_id), ents, by)
+
+
+def enterprise_totals(conn: psycopg.Connection, run_id: int) -> pd.DataFrame:
+    """Per enterprise of a policy run: class in force, surcharges and reliefs (fen), items.
+
+    ``effect``: ``surcharge``, ``relief``, ``both`` or ``none`` (a class in force, no money).
+    """
+    from gis.db.copy import read_frame
+
+    frame = read_frame(conn, """
+        SELECT trim(e.credit_code) AS credit_code, e.class AS policy_class,
+               coalesce(sum(l.amount_fen) FILTER (WHERE l.amount_fen > 0), 0)::text
+                   AS surcharge_fen,
+               coalesce(-sum(l.amount_fen) FILTER (WHERE l.amount_fen < 0), 0)::text
+                   AS relief_fen,
+               string_agg(DISTINCT l.kind, ',') AS kinds
+        FROM policy_enterprise e
+        LEFT JOIN policy_line l USING (run_id, credit_code)
+        WHERE e.run_id = %s AND e.exempt_reason IS NULL
+        GROUP BY e.credit_code, e.class""", (run_id,))
+    for col in ("surcharge_fen", "relief_fen"):
+        frame[col] = pd.Series([int(v) for v in frame[col]], index=frame.index, dtype=object)
+    sur = frame["surcharge_fen"].to_numpy() > 0
+    rel = frame["relief_fen"].to_numpy() > 0
+    frame["effect"] = [("both" if s and r else "surcharge" if s else "relief" if r else "none")
+                       for s, r in zip(sur, rel, strict=True)]
+    return frame

@@ -219,3 +219,11 @@ def test_policy_known_answer(county, tmp_path, db_conn, db_dsn, monkeypatch, cap
     rows = {r[header.index("统一社会信用代码")]: r for r in ws.iter_rows(min_row=2, values_only=True)}
     assert rows[c[1]][header.index("资格限制或优先")] == "不得参与工业用地竞买、推送信用办"
     assert len(rows) == 20
+
+    # the policy map: firm 1's parcel is surcharged, firm 20's relieved
+    page = tmp_path / "policy.html"
+    info = json.loads(mujun(["map", "policy", "-o", page, "--json"], monkeypatch, db_dsn,
+                            capsys))
+    assert info["external_requests"] == []
+    html = page.read_text(encoding="utf-8")
+    assert "差别化加价" in html and "减免或奖励" in html and "7499.99" in html
