@@ -228,7 +228,7 @@ def runs_cmd(app, as_json: bool) -> None:
 
 @score.command("notice")
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
-              help="The notice (公示.pdf).")
+              help="The notice: 公示.pdf (Chinese font embedded) or 公示.docx (Word).")
 @click.option("--run", "run_id", type=int, help="Score run (default: the latest).")
 @click.option("--days", type=click.IntRange(1, 365), default=30, show_default=True,
               help="Length of the notice period.")
@@ -240,7 +240,7 @@ def runs_cmd(app, as_json: bool) -> None:
 @click.pass_obj
 def notice_cmd(app, output: Path, run_id: int | None, days: int, start, issuer: str,
                overwrite: bool, as_json: bool) -> None:
-    """Write the public notice (公示) of a score run as a PDF.
+    """Write the public notice (公示) of a score run as a PDF or Word document.
 
     Classes A-D with their firms (name, credit code, town; the adjusted class where an
     official recorded one), the indicator set and class rule named, the notice period

@@ -51,6 +51,23 @@ def test_notice_lists_every_class_and_annex_in_chinese(tmp_path, db_dsn, monkeyp
     assert "万元" not in flat                          # desensitized: no figures
     code, _, err = run_mujun(["score", "notice", "-o", str(out)], monkeypatch, db_dsn, capsys)
     assert code == 4 and "Traceback" not in err      # never overwritten without --overwrite
-    code, _, err = run_mujun(["score", "notice", "-o", str(tmp_path / "公示.docx")],
+    code, _, err = run_mujun(["score", "notice", "-o", str(tmp_path / "公示.odt")],
                              monkeypatch, db_dsn, capsys)
-    assert code == 3 and "write .pdf" in err
+    assert code == 3 and "write .pdf or .docx" in err
+    # the Word version carries the same text
+    docx = tmp_path / "公示.docx"
+    mujun(["score", "notice", "-o", docx, "--start", "2023-03-01"], monkeypatch, db_dsn, capsys)
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(docx) as z:
+        assert set(z.namelist()) == {"[Content_Types].xml", "_rels/.rels", "word/document.xml"}
+        xml = z.read("word/document.xml").decode("utf-8")
+    from xml.etree import ElementTree
+
+    ElementTree.fromstring(xml.encode("utf-8"))       # well-formed
+    words = "".join(re.findall(r"<w:t[^>]*>([^<]*)</w:t>", xml))
+    for heading in ("2022年度工业企业亩均效益综合评价分类结果公示", "A类企业", "D类企业",
+                    "附件1 不参评企业（T类）", "附件3 一票否决企业", "公用事业（行业大类 44）",
+                    "2023年3月1日至2023年3月30日（30天）"):
+        assert heading in words, heading
