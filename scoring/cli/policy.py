@@ -74,7 +74,7 @@ def check_cmd(ruleset: str, params: tuple[str, ...], as_json: bool) -> None:
         items.append({"item": it.name, "kind": it.kind, "label": label("policy.item", it.kind),
                       "rate_unit": RATE_UNIT[it.kind], "base_unit": BASE_UNIT[it.kind],
                       "source": it.source, "rates": rates, "collector": it.collector,
-                      "refundable": it.refundable,
+                      "refundable": it.refundable, "borne_by": it.borne_by,
                       "period": (it.period or rs.period).text()})
     rec = {"name": rs.name, "valid": True, "title": rs.title, "year": rs.year,
            "class_year": rs.class_year, "period": rs.period.text(), "items": items,
@@ -86,7 +86,9 @@ def check_cmd(ruleset: str, params: tuple[str, ...], as_json: bool) -> None:
         rates = "，".join(f"{c} {r if r is not None else '（参数未设定）'}"
                          for c, r in it["rates"].items())
         lines.append(f"  {it['item']}：{it['label']}（{it['rate_unit']}）{rates}；"
-                     f"征收/兑现：{it['collector'] or '-'}")
+                     f"征收/兑现：{it['collector'] or '-'}"
+                     + ("；可返还" if it["refundable"] else "")
+                     + (f"；减免资金承担：{it['borne_by']}" if it["borne_by"] else ""))
     for c, fl in rs.flags.items():
         lines.append(f"  {c} 类：" + "、".join(label("policy.flag", f) for f in fl))
     lines.extend(f"  待县级设定：{p}" for p in rec["open_points"])
@@ -119,7 +121,11 @@ def apply_cmd(app, ruleset: str, score_run: int | None, year: int | None,
     run = run_policy(app.connect(), ruleset, score_run=score_run, year=year,
                      period=parse_period(period) if period else None, params=_params(params))
     s = dict(run.summary, run_id=run.run_id)
-    emit(s, as_json, summary_text(s))
+    if as_json:
+        from scoring.policy.apply import result_records
+
+        s.update(result_records(run.result))
+    emit(s, as_json, None if as_json else summary_text(s))
 
 
 def summary_text(s: dict) -> str:

@@ -91,6 +91,27 @@ def summarize(rs: PolicyRuleSet, result: PolicyResult) -> dict[str, Any]:
             "items": items, "warnings": dict(warn), "notes": result.notes}
 
 
+def result_records(result: PolicyResult) -> dict[str, list[dict[str, Any]]]:
+    """The enterprises and lines of a result as JSON-ready records (amounts in 元, exact)."""
+    from scoring.policy.store import scaled
+
+    ents = [{"credit_code": r["credit_code"], "name": r["name"], "town": r["town"],
+             "score_class": r["score_class"], "class": r["class"], "adjusted": bool(r["adjusted"]),
+             "exempt_reason": r["exempt_reason"], "flags": list(r["flags"]),
+             "warnings": r["warnings"]}
+            for r in result.enterprises.to_dict("records")]
+    lines = [{"credit_code": r["credit_code"], "item": r["item"], "kind": r["kind"],
+              "class": r["class"], "base": None if r["base_milli"] is None
+              else str(scaled(r["base_milli"], 3)), "base_unit": r["base_unit"],
+              "base_source": r["base_source"], "rate": str(scaled(r["rate_nano"], 9)),
+              "months": int(r["months"]),
+              "amount_yuan": None if r["amount_fen"] is None else yuan(r["amount_fen"]),
+              "quota": None if r["quota_milli"] is None else str(scaled(r["quota_milli"], 3)),
+              "collector": r["collector"], "refundable": bool(r["refundable"])}
+             for r in result.lines.to_dict("records")]
+    return {"per_enterprise": ents, "lines": lines}
+
+
 def run_policy(conn: psycopg.Connection, ruleset: str | Path, *, score_run: int | None = None,
                year: int | None = None, period: Period | None = None,
                params: dict[str, float] | None = None) -> PolicyRun:

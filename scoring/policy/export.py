@@ -35,6 +35,7 @@ COLUMNS = {
     "rate": ("加价或减免标准", "rate"), "rate_unit": ("标准单位", "rate unit"),
     "months": ("执行月数", "months in force"), "amount_yuan": ("金额（元）", "amount (yuan)"),
     "quota": ("指标增减", "quota granted or cut"), "collector": ("征收或兑现单位", "collector"),
+    "billed": ("缴费方", "billed"), "borne_by": ("减免资金承担", "relief borne by"),
     "refundable_label": ("可返还", "refundable"), "flags_label": ("资格限制或优先", "flags"),
     "warnings_label": ("提示", "warnings"),
 }
@@ -69,10 +70,14 @@ def notification_table(conn: psycopg.Connection, run_id: int,
         SELECT trim(l.credit_code) AS credit_code, e.name, l.town, l.class, e.adjusted,
                l.item, l.kind, l.base::text AS base, l.base_unit, l.rate::text AS rate,
                l.months, l.amount_fen::text AS amount_fen, l.quota::text AS quota,
-               l.collector, l.refundable, e.warnings,
+               l.collector, l.refundable, l.borne_by, e.warnings,
                (SELECT string_agg(a.account_no, '、' ORDER BY a.account_no)
                   FROM utility_account a
-                 WHERE a.credit_code = trim(l.credit_code) AND a.kind = l.kind) AS accounts
+                 WHERE a.credit_code = trim(l.credit_code) AND a.kind = l.kind) AS accounts,
+               (SELECT string_agg(DISTINCT CASE WHEN a.payer = 'landlord'
+                                   THEN '房东 ' || trim(a.payer_code) ELSE '本企业' END, '、')
+                  FROM utility_account a
+                 WHERE a.credit_code = trim(l.credit_code) AND a.kind = l.kind) AS billed
         FROM policy_line l JOIN policy_enterprise e USING (run_id, credit_code)
         WHERE l.run_id = %s AND (%s::text[] IS NULL OR l.kind = ANY(%s))
         ORDER BY l.item, l.credit_code""", (run_id, kinds, kinds))
@@ -91,6 +96,8 @@ def notification_table(conn: psycopg.Connection, run_id: int,
     out["amount_yuan"] = [None if f is None else yuan(int(f)) for f in frame["amount_fen"]]
     out["quota"] = frame["quota"]
     out["collector"] = frame["collector"]
+    out["billed"] = frame["billed"]
+    out["borne_by"] = frame["borne_by"]
     out["refundable_label"] = ["是" if r else "否" for r in frame["refundable"]]
     out["warnings_label"] = ["；".join(label("policy.warning", w["code"]) for w in ws
                                       if w["item"] == it)

@@ -50,7 +50,7 @@ ENTERPRISE_COLUMNS = ("credit_code", "name", "town", "district", "industry_divis
                       "size_class", "population", "total", "score_class", "adjusted_class")
 LINE_COLUMNS = ("credit_code", "item", "kind", "class", "base_milli", "base_unit",
                 "base_source", "rate_nano", "months", "amount_fen", "quota_milli",
-                "collector", "refundable", "town", "district")
+                "collector", "refundable", "borne_by", "town", "district")
 
 
 @dataclass
@@ -332,7 +332,8 @@ def apply_policy(rs: PolicyRuleSet, ents: pd.DataFrame, quantities: pd.DataFrame
             "base_unit": BASE_UNIT[item.kind] if item.source != "fixed" else "",
             "base_source": item.source, "rate_nano": rate, "months": months[pos],
             "amount_fen": amount, "quota_milli": quota, "collector": item.collector,
-            "refundable": item.refundable, "town": ents["town"].to_numpy()[pos],
+            "refundable": item.refundable, "borne_by": item.borne_by,
+            "town": ents["town"].to_numpy()[pos],
             "district": ents["district"].to_numpy()[pos]}))
     lines = pd.concat(frames, ignore_index=True) if frames else \
         pd.DataFrame({c: pd.Series(dtype=object) for c in LINE_COLUMNS})

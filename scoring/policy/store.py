@@ -22,7 +22,7 @@ ENTERPRISE_COLUMNS = ("run_id", "credit_code", "name", "town", "district", "indu
                       "flags", "warnings")
 LINE_COLUMNS = ("run_id", "credit_code", "item", "kind", "class", "base", "base_unit",
                 "base_source", "rate", "months", "amount_fen", "quota", "collector",
-                "refundable", "town", "district")
+                "refundable", "borne_by", "town", "district")
 
 
 def scaled(value: Any, places: int) -> Decimal | None:
@@ -68,10 +68,11 @@ def save_policy(conn: psycopg.Connection, run_id: int, result: PolicyResult) -> 
             for r in zip(*(lines[c].to_numpy() for c in (
                     "credit_code", "item", "kind", "class", "base_milli", "base_unit",
                     "base_source", "rate_nano", "months", "amount_fen", "quota_milli",
-                    "collector", "refundable", "town", "district")), strict=True):
+                    "collector", "refundable", "borne_by", "town", "district")), strict=True):
                 cp.write_row((run_id, r[0], r[1], r[2], r[3], scaled(r[4], 3), r[5], r[6],
                               scaled(r[7], 9), int(r[8]), _none(r[9]), scaled(r[10], 3),
-                              r[11] or None, bool(r[12]), _none(r[13]), _none(r[14])))
+                              r[11] or None, bool(r[12]), r[13] or None, _none(r[14]),
+                              _none(r[15])))
 
 
 def latest_policy_run(conn: psycopg.Connection) -> int | None:

@@ -55,6 +55,7 @@ items:
     kind: land_tax
     rates: {A: -1.0, D: 0.5}
     collector: 税务局
+    borne_by: 县财政先行补贴
   energy:
     kind: energy_quota
     source: records
@@ -131,6 +132,9 @@ def test_policy_known_answer(county, tmp_path, db_conn, db_dsn, monkeypatch, cap
     out = json.loads(mujun(["policy", "apply", "--ruleset", rules, "--period",
                             "2018-04:2018-09", "--json"], monkeypatch, db_dsn, capsys))
     assert out["score_run"] == county["score_run"] and out["class_year"] == 2017
+    by_line = {(r["credit_code"], r["item"]): r for r in out["lines"]}
+    assert by_line[(c[2], "power")]["amount_yuan"] == "308.64"
+    assert by_line[(c[2], "power")]["base"] == "6172.839"
     lines = _lines(db_conn, out["run_id"])
     fen = {k: v[4] for k, v in lines.items()}
     assert fen[(c[1], "power")] == 30015
@@ -212,6 +216,14 @@ def test_policy_known_answer(county, tmp_path, db_conn, db_dsn, monkeypatch, cap
     assert rows[c[1]][header.index("户号")] == "E1"
     assert rows[c[2]][header.index("执行等级")] == "C-"
     assert rows[c[5]][header.index("是否调档")] == "是"
+    assert rows[c[1]][header.index("缴费方")] == "本企业"
+    tax = tmp_path / "税务局.xlsx"
+    mujun(["policy", "export", "-o", tax, "--for", "tax"], monkeypatch, db_dsn, capsys)
+    ws = openpyxl.load_workbook(tax).active
+    header = [c.value for c in ws[1]]
+    rows = {r[header.index("统一社会信用代码")]: r for r in ws.iter_rows(min_row=2, values_only=True)}
+    assert rows[c[20]][header.index("金额（元）")] == "-7499.99"
+    assert rows[c[20]][header.index("减免资金承担")] == "县财政先行补贴"
     credit = tmp_path / "信用办.xlsx"
     mujun(["policy", "export", "-o", credit, "--for", "credit"], monkeypatch, db_dsn, capsys)
     ws = openpyxl.load_workbook(credit).active
@@ -227,3 +239,14 @@ def test_policy_known_answer(county, tmp_path, db_conn, db_dsn, monkeypatch, cap
     assert info["external_requests"] == []
     html = page.read_text(encoding="utf-8")
     assert "差别化加价" in html and "减免或奖励" in html and "7499.99" in html
+
+    # the text outputs officials read are Chinese
+    text = mujun(["policy", "apply", "--ruleset", rules, "--period", "2018-04:2018-09"],
+                 monkeypatch, db_dsn, capsys)
+    assert "差别化电价（power）" in text and "D 类 2 家 700.15 元" in text
+    assert "无水电气户号（应征收却无用量）" in text
+    text = mujun(["policy", "summary", "--by", "town"], monkeypatch, db_dsn, capsys)
+    assert "C+D类（加价、压减）" in text and "东城街道" in text
+    text = mujun(["policy", "check", rules], monkeypatch, db_dsn, capsys)
+    assert "减免资金承担：县财政先行补贴" in text and "可返还" in text
+    assert len(mujun(["policy", "runs"], monkeypatch, db_dsn, capsys).splitlines()) == 3

@@ -43,6 +43,7 @@ CREATE TABLE policy_line (
     quota         numeric(20, 3),       -- quota items: + granted, - cut (tce or t)
     collector     text,
     refundable    boolean NOT NULL DEFAULT false,
+    borne_by      text,                 -- who bears a relief the province has not delegated
     town          text,
     district      text,
     PRIMARY KEY (run_id, credit_code, item)
