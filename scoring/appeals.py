@@ -16,6 +16,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from scoring.errors import AppealError
+from scoring.policy.terms import label
 
 if TYPE_CHECKING:
     import psycopg
@@ -24,9 +25,6 @@ log = logging.getLogger(__name__)
 
 KINDS = ("data", "class")
 STATUSES = ("submitted", "under_review", "upheld", "rejected")
-STATUS_ZH = {"submitted": "已受理", "under_review": "审核中", "upheld": "申诉成立",
-             "rejected": "申诉不成立"}
-KIND_ZH = {"data": "数据申诉", "class": "调档申诉"}
 #: Figures a data appeal may correct (enterprise_year columns) and their units.
 FIELDS = {"tax_wan": "万元", "revenue_wan": "万元", "value_added_wan": "万元",
           "energy_tce": "吨标准煤", "electricity_kwh": "千瓦时", "rd_wan": "万元",
@@ -127,8 +125,8 @@ def _record(row: tuple) -> dict[str, Any]:
     rec["credit_code"] = rec["credit_code"].strip()
     for k in ("submitted_at", "decided_at"):
         rec[k] = rec[k].isoformat() if rec[k] else None
-    rec["status_zh"] = STATUS_ZH[rec["status"]]
-    rec["kind_zh"] = KIND_ZH[rec["kind"]]
+    rec["status_zh"] = label("appeal.status", rec["status"])
+    rec["kind_zh"] = label("appeal.kind", rec["kind"])
     return rec
 
 
@@ -167,7 +165,7 @@ def decide_appeal(conn: psycopg.Connection, appeal_id: int, status: str, *, reas
         rec = _record(row)
         if status not in STEPS.get(rec["status"], ()):
             allowed = STEPS.get(rec["status"])
-            raise AppealError(f"appeal {appeal_id} is {STATUS_ZH[rec['status']]} "
+            raise AppealError(f"appeal {appeal_id} is {label('appeal.status', rec['status'])} "
                               f"({rec['status']}); " + (
                                   f"it can move to {', '.join(allowed)}" if allowed
                                   else "it is decided and stays so"))
