@@ -294,9 +294,10 @@ def apply_policy(rs: PolicyRuleSet, ents: pd.DataFrame, quantities: pd.DataFrame
         elif item.kind == "land_tax":
             due = land_tax.groupby("credit_code")["due_e4"].sum() if len(land_tax) \
                 else pd.Series(dtype=np.int64)
-            found = due.reindex(codes[pos])
-            have = found.notna().to_numpy()
-            due_e4 = _ints(found.fillna(0).to_numpy())
+            at = due.index.get_indexer(codes[pos])       # exact: no float on the way
+            have = at >= 0
+            due_e4 = _ints(np.where(have, due.to_numpy()[np.maximum(at, 0)], 0)) \
+                if len(due) else np.zeros(len(pos), dtype=object)
             missing = ~have
             code_missing = "no_land_tax_base"
             # base: the tax due for the months in force (元, in thousandths)
