@@ -116,3 +116,19 @@ def test_the_reference_documents_every_declared_key():
     for field in ("kind", "rates", "source", "period", "collector", "refundable", "borne_by",
                   "note"):
         assert f"`items.*.{field}`" in doc
+
+
+def test_year_shift_and_period_option():
+    from scoring.errors import PolicyRunError
+    from scoring.policy.apply import parse_period, shift_years
+
+    text = BASE.replace("    rates: {D: 0.1}\n", "    rates: {D: 0.1}\n    period: {start: "
+                        "2018-07, end: 2018-12}\n") + "phase_in: {small: 2018-10}\n"
+    rs = shift_years(parse_policy(text, source="c.yaml"), 2)
+    assert (rs.year, rs.period.text(), rs.items[0].period.text()) == \
+        (2020, "2020-01:2020-12", "2020-07:2020-12")
+    assert rs.phase_in["small"] == parse_period("2020-10:2020-10").start
+    assert parse_period("2018-07-01:2018-12-31").months == 6
+    for bad in ("2018-07", "2018-13:2018-12", "2018-12:2018-07"):
+        with pytest.raises(PolicyRunError, match="--period"):
+            parse_period(bad)
