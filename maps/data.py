@@ -35,6 +35,8 @@ class Context:
     year_given: bool = False
     #: Row filters a reader understands (the candidates layer: kind, town, status).
     filters: dict[str, Any] = field(default_factory=dict)
+    #: The policy run (the policy layer); ``None``: the latest.
+    policy_run: int | None = None
 
 
 def table_exists(conn: psycopg.Connection, name: str) -> bool:
@@ -100,7 +102,8 @@ def resolve_context(conn: psycopg.Connection, *, run_id: int | None = None,
                            (occ,)).fetchone()
         year = None if row[0] is None else int(row[0])
     cand = run_id if run_kind == "candidates" and run_id else None
-    return Context(occ, year, score, cand, year_given, dict(filters or {}))
+    return Context(occ, year, score, cand, year_given, dict(filters or {}),
+                   run_id if run_kind == "policy" and run_id else None)
 
 
 def _need_occupancy(ctx: Context) -> int:
@@ -332,3 +335,21 @@ def read_occupancy_parcels(conn: psycopg.Connection, ctx: Context) -> gpd.GeoDat
     from parcels.occupancy.export import occupancy_layer
 
     return occupancy_layer(conn, _need_occupancy(ctx))
+
+
+def read_policy_table(conn: psycopg.Connection, ctx: Context) -> Any:
+    """The notification list of a policy run (``filters["kind"]``: the collecting body)."""
+    from scoring.policy.export import notification_table
+    from scoring.policy.store import resolve_policy_run
+
+    return notification_table(conn, resolve_policy_run(conn, ctx.policy_run),
+                              ctx.filters.get("kind"))
+
+
+def policy_fields(conn: psycopg.Connection, ctx: Context) -> dict[str, Any]:
+    """Chinese and English labels of the notification list's columns."""
+    from maps.fields import FieldInfo
+    from scoring.policy.export import COLUMNS
+
+    return {name: FieldInfo(name, zh, en) for name, (zh, en) in COLUMNS.items()
+            if name not in ("credit_code", "name", "town")}

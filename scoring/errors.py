@@ -73,3 +73,23 @@ class CandidateNotFound(DataError, LookupError):
 
 class LandRulesError(RuleSetError):
     """A land-status rules file (YAML) is invalid: names the file, line and key at fault."""
+
+
+class PolicyError(RuleFileError):
+    """A policy rule set (YAML) is invalid: the message names the file, line and key."""
+
+    def __init__(self, message: str, *, source: str | None = None, line: int | None = None,
+                 key: str | None = None):
+        super().__init__(message, source=source or "<policy rule set>", line=line, key=key)
+
+
+class PolicyRunError(DataError):
+    """A policy run cannot be made or read (no classes, unknown run, unset parameter)."""
+
+
+class PolicyRecordError(DataError):
+    """A file of collected or granted amounts (``policy record``) is unusable."""
+
+
+class AppealError(DataError):
+    """An appeal cannot be recorded or decided (unknown appeal, wrong step, empty reason)."""

@@ -70,6 +70,15 @@ UNITS: dict[str, tuple[str, float]] = {
     "ha": ("area", 1e4),
     "平方公里": ("area", 1e6),
     "km2": ("area", 1e6),
+    # volume (water, sewage, gas)
+    "立方米": ("volume", 1.0),
+    "m3": ("volume", 1.0),
+    "m³": ("volume", 1.0),
+    "方": ("volume", 1.0),
+    "千立方米": ("volume", 1e3),
+    "万立方米": ("volume", 1e4),
+    "万方": ("volume", 1e4),
+    "万m3": ("volume", 1e4),
     # counts
     "人": ("count", 1.0),
     "个": ("count", 1.0),
@@ -78,7 +87,7 @@ UNITS: dict[str, tuple[str, float]] = {
 
 #: Schema unit of each dimension (for messages).
 SCHEMA_UNIT = {"money": "万元", "energy": "吨标煤", "electricity": "千瓦时", "mass": "吨",
-               "area": "平方米", "count": "人"}
+               "area": "平方米", "count": "人", "volume": "立方米"}
 
 _FULLWIDTH = str.maketrans("（）【】［］：／，", "()[][]:/,")
 _BRACKETED = re.compile(r"[(\[]\s*(?:单位\s*[:]?)?\s*([^()\[\]]+?)\s*[)\]]")

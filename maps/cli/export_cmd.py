@@ -10,7 +10,7 @@ from gis.cli.options import emit, json_option, overwrite_option
 
 #: Kept in step with maps.export.layers.LAYERS (imported lazily: --help stays fast).
 LAYER_NAMES = ("parcels", "enterprises", "scores", "candidates", "footprints", "towns", "occupancy",
-               "enterprise_land")
+               "enterprise_land", "policy")
 
 
 def _print_fields(ctx: click.Context, _param, value: bool) -> None:
@@ -36,10 +36,11 @@ def _print_fields(ctx: click.Context, _param, value: bool) -> None:
               "drop tax, revenue and other confidential figures (list: --fields).")
 @click.option("--run", "run_id", type=int, help="Run to export (occupancy run for parcels, "
               "towns, occupancy, enterprise_land; score run for enterprises and scores; "
-              "candidates run for candidates). Default: the latest.")
+              "candidates run for candidates; policy run for policy). Default: the latest.")
 @click.option("--year", type=int, help="Year of the enterprise records (default: newest); "
               "for scores, the latest score run of this year.")
-@click.option("--kind", help="candidates: only this kind (e.g. idle_not_started).")
+@click.option("--kind", help="candidates: only this kind (e.g. idle_not_started); policy: "
+              "the collecting body's list (power, water, sewage, gas, tax, credit).")
 @click.option("--town", help="candidates: only this town.")
 @click.option("--status", help="candidates: only this status (e.g. new, confirmed).")
 @click.option("--encoding", type=click.Choice(["utf-8", "gbk"]), default="utf-8",
@@ -65,8 +66,9 @@ def export_cmd(app, layer: str, output: Path, crs: str | None, desensitize: bool
     from maps.export.layers import export_layer
 
     filters = {k: v for k, v in (("kind", kind), ("town", town), ("status", status)) if v}
-    if filters and layer != "candidates":
-        raise click.UsageError("--kind, --town and --status apply to the candidates layer")
+    if filters and layer != "candidates" and not (layer == "policy" and set(filters) == {"kind"}):
+        raise click.UsageError("--kind, --town and --status apply to the candidates layer "
+                               "(--kind also to policy: the collecting body)")
     info = export_layer(app.connect(), layer, output, run_id=run_id, year=year,
                         crs=int(crs) if crs and crs.isdigit() else crs,
                         desensitize=desensitize, encoding=encoding, lang=lang,

@@ -9,7 +9,8 @@ import click
 from gis.cli.options import emit, json_option, overwrite_option
 
 #: Kept in step with maps.web.kinds.KINDS (imported lazily: --help stays fast).
-KIND_NAMES = ("industry", "per-mu", "classes", "heat", "candidates", "land-status", "towns")
+KIND_NAMES = ("industry", "per-mu", "classes", "heat", "candidates", "land-status", "towns",
+              "policy")
 SCHEMES = ("quantiles", "natural_breaks", "fisher_jenks", "equal_interval")
 
 
@@ -28,7 +29,7 @@ SCHEMES = ("quantiles", "natural_breaks", "fisher_jenks", "equal_interval")
 @click.option("-k", "--classes", "k", type=click.IntRange(2, 7), default=5, show_default=True,
               help="per-mu: number of classes.")
 @click.option("--run", "run_id", type=int, help="Occupancy run (classes: score run; "
-              "candidates/land-status: candidates run). Default: the latest.")
+              "candidates/land-status: candidates run; policy: policy run). Default: the latest.")
 @click.option("--year", type=int, help="Year of the enterprise records (default: newest).")
 @click.option("--basemap", type=click.Choice(["none", "ortho", "tianditu", "gaode", "xyz"]),
               default="none", show_default=True,
@@ -66,6 +67,7 @@ def map_cmd(app, kind: str, output: Path, lang: str, field: str, scheme: str, k:
     candidates   idle / unfinished / built-unused candidates by kind
     land-status  candidates by review status
     towns        town aggregates
+    policy       parcels by the holder's surcharges and reliefs (policy run)
     """
     from maps.make import make_map
     from maps.web.kinds import MapOptions

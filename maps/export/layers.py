@@ -10,6 +10,8 @@ footprints                building footprints
 towns                     town aggregates (area, built, enterprises, tax per mu, classes)
 occupancy                 the occupancy run's per-parcel table as stored
 enterprise_land           the occupancy run's per-enterprise land table (no geometry)
+policy                    a policy run's notification list (no geometry; ``kind``: the
+                          collecting body: power, water, sewage, gas, tax, credit)
 ========================  ==============================================================
 """
 
@@ -83,6 +85,9 @@ LAYERS: dict[str, LayerSpec] = {s.name: s for s in (
               data.read_occupancy_parcels, lambda f: style_for("parcels")),
     LayerSpec("enterprise_land", "企业用地", "Land per enterprise",
               data.read_enterprise_land, lambda f: None),
+    LayerSpec("policy", "差别化政策告知清单", "Differentiated policy notification list",
+              data.read_policy_table, lambda f: None, run_kind="policy",
+              fields=data.policy_fields),
 )}
 
 

@@ -9,6 +9,8 @@ heat            heat map of tax per mu (parcel interior points)
 candidates      land-status candidates by kind (idle, unfinished, built unused, …)
 land-status     candidates by review status
 towns           town aggregates: tax per mu, area, enterprises, classes
+policy          parcels by the holder's differentiated-policy effect: surcharges,
+                reliefs, both, none (policy run)
 ==============  ==================================================================
 
 Every kind also shows the towns as an overlay (outlines with aggregate popups).
@@ -273,6 +275,44 @@ def towns_map(conn, options: MapOptions) -> MapSpec:
     return spec
 
 
+def policy_map(conn, options: MapOptions) -> MapSpec:
+    """Parcels coloured by their holder's surcharges and reliefs in a policy run."""
+    from maps.styles import Category, categorized
+    from scoring.policy.store import resolve_policy_run, yuan
+    from scoring.policy.summary import enterprise_totals
+
+    lang = options.lang
+    run = resolve_policy_run(conn, options.run_id)
+    params = conn.execute("SELECT params FROM run WHERE run_id = %s", (run,)).fetchone()[0]
+    ctx = data.resolve_context(conn, year=options.year, score_run=params.get("score_run"))
+    frame = data.read_parcels(conn, ctx)
+    totals = enterprise_totals(conn, run)
+    frame = frame.merge(totals, on="credit_code", how="left")
+    style = categorized("policy", "effect", (
+        Category("surcharge", "#d7301f", "差别化加价", "surcharge"),
+        Category("both", "#fc8d59", "加价与减免", "surcharge and relief"),
+        Category("relief", "#1a9850", "减免或奖励", "relief"),
+        Category("none", "#fee08b", "仅资格限制或优先（无金额）", "eligibility only")),
+        title={"zh": "差别化政策", "en": "Differentiated policy"})
+    frame["surcharge_yuan"] = [None if v is None or v != v else yuan(v)
+                               for v in frame["surcharge_fen"]]
+    frame["relief_yuan"] = [None if v is None or v != v else yuan(v)
+                            for v in frame["relief_fen"]]
+    cols = ["parcel_code", "name", "town", "policy_class", "surcharge_yuan", "relief_yuan"]
+    labels = [alias("parcel_code", lang), alias("name", lang), alias("town", lang),
+              _t(lang, "执行等级", "class in force"), _t(lang, "加价（元）", "surcharge (yuan)"),
+              _t(lang, "减免（元）", "relief (yuan)")]
+    layer, legend = _categorical_layer(
+        "policy", _t(lang, "宗地（差别化政策）", "Parcels (policy)"), frame, style, lang,
+        (cols, labels, popup_rows(frame, cols)))
+    extra = _t(lang, f"政策运行 {run}（{params.get('ruleset')}）",
+               f"policy run {run} ({params.get('ruleset')})")
+    spec = MapSpec("policy", _t(lang, "差别化政策：加价与减免", "Differentiated policy"),
+                   _subtitle(ctx, lang, extra), [layer], legends=[legend], lang=lang)
+    _towns_overlay(spec, conn, ctx, lang)
+    return spec
+
+
 #: Kind name -> builder. ``mujun map KIND`` takes its choices from here.
 KINDS: dict[str, Callable[[Any, MapOptions], MapSpec]] = {
     "industry": industry_map,
@@ -282,6 +322,7 @@ KINDS: dict[str, Callable[[Any, MapOptions], MapSpec]] = {
     "candidates": candidates_map,
     "land-status": land_status_map,
     "towns": towns_map,
+    "policy": policy_map,
 }
 
 

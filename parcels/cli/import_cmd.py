@@ -266,3 +266,71 @@ def footprints_cmd(app, src, layer, crs, encoding, survey_date, source_name, cov
          layer=layer, crs=crs, encoding=encoding, survey_date=survey_date, mapping=mapping,
          source_name=source_name, swap_xy=swap_xy, dry_run=dry_run, overwrite=overwrite,
          settings=app.settings, coverage=coverage, survey_attrs=survey_attrs)
+
+
+@import_group.command("accounts", help="""Import utility accounts (户号) and their quantities for one year.
+
+\b
+One row per account and user: 户号, the user's 统一社会信用代码 and 户名, and the
+quantity billed — per month (1月 ... 12月) and/or for the year (年用量, 用电量,
+用水量, 用气量). Units come from the headers (千瓦时, 万千瓦时, 立方米, 万立方米)
+and are converted to kWh (--kind electricity) or m³ (water, sewage, gas);
+quantities are kept exact to 0.001. An account serving a landlord and its
+tenants has one row per user with 分摊比例 (its share of the quantity; shares of
+an account add up to at most 1) and 缴费方 (本企业, or 房东 with 缴费单位信用代码:
+who is billed). Accounts whose user is not a known enterprise load as
+unmatched and join the verification queue (`mujun verify export`).
+Upserted by (kind, account, user) and (kind, account, year, month); empty
+cells keep stored quantities.
+""" + _COMMON_HELP)
+@click.argument("src", type=click.Path(exists=True, dir_okay=False))
+@click.option("--kind", type=click.Choice(("electricity", "water", "sewage", "gas")),
+              required=True, help="What the accounts bill.")
+@click.option("--year", type=int, required=True, help="Year of the quantities.")
+@_table_options
+@_map_option("account_no credit_code holder_name share payer payer_code annual "
+             "month_01 ... month_12")
+@dry_run_option
+@_partial_options
+@overwrite_option
+@json_option
+@click.pass_obj
+def accounts_cmd(app, src, kind, year, mapping, sheet, encoding, maps, dry_run, accept_partial,
+                 rejects, overwrite, as_json):
+    from parcels.importing.account_import import field_kind, import_accounts
+    from parcels.importing.enterprise_import import load_mapping, merge_maps
+    from parcels.importing.kinds import register_import_kinds
+
+    register_import_kinds()
+    _run(app, as_json, "accounts", import_accounts, src, accept_partial, rejects, kind=kind,
+         year=year, mapping=merge_maps(load_mapping(mapping), maps, field_kind(kind)),
+         sheet=sheet, encoding=encoding, dry_run=dry_run, overwrite=overwrite)
+
+
+@import_group.command("land-tax", help="""Import the land-use tax base (城镇土地使用税) for one year.
+
+\b
+The tax bureau's table per taxpayer: 统一社会信用代码, 应税面积 (m²; 亩 or 公顷
+converted when the header says so), 土地等级, 单位税额 (元/m² a year). One row
+per taxpayer and grade; the tax due is area × unit tax. Upserted by (credit
+code, year, grade); empty cells keep stored values.
+""" + _COMMON_HELP)
+@click.argument("src", type=click.Path(exists=True, dir_okay=False))
+@click.option("--year", type=int, required=True, help="The tax year.")
+@_table_options
+@_map_option("credit_code name taxable_area_m2 land_grade unit_tax")
+@dry_run_option
+@_partial_options
+@overwrite_option
+@json_option
+@click.pass_obj
+def land_tax_cmd(app, src, year, mapping, sheet, encoding, maps, dry_run, accept_partial,
+                 rejects, overwrite, as_json):
+    from parcels.importing.enterprise_import import load_mapping, merge_maps
+    from parcels.importing.kinds import register_import_kinds
+    from parcels.importing.land_tax_import import import_land_tax
+
+    register_import_kinds()
+    _run(app, as_json, "land_tax", import_land_tax, src, accept_partial, rejects, year=year,
+         mapping=merge_maps(load_mapping(mapping), maps, "land_tax"), sheet=sheet,
+         encoding=encoding, dry_run=dry_run, overwrite=overwrite)

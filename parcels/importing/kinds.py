@@ -53,6 +53,38 @@ def shipped_field_tables() -> dict[str, Any]:
     return yaml.safe_load(text)
 
 
+@lru_cache(maxsize=1)
+def policy_field_tables() -> dict[str, Any]:
+    """The policy inputs' field tables (``parcels/data/policy_headers.yaml``)."""
+    from importlib import resources
+
+    import yaml
+
+    text = resources.files("parcels.data").joinpath("policy_headers.yaml").read_text("utf-8")
+    return yaml.safe_load(text)
+
+
+def _accounts_table(dimension: str, unit: str) -> dict[str, Any]:
+    """The account fields, quantities in ``dimension`` (electricity or volume)."""
+    out = {}
+    for name, spec in policy_field_tables()["accounts"].items():
+        fields = {k: v for k, v in spec.items() if k != "quantity"}
+        if spec.get("quantity"):
+            fields.update(dimension=dimension, unit=unit, default_unit=unit)
+        out[name] = fields
+    return out
+
+
+#: Policy input kinds: utility accounts (quantities in kWh or m³), the land-use tax base
+#: and the amounts the collecting bodies report.
+POLICY_TABLES = {
+    "accounts_kwh": lambda: _accounts_table("electricity", "千瓦时"),
+    "accounts_m3": lambda: _accounts_table("volume", "立方米"),
+    "land_tax": lambda: policy_field_tables()["land_tax"],
+    "policy_records": lambda: policy_field_tables()["policy_records"],
+}
+
+
 def register_import_kinds() -> None:
     """Register this package's field tables and check labels with the import machinery.
 
@@ -70,4 +102,6 @@ def register_import_kinds() -> None:
 
     for kind in KINDS:
         register_field_table(kind, lambda kind=kind: shipped_field_tables()[kind])
+    for kind, table in POLICY_TABLES.items():
+        register_field_table(kind, table)
     register_check_labels(CHECK_LABELS)

@@ -21,9 +21,10 @@ land_no_records      (score runs) occupied land but no records        tax_wan, r
                                                                       electricity_kwh
 yoy_jump             (score runs) a figure changed more than ×10      tax_wan, revenue_wan,
                                                                       electricity_kwh
+account_unmatched    (imports) utility account of an unknown user     corrected_credit_code
 ==================== =============================================== ==========================
 
-Items of the last five kinds, and ``power_no_tax`` items for near-zero (not only zero)
+Items of the five score-run kinds, and ``power_no_tax`` items for near-zero (not only zero)
 tax, are opened by score runs (``scoring.run``), which store them with ``detail.run_id``;
 the export carries every such open item beside the problems it finds itself. Corrected
 figures are written to ``enterprise_year`` for the item's year.
@@ -64,6 +65,7 @@ KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "records_no_land": ("有数据无用地", ("land_parcel_code", "right_type")),
     "land_no_records": ("有用地无数据", ("tax_wan", "revenue_wan", "electricity_kwh")),
     "yoy_jump": ("同比突变", ("tax_wan", "revenue_wan", "electricity_kwh")),
+    "account_unmatched": ("户号无法匹配企业", ("corrected_credit_code",)),
 }
 #: Answer columns holding corrected annual figures (written to enterprise_year).
 YEAR_FIGURES = ("tax_wan", "revenue_wan", "electricity_kwh")
@@ -143,6 +145,14 @@ _QUERIES: dict[str, str] = {
         FROM enterprise_year y JOIN enterprise e USING (credit_code)
         WHERE y.electricity_kwh > 0 AND coalesce(y.tax_wan, 0) = 0
           AND (%(town)s::text IS NULL OR e.town = %(town)s)""",
+    "account_unmatched": """
+        SELECT 'account|' || a.kind || '|' || a.account_no || '|' || a.credit_code, e.town,
+               nullif(a.credit_code, ''), NULL,
+               a.kind || ' 户号 ' || a.account_no || ' ' || coalesce(a.holder_name, '')
+               || CASE WHEN a.credit_code = '' THEN ': 无信用代码' ELSE ': 信用代码不存在' END
+        FROM utility_account a LEFT JOIN enterprise e ON e.credit_code = a.credit_code
+        WHERE NOT a.matched AND (%(town)s::text IS NULL OR e.town = %(town)s
+                                 OR a.town = %(town)s)""",
     "duplicate": """
         SELECT e.credit_code, e.town, e.credit_code, NULL,
                '同名企业 ' || e.name || ' 有 ' || d.n || ' 个信用代码'
@@ -460,6 +470,14 @@ def _apply_one(conn: psycopg.Connection, kind: str, key: str, credit: str | None
                     sets=sql.SQL(", ").join(sql.SQL("{c} = EXCLUDED.{c}").format(
                         c=sql.Identifier(c)) for c in cols)),
                 (code, int(year), *figures.values(), batch_id))
+    elif kind == "account_unmatched" and "corrected_credit_code" in answer:
+        _, akind, account, old = key.split("|", 3)
+        conn.execute("UPDATE utility_account SET credit_code = %s, matched = EXISTS (SELECT 1"
+                     " FROM enterprise WHERE credit_code = %s), town = (SELECT town FROM"
+                     " enterprise WHERE credit_code = %s), batch_id = %s"
+                     " WHERE kind = %s AND account_no = %s AND credit_code = %s",
+                     (answer["corrected_credit_code"], answer["corrected_credit_code"],
+                      answer["corrected_credit_code"], batch_id, akind, account, old))
     elif kind == "duplicate" and "corrected_credit_code" in answer:
         conn.execute("UPDATE land_right SET credit_code = %s, batch_id = %s "
                      "WHERE credit_code = %s",

@@ -53,6 +53,14 @@ def city_db(db_dsn, small_city, tmp_path_factory):
     from scoring.run import run_scores
 
     run_scores(conn, "jiangsu-huaian-2024", 2024, occupancy_run=result.run_id)
+    from scoring.policy.apply import run_policy
+
+    rules = tmp_path_factory.mktemp("policy") / "policy-2024.yaml"
+    rules.write_text("name: map-test\nyear: 2024\nclass_year: current\n"
+                     "period: {start: 2024-01, end: 2024-12}\nitems:\n"
+                     "  power: {kind: electricity, source: records, rates: {A: -0.01, D: 0.1}}\n",
+                     encoding="utf-8")
+    run_policy(conn, rules)
     add_candidates(conn)
     try:
         yield conn, db_dsn, result.run_id

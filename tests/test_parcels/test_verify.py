@@ -61,7 +61,7 @@ def test_export_then_apply(tmp_path, db_conn, db_dsn, monkeypatch, capsys):
     assert code == 0, err
     items = json.loads(out)["items"]
     assert items == {"enterprise_no_land": 3, "parcel_no_holder": 2, "unknown_code": 2,
-                     "power_no_tax": 1, "duplicate": 2}
+                     "power_no_tax": 1, "duplicate": 2, "account_unmatched": 0}
     code, _, err = run(["verify", "export", "-o", str(queue)], monkeypatch, db_dsn, capsys)
     assert code == 4  # never overwrite without --overwrite
     code, out, _ = run(["verify", "export", "--town", "北桥镇", "-o", str(tmp_path / "b.xlsx"),

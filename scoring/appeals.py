@@ -1,0 +1,227 @@
+"""Appeals (申诉) against a score run: data appeals and class appeals, and their decisions.
+
+A firm may say a figure is wrong (数据申诉: the field and the value it claims) or that its
+class is (调档申诉: the class it asks for). Officials record the appeal (:func:`add_appeal`),
+take it under review and decide it (:func:`decide_appeal`): submitted → under review →
+upheld or rejected, with who and why, every step kept in the append-only
+``appeal_event`` (migration 0025). An upheld class appeal becomes a class adjustment
+(:func:`scoring.overrides.record_override`, the appeal named in its reason); an upheld data
+appeal writes the corrected figure to ``enterprise_year`` in a verification batch — the
+next score run of the year uses it (and the adjustment of a class appeal carries over).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from scoring.errors import AppealError
+from scoring.policy.terms import label
+
+if TYPE_CHECKING:
+    import psycopg
+
+log = logging.getLogger(__name__)
+
+KINDS = ("data", "class")
+STATUSES = ("submitted", "under_review", "upheld", "rejected")
+#: Figures a data appeal may correct (enterprise_year columns) and their units.
+FIELDS = {"tax_wan": "万元", "revenue_wan": "万元", "value_added_wan": "万元",
+          "energy_tce": "吨标准煤", "electricity_kwh": "千瓦时", "rd_wan": "万元",
+          "employees": "人", "emissions_t": "吨"}
+#: Allowed steps: from status -> to statuses.
+STEPS = {"submitted": ("under_review", "upheld", "rejected"),
+         "under_review": ("upheld", "rejected")}
+_COLUMNS = ("appeal_id", "credit_code", "year", "run_id", "kind", "claim", "field",
+            "claimed_value", "requested_class", "status", "submitted_by", "submitted_at",
+            "decision", "decided_by", "decided_at", "override_id", "batch_id", "town")
+
+
+def _text(value: str | None, what: str, *, required: bool = True, limit: int = 2000
+          ) -> str | None:
+    text = "" if value is None else str(value).strip()
+    if not text:
+        if required:
+            raise AppealError(f"{what} is empty; give it")
+        return None
+    if "\x00" in text or len(text) > limit:
+        raise AppealError(f"{what} is longer than {limit:,} characters or holds a NUL")
+    return text
+
+
+def add_appeal(conn: psycopg.Connection, credit_code: str, kind: str, *, claim: str,
+               by: str, requested_class: str | None = None, field: str | None = None,
+               value: float | None = None, run_id: int | None = None) -> dict[str, Any]:
+    """Record an appeal against a score run (default: the latest) and commit.
+
+    Raises
+    ------
+    AppealError
+        Unknown kind, class or field; a data appeal without field and value; a class
+        appeal without the class asked for; the firm not in the run.
+    """
+    import math
+
+    from parcels.codes import normalize_credit_code
+    from scoring.overrides import OVERRIDE_CLASSES
+    from scoring.store import resolve_score_run
+
+    if kind not in KINDS:
+        raise AppealError(f"kind {kind!r} is not one of {', '.join(KINDS)}")
+    claim_t = _text(claim, "the claim (--claim)")
+    by_t = _text(by, "who records it (--by)", limit=200)
+    if kind == "class":
+        requested_class = str(requested_class or "").strip().upper()
+        if requested_class not in OVERRIDE_CLASSES:
+            raise AppealError("a class appeal names the class asked for: --class "
+                              + "|".join(OVERRIDE_CLASSES))
+        field, value = None, None
+    else:
+        if field not in FIELDS:
+            raise AppealError(f"a data appeal names the figure: --field "
+                              f"{'|'.join(FIELDS)} and --value")
+        if value is None or not math.isfinite(float(value)) or float(value) < 0:
+            raise AppealError("a data appeal gives the claimed value: --value, a finite "
+                              f"number ≥ 0 in {FIELDS[field]}")
+        requested_class = None
+    code = normalize_credit_code(credit_code)
+    try:
+        run = resolve_score_run(conn, run_id)
+        row = conn.execute("SELECT year, town, district FROM enterprise_score"
+                           " WHERE run_id = %s AND credit_code = %s", (run, code)).fetchone()
+        if row is None:
+            raise AppealError(f"enterprise {code} is not in score run {run}")
+        appeal_id = conn.execute(
+            "INSERT INTO appeal (credit_code, year, run_id, kind, claim, field, claimed_value,"
+            " requested_class, submitted_by, town, district) VALUES"
+            " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING appeal_id",
+            (code, row[0], run, kind, claim_t, field, value, requested_class, by_t, row[1],
+             row[2])).fetchone()[0]
+        conn.execute("INSERT INTO appeal_event (appeal_id, status, by_name, reason)"
+                     " VALUES (%s, 'submitted', %s, %s)", (appeal_id, by_t, claim_t))
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    return get_appeal(conn, appeal_id)
+
+
+def get_appeal(conn: psycopg.Connection, appeal_id: int) -> dict[str, Any]:
+    """One appeal with its history (oldest step first)."""
+    row = conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM appeal WHERE appeal_id = %s",
+                       (appeal_id,)).fetchone()
+    if row is None:
+        raise AppealError(f"no appeal {appeal_id}; `mujun appeals list` shows them")
+    rec = _record(row)
+    rec["history"] = [{"status": s, "by": b, "reason": r, "at": a.isoformat()}
+                      for s, b, r, a in conn.execute(
+                          "SELECT status, by_name, reason, at FROM appeal_event"
+                          " WHERE appeal_id = %s ORDER BY event_id", (appeal_id,)).fetchall()]
+    return rec
+
+
+def _record(row: tuple) -> dict[str, Any]:
+    rec = dict(zip(_COLUMNS, row, strict=True))
+    rec["credit_code"] = rec["credit_code"].strip()
+    for k in ("submitted_at", "decided_at"):
+        rec[k] = rec[k].isoformat() if rec[k] else None
+    rec["status_zh"] = label("appeal.status", rec["status"])
+    rec["kind_zh"] = label("appeal.kind", rec["kind"])
+    return rec
+
+
+def list_appeals(conn: psycopg.Connection, *, status: str | None = None,
+                 credit_code: str | None = None) -> list[dict[str, Any]]:
+    """Appeals, newest first, optionally of one status or enterprise."""
+    from parcels.codes import normalize_credit_code
+
+    if status is not None and status not in STATUSES:
+        raise AppealError(f"status {status!r} is not one of {', '.join(STATUSES)}")
+    code = normalize_credit_code(credit_code) if credit_code else None
+    rows = conn.execute(
+        f"SELECT {', '.join(_COLUMNS)} FROM appeal WHERE (%s::text IS NULL OR status = %s)"
+        " AND (%s::text IS NULL OR credit_code = %s) ORDER BY appeal_id DESC",
+        (status, status, code, code)).fetchall()
+    return [_record(r) for r in rows]
+
+
+def decide_appeal(conn: psycopg.Connection, appeal_id: int, status: str, *, reason: str,
+                  by: str, approved_by: str | None = None) -> dict[str, Any]:
+    """Move an appeal to ``status`` (under_review, upheld, rejected), with effects; commit.
+
+    Raises
+    ------
+    AppealError
+        Unknown appeal, a step not allowed from its status (a decided appeal stays
+        decided), an empty reason.
+    """
+    reason_t = _text(reason, "the reason (--reason)")
+    by_t = _text(by, "who decides (--by)", limit=200)
+    try:
+        row = conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM appeal WHERE appeal_id = %s"
+                           " FOR UPDATE", (appeal_id,)).fetchone()
+        if row is None:
+            raise AppealError(f"no appeal {appeal_id}; `mujun appeals list` shows them")
+        rec = _record(row)
+        if status not in STEPS.get(rec["status"], ()):
+            allowed = STEPS.get(rec["status"])
+            raise AppealError(f"appeal {appeal_id} is {label('appeal.status', rec['status'])} "
+                              f"({rec['status']}); " + (
+                                  f"it can move to {', '.join(allowed)}" if allowed
+                                  else "it is decided and stays so"))
+        override_id = batch_id = None
+        if status == "upheld" and rec["kind"] == "class":
+            scored = conn.execute("SELECT population FROM enterprise_score WHERE run_id = %s"
+                                  " AND credit_code = %s", (rec["run_id"], rec["credit_code"])
+                                  ).fetchone()
+            if scored is None or scored[0] is None:
+                raise AppealError(f"enterprise {rec['credit_code']} was not evaluated in score "
+                                  f"run {rec['run_id']}: there is no class to adjust; uphold "
+                                  "a data appeal and score again instead")
+        if status == "upheld" and rec["kind"] == "data":
+            batch_id = _correct_figure(conn, rec, by_t, reason_t)
+        if status in ("upheld", "rejected"):
+            conn.execute("UPDATE appeal SET status = %s, decision = %s, decided_by = %s,"
+                         " decided_at = now(), batch_id = %s WHERE appeal_id = %s",
+                         (status, reason_t, by_t, batch_id, appeal_id))
+        else:
+            conn.execute("UPDATE appeal SET status = %s WHERE appeal_id = %s",
+                         (status, appeal_id))
+        conn.execute("INSERT INTO appeal_event (appeal_id, status, by_name, reason)"
+                     " VALUES (%s, %s, %s, %s)", (appeal_id, status, by_t, reason_t))
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    if status == "upheld" and rec["kind"] == "class":
+        from scoring.overrides import record_override
+
+        over = record_override(conn, rec["credit_code"], rec["requested_class"],
+                               reason=f"调档申诉 {appeal_id} 成立：{reason_t}", decided_by=by_t,
+                               approved_by=approved_by, run_id=rec["run_id"])
+        override_id = over["override_id"]
+        conn.execute("UPDATE appeal SET override_id = %s WHERE appeal_id = %s",
+                     (override_id, appeal_id))
+        conn.commit()
+    log.info("appeal %d: %s by %s", appeal_id, status, by_t)
+    return get_appeal(conn, appeal_id)
+
+
+def _correct_figure(conn: psycopg.Connection, rec: dict[str, Any], by: str,
+                    reason: str) -> int:
+    """Write an upheld data appeal's figure to ``enterprise_year`` in a verification batch."""
+    from psycopg import sql
+
+    from gis.db.batches import finish_batch, start_batch
+
+    batch = start_batch(conn, "verification", f"appeal {rec['appeal_id']}",
+                        params={"appeal_id": rec["appeal_id"], "by": by, "reason": reason,
+                                "field": rec["field"], "value": rec["claimed_value"]})
+    value = int(rec["claimed_value"]) if rec["field"] == "employees" else rec["claimed_value"]
+    conn.execute(sql.SQL(
+        "INSERT INTO enterprise_year (credit_code, year, {f}, batch_id) VALUES (%s, %s, %s, %s)"
+        " ON CONFLICT (credit_code, year) DO UPDATE SET {f} = EXCLUDED.{f},"
+        " batch_id = EXCLUDED.batch_id").format(f=sql.Identifier(rec["field"])),
+        (rec["credit_code"], rec["year"], value, batch))
+    finish_batch(conn, batch, n_read=1, n_loaded=1)
+    return batch
