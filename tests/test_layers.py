@@ -52,9 +52,11 @@ FLOORS: dict[str, tuple[int, tuple[str, ...]]] = {
 #: Command groups that list commands registered by other floors through an entry-point
 #: group, the way the root does: the user picks the command, no package calls another's.
 #: The root dispatches to every package's commands (``mujun.commands``); ``mujun
-#: candidates`` lists the documents maps renders for it (``report``, ``sheet``).
+#: candidates`` lists the documents maps renders for it (``report``, ``sheet``), ``mujun
+#: score`` its public notice (``notice``).
 PLUGIN_HOSTS = {("gis.cli.main", "mujun.commands"),
-                ("scoring.land_status.cli.candidates", "mujun.candidates_commands")}
+                ("scoring.land_status.cli.candidates", "mujun.candidates_commands"),
+                ("scoring.cli.score", "mujun.score_commands")}
 
 #: A string naming a module of the house: dotted (``parcels.importing``), or ``module:object``.
 #: A bare package name (``"maps"``) is a word, unless it is given to ``import_module``.

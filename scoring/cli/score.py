@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from gis.cli.main import PluginGroup
 from gis.cli.options import emit, json_option, overwrite_option
 
 GROUP_CHOICES = ("town", "district", "industry", "park")
@@ -15,7 +16,15 @@ def _fmt(value, digits=1) -> str:
     return "-" if value is None else f"{value:,.{digits}f}"
 
 
-@click.group("score", invoke_without_command=True)
+class ScoreGroup(PluginGroup):
+    """The subcommands below, and those other packages add through the
+    ``mujun.score_commands`` entry points (the maps package's ``notice``, a document):
+    this floor never looks a command of a floor above it up by name."""
+
+    group_name = "mujun.score_commands"
+
+
+@click.group("score", cls=ScoreGroup, invoke_without_command=True)
 @click.option("--ruleset", metavar="NAME|FILE",
               help="A bundled rule set (`mujun score rulesets`) or a YAML file.")
 @click.option("--year", type=int, help="Data year to score (the previous year's records feed "
@@ -216,33 +225,3 @@ def runs_cmd(app, as_json: bool) -> None:
              f"{r['params'].get('ruleset')} year={r['params'].get('year')} "
              f"occupancy_run={r['params'].get('occupancy_run')}" for r in records]
     emit(records, as_json, "\n".join(lines) if lines else "no score runs yet")
-
-
-@score.command("notice")
-@click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
-              help="The notice: 公示.pdf (Chinese font embedded) or 公示.docx (Word).")
-@click.option("--run", "run_id", type=int, help="Score run (default: the latest).")
-@click.option("--days", type=click.IntRange(1, 365), default=30, show_default=True,
-              help="Length of the notice period.")
-@click.option("--start", type=click.DateTime(formats=["%Y-%m-%d"]),
-              help="First day of the notice period (default: today).")
-@click.option("--issuer", default="", help="Who publishes it (printed above the date).")
-@overwrite_option
-@json_option
-@click.pass_obj
-def notice_cmd(app, output: Path, run_id: int | None, days: int, start, issuer: str,
-               overwrite: bool, as_json: bool) -> None:
-    """Write the public notice (公示) of a score run as a PDF or Word document.
-
-    Classes A-D with their firms (name, credit code, town; the adjusted class where an
-    official recorded one), the indicator set and class rule named, the notice period
-    with its dates, and the annexes: not evaluated (T), protection period, vetoed, each
-    with its reason. No tax or other figures are printed.
-    """
-    from scoring.notice import write_notice
-
-    info = write_notice(app.connect(), output, run_id=run_id, days=days,
-                        start=start.date() if start else None, issuer=issuer,
-                        overwrite=overwrite)
-    emit(info, as_json, f"公示已写入 {info['path']}（评分运行 {info['run_id']}，公示期 "
-                        f"{info['start']} 至 {info['end']}）")
