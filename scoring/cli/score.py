@@ -8,6 +8,7 @@ import click
 
 from gis.cli.options import emit, json_option, overwrite_option
 from scoring.cli.score_compare import compare_cmd, show_comparison
+from scoring.cli.score_rank import rank_cmd
 
 GROUP_CHOICES = ("town", "district", "industry", "park")
 
@@ -100,6 +101,7 @@ def score(ctx: click.Context, ruleset: str | None, year: int | None,
 
 
 score.add_command(compare_cmd)
+score.add_command(rank_cmd)
 
 
 @score.command("explain")

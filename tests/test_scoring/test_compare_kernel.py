@@ -98,4 +98,5 @@ def test_matrix_agrees_with_a_crosstab_and_changed_firms_are_off_the_diagonal(ra
     assert set(c.changed["credit_code"]) == set(ka.index[ka != kb])
     assert c.by_town[list(SHIFT_ORDER)].to_numpy().sum() == len(codes)
     land = c.by_class.set_index("class")["land_a"]
-    assert np.isclose(land.loc["total"] if len(a) else 0.0, a["land_mu"].sum()) or not len(a)
+    if len(a):                                     # land per class is rounded to 1e-4 mu
+        assert np.isclose(land.loc["total"], a["land_mu"].sum(), atol=1e-3)
