@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -100,3 +101,15 @@ def test_matrix_agrees_with_a_crosstab_and_changed_firms_are_off_the_diagonal(ra
     land = c.by_class.set_index("class")["land_a"]
     if len(a):                                     # land per class is rounded to 1e-4 mu
         assert np.isclose(land.loc["total"], a["land_mu"].sum(), atol=1e-3)
+
+
+def test_a_comparison_file_is_a_table(tmp_path):
+    from gis.errors import ConfigError
+    from scoring.compare_file import write_comparison
+
+    one = pd.DataFrame({"credit_code": ["X"], "class": ["A"], "final_class": ["A"]})
+    c = compare_tables(one, one)
+    with pytest.raises(ConfigError, match=r"\.xlsx or \.csv"):
+        write_comparison(c, tmp_path / "compare.gpkg")
+    out = write_comparison(c, tmp_path / "compare.csv")
+    assert out["rows"] == 0 and (tmp_path / "compare.csv").exists()
