@@ -204,7 +204,7 @@ def file_text(rec: dict[str, Any]) -> str:
              f"园区 {h['park'] or '-'}，行业 {h['industry_division'] or '-'} "
              f"{h['industry_name'] or ''}，{'、'.join(tags)}", "", "历年评价（每年最新一次评价运行）："]
     if not rec["history"]:
-        lines.append("  无（尚未评价，或当前身份无权查看评价结果）")
+        lines.append("  无（尚未评价，或无权查看或无数据）")
     for r in rec["history"]:
         adj = (f"，调档为 {r['adjusted_class']}（{r['adjustment_reason']}，{r['adjusted_by']}）"
                if r["adjusted_class"] else "")
