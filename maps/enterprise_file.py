@@ -11,8 +11,9 @@ occupancy run, built area, coverage and FAR; warnings (verification items, open 
 closed); land-status candidates on its parcels.
 
 Every read goes through the caller's connection, so the database decides what the user
-may see: under a role whose row-level security hides a firm's figures, the figure panels
-are empty and say so. Nothing here computes a score.
+may see (the command line's owner role reads everything; the review app's restricted role
+is not granted these tables as a whole and cannot use this module as it is). Nothing here
+computes a score.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ def show_cmd(app, credit_code: str, as_json: bool) -> None:
     The class history (initial and adjusted class, ranks, rule set) by data year, per-mu
     figures against the industry and town averages, land held, leased in and leased out
     with certificate and measured area, warnings, and land-status candidates on its
-    parcels. Figures the connection's role may not read are not shown.
+    parcels.
     """
     from maps.enterprise_file import enterprise_file, file_text
 
