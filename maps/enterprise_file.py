@@ -188,9 +188,7 @@ def enterprise_file(conn: psycopg.Connection, credit_code: str) -> dict[str, Any
     for c in candidates:
         c["kind_label"], c["status_label"] = KINDS.label(c["kind"]), STATUSES.label(c["status"])
     return {"header": header, "history": history, "per_mu": _per_mu(conn, code, history),
-            "land": land, "warnings": warnings, "candidates": candidates,
-            "figures_visible": bool(history) or not conn.execute(
-                "SELECT 1 FROM run WHERE kind = 'score' AND status = 'done' LIMIT 1").fetchone()}
+            "land": land, "warnings": warnings, "candidates": candidates}
 
 
 def _n(v, digits: int = 1) -> str:
@@ -205,7 +203,7 @@ def file_text(rec: dict[str, Any]) -> str:
              f"园区 {h['park'] or '-'}，行业 {h['industry_division'] or '-'} "
              f"{h['industry_name'] or ''}，{'、'.join(tags)}", "", "历年评价（每年最新一次评价运行）："]
     if not rec["history"]:
-        lines.append("  无（尚未评价，或无权查看或无数据）")
+        lines.append("  无（尚未评价）")
     for r in rec["history"]:
         adj = (f"，调档为 {r['adjusted_class']}（{r['adjustment_reason']}，{r['adjusted_by']}）"
                if r["adjusted_class"] else "")

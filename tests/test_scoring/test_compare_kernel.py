@@ -113,3 +113,11 @@ def test_a_comparison_file_is_a_table(tmp_path):
         write_comparison(c, tmp_path / "compare.gpkg")
     out = write_comparison(c, tmp_path / "compare.csv")
     assert out["rows"] == 0 and (tmp_path / "compare.csv").exists()
+
+
+def test_what_if_options_need_what_if(monkeypatch, capsys):
+    from tests.cli_runner import run_mujun
+
+    code, _out, err = run_mujun(["score", "--ruleset", "jiangsu-huaian-2024", "--year", "2024",
+                                 "--against", "3"], monkeypatch, None, capsys)
+    assert code == 2 and "--what-if" in err and "Traceback" not in err
