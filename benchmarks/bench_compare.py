@@ -8,6 +8,10 @@ scoring one run of the same county in the same process.
 * **compare** — the pure kernel :func:`scoring.compare.compare_tables` on the tables of
   the Huangyan and the Huai'an rule sets.
 
+* **score compare end to end** — the two runs stored in a scratch PostGIS database
+  (``mujun_bench_compare``, dropped afterwards), then :func:`scoring.compare_runs.compare_runs`:
+  reading both runs (item scores taken out of the JSON by the server) and the kernel.
+
 The comparison is checked: its matrix equals a ``pd.crosstab`` of the two class columns.
 ``--size small`` uses 10,000 firms; city and province 100,000.
 """
@@ -49,6 +53,44 @@ def _table(rows: pd.DataFrame) -> tuple[pd.DataFrame, float]:
     return table, time.perf_counter() - start
 
 
+def _through_the_store(rows_a: pd.DataFrame, rows_b: pd.DataFrame):
+    """Store both runs in a scratch database and time ``compare_runs`` on them."""
+    from psycopg import sql
+    from psycopg.conninfo import make_conninfo
+
+    from gis.db.connection import connect
+    from gis.db.database import database_dsn
+    from gis.db.migrations import migrate
+    from gis.db.runs import finish_run, start_run
+    from gis.settings import load_settings
+    from scoring.compare_runs import compare_runs
+    from scoring.store import save_scores
+
+    server = database_dsn(load_settings())
+    name = "mujun_bench_compare"
+    with connect(server, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+            sql.Identifier(name)))
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        with connect(make_conninfo(server, dbname=name)) as conn:
+            migrate(conn)
+            ids = []
+            for preset, rows in zip(PRESETS, (rows_a, rows_b), strict=True):
+                run_id = start_run(conn, "score", {"ruleset": preset, "year": YEAR})
+                save_scores(conn, run_id, rows)
+                finish_run(conn, run_id, "done", {})
+                ids.append(run_id)
+            conn.commit()
+            start = time.perf_counter()
+            cmp = compare_runs(conn, *ids)
+            return time.perf_counter() - start, cmp
+    finally:
+        with connect(server, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(name)))
+
+
 def main(size: str = "city") -> dict:
     """Run the benchmark; print and return the figures."""
     n = SIZES[size]
@@ -71,13 +113,16 @@ def main(size: str = "city") -> dict:
     expect = expect.reindex(index=list(CLASS_ORDER), columns=list(CLASS_ORDER), fill_value=0)
     assert (cmp.matrix.loc[list(CLASS_ORDER), list(CLASS_ORDER)].to_numpy()
             == expect.to_numpy()).all(), "matrix differs from crosstab"
-    figures = {"enterprises": n, "score_one_run_s": round(score_s, 3),
+    store_s, stored_cmp = _through_the_store(rows_a, rows_b)
+    assert stored_cmp.changed_count == compare_tables(table_a, _table(rows_b)[0]).changed_count
+    figures = {"enterprises": n, "compare_runs_from_store_s": round(store_s, 3), "score_one_run_s": round(score_s, 3),
                "score_table_s": round(table_s, 3), "compare_s": round(compare_s, 3),
                "changed": cmp.changed_count, "ratio_compare_to_score": round(
                    compare_s / score_s, 3)}
     print(f"{n:,} firms: score one run {score_s:.2f} s (kernel + stored rows) | score table "
           f"per side {table_s:.2f} s | compare kernel {compare_s:.2f} s "
-          f"({cmp.changed_count:,} changed; matrix = crosstab)", flush=True)
+          f"({cmp.changed_count:,} changed; matrix = crosstab) | score compare of two stored "
+          f"runs {store_s:.2f} s", flush=True)
     return figures
 
 

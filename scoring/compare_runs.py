@@ -60,15 +60,45 @@ def _side(conn: psycopg.Connection, rows: pd.DataFrame, overrides: pd.DataFrame,
     return _with_tax(conn, table, year), item_labels(rows["items"])
 
 
+def stored_table(conn: psycopg.Connection, run_id: int) -> tuple[pd.DataFrame, dict]:
+    """The columns a comparison needs from stored run ``run_id``, and the item labels.
+
+    The item scores are taken out of the ``items`` JSON by the server (``jsonb_each``)
+    and pivoted in one call, so no row's JSON is parsed in Python.
+    """
+    from gis.crs import m2_to_mu
+    from gis.db.copy import read_frame
+    from scoring.export import with_overrides
+    from scoring.overrides import effective_overrides
+
+    base = read_frame(
+        conn, "SELECT trim(s.credit_code) AS credit_code, s.name, s.town, s.industry_division,"
+        " s.population, s.class, s.total, s.land_m2, y.tax_wan FROM enterprise_score s"
+        " LEFT JOIN enterprise_year y ON y.credit_code = s.credit_code AND y.year = s.year"
+        " WHERE s.run_id = %s ORDER BY 1", (run_id,))
+    items = read_frame(
+        conn, "SELECT trim(s.credit_code) AS credit_code, i.key AS item,"
+        " (i.value->>'score')::float8 AS score FROM enterprise_score s"
+        " CROSS JOIN LATERAL jsonb_each(s.items) i WHERE s.run_id = %s", (run_id,))
+    labels = dict(conn.execute(
+        "SELECT DISTINCT ON (i.key) i.key, coalesce(i.value->>'label', i.key)"
+        " FROM enterprise_score s CROSS JOIN LATERAL jsonb_each(s.items) i"
+        " WHERE s.run_id = %s ORDER BY i.key", (run_id,)).fetchall())
+    base["land_mu"] = m2_to_mu(pd.to_numeric(base["land_m2"], errors="coerce"))
+    if len(items):
+        wide = items.pivot(index="credit_code", columns="item", values="score")
+        wide.columns = [f"score_{c}" for c in wide.columns]
+        base = base.merge(wide, left_on="credit_code", right_index=True, how="left")
+    return with_overrides(base, effective_overrides(conn, run_id)), labels
+
+
 def stored_side(conn: psycopg.Connection, run_id: int) -> tuple[pd.DataFrame, dict, dict]:
     """(table, item labels, run description) of stored score run ``run_id``."""
-    from scoring.overrides import effective_overrides
-    from scoring.store import load_scores, resolve_score_run, run_params
+    from scoring.store import resolve_score_run, run_params
 
     run_id = resolve_score_run(conn, run_id)
     params = run_params(conn, run_id)["params"]
-    table, labels = _side(conn, load_scores(conn, run_id), effective_overrides(conn, run_id),
-                          params.get("year"))
+    table, labels = stored_table(conn, run_id)
     return table, labels, {"run_id": run_id, "ruleset": params.get("ruleset"),
                            "year": params.get("year"), "stored": True}
 
