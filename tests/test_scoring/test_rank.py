@@ -68,3 +68,11 @@ def test_rank_known_answer_with_coverage(tmp_path, db_conn, db_dsn, monkeypatch,
     assert "西城" in text and "75.0%" in text and "60.0%" in text and "企业覆盖" in text
     code, _out, err = run(["score", "rank", "--by", "village"], monkeypatch, db_dsn, capsys)
     assert code == 2 and "village" in err
+
+
+def test_compare_and_rank_name_a_missing_run(db_conn, db_dsn, monkeypatch, capsys):
+    for argv in (["score", "compare", "998", "999"], ["score", "rank", "--run", "999"]):
+        code, _out, err = run(argv, monkeypatch, db_dsn, capsys)
+        assert code == 3 and "is not a score run" in err and "Traceback" not in err
+    code, _out, err = run(["score", "rank"], monkeypatch, db_dsn, capsys)
+    assert code == 3 and "no score run is stored" in err
