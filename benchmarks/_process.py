@@ -1,4 +1,4 @@
-"""Run a command in a fresh process and measure its wall time and peak memory."""
+"""Run a command in a fresh process and measure its wall time, CPU time and peak memory."""
 
 from __future__ import annotations
 
@@ -19,13 +19,17 @@ class Measured:
     stdout: str
     stderr: str
     returncode: int
+    cpu_seconds: float = 0.0   # user + system CPU of the process and its waited-for children
 
 
 def run_measured(cmd: list[str], *, env: dict[str, str] | None = None,
                  interval: float = 0.05) -> Measured:
     """Run ``cmd`` from the repository root; sample RSS of it and its children."""
+    import resource
+
     import psutil
 
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=env, cwd=str(REPO))
@@ -41,4 +45,6 @@ def run_measured(cmd: list[str], *, env: dict[str, str] | None = None,
         time.sleep(interval)
     seconds = time.perf_counter() - start
     out, err = proc.communicate()
-    return Measured(seconds, peak / 2**20, out, err, proc.returncode)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return Measured(seconds, peak / 2**20, out, err, proc.returncode, cpu)

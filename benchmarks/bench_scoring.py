@@ -20,10 +20,10 @@ import time
 import numpy as np
 import pandas as pd
 
+from gis.crs import SQM_PER_MU
 from scoring.formula import ANNUAL_FIELDS
 from scoring.kernel import score_year
 from scoring.ruleset import CLASSES, load_ruleset
-from scoring.units import MU_M2
 
 PRESETS = ("zhejiang-huangyan-2022", "jiangsu-huaian-2024", "anhui-jingde-2022")
 YEARS = (2023, 2024)
@@ -49,8 +49,8 @@ def county(n: int, seed: int = 7) -> dict[int, pd.DataFrame]:
             rng.integers(0, 365 * 24, n), unit="D"),
         "supply_date": pd.to_datetime("1998-01-01") + pd.to_timedelta(
             rng.integers(0, 365 * 26, n), unit="D"),
-        "land_m2": land_mu * MU_M2,
-        "floor_m2": land_mu * MU_M2 * rng.uniform(0.3, 1.8, n),
+        "land_m2": land_mu * SQM_PER_MU,
+        "floor_m2": land_mu * SQM_PER_MU * rng.uniform(0.3, 1.8, n),
         "has_records": True, "has_land": True, "role": "owner",
         "parcel_codes": [f"331003001001GB{i:05d}" for i in range(n)],
     })
@@ -87,7 +87,7 @@ def baseline_year(rs, frame: pd.DataFrame, year: int) -> pd.DataFrame:
 
     def population(row):
         size = row["size_class"] if isinstance(row["size_class"], str) else "unknown"
-        mu = row["land_m2"] / MU_M2
+        mu = row["land_m2"] / SQM_PER_MU
         for p in rs.populations:
             if size in p.size_classes and row["land_m2"] > 0 and (
                     mu >= p.min_land_mu - 1e-9
@@ -112,7 +112,7 @@ def baseline_year(rs, frame: pd.DataFrame, year: int) -> pd.DataFrame:
         cols = {f: np.float64(row[prefix + f]) for f in ANNUAL_FIELDS}
         cols.update({"prev_" + f: np.float64(row["prev_" + f]) if not prefix else np.nan
                      for f in ANNUAL_FIELDS})
-        cols.update(land_m2=row["land_m2"], land_mu=row["land_m2"] / MU_M2,
+        cols.update(land_m2=row["land_m2"], land_mu=row["land_m2"] / SQM_PER_MU,
                     floor_m2=row["floor_m2"])
         out = {}
         with np.errstate(all="ignore"):

@@ -5,7 +5,7 @@ directory* as the target (so the final move is a rename on one file system),
 flushed to disk with ``fsync``, and only then moved over the target with
 :func:`os.replace`. When the writer fails, the temporary output is removed and
 the target is untouched. An existing target is never replaced unless the caller
-asks for it (``overwrite=True``, the CLI's ``--overwrite``).
+asks for it (the CLI's ``--overwrite``).
 
 Some formats are *sets* of files sharing a base name: a Shapefile is
 ``.shp`` + ``.shx`` + ``.dbf`` + ``.prj`` + ``.cpg`` (and optional indexes).
@@ -14,7 +14,12 @@ sidecars beside it, and every member is moved to the target's base name; the
 ``.shp`` itself moves last, so a reader that sees it also sees the rest.
 Stale sidecars of a replaced Shapefile (e.g. an old ``.cpg``) are removed.
 Other writers name their sidecars explicitly (``sidecars=(".prj",)`` for a
-CSV with its CRS). Directory outputs (a FileGDB ``.gdb``) are moved as a whole.
+CSV with its CRS). Directory outputs (a map's ``OUT_files`` folder) are moved as a
+whole and carry a mark file (:data:`FOLDER_MARK`); a folder is replaced only when it
+carries that mark or when the new output was built from a copy of it
+(``start_from_existing``, e.g. one layer of a FileGDB replaced, the others kept).
+Any other folder in the way is never removed: the output is refused with
+:class:`~gis.errors.OutputError`.
 
 Examples
 --------
@@ -45,6 +50,9 @@ log = logging.getLogger(__name__)
 SHAPEFILE_SIDECARS: tuple[str, ...] = (
     ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".qpj", ".shp.xml",
 )
+
+#: File inside every folder output mujun writes: only such folders are ever replaced.
+FOLDER_MARK = ".mujun-output"
 
 #: Target suffix -> suffixes of the files written beside it.
 SIDECAR_SETS: dict[str, tuple[str, ...]] = {".shp": SHAPEFILE_SIDECARS}
@@ -209,9 +217,39 @@ def _output_error(target: Path, exc: OSError) -> OutputError:
 
 def _raise_exists(target: Path, found: list[Path]) -> None:
     names = ", ".join(p.name for p in found)
-    raise OutputExistsError(
-        f"{target}: output exists ({names}); pass --overwrite (overwrite=True) to replace it"
-    )
+    raise OutputExistsError(f"{target}: output exists ({names}); add --overwrite to replace it")
+
+
+def is_own_folder(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a folder mujun wrote (it holds :data:`FOLDER_MARK`)."""
+    path = Path(path)
+    return path.is_dir() and not path.is_symlink() and (path / FOLDER_MARK).is_file()
+
+
+def check_replaceable(
+    path: str | os.PathLike[str], sidecars: tuple[str, ...] | None = None, *,
+    from_copy: bool = False,
+) -> None:
+    """Refuse when a folder that mujun may not remove is where an output goes.
+
+    A folder at ``path`` may be replaced when mujun wrote it (:func:`is_own_folder`)
+    or when ``from_copy`` (the new output starts as a copy of it); a folder where a
+    sidecar goes never.
+
+    Raises
+    ------
+    OutputError
+        Naming the folder and what to do.
+    """
+    path = Path(path)
+    for member in existing_members(path, sidecars):
+        if not member.is_dir() or member.is_symlink():
+            continue
+        if member == path and (from_copy or is_own_folder(member)):
+            continue
+        raise OutputError(
+            f"{member} is a folder mujun did not write; it is never removed: choose "
+            "another output name or move the folder away")
 
 
 @contextlib.contextmanager
@@ -221,6 +259,7 @@ def atomic_output(
     *,
     start_from_existing: bool = False,
     sidecars: tuple[str, ...] | None = None,
+    folder_mark: bool = True,
 ) -> Iterator[Path]:
     """Write an output under a temporary name and move it into place on success.
 
@@ -240,6 +279,10 @@ def atomic_output(
         Suffixes of files the writer creates beside the temporary path (e.g.
         ``(".prj",)``); they move and count as existing with the target.
         Default: :data:`SIDECAR_SETS` for the suffix (Shapefile), else none.
+    folder_mark : bool, default True
+        Put :data:`FOLDER_MARK` into a folder output, so that a later ``--overwrite``
+        may replace it (off for formats that are folders with a catalogue of their
+        own, such as a FileGDB, which the caller recognises).
 
     Yields
     ------
@@ -253,7 +296,8 @@ def atomic_output(
         The target exists and ``overwrite`` is false.
     OutputError
         The folder cannot be written (read-only, missing, not a folder, disk
-        full): one line naming the output, not a traceback.
+        full), or a folder mujun did not write is in the way: one line naming
+        the output, not a traceback.
 
     Notes
     -----
@@ -263,6 +307,7 @@ def atomic_output(
     whole is not.
     """
     target = Path(path)
+    check_replaceable(target, sidecars, from_copy=start_from_existing)
     found = existing_members(target, sidecars)
     if found and not (overwrite or start_from_existing):
         _raise_exists(target, found)
@@ -282,6 +327,9 @@ def atomic_output(
         produced = existing_members(tmp, sidecars)
         if not produced:
             raise FileNotFoundError(f"{target}: the writer produced no output at {tmp}")
+        if tmp.is_dir() and not start_from_existing and folder_mark:
+            (tmp / FOLDER_MARK).write_text("written by mujun; replaced by --overwrite\n",
+                                           encoding="utf-8")
         for member in produced:
             _fsync_path(member)
         if not overwrite and not start_from_existing:
@@ -329,9 +377,20 @@ def _commit(
     for old in existing_members(target, sidecars):
         if old.name not in dest_names:
             _remove(old)
+    old_folder = None
     if target.is_dir() and not target.is_symlink():
-        _remove(target)  # os.replace cannot replace a non-empty directory
+        # os.replace cannot replace a non-empty folder: move it aside, then drop it
+        # (check_replaceable allowed it: mujun's own folder, or the source of the copy)
+        old_folder = _temp_path(target)
+        os.replace(target, old_folder)
     # main file last: a reader that sees it sees the complete set
     moves.sort(key=lambda m: m[0] == tmp)
-    for src, dest in moves:
-        os.replace(src, dest)
+    try:
+        for src, dest in moves:
+            os.replace(src, dest)
+    except BaseException:
+        if old_folder is not None and not target.exists():
+            os.replace(old_folder, target)
+        raise
+    if old_folder is not None:
+        _remove(old_folder)

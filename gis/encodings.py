@@ -252,3 +252,101 @@ def gdal_encoding(codec: str) -> str:
     """The encoding name to hand to GDAL (``"gb18030"`` -> ``"GB18030"``)."""
     name = codecs.lookup(codec).name
     return GDAL_NAMES.get(name, name.upper())
+
+
+def _strict(value: bytes, codec: str) -> bool:
+    try:
+        value.decode(codec)
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def _family(codec: str) -> str:
+    name = codecs.lookup(codec).name
+    if name == "utf-8-sig":
+        return "utf-8"
+    return "gb18030" if name in ("gbk", "gb2312", "gb18030", "cp936") else name
+
+
+def declared_encoding_problem(values: list[bytes], declared: str) -> str | None:
+    """Why text bytes are not in the ``declared`` encoding, with the likely one; None when fine.
+
+    Two things go wrong with a wrong ``--encoding``: bytes that are not valid in
+    it (decoded leniently, they lose characters: the last byte of 测试镇 in
+    UTF-8 read as GBK), and bytes that are valid in it but are really another
+    encoding's (mojibake: UTF-8 read as GBK gives 娴嬭瘯闀). GBK text of any
+    length is practically never valid UTF-8, so non-ASCII text that is valid
+    UTF-8 is UTF-8.
+
+    Parameters
+    ----------
+    values : the distinct non-ASCII text values, as bytes.
+    declared : the encoding the user named.
+
+    Examples
+    --------
+    >>> declared_encoding_problem(["测试镇".encode("utf-8")], "gbk").split(" (乱码)")[0]
+    'the text is UTF-8, not gbk: read as gbk, 测试镇 would become 娴嬭瘯闀'
+    >>> declared_encoding_problem(["测试镇".encode("gbk")], "utf-8").split(":")[0]
+    'the text is not valid utf-8; it looks like GB18030 (GBK)'
+    >>> declared_encoding_problem(["测试镇".encode("gbk")], "GBK") is None
+    True
+    """
+    try:
+        codec = codecs.lookup(declared).name
+    except LookupError:
+        return f"unknown encoding {declared!r}; use e.g. GBK or UTF-8"
+    if not values:
+        return None
+    if _family(codec) != "utf-8" and _decodes(values, "utf-8"):
+        example = next(v for v in values if not v.isascii())
+        shown = example.decode("utf-8", "replace")[:20]
+        garbled = example.decode(codec, "ignore")[:20]
+        return (f"the text is UTF-8, not {declared}: read as {declared}, {shown} would become "
+                f"{garbled} (乱码); pass --encoding UTF-8, or leave --encoding out to detect it")
+    bad = [v for v in values if not _strict(v, codec)]
+    if not bad:
+        return None
+    likely = next((c for c in ("utf-8", "gb18030", "big5") if c != _family(codec)
+                   and _decodes(values, c)), None) or _guess(b"\n".join(values))
+    names = {"utf-8": "UTF-8", "gb18030": "GB18030 (GBK)", "big5": "Big5"}
+    hint = (f"; it looks like {names.get(likely, likely)}: pass --encoding "
+            f"{names.get(likely, likely).split(' ')[0]}" if likely else "")
+    return (f"the text is not valid {declared}{hint}, or leave --encoding out to detect it "
+            f"({len(bad)} values cannot be read, e.g. {bad[0][:30]!r})")
+
+
+def check_shapefile_encoding(path: str | Path, declared: str) -> None:
+    """Refuse a ``--encoding`` that a Shapefile's attribute text is not in (see above).
+
+    Raises
+    ------
+    gis.errors.DataError
+        Naming the file, the likely encoding and an example of the garbled text.
+    """
+    from gis.errors import DataError
+
+    dbf = _sidecar(Path(path), ".dbf")
+    if dbf is None:
+        return
+    with open(dbf, "rb") as fh:
+        data = fh.read(64 * 1024 * 1024)
+    try:
+        _ldid, values = dbf_text_values(data)
+    except ValueError:
+        return
+    problem = declared_encoding_problem(values, declared)
+    if problem:
+        raise DataError(f"--encoding {declared}: {problem}", source=str(path))
+
+
+def check_text_encoding(data: bytes, declared: str, *, source: str) -> None:
+    """Refuse a ``--encoding`` that a CSV's bytes are not in (a prefix of the file suffices)."""
+    from gis.errors import DataError
+
+    lines = [line for line in data[:4 * 1024 * 1024].splitlines()[:-1] or data.splitlines()
+             if not line.isascii()]
+    problem = declared_encoding_problem(lines[:20000], declared)
+    if problem:
+        raise DataError(f"--encoding {declared}: {problem}", source=source)

@@ -49,6 +49,13 @@ def _as_port(value: Any) -> int:
     return port
 
 
+def _as_workers(value: Any) -> int:
+    number = int(value)
+    if not 0 <= number <= 64:
+        raise ValueError("expected 0 (one per CPU core) or a number of processes up to 64")
+    return number
+
+
 def _as_crs(value: Any) -> str | None:
     if value in (None, "", "auto"):
         return None
@@ -87,6 +94,15 @@ def _choice(*options: str) -> Callable[[Any], str]:
         return text
 
     return convert
+
+
+def _as_networks(value: Any) -> tuple[str, ...]:
+    """Comma-separated IP addresses or networks (a list in the settings file)."""
+    import ipaddress
+
+    items = value.split(",") if isinstance(value, str) else list(value or ())
+    return tuple(str(ipaddress.ip_network(str(item).strip(), strict=False))
+                 for item in items if str(item).strip())
 
 
 def _optional_str(value: Any) -> str | None:
@@ -190,10 +206,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("serve_host", "127.0.0.1", str,
             "Address `mujun serve` binds to (loopback unless told otherwise)."),
     Setting("serve_port", 8000, _as_port, "TCP port of `mujun serve`."),
+    Setting("trusted_proxies", None, _as_networks,
+            "Addresses (or networks, e.g. 10.0.0.5,10.1.0.0/16) of reverse proxies in front of "
+            "`mujun serve`. Only for a request from one of them is the client address taken "
+            "from X-Forwarded-For (for login throttling and the audit log). Default: none."),
     Setting("session_hours", 8.0, _as_positive_float,
             "Lifetime of a review-app login session, in hours."),
     Setting("photo_max_mb", 8.0, _as_positive_float,
             "Largest field-check photo the review app accepts, in MiB."),
+    Setting("request_max_kb", 1024.0, _as_positive_float,
+            "Largest request body the review app reads, in KiB (field-note uploads: six photos "
+            "of photo_max_mb plus 1 MiB); larger bodies are refused with 413 while they stream in."),
+    Setting("serve_workers", 0, _as_workers,
+            "Worker processes of `mujun serve` (0: one per CPU core this process may use)."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from gis.crs import SQM_PER_MU
 from gis.errors import DataError
 
 if TYPE_CHECKING:
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MU_M2 = 10000.0 / 15.0
 
 
 @dataclass(frozen=True)
@@ -143,14 +143,14 @@ def read_parcels(conn: psycopg.Connection, ctx: Context, *,
             FROM land_right WHERE right_type = 'owner'
             ORDER BY parcel_code, share DESC NULLS LAST, credit_code)
         SELECT o.parcel_code, p.town, p.district, {_park_sql(conn)}, p.land_use_code,
-               o.area_m2, o.area_m2 / {MU_M2} AS area_mu, o.built_m2, o.coverage, o.far,
+               o.area_m2, o.area_m2 / {SQM_PER_MU} AS area_mu, o.built_m2, o.coverage, o.far,
                o.n_buildings, h.credit_code, e.name, e.industry_code,
                left(regexp_replace(e.industry_code, '^[A-Za-z]', ''), 2) AS division,
-               el.land_m2, el.land_m2 / {MU_M2} AS land_mu,
+               el.land_m2, el.land_m2 / {SQM_PER_MU} AS land_mu,
                y.tax_wan, y.revenue_wan, y.value_added_wan,
-               y.tax_wan / NULLIF(el.land_m2 / {MU_M2}, 0) AS tax_per_mu,
-               y.revenue_wan / NULLIF(el.land_m2 / {MU_M2}, 0) AS revenue_per_mu,
-               y.value_added_wan / NULLIF(el.land_m2 / {MU_M2}, 0) AS value_added_per_mu,
+               y.tax_wan / NULLIF(el.land_m2 / {SQM_PER_MU}, 0) AS tax_per_mu,
+               y.revenue_wan / NULLIF(el.land_m2 / {SQM_PER_MU}, 0) AS revenue_per_mu,
+               y.value_added_wan / NULLIF(el.land_m2 / {SQM_PER_MU}, 0) AS value_added_per_mu,
                {score_cols}, {geom}
         FROM occupancy o
         JOIN parcel p USING (parcel_code)
@@ -188,11 +188,11 @@ def read_enterprises(conn: psycopg.Connection, ctx: Context) -> gpd.GeoDataFrame
         SELECT el.credit_code, e.name, e.industry_code,
                left(regexp_replace(e.industry_code, '^[A-Za-z]', ''), 2) AS division,
                e.size_class, e.town, e.status, el.year, el.land_m2,
-               el.land_m2 / {MU_M2} AS land_mu, el.built_m2, el.n_parcels, el.role,
+               el.land_m2 / {SQM_PER_MU} AS land_mu, el.built_m2, el.n_parcels, el.role,
                y.tax_wan, y.revenue_wan, y.value_added_wan,
-               y.tax_wan / NULLIF(el.land_m2 / {MU_M2}, 0) AS tax_per_mu,
-               y.revenue_wan / NULLIF(el.land_m2 / {MU_M2}, 0) AS revenue_per_mu,
-               y.value_added_wan / NULLIF(el.land_m2 / {MU_M2}, 0) AS value_added_per_mu,
+               y.tax_wan / NULLIF(el.land_m2 / {SQM_PER_MU}, 0) AS tax_per_mu,
+               y.revenue_wan / NULLIF(el.land_m2 / {SQM_PER_MU}, 0) AS revenue_per_mu,
+               y.value_added_wan / NULLIF(el.land_m2 / {SQM_PER_MU}, 0) AS value_added_per_mu,
                {score_cols}, g.geom
         FROM enterprise_land el
         JOIN enterprise e USING (credit_code)
@@ -226,41 +226,10 @@ def read_scores_table(conn: psycopg.Connection, ctx: Context) -> Any:
 
 
 def read_scores(conn: psycopg.Connection, ctx: Context) -> gpd.GeoDataFrame:
-    """The score table on the parcels: one feature per enterprise and parcel held in the year.
+    """The score table on the parcels (:func:`scoring.export.score_layer`)."""
+    from scoring.export import score_layer
 
-    Rights in force in the occupancy run's year (the score year when the run has none);
-    ``right_type`` says how the enterprise holds the parcel.
-    """
-    import geopandas as gpd
-    import numpy as np
-    import pandas as pd
-
-    from gis.db.copy import read_frame
-
-    run = _need_score(conn, ctx)
-    table = read_scores_table(conn, ctx)
-    row = conn.execute(
-        "SELECT coalesce((r.params->>'year')::int, s.year) FROM enterprise_score s"
-        " LEFT JOIN run r ON r.run_id = s.occupancy_run WHERE s.run_id = %s LIMIT 1",
-        (run,)).fetchone()
-    y = row[0] if row else None
-    parcels = read_frame(
-        conn, "SELECT DISTINCT ON (trim(r.credit_code), r.parcel_code) trim(r.credit_code)"
-        " AS credit_code, r.parcel_code, r.right_type, p.geom"
-        " FROM land_right r JOIN parcel p USING (parcel_code)"
-        " JOIN enterprise_score s ON s.credit_code = r.credit_code AND s.run_id = %s"
-        " WHERE (r.start_date IS NULL OR r.start_date <= make_date(%s, 12, 31))"
-        " AND (r.end_date IS NULL OR r.end_date >= make_date(%s, 1, 1))"
-        " ORDER BY trim(r.credit_code), r.parcel_code, r.right_type", (run, y, y))
-    if not len(parcels) or not hasattr(parcels, "geometry"):
-        raise DataError(f"score run {run} has no enterprise on a parcel to map; write "
-                        ".csv or .xlsx instead")
-    frame = parcels.merge(table, on="credit_code", how="inner")
-    for col in ("rank_county", "rank_town", "rank_industry", "occupancy_run"):
-        if col in frame:  # nullable integers: GDAL wants floats with NaN
-            values = pd.to_numeric(frame[col], errors="coerce").astype("float64")
-            frame[col] = values.where(np.isfinite(values))
-    return gpd.GeoDataFrame(frame, geometry="geom", crs=parcels.crs)
+    return score_layer(conn, _need_score(conn, ctx))
 
 
 def score_fields(conn: psycopg.Connection, ctx: Context) -> dict[str, Any]:
@@ -280,48 +249,25 @@ def score_fields(conn: psycopg.Connection, ctx: Context) -> dict[str, Any]:
 def read_candidates(conn: psycopg.Connection, ctx: Context) -> gpd.GeoDataFrame:
     """The ranked land-status candidates at their parcels (``mujun candidates report``).
 
-    Open candidates by priority, highest first, with the rules that fired and the
-    holders (:func:`scoring.land_status.report.report_rows`); ``ctx.filters`` may hold
+    :func:`scoring.land_status.report.candidates_layer`; ``ctx.filters`` may hold
     ``kind``, ``town`` and ``status``.
     """
-    import geopandas as gpd
-    import pandas as pd
-
-    from gis.db.copy import read_frame
-
     if not table_exists(conn, "candidate"):
         raise DataError("there are no land-status candidates in this database; "
                         "run `mujun candidates` first")
-    from scoring.land_status.report import report_rows
-    from scoring.land_status.store import list_candidates
+    from scoring.land_status.report import candidates_layer
 
     f = ctx.filters
-    rows = report_rows(list_candidates(conn, kind=f.get("kind"), town=f.get("town"),
-                                       status=f.get("status"), evidence=True))
-    if ctx.candidate_run is not None and len(rows):
-        found = conn.execute("SELECT candidate_id FROM candidate WHERE run_id = %s",
-                             (ctx.candidate_run,)).fetchall()
-        rows = rows[rows["candidate_id"].isin({r[0] for r in found})]
-        rows = rows.assign(rank=range(1, len(rows) + 1))
-    geoms = read_frame(conn, "SELECT parcel_code, geom FROM parcel WHERE parcel_code = ANY(%s)",
-                       (list(rows["parcel_code"].unique()),))
-    if not hasattr(geoms, "geometry"):  # no candidate: an empty layer in the parcels' CRS
-        srid = conn.execute("SELECT Find_SRID(current_schema(), 'parcel', 'geom')").fetchone()[0]
-        geoms = gpd.GeoDataFrame({"parcel_code": pd.Series([], dtype=object)},
-                                 geometry=gpd.GeoSeries([], crs=srid)).rename_geometry("geom")
-    frame = rows.merge(geoms, on="parcel_code", how="left")
-    return gpd.GeoDataFrame(frame, geometry="geom", crs=geoms.crs)
+    return candidates_layer(conn, kind=f.get("kind"), town=f.get("town"),
+                            status=f.get("status"), run_id=ctx.candidate_run)
 
 
 def candidate_sheets(conn: psycopg.Connection, ctx: Context) -> dict[str, Any]:
     """The candidate workbook's further sheets: 豁免 (exemptions) and 说明 (notes)."""
-    from scoring.land_status.report import exemption_rows, notes_rows
-    from scoring.land_status.store import list_candidates
+    from scoring.land_status.report import report_sheets
 
     f = ctx.filters
-    rows = len(list_candidates(conn, kind=f.get("kind"), town=f.get("town"),
-                               status=f.get("status")))
-    return {"豁免": exemption_rows(conn), "说明": notes_rows(conn, rows)}
+    return report_sheets(conn, kind=f.get("kind"), town=f.get("town"), status=f.get("status"))
 
 
 def read_footprints(conn: psycopg.Connection, ctx: Context) -> gpd.GeoDataFrame:
@@ -361,11 +307,11 @@ def read_towns(conn: psycopg.Connection, ctx: Context, *,
             LEFT JOIN enterprise_year y ON y.credit_code = el.credit_code AND y.year = el.year
             {score_join}
             WHERE el.run_id = %s AND el.year = %s GROUP BY 1)
-        SELECT g.town, g.district, g.n_parcels, g.area_m2, g.area_m2 / {MU_M2} AS area_mu,
+        SELECT g.town, g.district, g.n_parcels, g.area_m2, g.area_m2 / {SQM_PER_MU} AS area_mu,
                g.built_m2, g.built_m2 / NULLIF(g.area_m2, 0) AS coverage,
                coalesce(n.n_enterprises, 0) AS n_enterprises, n.land_m2, n.tax_wan,
-               n.revenue_wan, n.tax_wan / NULLIF(n.land_m2 / {MU_M2}, 0) AS tax_per_mu,
-               n.revenue_wan / NULLIF(n.land_m2 / {MU_M2}, 0) AS revenue_per_mu,
+               n.revenue_wan, n.tax_wan / NULLIF(n.land_m2 / {SQM_PER_MU}, 0) AS tax_per_mu,
+               n.revenue_wan / NULLIF(n.land_m2 / {SQM_PER_MU}, 0) AS revenue_per_mu,
                n.n_class_a, n.n_class_b, n.n_class_c, n.n_class_d, g.geom
         FROM geo g LEFT JOIN ent n USING (town) ORDER BY g.town"""
     params = [simplify_m, occ, *([ctx.score_run] if has_score else []), occ, ctx.year]
@@ -374,25 +320,15 @@ def read_towns(conn: psycopg.Connection, ctx: Context, *,
 
 def read_enterprise_land(conn: psycopg.Connection, ctx: Context) -> Any:
     """The per-enterprise land table of the occupancy run (no geometry): all years, or
-    the year asked for."""
-    from parcels.occupancy.store import load_enterprise_results
+    the year asked for (:func:`parcels.occupancy.export.enterprise_land_table`)."""
+    from parcels.occupancy.export import enterprise_land_table
 
-    frame = load_enterprise_results(conn, _need_occupancy(ctx),
-                                   ctx.year if ctx.year_given else None)
-    for col in ("credit_code", "merged_into"):
-        frame[col] = frame[col].map(lambda v: v.strip() if isinstance(v, str) else v)
-    frame.insert(frame.columns.get_loc("land_m2") + 1, "land_mu",
-                 frame["land_m2"].astype("float64") / MU_M2)
-    cols = ["run_id", "year", "credit_code", "name", "land_m2", "land_mu", "built_m2",
-            "floor_area_m2", "n_parcels", "role", "merged_into"]
-    return frame[cols]
+    return enterprise_land_table(conn, _need_occupancy(ctx),
+                                 ctx.year if ctx.year_given else None)
 
 
 def read_occupancy_parcels(conn: psycopg.Connection, ctx: Context) -> gpd.GeoDataFrame:
     """The per-parcel occupancy table of the run as stored (with mu columns)."""
-    from parcels.occupancy.store import load_parcel_results
+    from parcels.occupancy.export import occupancy_layer
 
-    frame = load_parcel_results(conn, _need_occupancy(ctx), geometry=True)
-    frame.insert(frame.columns.get_loc("area_m2") + 1, "area_mu", frame["area_m2"] / MU_M2)
-    frame.insert(frame.columns.get_loc("built_m2") + 1, "built_mu", frame["built_m2"] / MU_M2)
-    return frame
+    return occupancy_layer(conn, _need_occupancy(ctx))

@@ -1,6 +1,7 @@
 """QGIS styles (QML) from :class:`maps.styles.LayerStyle`: the web maps' colours in QGIS.
 
-A GeoPackage written by :mod:`maps.export.writer` carries the QML in its
+A GeoPackage written by :func:`gis.layer_writer.write_layer` (styled through
+:mod:`maps.export.styling`) carries the QML in its
 ``layer_styles`` table (QGIS's own schema, ``useAsDefault = 1``), so the layer opens
 styled; a Shapefile gets the same QML as a ``.qml`` file beside it, which QGIS loads
 by default. The QML also holds the Chinese field aliases.

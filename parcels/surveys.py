@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gis.errors import DataError
+from gis.importing.values import as_date
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -90,16 +91,6 @@ class SurveyScope:
                 "legacy_all_footprints": self.legacy}
 
 
-def parse_date(value: str | dt.date, what: str = "date") -> dt.date:
-    """A ``YYYY-MM-DD`` string (or a date) as a date, with a clear error."""
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise DataError(f"{what} {value!r} is not a date; write it as YYYY-MM-DD") from None
-
-
 def create_survey(conn: psycopg.Connection, *, survey_date: dt.date | str,
                   coverage=None, batch_id: int | None = None, source: str | None = None,
                   method: str | None = None, footprint_ids=None,
@@ -107,11 +98,12 @@ def create_survey(conn: psycopg.Connection, *, survey_date: dt.date | str,
     """Record a survey and attach its footprints (no commit); returns the survey id.
 
     :func:`gis.importing.surveys.create_survey` with the date parsed; loads of footprints
-    record their survey themselves (the loader's ``AFTER_LOAD`` hook).
+    record their survey themselves (the footprint loader calls
+    :func:`gis.importing.surveys.record_survey`).
     """
     from gis.importing import surveys
 
-    return surveys.create_survey(conn, survey_date=parse_date(survey_date, "survey date"),
+    return surveys.create_survey(conn, survey_date=as_date(survey_date, "survey date"),
                                  coverage=coverage, batch_id=batch_id, source=source,
                                  method=method, footprint_ids=footprint_ids, attrs=attrs)
 
@@ -167,7 +159,7 @@ def assign_surveys(conn: psycopg.Connection, *, as_of: dt.date | str | None = No
     SurveyScope
     """
     has_surveys = conn.execute("SELECT EXISTS (SELECT 1 FROM survey)").fetchone()[0]
-    date = parse_date(as_of, "--as-of date") if as_of is not None else None
+    date = as_date(as_of, "--as-of date") if as_of is not None else None
     if survey_id is not None:
         sdate = survey_date(conn, survey_id)
         date = min(date, sdate) if date else sdate

@@ -66,8 +66,8 @@ class PixelClassifier:
         card_path = p.with_suffix(".json")
         found = [m.name for m in (p, card_path) if existing_members(m)]
         if found and not overwrite:
-            raise OutputExistsError(f"{p}: model exists ({', '.join(found)}); pass --overwrite "
-                                    "(overwrite=True) to replace it")
+            raise OutputExistsError(f"{p}: model exists ({', '.join(found)}); add --overwrite "
+                                    "to replace it")
         card = {
             "kind": "mujun-pixel-classifier",
             "n_bands": self.n_bands,

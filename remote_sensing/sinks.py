@@ -3,7 +3,7 @@
 :class:`FileSink` appends each batch to a temporary file next to the target, so memory
 stays bounded whatever the number of footprints: GeoPackage, FlatGeobuf and Shapefile
 through GDAL's append; GeoJSON and CSV, which GDAL cannot append to without loading the
-whole file, are streamed here in the same layout :func:`gis.vector_io.write_vector`
+whole file, are streamed here in the layout the one layer writer
 gives them (GeoJSON: RFC 7946, WGS 84 with counter-clockwise outer rings; CSV: a ``wkt``
 column first, UTF-8 with BOM, the CRS in a ``.prj`` beside it). The temporary file
 replaces the target only when extraction succeeds (:func:`gis.atomic.atomic_output`),

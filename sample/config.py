@@ -14,6 +14,7 @@ import zlib
 
 import numpy as np
 
+from gis.crs import SQM_PER_MU
 from sample.sizes import SIZES, SizeName, SizeSpec, size_spec
 
 __all__ = [
@@ -38,9 +39,8 @@ AS_OF = dt.date(2025, 6, 30)
 #: Years that have annual enterprise records.
 YEARS = (2023, 2024)
 #: Bumped whenever the generated content changes for a given seed.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
-SQM_PER_MU = 10000.0 / 15.0
 MIN_PARCEL_M2 = 3 * SQM_PER_MU
 MAX_PARCEL_M2 = 300 * SQM_PER_MU
 

@@ -15,63 +15,25 @@ this module, in either way:
   places it (generate 10, load 20, extract 30, occupancy 40).
 
 A stage that needs the database uses ``run.conn`` (the invocation's one
-connection) and should skip itself when ``run.load`` is false.
+connection) and should skip itself when ``run.load`` is false. The state a stage
+gets, :class:`~sample.demo_run.DemoRun`, lives in a module of its own, which stage
+modules import (never this one: this module imports the built-in stages).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from gis.errors import OutputExistsError
-
-if TYPE_CHECKING:
-    import psycopg
-
-    from gis.settings import Settings
-    from sample.generate import SampleCity
+from sample.demo_run import DemoRun
 
 log = logging.getLogger(__name__)
 
-Stage = Callable[["DemoRun"], "dict | None"]
+Stage = Callable[[DemoRun], "dict | None"]
 ENTRY_POINT_GROUP = "mujun.demo_stages"
 #: Modules imported (if importable) before the stages run; they may call register_stage.
 STAGE_MODULES: list[str] = []
-
-
-@dataclass
-class DemoRun:
-    """State shared by the demo stages of one invocation."""
-
-    size: str
-    seed: int
-    root: Path
-    load: bool = True
-    connect: Callable[[], psycopg.Connection] | None = None
-    settings: Settings | None = None
-    progress_bar: Callable[..., Any] | None = None
-    city: SampleCity | None = None
-    generated: bool = False
-    results: dict[str, dict] = field(default_factory=dict)
-    seconds: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def conn(self) -> psycopg.Connection:
-        """The invocation's database connection (opened on first use)."""
-        if self.connect is None:
-            raise RuntimeError("this demo run has no database connection")
-        return self.connect()
-
-    def bar(self, total: int | None, desc: str, unit: str = "it"):
-        """A progress context yielding a callback (no-op without a bar factory)."""
-        if self.progress_bar is None:
-            from gis.progress import progress_bar
-
-            return progress_bar(total, desc, unit, enabled=False)
-        return self.progress_bar(total, desc, unit)
 
 
 _REGISTRY: list[tuple[int, str, Stage]] = []

@@ -16,6 +16,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from gis.crs import SQM_PER_MU
 from parcels.codes import CREDIT_ALPHABET, make_credit_code
 from sample.config import days_between, stream
 from sample.industries import draw_classes
@@ -109,7 +110,7 @@ def town_enterprises(
     )
     established = np.maximum(established, np.datetime64("1992-01-01"))
 
-    mu = holdings.land_m2 / (10000.0 / 15.0)
+    mu = holdings.land_m2 / SQM_PER_MU
     p_large = 1.0 / (1.0 + np.exp(-1.6 * (np.log(np.maximum(mu, 0.1)) - np.log(14.0))))
     p_large = np.where(link == TENANT, 0.08, p_large)
     p_large = np.where(newcomer, 0.05, p_large)

@@ -34,9 +34,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gis.errors import OutputExistsError
+from gis.crs import SQM_PER_MU
+from gis.errors import OutputError, OutputExistsError
 from gis.progress import Progress, no_progress
-from sample.config import AS_OF, EPSG, GENERATOR_VERSION, SQM_PER_MU, YEARS, size_spec
+from sample.config import AS_OF, EPSG, GENERATOR_VERSION, YEARS, size_spec
 from sample.layout import plan_city, town_outline
 from sample.planted import COLUMNS as PLANTED_COLUMNS
 from sample.records import COLUMNS as RECORD_COLUMNS
@@ -160,6 +161,9 @@ def generate_city(
     out = Path(out_dir)
     if out.exists() and not overwrite:
         raise OutputExistsError(f"{out}: exists; use --overwrite to replace it")
+    if out.exists() and not (out.is_dir() and is_complete(out)):
+        raise OutputError(f"{out}: is not a sample city mujun wrote (no {MARKER}); it is "
+                          "never removed: choose another folder or move it away")
     out.parent.mkdir(parents=True, exist_ok=True)
     work = out.parent / f".{out.name}.partial-{os.getpid()}"
     if work.exists():

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from gis.crs import SQM_PER_MU
 from sample.config import days_between, stream
 
 #: Enterprise link kinds (internal; the output has owner/tenant rights).
@@ -155,7 +156,7 @@ def assign_holdings(parcels, floor_area: np.ndarray, seed: int, town_index: int)
     links += [UNLINKED] * n_unlinked
     planted_all += [""] * n_unlinked
     first_parcel += [-1] * n_unlinked
-    land += list(rng.lognormal(np.log(6 * 666.67), 0.8, n_unlinked))
+    land += list(rng.lognormal(np.log(6 * SQM_PER_MU), 0.8, n_unlinked))
 
     rights = pd.DataFrame(
         rows,

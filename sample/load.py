@@ -155,14 +155,18 @@ def _remove_previous_samples(conn) -> int:
     ]
     if not batches:
         return 0
+    from gis.importing.footprints import remove_footprint_batches
+
     removed = 0
     for table in ("land_right", "enterprise_year", "enterprise", "footprint", "parcel"):
+        if table == "footprint":  # the footprints and their surveys: the loader's way out
+            removed += remove_footprint_batches(conn, batches)
+            continue
         cur = conn.execute(
             sql.SQL("DELETE FROM {} WHERE batch_id = ANY(%s)").format(sql.Identifier(table)),
             (batches,),
         )
         removed += cur.rowcount
-    conn.execute("DELETE FROM survey WHERE batch_id = ANY(%s)", (batches,))
     log.info("removed %d rows of earlier sample batches %s", removed, batches)
     return removed
 

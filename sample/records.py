@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from gis.crs import SQM_PER_MU
 from sample.config import YEARS, stream
 from sample.land_rights import DEREGISTERED, NEAR_ZERO, STOPPED
 
@@ -89,7 +90,7 @@ def town_records(enterprises: pd.DataFrame, seed: int, town_index: int) -> pd.Da
     deregistered firms have no row for the last year.
     """
     rng = stream(seed, "records", town_index)
-    land_mu = enterprises["land_m2"].to_numpy() / (10000.0 / 15.0)
+    land_mu = enterprises["land_m2"].to_numpy() / SQM_PER_MU
     large = enterprises["size_class"].to_numpy() == "large"
     planted = enterprises["planted"].to_numpy()
     est_year = enterprises["established_date"].to_numpy().astype("datetime64[Y]").astype(int) + 1970

@@ -5,10 +5,8 @@ tax per class, shifts per town and per industry division, and a note saying whic
 and which class (the final, adjusted one) were compared; Chinese headers from
 :mod:`scoring.vocabulary`. CSV: the firms whose class changed.
 
-Written by the project's one layer writer. It lives in the maps package today
-(``maps.export.writer.write_layer``), which scoring may not import; :func:`_layer_writer`
-reaches it through the ``mujun.writers`` entry point. When the writer moves into ``gis``
-this function becomes a plain import — the only place to change.
+Written by the project's one layer writer, :func:`gis.layer_writer.write_layer` (called
+in :func:`write_comparison` only), with this package's field table of the columns.
 """
 
 from __future__ import annotations
@@ -22,17 +20,6 @@ from gis.errors import ConfigError
 
 if TYPE_CHECKING:
     from scoring.compare import Comparison
-
-
-def _layer_writer():
-    """The project's one layer writer (``write_layer``)."""
-    from importlib.metadata import entry_points
-
-    found = {ep.name: ep for ep in entry_points(group="mujun.writers")}
-    if "layer" not in found:
-        raise ConfigError("writing files needs the project's layer writer (the maps "
-                          "package), which is not installed; use --json instead")
-    return found["layer"].load()
 
 
 def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
@@ -82,15 +69,6 @@ def changed_table(cmp: Comparison) -> pd.DataFrame:
     return out
 
 
-class _Field:
-    """A column's Chinese and English header for the writer (duck of its FieldInfo)."""
-
-    treatment = "keep"
-
-    def __init__(self, name: str, zh: str, en: str) -> None:
-        self.name, self.zh, self.en = name, zh, en
-
-
 def write_comparison(cmp: Comparison, path: str | Path, *, overwrite: bool = False
                      ) -> dict[str, Any]:
     """Write ``cmp`` to ``path`` (.xlsx or .csv) through the one layer writer.
@@ -98,18 +76,18 @@ def write_comparison(cmp: Comparison, path: str | Path, *, overwrite: bool = Fal
     Raises
     ------
     ConfigError
-        Another format (the comparison is a table), or the writer is not installed.
+        Another format (the comparison is a table).
     OutputExistsError
         ``path`` exists and ``overwrite`` is false.
     """
+    from gis.layer_writer import FieldInfo, write_layer
     from scoring.vocabulary import FIELDS
 
     path = Path(path)
     if path.suffix.lower() not in (".xlsx", ".csv"):
         raise ConfigError(f"{path}: a comparison is written as .xlsx or .csv")
     table = changed_table(cmp)
-    fields = {c: _Field(c, FIELDS.label(c), FIELDS.label(c, "en")) for c in table.columns}
-    write_layer = _layer_writer()
+    fields = {c: FieldInfo(c, FIELDS.label(c), FIELDS.label(c, "en")) for c in table.columns}
     return write_layer(table, path, layer="score_compare", title="档次变化企业",
                        overwrite=overwrite, fields=fields,
                        sheets=sheets(cmp) if path.suffix.lower() == ".xlsx" else None)

@@ -20,8 +20,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from gis.crs import SQM_PER_MU
 from scoring.ruleset import WarningRules
-from scoring.units import MU_M2
 
 KINDS = ("power_no_tax", "zero_electricity", "tax_per_mu_high", "records_no_land",
          "land_no_records", "yoy_jump")
@@ -72,7 +72,7 @@ def find_warnings(frame: pd.DataFrame, year: int, rules: WarningRules) -> pd.Dat
         add("zero_electricity", m, values(m, electricity_kwh=elec, tax_wan=tax))
     if rules.tax_per_mu_high is not None:
         with np.errstate(divide="ignore", invalid="ignore"):
-            per_mu = tax / (land / MU_M2)
+            per_mu = tax / (land / SQM_PER_MU)
         m = rec & (land > 0) & (per_mu > rules.tax_per_mu_high)
         add("tax_per_mu_high", m, values(m, tax_per_mu=per_mu, tax_wan=tax, land_m2=land,
                                          threshold=np.full(len(frame), rules.tax_per_mu_high)))

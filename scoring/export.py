@@ -3,9 +3,10 @@
 Columns: identity, population, land (m², mu), every indicator value, every item score,
 bonus/penalty, total, class, ranks, the previous year's total and class and the change,
 the class-T reason, the occupancy run and the score run. This module only computes the
-table and the Chinese labels of the rule set's columns (:func:`column_labels`); files
-are written by the one layer writer of the maps package (its ``scores`` layer, reached
-through ``mujun export``), which this package does not import.
+table and the Chinese labels of the rule set's columns (:func:`column_labels`), puts it
+on the parcels for GIS formats (:func:`score_layer`) and writes it with the one layer
+writer (:func:`write_scores`, :func:`gis.layer_writer.write_layer`); ``mujun export
+scores`` (maps) writes the same rows with the class style.
 """
 
 from __future__ import annotations
@@ -109,3 +110,110 @@ def column_labels(conn: psycopg.Connection, run_id: int) -> dict[str, tuple[str,
             labels[name] = (f"{label}({unit})", f"{name} ({unit})")
             labels[f"score_{name}"] = (f"{label}得分", f"score of {name}")
     return labels
+
+
+def resolve_score_run(conn: psycopg.Connection, run_id: int | None = None,
+                      year: int | None = None) -> int:
+    """``run_id`` checked to be a finished score run, else the latest (of ``year``).
+
+    Raises
+    ------
+    DataError
+        No such run, or no score run stored (for ``year``).
+    """
+    from gis.errors import DataError
+    from scoring.store import RUN_KIND, latest_score_run
+
+    if run_id is not None:
+        row = conn.execute("SELECT kind, status FROM run WHERE run_id = %s",
+                           (run_id,)).fetchone()
+        if row is None or row[0] != RUN_KIND:
+            raise DataError(f"run {run_id} is not a score run; `mujun score runs` lists them")
+        if row[1] != "done":
+            raise DataError(f"run {run_id} did not finish (status {row[1]})")
+        return int(run_id)
+    found = latest_score_run(conn, year)
+    if found is None:
+        when = f"for {year} " if year is not None else ""
+        raise DataError(f"no score run is stored {when}yet; run `mujun score --ruleset NAME "
+                        f"--year {year or 'Y'}` first")
+    return found
+
+
+def score_layer(conn: psycopg.Connection, run_id: int):
+    """The score table on the parcels: one feature per enterprise and parcel held in the year.
+
+    Rights in force in the occupancy run's year (the score year when the run has none);
+    ``right_type`` says how the enterprise holds the parcel.
+
+    Raises
+    ------
+    DataError
+        No enterprise of the run holds a parcel (write CSV or XLSX instead).
+    """
+    import geopandas as gpd
+    import numpy as np
+
+    from gis.db.copy import read_frame
+    from gis.errors import DataError
+
+    table = score_table(conn, run_id)
+    row = conn.execute(
+        "SELECT coalesce((r.params->>'year')::int, s.year) FROM enterprise_score s"
+        " LEFT JOIN run r ON r.run_id = s.occupancy_run WHERE s.run_id = %s LIMIT 1",
+        (run_id,)).fetchone()
+    y = row[0] if row else None
+    parcels = read_frame(
+        conn, "SELECT DISTINCT ON (trim(r.credit_code), r.parcel_code) trim(r.credit_code)"
+        " AS credit_code, r.parcel_code, r.right_type, p.geom"
+        " FROM land_right r JOIN parcel p USING (parcel_code)"
+        " JOIN enterprise_score s ON s.credit_code = r.credit_code AND s.run_id = %s"
+        " WHERE (r.start_date IS NULL OR r.start_date <= make_date(%s, 12, 31))"
+        " AND (r.end_date IS NULL OR r.end_date >= make_date(%s, 1, 1))"
+        " ORDER BY trim(r.credit_code), r.parcel_code, r.right_type", (run_id, y, y))
+    if not len(parcels) or not hasattr(parcels, "geometry"):
+        raise DataError(f"score run {run_id} has no enterprise on a parcel to map; write "
+                        ".csv or .xlsx instead")
+    frame = parcels.merge(table, on="credit_code", how="inner")
+    for col in ("rank_county", "rank_town", "rank_industry", "occupancy_run"):
+        if col in frame:  # nullable integers: GDAL wants floats with NaN
+            values = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+            frame[col] = values.where(np.isfinite(values))
+    return gpd.GeoDataFrame(frame, geometry="geom", crs=parcels.crs)
+
+
+def score_fields(conn: psycopg.Connection, run_id: int) -> dict:
+    """Every column's alias in a run's table: parcel and score columns, the rule set's own.
+
+    Indicator values and item scores are confidential (dropped by ``--desensitize``).
+    """
+    from gis.layer_writer.fields import FieldInfo
+    from parcels.fields import PARCEL_FIELDS
+    from scoring.fields import SCORE_FIELDS
+
+    return {**PARCEL_FIELDS, **SCORE_FIELDS,
+            **{name: FieldInfo(name, zh, en, "drop")
+               for name, (zh, en) in column_labels(conn, run_id).items()}}
+
+
+def write_scores(conn: psycopg.Connection, path, *, run_id: int | None = None,
+                 year: int | None = None, overwrite: bool = False) -> dict:
+    """Write a score run: the table (CSV, XLSX) or the table on the parcels (GIS formats).
+
+    Returns
+    -------
+    dict
+        What :func:`gis.layer_writer.write_layer` returns plus ``score_run``.
+    """
+    from pathlib import Path
+
+    from gis.layer_writer import format_for, write_layer
+
+    fmt = format_for(Path(path))  # a bad suffix fails before the database is read
+    run = resolve_score_run(conn, run_id, year)
+    tabular = fmt.suffix in (".csv", ".xlsx")
+    frame = score_table(conn, run) if tabular else score_layer(conn, run)
+    info = write_layer(frame, path, layer="scores", title="亩均评价", overwrite=overwrite,
+                       fields=score_fields(conn, run))
+    info["score_run"] = run
+    return info

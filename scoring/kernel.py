@@ -34,10 +34,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from gis.crs import SQM_PER_MU
 from scoring.errors import ScoreRunError
 from scoring.formula import ANNUAL_FIELDS, VARIABLES
 from scoring.ruleset import CLASSES, Item, RuleSet
-from scoring.units import MU_M2
 
 ADJUSTMENT_KINDS = ("bonus", "penalty", "veto", "exempt")
 
@@ -80,7 +80,7 @@ def _columns(frame: pd.DataFrame, prefix: str = "") -> dict[str, np.ndarray]:
             if (not prefix and prev in frame) else np.full(n, np.nan)
     land = frame["land_m2"].to_numpy(np.float64, na_value=np.nan)
     cols["land_m2"] = land
-    cols["land_mu"] = land / MU_M2
+    cols["land_mu"] = land / SQM_PER_MU
     cols["floor_m2"] = frame["floor_m2"].to_numpy(np.float64, na_value=np.nan) \
         if "floor_m2" in frame else np.full(n, np.nan)
     assert set(VARIABLES) <= set(cols)
@@ -94,7 +94,7 @@ def assign_populations(rs: RuleSet, frame: pd.DataFrame) -> tuple[np.ndarray, np
     land = frame["land_m2"].to_numpy(np.float64, na_value=np.nan)
     floor = frame["floor_m2"].to_numpy(np.float64, na_value=np.nan) if "floor_m2" in frame \
         else np.full(n, np.nan)
-    land_mu = land / MU_M2
+    land_mu = land / SQM_PER_MU
     pop = np.full(n, None, dtype=object)
     why = np.full(n, "", dtype=object)
     has_land = land > 0

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-MU_M2 = 10000.0 / 15.0
+from gis.crs import SQM_PER_MU
 
 #: symbol -> (factor to the base unit, dimension)
 UNITS: dict[str, tuple[float, str | None]] = {
@@ -36,7 +36,7 @@ UNITS: dict[str, tuple[float, str | None]] = {
     "t": (1.0, "mass"), "吨": (1.0, "mass"), "kg": (1e-3, "mass"), "千克": (1e-3, "mass"),
     "person": (1.0, "people"), "人": (1.0, "people"), "people": (1.0, "people"),
     "m2": (1.0, "area"), "m²": (1.0, "area"), "平方米": (1.0, "area"),
-    "mu": (MU_M2, "area"), "亩": (MU_M2, "area"),
+    "mu": (SQM_PER_MU, "area"), "亩": (SQM_PER_MU, "area"),
     "ha": (1e4, "area"), "公顷": (1e4, "area"),
     "ratio": (1.0, None), "1": (1.0, None), "%": (0.01, None), "percent": (0.01, None),
     "points": (1.0, None), "year": (1.0, None),

@@ -68,7 +68,9 @@ def _configure_logging(verbosity: int) -> None:
     handler.setFormatter(
         logging.Formatter("%(levelname)s %(name)s: %(message)s" if verbosity > 1 else "%(message)s")
     )
-    for name in ("gis", "parcels", "remote_sensing", "scoring", "maps", "sample"):
+    # mujun's own packages: this one and every package that brings commands
+    packages = {"gis"} | {ep.module.split(".")[0] for ep in entry_points(group=PluginGroup.group_name)}
+    for name in sorted(packages):
         logger = logging.getLogger(name)
         logger.handlers[:] = [h for h in logger.handlers if isinstance(h, logging.NullHandler)]
         logger.addHandler(handler)

@@ -31,8 +31,9 @@ def client_bindir(version: str | None = None) -> Path:
 def _run_client(args: list[str], what: str, timeout: float = 3600) -> None:
     env = dict(os.environ)
     try:
+        # umask 077: whatever the client creates is readable by the user only
         proc = subprocess.run(args, capture_output=True, text=True, env=env, timeout=timeout,
-                              check=False)
+                              check=False, umask=0o077)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise ServerError(f"{what} failed: {exc}") from exc
     if proc.returncode != 0:
@@ -44,7 +45,10 @@ def _run_client(args: list[str], what: str, timeout: float = 3600) -> None:
 
 def backup_database(dsn: str, path: Path, *, overwrite: bool = False,
                     version: str | None = None) -> Path:
-    """Dump the database at ``dsn`` to ``path`` with ``pg_dump -Fc`` (atomic write).
+    """Dump the database at ``dsn`` to ``path`` with ``pg_dump -Fc`` (atomic write, mode 600).
+
+    The dump holds password hashes and every firm's figures: it is created readable
+    and writable by its owner only (mode 600), never briefly world-readable.
 
     Parameters
     ----------
@@ -65,17 +69,22 @@ def backup_database(dsn: str, path: Path, *, overwrite: bool = False,
         raise ServerError(f"{path.parent} is not a directory; create it first")
     bindir = client_bindir(version)
     with atomic_output(path, overwrite=overwrite) as tmp:
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         _run_client([str(bindir / "pg_dump"), "-Fc", "--no-owner", "-f", str(tmp), "-d", dsn],
                     f"pg_dump to {path}")
+        os.chmod(tmp, 0o600)
     return path
 
 
 def restore_database(dsn: str, path: Path, *, version: str | None = None) -> None:
     """Replace the database at ``dsn`` with the dump in ``path`` (from :func:`backup_database`).
 
-    The dump is restored into a new database in one transaction; only when that
-    succeeds is the old database renamed away and dropped, and the new one
-    renamed into its place. A failed restore leaves the old database as it was.
+    The dump is restored into a new database in one transaction, then made servable
+    there (:func:`gis.db.roles.prepare_restored`: pending migrations, the review app
+    role's grants, LEAKPROOF marks); only when all that succeeded is the old database
+    renamed away and dropped, and the new one renamed into its place. A failed restore
+    leaves the old database as it was. A running ``mujun serve`` loses its connections
+    at the swap and reconnects to the restored database by itself.
 
     Raises
     ------
@@ -85,6 +94,8 @@ def restore_database(dsn: str, path: Path, *, version: str | None = None) -> Non
     import psycopg
     from psycopg import sql
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    from gis.db.roles import ensure_app_role, prepare_restored
 
     path = Path(path)
     if not path.is_file():
@@ -111,9 +122,17 @@ def restore_database(dsn: str, path: Path, *, version: str | None = None) -> Non
     except psycopg.Error as exc:
         raise ServerError(f"cannot create a database to restore into: {exc}") from exc
     try:
+        with psycopg.connect(make_conninfo(dsn, dbname=fresh)) as conn:
+            ensure_app_role(conn)   # the dump's policies name it
         _run_client([str(bindir / "pg_restore"), "--no-owner", "--no-privileges",
                      "--exit-on-error", "--single-transaction", "-d",
                      make_conninfo(dsn, dbname=fresh), str(path)], f"pg_restore of {path}")
+        with psycopg.connect(make_conninfo(dsn, dbname=fresh)) as conn:
+            try:
+                prepare_restored(conn)
+            except psycopg.Error as exc:
+                raise ServerError(f"restored {path} but could not grant the review app its "
+                                  f"privileges: {str(exc).strip().splitlines()[0]}") from exc
     except BaseException:
         try:
             admin(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(fresh)))

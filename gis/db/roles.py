@@ -192,6 +192,56 @@ def reapply_app_grants(conn: psycopg.Connection) -> None:
         conn.execute(statement)
 
 
+_CREATE_APP_ROLE = f"""
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
+        CREATE ROLE {APP_ROLE} NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION
+            NOBYPASSRLS NOINHERIT;
+    END IF;
+END
+$$"""
+
+
+def ensure_app_role(conn: psycopg.Connection) -> bool:
+    """Create the app role (as migration 0011 does) when this server lacks it; commits.
+
+    A dump's policies name ``mujun_app``, so a restore onto a server without it would
+    fail. Returns whether the role exists afterwards (False: no right to create roles).
+    """
+    import psycopg
+
+    try:
+        conn.execute(_CREATE_APP_ROLE)
+        conn.commit()
+    except psycopg.Error:
+        conn.rollback()
+    exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (APP_ROLE,)).fetchone()
+    conn.rollback()
+    return exists is not None
+
+
+def prepare_restored(conn: psycopg.Connection) -> list[int]:
+    """Make a freshly restored database servable before it replaces the old one; commits.
+
+    ``pg_restore --no-privileges`` brings tables, row-level-security policies and
+    functions but no grants, and the new database's PostGIS is not marked LEAKPROOF.
+    This applies pending migrations, grants the app role its privileges again
+    (:func:`reapply_app_grants`, which also withdraws what later migrations revoked)
+    and, as a superuser, marks :data:`LEAKPROOF_FUNCTIONS`. Returns the migrations
+    applied.
+    """
+    from gis.db.migrations import migrate
+
+    applied = migrate(conn)
+    if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (APP_ROLE,)).fetchone():
+        reapply_app_grants(conn)
+    if conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0]:
+        mark_leakproof(conn)
+    conn.commit()
+    return applied
+
+
 def check_restricted(conn: psycopg.Connection) -> None:
     """Raise :class:`ConfigError` when ``conn``'s role bypasses row-level security.
 

@@ -152,6 +152,10 @@ class ImportResult:
             text = r.summary(severity, examples=1)
             if text:
                 lines.append(f"  {severity}s: {text}")
+        notes = ImportReport(unit=r.unit, issues=[
+            i for i in r.of("info") if i.check not in ("guessed_column", "header", "working_crs")])
+        if notes.issues:
+            lines.append(f"  notes: {notes.summary('info', examples=1)}")
         if self.rejects_path:
             lines.append(f"rejects written to {self.rejects_path}")
         return "\n".join(lines)

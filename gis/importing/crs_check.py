@@ -221,3 +221,121 @@ def check_area_of_use(geoms: np.ndarray, crs: Any, rows: np.ndarray, report: Imp
                    f"{n_out} of {int(present.sum())} features lie outside the area where "
                    f"{name} is used: {cause}")
     return ok
+
+
+#: A batch farther than this from the data already stored (km) is checked for a CRS
+#: confusion: a neighbouring Gauss–Krüger zone moves data by 230–330 km (3°) or twice that.
+FAR_KM = 100.0
+
+
+def all_gk_epsg() -> list[int]:
+    """Every CGCS2000 Gauss–Krüger EPSG code: 3° and 6° zones, with and without prefix."""
+    return [*range(_GK3_PREFIX, _GK3_PREFIX + 21), *range(_GK3_PLAIN, _GK3_PLAIN + 21),
+            *range(_GK6_PREFIX, _GK6_PREFIX + 11), *range(_GK6_PLAIN, _GK6_PLAIN + 11)]
+
+
+def box_distance(a: Any, b: Any) -> float:
+    """Distance between two boxes ``(minx, miny, maxx, maxy)``; 0 when they touch or overlap.
+
+    Examples
+    --------
+    >>> box_distance((0, 0, 1, 1), (4, 5, 6, 6))
+    5.0
+    >>> box_distance((0, 0, 2, 2), (1, 1, 3, 3))
+    0.0
+    """
+    dx = max(b[0] - a[2], a[0] - b[2], 0.0)
+    dy = max(b[1] - a[3], a[1] - b[3], 0.0)
+    return float(np.hypot(dx, dy))
+
+
+def fitting_crs(centre: tuple[float, float], declared: Any, working: Any,
+                stored: Any, *, max_m: float = FAR_KM * 1000) -> int | None:
+    """The Gauss–Krüger CRS under which a point read in the wrong CRS falls on the stored data.
+
+    Parameters
+    ----------
+    centre : (x, y)
+        A point of the batch in its source coordinates (the centre of its extent).
+    declared : CRS-like
+        The CRS the batch was declared in (left out of the candidates).
+    working : CRS-like
+        The working CRS of ``stored``.
+    stored : (minx, miny, maxx, maxy)
+        Extent of the data already stored, in ``working``.
+    max_m : float
+        How near (m) the point must come to count as fitting.
+
+    Returns
+    -------
+    int or None
+        The EPSG code nearest to the stored data (same zone width and prefix as
+        the declared CRS preferred on a tie), or None when none comes near.
+
+    Examples
+    --------
+    A point of zone 41 (CM 123°E) read as zone 40 (EPSG:4549) lands 280 km west:
+
+    >>> from pyproj import Transformer
+    >>> x, y = Transformer.from_crs(4326, 4550, always_xy=True).transform(121.0, 31.2)
+    >>> near = Transformer.from_crs(4326, 4549, always_xy=True).transform(121.0, 31.2)
+    >>> fitting_crs((x, y), 4549, 4549, (*near, *near))
+    4550
+    """
+    from pyproj import CRS, Transformer
+
+    declared_epsg = CRS.from_user_input(declared).to_epsg()
+    mine = gk_zone(declared_epsg)
+    found = []
+    for epsg in all_gk_epsg():
+        if epsg == declared_epsg:
+            continue
+        x, y = Transformer.from_crs(epsg, working, always_xy=True).transform(*centre)
+        if not (np.isfinite(x) and np.isfinite(y)):
+            continue
+        distance = box_distance((x, y, x, y), stored)
+        if distance <= max_m:
+            zone = gk_zone(epsg)
+            rank = 0 if mine is None or zone is None else \
+                int(zone[0] != mine[0]) + int(zone[2] != mine[2])
+            found.append((round(distance, -3), rank, epsg))
+    return min(found)[2] if found else None
+
+
+def check_near_stored(geoms: np.ndarray, raw_bounds: np.ndarray, declared: Any, working: Any,
+                      stored: Any, report: ImportReport) -> None:
+    """Refuse a batch far from the data already stored when another CRS puts it onto it.
+
+    Parameters
+    ----------
+    geoms : geometries of the batch that passed, in the working CRS.
+    raw_bounds : ``(minx, miny, maxx, maxy)`` of the same features in their source CRS.
+    declared : the CRS the batch was declared in.
+    working : the working CRS.
+    stored : extent of the stored data in the working CRS, or None (nothing stored).
+    report : gets a file-level error naming the CRS that fits, or a warning when none does.
+    """
+    import shapely
+    from pyproj import CRS
+
+    if stored is None or len(geoms) == 0:
+        return
+    box = shapely.total_bounds(geoms)
+    if not np.all(np.isfinite(box)):
+        return
+    distance = box_distance(box, stored)
+    if distance <= FAR_KM * 1000:
+        return
+    centre = ((raw_bounds[0] + raw_bounds[2]) / 2, (raw_bounds[1] + raw_bounds[3]) / 2)
+    fit = fitting_crs(centre, declared, working, stored)
+    name = CRS.from_user_input(declared).name
+    if fit is not None:
+        report.add(None, "far_from_stored", "error",
+                   f"read as {name}, the features lie {distance / 1000:.0f} km from the data "
+                   f"already stored (与库中数据相距 {distance / 1000:.0f} 公里); read as "
+                   f"EPSG:{fit} ({CRS.from_epsg(fit).name}) they fall on it: a neighbouring "
+                   f"Gauss–Krüger zone. Re-run with --crs {fit}")
+    else:
+        report.add(None, "far_from_stored", "warning",
+                   f"the features lie {distance / 1000:.0f} km from the data already stored "
+                   f"(与库中数据相距 {distance / 1000:.0f} 公里); check that {name} is their CRS")

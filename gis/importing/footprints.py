@@ -20,9 +20,14 @@ outlines of the sample city). Each load
    batch's counts and report; commits once (or rolls back a dry run).
 
 Footprints have no natural key: a corrected delivery is a new batch, and
-consumers pick footprints by batch, date or (with the coming ``survey``
-table) survey. :data:`AFTER_LOAD` hooks run inside the load's transaction
-with the new batch (for example to record the survey it belongs to).
+consumers pick footprints by batch, date or survey. Every batch is a survey
+(:mod:`gis.importing.surveys`), recorded inside the load's transaction: opened
+with the batch (:func:`~gis.importing.surveys.open_survey`, whose id every row is
+written with), settled when the rows are in
+(:func:`~gis.importing.surveys.record_survey`: date and coverage).
+
+:func:`remove_footprint_batches` takes batches out again (their footprints and
+surveys), the one way rows leave the table.
 
 Tool module (reads files, writes through the connection it is given).
 """
@@ -33,8 +38,7 @@ import dataclasses
 import datetime as dt
 import logging
 import re
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,9 +54,9 @@ from gis.importing.common import (
     rollback_quietly,
     settle,
 )
-from gis.importing.headers import register_field_table
 from gis.importing.report import ImportReport
-from gis.importing.values import parse_date
+from gis.importing.surveys import FootprintBatch, open_survey, record_survey
+from gis.importing.values import as_date
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -75,7 +79,6 @@ FOOTPRINT_FIELDS: dict[str, dict[str, Any]] = {
     "storeys": {"synonyms": ["层数", "楼层数", "建筑层数", "地上层数", "storeys", "floors", "levels",
                              "building:levels", "building_levels"]},
 }
-register_field_table("footprints", lambda: FOOTPRINT_FIELDS)
 
 #: How each field is parsed (:func:`gis.importing.attributes.parse_attributes`).
 FIELD_KINDS = {"image_date": "date", "image_id": "text", "source": "text", "method": "text",
@@ -89,31 +92,6 @@ CHUNK = 200_000
 #: Tallest building believed (m) and most storeys; beyond is a typing or unit error.
 MAX_HEIGHT_M = 1000.0
 MAX_STOREYS = 200
-
-
-@dataclass(frozen=True)
-class FootprintBatch:
-    """What :data:`AFTER_LOAD` hooks get: the batch just written, inside its transaction."""
-
-    batch_id: int
-    srid: int
-    n_loaded: int
-    source: str
-    method: str
-    survey_date: dt.date | None
-    coverage: Any
-    dry_run: bool
-    #: More ``survey.attrs`` of the survey the batch becomes (``{"image": path}``).
-    survey_attrs: Mapping[str, Any] | None = None
-
-
-#: Functions called with ``(conn, FootprintBatch)`` after the rows are written and
-#: before the transaction ends (an exception undoes the whole load).
-AFTER_LOAD: list[Callable[[Any, FootprintBatch], None]] = []
-#: Functions called with ``(conn, FootprintBatch)`` (``n_loaded`` 0) when the batch is
-#: opened, before any row is written; each may return ``{column: value}`` written into every
-#: row of the batch (the survey id), so that no row has to be updated afterwards.
-ON_BATCH: list[Callable[[Any, FootprintBatch], Mapping[str, Any] | None]] = []
 
 
 def load_footprints(conn: psycopg.Connection, path: str | Path, *, layer: str | None = None,
@@ -145,7 +123,7 @@ def load_footprints(conn: psycopg.Connection, path: str | Path, *, layer: str | 
     survey_date : str or date, optional
         Date of the survey or imagery; wins over any date column.
     coverage : geometry, optional
-        Area the survey covers (for the survey record of :data:`AFTER_LOAD` hooks).
+        Area the survey covers (:func:`gis.importing.surveys.record_survey`).
     survey_attrs : mapping, optional
         Stored in the survey's ``attrs``: ``{"image": path}`` names the image the
         footprints were seen on (:func:`gis.importing.surveys.image_attrs`), which the
@@ -241,8 +219,7 @@ def load_footprints(conn: psycopg.Connection, path: str | Path, *, layer: str | 
         batch_id = writer.finish()
         info = FootprintBatch(batch_id, writer.srid or 0, writer.n, source,
                               method, date, coverage, dry_run, survey_attrs)
-        for hook in AFTER_LOAD:
-            hook(conn, info)
+        record_survey(conn, info)
         close_batch(conn, batch_id, report, n_loaded=writer.n, inserted=writer.n,
                     dry_run=dry_run, commit=commit)
     except BaseException:
@@ -253,13 +230,38 @@ def load_footprints(conn: psycopg.Connection, path: str | Path, *, layer: str | 
                         dry_run=dry_run, rejects_path=rejects_path, srid=writer.srid)
 
 
+def remove_footprint_batches(conn: psycopg.Connection, batch_ids: list[int]) -> int:
+    """Take footprint batches out: their footprints and surveys go, their records stay.
+
+    The batch records are kept for the history but no longer count as loaded
+    (their identity is cleared and ``params.removed`` says when), so loading the same
+    file again loads it anew. Runs in the caller's transaction (no commit).
+
+    Returns
+    -------
+    int
+        Footprints removed.
+    """
+    from psycopg.types.json import Jsonb
+
+    from gis.db.connection import translate_errors
+
+    ids = [int(b) for b in batch_ids]
+    if not ids:
+        return 0
+    with translate_errors("removing footprint batches"):
+        removed = conn.execute("DELETE FROM footprint WHERE batch_id = ANY(%s)", (ids,)).rowcount
+        conn.execute("DELETE FROM survey WHERE batch_id = ANY(%s)", (ids,))
+        conn.execute("UPDATE import_batch SET identity = NULL, params = params || %s"
+                     " WHERE batch_id = ANY(%s)",
+                     (Jsonb({"removed": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}),
+                      ids))
+    log.info("removed %d footprints of batches %s", removed, ids)
+    return removed
+
+
 def _survey_date(value: str | dt.date | None) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
-        return value
-    date, problem = parse_date(value)
-    if problem or date is None:
-        raise ConfigError(f"--date {value!r}: {problem or 'empty'}; use YYYY-MM-DD")
-    return date
+    return None if value is None else as_date(value, "--date", ConfigError)
 
 
 def _with_date_override(mapping: Mapping[str, Any] | None,
@@ -322,7 +324,7 @@ def _check_chunk(conn: psycopg.Connection, gdf: gpd.GeoDataFrame, offset: int,
                  settings: Any, min_area_m2: float, swapped: bool) -> pd.DataFrame | None:
     """Check one chunk; return its rows (all of them, with ``_ok``) in the working CRS."""
     from gis.importing.attributes import parse_attributes
-    from gis.importing.headers import load_field_specs, match_columns, note_plan
+    from gis.importing.headers import field_specs, match_columns, note_plan
     from gis.importing.layers import extra_attributes, to_working_crs
 
     n = len(gdf)
@@ -331,7 +333,7 @@ def _check_chunk(conn: psycopg.Connection, gdf: gpd.GeoDataFrame, offset: int,
     rows = np.arange(offset + 1, offset + n + 1)
     gdf = expand_osm_tags(gdf)
     names = [c for c in gdf.columns if c != gdf.geometry.name]
-    specs = load_field_specs("footprints", mapping)
+    specs = field_specs(FOOTPRINT_FIELDS, mapping, kind="footprints")
     plan = match_columns([names], specs, mapping, source=report.source)
     if offset == 0:
         note_plan(plan, report)
@@ -421,8 +423,7 @@ class _Writer:
                 params={k: v for k, v in self.options.items() if v is not None},
                 srid=srid or None)
             opened = dataclasses.replace(self.info, batch_id=self.batch_id, srid=srid or 0)
-            for hook in ON_BATCH:
-                self.constants.update(hook(self.conn, opened) or {})
+            self.constants = open_survey(self.conn, opened) or {}
         return self.batch_id
 
     def write(self, frame: pd.DataFrame, partial: bool) -> None:
@@ -449,14 +450,3 @@ class _Writer:
         assert self.batch_id is not None
         return self.batch_id
 
-
-def _register_survey_hook() -> None:
-    from gis.importing.surveys import open_survey, record_survey
-
-    if open_survey not in ON_BATCH:
-        ON_BATCH.append(open_survey)
-    if record_survey not in AFTER_LOAD:
-        AFTER_LOAD.append(record_survey)
-
-
-_register_survey_hook()

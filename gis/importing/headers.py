@@ -7,11 +7,13 @@ locates the header rows in a grid whose merged cells have already been filled
 with their top-left value; :func:`match_columns` maps each column to a schema
 field with its unit.
 
-Each import kind has a *field table* (field -> synonyms, unit, required),
-registered with :func:`register_field_table`: ``footprints`` by
-:mod:`gis.importing.footprints`, the enterprise kinds by ``parcels.importing``
-(from ``parcels/data/header_synonyms.yaml``). A mapping (``--map`` or a mapping
-file) adds to or overrides them (:func:`load_field_specs`).
+Each import kind has a *field table* (field -> synonyms, unit, required).
+:func:`field_specs` turns a table into specs; a loader that owns its table
+passes it (the footprint loader its ``FOOTPRINT_FIELDS``). A domain package's
+import entry points register their kinds' tables by name with
+:func:`register_field_table` before they read, so that :func:`load_field_specs`
+and :func:`merge_maps` find them; nothing here knows which kinds exist. A
+mapping (``--map`` or a mapping file) adds to or overrides a table.
 
 Matching rules (:func:`match_label`): an exact synonym (ignoring blanks, case,
 full-width forms and a unit in brackets) first; then, for Chinese headers, the
@@ -20,12 +22,13 @@ only match whole tokens, and only when what is left is a year or number
 (``tax_2023`` -> tax, but ``start_date`` is *not* a date of the survey). Every
 match that is not exact is a *guess* and is reported as such.
 
-Pure functions.
+A kernel: pure functions over the tables they are given (the registry by kind is
+the one piece of state, filled only by explicit calls); nothing here reads a file
+(mapping files are read by :mod:`gis.importing.mapping_file`) or imports a loader.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -40,8 +43,13 @@ FIELD_TABLES: dict[str, Callable[[], Mapping[str, Any]]] = {}
 
 
 def register_field_table(kind: str, table: Callable[[], Mapping[str, Any]]) -> None:
-    """Register the field table of an import kind (a function, called when first needed)."""
+    """Register the field table of an import kind (a function, called when first needed).
+
+    Called by the owner of the kind, before its import reads (registering again
+    replaces the table).
+    """
     FIELD_TABLES[kind] = table
+
 
 _FULLWIDTH = str.maketrans(
     {**{chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)}, "\u3000": " "}
@@ -75,41 +83,31 @@ class FieldSpec:
     required: bool = False
 
 
-def _field_table(kind: str) -> Mapping[str, Any]:
-    if kind not in FIELD_TABLES and kind != "footprints":
-        import importlib
-
-        with contextlib.suppress(ImportError):  # the domain package registers its kinds
-            importlib.import_module("parcels.importing")
-    if kind == "footprints" and kind not in FIELD_TABLES:
-        import gis.importing.footprints  # noqa: F401  (registers the footprint fields)
-    if kind not in FIELD_TABLES:
-        raise MappingError(f"unknown import kind {kind!r}; known: {', '.join(FIELD_TABLES)}")
-    return FIELD_TABLES[kind]()
-
-
-def load_field_specs(kind: str, mapping: Mapping[str, Any] | None = None) -> dict[str, FieldSpec]:
-    """Field specs of one import kind, with a mapping file's additions.
+def field_specs(table: Mapping[str, Any], mapping: Mapping[str, Any] | None = None, *,
+                kind: str = "this import") -> dict[str, FieldSpec]:
+    """Field specs from a field table, with a mapping file's additions.
 
     Parameters
     ----------
-    kind : str
-        A registered kind (``footprints``; ``parcels``, ``enterprises``,
-        ``land_rights`` once ``parcels.importing`` is imported).
+    table : mapping
+        ``{field: {"synonyms": [...], "dimension", "unit", "default_unit", "required"}}``.
     mapping : mapping, optional
         Parsed mapping file. ``columns: {field: header or [headers]}`` names
         the column of a field (it must exist: :func:`match_columns` checks);
         an empty header (``--map FIELD=``) means "no column for this field";
         ``units: {field: unit}`` overrides units.
+    kind : str
+        Named in the error about an unknown field.
 
     Examples
     --------
-    >>> specs = load_field_specs("footprints")
-    >>> specs["height_m"].synonyms[:2]
-    ('高度', '建筑高度')
+    >>> specs = field_specs({"height_m": {"synonyms": ["高度", "height"]}},
+    ...                     {"columns": {"height_m": "H"}})
+    >>> specs["height_m"].synonyms
+    ('H', '高度', 'height')
     """
     specs = {}
-    for name, raw in _field_table(kind).items():
+    for name, raw in table.items():
         specs[name] = FieldSpec(
             name=name, synonyms=tuple(str(s) for s in raw.get("synonyms", ())),
             dimension=raw.get("dimension"), unit=raw.get("unit"),
@@ -127,6 +125,25 @@ def load_field_specs(kind: str, mapping: Mapping[str, Any] | None = None) -> dic
         specs[name] = FieldSpec(old.name, extra + old.synonyms, old.dimension, old.unit,
                                 old.default_unit, old.required)
     return specs
+
+
+def load_field_specs(kind: str, mapping: Mapping[str, Any] | None = None) -> dict[str, FieldSpec]:
+    """Field specs of a registered import kind (:func:`register_field_table`).
+
+    Raises
+    ------
+    MappingError
+        No table is registered for ``kind``.
+
+    Examples
+    --------
+    >>> register_field_table("doc_example", lambda: {"tax": {"synonyms": ["税收"]}})
+    >>> load_field_specs("doc_example")["tax"].synonyms
+    ('税收',)
+    """
+    if kind not in FIELD_TABLES:
+        raise MappingError(f"unknown import kind {kind!r}; known: {', '.join(FIELD_TABLES)}")
+    return field_specs(FIELD_TABLES[kind](), mapping, kind=kind)
 
 
 @dataclass
@@ -201,7 +218,7 @@ def match_label(text: Any, specs: Mapping[str, FieldSpec]) -> tuple[str | None, 
 
     Examples
     --------
-    >>> specs = load_field_specs("footprints")
+    >>> specs = field_specs(_EXAMPLE_TABLE)
     >>> match_label("建筑高度", specs), match_label("Height", specs)
     (('height_m', True), ('height_m', True))
     >>> match_label("start_date", specs), match_label("date_2021", specs)
@@ -477,7 +494,7 @@ def parse_column_map(pairs: Sequence[str], specs: Mapping[str, FieldSpec]) -> di
 
     Examples
     --------
-    >>> parse_column_map(["height_m=H", "image_date="], load_field_specs("footprints"))
+    >>> parse_column_map(["height_m=H", "image_date="], field_specs(_EXAMPLE_TABLE))
     {'columns': {'height_m': 'H', 'image_date': ''}}
     """
     columns: dict[str, str] = {}
@@ -499,3 +516,10 @@ def merge_maps(mapping: Mapping[str, Any] | None, pairs: Sequence[str], kind: st
         extra = parse_column_map(pairs, load_field_specs(kind))["columns"]
         out["columns"] = {**dict(out.get("columns") or {}), **extra}
     return out
+
+
+#: A small field table for the examples above (the footprint loader's is larger).
+_EXAMPLE_TABLE = {
+    "image_date": {"synonyms": ["测绘日期", "date"]},
+    "height_m": {"synonyms": ["高度", "建筑高度", "height"]},
+}

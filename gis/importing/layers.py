@@ -136,7 +136,26 @@ def to_working_crs(conn: psycopg.Connection, gdf: gpd.GeoDataFrame, rows: np.nda
             if bad.any():
                 out[bad] = to_multipolygons(shapely.make_valid(out[bad]))
     ok = reject_degenerate(out, rows, report, min_area_m2=min_area_m2) & inside
+    if not new_srid and ok.any():
+        from gis.importing.crs_check import check_near_stored
+
+        check_near_stored(out[ok], shapely.total_bounds(raw[ok]), gdf.crs, srid,
+                          stored_extent(conn), report)
     return out, srid, new_srid, ok
+
+
+def stored_extent(conn: psycopg.Connection) -> tuple[float, float, float, float] | None:
+    """Extent of the parcels stored (of the footprints when there are none), working CRS."""
+    from psycopg import sql
+
+    for table in ("parcel", "footprint"):
+        row = conn.execute(sql.SQL(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) "
+            "FROM (SELECT ST_Extent(geom) AS e FROM {}) s").format(sql.Identifier(table))
+        ).fetchone()
+        if row is not None and row[0] is not None:
+            return tuple(float(v) for v in row)  # type: ignore[return-value]
+    return None
 
 
 def jsonable(value: Any) -> Any:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -20,21 +20,27 @@ from typing import Any, Literal
 Severity = Literal["error", "warning", "info"]
 
 #: Check name -> how a count of them reads ("80 duplicate parcel codes").
-#: Domain packages add their own checks' labels.
+#: Domain packages add their own checks' labels (:func:`register_check_labels`).
 CHECK_LABELS: dict[str, str] = {
-    "empty_geometry": "empty geometries",
-    "not_polygon": "geometries that are not polygons",
-    "degenerate": "slivers or collapsed geometries",
-    "repaired": "invalid geometries repaired",
-    "outside_crs_area": "features outside the CRS's area of use",
-    "bad_value": "unreadable values",
-    "absurd_value": "impossible values",
-    "missing_field": "empty required fields",
-    "duplicate_row": "repeated rows",
-    "guessed_column": "guessed columns",
-    "nan_value": "'nan' texts read as empty",
-    "rounded": "values rounded",
+    "empty_geometry": "empty geometries (几何为空)",
+    "not_polygon": "geometries that are not polygons (非面要素)",
+    "degenerate": "slivers or collapsed geometries (碎片或退化几何)",
+    "repaired": "invalid geometries repaired (无效几何已修复)",
+    "outside_crs_area": "features outside the CRS's area of use (坐标超出坐标系适用范围)",
+    "far_from_stored": "batches far from the data already stored (与库中数据相距过远)",
+    "bad_value": "unreadable values (无法识别的值)",
+    "absurd_value": "impossible values (不可能的值)",
+    "missing_field": "empty required fields (必填字段为空)",
+    "duplicate_row": "repeated rows (重复行)",
+    "guessed_column": "guessed columns (推测的列)",
+    "nan_value": "'nan' texts read as empty ('nan' 文本按空值读取)",
+    "rounded": "values rounded (数值已取整)",
 }
+
+
+def register_check_labels(labels: Mapping[str, str]) -> None:
+    """Add the labels of a domain's checks (called by its import entry points)."""
+    CHECK_LABELS.update(labels)
 
 
 def check_label(check: str) -> str:
@@ -43,7 +49,7 @@ def check_label(check: str) -> str:
     Examples
     --------
     >>> check_label("empty_geometry"), check_label("some_new_check")
-    ('empty geometries', 'some new check')
+    ('empty geometries (几何为空)', 'some new check')
     """
     return CHECK_LABELS.get(check, check.replace("_", " "))
 

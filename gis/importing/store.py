@@ -29,7 +29,8 @@ def upsert_frame(conn: psycopg.Connection, table: str, frame: pd.DataFrame,
                  srid: int | None = None, keep_when_null: Sequence[str] = (),
                  merge_json: Sequence[str] = (),
                  not_compared: Sequence[str] = ("batch_id", "source_fid"),
-                 progress: Progress | None = None) -> tuple[int, int]:
+                 progress: Progress | None = None,
+                 written: list[tuple] | None = None) -> tuple[int, int]:
     """Insert new rows and update changed ones; return ``(inserted, updated)``.
 
     Parameters
@@ -47,6 +48,10 @@ def upsert_frame(conn: psycopg.Connection, table: str, frame: pd.DataFrame,
     keep_when_null : columns whose stored value is kept when the new one is NULL.
     merge_json : jsonb columns merged key by key (stored keys the new value lacks are kept).
     not_compared : columns that change only along with others (batch id).
+    written : list, optional
+        Gets ``(inserted, *key values)`` for every row inserted or changed (rows
+        that would not change are not listed), so a caller can tell which
+        records a delivery changed.
     """
     from psycopg import sql
 
@@ -66,6 +71,8 @@ def upsert_frame(conn: psycopg.Connection, table: str, frame: pd.DataFrame,
                 (list(frame[key].astype(str)),)).fetchone()[0]
         if not clash:
             n = copy_frame(conn, table, frame, list(columns), srid=srid, progress=progress)
+            if written is not None:
+                written.extend((True, k) for k in frame[key].tolist())
             return n, 0
     with translate_errors(f"staging rows for {table}"):
         conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(s))
@@ -94,11 +101,17 @@ def upsert_frame(conn: psycopg.Connection, table: str, frame: pd.DataFrame,
     else:
         action = sql.SQL("DO NOTHING")
     stmt = sql.SQL("INSERT INTO {t} ({cols}) SELECT {cols} FROM {s} ON CONFLICT ({keys}) {action} "
-                   "RETURNING (xmax = 0)").format(
+                   "RETURNING (xmax = 0){returned}").format(
         t=t, s=s, cols=sql.SQL(", ").join(cols),
-        keys=sql.SQL(", ").join(sql.Identifier(k) for k in keys), action=action)
+        keys=sql.SQL(", ").join(sql.Identifier(k) for k in keys), action=action,
+        returned=sql.SQL("").join(sql.SQL(", {}.{}").format(t, sql.Identifier(k)) for k in keys)
+        if written is not None else sql.SQL(""))
     with translate_errors(f"writing {len(frame)} rows into {table}"):
-        flags = [r[0] for r in conn.execute(stmt).fetchall()]
+        returned = conn.execute(stmt).fetchall()
+        flags = [r[0] for r in returned]
         conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(s))
+    if written is not None:
+        written.extend((r[0], *(v.strip() if isinstance(v, str) else v for v in r[1:]))
+                       for r in returned)
     inserted = sum(1 for f in flags if f)
     return inserted, len(flags) - inserted

@@ -3,10 +3,10 @@
 A **survey** (table ``survey``, migration 0009) is a set of footprints with its date and
 the area it covers. Every load of footprints (``mujun import footprints``, ``mujun
 footprints extract --load``, the sample loader) records its survey in the same transaction:
-:func:`open_survey` (an :data:`~gis.importing.footprints.ON_BATCH` hook) inserts it when the
-batch opens, so every footprint row is written with its ``survey_id`` (no row is updated
-afterwards: 827,000 rows rewritten cost more than loading them), and :func:`record_survey`
-(an :data:`~gis.importing.footprints.AFTER_LOAD` hook) settles its date and coverage:
+:func:`open_survey`, called by the loader when the batch opens, inserts it, so every
+footprint row is written with its ``survey_id`` (no row is updated afterwards: 827,000
+rows rewritten cost more than loading them), and :func:`record_survey`, called once the
+rows are in, settles its date and coverage:
 
 * date: the load's ``survey_date`` (``--date``), else the newest image date of the
   batch, else the day of the load (noted in the survey's ``attrs``);
@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,9 +35,27 @@ from gis.errors import DataError
 if TYPE_CHECKING:
     import psycopg
 
-    from gis.importing.footprints import FootprintBatch
-
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FootprintBatch:
+    """A footprint batch as its survey sees it, inside the load's transaction.
+
+    :func:`open_survey` gets it when the batch opens (``n_loaded`` 0),
+    :func:`record_survey` once the rows are written.
+    """
+
+    batch_id: int
+    srid: int
+    n_loaded: int
+    source: str
+    method: str
+    survey_date: dt.date | None
+    coverage: Any
+    dry_run: bool
+    #: More ``survey.attrs`` of the survey the batch becomes (``{"image": path}``).
+    survey_attrs: Mapping[str, Any] | None = None
 
 
 def as_coverage(coverage: Any, srid: int):
@@ -155,7 +175,7 @@ def create_survey(conn: psycopg.Connection, *, survey_date: dt.date, coverage: A
 
 
 def open_survey(conn: psycopg.Connection, batch: FootprintBatch) -> dict[str, Any] | None:
-    """The :data:`~gis.importing.footprints.ON_BATCH` hook: a provisional survey for the batch.
+    """A provisional survey for a batch that opens (called by the footprint loader).
 
     Returns ``{"survey_id": id}`` for the loader to write into every row; the date and
     coverage are settled by :func:`record_survey` once the rows are in.
@@ -206,7 +226,7 @@ def _settle_survey(conn: psycopg.Connection, survey_id: int, batch: FootprintBat
 
 
 def record_survey(conn: psycopg.Connection, batch: FootprintBatch) -> int | None:
-    """The :data:`~gis.importing.footprints.AFTER_LOAD` hook: the batch becomes a survey."""
+    """The batch becomes a survey once its rows are in (called by the footprint loader)."""
     if batch.dry_run or (batch.n_loaded == 0 and batch.coverage is None):
         opened = conn.execute("SELECT survey_id FROM survey WHERE batch_id = %s",
                               (batch.batch_id,)).fetchone()

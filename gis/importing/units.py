@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from gis.crs import SQM_PER_MU
 from gis.errors import DataError
 
 #: Unit spelling (normalised: no blanks, lower case) -> (dimension, factor to the schema unit).
@@ -64,7 +65,7 @@ UNITS: dict[str, tuple[str, float]] = {
     "m2": ("area", 1.0),
     "m²": ("area", 1.0),
     "㎡": ("area", 1.0),
-    "亩": ("area", 10000.0 / 15.0),
+    "亩": ("area", SQM_PER_MU),
     "公顷": ("area", 1e4),
     "ha": ("area", 1e4),
     "平方公里": ("area", 1e6),

@@ -15,6 +15,8 @@ import math
 import re
 from typing import Any
 
+from gis.errors import DataError, MujunError
+
 _FULLWIDTH = str.maketrans({chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)})
 #: Cell texts that mean "no value".
 BLANKS = frozenset({"", "-", "--", "—", "/", "无", "空", "n/a", "na", "nan", "none", "null", "#n/a"})
@@ -141,6 +143,35 @@ def parse_date(value: Any) -> tuple[dt.date | None, str | None]:
     return None, f"not a date: {value!r}"
 
 
+def as_date(value: Any, what: str = "date", error: type[MujunError] = DataError) -> dt.date:
+    """A date given as an option or argument, read by :func:`parse_date`, or a clear error.
+
+    Parameters
+    ----------
+    value : str or date
+        ``YYYY-MM-DD`` (or any form :func:`parse_date` reads).
+    what : str
+        How the message names the value (``--as-of date``).
+    error : MujunError subclass
+        Raised when ``value`` is not a date (:class:`~gis.errors.DataError` by
+        default; :class:`~gis.errors.ConfigError` for a command's option).
+
+    Examples
+    --------
+    >>> as_date("2024-06-15"), as_date(dt.date(2024, 6, 15))
+    (datetime.date(2024, 6, 15), datetime.date(2024, 6, 15))
+    >>> as_date("15/06/2024", "--date")
+    Traceback (most recent call last):
+    ...
+    gis.errors.DataError: --date '15/06/2024' is not a date; write it as YYYY-MM-DD
+    """
+    date, problem = parse_date(value)
+    if date is None:
+        why = f" ({problem})" if problem and not problem.startswith("not a date") else ""
+        raise error(f"{what} {value!r} is not a date{why}; write it as YYYY-MM-DD")
+    return date
+
+
 def parse_text(value: Any) -> str | None:
     """Cell as stripped text (integers without ``.0``), or None when blank.
 
@@ -154,3 +185,51 @@ def parse_text(value: Any) -> str | None:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value).strip()
+
+
+def column_cells(frame: Any, name: str, n: int) -> list[Any]:
+    """A frame's column as a list of cells, or ``n`` Nones when the column is absent.
+
+    Called once per column, never per row: ``frame[name].tolist()`` inside a
+    loop over rows makes an import quadratic in the file's length.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> column_cells(pd.DataFrame({"a": [1, 2]}), "a", 2), column_cells(pd.DataFrame(), "b", 2)
+    ([1, 2], [None, None])
+    """
+    return frame[name].tolist() if name in frame else [None] * n
+
+
+def parse_distinct(cells: list[Any], parse: Any) -> list[Any]:
+    """``parse(cell)`` for every cell, each distinct (hashable) value parsed once.
+
+    Bureau columns repeat a few values (towns, 是/否, industry codes, blanks)
+    over many rows; parsing each once keeps a 100,000-row table cheap.
+
+    Examples
+    --------
+    >>> parse_distinct(["1", "1", None], parse_number)
+    [(1.0, None), (1.0, None), (None, None)]
+    """
+    try:
+        distinct = dict.fromkeys(cells)
+    except TypeError:  # an unhashable cell: the careful way below
+        distinct = None
+    if distinct is not None and not any(type(v) is bool for v in distinct):
+        # numbers equal as keys (1 and 1.0) parse alike; only True/False would not
+        parsed = {v: parse(v) for v in distinct}
+        return [parsed[v] for v in cells]
+    cache: dict[Any, Any] = {}
+    out = []
+    for v in cells:
+        key = (v.__class__, v)  # 1, 1.0 and True are equal keys but not equal cells
+        try:
+            out.append(cache[key])
+        except KeyError:
+            cache[key] = res = parse(v)
+            out.append(res)
+        except TypeError:  # an unhashable cell
+            out.append(parse(v))
+    return out

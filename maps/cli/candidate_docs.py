@@ -27,22 +27,19 @@ from gis.cli.options import emit, json_option, overwrite_option
 def report(ctx: click.Context, output, kind, town, status, overwrite, as_json) -> None:
     """Write the ranked candidate list with Chinese headers (and the exemptions).
 
-    The same as `mujun export candidates -o FILE.xlsx`: the one writer and field table
-    of every export (sheets 候选地块, 豁免, 说明, 字段说明).
+    The same rows as `mujun export candidates -o FILE.xlsx`, through the one layer
+    writer and field table of every export (sheets 候选地块, 豁免, 说明, 字段说明).
     """
-    from gis.errors import DataError
-    from maps.cli.export_cmd import export_cmd
+    from scoring.land_status.report import write_report
     from scoring.land_status.vocabulary import KINDS, STATUSES
 
-    if output.suffix.lower() != ".xlsx":
-        raise DataError(f"{output}: the report is an Excel workbook; name it *.xlsx "
-                        "(`mujun export candidates` writes GIS formats)")
     if kind is not None:
         KINDS.check(kind, what="kind")
     if status is not None:
         STATUSES.check(status, what="status")
-    ctx.invoke(export_cmd, layer="candidates", output=output, kind=kind, town=town,
-               status=status, overwrite=overwrite, as_json=as_json)
+    info = write_report(ctx.obj.connect(), output, kind=kind, town=town, status=status,
+                        overwrite=overwrite)
+    emit(info, as_json, f"wrote {info['rows']:,} candidates to {info['path']}")
 
 
 @click.command("sheet")

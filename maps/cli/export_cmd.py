@@ -28,7 +28,8 @@ def _print_fields(ctx: click.Context, _param, value: bool) -> None:
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
               help="Output file; the extension picks the format: .gpkg (QGIS style "
                    "included), .shp (+.cpg, .qml, alias table), .geojson (RFC 7946), .kml, "
-                   ".gdb (FileGDB), .csv (UTF-8 with BOM), .xlsx (Chinese headers).")
+                   ".gdb (FileGDB), .csv (UTF-8 with BOM), .xlsx (Chinese headers). In an "
+                   "existing .gpkg or .gdb the other layers are kept.")
 @click.option("--crs", metavar="EPSG", help="Reproject to this CRS (e.g. 4490, 4528). "
               "GeoJSON and KML are always WGS84.")
 @click.option("--desensitize", is_flag=True, help="Mask enterprise names and credit codes, "
@@ -58,7 +59,8 @@ def export_cmd(app, layer: str, output: Path, crs: str | None, desensitize: bool
     """Write LAYER from the database to a GIS file or table, styled like the web maps.
 
     GeoPackages carry a default QGIS style (colours and Chinese aliases) in their
-    layer_styles table; Shapefiles get the same style as a .qml beside them.
+    layer_styles table; Shapefiles get the same style as a .qml beside them. Written
+    by the one layer writer of every command (gis.layer_writer), with these styles.
     """
     from maps.export.layers import export_layer
 

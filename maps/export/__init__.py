@@ -1,2 +1,3 @@
-"""Layer exports: the one writer (:mod:`maps.export.writer`), the layers mujun can export
-(:mod:`maps.export.layers`) and ``--desensitize`` (:mod:`maps.export.desensitize`)."""
+"""Layer exports with the map styles: the layers mujun can export (:mod:`maps.export.layers`),
+their styles for the one layer writer :func:`gis.layer_writer.write_layer`
+(:mod:`maps.export.styling`) and ``--desensitize`` (:mod:`maps.export.desensitize`)."""

@@ -108,14 +108,17 @@ def export_layer(conn: psycopg.Connection, name: str, path: str | Path, *,
     name : str
         A key of :data:`LAYERS`.
     path : path-like
-        Output; the suffix picks the format (``maps.export.writer.FORMATS``).
+        Output; the suffix picks the format (:data:`gis.layer_writer.FORMATS`).
     run_id : int, optional
         The run to export: an occupancy run for parcels/occupancy/towns/enterprise_land,
         a score run for enterprises, a candidates run for candidates. Default: latest.
     year : int, optional
         Year of enterprise records (default: the run's newest).
-    crs, desensitize, encoding, overwrite
-        As :func:`maps.export.writer.write_layer`.
+    crs, encoding, overwrite
+        As :func:`gis.layer_writer.write_layer`.
+    desensitize : bool
+        Mask names and credit codes, drop confidential figures and the further sheets
+        (:mod:`maps.export.desensitize`).
     lang : {"zh", "en"}
         Language of the layer title.
     filters : dict, optional
@@ -126,7 +129,9 @@ def export_layer(conn: psycopg.Connection, name: str, path: str | Path, *,
     dict
         What :func:`write_layer` returns plus the runs and year read.
     """
-    from maps.export.writer import format_for, write_layer
+    from gis.layer_writer import format_for, write_layer
+    from maps.export.styling import styler
+    from maps.fields import FIELDS
 
     spec = layer_spec(name)
     fmt = format_for(Path(path))  # a bad suffix fails before the database is read
@@ -134,11 +139,18 @@ def export_layer(conn: psycopg.Connection, name: str, path: str | Path, *,
                                filters=filters)
     tabular = fmt.suffix in (".csv", ".xlsx") and spec.read_table is not None
     frame = (spec.read_table if tabular else spec.read)(conn, ctx)
-    info = write_layer(frame, path, layer=name, style=spec.style(frame),
+    fields = {**FIELDS, **(spec.fields(conn, ctx) if spec.fields else {})}
+    sheets = spec.sheets(conn, ctx) if spec.sheets and fmt.suffix == ".xlsx" else None
+    masked = None
+    if desensitize:
+        from maps.export.desensitize import desensitize as mask
+
+        frame, masked = mask(frame, fields)
+        sheets = None
+    info = write_layer(frame, path, layer=name, styler=styler(spec.style(frame)),
                        title=spec.zh if lang == "zh" else spec.en, crs=crs,
-                       desensitize=desensitize, encoding=encoding, overwrite=overwrite,
-                       fields=spec.fields(conn, ctx) if spec.fields else None,
-                       sheets=spec.sheets(conn, ctx) if spec.sheets and
-                       fmt.suffix == ".xlsx" else None)
+                       encoding=encoding, overwrite=overwrite, fields=fields, sheets=sheets)
+    if masked is not None:
+        info["desensitized"] = masked
     info.update(occupancy_run=ctx.occupancy_run, score_run=ctx.score_run, year=ctx.year)
     return info

@@ -6,35 +6,38 @@
 * Every state-changing request must echo the session's CSRF token (header
   ``X-CSRF-Token`` or form field ``csrf``); the login form uses a double-submit token
   in a short-lived pre-login cookie.
-* Logins are rate-limited per user name and per client address over a sliding
-  window (``login_attempt``): after :data:`SLOW_AFTER` failures each answer is
-  delayed, after :data:`LOCK_AFTER` the user name is refused with 429 until the
-  window has passed, whatever the password.
+* A session is opened only by the database (``mujun_login_finish``, migration 0014),
+  which compares the Argon2 hash of the given password with the stored one; the app
+  role can neither insert a session row nor read a password hash.
+* Logins are throttled per (user name, client address), never per name or address
+  alone, so nobody can lock a colleague or an office out: the first 3 failures are
+  free, then each further try from that address for that name must wait 1, 2, 4 …
+  seconds (at most 15 minutes) after the last failure, answered with 429 and
+  ``Retry-After`` without checking the password. The state lives in PostgreSQL
+  (``login_throttle``), so every server worker shares it.
+* The client address is the peer's, or, when the peer is one of the configured
+  trusted proxies (setting ``trusted_proxies``), the last address in
+  ``X-Forwarded-For`` that is not itself a trusted proxy (:func:`client_address`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from maps.review.passwords import verify_password
+from maps.review.passwords import hash_like
 
 if TYPE_CHECKING:
     import psycopg
 
 SESSION_COOKIE = "mujun_session"
 LOGIN_COOKIE = "mujun_login"
-#: Sliding window of the login rate limit, seconds.
-WINDOW_S = 15 * 60
-#: Failures (per user name) after which each answer is slowed by :data:`DELAY_S`.
-SLOW_AFTER = 3
-DELAY_S = 1.0
-#: Failures per user name (or 4x as many per client address) that lock logins.
-LOCK_AFTER = 5
 
 
 @dataclass(frozen=True)
@@ -57,11 +60,67 @@ class LoginRefused(Exception):
 
 
 class LoginLocked(Exception):
-    """Too many failed logins: try again after ``retry_after`` seconds."""
+    """Too many failed logins from this address for this name: wait ``retry_after`` s."""
 
     def __init__(self, retry_after: int):
         super().__init__(f"too many failed logins; try again in {retry_after} s")
         self.retry_after = retry_after
+
+
+def parse_networks(text: str | Iterable[str] | None) -> tuple:
+    """Addresses and networks (``10.0.0.5, 10.1.0.0/16``) → ``ip_network`` objects.
+
+    Raises
+    ------
+    ValueError
+        An entry that is not an IP address or network.
+
+    Examples
+    --------
+    >>> [str(n) for n in parse_networks("127.0.0.1, 10.1.0.0/16")]
+    ['127.0.0.1/32', '10.1.0.0/16']
+    """
+    items = text.split(",") if isinstance(text, str) else (text or ())
+    return tuple(ipaddress.ip_network(item.strip(), strict=False)
+                 for item in items if item and item.strip())
+
+
+def _within(address: str, networks) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
+
+
+def client_address(peer: str | None, forwarded_for: str | None, trusted=()) -> str | None:
+    """The client's address: the peer's, unless the peer is a trusted proxy.
+
+    Behind trusted proxies, ``X-Forwarded-For`` is read from the right (each proxy
+    appends the address it received from) and the first address that is not itself a
+    trusted proxy is the client. Anything a client writes into the header ahead of that
+    is ignored, so it cannot choose its own address.
+
+    Examples
+    --------
+    >>> proxy = parse_networks("127.0.0.1")
+    >>> client_address("127.0.0.1", "1.2.3.4, 10.0.0.7", proxy)
+    '10.0.0.7'
+    >>> client_address("10.0.0.9", "1.2.3.4", proxy)     # not via the proxy: header ignored
+    '10.0.0.9'
+    >>> client_address("127.0.0.1", None, proxy)
+    '127.0.0.1'
+    """
+    if not peer or not trusted or not _within(peer, trusted):
+        return peer
+    hops = [h.strip() for h in (forwarded_for or "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _within(hop, trusted):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return peer   # a malformed entry: fall back to the proxy itself
+    return peer
 
 
 def new_token() -> str:
@@ -88,50 +147,36 @@ def session_user(conn: psycopg.Connection) -> SessionUser | None:
     return SessionUser(int(row[0]), row[1], row[2], row[3], row[4]) if row else None
 
 
-def _failures(conn: psycopg.Connection, column: str, value: str) -> tuple[int, float]:
-    """Failures in the window for a user name or client, and seconds until the oldest expires."""
-    query = {
-        "username": "SELECT count(*), extract(epoch FROM min(at) + make_interval(secs => %s)"
-                    " - now()) FROM login_attempt WHERE username = %s AND NOT ok"
-                    " AND at > now() - make_interval(secs => %s)",
-        "client": "SELECT count(*), extract(epoch FROM min(at) + make_interval(secs => %s)"
-                  " - now()) FROM login_attempt WHERE client = %s AND NOT ok"
-                  " AND at > now() - make_interval(secs => %s)",
-    }[column]
-    n, left = conn.execute(query, (WINDOW_S, value, WINDOW_S)).fetchone()
-    return int(n), float(left or 0.0)
-
-
 def login(conn: psycopg.Connection, username: str, password: str, *, client: str | None,
           hours: float) -> tuple[str, SessionUser]:
     """Check a login and open a session; returns (cookie token, user).
 
-    The attempt is recorded either way (commit the transaction in both cases).
+    The database does the checking (``mujun_login_begin``/``mujun_login_finish`` of
+    migration 0014): it throttles, records the attempt and opens the session; here the
+    password is only hashed with the parameters and salt it hands out. Commit the
+    transaction in every case (the attempt and the throttle state are written).
 
     Raises
     ------
     LoginLocked
-        Too many recent failures for this user name or client address.
+        Too many recent failures for this user name from this client address.
     LoginRefused
-        Wrong user name or password (with the delay to apply before answering).
+        Wrong user name or password.
     """
     username = (username or "").strip()[:64]
-    n_user, left_user = _failures(conn, "username", username)
-    n_client, left_client = _failures(conn, "client", client or "")
-    if n_user >= LOCK_AFTER or n_client >= 4 * LOCK_AFTER:
-        left = left_user if n_user >= LOCK_AFTER else left_client
-        raise LoginLocked(max(1, int(left) + 1))
-    row = conn.execute("SELECT user_id, password_hash FROM mujun_login_hash(%s)",
-                       (username,)).fetchone()
-    ok = verify_password(row[1] if row else None, password or "")
-    conn.execute("INSERT INTO login_attempt (username, client, ok) VALUES (%s, %s, %s)",
-                 (username, client, ok))
-    if not ok:
-        raise LoginRefused(DELAY_S if n_user + 1 > SLOW_AFTER else 0.0)
+    wait, params, hash_chars = conn.execute("SELECT * FROM mujun_login_begin(%s, %s)",
+                                            (username, client)).fetchone()
+    if wait > 0:
+        raise LoginLocked(int(wait))
+    candidate = hash_like(password or "", params, int(hash_chars))
     token, csrf = new_token(), new_token()
-    conn.execute("INSERT INTO app_session (token_hash, user_id, csrf_token, client, expires_at)"
-                 " VALUES (%s, %s, %s, %s, now() + make_interval(secs => %s))",
-                 (token_hash(token), int(row[0]), csrf, client, hours * 3600.0))
+    outcome, wait = conn.execute(
+        "SELECT * FROM mujun_login_finish(%s, %s, %s, %s, %s, %s)",
+        (username, client, candidate, token_hash(token), csrf, float(hours))).fetchone()
+    if outcome == "wait":
+        raise LoginLocked(int(wait))
+    if outcome != "ok":
+        raise LoginRefused()
     conn.execute("SELECT set_config('mujun.session', %s, true)", (token,))
     user = session_user(conn)
     assert user is not None

@@ -1,8 +1,10 @@
 """Field-check photos: type and size checks, decoding and re-encoding (pure).
 
 A photo is accepted only when its first bytes say JPEG, PNG or WebP, it decodes as
-that format, and it is no larger than the configured limit in bytes and pixels. It is
-stored re-encoded (which drops EXIF and anything smuggled after the image data) and
+that format, and it is no larger than the configured limit in bytes and pixels. Its EXIF
+orientation (a phone held upright writes "rotate 90°" instead of turning the pixels) is
+applied to the pixels first; then it is stored re-encoded, which drops EXIF (with its
+GPS position and camera details) and anything smuggled after the image data, and
 served only through a random key after a permission check, never from a file path.
 """
 
@@ -62,7 +64,7 @@ def validate_photo(data: bytes, *, name: str, max_bytes: int) -> Photo:
     PhotoRejected
         Too large, not JPEG/PNG/WebP by its content, undecodable, or too many pixels.
     """
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
     if len(data) > max_bytes:
         raise PhotoRejected(f"{name}: {len(data) / 2**20:.1f} MiB is larger than the limit of "
@@ -80,8 +82,10 @@ def validate_photo(data: bytes, *, name: str, max_bytes: int) -> Photo:
             if width * height > MAX_PIXELS or max(width, height) > MAX_SIDE:
                 raise PhotoRejected(f"{name}: {width}x{height} pixels is too large")
             probe.verify()
-        with Image.open(io.BytesIO(data), formats=[fmt]) as image:
-            image.load()
+        with Image.open(io.BytesIO(data), formats=[fmt]) as opened:
+            opened.load()
+            image = ImageOps.exif_transpose(opened)   # upright pixels, orientation dropped
+            width, height = image.size
             out = io.BytesIO()
             if fmt == "JPEG":
                 image.convert("RGB").save(out, "JPEG", quality=88)

@@ -6,6 +6,11 @@ When the request carries a session cookie, its token is set as the transaction-l
 setting ``mujun.session`` (``set_config(..., true)`` with a parameter), which the
 row-level-security functions of migration 0011 map to the user; it vanishes at
 commit or rollback, so the next request on the same connection starts clean.
+
+A connection the server closed (``mujun db restore`` ends every connection when it
+swaps the restored database in; a database restart does too) fails the request's first
+statement; the pool then drops every broken connection it holds and the request is
+tried once more on a new one, so the app recovers without a restart.
 """
 
 from __future__ import annotations
@@ -93,12 +98,25 @@ class AppStore:
     def transaction(self, session_token: str | None) -> Iterator[psycopg.Connection]:
         """A pooled connection inside one transaction, as the session's user.
 
-        Commits when the block ends normally, rolls back on an exception.
+        Commits when the block ends normally, rolls back on an exception. A connection
+        found broken at the first statement (nothing done yet) is replaced once.
         """
-        with self.pool.connection() as conn:
-            if session_token:
-                conn.execute("SELECT set_config('mujun.session', %s, true)", (session_token,))
-            yield conn
+        import psycopg
+
+        for attempt in (1, 2):
+            with self.pool.connection() as conn:
+                try:
+                    conn.execute("SELECT set_config('mujun.session', %s, true)",
+                                 (session_token or "",))
+                except psycopg.OperationalError:
+                    if attempt == 2:
+                        raise
+                    log.warning("lost the database connection (restored or restarted?); "
+                                "reconnecting")
+                    self.pool.check()   # drop the other broken connections too
+                    continue
+                yield conn
+                return
 
 
 #: Most candidates one bulk decision may name.

@@ -61,7 +61,7 @@ def add_user(conn: psycopg.Connection, username: str, password: str, *, role: st
     """
     _check_username(username)
     _check_role(role)
-    hashed = hash_password(password)
+    hashed = hash_password(password, username)
     if conn.execute("SELECT 1 FROM app_user WHERE username = %s", (username,)).fetchone():
         raise DataError(f"user {username!r} exists; use `mujun user passwd` or `grant`")
     row = conn.execute(
@@ -76,7 +76,7 @@ def set_password(conn: psycopg.Connection, username: str, password: str, *,
                  actor: str = "cli") -> None:
     """Replace a user's password and end their sessions."""
     uid = _user_id(conn, username)
-    hashed = hash_password(password)
+    hashed = hash_password(password, username)
     conn.execute("UPDATE app_user SET password_hash = %s, password_changed_at = now(),"
                  " updated_at = now() WHERE user_id = %s", (hashed, uid))
     conn.execute("DELETE FROM app_session WHERE user_id = %s", (uid,))

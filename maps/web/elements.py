@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import numpy as np
 from branca.element import MacroElement
 from folium.map import Layer
 from jinja2 import Template
+
+from maps.web.script_json import script_json
 
 
 class TiledLayer(Layer):
@@ -23,7 +24,7 @@ var {{ this.get_name() }} = mujun.tiledLayer({{ this._parent.get_name() }}, {{ t
     def __init__(self, config: dict[str, Any], name: str, show: bool = True):
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "MujunTiles"
-        self.config_json = json.dumps(config, ensure_ascii=False, separators=(",", ":"))
+        self.config_json = script_json(config)
 
 
 class HeatLayer(Layer):
@@ -43,8 +44,8 @@ var {{ this.get_name() }} = L.heatLayer({{ this.points_json }},
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "MujunHeat"
         rounded = np.round(np.asarray(points, dtype="float64"), 5).tolist()
-        self.points_json = json.dumps(rounded, separators=(",", ":"))
-        self.gradient_json = json.dumps({str(k): v for k, v in HEAT_GRADIENT.items()})
+        self.points_json = script_json(rounded)
+        self.gradient_json = script_json({str(k): v for k, v in HEAT_GRADIENT.items()})
 
 
 class MapSetup(MacroElement):
@@ -65,7 +66,7 @@ mujun.title({{ this._parent.get_name() }}, {{ this.title_json }});
                  probe: list[float] | None, layers: list[str]):
         super().__init__()
         self._name = "MujunSetup"
-        self.title_json = json.dumps({"title": title, "subtitle": subtitle}, ensure_ascii=False)
-        self.legends = [json.dumps(lg, ensure_ascii=False) for lg in legends]
-        self.probe_json = json.dumps(probe)
-        self.layers_json = json.dumps(layers)
+        self.title_json = script_json({"title": title, "subtitle": subtitle})
+        self.legends = [script_json(lg) for lg in legends]
+        self.probe_json = script_json(probe)
+        self.layers_json = script_json(layers)

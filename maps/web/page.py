@@ -12,7 +12,6 @@ markers) are removed: the page does not use them.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import re
@@ -23,9 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gis.atomic import atomic_output, existing_members
+from gis.atomic import atomic_output, check_replaceable, existing_members, is_own_folder
 from gis.errors import DataError, OutputExistsError
 from maps.styles import OTHER_COLOUR, OUTLINE_COLOUR, LayerStyle
+from maps.web.script_json import script_json
 from maps.web.tiles import TileOptions, tile_pyramid
 
 if TYPE_CHECKING:
@@ -105,12 +105,11 @@ def _display(frame: gpd.GeoDataFrame, basemap: Basemap) -> gpd.GeoDataFrame:
 
 def _tile_script(layer_id: str, z: int, x: int, y: int, tile: Any) -> str:
     f, r, c = tile.encoded()
-    return f'mujun.tile("{layer_id}",{z},{x},{y},"{f}","{r}","{c}");\n'
+    return f"mujun.tile({script_json(layer_id)},{z},{x},{y},{script_json([f, r, c])[1:-1]});\n"
 
 
 def _attr_script(layer_id: str, chunk: int, rows: list[list[Any]]) -> str:
-    return (f'mujun.attrs("{layer_id}",{chunk},'
-            f'{json.dumps(rows, ensure_ascii=False, separators=(",", ":"), default=str)});\n')
+    return f"mujun.attrs({script_json(layer_id)},{chunk},{script_json(rows)});\n"
 
 
 def _clean(value: Any) -> Any:
@@ -154,10 +153,12 @@ def write_page(spec: MapSpec, path: str | Path, *, basemap: Basemap,
     tile_options = tile_options or TileOptions()
     path = Path(path)
     side = side_folder(path)
+    check_replaceable(path)
+    check_replaceable(side)   # a folder of that name that mujun did not write stays
     if not overwrite:
         for target in (path, side):
             if existing_members(target):
-                raise OutputExistsError(f"{target} exists; pass --overwrite to replace it")
+                raise OutputExistsError(f"{target} exists; add --overwrite to replace it")
     # -- data -----------------------------------------------------------------------
     scripts: dict[str, str] = {}              # relative file -> script text
     configs = []
@@ -259,8 +260,8 @@ def write_page(spec: MapSpec, path: str | Path, *, basemap: Basemap,
             tmp_dir.mkdir()
             _copy_ortho(basemap, tmp_dir, side)
         total += sum(p.stat().st_size for p in side.rglob("*") if p.is_file())
-    elif overwrite and side.exists():
-        shutil.rmtree(side)
+    elif overwrite and is_own_folder(side):
+        shutil.rmtree(side)   # the earlier page's tiles, stale now that data is inline
     return {"path": str(path), "files": None if inline and basemap.name != "ortho"
             else str(side), "bytes": total, "data_bytes": data_bytes, "tiles": n_tiles,
             "features": n_features, "inline": inline, "external_requests": external}
@@ -326,6 +327,8 @@ def _add_towns(m: Any, spec: MapSpec, towns: Any) -> None:
     for f in fields:
         if data[f].dtype.kind == "f":
             data[f] = data[f].round(2)
+        elif data[f].dtype == object:   # folium's popup inserts values as HTML
+            data[f] = data[f].map(lambda v: _html_escape(v) if isinstance(v, str) else v)
     style = spec.towns_style
     interactive = not spec.layers     # above parcel tiles the towns are outlines and labels
 

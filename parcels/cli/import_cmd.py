@@ -129,8 +129,10 @@ or --id-field name others and settle ambiguity. Rows are upserted by parcel code
 def parcels_cmd(app, src, layer, crs, encoding, id_field, maps, clear_blanks, swap_xy, dry_run,
                 accept_partial, rejects, overwrite, as_json):
     from gis.importing.headers import load_field_specs, parse_column_map
+    from parcels.importing.kinds import register_import_kinds
     from parcels.importing.parcel_import import import_parcels
 
+    register_import_kinds()
     mapping = parse_column_map(maps, load_field_specs("parcels")) if maps else None
     _run(app, as_json, "parcels", import_parcels, src, accept_partial, rejects, layer=layer,
          crs=crs, encoding=encoding, id_field=id_field, mapping=mapping, swap_xy=swap_xy,
@@ -175,7 +177,9 @@ A mapping YAML covers other layouts:
 def enterprises_cmd(app, src, year, mapping, sheet, encoding, maps, clear_blanks, dry_run,
                     accept_partial, rejects, overwrite, as_json):
     from parcels.importing.enterprise_import import import_enterprises, load_mapping, merge_maps
+    from parcels.importing.kinds import register_import_kinds
 
+    register_import_kinds()
     _run(app, as_json, "enterprises", import_enterprises, src, accept_partial, rejects,
          year=year, mapping=merge_maps(load_mapping(mapping), maps, "enterprises"), sheet=sheet,
          encoding=encoding, clear_blanks=clear_blanks, dry_run=dry_run, overwrite=overwrite)
@@ -203,8 +207,10 @@ are listed as warnings. Upserted by (parcel, credit code, type, start date).
 def land_rights_cmd(app, src, mapping, sheet, encoding, maps, dry_run, accept_partial, rejects,
                     overwrite, as_json):
     from parcels.importing.enterprise_import import load_mapping, merge_maps
+    from parcels.importing.kinds import register_import_kinds
     from parcels.importing.land_right_import import import_land_rights
 
+    register_import_kinds()
     _run(app, as_json, "land_rights", import_land_rights, src, accept_partial, rejects,
          mapping=merge_maps(load_mapping(mapping), maps, "land_rights"), sheet=sheet,
          encoding=encoding, dry_run=dry_run, overwrite=overwrite)
@@ -243,11 +249,11 @@ covering --coverage FILE (the area surveyed), else the footprints' extent;
 @click.pass_obj
 def footprints_cmd(app, src, layer, crs, encoding, survey_date, source_name, coverage_path,
                    image_path, maps, swap_xy, dry_run, accept_partial, rejects, overwrite, as_json):
-    from gis.importing.footprints import load_footprints
-    from gis.importing.headers import load_field_specs, parse_column_map
+    from gis.importing.footprints import FOOTPRINT_FIELDS, load_footprints
+    from gis.importing.headers import field_specs, parse_column_map
     from gis.importing.surveys import image_attrs
 
-    mapping = parse_column_map(maps, load_field_specs("footprints")) if maps else None
+    mapping = parse_column_map(maps, field_specs(FOOTPRINT_FIELDS)) if maps else None
     survey_attrs = image_attrs(image_path)   # checked before anything is read
     coverage = None
     if coverage_path:

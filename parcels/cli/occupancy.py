@@ -86,19 +86,17 @@ def export(ctx: click.Context, output: Path, enterprises: bool, run_id: int | No
            year: int | None, overwrite: bool, as_json: bool) -> None:
     """Write a stored run's per-parcel table or per-enterprise land table.
 
-    The same as `mujun export occupancy` / `mujun export enterprise_land`: one writer
-    and one set of styles for every export. The command is looked up through the
-    CLI's plugin registry, so this package does not import the maps package.
+    The same rows as `mujun export occupancy` / `mujun export enterprise_land`, through
+    the one layer writer and field table (`mujun export` adds the map styles).
     """
     if year is not None and not enterprises:
         raise click.UsageError("--year applies to --enterprises only")
-    root = ctx.find_root()
-    command = root.command.get_command(root, "export")
-    if command is None:
-        raise click.ClickException("writing files needs the `mujun export` command (the maps "
-                                   "package), which is not installed")
-    ctx.invoke(command, layer="enterprise_land" if enterprises else "occupancy",
-               output=output, run_id=run_id, year=year, overwrite=overwrite, as_json=as_json)
+    from parcels.occupancy.export import write_occupancy
+
+    info = write_occupancy(ctx.obj.connect(), output, run_id=run_id, enterprises=enterprises,
+                           year=year, overwrite=overwrite)
+    emit(info, as_json, f"wrote {info['rows']:,} {info['layer']} to {info['path']} "
+         f"({info['format']})")
 
 
 @occupancy.command("runs")

@@ -3,51 +3,9 @@
 The generic machinery (batches, reports, header matching, layer reading,
 geometry repair, the footprint loader) lives in :mod:`gis.importing`; this
 package keeps what is about land and enterprises: the field tables of its
-import kinds (``parcels/data/header_synonyms.yaml``, registered here), the
+import kinds and the labels of its checks (``kinds``: registered by each
+import entry point, never by importing a module), the
 pure checks (``parcel_checks``, ``enterprise_checks``), the ``*_import`` tools
 that write to PostGIS inside one transaction per import, and ``verification``,
 which builds and applies the township verification queue.
 """
-
-from __future__ import annotations
-
-from functools import lru_cache
-from typing import Any
-
-from gis.importing.headers import register_field_table
-from gis.importing.report import CHECK_LABELS
-
-#: Import kinds whose field tables ship in ``parcels/data/header_synonyms.yaml``.
-KINDS = ("enterprises", "parcels", "land_rights")
-
-
-@lru_cache(maxsize=1)
-def _shipped() -> dict[str, Any]:
-    from importlib import resources
-
-    import yaml
-
-    text = resources.files("parcels.data").joinpath("header_synonyms.yaml").read_text("utf-8")
-    return yaml.safe_load(text)
-
-
-for _kind in KINDS:
-    register_field_table(_kind, lambda kind=_kind: _shipped()[kind])
-
-CHECK_LABELS.update({
-    "duplicate_code": "duplicate parcel codes",
-    "missing_code": "empty parcel codes",
-    "code_format": "parcel codes not following GB/T 37346",
-    "overlap": "overlapping parcels",
-    "area_difference": "certificate areas differing from the measured area",
-    "date_order": "dates out of order",
-    "credit_code_malformed": "malformed credit codes",
-    "credit_code_checksum": "credit codes failing the check character",
-    "industry_code": "industry codes not in GB/T 4754",
-    "duplicate_code_enterprise": "credit codes repeated with different figures",
-    "negative_value": "negative values",
-    "year_mismatch": "rows for another year",
-    "unknown_parcel": "links to parcels not in the database",
-    "unknown_enterprise": "links to enterprises not in the database",
-    "share_sum": "owner shares adding up to more than 1",
-})

@@ -42,6 +42,7 @@ from gis.importing.report import ImportReport
 from gis.importing.sheets import read_grid, table_records
 from gis.importing.store import upsert_frame
 from parcels.importing.enterprise_checks import NUMERIC_FIELDS, check_enterprises
+from parcels.importing.kinds import register_import_kinds
 
 __all__ = ["import_enterprises", "load_mapping", "merge_maps", "table_records"]
 
@@ -96,6 +97,7 @@ def import_enterprises(conn: psycopg.Connection, path: str | Path, *, year: int,
     """
     from gis.db.batches import start_batch
 
+    register_import_kinds()
     mapping = dict(mapping or {})
     tick = progress or (lambda n: None)
     if not 1990 <= int(year) <= 2100:
@@ -134,13 +136,14 @@ def import_enterprises(conn: psycopg.Connection, path: str | Path, *, year: int,
         rejects_path = settle(report, accept_partial=accept_partial, source=source,
                               rejects=None if dry_run else rejects, overwrite=overwrite)
         extras = [c for c in raw.columns if c.startswith("_extra:")]
-        from gis.importing.layers import jsonable
+        from gis.importing.layers import extra_attributes
 
-        attrs = [{k[len("_extra:"):]: jsonable(v) for k, v in rec.items()
-                  if jsonable(v) is not None}
-                 for rec in raw[extras].to_dict("records")] if extras else [{} for _ in rows]
-        typed["attrs"] = attrs
+        # unrecognised columns as JSON text, built column by column (not a dict per row)
+        typed["attrs"] = extra_attributes(
+            raw[extras].rename(columns=lambda c: c.removeprefix("_extra:")),
+            [c.removeprefix("_extra:") for c in extras])
         load = typed[keep].reset_index(drop=True)
+        load["_row"] = rows[keep]
         load["year"] = int(year)
         load["industry_version"] = "2017"
         load["employees"] = pd.array(load["employees"].tolist(), dtype="Int64") \
@@ -157,30 +160,39 @@ def import_enterprises(conn: psycopg.Connection, path: str | Path, *, year: int,
                     *[f for f in ENTERPRISE_FIELDS if f in carried],
                     *(["industry_version"] if "industry_code" in carried else []), "batch_id"]
         ent = load.drop_duplicates("credit_code").reset_index(drop=True)
+        stored = {code: (name, status, batch) for code, name, status, batch in conn.execute(
+            "SELECT trim(credit_code), name, status, batch_id FROM enterprise "
+            "WHERE credit_code = ANY(%s)", (list(ent["credit_code"]),)).fetchall()}
         if "status" in carried and ent["status"].isna().any():
             # a blank status keeps the stored one (the column is NOT NULL, so it is filled in
             # here rather than left to the upsert); a new enterprise without one is active
-            stored = dict(conn.execute(
-                "SELECT trim(credit_code), status FROM enterprise WHERE credit_code = ANY(%s)",
-                (list(ent["credit_code"]),)).fetchall())
             blank = ent["status"].isna()
-            ent.loc[blank, "status"] = [stored.get(c, "active")
+            ent.loc[blank, "status"] = [stored[c][1] if c in stored else "active"
                                         for c in ent.loc[blank, "credit_code"]]
+        renamed = _note_renames(conn, ent, stored, report, batch_id)
+        ent_written: list[tuple] = []
         ins_e, upd_e = upsert_frame(conn, "enterprise", ent, ["credit_code"], ent_cols,
                                     keep_when_null=keep_null if keep_null is not None
-                                    else ent_cols, not_compared=("batch_id",))
+                                    else ent_cols, not_compared=("batch_id",),
+                                    written=ent_written)
         year_cols = ["credit_code", "year", *[f for f in NUMERIC_FIELDS if f in carried],
                      "attrs", "batch_id"]
-        ins_y, upd_y = upsert_frame(conn, "enterprise_year", load, ["credit_code", "year"],
+        year_written: list[tuple] = []
+        ins_y, _updated = upsert_frame(conn, "enterprise_year", load, ["credit_code", "year"],
                                     year_cols, keep_when_null=keep_null if keep_null is not None
                                     else year_cols, merge_json=("attrs",),
-                                    not_compared=("batch_id",))
-        report.extra["enterprises"] = {"inserted": ins_e, "updated": upd_e}
+                                    not_compared=("batch_id",), written=year_written)
+        # a row is changed when its annual figures or its enterprise (name, status ...) changed
+        year_new = {w[1] for w in year_written if w[0]}
+        changed = {w[1] for w in year_written if not w[0]} | \
+            ({w[1] for w in ent_written if not w[0]} - year_new)
+        report.extra["enterprises"] = {"inserted": ins_e, "updated": upd_e,
+                                       "renamed": renamed}
         report.extra["units"] = units
         report.extra["columns_written"] = [c for c in (*ent_cols, *year_cols)
                                            if c not in ("credit_code", "batch_id", "year")]
-        close_batch(conn, batch_id, report, n_loaded=len(load), inserted=ins_y, updated=upd_y,
-                    dry_run=dry_run)
+        close_batch(conn, batch_id, report, n_loaded=len(load), inserted=ins_y,
+                    updated=len(changed), dry_run=dry_run)
     except BaseException:
         rollback_quietly(conn)
         raise
@@ -188,3 +200,37 @@ def import_enterprises(conn: psycopg.Connection, path: str | Path, *, year: int,
                         dry_run=dry_run, rejects_path=rejects_path,
                         extra={"year": int(year), "sheet": sheet_name, "units": units,
                                "industry_check": "GB/T 4754-2017 at division level"})
+
+
+def _note_renames(conn: psycopg.Connection, ent: pd.DataFrame,
+                  stored: dict[str, tuple[str, str, int | None]], report: ImportReport,
+                  batch_id: int) -> int:
+    """Report every enterprise whose name the file changes; keep the earlier name.
+
+    The earlier name goes to ``enterprise_name_history`` with the batch that
+    brought it and the batch that replaced it, in one statement.
+
+    Returns
+    -------
+    int
+        How many enterprises were renamed.
+    """
+    row_of = dict(zip(ent["credit_code"], ent["_row"], strict=True))
+    old_names, codes, batches = [], [], []
+    for code, name in zip(ent["credit_code"], ent["name"], strict=True):
+        before = stored.get(code)
+        if before is None or name is None or before[0] == name:
+            continue
+        report.add(int(row_of[code]), "renamed", "info",
+                   f"企业名称变更 (renamed): {before[0]} → {name}; the earlier name is kept in "
+                   "the name history", "name", name)
+        codes.append(code)
+        old_names.append(before[0])
+        batches.append(before[2])
+    if codes:
+        conn.execute(
+            "INSERT INTO enterprise_name_history (credit_code, name, batch_id, replaced_by_batch_id) "
+            "SELECT c, n, b, %s FROM unnest(%s::text[], %s::text[], %s::bigint[]) AS u(c, n, b)",
+            (batch_id, codes, old_names, batches))
+    return len(codes)
+

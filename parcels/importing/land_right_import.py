@@ -30,11 +30,20 @@ from gis.importing.common import (
     settle,
 )
 from gis.importing.headers import load_field_specs, match_columns, note_plan
-from gis.importing.report import ImportReport
+from gis.importing.report import ImportReport, Issue
 from gis.importing.sheets import read_grid, table_records
 from gis.importing.store import upsert_frame
-from gis.importing.values import is_blank, parse_date, parse_number, parse_text
-from parcels.codes import check_credit_code, normalize_credit_code
+from gis.importing.values import (
+    column_cells,
+    is_blank,
+    parse_date,
+    parse_distinct,
+    parse_number,
+    parse_text,
+)
+from parcels.codes import check_credit_codes
+from parcels.importing.enterprise_checks import read_credit_code
+from parcels.importing.kinds import register_import_kinds
 
 if TYPE_CHECKING:
     import psycopg
@@ -71,72 +80,86 @@ def check_land_rights(raw: pd.DataFrame, factors: dict[str, float], rows: np.nda
                       report: ImportReport) -> tuple[pd.DataFrame, np.ndarray]:
     """Type and check land-right rows (pure).
 
+    Column by column (each distinct cell parsed once), so the work grows with
+    the number of cells only.
+
     Returns
     -------
     typed : DataFrame with the ``land_right`` columns (no ``attrs``/``batch_id``).
     keep : bool array of rows without errors (exact repeats dropped).
     """
-    out: dict[str, list[Any]] = {c: [] for c in COLUMNS[:-2]}
     n = len(raw)
+    rows = np.asarray(rows)
+    found: list[tuple[int, int, Issue]] = []
 
-    def col(name: str) -> list[Any]:
-        return raw[name].tolist() if name in raw else [None] * n
+    def add(i: int, order: int, check: str, severity: str, message: str,
+            field: str | None = None, value: Any = None) -> None:
+        found.append((i, order, Issue(int(rows[i]), check, severity, message,  # type: ignore[arg-type]
+                                      field, None if value is None else str(value))))
 
-    for i, r in enumerate(rows):
-        r = int(r)
-        parcel = parse_text(col("parcel_code")[i])
-        if parcel is None:
-            report.add(r, "missing_field", "error", "宗地代码 (parcel code) is empty", "parcel_code")
-        out["parcel_code"].append(parcel.upper() if parcel else None)
-        cell = col("credit_code")[i]
-        code = None if is_blank(cell) else normalize_credit_code(cell)
+    out: dict[str, Any] = {}
+    parcels = parse_distinct(column_cells(raw, "parcel_code", n), parse_text)
+    for i in (i for i, p in enumerate(parcels) if p is None):
+        add(i, 0, "missing_field", "error", "宗地代码 (parcel code) is empty", "parcel_code")
+    out["parcel_code"] = [p.upper() if p else None for p in parcels]
+    cells = column_cells(raw, "credit_code", n)
+    codes = parse_distinct(cells, read_credit_code)
+    out["credit_code"] = codes
+    for i, (code, status) in enumerate(zip(codes, check_credit_codes(codes), strict=True)):
         if code is None:
-            report.add(r, "missing_field", "error", "统一社会信用代码 (credit code) is empty",
-                       "credit_code")
-        elif check_credit_code(code) == "malformed":
-            report.add(r, "credit_code_malformed", "error", f"credit code {code!r} is malformed",
-                       "credit_code", cell)
-        elif check_credit_code(code) == "checksum":
-            report.add(r, "credit_code_checksum", "warning",
-                       f"credit code {code} fails the GB 32100 check character", "credit_code",
-                       code)
-        out["credit_code"].append(code)
-        rtype, problem = parse_right_type(col("right_type")[i])
+            add(i, 1, "missing_field", "error", "统一社会信用代码 (credit code) is empty",
+                "credit_code")
+        elif status == "malformed":
+            add(i, 1, "credit_code_malformed", "error", f"credit code {code!r} is malformed",
+                "credit_code", cells[i])
+        elif status == "checksum":
+            add(i, 1, "credit_code_checksum", "warning",
+                f"credit code {code} fails the GB 32100 check character", "credit_code", code)
+    cells = column_cells(raw, "right_type", n)
+    parsed = parse_distinct(cells, parse_right_type)
+    out["right_type"] = [p[0] for p in parsed]
+    for i in (i for i, p in enumerate(parsed) if p[1]):
+        add(i, 2, "bad_value", "error", parsed[i][1], "right_type", cells[i])
+    cells = column_cells(raw, "share", n)
+    shares = []
+    for i, (share, problem) in enumerate(parse_distinct(cells, parse_number)):
         if problem:
-            report.add(r, "bad_value", "error", problem, "right_type", col("right_type")[i])
-        out["right_type"].append(rtype)
-        share, problem = parse_number(col("share")[i])
-        if problem:
-            report.add(r, "bad_value", "error", problem, "share", col("share")[i])
+            add(i, 3, "bad_value", "error", problem, "share", cells[i])
         if share is not None and 1 < share <= 100:
             share = share / 100.0  # given in per cent
         if share is not None and not 0 < share <= 1:
-            report.add(r, "absurd_value", "error", f"share {share:g} is not in (0, 1]", "share",
-                       share)
+            add(i, 3, "absurd_value", "error", f"share {share:g} is not in (0, 1]", "share", share)
             share = None
-        out["share"].append(share)
-        for f in ("leased_land_m2", "leased_floor_m2"):
-            v, problem = parse_number(col(f)[i])
+        shares.append(share)
+    out["share"] = shares
+    for order, f in enumerate(("leased_land_m2", "leased_floor_m2"), start=4):
+        cells = column_cells(raw, f, n)
+        values = []
+        for i, (v, problem) in enumerate(parse_distinct(cells, parse_number)):
             if problem:
-                report.add(r, "bad_value", "error", problem, f, col(f)[i])
+                add(i, order, "bad_value", "error", problem, f, cells[i])
             elif v is not None:
                 v *= factors.get(f, 1.0)
                 if v < 0 or v > 1e7:
-                    report.add(r, "absurd_value", "error", f"{f} = {v:g} m² is implausible", f, v)
+                    add(i, order, "absurd_value", "error", f"{f} = {v:g} m² is implausible", f, v)
                     v = None
-            out[f].append(v)
-        dates = []
-        for f in ("start_date", "end_date"):
-            d, problem = parse_date(col(f)[i])
-            if problem:
-                report.add(r, "bad_value", "error", problem, f, col(f)[i])
-            out[f].append(d)
-            dates.append(d)
-        if dates[0] and dates[1] and dates[1] < dates[0]:
-            report.add(r, "date_order", "error", f"lease ends ({dates[1]}) before it starts "
-                       f"({dates[0]})", "end_date", dates[1])
+            values.append(v)
+        out[f] = values
+    for order, f in enumerate(("start_date", "end_date"), start=6):
+        cells = column_cells(raw, f, n)
+        parsed = parse_distinct(cells, parse_date)
+        out[f] = [p[0] for p in parsed]
+        for i in (i for i, p in enumerate(parsed) if p[1]):
+            add(i, order, "bad_value", "error", parsed[i][1], f, cells[i])
+    for i, (start, end) in enumerate(zip(out["start_date"], out["end_date"], strict=True)):
+        if start and end and end < start:
+            add(i, 8, "date_order", "error", f"lease ends ({end}) before it starts ({start})",
+                "end_date", end)
+    found.sort(key=lambda t: (t[0], t[1]))
+    report.extend(issue for _, _, issue in found)
     typed = pd.DataFrame(out)
-    keep = ~np.isin(rows, list(report.rejected_rows))
+    keep = np.ones(n, dtype=bool)
+    keep[[i for i, _, issue in found if issue.severity == "error"]] = False
     seen: dict[tuple, int] = {}
     for i, key in enumerate(zip(typed["parcel_code"], typed["credit_code"], typed["right_type"],
                                 typed["start_date"], strict=True)):
@@ -149,13 +172,16 @@ def check_land_rights(raw: pd.DataFrame, factors: dict[str, float], rows: np.nda
             keep[i] = False
         else:
             seen[key] = int(rows[i])
-    owners = typed[keep & (typed["right_type"] == "owner").to_numpy()]
-    sums = owners.groupby("parcel_code")["share"].sum(min_count=1)
-    for parcel, total in sums[sums > 1 + 1e-9].items():
-        bad_rows = rows[keep & (typed["parcel_code"] == parcel).to_numpy()]
-        report.add(int(bad_rows[-1]), "share_sum", "error",
-                   f"owner shares of parcel {parcel} add up to {total:g} (> 1)", "share", total)
-    keep &= ~np.isin(rows, list(report.rejected_rows))
+    owner = keep & (typed["right_type"] == "owner").to_numpy()
+    sums = typed[owner].groupby("parcel_code")["share"].sum(min_count=1)
+    over = sums[sums > 1 + 1e-9]
+    if len(over):
+        last = pd.Series(rows[owner], index=typed["parcel_code"][owner]).groupby(level=0).last()
+        for parcel, total in over.items():
+            report.add(int(last[parcel]), "share_sum", "error",
+                       f"owner shares of parcel {parcel} add up to {total:g} (> 1)", "share",
+                       total)
+            keep[np.flatnonzero(rows == last[parcel])] = False
     return typed, keep
 
 
@@ -171,6 +197,7 @@ def import_land_rights(conn: psycopg.Connection, path: str | Path, *,
     """
     from gis.db.batches import start_batch
 
+    register_import_kinds()
     mapping = dict(mapping or {})
     tick = progress or (lambda n: None)
     source = str(path)
@@ -200,11 +227,12 @@ def import_land_rights(conn: psycopg.Connection, path: str | Path, *,
         rejects_path = settle(report, accept_partial=accept_partial, source=source,
                               rejects=None if dry_run else rejects, overwrite=overwrite)
         extras = [c for c in raw.columns if c.startswith("_extra:") or c == "name"]
-        from gis.importing.layers import jsonable
+        from gis.importing.layers import extra_attributes
 
-        typed["attrs"] = [{k.removeprefix("_extra:"): jsonable(v) for k, v in rec.items()
-                           if jsonable(v) is not None} for rec in raw[extras].to_dict("records")] \
-            if extras else [{} for _ in range(len(raw))]
+        # unrecognised columns as JSON text, built column by column (not a dict per row)
+        typed["attrs"] = extra_attributes(
+            raw[extras].rename(columns=lambda c: c.removeprefix("_extra:")),
+            [c.removeprefix("_extra:") for c in extras])
         load = typed[keep].reset_index(drop=True)
         batch_id = start_batch(conn, "land_rights", source, source_sha256=ident.file_hash,
                                identity=ident.identity, layer=sheet_name,
@@ -232,37 +260,41 @@ def _upsert(conn: psycopg.Connection, load: pd.DataFrame) -> tuple[int, int]:
                             ["parcel_code", "credit_code", "right_type", "start_date"], COLUMNS,
                             not_compared=("batch_id",)) if len(with_start) else (0, 0)
     if len(without):
-        keys = list(zip(without["parcel_code"], without["credit_code"], without["right_type"],
-                        strict=True))
-        existing = {
-            (p, c.strip(), t): (s, lf, ff, e)
-            for p, c, t, s, lf, ff, e in conn.execute(
-                "SELECT parcel_code, credit_code, right_type, share, leased_land_m2, "
-                "leased_floor_m2, end_date FROM land_right WHERE start_date IS NULL").fetchall()
-        }
-        fresh, changed = [], []
-        for i, key in enumerate(keys):
-            rec = without.iloc[i]
-            vals = tuple(None if pd.isna(rec[f]) else rec[f] for f in
-                         ("share", "leased_land_m2", "leased_floor_m2", "end_date"))
-            if key not in existing:
-                fresh.append(i)
-            elif existing[key] != vals:
-                changed.append(i)
-        if changed:
-            ch = without.iloc[changed]
-            for rec in ch.itertuples(index=False):
-                conn.execute(
-                    "DELETE FROM land_right WHERE parcel_code = %s AND credit_code = %s AND "
-                    "right_type = %s AND start_date IS NULL",
-                    (rec.parcel_code, rec.credit_code, rec.right_type))
-        new = without.iloc[sorted(fresh + changed)]
+        fields = ("share", "leased_land_m2", "leased_floor_m2", "end_date")
+        keys = ["parcel_code", "credit_code", "right_type"]
+        stored = pd.DataFrame(conn.execute(
+            "SELECT parcel_code, trim(credit_code), right_type, share, leased_land_m2, "
+            "leased_floor_m2, end_date FROM land_right WHERE start_date IS NULL "
+            "AND parcel_code = ANY(%s)", (list(set(without["parcel_code"])),)).fetchall(),
+            columns=[*keys, *fields]).drop_duplicates(keys, keep="last")
+        merged = without[keys + list(fields)].reset_index(drop=True).merge(
+            stored, on=keys, how="left", suffixes=("", "_stored"), indicator=True)
+
+        def same(a: pd.Series, b: pd.Series) -> np.ndarray:
+            both_na = (a.isna() & b.isna()).to_numpy()
+            equal = (a.astype(object) == b.astype(object)).to_numpy()
+            return both_na | equal
+
+        fresh_mask = (merged["_merge"] == "left_only").to_numpy()
+        unchanged = np.logical_and.reduce([same(merged[f], merged[f + "_stored"])
+                                           for f in fields])
+        changed_mask = ~fresh_mask & ~unchanged
+        changed = without[changed_mask]
+        if len(changed):
+            conn.execute(
+                "DELETE FROM land_right l USING unnest(%s::text[], %s::text[], %s::text[]) "
+                "AS d(parcel_code, credit_code, right_type) WHERE l.parcel_code = d.parcel_code "
+                "AND trim(l.credit_code) = d.credit_code AND l.right_type = d.right_type "
+                "AND l.start_date IS NULL",
+                (list(changed["parcel_code"]), list(changed["credit_code"]),
+                 list(changed["right_type"])))
+        new = without[fresh_mask | changed_mask]
         if len(new):
             from gis.db.copy import copy_frame
 
             copy_frame(conn, "land_right", new, list(COLUMNS))
-        ins += len(fresh)
-        upd += len(changed)
+        ins += int(fresh_mask.sum())
+        upd += int(changed_mask.sum())
     return ins, upd
 
 

@@ -34,6 +34,7 @@ from gis.importing.headers import load_field_specs, match_columns, note_plan
 from gis.importing.layers import extra_attributes, read_layer, to_working_crs
 from gis.importing.report import ImportReport
 from gis.importing.store import upsert_frame
+from parcels.importing.kinds import register_import_kinds
 from parcels.importing.parcel_checks import (
     PARCEL_FIELDS,
     check_parcel_codes,
@@ -184,6 +185,7 @@ def import_parcels(conn: psycopg.Connection, path: str | Path, *, layer: str | N
     from gis.db.srid import set_working_srid
     from gis.vector_io import resolve_layer
 
+    register_import_kinds()
     tick = progress or (lambda n: None)
     source = str(path) + (f":{layer}" if layer else "")
     layer = resolve_layer(path, layer)

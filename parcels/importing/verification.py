@@ -188,9 +188,9 @@ def export_queue(conn: psycopg.Connection, out: str | Path, *, town: str | None 
     """
     import openpyxl
     from openpyxl.styles import Font
-    from psycopg.types.json import Jsonb
 
     from gis.atomic import atomic_output
+    from gis.layer_writer.cells import keep_text
 
     problems = find_problems(conn, town)
     counts = {}
@@ -198,17 +198,7 @@ def export_queue(conn: psycopg.Connection, out: str | Path, *, town: str | None 
     wb.remove(wb.active)
     try:
         for kind, found in problems.items():
-            ids = []
-            for key, t, credit, parcel, problem in found:
-                row = conn.execute(
-                    "INSERT INTO verification_item (kind, item_key, town, credit_code, "
-                    "parcel_code, detail) VALUES (%s, %s, %s, %s, %s, %s) "
-                    "ON CONFLICT (kind, item_key) WHERE status = 'open' "
-                    "DO UPDATE SET detail = EXCLUDED.detail RETURNING item_id",
-                    (kind, str(key), t, credit and credit.strip(), parcel,
-                     Jsonb({"problem": problem})),
-                ).fetchone()
-                ids.append((row[0], t, credit and credit.strip(), parcel, problem))
+            ids = _record_items(conn, kind, found)
             counts[kind] = len(ids)
             title, answers = KINDS[kind]
             ws = wb.create_sheet(title)
@@ -220,6 +210,7 @@ def export_queue(conn: psycopg.Connection, out: str | Path, *, town: str | None 
                 cell.font = Font(bold=True)
             for rec in ids:
                 ws.append(list(rec))
+                keep_text(ws[ws.max_row])   # a name such as '=HYPERLINK(…)' stays text
         with atomic_output(Path(out), overwrite=overwrite) as tmp:
             wb.save(tmp)
         conn.commit()
@@ -227,6 +218,29 @@ def export_queue(conn: psycopg.Connection, out: str | Path, *, town: str | None 
         rollback_quietly(conn)
         raise
     return counts
+
+
+def _record_items(conn: psycopg.Connection, kind: str, found: list[tuple]) -> list[tuple]:
+    """Open (or refresh) the items of one kind in one statement; ``(item_id, town, ...)`` rows.
+
+    Each key once (the first finding wins), in the order found.
+    """
+    unique: dict[str, tuple] = {}
+    for key, t, credit, parcel, problem in found:
+        unique.setdefault(str(key), (t, credit and str(credit).strip(), parcel, problem))
+    if not unique:
+        return []
+    keys = list(unique)
+    towns, credits, parcels, problems = (list(col) for col in zip(*unique.values(), strict=True))
+    ids = dict((key, item_id) for item_id, key in conn.execute(
+        "INSERT INTO verification_item (kind, item_key, town, credit_code, parcel_code, detail) "
+        "SELECT %s, k, t, c, p, jsonb_build_object('problem', pr) "
+        "FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[]) "
+        "AS u(k, t, c, p, pr) "
+        "ON CONFLICT (kind, item_key) WHERE status = 'open' "
+        "DO UPDATE SET detail = EXCLUDED.detail RETURNING item_id, item_key",
+        (kind, keys, towns, credits, parcels, problems)).fetchall())
+    return [(ids[key], *unique[key]) for key in keys]
 
 
 def _sheet_kind(title: str) -> str | None:
@@ -246,6 +260,14 @@ def _read_answers(path: Path) -> list[tuple[str, int, dict[str, Any]]]:
         raise VerificationError(f"cannot open the workbook: {exc}; save it as .xlsx",
                                 source=str(path)) from exc
     out = []
+    titles = [ws.title for ws in wb.worksheets]
+    if not any(_sheet_kind(t) for t in titles):
+        wb.close()
+        raise VerificationError(
+            f"not a verification workbook: none of its sheets ({'、'.join(titles)}) is a sheet "
+            "that `mujun verify export` writes (" + "、".join(t for t, _ in KINDS.values())
+            + "); apply the workbook exported by `mujun verify export`, with the answers "
+            "filled in", source=str(path))
     for ws in wb.worksheets:
         kind = _sheet_kind(ws.title)
         if kind is None:
@@ -264,6 +286,24 @@ def _read_answers(path: Path) -> list[tuple[str, int, dict[str, Any]]]:
             out.append((kind, i, rec))
     wb.close()
     return out
+
+
+def _stored_items(conn: psycopg.Connection, cells: list[Any]) -> dict[int, tuple]:
+    """``item_id -> (kind, status, credit_code, parcel_code, item_key)`` in one query."""
+    ids = sorted({int(v) for v, problem in (parse_number(c) for c in cells)
+                  if v is not None and problem is None and float(v).is_integer()})
+    return {r[0]: tuple(r[1:]) for r in conn.execute(
+        "SELECT item_id, kind, status, credit_code, parcel_code, item_key "
+        "FROM verification_item WHERE item_id = ANY(%s)", (ids,)).fetchall()}
+
+
+def _known_parcels(conn: psycopg.Connection, cells: list[Any]) -> set[str]:
+    """The answered parcel codes that exist, in one query."""
+    codes = sorted({str(c).strip().upper() for c in cells if not is_blank(c)})
+    if not codes:
+        return set()
+    return {r[0] for r in conn.execute(
+        "SELECT parcel_code FROM parcel WHERE parcel_code = ANY(%s)", (codes,)).fetchall()}
 
 
 def apply_resolutions(conn: psycopg.Connection, path: str | Path, *,
@@ -290,6 +330,9 @@ def apply_resolutions(conn: psycopg.Connection, path: str | Path, *,
                                 dry_run=dry_run)
     answers = _read_answers(path)
     report.n_read = len(answers)
+    items = _stored_items(conn, [rec.get("item_id") for _, _, rec in answers])
+    known_parcels = _known_parcels(conn, [rec.get(k) for _, _, rec in answers
+                                          for k in ("land_parcel_code", "corrected_parcel_code")])
     plan: list[tuple[str, int, int, dict[str, Any], str]] = []
     for sheet, rownum, rec in answers:
         where = f"{KINDS[sheet][0]}/{sheet} row {rownum}"
@@ -299,9 +342,7 @@ def apply_resolutions(conn: psycopg.Connection, path: str | Path, *,
         if not action:
             continue
         item_id, problem = parse_number(rec.get("item_id"))
-        item = None if item_id is None else conn.execute(
-            "SELECT kind, status, credit_code, parcel_code, item_key FROM verification_item "
-            "WHERE item_id = %s", (int(item_id),)).fetchone()
+        item = None if item_id is None else items.get(int(item_id))
         rnum = len(plan) + 1
         if item is None or item[0] != sheet:
             report.add(rnum, "unknown_item", "error", f"{where}: no {sheet} item {rec.get('item_id')}")
@@ -324,8 +365,7 @@ def apply_resolutions(conn: psycopg.Connection, path: str | Path, *,
         for key in ("land_parcel_code", "corrected_parcel_code"):
             if key in answer:
                 answer[key] = str(answer[key]).strip().upper()
-                if not conn.execute("SELECT 1 FROM parcel WHERE parcel_code = %s",
-                                    (answer[key],)).fetchone():
+                if answer[key] not in known_parcels:
                     report.add(rnum, "unknown_parcel", "error",
                                f"{where}: parcel {answer[key]} is not in the database")
         if "corrected_industry_code" in answer:
@@ -348,19 +388,19 @@ def apply_resolutions(conn: psycopg.Connection, path: str | Path, *,
     try:
         batch_id = start_batch(conn, "verification", str(path), source_sha256=ident.file_hash,
                                identity=ident.identity)
-        for _sheet, _, item_id, answer, action in plan:
-            kind, status, credit, parcel, key = conn.execute(
-                "SELECT kind, status, credit_code, parcel_code, item_key FROM verification_item "
-                "WHERE item_id = %s", (item_id,)).fetchone()
-            if action == "resolve":
-                _apply_one(conn, kind, key, credit, parcel, answer, batch_id)
-            conn.execute(
-                "UPDATE verification_item SET status = %s, resolved_at = now(), resolution = %s,"
-                " resolved_batch_id = %s WHERE item_id = %s",
-                ("resolved" if action == "resolve" else "dismissed",
-                 Jsonb({k: (str(v) if v is not None else None) for k, v in answer.items()}),
-                 batch_id, item_id))
-            applied += 1
+        # one round trip for all answers, in their order (pipeline mode), not one per answer
+        with conn.pipeline():
+            for _sheet, _, item_id, answer, action in plan:
+                kind, _status, credit, parcel, key = items[item_id]
+                if action == "resolve":
+                    _apply_one(conn, kind, key, credit, parcel, answer, batch_id)
+                conn.execute(
+                    "UPDATE verification_item SET status = %s, resolved_at = now(), "
+                    "resolution = %s, resolved_batch_id = %s WHERE item_id = %s",
+                    ("resolved" if action == "resolve" else "dismissed",
+                     Jsonb({k: (str(v) if v is not None else None) for k, v in answer.items()}),
+                     batch_id, item_id))
+                applied += 1
         report.n_loaded = report.n_updated = applied
         finish_batch(conn, batch_id, n_read=report.n_read, n_loaded=applied,
                      n_warnings=len(report.warnings), report=report.to_dict())

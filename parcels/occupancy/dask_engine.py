@@ -15,6 +15,13 @@ parcel is the same as in a single-machine run and the per-parcel numbers are the
 kernel's. Footprints near a boundary are simply read by two partitions; no parcel is
 counted twice.
 
+Surveys: every footprint is written with its survey, so one set of partitions serves
+runs of any ``--as-of`` or ``--survey``; the run's :class:`~parcels.surveys.SurveyScope`
+(which survey each parcel rests on, decided once in the database) is sent to every
+worker once, and each partition is computed survey by survey
+(:func:`parcels.occupancy.per_survey.occupancy_by_survey`), exactly as the ``vector``
+engine does.
+
 Workers run :func:`run_partition` (a plain function mapped over the partition files,
 no ``sjoin``, so the dask-geopandas ``spatial_partitions``/attrs issues never arise).
 With ``--scheduler ADDRESS`` the cluster is the user's (workers need mujun installed
@@ -40,19 +47,22 @@ from parcels.occupancy.kernel import (
     KernelOptions,
     occupancy_kernel,
 )
+from parcels.occupancy.per_survey import occupancy_by_survey
 
 if TYPE_CHECKING:
     import psycopg
 
     from gis.progress import Progress
     from gis.settings import Settings
+    from parcels.surveys import SurveyScope
 
 log = logging.getLogger(__name__)
 
 #: Parcels per partition at most (towns larger than this are split along the curve).
 MAX_PARCELS_PER_PARTITION = 20_000
-#: Bump when the partition layout changes, so old caches are not reused.
-LAYOUT_VERSION = 2
+#: Bump when the partition layout changes, so old caches are not reused
+#: (3: footprints carry their ``survey_id``).
+LAYOUT_VERSION = 3
 
 
 def settings_defaults(settings: Settings) -> dict[str, Any]:
@@ -76,7 +86,7 @@ def write_partitions(conn: psycopg.Connection, out_dir: Path, *,
     halo = footprint_halo(conn) if chunks else 0.0
     manifest = []
     for k, chunk in enumerate(chunks):
-        parcels, footprints = read_chunk(conn, chunk, srid=srid, halo=halo)
+        parcels, footprints = read_chunk(conn, chunk, srid=srid, halo=halo, labelled=True)
         pname, fname = f"parcels_{k:05d}.parquet", f"footprints_{k:05d}.parquet"
         parcels.to_parquet(out_dir / pname, write_covering_bbox=True)
         footprints.to_parquet(out_dir / fname, write_covering_bbox=True)
@@ -86,16 +96,25 @@ def write_partitions(conn: psycopg.Connection, out_dir: Path, *,
     return manifest
 
 
-def run_partition(directory: str, entry: dict[str, Any], options: KernelOptions
-                  ) -> pd.DataFrame:
-    """Worker task: read one partition's files and run the kernel on them."""
+def run_partition(directory: str, entry: dict[str, Any], options: KernelOptions,
+                  scope: SurveyScope | None = None) -> pd.DataFrame:
+    """Worker task: read one partition's files and run the kernel on them.
+
+    With a selecting ``scope``, each parcel is computed with the footprints of the
+    survey it rests on only; otherwise with every footprint. The result has
+    ``parcel_id`` and, with a scope, ``survey_id``.
+    """
     import geopandas as gpd
 
     parcels = gpd.read_parquet(Path(directory) / entry["parcels"])
     footprints = gpd.read_parquet(Path(directory) / entry["footprints"])
-    out = occupancy_kernel(parcels, footprints, options, threads=1, assume_valid=True)
-    out["_order"] = parcels["parcel_id"].to_numpy()
-    return out
+    if scope is None or scope.legacy:
+        out = occupancy_kernel(parcels, footprints, options, threads=1, assume_valid=True)
+        out.insert(0, "parcel_id", parcels["parcel_id"].to_numpy())
+        return out
+    parcels["survey_id"] = scope.survey_of(parcels["parcel_id"].to_numpy())
+    footprints = footprints[footprints["survey_id"].isin(scope.surveys_used())]
+    return occupancy_by_survey(parcels, footprints, options, threads=1, assume_valid=True)
 
 
 def cached_partitions(conn: psycopg.Connection, workdir: Path, *,
@@ -143,6 +162,7 @@ def dask_occupancy(conn: psycopg.Connection, options: KernelOptions = DEFAULT_OP
                    scheduler: str | None = None, workdir: Path | None = None,
                    n_workers: int | None = None, processes: bool = False,
                    max_parcels: int = MAX_PARCELS_PER_PARTITION,
+                   scope: SurveyScope | None = None,
                    progress: Progress | None = None) -> pd.DataFrame:
     """Per-parcel occupancy computed partition by partition on a dask cluster.
 
@@ -164,13 +184,18 @@ def dask_occupancy(conn: psycopg.Connection, options: KernelOptions = DEFAULT_OP
         processes costs ~10 s on 2 busy cores, more than a city takes to compute).
     max_parcels : int
         Parcels per partition at most.
+    scope : SurveyScope, optional
+        Which survey each parcel rests on (:func:`parcels.surveys.assign_surveys`);
+        each parcel is computed with its survey's footprints only and the result has
+        ``survey_id`` (-1: none). Default: every footprint.
     progress : callable, optional
         Called with parcels finished, partition by partition.
 
     Returns
     -------
     DataFrame
-        One row per parcel in ``parcel_id`` order, columns ``RESULT_COLUMNS``.
+        One row per parcel in ``parcel_id`` order, columns ``RESULT_COLUMNS`` (and
+        ``survey_id`` with a selecting ``scope``).
     """
     from distributed import as_completed
 
@@ -178,10 +203,13 @@ def dask_occupancy(conn: psycopg.Connection, options: KernelOptions = DEFAULT_OP
                                          max_parcels=max_parcels)
     if not manifest:
         return pd.DataFrame(columns=list(RESULT_COLUMNS))
+    selects = scope is not None and not scope.legacy
     client, cluster = _client(scheduler, n_workers, processes)
     try:
+        # the scope goes to every worker once, not once per task
+        sent = client.scatter(scope, broadcast=True) if selects else None
         futures = client.map(run_partition, [str(folder)] * len(manifest), manifest,
-                             [options] * len(manifest), pure=False)
+                             [options] * len(manifest), [sent] * len(manifest), pure=False)
         parts = []
         for future in as_completed(futures):
             frame = future.result()
@@ -192,5 +220,6 @@ def dask_occupancy(conn: psycopg.Connection, options: KernelOptions = DEFAULT_OP
         client.close()
         if cluster is not None:
             cluster.close()
-    out = pd.concat(parts, ignore_index=True).sort_values("_order", kind="stable")
-    return out[list(RESULT_COLUMNS)].reset_index(drop=True)
+    out = pd.concat(parts, ignore_index=True).sort_values("parcel_id", kind="stable")
+    columns = list(RESULT_COLUMNS) + (["survey_id"] if selects else [])
+    return out[columns].reset_index(drop=True)

@@ -1,9 +1,11 @@
 """Registry of occupancy engines: name -> function giving the per-parcel table.
 
-Every engine is called as ``engine(conn, options, *, progress=None, <its own options>)``
-and returns one row per parcel with the columns of
+Every engine is called as ``engine(conn, options, *, scope=None, progress=None, <its own
+options>)`` and returns one row per parcel, in ``parcel_id`` order, with the columns of
 :data:`parcels.occupancy.kernel.RESULT_COLUMNS`; all give the same numbers (≤ 1e-9
-relative, tested). An engine names its own options as keyword arguments (no catch-all),
+relative, tested). ``scope`` (:class:`parcels.surveys.SurveyScope`) says which survey
+each parcel rests on: every engine computes a parcel with its own survey's footprints
+only and then adds a ``survey_id`` column. An engine names its own options as keyword arguments (no catch-all),
 so a misspelled or foreign option is refused with the list of the valid ones
 (:func:`engine_options`). Options whose default depends on the deployment (the dask
 engine's partition cache under ``<home>``) come from the engine's ``defaults`` hook, so no
@@ -28,7 +30,7 @@ if TYPE_CHECKING:
     from gis.settings import Settings
 
 #: Parameters every engine takes and the runner supplies itself.
-COMMON_PARAMETERS = ("conn", "options", "progress")
+COMMON_PARAMETERS = ("conn", "options", "scope", "progress")
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,8 @@ def get_engine(name: str | Callable[..., Any]) -> Callable[..., Any]:
 
 
 def option_names(function: Callable[..., Any]) -> tuple[str, ...]:
-    """The engine's own keyword options (its parameters minus conn, options, progress)."""
+    """The engine's own keyword options (its parameters minus conn, options, scope,
+    progress)."""
     import inspect
 
     return tuple(name for name, p in inspect.signature(function).parameters.items()

@@ -19,6 +19,13 @@ The join is written as a plain inner join (a ``LEFT JOIN LATERAL`` never plans i
 parallel) and runs with parallel-query costs lowered for this transaction only
 (``SET LOCAL``), so PostgreSQL plans a Gather over a parallel scan of ``parcel``.
 Parcels without footprints are filled in from a second, cheap query.
+
+**Surveys.** Given the run's :class:`~parcels.surveys.SurveyScope` (which survey each
+parcel rests on, decided once by :func:`parcels.surveys.assign_surveys`), the join pairs
+each parcel only with footprints of its own survey (the scope is sent as two arrays
+and joined to ``parcel``), and only overlaps between footprints of the same survey are
+cut into pieces: exactly the ``vector`` engine's per-survey kernel. Parcels resting on
+no survey get no footprints.
 """
 
 from __future__ import annotations
@@ -31,11 +38,13 @@ import numpy as np
 import pandas as pd
 
 from parcels.occupancy.kernel import COUNT_SLACK, DEFAULT_OPTIONS, RESULT_COLUMNS, KernelOptions
+from parcels.surveys import NO_SURVEY
 
 if TYPE_CHECKING:
     import psycopg
 
     from gis.progress import Progress
+    from parcels.surveys import SurveyScope
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +58,15 @@ PARALLEL_SETTINGS = {
 
 _WEIGHT = "mujun_floor_weight({t}.height_m, {t}.storeys, %(storey_h)s)"
 
-#: Pairs of footprints whose interiors intersect (each pair once), with their weights;
-#: a plain SELECT, so it runs in parallel (an INSERT ... SELECT would not, in PG 15).
+#: Survey of both footprints of a pair (-1: none): pairs of two surveys never interact.
+_PAIR_SURVEYS = "coalesce(a.survey_id, -1), coalesce(b.survey_id, -1)"
+
+#: Pairs of footprints whose interiors intersect (each pair once), with their weights
+#: and surveys; a plain SELECT, so it runs in parallel (an INSERT ... SELECT would not,
+#: in PG 15).
 OVERLAPS_SQL = f"""
-SELECT a.footprint_id, b.footprint_id, {_WEIGHT.format(t="a")}, {_WEIGHT.format(t="b")}
+SELECT a.footprint_id, b.footprint_id, {_WEIGHT.format(t="a")}, {_WEIGHT.format(t="b")},
+       {_PAIR_SURVEYS}
 FROM footprint a
 JOIN footprint b ON ST_Intersects(a.geom, b.geom) AND b.footprint_id - a.footprint_id > 0
 WHERE NOT ST_Touches(a.geom, b.geom)
@@ -60,7 +74,8 @@ WHERE NOT ST_Touches(a.geom, b.geom)
 
 #: The same pairs from the store of an earlier computation (migration 0006).
 CACHED_OVERLAPS_SQL = f"""
-SELECT a.footprint_id, b.footprint_id, {_WEIGHT.format(t="a")}, {_WEIGHT.format(t="b")}
+SELECT a.footprint_id, b.footprint_id, {_WEIGHT.format(t="a")}, {_WEIGHT.format(t="b")},
+       {_PAIR_SURVEYS}
 FROM footprint_overlap o
 JOIN footprint a ON a.footprint_id = o.a_id
 JOIN footprint b ON b.footprint_id = o.b_id
@@ -77,7 +92,7 @@ JOIN footprint b ON b.footprint_id = pr.high
 GROUP BY a.footprint_id, a.geom
 """
 
-JOIN_SQL = f"""
+_SUMS = f"""
 SELECT p.parcel_id,
        sum(CASE WHEN x.sliver THEN 0 ELSE x.area END) AS built_m2,
        sum(CASE WHEN x.sliver THEN x.area ELSE 0 END) AS sliver_m2,
@@ -85,11 +100,24 @@ SELECT p.parcel_id,
        count(*) FILTER (WHERE NOT x.sliver AND x.area > 0
                         AND x.area >= %(ratio)s * f.area_m2 * (1 - %(slack)s)) AS n_buildings
 FROM parcel p
-JOIN footprint f ON ST_Intersects(p.geom, f.geom)
+"""
+_PIECES = """
 LEFT JOIN occupancy_piece o ON o.token = %(token)s AND o.footprint_id = f.footprint_id
 CROSS JOIN LATERAL mujun_occupancy_part(p.geom, COALESCE(o.geom, f.geom), %(tol)s) AS x
 GROUP BY p.parcel_id
 """
+
+#: Every parcel with every footprint (no survey recorded: every footprint counts).
+JOIN_SQL = _SUMS + "JOIN footprint f ON ST_Intersects(p.geom, f.geom)" + _PIECES
+
+#: Each parcel with the footprints of the survey it rests on (``%(parcels)s``,
+#: ``%(surveys)s``: parallel arrays; parcels resting on no survey are left out).
+SCOPED_JOIN_SQL = (
+    _SUMS
+    + "JOIN unnest(%(parcels)s::bigint[], %(surveys)s::bigint[]) AS s (parcel_id, survey_id)"
+    " ON s.parcel_id = p.parcel_id\n"
+    "JOIN footprint f ON ST_Intersects(p.geom, f.geom) AND f.survey_id = s.survey_id"
+    + _PIECES)
 
 PARCELS_SQL = """
 SELECT parcel_id, parcel_code, ST_Area(geom) AS area_m2, cert_area_m2
@@ -98,10 +126,10 @@ FROM parcel ORDER BY parcel_id
 
 
 def ranked_pairs(pairs: list[tuple]) -> tuple[list[int], list[int]]:
-    """Split overlapping pairs ``(id_a, id_b, w_a, w_b)`` (``id_a < id_b``) into
+    """Split overlapping pairs ``(id_a, id_b, w_a, w_b, ...)`` (``id_a < id_b``) into
     (lower-ranked, higher-ranked) ids: higher weight wins, then the smaller id."""
     low, high = [], []
-    for a, b, wa, wb in pairs:
+    for a, b, wa, wb, *_ in pairs:
         if wb > wa:
             low.append(a)
             high.append(b)
@@ -120,8 +148,20 @@ def set_parallel(conn: psycopg.Connection, workers: int | None = None) -> None:
         conn.execute("SELECT set_config(%s, %s, true)", (name, value))
 
 
+def same_survey_pairs(pairs: list[tuple], surveys: list[int]) -> list[tuple]:
+    """The pairs ``(..., survey_a, survey_b)`` of two footprints of one of ``surveys``.
+
+    >>> same_survey_pairs([(1, 2, 1.0, 1.0, 7, 7), (1, 3, 1.0, 1.0, 7, 8),
+    ...                    (4, 5, 1.0, 1.0, 9, 9)], [7, 8])
+    [(1, 2, 1.0, 1.0, 7, 7)]
+    """
+    wanted = set(surveys)
+    return [p for p in pairs if p[4] == p[5] and p[4] in wanted]
+
+
 def overlapping_pairs(conn: psycopg.Connection, params: dict[str, Any]) -> list[tuple]:
-    """``(id_a, id_b, weight_a, weight_b)`` of footprints whose interiors intersect.
+    """``(id_a, id_b, weight_a, weight_b, survey_a, survey_b)`` of footprints whose
+    interiors intersect (survey -1: none).
 
     Taken from ``footprint_overlap`` when stored for the footprint table's current
     generation; otherwise found by the self-join and stored under it (older
@@ -155,8 +195,8 @@ def overlapping_pairs(conn: psycopg.Connection, params: dict[str, Any]) -> list[
 
 
 def postgis_occupancy(conn: psycopg.Connection, options: KernelOptions = DEFAULT_OPTIONS,
-                      *, workers: int | None = None, progress: Progress | None = None,
-                      ) -> pd.DataFrame:
+                      *, workers: int | None = None, scope: SurveyScope | None = None,
+                      progress: Progress | None = None) -> pd.DataFrame:
     """Per-parcel occupancy computed in PostGIS (same table as the kernel).
 
     Parameters
@@ -166,13 +206,18 @@ def postgis_occupancy(conn: psycopg.Connection, options: KernelOptions = DEFAULT
     options : KernelOptions
     workers : int, optional
         ``max_parallel_workers_per_gather`` for this transaction (default: server's).
+    scope : SurveyScope, optional
+        Which survey each parcel rests on (:func:`parcels.surveys.assign_surveys`):
+        each parcel is computed with its survey's footprints only, and the result has
+        ``survey_id`` (-1: none). Default: every footprint.
     progress : callable, optional
         Called once with the number of parcels when done.
 
     Returns
     -------
     DataFrame
-        One row per parcel ordered by ``parcel_id``, columns ``RESULT_COLUMNS``.
+        One row per parcel ordered by ``parcel_id``, columns ``RESULT_COLUMNS`` (and
+        ``survey_id`` with a selecting ``scope``).
     """
     from gis.db.connection import translate_errors
 
@@ -180,16 +225,25 @@ def postgis_occupancy(conn: psycopg.Connection, options: KernelOptions = DEFAULT
     params = {"token": token, "storey_h": options.storey_height_m,
               "ratio": options.min_overlap_ratio, "tol": options.sliver_tolerance_m,
               "slack": COUNT_SLACK}
+    selects = scope is not None and not scope.legacy
+    join = JOIN_SQL
+    if selects:
+        surveyed = scope.survey_ids != NO_SURVEY
+        join = SCOPED_JOIN_SQL
+        params.update(parcels=scope.parcel_ids[surveyed].tolist(),
+                      surveys=scope.survey_ids[surveyed].tolist())
     with translate_errors("computing occupancy in PostGIS"):
         set_parallel(conn, workers)
         pairs = overlapping_pairs(conn, params)
+        if selects:
+            pairs = same_survey_pairs(pairs, scope.surveys_used())
         if pairs:
             low, high = ranked_pairs(pairs)
             cur = conn.execute(PIECES_SQL, {**params, "low": low, "high": high})
             log.info("%d overlapping footprints cut into pieces", cur.rowcount)
         conn.execute("ANALYZE occupancy_piece")
         with conn.cursor() as c:
-            c.execute(JOIN_SQL, params)
+            c.execute(join, params)
             joined = c.fetchall()
         with conn.cursor() as c:
             c.execute(PARCELS_SQL)
@@ -211,4 +265,7 @@ def postgis_occupancy(conn: psycopg.Connection, options: KernelOptions = DEFAULT
     out["cert_diff_m2"] = out["area_m2"] - out["cert_area_m2"]
     if progress is not None:
         progress(len(out))
-    return out[list(RESULT_COLUMNS)]
+    if not selects:
+        return out[list(RESULT_COLUMNS)]
+    out["survey_id"] = scope.survey_of(out["parcel_id"].to_numpy())
+    return out[[*RESULT_COLUMNS, "survey_id"]]

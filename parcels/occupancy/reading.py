@@ -218,17 +218,21 @@ def footprint_halo(conn: psycopg.Connection) -> float:
     return float(conn.execute(HALO_SQL).fetchone()[0])
 
 
-def _footprint_query(base: str, scope: SurveyScope | None) -> str:
-    """``base`` with the survey column and filter when a survey scope selects."""
-    if scope is None or scope.legacy:
+def _footprint_query(base: str, scope: SurveyScope | None, *, labelled: bool = False) -> str:
+    """``base`` with the survey column and filter when a survey scope selects; with
+    ``labelled``, the survey column of every footprint (no filter)."""
+    selects = scope is not None and not scope.legacy
+    if not (selects or labelled):
         return base
     query = base.replace(" FROM footprint f", SURVEY_COLUMN + " FROM footprint f")
+    if not selects:
+        return query
     return query + (" AND" if " WHERE " in query else " WHERE") + SURVEY_FILTER
 
 
 def read_chunk(conn: psycopg.Connection, chunk: Chunk, *, srid: int | None,
                halo: float | None = None, scope: SurveyScope | None = None,
-               ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+               labelled: bool = False) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Parcels of ``chunk`` (ordered by ``parcel_id``) and the footprints they need.
 
     Geometries come back valid (repaired while decoding), so the kernel can be called
@@ -247,11 +251,16 @@ def read_chunk(conn: psycopg.Connection, chunk: Chunk, *, srid: int | None,
         chunks).
     scope : SurveyScope, optional
         Which survey each parcel rests on (default: every footprint, no survey).
+    labelled : bool
+        Without a selecting ``scope``: read every footprint with its ``survey_id``
+        (:data:`~parcels.surveys.NO_SURVEY` for none), for partitions that serve runs
+        of any survey selection (the dask engine's).
     """
     surveys = {"surveys": scope.surveys_used()} if scope is not None and not scope.legacy else {}
     if chunk.parcel_ids is None:
         parcels = fetch_geo(conn, ALL_PARCELS, srid=srid, repair="parcel")
-        footprints = fetch_geo(conn, _footprint_query(ALL_FOOTPRINTS, scope), surveys or None,
+        query = _footprint_query(ALL_FOOTPRINTS, scope, labelled=labelled)
+        footprints = fetch_geo(conn, query, surveys or None,
                                srid=srid, repair="footprint")
     else:
         if halo is None:
@@ -260,7 +269,8 @@ def read_chunk(conn: psycopg.Connection, chunk: Chunk, *, srid: int | None,
         xmin, ymin, xmax, ymax = chunk.extent
         parcels = fetch_geo(conn, CHUNK_PARCELS, {"ids": chunk.parcel_ids.tolist()}, srid=srid,
                             repair="parcel")
-        footprints = fetch_geo(conn, _footprint_query(CHUNK_FOOTPRINTS, scope), {
+        query = _footprint_query(CHUNK_FOOTPRINTS, scope, labelled=labelled)
+        footprints = fetch_geo(conn, query, {
             "xmin": xmin - halo, "ymin": ymin - halo, "xmax": xmax + halo,
             "ymax": ymax + halo, "srid": srid or 0, **surveys}, srid=srid, repair="footprint")
         footprints = needed_footprints(parcels, footprints)

@@ -130,7 +130,6 @@ def run_occupancy(conn: psycopg.Connection, settings: Settings, *, year: int | N
     options = KernelOptions.from_settings(settings)
     year = default_year(conn) if year is None else int(year)
     scope = assign_surveys(conn, as_of=as_of, survey_id=survey_id)
-    extra = _with_scope(engine, compute, extra, scope, conn)
     params: dict[str, Any] = {
         "engine": engine, "year": year, "tenant_rule": settings.tenant_rule,
         "area_basis": settings.area_basis, **options.as_params(),
@@ -141,7 +140,7 @@ def run_occupancy(conn: psycopg.Connection, settings: Settings, *, year: int | N
         # compute before writing anything: the vector engine's worker processes read this
         # transaction's snapshot, which shows them nothing it has written
         started = time.perf_counter()
-        parcels = compute(conn, options, progress=progress, **extra)
+        parcels = compute(conn, options, scope=scope, progress=progress, **extra)
         seconds = time.perf_counter() - started
         parcels = attach_survey_dates(parcels, scope)
         run_id, reused = store.begin_run(conn, params, batches)
@@ -163,29 +162,6 @@ def run_occupancy(conn: psycopg.Connection, settings: Settings, *, year: int | N
     return OccupancyRun(run_id, reused, parcels, allocation.enterprises, summary)
 
 
-def _with_scope(engine: str, compute, extra: dict[str, Any], scope: SurveyScope,
-                conn: psycopg.Connection) -> dict[str, Any]:
-    """The engine options with the survey scope, for engines that select surveys.
-
-    An engine that cannot select (postgis, dask) is still exact when one survey holds
-    every footprint and covers every parcel; otherwise it is refused.
-    """
-    from gis.errors import ConfigError
-    from parcels.occupancy.engines import option_names
-    from parcels.surveys import unsurveyed_footprints
-
-    if scope.legacy:
-        return extra
-    if "scope" in option_names(compute):
-        return {**extra, "scope": scope}
-    n_surveys = int(conn.execute("SELECT count(*) FROM survey").fetchone()[0])
-    if (n_surveys == 1 and len(scope.surveys_used()) == 1
-            and not (scope.survey_ids == NO_SURVEY).any() and unsurveyed_footprints(conn) == 0):
-        return extra
-    raise ConfigError(f"occupancy engine {engine!r} cannot choose among {n_surveys} surveys "
-                      "per parcel yet; use --engine vector")
-
-
 def attach_survey_dates(parcels: pd.DataFrame, scope: SurveyScope) -> pd.DataFrame:
     """``survey_id`` and ``survey_date`` columns (NULL where no survey) on an engine's table."""
     out = parcels.copy()
@@ -193,8 +169,12 @@ def attach_survey_dates(parcels: pd.DataFrame, scope: SurveyScope) -> pd.DataFra
         out["survey_id"] = pd.array([None] * len(out), dtype="Int64")
         out["survey_date"] = None
         return out
-    if "survey_id" not in out.columns:          # an engine without selection, one survey
-        out["survey_id"] = scope.surveys_used()[0]
+    if "survey_id" not in out.columns:
+        from gis.errors import ConfigError
+
+        raise ConfigError("the occupancy engine gave no survey per parcel; an engine computes "
+                          "each parcel with its own survey's footprints (see "
+                          "parcels/occupancy/engines.py)")
     ids = out["survey_id"].to_numpy()
     out["survey_date"] = [scope.survey_dates.get(int(i)) if i != NO_SURVEY else None
                           for i in ids]

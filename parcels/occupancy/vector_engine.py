@@ -40,6 +40,7 @@ from parcels.occupancy.kernel import (
     KernelOptions,
     occupancy_kernel,
 )
+from parcels.occupancy.per_survey import occupancy_by_survey
 from parcels.occupancy.reading import (
     MAX_PARCELS,
     Chunk,
@@ -47,7 +48,6 @@ from parcels.occupancy.reading import (
     plan_chunks,
     read_chunk,
 )
-from parcels.surveys import NO_SURVEY
 
 if TYPE_CHECKING:
     import psycopg
@@ -135,28 +135,13 @@ def _compute_chunk(conn: psycopg.Connection, chunk: Chunk, srid: int | None,
                    progress: Progress | None = None, scope: SurveyScope | None = None,
                    ) -> pd.DataFrame:
     parcels, footprints = read_chunk(conn, chunk, srid=srid, halo=halo, scope=scope)
-    if "survey_id" not in parcels.columns:
-        out = occupancy_kernel(parcels, footprints, options, threads=threads,
-                               progress=progress, assume_valid=True)
-        out.insert(0, "parcel_id", parcels["parcel_id"].to_numpy())
-        return out
-    # one kernel call per survey: a parcel sees only its survey's footprints
-    parts = []
-    parcel_survey = parcels["survey_id"].to_numpy()
-    footprint_survey = footprints["survey_id"].to_numpy()
-    for survey in np.unique(parcel_survey):
-        rows = np.flatnonzero(parcel_survey == survey)
-        group = parcels.iloc[rows].reset_index(drop=True)
-        mine = footprints.iloc[np.flatnonzero(footprint_survey == survey)].reset_index(drop=True)
-        if survey == NO_SURVEY:
-            mine = mine.iloc[:0]
-        out = occupancy_kernel(group, mine, options, threads=threads, progress=progress,
-                               assume_valid=True)
-        out.insert(0, "parcel_id", group["parcel_id"].to_numpy())
-        out["survey_id"] = int(survey)
-        parts.append(out)
-    out = pd.concat(parts, ignore_index=True)
-    return out.iloc[np.argsort(out["parcel_id"].to_numpy(), kind="stable")].reset_index(drop=True)
+    if "survey_id" in parcels.columns:       # a parcel sees only its survey's footprints
+        return occupancy_by_survey(parcels, footprints, options, threads=threads,
+                                   progress=progress, assume_valid=True)
+    out = occupancy_kernel(parcels, footprints, options, threads=threads,
+                           progress=progress, assume_valid=True)
+    out.insert(0, "parcel_id", parcels["parcel_id"].to_numpy())
+    return out
 
 
 def _worker(dsn: str, snapshot: str, chunk: Chunk, srid: int | None, halo: float | None,

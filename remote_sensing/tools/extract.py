@@ -18,7 +18,6 @@ Two steps, so a caller can size a progress bar between them:
 
 from __future__ import annotations
 
-import datetime
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,25 +75,6 @@ def guess_method(*, method: str | None = None, ndsm: Any = None, dsm: Any = None
 def default_workers() -> int:
     """Worker processes when none are asked for: CPU count, at most 4."""
     return min(MAX_DEFAULT_WORKERS, os.cpu_count() or 1)
-
-
-def check_date(date: str | None) -> str | None:
-    """``date`` when it is ``YYYY-MM-DD`` (or None).
-
-    >>> check_date("2024-05-01")
-    '2024-05-01'
-    >>> check_date("May 2024")
-    Traceback (most recent call last):
-    ...
-    gis.errors.ConfigError: --date 'May 2024' is not a date (YYYY-MM-DD)
-    """
-    if date is None:
-        return None
-    try:
-        datetime.date.fromisoformat(date)
-    except ValueError:
-        raise ConfigError(f"--date {date!r} is not a date (YYYY-MM-DD)") from None
-    return date
 
 
 @dataclass
@@ -180,6 +160,7 @@ def plan_extraction(output: str | Path, *, method: str | None = None,
     """
     from gis.atomic import existing_members
     from gis.errors import OutputExistsError
+    from gis.importing.values import as_date
     from remote_sensing.extract import prepare_config
     from remote_sensing.windows import tile_grid
 
@@ -187,7 +168,7 @@ def plan_extraction(output: str | Path, *, method: str | None = None,
     method = guess_method(method=method, ndsm=ndsm, dsm=dsm, mask=mask, model=model, train=train)
     if existing_members(output) and not overwrite:
         raise OutputExistsError(f"{output} exists; use --overwrite to replace it")
-    date = check_date(date)
+    date = as_date(date, "--date", ConfigError).isoformat() if date is not None else None
     if storey_height_m is None:
         storey_height_m = settings.storey_height_m if settings is not None else 3.5
     held_out = None
@@ -287,13 +268,50 @@ def image_outline(path: str | Path | None):
 
 def load_extraction(conn, plan: ExtractionPlan, data: dict[str, Any], *,
                     settings: Settings | None = None) -> dict[str, Any]:
-    """Load what :func:`extract_to_file` wrote through the one footprint loader.
+    """Load what :func:`extract_to_file` wrote (``footprints extract --load``).
 
-    The survey is dated by the image, records it (``attrs["image"]``: the optical image,
-    else the raster that defines the grid) and covers the image's outline (:func:`image_outline`
-    of the raster that defines the grid); the footprints are hashed by their features
-    (the file's bytes change with every write), so extracting the same image again loads
-    nothing twice.
+    :func:`load_extracted_file` with the plan's output, method and rasters: the survey
+    records the optical image (else the raster that defines the grid) and covers the
+    outline of the grid's raster.
+
+    Returns
+    -------
+    dict
+        ``batch_id``, ``n_loaded``, ``srid``, ``already_imported``.
+    """
+    return load_extracted_file(conn, plan.output, method=plan.method,
+                               image=plan.cfg.image or plan.meta.get("grid_source"),
+                               grid=plan.meta.get("grid_source"), image_id=data.get("image_id"),
+                               image_date=data.get("image_date"), settings=settings)
+
+
+def load_extracted_file(conn, path: str | Path, *, method: str,
+                        image: str | Path | None = None, grid: str | Path | None = None,
+                        image_id: str | None = None, image_date: str | None = None,
+                        settings: Settings | None = None, params: dict[str, Any] | None = None,
+                        commit: bool = True) -> dict[str, Any]:
+    """Load a file of extracted footprints through the one footprint loader.
+
+    The survey is dated by the image (``image_date``), records the image
+    (``attrs["image"]``, for the review app's chips) and covers the outline of
+    ``grid`` (:func:`image_outline`); the footprints are hashed by their features (the
+    file's bytes change with every write), so loading the same extraction again
+    loads nothing twice.
+
+    Parameters
+    ----------
+    path : path
+        Footprints written by :func:`extract_to_file`.
+    method : str
+        Stored as the footprints' method where the file has none.
+    image, grid : path, optional
+        The image the footprints were seen on; the raster whose outline the survey covers.
+    image_id : str, optional
+        The survey's source (default: the file's name).
+    params : dict, optional
+        Recorded on the batch (``mujun demo`` marks its own loads).
+    commit : bool
+        End the transaction here (default); False leaves it to the caller.
 
     Returns
     -------
@@ -303,11 +321,9 @@ def load_extraction(conn, plan: ExtractionPlan, data: dict[str, Any], *,
     from gis.importing.footprints import load_footprints
     from gis.importing.surveys import image_attrs
 
-    image = plan.cfg.image or plan.meta.get("grid_source")
-    loaded = load_footprints(conn, plan.output, method=plan.method, settings=settings,
-                             source_name=data.get("image_id"), file_hash="features",
-                             survey_date=data.get("image_date"),
-                             survey_attrs=image_attrs(image),
-                             coverage=image_outline(plan.meta.get("grid_source")))
+    loaded = load_footprints(conn, path, method=method, settings=settings,
+                             source_name=image_id, file_hash="features",
+                             survey_date=image_date, survey_attrs=image_attrs(image),
+                             coverage=image_outline(grid), params=params, commit=commit)
     return {"batch_id": loaded.batch_id, "n_loaded": loaded.report.n_loaded,
             "srid": loaded.srid, "already_imported": loaded.already_imported}

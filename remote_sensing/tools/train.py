@@ -46,8 +46,8 @@ def train_from_files(image: str | Path, reference: str | Path, *,
         target = Path(save_to).with_suffix(".joblib")
         found = [m.name for m in (target, target.with_suffix(".json")) if existing_members(m)]
         if found:
-            raise OutputExistsError(f"{target}: model exists ({', '.join(found)}); pass "
-                                    "--overwrite (overwrite=True) to replace it")
+            raise OutputExistsError(f"{target}: model exists ({', '.join(found)}); add "
+                                    "--overwrite to replace it")
     ref = read_footprints(reference)
     area = read_footprints(train_area) if train_area is not None else None
     model = train_classifier(image, ref, train_area=area, progress=progress, **options)

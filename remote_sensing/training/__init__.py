@@ -4,8 +4,9 @@
 * :mod:`.onnx_export` — the same network written as an ONNX graph by hand;
 * :mod:`.samples` — training rasters: labels, the ignored band around label edges,
   the held-back validation blocks, augmented patches (pure numpy);
-* :mod:`.train` — the tool: read the image and labels, fit, validate, stop early,
-  write the model and its card.
+* :mod:`.data` — the image window of the training area and its burnt-in footprints;
+* :mod:`.validation` — pixel and object scores of the validation stripe;
+* :mod:`.train` — the tool: fit, validate, stop early, write the model and its card.
 
 JAX is imported only inside these modules' functions, so the rest of mujun does
 not pay for it.

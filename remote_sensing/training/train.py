@@ -14,6 +14,9 @@ scored at object level (F1 at IoU >= 0.5, matched IoU, built-area error).
 card (bands, resolution, normalisation, training area, validation scores, buildings
 used) next to it; ``footprints extract --method onnx`` runs it tile by tile.
 
+The training data are read by :mod:`.data`, the validation stripe scored by
+:mod:`.validation`.
+
 JAX runs the training: on the CPU by default, on a GPU when a CUDA build of jaxlib
 is installed. Nothing is downloaded: weights start from a seeded random draw.
 """
@@ -25,11 +28,12 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from gis.progress import Progress
+from remote_sensing.training.data import read_training_data
+from remote_sensing.training.validation import stripe_geometry, validation_scores
 
 from ..errors import ModelError
 from ..onnx_model import tta_mean
@@ -55,7 +59,7 @@ class TrainOptions:
     test-time augmentation written into the card (see
     :func:`remote_sensing.onnx_model.run_tta`) and used for the validation scores.
     ``tune_postprocess`` chooses the hysteresis thresholds written into the card on the
-    validation stripe (:data:`POSTPROCESS_GRID`); worth it when the stripe holds dozens of
+    validation stripe (:data:`.validation.POSTPROCESS_GRID`); worth it when the stripe holds dozens of
     buildings, noise when it holds two or three.
     """
 
@@ -83,109 +87,12 @@ class TrainOptions:
 
 
 @dataclass
-class TrainingData:
-    """The image and labels of the training area, on the image grid."""
-
-    image: np.ndarray  # (bands, rows, cols) float32, raw values
-    label: np.ndarray  # (rows, cols) uint8
-    usable: np.ndarray  # (rows, cols) bool: valid pixel inside the training area
-    transform: Any
-    crs: Any
-    resolution: float
-    area: Any  # shapely geometry in the image CRS
-    labels: Any  # GeoDataFrame of the footprints inside the area (image CRS)
-    bands: list[int]
-    n_image_bands: int
-    dtype: str
-    image_path: str
-
-
-@dataclass
 class TrainResult:
     """Trained weights, their model card and the per-epoch history."""
 
     params: dict
     card: dict
     history: list[dict] = field(default_factory=list)
-
-
-def read_training_data(image_path: str | Path, labels, *, area=None, bands: list[int] | None = None,
-                       max_megapixels: float = 64.0) -> TrainingData:
-    """Read the image window of the training area and burn the footprints into labels.
-
-    Parameters
-    ----------
-    image_path : path
-        Orthophoto (any band count, 8/16-bit or float).
-    labels : GeoDataFrame
-        Surveyed footprints (any CRS; reprojected to the image's).
-    area : GeoDataFrame or shapely geometry, optional
-        Where the survey is complete; default: the footprints' bounding box.
-    bands : list of int, optional
-        1-based bands to train on (default: all).
-    max_megapixels : float
-        Refuse larger training areas (they are read into memory).
-
-    Raises
-    ------
-    ModelError
-        No footprint in the area, area outside the image, bands out of range, area too large.
-    """
-    import shapely
-    from rasterio.features import geometry_mask, rasterize
-    from rasterio.windows import Window, from_bounds
-    from rasterio.windows import transform as wtransform
-
-    from ..readers import check_georeferenced, open_raster
-
-    src = str(image_path)
-    with open_raster(image_path) as ds:
-        check_georeferenced(ds, image_path)
-        if bands is None:
-            bands = list(range(1, ds.count + 1))
-        bad = [b for b in bands if not 1 <= b <= ds.count]
-        if bad:
-            raise ModelError(f"band(s) {bad} do not exist; the image has {ds.count} band(s)", source=src)
-        if labels.crs is None:
-            raise ModelError("the labels have no CRS; assign one (they must overlap the image)",
-                             source=src)
-        ref = labels.to_crs(ds.crs) if labels.crs != ds.crs else labels
-        ref = ref[~ref.geometry.is_empty & ref.geometry.notna()]
-        ref = ref.set_geometry(shapely.make_valid(np.asarray(ref.geometry.values, dtype=object)))
-        if area is None:
-            if len(ref) == 0:
-                raise ModelError("the labels hold no footprint", source=src)
-            geom = shapely.box(*ref.total_bounds)
-        elif hasattr(area, "geometry"):
-            ta = area.to_crs(ds.crs) if area.crs is not None and area.crs != ds.crs else area
-            geom = shapely.union_all(shapely.make_valid(np.asarray(ta.geometry.values, dtype=object)))
-        else:
-            geom = area
-        geom = geom.intersection(shapely.box(*ds.bounds))
-        if geom.is_empty:
-            raise ModelError("the training area does not overlap the image; check the CRS of "
-                             "--area/--labels", source=src)
-        win = from_bounds(*geom.bounds, transform=ds.transform).round_offsets().round_lengths()
-        win = win.intersection(Window(0, 0, ds.width, ds.height))
-        mpx = win.width * win.height / 1e6
-        if mpx > max_megapixels:
-            raise ModelError(f"the training area covers {mpx:.0f} megapixels (limit {max_megapixels:g}); "
-                             "give a smaller --area (a few megapixels of complete survey are enough)",
-                             source=src)
-        image = ds.read(bands, window=win, out_dtype="float32")
-        valid = ds.dataset_mask(window=win) > 0
-        valid &= np.isfinite(image).all(axis=0)
-        tr = wtransform(win, ds.transform)
-        inside = ~geometry_mask([geom], out_shape=valid.shape, transform=tr)
-        ref = ref[ref.intersects(geom)]
-        if len(ref) == 0:
-            raise ModelError("no labelled footprint lies in the training area", source=src)
-        label = rasterize(((g, 1) for g in ref.geometry.values), out_shape=valid.shape, transform=tr,
-                          fill=0, dtype="uint8")
-        return TrainingData(image=image, label=label, usable=valid & inside, transform=tr, crs=ds.crs,
-                            resolution=float(abs(ds.transform.a)), area=geom, labels=ref,
-                            bands=list(bands), n_image_bands=ds.count, dtype=ds.dtypes[0],
-                            image_path=src)
 
 
 def _adam(lr: float, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8):
@@ -385,9 +292,11 @@ def train_segmentation(
         best = (np.inf, params, epoch)
     params = {k: np.asarray(v, np.float32) for k, v in best[1].items()}
     prob_val = tta_mean(lambda a: predict_array(best[1], a, opt.widths, prob_fn), xv, opt.tta)[inner_r, inner_c]
-    scores, (low, high) = _validation_scores(prob_val, yv, wv, data, stripe, opt)
+    scores, (low, high) = validation_scores(
+        prob_val, yv, wv, data, stripe, low=opt.low, high=opt.high, split=opt.split,
+        min_area_m2=opt.min_area_m2, tune_postprocess=opt.tune_postprocess)
     seconds = time.perf_counter() - t_start
-    stripe_geom = _stripe_geometry(stripe, data)
+    stripe_geom = stripe_geometry(stripe, data)
     n_val = int(data.labels.intersects(stripe_geom).sum())
     n_train = int(len(data.labels) - data.labels.within(stripe_geom).sum())
     card = {
@@ -426,99 +335,6 @@ def train_segmentation(
     log.info("trained in %.0f s (%d epochs, best %d); validation object F1 %.3f", seconds, epoch,
              best[2], scores.get("object_f1", float("nan")))
     return TrainResult(params=params, card=card, history=history)
-
-
-def _stripe_geometry(stripe: Stripe, data: TrainingData):
-    import shapely
-    from rasterio.windows import Window, bounds
-
-    h, w = data.label.shape
-    if stripe.axis == 0:
-        win = Window(0, stripe.start, w, stripe.stop - stripe.start)
-    else:
-        win = Window(stripe.start, 0, stripe.stop - stripe.start, h)
-    return shapely.box(*bounds(win, data.transform))
-
-
-#: Hysteresis thresholds ``(low, high)`` tried on the validation stripe (the default first).
-POSTPROCESS_GRID = ((0.4, 0.7), (0.5, 0.8), (0.3, 0.6), (0.3, 0.5), (0.2, 0.5), (0.2, 0.4))
-
-
-def _validation_scores(prob, yv, wv, data: TrainingData, stripe: Stripe,
-                       opt: TrainOptions) -> tuple[dict, tuple[float, float]]:
-    """Pixel scores (edge band excluded) and object scores of the validation stripe.
-
-    With ``opt.tune_postprocess`` the hysteresis thresholds are chosen here among
-    :data:`POSTPROCESS_GRID`: the pair with the best object F1 on the stripe, then the best
-    pixel IoU of the objects (the first, i.e. the default, on a tie). Only the validation
-    stripe is looked at, never the area a model is later measured on.
-
-    Returns
-    -------
-    scores : dict
-    thresholds : (low, high)
-    """
-    import geopandas as gpd
-
-    from ..assess import assess
-    from ..objects import objects_mask
-    from ..polygonize import label_blobs, polygonize_labels, to_world
-
-    ok = wv > 0
-    pred = prob >= 0.5
-    tp = int((pred & (yv > 0) & ok).sum())
-    fp = int((pred & (yv == 0) & ok).sum())
-    fn = int((~pred & (yv > 0) & ok).sum())
-    out = {"pixel_precision": tp / (tp + fp) if tp + fp else 0.0,
-           "pixel_recall": tp / (tp + fn) if tp + fn else 0.0,
-           "pixel_f1": 2 * tp / (2 * tp + fp + fn) if tp else 0.0,
-           "pixel_iou": tp / (tp + fp + fn) if tp else 0.0}
-    stripe_geom = _stripe_geometry(stripe, data)
-    ref = data.labels.geometry.intersection(stripe_geom)
-    ref = ref[ref.area >= opt.min_area_m2]
-    ref_frame = gpd.GeoDataFrame(geometry=list(ref.values), crs=data.crs)
-    chosen = (opt.low, opt.high)
-    if len(ref_frame) == 0:
-        out["note"] = "no labelled building in the validation stripe: object scores unavailable"
-        return {k: round(v, 4) if isinstance(v, float) else v for k, v in out.items()}, chosen
-    valid = data.usable[stripe.mask(data.usable.shape)].reshape(prob.shape)
-    min_px = opt.min_area_m2 / data.resolution ** 2
-    r0, c0 = (stripe.start, 0) if stripe.axis == 0 else (0, stripe.start)
-
-    def objects(low, high):
-        mask = objects_mask(prob, valid=valid, low=low, high=high, split=opt.split, min_px=min_px)
-        labels, n = label_blobs(mask)
-        polys = list(polygonize_labels(labels, r0, c0).values()) if n else []
-        geoms = to_world(np.asarray(polys, dtype=object), data.transform) if polys else np.array([], object)
-        pred_frame = gpd.GeoDataFrame(geometry=list(geoms), crs=data.crs)
-        return len(pred_frame), (assess(pred_frame, ref_frame) if len(pred_frame) else None)
-
-    grid = [chosen] + [g for g in POSTPROCESS_GRID if g != chosen] if opt.tune_postprocess else [chosen]
-    tried = []
-    best_key, best = None, None
-    for low, high in grid:
-        n_pred, r = objects(low, high)
-        key = (r["f1"], r["pixel_iou"]) if r else (0.0, 0.0)
-        tried.append({"low": low, "high": high, "object_f1": round(key[0], 4), "pixel_iou": round(key[1], 4)})
-        if best_key is None or key > best_key:
-            best_key, best, chosen = key, (n_pred, r), (low, high)
-    n_pred, r = best
-    out.update({
-        "n_predicted": n_pred,
-        "n_labelled": len(ref_frame),
-        "object_f1": r["f1"] if r else 0.0,
-        "object_precision": r["precision"] if r else 0.0,
-        "object_recall": r["recall"] if r else 0.0,
-        "matched_iou": r["mean_iou"] if r else 0.0,
-        "built_area_error": r["built_area_error"] if r else -1.0,
-        "note": "validation stripe held back from training; objects after post-processing, "
-                "before regularization; IoU >= 0.5"
-                + ("; hysteresis thresholds chosen on this stripe (see postprocess_tried), so "
-                   "these object scores are optimistic" if len(grid) > 1 else ""),
-    })
-    if len(grid) > 1:
-        out["postprocess_tried"] = tried
-    return {k: round(v, 4) if isinstance(v, float) else v for k, v in out.items()}, chosen
 
 
 def save_model(result: TrainResult, path: str | Path, *, overwrite: bool = False) -> tuple[Path, Path]:

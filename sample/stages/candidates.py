@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from sample.demo import DemoRun
+    from sample.demo_run import DemoRun
 
 #: How many candidates the demo summary lists.
 TOP = 5
@@ -20,6 +20,7 @@ def stage_candidates(run: DemoRun) -> dict | None:
     """
     if not run.load:
         return None
+    from gis.crs import SQM_PER_MU
     from gis.settings import load_settings
     from maps.export.layers import export_layer
     from maps.sheet import write_sheet
@@ -36,8 +37,8 @@ def stage_candidates(run: DemoRun) -> dict | None:
     out = {
         "run": result.run_id,
         "found": ", ".join(f"{KINDS.label(k)} {v}" for k, v in s["by_kind"].items() if v) or "none",
-        "reclaimable": f"{s['reclaimable_m2'] / (10000 / 15):,.0f} mu",
-        "top": "; ".join(f"{r.parcel_code} {KINDS.label(r.kind)} {r.area_m2 / (10000 / 15):.0f} mu "
+        "reclaimable": f"{s['reclaimable_m2'] / SQM_PER_MU:,.0f} mu",
+        "top": "; ".join(f"{r.parcel_code} {KINDS.label(r.kind)} {r.area_m2 / SQM_PER_MU:.0f} mu "
                          f"(priority {r.priority:.0f})" for r in top.itertuples(index=False)),
         "report": report["path"],
     }

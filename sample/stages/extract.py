@@ -12,10 +12,14 @@ imagery (``city``, ``province``) load them as footprints instead (``load`` stage
 
 The extraction and its accuracy are computed once per sample and kept beside it
 (``extracted/footprints.gpkg`` and ``extracted/extraction.json``), so a second
-``mujun demo`` does no work. In the database the demo keeps exactly one extraction:
-footprints of earlier demo extractions (``footprint.source`` starting with
-:data:`SOURCE_PREFIX`, e.g. of another seed) are removed, with their surveys, in the
-transaction that loads this sample's.
+``mujun demo`` does no work. The footprints are loaded by the tool behind
+``footprints extract --load`` (:func:`remote_sensing.tools.extract.load_extracted_file`:
+hashed by their features, dated and covered by the image), which loads the same
+extraction only once. In the database the demo keeps exactly one extraction: its
+loads carry :data:`DEMO_PARAM` on their batch, and the batches of earlier demo
+extractions (of another seed, say) are taken out by
+:func:`gis.importing.footprints.remove_footprint_batches` in the transaction that
+loads this sample's.
 """
 
 from __future__ import annotations
@@ -29,13 +33,13 @@ if TYPE_CHECKING:
     import psycopg
 
     from gis.settings import Settings
-    from sample.demo import DemoRun
+    from sample.demo_run import DemoRun
     from sample.generate import SampleCity
 
 log = logging.getLogger(__name__)
 
-#: ``footprint.source`` of every footprint the demo extracted (``"<prefix>: sample …"``).
-SOURCE_PREFIX = "mujun demo"
+#: Key of ``import_batch.params`` marking the demo's extraction loads (value: the sample).
+DEMO_PARAM = "mujun_demo"
 #: Options of the demo's extraction (bump ``version`` when the method changes).
 OPTIONS: dict[str, Any] = {"version": 1, "method": "ndsm", "vegetation_filter": True}
 #: Object match threshold of the accuracy figures (SpaceNet).
@@ -98,79 +102,43 @@ def extract_sample(city: SampleCity, *, settings: Settings | None = None,
     return {**done, "reused": False}
 
 
-def remove_demo_extractions(conn: psycopg.Connection, keep: int | None = None) -> int:
-    """Delete the footprints (and their surveys) of earlier demo extractions.
-
-    Only rows whose ``footprint.source`` starts with :data:`SOURCE_PREFIX` are touched,
-    never a real import; ``keep`` is a batch to leave alone. The batch records stay
-    (as the sample loader's do). Runs in the caller's transaction; returns the
-    footprints removed.
-    """
-    batches = [r[0] for r in conn.execute(
-        "SELECT DISTINCT batch_id FROM footprint WHERE source LIKE %s AND batch_id IS NOT NULL"
-        " AND batch_id IS DISTINCT FROM %s", (SOURCE_PREFIX + ":%", keep)).fetchall()]
-    removed = conn.execute("DELETE FROM footprint WHERE source LIKE %s AND batch_id IS DISTINCT"
-                           " FROM %s", (SOURCE_PREFIX + ":%", keep)).rowcount
-    if batches:
-        conn.execute("DELETE FROM survey WHERE batch_id = ANY(%s)", (batches,))
-        log.info("removed %d footprints of earlier demo extractions %s", removed, batches)
-    return removed
-
-
-def _loaded_extraction(conn: psycopg.Connection, digest: str) -> tuple[int | None, int, bool]:
-    """(batch holding this extraction, its rows, whether other demo footprints exist)."""
-    rows = conn.execute(
-        "SELECT f.batch_id, count(*), min(b.params ->> 'extraction') FROM footprint f"
-        " LEFT JOIN import_batch b USING (batch_id) WHERE f.source LIKE %s GROUP BY f.batch_id",
-        (SOURCE_PREFIX + ":%",)).fetchall()
-    mine = [(batch, n) for batch, n, made in rows if made == digest]
-    batch, n = mine[0] if len(mine) == 1 else (None, 0)
-    return batch, int(n), len(rows) > len(mine) or len(mine) > 1
+def demo_extraction_batches(conn: psycopg.Connection) -> list[int]:
+    """Footprint batches of demo extractions still in the database (never a real import)."""
+    return [r[0] for r in conn.execute(
+        "SELECT batch_id FROM import_batch WHERE kind = 'footprints' AND params ? %s"
+        " AND NOT params ? 'removed' ORDER BY batch_id", (DEMO_PARAM,)).fetchall()]
 
 
 def load_extracted(conn: psycopg.Connection, city: SampleCity, *,
-                   settings: Settings | None = None, image_date: str | None = None
-                   ) -> dict[str, Any]:
-    """Load the sample's extracted footprints through the one footprint loader.
+                   settings: Settings | None = None, image_date: str | None = None,
+                   image_id: str | None = None) -> dict[str, Any]:
+    """Load the sample's extracted footprints as ``footprints extract --load`` does.
 
-    A no-op when exactly these footprints are the demo's in the database. Otherwise
-    one transaction removes earlier demo extractions and loads these
-    (:func:`gis.importing.footprints.load_footprints`, validated, recorded as a batch).
+    One transaction loads them (a no-op when this extraction is loaded) and takes out
+    every other demo extraction.
 
     Returns
     -------
     dict
-        ``loaded`` (False when already there), ``batch_id``, ``footprints`` (rows in
-        the table), ``removed`` (earlier demo footprints deleted), ``rejected``.
+        ``loaded`` (False when already there), ``batch_id``, ``footprints`` (loaded
+        now), ``removed`` (footprints of earlier demo extractions taken out).
     """
     from gis.db.connection import translate_errors
-    from gis.importing.common import content_sha256
-    from gis.importing.footprints import load_footprints
-    from gis.importing.surveys import image_attrs
-    from remote_sensing.tools.extract import image_outline
+    from gis.importing.footprints import remove_footprint_batches
+    from remote_sensing.tools.extract import load_extracted_file
 
     path, _ = extraction_paths(city)
-    digest = content_sha256(path)
-    batch, n, others = _loaded_extraction(conn, digest)
-    if batch is not None and not others:
-        conn.rollback()
-        return {"loaded": False, "batch_id": batch, "footprints": n, "removed": 0,
-                "rejected": 0}
     conn.rollback()
     with translate_errors(f"loading the extracted footprints {path}"), conn.transaction():
-        removed = remove_demo_extractions(conn, keep=batch)
-        if batch is not None:
-            return {"loaded": False, "batch_id": batch, "footprints": n, "removed": removed,
-                    "rejected": 0}
-        result = load_footprints(
-            conn, path, survey_date=image_date, settings=settings, file_hash=digest,
-            coverage=image_outline(city.paths.get("ndsm")),  # the survey covers the whole image
-            survey_attrs=image_attrs(city.paths.get("rgbn")),  # the review app's chips
-            source_name=f"{SOURCE_PREFIX}: sample {city.size}-{city.seed}, extracted",
-            params={"extraction": digest}, skip_if_loaded=False, commit=False)
-    report = result.report
-    return {"loaded": True, "batch_id": result.batch_id, "footprints": report.n_loaded,
-            "removed": removed, "rejected": len(report.rejected_rows)}
+        loaded = load_extracted_file(
+            conn, path, method=OPTIONS["method"], image=city.paths.get("rgbn"),
+            grid=city.paths.get("ndsm"), image_id=image_id, image_date=image_date,
+            settings=settings,
+            params={DEMO_PARAM: f"sample {city.size}-{city.seed}"}, commit=False)
+        others = [b for b in demo_extraction_batches(conn) if b != loaded["batch_id"]]
+        removed = remove_footprint_batches(conn, others)
+    return {"loaded": not loaded["already_imported"], "batch_id": loaded["batch_id"],
+            "footprints": loaded["n_loaded"], "removed": removed}
 
 
 def stage_extract(run: DemoRun) -> dict | None:
@@ -179,15 +147,18 @@ def stage_extract(run: DemoRun) -> dict | None:
         return None
     assert run.city is not None
     if not has_imagery(run.city):
+        from gis.importing.footprints import remove_footprint_batches
+
+        run.conn.rollback()
         with run.conn.transaction():
-            removed = remove_demo_extractions(run.conn)
-        run.conn.commit()
+            removed = remove_footprint_batches(run.conn, demo_extraction_batches(run.conn))
         return {"skipped": True, "reason": f"the {run.city.size} sample has no imagery; "
                                           "occupancy uses its true outlines",
                 "removed": removed}
     done = extract_sample(run.city, settings=run.settings, bar=run.bar)
     loaded = load_extracted(run.conn, run.city, settings=run.settings,
-                            image_date=done["extraction"].get("image_date"))
+                            image_date=done["extraction"].get("image_date"),
+                            image_id=done["extraction"].get("image_id"))
     a = done["accuracy"]
     return {
         "skipped": False,

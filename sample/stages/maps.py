@@ -6,7 +6,7 @@ import logging
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from sample.demo import DemoRun
+    from sample.demo_run import DemoRun
 
 log = logging.getLogger(__name__)
 

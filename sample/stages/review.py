@@ -7,7 +7,7 @@ import secrets
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from sample.demo import DemoRun
+    from sample.demo_run import DemoRun
 
 #: User name of the demo administrator.
 DEMO_ADMIN = "admin"

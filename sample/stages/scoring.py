@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from sample.demo import DemoRun
+    from sample.demo_run import DemoRun
 
 #: The preset the demo scores with (fixed benchmarks: no previous-year run needed).
 DEMO_RULESET = "zhejiang-huangyan-2022"

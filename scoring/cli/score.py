@@ -13,16 +13,6 @@ from scoring.cli.score_rank import rank_cmd
 GROUP_CHOICES = ("town", "district", "industry", "park")
 
 
-def invoke_export(ctx: click.Context, **params) -> None:
-    """Run `mujun export` (the maps package's one writer) with ``params``."""
-    root = ctx.find_root()
-    command = root.command.get_command(root, "export")
-    if command is None:
-        raise click.ClickException("writing files needs the `mujun export` command (the maps "
-                                   "package), which is not installed")
-    ctx.invoke(command, **params)
-
-
 def _fmt(value, digits=1) -> str:
     return "-" if value is None else f"{value:,.{digits}f}"
 
@@ -151,8 +141,8 @@ def override_cmd(app, credit_code: str, klass: str, reason: str, decided_by: str
 
 @score.command("export")
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
-              help="scores.csv | scores.xlsx (Chinese headers) | scores.gpkg (on parcels, "
-                   "QGIS class style) — any format of `mujun export`.")
+              help="scores.csv | scores.xlsx (Chinese headers) | scores.gpkg (on parcels) — "
+                   "any format of `mujun export` (`mujun export scores` adds the QGIS style).")
 @click.option("--year", type=int, help="Latest score run of this year.")
 @click.option("--run", "run_id", type=int, help="Score run id (default: the latest).")
 @overwrite_option
@@ -162,13 +152,15 @@ def export_cmd(ctx: click.Context, output: Path, year: int | None, run_id: int |
                overwrite: bool, as_json: bool) -> None:
     """Write one row per enterprise of a score run (CSV, XLSX or GeoPackage).
 
-    The same as `mujun export scores`: one writer, one field table and one set of
-    styles for every export. GIS formats put each enterprise on each of its parcels.
-    The command is looked up through the CLI's plugin registry, so this package does
-    not import the maps package.
+    The same rows as `mujun export scores`, through the one layer writer and field
+    table (`mujun export` adds the map styles). GIS formats put each enterprise on
+    each of its parcels.
     """
-    invoke_export(ctx, layer="scores", output=output, run_id=run_id, year=year,
-                  overwrite=overwrite, as_json=as_json)
+    from scoring.export import write_scores
+
+    info = write_scores(ctx.obj.connect(), output, run_id=run_id, year=year,
+                        overwrite=overwrite)
+    emit(info, as_json, f"wrote {info['rows']:,} scores to {info['path']} ({info['format']})")
 
 
 @score.command("summary")

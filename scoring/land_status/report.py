@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from gis.crs import SQM_PER_MU
+from gis.layer_writer.fields import FieldInfo, field_table
 from scoring.land_status.vocabulary import HOLDER_STATUSES, KINDS, RULES, STATUSES
 
 if TYPE_CHECKING:
@@ -105,3 +106,100 @@ def notes_rows(conn: psycopg.Connection, rows: int) -> pd.DataFrame:
              ("依据", "闲置土地处置办法(国土资源部令第53号)；工业项目建设用地控制指标(2008)；"
                       "城镇低效用地再开发指导意见(2016)")]
     return pd.DataFrame([(a, str(b)) for a, b in notes], columns=["项目", "内容"])
+
+
+_F = FieldInfo
+
+#: Aliases of the report's own columns (beside the parcel and score tables).
+REPORT_FIELDS = field_table(
+    _F("candidate_id", "候选编号", "candidate id"),
+    _F("kind", "候选类型", "candidate kind"),
+    _F("kind_name", "类型名称", "kind name"),
+    _F("certainty", "可信度", "certainty"),
+    _F("priority", "优先级", "priority"),
+    _F("reclaimable_m2", "可盘活面积（平方米）", "reclaimable area (m²)"),
+    _F("evidence", "证据", "evidence", "drop"),
+    _F("rank", "排名", "rank"),
+    _F("status_name", "状态名称", "status name"),
+    _F("reclaimable_mu", "可盘活面积（亩）", "reclaimable area (mu)"),
+    _F("years_idle", "闲置/滞后年限", "years idle or late"),
+    _F("survey_date", "影像日期", "survey date"),
+    _F("holders", "权利人", "holders", "drop"),
+    _F("rules", "触发规则", "rules that fired"),
+    _F("updated_at", "更新时间", "updated at"),
+    _F("version", "版本", "version"),
+)
+
+
+def report_fields() -> dict[str, Any]:
+    """Every column's alias in the report: parcel, score and candidate columns."""
+    from parcels.fields import PARCEL_FIELDS
+    from scoring.fields import SCORE_FIELDS
+
+    return {**PARCEL_FIELDS, **SCORE_FIELDS, **REPORT_FIELDS}
+
+
+def candidates_layer(conn: psycopg.Connection, *, kind: str | None = None,
+                     town: str | None = None, status: str | None = None,
+                     run_id: int | None = None) -> Any:
+    """The ranked rows (:func:`report_rows`) at their parcels, as a GeoDataFrame.
+
+    ``run_id`` keeps only the candidates of that run (ranks renumbered).
+    """
+    import geopandas as gpd
+
+    from gis.db.copy import read_frame
+    from scoring.land_status.store import list_candidates
+
+    rows = report_rows(list_candidates(conn, kind=kind, town=town, status=status,
+                                       evidence=True))
+    if run_id is not None and len(rows):
+        found = conn.execute("SELECT candidate_id FROM candidate WHERE run_id = %s",
+                             (run_id,)).fetchall()
+        rows = rows[rows["candidate_id"].isin({r[0] for r in found})]
+        rows = rows.assign(rank=range(1, len(rows) + 1))
+    geoms = read_frame(conn, "SELECT parcel_code, geom FROM parcel WHERE parcel_code = ANY(%s)",
+                       (list(rows["parcel_code"].unique()),))
+    if not hasattr(geoms, "geometry"):  # no candidate: an empty layer in the parcels' CRS
+        srid = conn.execute("SELECT Find_SRID(current_schema(), 'parcel', 'geom')").fetchone()[0]
+        geoms = gpd.GeoDataFrame({"parcel_code": pd.Series([], dtype=object)},
+                                 geometry=gpd.GeoSeries([], crs=srid)).rename_geometry("geom")
+    frame = rows.merge(geoms, on="parcel_code", how="left")
+    return gpd.GeoDataFrame(frame, geometry="geom", crs=geoms.crs)
+
+
+def report_sheets(conn: psycopg.Connection, *, kind: str | None = None,
+                  town: str | None = None, status: str | None = None) -> dict[str, Any]:
+    """The workbook's further sheets: 豁免 (exemptions) and 说明 (notes)."""
+    from scoring.land_status.store import list_candidates
+
+    rows = len(list_candidates(conn, kind=kind, town=town, status=status))
+    return {"豁免": exemption_rows(conn), "说明": notes_rows(conn, rows)}
+
+
+def write_report(conn: psycopg.Connection, path: Any, *, kind: str | None = None,
+                 town: str | None = None, status: str | None = None,
+                 overwrite: bool = False) -> dict[str, Any]:
+    """Write the ranked list as a workbook (sheets 候选地块, 豁免, 说明, 字段说明).
+
+    Raises
+    ------
+    DataError
+        No candidate table yet, or ``path`` is not ``.xlsx``.
+    """
+    from pathlib import Path
+
+    from gis.errors import DataError
+    from gis.layer_writer import write_layer
+
+    path = Path(path)
+    if path.suffix.lower() != ".xlsx":
+        raise DataError(f"{path}: the report is an Excel workbook; name it *.xlsx "
+                        "(`mujun export candidates` writes GIS formats)")
+    if not conn.execute("SELECT to_regclass('candidate') IS NOT NULL").fetchone()[0]:
+        raise DataError("there are no land-status candidates in this database; "
+                        "run `mujun candidates` first")
+    frame = candidates_layer(conn, kind=kind, town=town, status=status)
+    return write_layer(frame, path, layer="candidates", title="候选地块",
+                       overwrite=overwrite, fields=report_fields(),
+                       sheets=report_sheets(conn, kind=kind, town=town, status=status))

@@ -98,16 +98,16 @@ def run_candidates(conn: psycopg.Connection, settings: Settings, *,
     CandidatesRun
     """
     from gis.db.runs import finish_run, start_run
+    from gis.importing.values import as_date
     from parcels.occupancy.kernel import KernelOptions
     from parcels.occupancy.run import run_occupancy
     from parcels.occupancy.store import resolve_run
-    from parcels.surveys import parse_date
     from scoring.land_status.facts import read_facts, stalled_change
     from scoring.land_status.rules import approved_unsupplied, evaluate
     from scoring.land_status.rules_config import load_rules
 
     rules = load_rules(rules_path)
-    asked = parse_date(as_of, "--as-of date") if as_of is not None else None
+    asked = as_date(as_of, "--as-of date") if as_of is not None else None
     day = asked or dt.date.today()
     started = time.perf_counter()
     if occupancy_run is None:

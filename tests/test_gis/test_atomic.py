@@ -157,7 +157,9 @@ def test_explicit_sidecars_move_and_count(tmp_path):
 
 
 def test_directory_output_is_moved_whole_and_replaced_with_overwrite(tmp_path):
-    target = tmp_path / "parcels.gdb"
+    from gis.atomic import FOLDER_MARK
+
+    target = tmp_path / "page_files"
     with atomic_output(target) as tmp:
         tmp.mkdir()
         (tmp / "a").write_text("1")
@@ -165,8 +167,23 @@ def test_directory_output_is_moved_whole_and_replaced_with_overwrite(tmp_path):
     with atomic_output(target, overwrite=True) as tmp:
         tmp.mkdir()
         (tmp / "b").write_text("2")
-    assert listing(target) == ["b"]
-    assert listing(tmp_path) == ["parcels.gdb"]
+    assert listing(target) == sorted([FOLDER_MARK, "b"])   # mujun's own folder: replaced
+    assert listing(tmp_path) == ["page_files"]
+
+
+def test_a_folder_mujun_did_not_write_is_never_replaced(tmp_path):
+    """Finding 1: --overwrite onto a user's folder deleted it with everything in it."""
+    from gis.errors import OutputError
+
+    target = tmp_path / "x.xlsx"
+    target.mkdir()
+    (target / "keep.txt").write_text("mine")
+    for overwrite in (False, True):
+        with pytest.raises(OutputError, match="never removed"), \
+                atomic_output(target, overwrite) as tmp:
+            tmp.write_text("new")
+    assert listing(target) == ["keep.txt"]
+    assert listing(tmp_path) == ["x.xlsx"]              # no temporary file left behind
 
 
 def test_start_from_existing_edits_a_copy(tmp_path):

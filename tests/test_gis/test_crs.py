@@ -326,3 +326,32 @@ def test_invalid_crs_is_an_error():
 def test_declared_crs_is_kept():
     gdf = _points([(120, 31)], crs=4490)
     assert ensure_crs(gdf) is gdf
+
+
+def _mu_spellings(path):
+    """Lines of ``path`` that spell the mu out (10000/15, 2000/3, 666.6…) instead of naming it."""
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if (isinstance(node, ast.Constant) and isinstance(node.value, float | int) \
+                and not isinstance(node.value, bool) and 666.6 <= node.value <= 666.7) or (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div) \
+                and isinstance(node.left, ast.Constant) and isinstance(node.right, ast.Constant) \
+                and (node.left.value, node.right.value) in ((10000, 15), (2000, 3), (1, 15))):
+            found.append(node.lineno)
+    return found
+
+
+def test_the_mu_is_defined_once():
+    """Every package uses ``gis.crs.SQM_PER_MU``; nothing else spells 666.67 m² out."""
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    spelled = {}
+    for package in ("gis", "parcels", "remote_sensing", "scoring", "maps", "sample", "benchmarks"):
+        for path in (repo / package).rglob("*.py"):
+            lines = _mu_spellings(path)
+            if lines and path != repo / "gis" / "crs.py":
+                spelled[str(path.relative_to(repo))] = lines
+    assert not spelled
+    assert _mu_spellings(repo / "gis" / "crs.py")  # the one definition

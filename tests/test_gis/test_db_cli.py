@@ -183,6 +183,27 @@ def test_backup_and_restore_round_trip(db_dsn, db_conn, tmp_path):
     assert area == pytest.approx(100.0)
 
 
+def test_backup_is_readable_by_its_owner_only(db_dsn, db_conn, tmp_path):
+    """The dump holds password hashes and firms' figures: mode 600 whatever the umask,
+    also when an existing backup is replaced."""
+    import os
+    import stat
+
+    dump = tmp_path / "backup.dump"
+    old = os.umask(0o022)
+    try:
+        out = mujun("db", "backup", str(dump), env={"MUJUN_DSN": db_dsn})
+        assert out.returncode == 0, out.stderr
+        assert stat.S_IMODE(dump.stat().st_mode) == 0o600
+        dump.chmod(0o644)
+        out = mujun("db", "backup", str(dump), "--overwrite", env={"MUJUN_DSN": db_dsn})
+        assert out.returncode == 0, out.stderr
+        assert stat.S_IMODE(dump.stat().st_mode) == 0o600
+    finally:
+        os.umask(old)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["backup.dump"]   # no temporaries
+
+
 def test_settings_json_lists_everything_and_hides_the_password():
     dsn = "host=db.example port=5432 dbname=mujun user=u password=s3cret"
     out = mujun("settings", "--json", env={"MUJUN_DSN": dsn, "MUJUN_DB_NAME": "x"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gis.errors import ConfigError, DataError
+from gis.errors import DataError
 from gis.settings import load_settings
 from parcels.occupancy.run import run_occupancy
 from parcels.surveys import assign_surveys, list_surveys
@@ -96,10 +96,19 @@ def test_bad_date_is_a_clear_error(two_surveys, tmp_path):
         run_occupancy(conn, load_settings({"home": str(tmp_path)}, environ={}), as_of="2024-13-01")
 
 
-def test_engines_that_cannot_select_are_refused_with_several_surveys(two_surveys, tmp_path):
-    conn, *_ = two_surveys
-    with pytest.raises(ConfigError, match="use --engine vector"):
-        run_occupancy(conn, load_settings({"home": str(tmp_path)}, environ={}), engine="postgis")
+@pytest.mark.parametrize("engine", ["postgis", "dask"])
+def test_every_engine_selects_surveys_like_the_vector_engine(two_surveys, tmp_path, engine):
+    """Formerly refused ("cannot choose among 2 surveys per parcel yet")."""
+    conn, _s22, s24 = two_surveys
+    settings = load_settings({"home": str(tmp_path)}, environ={})
+    for selection in ({}, {"as_of": "2023-12-31"}, {"survey_id": s24}):
+        want = _by_code(run_occupancy(conn, settings, **selection))
+        got = _by_code(run_occupancy(conn, settings, engine=engine, **selection))
+        for code, row in want.items():
+            assert got[code].built_m2 == pytest.approx(row.built_m2, rel=1e-9), (code, selection)
+            assert got[code].survey_id is row.survey_id or got[code].survey_id == row.survey_id
+            assert got[code].survey_date == row.survey_date
+    assert _by_code(run_occupancy(conn, settings, engine=engine))["P1"].built_m2 == 0.0
 
 
 def test_postgis_engine_with_a_single_survey_gives_the_same_rows(db_conn, tmp_path):

@@ -11,8 +11,8 @@ import pandas as pd
 import pyogrio
 import pytest
 
+from gis.layer_writer import FORMATS, shapefile_field_names
 from maps.export.layers import export_layer
-from maps.export.writer import FORMATS, shapefile_field_names
 from maps.fields import FIELDS
 from tests.cli_runner import run_mujun
 
@@ -121,7 +121,7 @@ def test_shapefile_names_fit_and_chinese_round_trips(city_db, tmp_path, encoding
     # Chinese field names count their encoded bytes
     frame = gpd.GeoDataFrame({"建筑系数比例": [0.5], "企业名称": ["甲公司"]},
                              geometry=gpd.points_from_xy([0], [0]), crs=4326)
-    from maps.export.writer import write_layer
+    from gis.layer_writer import write_layer
 
     path = tmp_path / f"zh_{encoding}.shp"
     write_layer(frame, path, layer="zh", encoding=encoding)
@@ -197,10 +197,123 @@ def test_export_cli(city_db, tmp_path, monkeypatch, capsys):
 
 def test_filegdb_without_a_writing_driver_says_what_to_do(city_db, tmp_path, monkeypatch):
     from gis.errors import DriverError
-    from maps.export import writer
+    from gis.layer_writer import writer
 
     conn, _, _ = city_db
     monkeypatch.setattr(writer, "_gdb_writable", lambda: False)   # as on GDAL < 3.6
     with pytest.raises(DriverError, match=r"cannot write FileGDB.*\.gpkg"):
         export_layer(conn, "towns", tmp_path / "towns.gdb")
     assert not (tmp_path / "towns.gdb").exists()
+
+
+def _precious_folder(path):
+    path.mkdir()
+    (path / "notes.docx").write_text("a year of field notes")
+    return path
+
+
+@pytest.mark.parametrize("argv", [["score", "export"], ["export", "scores"],
+                                  ["occupancy", "export"], ["candidates", "report"]])
+def test_overwrite_onto_a_folder_refuses_and_keeps_it(city_db, tmp_path, monkeypatch, capsys,
+                                                      argv):
+    """Finding 1: `-o x.xlsx --overwrite` onto a folder used to delete it with its files."""
+    _, dsn, _ = city_db
+    folder = _precious_folder(tmp_path / "x.xlsx")
+    code, _, err = run_mujun([*argv, "-o", str(folder), "--overwrite"], monkeypatch, dsn, capsys)
+    assert code == 4, err
+    assert "folder" in err and "Traceback" not in err
+    assert (folder / "notes.docx").read_text() == "a year of field notes"
+
+
+def test_map_overwrite_keeps_folders_it_did_not_write(city_db, tmp_path, monkeypatch, capsys):
+    _, dsn, _ = city_db
+    page = _precious_folder(tmp_path / "industry.html")
+    code, _, err = run_mujun(["map", "industry", "-o", str(page), "--overwrite"], monkeypatch,
+                             dsn, capsys)
+    assert code == 4 and (page / "notes.docx").exists(), err
+    side = _precious_folder(tmp_path / "towns_files")
+    code, _, err = run_mujun(["map", "towns", "-o", str(tmp_path / "towns.html"), "--overwrite"],
+                             monkeypatch, dsn, capsys)
+    assert code == 4 and "towns_files" in err, err
+    assert (side / "notes.docx").exists()
+
+
+def test_filegdb_overwrite_replaces_one_layer_and_keeps_the_others(city_db, tmp_path,
+                                                                   monkeypatch, capsys):
+    from gis.layer_writer import writer
+
+    if not writer._gdb_writable():
+        pytest.fail("this GDAL cannot write FileGDB (GDAL >= 3.6 needed)")
+    _, dsn, _ = city_db
+    gdb = tmp_path / "county.gdb"
+    for layer in ("towns", "parcels"):
+        code, _, err = run_mujun(["export", layer, "-o", str(gdb)], monkeypatch, dsn, capsys)
+        assert code == 0, err
+    code, _, err = run_mujun(["export", "towns", "-o", str(gdb)], monkeypatch, dsn, capsys)
+    assert code == 4 and "--overwrite" in err and "=True" not in err
+    code, _, err = run_mujun(["export", "towns", "-o", str(gdb), "--overwrite"], monkeypatch,
+                             dsn, capsys)
+    assert code == 0, err
+    assert sorted(n for n, _ in pyogrio.list_layers(gdb)) == ["parcels", "towns"]
+    assert len(pyogrio.read_dataframe(gdb, layer="parcels")) > 0
+
+
+@pytest.fixture
+def hostile_enterprise(city_db):
+    """An enterprise with a score whose name is a formula (restored afterwards)."""
+    conn, _, _ = city_db
+    code, name = conn.execute(
+        "SELECT s.credit_code, e.name FROM enterprise_score s JOIN enterprise e"
+        " USING (credit_code) WHERE s.run_id = (SELECT max(run_id) FROM enterprise_score)"
+        " ORDER BY s.credit_code LIMIT 1").fetchone()
+    hostile = '=HYPERLINK("http://evil.example","领取补贴")'
+    conn.execute("UPDATE enterprise SET name = %s WHERE credit_code = %s", (hostile, code))
+    conn.execute("UPDATE enterprise_score SET name = %s WHERE credit_code = %s", (hostile, code))
+    conn.commit()
+    try:
+        yield hostile
+    finally:
+        conn.execute("UPDATE enterprise SET name = %s WHERE credit_code = %s", (name, code))
+        conn.execute("UPDATE enterprise_score SET name = %s WHERE credit_code = %s",
+                     (name, code))
+        conn.commit()
+
+
+@pytest.mark.parametrize("argv", [["score", "export"], ["export", "enterprises"]])
+def test_formula_names_stay_text_in_xlsx_and_csv(city_db, hostile_enterprise, tmp_path,
+                                                  monkeypatch, capsys, argv):
+    """Finding 11: a name starting with '=' was a live formula in XLSX and raw in CSV."""
+    import openpyxl
+
+    _, dsn, _ = city_db
+    xlsx, csv = tmp_path / "out.xlsx", tmp_path / "out.csv"
+    for out in (xlsx, csv):
+        code, _, err = run_mujun([*argv, "-o", str(out)], monkeypatch, dsn, capsys)
+        assert code == 0, err
+    ws = openpyxl.load_workbook(xlsx).worksheets[0]
+    cells = [c for row in ws.iter_rows() for c in row]
+    hits = [c for c in cells if c.value == hostile_enterprise]
+    assert hits and all(c.data_type == "s" for c in hits)
+    assert not any(c.data_type == "f" for c in cells)
+    assert any(c.data_type == "n" for c in cells)          # figures stay numbers
+    table = pd.read_csv(csv, encoding="utf-8-sig", dtype=str)
+    assert "'" + hostile_enterprise in set(table["name"])
+    assert hostile_enterprise not in set(table["name"])
+
+
+@pytest.mark.parametrize("argv,out", [(["occupancy", "export"], "occ.csv"),
+                                      (["occupancy", "export", "--enterprises"], "land.xlsx"),
+                                      (["score", "export"], "scores.gpkg"),
+                                      (["candidates", "report"], "candidates.xlsx")])
+def test_lower_commands_write_without_the_maps_export_command(city_db, tmp_path, monkeypatch,
+                                                              capsys, argv, out):
+    """No upward call: these commands used to run `mujun export` looked up by name."""
+    from gis.cli.main import PluginGroup
+
+    real = PluginGroup._entry_points
+    monkeypatch.setattr(PluginGroup, "_entry_points",
+                        lambda self: {k: v for k, v in real(self).items() if k != "export"})
+    _, dsn, _ = city_db
+    code, _, err = run_mujun([*argv, "-o", str(tmp_path / out)], monkeypatch, dsn, capsys)
+    assert code == 0, err
+    assert (tmp_path / out).stat().st_size > 0

@@ -213,3 +213,51 @@ def test_overwrite_and_bad_suffix(city_db, tmp_path):
         make_map(conn, "towns", tmp_path / "m.txt")
     with pytest.raises(ConfigError, match="unknown map kind"):
         make_map(conn, "nope", tmp_path / "n.html")
+
+
+HOSTILE = '</script><script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
+
+
+def test_hostile_names_never_run_as_script(city_db, chrome, tmp_path):
+    """Finding 10: an enterprise named '…</script><script>…' ran its script in the page."""
+    from maps.web.browser import open_page
+
+    conn, _, _ = city_db
+    conn.execute("CREATE TEMP TABLE keep_names AS SELECT credit_code, name FROM enterprise")
+    conn.execute("CREATE TEMP TABLE keep_towns AS SELECT parcel_code, town FROM parcel")
+    conn.execute("UPDATE enterprise SET name = name || %s", (HOSTILE,))
+    conn.execute("UPDATE parcel SET town = town || %s WHERE town IS NOT NULL", (HOSTILE,))
+    try:
+        for kind in ("industry", "per-mu", "classes", "towns"):
+            out = tmp_path / f"{kind}.html"
+            make_map(conn, kind, out)
+            html = out.read_text(encoding="utf-8")
+            assert "</script><script>window.__xss" not in html, kind
+            page, log, _ = open_page(chrome, out)
+            try:
+                assert page.evaluate("window.__xss === undefined"), f"{kind}: script ran"
+                probe = page.evaluate("mujun.probe")
+                x, y = page.evaluate("(p) => { const c = mujunMap.latLngToContainerPoint(p); "
+                                     "return [c.x, c.y]; }", probe)
+                for attempt in range(3):   # a busy machine may drop the first click
+                    page.mouse.click(x, y)
+                    try:
+                        page.wait_for_selector(".leaflet-popup-content", timeout=10_000)
+                        break
+                    except Exception:
+                        if attempt == 2:
+                            raise
+                page.wait_for_timeout(300)
+                text = page.inner_text(".leaflet-popup-content")
+                assert page.evaluate("window.__xss === undefined"), f"{kind}: script ran"
+                assert not log.errors, f"{kind}: {log.errors}"
+                assert "window.__xss" in text, f"{kind}: the name is shown as text"
+            finally:
+                page.close()
+    finally:
+        conn.execute("UPDATE enterprise e SET name = k.name FROM keep_names k"
+                     " WHERE k.credit_code = e.credit_code")
+        conn.execute("UPDATE parcel p SET town = k.town FROM keep_towns k"
+                     " WHERE k.parcel_code = p.parcel_code")
+        conn.execute("DROP TABLE keep_names, keep_towns")
+        conn.commit()

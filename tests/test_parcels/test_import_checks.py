@@ -9,11 +9,11 @@ import shapely
 from hypothesis import given
 from hypothesis import strategies as st
 
-import parcels.importing  # noqa: F401  (registers the parcel and enterprise field tables)
 from gis.importing.geometry import repair_geometries, to_multipolygons
 from gis.importing.headers import find_header_block, load_field_specs, match_columns
 from gis.importing.report import ImportReport, rejects_csv_text
 from gis.importing.units import conversion_factor, split_unit
+from parcels.importing.kinds import register_import_kinds
 from parcels.importing.parcel_checks import (
     check_parcel_codes,
     compare_cert_area,
@@ -28,6 +28,7 @@ from parcels.industry import (
     sections,
 )
 
+register_import_kinds()  # what every import entry point of parcels does first
 SPECS = load_field_specs("enterprises")
 
 

@@ -145,7 +145,7 @@ def test_errors_reject_everything_and_partial_writes_rejects(tmp_path, db_conn, 
     assert codes == {CODES[0]: True, bad_check: False, CODES[1]: True}
     checks = summary["by_check"]
     assert checks["credit_code_checksum"] == 1 and checks["industry_code"] == 1
-    assert checks["duplicate_row"] == 1 and checks["duplicate_code"] == 1
+    assert checks["duplicate_row"] == 1 and checks["duplicate_credit_code"] == 1
     assert checks["absurd_value"] == 1 and checks["negative_value"] == 1
     batch = table(db_conn, "import_batch", "batch_id")
     assert batch[0][7:10] == (9, 3, 5)  # n_read, n_loaded (row 8 is a repeat), n_rejected

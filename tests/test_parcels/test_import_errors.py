@@ -17,10 +17,10 @@ import shapely
 
 from gis.atomic import atomic_output
 from gis.errors import OutputError
-from gis.vector_io import write_vector
 from parcels.codes import make_parcel_code
 from tests.cli_runner import fetch
 from tests.cli_runner import run_mujun as run
+from tests.vector_files import write_vector
 
 LON0, LAT0 = 120.60, 31.30
 DEG = 1 / 111_000

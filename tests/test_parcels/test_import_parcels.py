@@ -191,7 +191,7 @@ def test_filegdb_with_map_options(tmp_path, db_conn, db_dsn, monkeypatch, capsys
 
 def test_round_trip_loses_nothing(tmp_path, db_conn, db_dsn, monkeypatch, capsys):
     from gis.db.copy import read_frame
-    from gis.vector_io import write_vector
+    from tests.vector_files import write_vector
 
     gdf = parcels_frame(4)
     gdf["约定开工"] = ["2020/01/01", None, "2020年3月1日", None]

@@ -9,11 +9,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gis.importing.common import import_identity
-from gis.importing.headers import load_field_specs, match_label
+from gis.importing.footprints import FOOTPRINT_FIELDS
+from gis.importing.headers import field_specs, match_label
 from parcels.codes import make_credit_code
 from parcels.importing.enterprise_import import import_enterprises
 
-FOOTPRINT_SPECS = load_field_specs("footprints")
+FOOTPRINT_SPECS = field_specs(FOOTPRINT_FIELDS)
 ASCII_SYNONYMS = sorted({(s, spec.name) for spec in FOOTPRINT_SPECS.values()
                          for s in spec.synonyms if s.isascii() and s.isidentifier()})
 WORDS = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=2, max_size=8)

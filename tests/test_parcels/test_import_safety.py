@@ -300,7 +300,8 @@ def test_refusal_is_summarised_by_kind(tmp_path, db_conn, db_dsn, monkeypatch, c
     gpd.GeoDataFrame({"ZDDM": values}, geometry=geoms, crs=4490).to_file(src)
     code, _, err = run(["import", "parcels", str(src)], monkeypatch, db_dsn, capsys)
     assert code == 3
-    assert ("85 features have errors: 80 duplicate parcel codes, 3 empty parcel codes, "
-            "1 empty geometries, 1 slivers or collapsed geometries") in err
+    assert ("85 features have errors: 80 duplicate parcel codes (宗地代码重复), 3 empty parcel "
+            "codes (宗地代码为空), 1 empty geometries (几何为空), 1 slivers or collapsed "
+            "geometries (碎片或退化几何)") in err
     assert "e.g. feature 11 [parcel_code]: parcel code" in err and "repeats feature 1" in err
     assert "... and" in err and len(err.splitlines()) == 1

@@ -16,7 +16,12 @@ from gis.db.srid import set_working_srid
 from gis.errors import ConfigError
 from parcels.occupancy.engines import ENGINES, get_engine
 from parcels.occupancy.kernel import KernelOptions, occupancy_kernel
-from parcels.occupancy.postgis_engine import JOIN_SQL, postgis_occupancy, set_parallel
+from parcels.occupancy.postgis_engine import (
+    JOIN_SQL,
+    SCOPED_JOIN_SQL,
+    postgis_occupancy,
+    set_parallel,
+)
 from parcels.occupancy.vector_engine import vector_occupancy
 
 SRID = 32635
@@ -93,7 +98,8 @@ def test_engines_agree_on_random_layouts(db_conn, layout):
         db_conn.rollback()
 
 
-def test_postgis_join_plans_in_parallel(db_conn):
+@pytest.mark.parametrize("scoped", [False, True])
+def test_postgis_join_plans_in_parallel(db_conn, scoped):
     rng = np.random.default_rng(1)
     cells = [box(X0 + i * 10, Y0, X0 + i * 10 + 10, Y0 + 10) for i in range(2000)]
     parcels = gpd.GeoDataFrame({"parcel_code": [f"P{i}" for i in range(2000)],
@@ -104,9 +110,10 @@ def test_postgis_join_plans_in_parallel(db_conn):
     load(db_conn, parcels, fps)
     db_conn.execute("ANALYZE parcel; ANALYZE footprint")
     set_parallel(db_conn, 2)
-    params = {"token": 0, "storey_h": 3.5, "ratio": 0.5, "tol": 0.5, "slack": 1e-9}
+    params = {"token": 0, "storey_h": 3.5, "ratio": 0.5, "tol": 0.5, "slack": 1e-9,
+              "parcels": list(range(1, 2001)), "surveys": [1] * 2000}
     plan = "\n".join(r[0] for r in db_conn.execute(
-        "EXPLAIN " + JOIN_SQL, params).fetchall())
+        "EXPLAIN " + (SCOPED_JOIN_SQL if scoped else JOIN_SQL), params).fetchall())
     assert "Gather" in plan and "Parallel" in plan, plan
     assert "_geom_idx" in plan, plan                      # a GiST index drives the join
 

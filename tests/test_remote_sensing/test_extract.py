@@ -310,18 +310,18 @@ def test_workers_are_forked_only_from_a_process_without_other_threads(monkeypatc
     import threading
     import types
 
-    import remote_sensing.extract as extract
-    from remote_sensing.extract import _THREADED_MODULES, _worker_context
+    import remote_sensing.tile_workers as workers
+    from remote_sensing.tile_workers import _THREADED_MODULES, _worker_context
 
     with monkeypatch.context() as mp:  # as in `mujun footprints extract`: one thread, no JAX
         mp.setattr(threading, "active_count", lambda: 1)
-        mp.setattr(extract, "_openmp_loaded", lambda: False)
+        mp.setattr(workers, "_openmp_loaded", lambda: False)
         for name in _THREADED_MODULES:
             mp.delitem(sys.modules, name, raising=False)
         assert _worker_context().get_start_method() == "fork"
-        mp.setattr(extract, "_openmp_loaded", lambda: True)
+        mp.setattr(workers, "_openmp_loaded", lambda: True)
         assert _worker_context().get_start_method() == "forkserver"
-        mp.setattr(extract, "_openmp_loaded", lambda: False)
+        mp.setattr(workers, "_openmp_loaded", lambda: False)
         mp.setitem(sys.modules, "jax", types.ModuleType("jax"))
         assert _worker_context().get_start_method() == "forkserver"
     stop = threading.Event()

@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy import ndimage
 
-from remote_sensing.extract import _pad_morph
 from remote_sensing.masks import TileInputs, max3x3, ndsm_mask
 from remote_sensing.polygonize import (
     blob_stats,
@@ -27,6 +26,7 @@ from remote_sensing.polygonize import (
     polygonize_labels_gdal,
 )
 from remote_sensing.regularize import regularize_many, regularize_polygon
+from remote_sensing.tile_kernel import _pad_morph
 
 masks = st.integers(1, 30).flatmap(
     lambda h: st.integers(1, 30).flatmap(

@@ -112,7 +112,7 @@ def test_postprocess_thresholds_chosen_on_the_validation_stripe(small_scene):
     """--tune-postprocess tries the grid on the validation stripe and keeps the best pair there."""
     from dataclasses import replace
 
-    from remote_sensing.training.train import POSTPROCESS_GRID
+    from remote_sensing.training.validation import POSTPROCESS_GRID
 
     ref = gpd.read_file(small_scene["buildings"])
     opts = replace(TINY, max_epochs=4, min_epochs=2, tune_postprocess=True)

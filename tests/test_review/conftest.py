@@ -7,6 +7,7 @@ every test) so the seeded candidates and users live for the whole session.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -157,22 +158,26 @@ def seeded(review_dsn) -> dict:
         return seed(conn)
 
 
+#: Base URL of a running test server → the pid of its `mujun serve` process.
+SERVER_PIDS: dict[str, int] = {}
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server(review_dsn, seeded):
-    """Base URL of `mujun serve` running on 127.0.0.1 against the seeded database."""
+@contextlib.contextmanager
+def serving(dsn: str, env: dict[str, str] | None = None):
+    """Run `mujun serve` on 127.0.0.1 (random port) against ``dsn``; yields its base URL."""
     import httpx
 
-    port = _free_port()
     from tests.cli_runner import mujun_popen
 
+    port = _free_port()
     log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"mujun-review-{port}.log", "w+")  # noqa: SIM115
-    proc = mujun_popen("serve", "--port", str(port), dsn=review_dsn, cwd=REPO, stdout=log,
+    proc = mujun_popen("serve", "--port", str(port), dsn=dsn, env=env, cwd=REPO, stdout=log,
                        stderr=subprocess.STDOUT, text=False)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -190,13 +195,23 @@ def server(review_dsn, seeded):
             log.seek(0)
             pytest.fail(f"mujun serve did not answer within 60 s:\n{log.read()[-3000:]}")
         time.sleep(0.2)
-    yield base
-    proc.terminate()
+    SERVER_PIDS[base] = proc.pid
     try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def server(review_dsn, seeded):
+    """Base URL of `mujun serve` running on 127.0.0.1 against the seeded database."""
+    with serving(review_dsn) as base:
+        yield base
 
 
 class Session:

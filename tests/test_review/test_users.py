@@ -6,6 +6,8 @@ import json
 
 import psycopg
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.cli_runner import fetch, run_mujun
 
@@ -65,13 +67,69 @@ def test_passwd_replaces_hash_and_ends_sessions(monkeypatch, db_dsn, db_conn, ca
 
 
 @pytest.mark.parametrize(("args", "password", "message"), [
-    (["--role", "viewer"], "short", "at least 10"),
+    (["--role", "viewer"], "short", "至少需要 10 个字符"),
+    (["--role", "viewer"], "aaaaaaaaaa", "同一个字符的重复"),
+    (["--role", "viewer"], "1234567890", "最常见的弱密码"),
+    (["--role", "viewer"], "Password2024!", "最常见的弱密码"),
+    (["--role", "viewer"], "9876543210", "最常见的弱密码"),
+    (["--role", "viewer"], "abcdefghijkl", "连续的数字、字母"),
+    (["--role", "viewer"], "asdfghjkl", "至少需要 10 个字符"),
+    (["--role", "viewer"], "POIUYTREWQ", "连续的数字、字母"),
+    (["--role", "viewer"], "zhaozhaozhao", "用户名（zhao）"),
+    (["--role", "viewer"], "Zhao20242024", "用户名（zhao）"),
+    (["--role", "viewer"], "xyzxyzxyzxyz", "“xyz”的重复"),
     (["--role", "boss"], PW, "Invalid value for '--role'"),
 ])
 def test_bad_input_is_refused(monkeypatch, db_dsn, db_conn, capsys, args, password, message):
     code, _out, err = _add(monkeypatch, db_dsn, capsys, "zhao", *args, password=password)
     assert code != 0 and message in err
     assert fetch(db_conn, "SELECT count(*) FROM app_user")[0][0] == 0
+
+
+def test_passwd_refuses_weak_passwords_too(monkeypatch, db_dsn, db_conn, capsys):
+    assert _add(monkeypatch, db_dsn, capsys, "qian", "--role", "viewer")[0] == 0
+    before = fetch(db_conn, "SELECT password_hash FROM app_user")[0][0]
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO("qianqianqian\n"))
+    code, _out, err = run_mujun(["user", "passwd", "qian", "--password-stdin"], monkeypatch,
+                                db_dsn, capsys)
+    assert code == 3 and "用户名（qian）" in err and len(err.strip().splitlines()) == 1
+    assert fetch(db_conn, "SELECT password_hash FROM app_user")[0][0] == before
+
+
+_ROWS = ("1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm", "abcdefghijklmnopqrstuvwxyz")
+
+
+@given(row=st.sampled_from(_ROWS), start=st.integers(0, 40), length=st.integers(10, 30),
+       backwards=st.booleans(), upper=st.booleans())
+def test_runs_along_a_row_are_refused(row, start, length, backwards, upper):
+    from gis.errors import DataError
+    from maps.review.passwords import check_rule
+
+    ring = (row[::-1] if backwards else row) * 8
+    run = ring[start % len(row):][:length]
+    with pytest.raises(DataError, match="请换"):
+        check_rule(run.upper() if upper else run)
+
+
+@given(char=st.characters(blacklist_categories=("Zs", "Cc", "Cs")), n=st.integers(10, 40))
+def test_one_repeated_character_is_refused(char, n):
+    from gis.errors import DataError
+    from maps.review.passwords import check_rule
+
+    with pytest.raises(DataError, match="请换"):
+        check_rule(char * n)
+
+
+@given(st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=0x9FFF,
+                                      blacklist_categories=("Cs", "Cc", "Zs", "Zl", "Zp")), min_size=16, max_size=40))
+def test_long_varied_passwords_pass(text):
+    from hypothesis import assume
+
+    from maps.review.passwords import _is_sequence, _repeated_unit, check_rule
+
+    assume(len(set(text)) >= 8 and _repeated_unit(text.lower()) is None
+           and not _is_sequence(text.lower()))
+    check_rule(text, username="someone")
 
 
 def test_bad_and_duplicate_names(monkeypatch, db_dsn, db_conn, capsys):

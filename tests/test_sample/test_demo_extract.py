@@ -6,7 +6,8 @@ import geopandas as gpd
 import shapely
 
 from sample.generate import SampleCity
-from sample.stages.extract import SOURCE_PREFIX, extraction_paths, load_extracted
+from sample.stages.extract import DEMO_PARAM, extraction_paths, load_extracted
+from tests.cli_runner import fetch
 
 
 def _city(tmp_path, seed: int, n: int) -> SampleCity:
@@ -29,33 +30,34 @@ def _sources(conn) -> dict[str, int]:
 
 def test_one_demo_extraction_at_a_time_and_real_imports_untouched(db_conn, tmp_path):
     one, two = _city(tmp_path, 1, 5), _city(tmp_path, 2, 3)
-    first = load_extracted(db_conn, one, image_date="2024-06-15")
-    assert first["loaded"] and first["footprints"] == 5 and first["removed"] == 0
-    label = f"{SOURCE_PREFIX}: sample small-1, extracted"
-    assert _sources(db_conn) == {label: 5}
+    first = load_extracted(db_conn, one, image_date="2024-06-15", image_id="rgbn one")
+    assert first == {"loaded": True, "batch_id": first["batch_id"], "footprints": 5,
+                     "removed": 0}
+    assert _sources(db_conn) == {"rgbn one": 5}
     assert db_conn.execute("SELECT min(image_date)::text FROM footprint").fetchone()[0] \
         == "2024-06-15"
+    # loaded as `footprints extract --load` loads: one batch, one survey of it
+    assert fetch(db_conn, "SELECT b.kind, b.params ->> %s, s.survey_date::text FROM import_batch b"
+                          " JOIN survey s USING (batch_id) WHERE b.batch_id = %s",
+                 (DEMO_PARAM, first["batch_id"])) == [("footprints", "sample small-1", "2024-06-15")]
     # a footprint of a real import is never touched
     db_conn.execute("INSERT INTO footprint (geom, source, method) VALUES (ST_Multi("
                     "ST_MakeEnvelope(0, 0, 10, 10, 4549)), 'vendor 2023', 'survey')")
     db_conn.commit()
 
-    again = load_extracted(db_conn, one)
-    assert again == {"loaded": False, "batch_id": first["batch_id"], "footprints": 5,
-                     "removed": 0, "rejected": 0}
-    # another sample's extraction replaces this one (its batch record stays, emptied)
-    other = load_extracted(db_conn, two)
+    again = load_extracted(db_conn, one, image_date="2024-06-15", image_id="rgbn one")
+    assert again == {"loaded": False, "batch_id": first["batch_id"], "footprints": 0,
+                     "removed": 0}
+    # another sample's extraction replaces this one (its batch record stays, marked removed)
+    other = load_extracted(db_conn, two, image_id="rgbn two")
     assert other["loaded"] and other["removed"] == 5
-    assert _sources(db_conn) == {f"{SOURCE_PREFIX}: sample small-2, extracted": 3,
-                                 "vendor 2023": 1}
-    db_conn.rollback()
+    assert _sources(db_conn) == {"rgbn two": 3, "vendor 2023": 1}
+    assert fetch(db_conn, "SELECT identity IS NULL, params ? 'removed' FROM import_batch"
+                          " WHERE batch_id = %s", (first["batch_id"],)) == [(True, True)]
+    assert fetch(db_conn, "SELECT count(*) FROM survey WHERE batch_id = %s",
+                 (first["batch_id"],)) == [(0,)]
     # and back: the first file loads again although it was imported once before
-    back = load_extracted(db_conn, one)
+    back = load_extracted(db_conn, one, image_date="2024-06-15", image_id="rgbn one")
     assert back["loaded"] and back["footprints"] == 5 and back["removed"] == 3
-    assert _sources(db_conn) == {label: 5, "vendor 2023": 1}
-    # a batch emptied behind the demo's back is forgotten and loaded again
-    db_conn.execute("DELETE FROM footprint WHERE batch_id = %s", (back["batch_id"],))
-    db_conn.commit()
-    refilled = load_extracted(db_conn, one)
-    assert refilled["loaded"] and refilled["batch_id"] != back["batch_id"]
-    assert _sources(db_conn) == {label: 5, "vendor 2023": 1}
+    assert back["batch_id"] != first["batch_id"]
+    assert _sources(db_conn) == {"rgbn one": 5, "vendor 2023": 1}

@@ -125,6 +125,18 @@ def test_existing_output_refused(city):
         size_spec("huge")
 
 
+def test_overwrite_never_removes_a_folder_that_is_not_a_sample(tmp_path):
+    """Finding 1: --overwrite onto a folder mujun did not write deleted everything in it."""
+    from gis.errors import OutputError
+
+    folder = tmp_path / "documents"
+    folder.mkdir()
+    (folder / "report.docx").write_text("keep me")
+    with pytest.raises(OutputError, match="never removed"):
+        generate_city("small", 11, folder, imagery=False, overwrite=True)
+    assert (folder / "report.docx").read_text() == "keep me"
+
+
 def test_credit_codes_valid_and_unique(tables):
     codes = tables["enterprises"]["credit_code"]
     assert codes.is_unique

@@ -57,6 +57,8 @@ def test_demo_small_end_to_end(db_dsn, db_conn, tmp_path):
             "SELECT source, count(*), sum(area_m2) FROM footprint GROUP BY source").fetchall()
         batches = conn.execute(
             "SELECT kind, count(*) FROM import_batch GROUP BY kind ORDER BY kind").fetchall()
+        marked = conn.execute("SELECT params ->> 'mujun_demo' FROM import_batch"
+                              " WHERE kind = 'footprints'").fetchall()
         stored = conn.execute("SELECT sum(built_m2), sum(sliver_m2) FROM occupancy"
                               " WHERE run_id = %s", (occ["run"],)).fetchone()
         # what the footprints cover inside each parcel (overlaps once) = built + slivers
@@ -65,8 +67,10 @@ def test_demo_small_end_to_end(db_dsn, db_conn, tmp_path):
             " CROSS JOIN LATERAL (SELECT ST_Union(f.geom) AS geom FROM footprint f"
             "   WHERE f.geom && p.geom AND ST_Intersects(f.geom, p.geom)) u").fetchone()[0]
     assert n_parcels == counts["parcels"]
-    # only extracted footprints are in the table (the true outlines stayed in the files)
-    assert len(sources) == 1 and sources[0][0].startswith("mujun demo: sample small-3")
+    # only extracted footprints are in the table (the true outlines stayed in the files),
+    # loaded as `footprints extract --load` loads them (source: the image), marked as the demo's
+    assert len(sources) == 1 and sources[0][0] == "rgbn"
+    assert marked == [("sample small-3",)]
     assert sources[0][1] == extract["footprints"] == extract["load"]["footprints"]
     assert dict(batches) == {"footprints": 1, "sample": 4}
     assert occ["footprints"] == "extracted"

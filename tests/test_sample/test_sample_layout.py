@@ -8,8 +8,9 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gis.crs import SQM_PER_MU
 from sample.buildings import CROSSING_SHARE, MIN_NORMAL_COVERAGE, town_buildings
-from sample.config import MAX_PARCEL_M2, MIN_PARCEL_M2, SIZES, SQM_PER_MU
+from sample.config import MAX_PARCEL_M2, MIN_PARCEL_M2, SIZES
 from sample.layout import cut_block, plan_city, town_layout
 from sample.parcel_attributes import town_parcels
 

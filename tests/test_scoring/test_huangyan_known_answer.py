@@ -135,7 +135,10 @@ def test_explain_and_exports(scored, tmp_path, db_dsn, monkeypatch, capsys):
     assert {"total", "class", "rank_county", "change", "occupancy_run"} <= set(layer.columns)
     import sqlite3
 
-    with sqlite3.connect(gpkg) as db:  # the QGIS class style of the one writer
+    styled = tmp_path / "styled.gpkg"   # `mujun export scores` (maps) adds the class style
+    mujun(["export", "scores", "-o", styled], monkeypatch, db_dsn, capsys)
+    assert len(pyogrio.read_dataframe(styled, layer="scores")) == len(layer)
+    with sqlite3.connect(styled) as db:  # the QGIS class style, through maps' styler
         style = db.execute("SELECT styleQML FROM layer_styles WHERE f_table_name = 'scores'"
                            " AND useAsDefault").fetchone()
     assert style is not None and "评价等级" in style[0]

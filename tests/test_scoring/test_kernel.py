@@ -10,10 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gis.crs import SQM_PER_MU
 from scoring.errors import ScoreRunError
 from scoring.kernel import score_year
 from scoring.ruleset import load_ruleset, parse_ruleset
-from scoring.units import MU_M2
 
 FIELDS = ("tax_wan", "revenue_wan", "value_added_wan", "energy_tce", "electricity_kwh",
           "rd_wan", "employees", "emissions_t")
@@ -26,7 +26,7 @@ def frame(n, *, tax=None, land_mu=10.0, size="large", town="东镇", seed=0, **c
         "size_class": size, "town": town, "district": None, "industry_division": "34",
         "is_utility": False, "status": "active",
         "established_date": pd.Timestamp("2010-01-01"), "supply_date": pd.Timestamp("2008-01-01"),
-        "land_m2": np.asarray(land_mu, dtype=float) * MU_M2 * np.ones(n), "floor_m2": 5000.0,
+        "land_m2": np.asarray(land_mu, dtype=float) * SQM_PER_MU * np.ones(n), "floor_m2": 5000.0,
     })
     for fld in FIELDS:
         f[fld] = rng.uniform(10, 1000, n)

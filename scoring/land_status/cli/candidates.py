@@ -164,7 +164,7 @@ def decide_cmd(app, candidate_id, status, reason, comment, by, expected_version,
 def exempt(app, parcel_code, reason, by, kinds, comment, document, valid_until, rules_path,
            as_json) -> None:
     """Exempt a parcel from the idle kinds for a recorded reason (e.g. 政府原因)."""
-    from parcels.surveys import parse_date
+    from gis.importing.values import as_date
     from scoring.land_status.exemptions import add_exemption
     from scoring.land_status.rules import IDLE_KINDS
     from scoring.land_status.rules_config import load_rules
@@ -175,7 +175,7 @@ def exempt(app, parcel_code, reason, by, kinds, comment, document, valid_until, 
         eid = add_exemption(conn, parcel_code, reason=reason, by=by,
                             kinds=list(kinds) or list(IDLE_KINDS), comment=comment,
                             document=document,
-                            valid_until=parse_date(valid_until, "--until") if valid_until else None,
+                            valid_until=as_date(valid_until, "--until") if valid_until else None,
                             allowed_reasons=rules["exemptions"]["reasons"])
         conn.commit()
     except BaseException:

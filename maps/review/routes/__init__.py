@@ -1,0 +1,12 @@
+"""The review app's routes, one module per resource, each with its :class:`RouteTable`:
+
+* ``pages`` — login, logout and the map page;
+* ``candidates`` — the candidate API (options, lists, GeoJSON, detail, snapshots, chips);
+* ``decisions`` — single and bulk decisions;
+* ``notes`` — field-check notes and their photos;
+* ``tiles`` — vector tiles;
+* ``exports`` — decisions as XLSX / GeoPackage.
+"""
+
+#: The resource modules, in the order their routes are tried.
+MODULES = ("pages", "candidates", "decisions", "notes", "tiles", "exports")
