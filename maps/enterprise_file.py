@@ -30,10 +30,7 @@ if TYPE_CHECKING:
 #: Per-mu figures of the file: (field in enterprise_year, label).
 PER_MU = (("tax_wan", "亩均税收（万元/亩）"), ("value_added_wan", "亩均增加值（万元/亩）"),
           ("revenue_wan", "亩均营业收入（万元/亩）"))
-RIGHT_LABELS = {"owner": "自有", "tenant": "承租", "leased_out": "出租"}
-SIZE_LABELS = {"large": "规上", "small": "规下"}
-STATUS_LABELS = {"active": "在营", "stopped": "停产", "deregistered": "已注销", "relocated": "已搬迁"}
-WARNING_STATUS = {"open": "未处理", "resolved": "已处理", "dismissed": "已排除"}
+
 
 
 def _clean(value: Any) -> Any:
@@ -55,6 +52,7 @@ def _rows(cur) -> list[dict[str, Any]]:
 
 def _header(conn: psycopg.Connection, code: str) -> dict[str, Any]:
     from parcels.industry import divisions_2017
+    from parcels.vocabulary import ENTERPRISE_STATUS, SIZES
     from scoring.inputs import industry_division
 
     rows = _rows(conn.execute(
@@ -69,8 +67,8 @@ def _header(conn: psycopg.Connection, code: str) -> dict[str, Any]:
                             pd.Series([h["industry_version"]])).iloc[0]
     h["industry_division"] = div
     h["industry_name"] = divisions_2017().get(div) if div else None
-    h["size"] = SIZE_LABELS.get(h["size_class"], "未知")
-    h["status_label"] = STATUS_LABELS.get(h["status"], h["status"])
+    h["size"] = SIZES.label(h["size_class"]) or "未知"
+    h["status_label"] = ENTERPRISE_STATUS.label(h["status"])
     park = conn.execute("SELECT mode() WITHIN GROUP (ORDER BY p.park) FROM land_right r"
                         " JOIN parcel p USING (parcel_code) WHERE r.credit_code = %s"
                         " AND p.park IS NOT NULL", (code,)).fetchone()
@@ -168,6 +166,7 @@ def enterprise_file(conn: psycopg.Connection, credit_code: str) -> dict[str, Any
         The credit code is not in the database.
     """
     from parcels.codes import normalize_credit_code
+    from parcels.vocabulary import RIGHT_ROLES, VERIFICATION_STATUS
     from scoring.land_status.vocabulary import KINDS, STATUSES
 
     code = normalize_credit_code(credit_code)
@@ -175,11 +174,13 @@ def enterprise_file(conn: psycopg.Connection, credit_code: str) -> dict[str, Any
     history = _history(conn, code)
     land = _land(conn, code)
     for r in land:
-        r["right"] = RIGHT_LABELS.get(r["right_type"], r["right_type"])
+        r["right"] = RIGHT_ROLES.label(r["right_type"])
     warnings = _rows(conn.execute(
         "SELECT item_id, kind, status, detail->>'problem' AS problem, detail->>'year' AS year,"
         " created_at, resolved_at FROM verification_item WHERE trim(credit_code) = %s"
         " ORDER BY status = 'open' DESC, created_at DESC", (code,)))
+    for w in warnings:
+        w["status_label"] = VERIFICATION_STATUS.label(w["status"])
     parcels = sorted({r["parcel_code"] for r in land})
     candidates = _rows(conn.execute(
         "SELECT candidate_id, parcel_code, kind, status, area_m2, reclaimable_m2, priority,"
@@ -225,8 +226,7 @@ def file_text(rec: dict[str, Any]) -> str:
                      f"{_n(r['measured_m2'])}，建筑占地 {_n(r['built_m2'])}，建筑系数 "
                      f"{_n(r['coverage'], 2)}，容积率 {_n(r['far'], 2)}")
     lines += ["", f"数据核查提示 {len(rec['warnings'])} 条："]
-    lines += [f"  [{WARNING_STATUS.get(w['status'], w['status'])}] {w['problem'] or w['kind']}"
-              for w in rec["warnings"]]
+    lines += [f"  [{w['status_label']}] {w['problem'] or w['kind']}" for w in rec["warnings"]]
     lines += ["", f"宗地上的土地状态线索 {len(rec['candidates'])} 条："]
     lines += [f"  {c['parcel_code']} {c['kind_label']}（{c['status_label']}）"
               for c in rec["candidates"]]

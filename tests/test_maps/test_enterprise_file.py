@@ -31,6 +31,14 @@ def test_enterprise_file_known_answers(tmp_path, db_conn, db_dsn, monkeypatch, c
     code = firms[0].code
     mujun(["score", "override", code, "--class", "B", "--reason", "成长型企业", "--by", "张三",
            "--run", runs[2022]], monkeypatch, db_dsn, capsys)
+    db_conn.execute("INSERT INTO verification_item (kind, item_key, credit_code, detail)"
+                    " VALUES ('power_no_tax', %s, %s, '{\"problem\": \"用电量高但税收接近零\"}')",
+                    (code + "|2022", code))
+    db_conn.execute("INSERT INTO candidate (parcel_code, kind) VALUES (%s, 'unfinished')",
+                    (firms[0].parcel,))
+    db_conn.execute("INSERT INTO candidate (parcel_code, kind) VALUES (%s, 'unfinished')",
+                    (firms[1].parcel,))                  # another firm's parcel: not shown
+    db_conn.commit()
     rec = json.loads(mujun(["enterprise", "show", code.lower(), "--json"], monkeypatch,
                            db_dsn, capsys))
     h = rec["header"]
@@ -51,11 +59,14 @@ def test_enterprise_file_known_answers(tmp_path, db_conn, db_dsn, monkeypatch, c
     land = rec["land"]
     assert [(r["right"], r["parcel_code"]) for r in land] == [("自有", firms[0].parcel)]
     assert land[0]["measured_m2"] == pytest.approx(10 * 10000 / 15, rel=1e-6)
-    assert rec["candidates"] == [] and isinstance(rec["warnings"], list)
+    assert [(c["parcel_code"], c["kind_label"], c["status_label"]) for c in rec["candidates"]] \
+        == [(firms[0].parcel, "未竣工", "新发现")]
+    assert [(w["kind"], w["status_label"]) for w in rec["warnings"]] == [("power_no_tax", "未处理")]
 
     text = mujun(["enterprise", "show", code], monkeypatch, db_dsn, capsys)
     assert "东一有限公司" in text and "调档为 B（成长型企业，张三）" in text and "在营" in text
     assert "1.00 / 1.50 / 1.50（+0.20）" in text
+    assert "[未处理] 用电量高但税收接近零" in text and "未竣工" in text
     code_, _out, err = run(["enterprise", "show", "91330000MA00000000"], monkeypatch, db_dsn,
                            capsys)
     assert code_ == 3 and "not in the database" in err and "Traceback" not in err
