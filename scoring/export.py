@@ -32,14 +32,26 @@ def score_table(conn: psycopg.Connection, run_id: int) -> pd.DataFrame:
     Besides the computed class: the protection period, the class adjustment in force
     (``adjusted_class`` with reason, who decided and approved, when) and ``final_class``.
     """
-    from gis.crs import m2_to_mu
+    from scoring.overrides import effective_overrides
     from scoring.store import load_scores
 
     s = load_scores(conn, run_id)
     if not len(s):
         return s
-    out = s[["run_id", "year", "ruleset", "credit_code", "name", "town", "district",
-             "industry_division", "population", "land_m2"]].copy()
+    return with_overrides(flat_table(s), effective_overrides(conn, run_id))
+
+
+def flat_table(s: pd.DataFrame) -> pd.DataFrame:
+    """Stored score rows (``enterprise_score`` columns) as the flat table (pure).
+
+    One column per indicator and per item score (``score_<item>``), the rules fired in
+    words; no adjustment columns (:func:`with_overrides` adds them).
+    """
+    from gis.crs import m2_to_mu
+
+    cols = [c for c in ("run_id", "year", "ruleset", "credit_code", "name", "town", "district",
+                        "industry_division", "population", "land_m2") if c in s]
+    out = s[cols].copy()
     out["land_mu"] = m2_to_mu(s["land_m2"].astype("float64"))
     ind = pd.DataFrame(list(s["indicators"].map(lambda d: d or {})), index=s.index)
     for col in ind.columns:
@@ -57,19 +69,16 @@ def score_table(conn: psycopg.Connection, run_id: int) -> pd.DataFrame:
         lambda r: "; ".join(x for x in (_rules_of(r or [], "adjustment"),
                                         _rules_of(r or [], "veto")) if x))
     out["protection"] = s["rules_fired"].map(lambda r: _rules_of(r or [], "protection"))
-    out = _with_overrides(conn, run_id, out)
     out["occupancy_run"] = s["occupancy_run"]
     return out
 
 
-def _with_overrides(conn: psycopg.Connection, run_id: int, out: pd.DataFrame) -> pd.DataFrame:
+def with_overrides(out: pd.DataFrame, ov: pd.DataFrame) -> pd.DataFrame:
     """Add the class adjustment in force (:func:`scoring.overrides.effective_overrides`):
     ``adjusted_class`` and its trace, and ``final_class`` (adjusted, else computed)."""
-    from scoring.overrides import effective_overrides
-
-    ov = effective_overrides(conn, run_id)
     cols = ["adjusted_class", "override_reason", "override_by", "override_approved_by",
             "override_at"]
+    tail = out.pop("occupancy_run") if "occupancy_run" in out else None
     if len(ov):
         ov = ov.assign(override_at=ov["override_at"].map(
             lambda t: t.isoformat(timespec="minutes") if t is not None and t == t else None))
@@ -79,6 +88,8 @@ def _with_overrides(conn: psycopg.Connection, run_id: int, out: pd.DataFrame) ->
             out[c] = None
     out["final_class"] = out["adjusted_class"].where(out["adjusted_class"].notna(),
                                                      out["class"])
+    if tail is not None:
+        out["occupancy_run"] = tail.to_numpy()
     return out
 
 

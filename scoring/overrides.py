@@ -166,3 +166,22 @@ def effective_overrides(conn: psycopg.Connection, run_id: int) -> pd.DataFrame:
     if len(frame):
         frame["credit_code"] = frame["credit_code"].str.strip()
     return frame
+
+
+def year_overrides(conn: psycopg.Connection, year: int) -> pd.DataFrame:
+    """The adjustment in force for each enterprise in data year ``year`` (latest wins).
+
+    For scores that are not a stored run (``score --what-if``); columns as
+    :func:`effective_overrides` without the run-specific ones.
+    """
+    from gis.db.copy import read_frame
+
+    frame = read_frame(
+        conn, "SELECT DISTINCT ON (o.credit_code) o.credit_code, o.class AS adjusted_class,"
+        " o.reason AS override_reason, o.decided_by AS override_by,"
+        " o.approved_by AS override_approved_by, o.at AS override_at"
+        " FROM class_override o WHERE o.year = %s"
+        " ORDER BY o.credit_code, o.override_id DESC", (int(year),))
+    if len(frame):
+        frame["credit_code"] = frame["credit_code"].str.strip()
+    return frame

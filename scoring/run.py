@@ -146,6 +146,68 @@ def summarize(rows: pd.DataFrame, warnings: pd.DataFrame, rs: RuleSet, result) -
     }
 
 
+@dataclass
+class ComputedScores:
+    """Scores computed but not stored (:func:`compute_scores`)."""
+
+    ruleset: RuleSet
+    year: int
+    rows: pd.DataFrame
+    warnings: pd.DataFrame
+    result: Any
+    occupancy_run: int
+    occupancy_params: dict
+    previous_run: int | None
+    files: tuple
+    adjustments: int
+    seconds: float
+
+
+def compute_scores(conn: psycopg.Connection, ruleset: str | Path | RuleSet, year: int, *,
+                   occupancy_run: int | None = None, adjustments: tuple[Path, ...] = (),
+                   progress: Progress | None = None) -> ComputedScores:
+    """Score ``year`` under ``ruleset`` and build the rows a run would store; write nothing.
+
+    Reads only (enterprises, records, the land of the occupancy run, the previous year's
+    run); :func:`run_scores` stores what this returns, ``score --what-if`` compares it.
+    Parameters as :func:`run_scores`.
+    """
+    from scoring.adjustments import read_adjustments
+    from scoring.data_warnings import find_warnings
+    from scoring.inputs import choose_occupancy_run, load_inputs, merge_tenants
+    from scoring.kernel import score_year
+    from scoring.records import build_rows
+    from scoring.store import run_params
+
+    rs = ruleset if isinstance(ruleset, RuleSet) else load_ruleset(ruleset)
+    year = int(year)
+    occ = choose_occupancy_run(conn, year, occupancy_run)
+    occ_params = run_params(conn, occ)["params"]
+    if occ_params.get("year") not in (None, year):
+        log.warning("scoring %d with the land of occupancy run %d, computed for %s; run "
+                    "`mujun occupancy --year %d` for that year's land rights", year, occ,
+                    occ_params.get("year"), year)
+    inputs = load_inputs(conn, year, occ)
+    prev_run, prev = _prev_scores(conn, year, rs.name)
+    if rs.protection.first_year_above_scale:
+        inputs["prev_large"] = previous_size(inputs, rs, prev)
+    files = (*rs.adjustments.files, *map(Path, adjustments))
+    adj = read_adjustments(files, max_points=rs.adjustments.max_points)
+    started = time.perf_counter()
+    result = score_year(rs, merge_tenants(inputs), year, adj)
+    result.frame = _merge_tenant_results(inputs, result.frame)
+    seconds = time.perf_counter() - started
+    if progress is not None:
+        progress(len(inputs))
+    warnings = find_warnings(inputs, year, rs.warnings)
+    for i, (kind, detail) in enumerate(zip(warnings["kind"], warnings["detail"], strict=True)):
+        warnings.at[warnings.index[i], "detail"] = {**detail, "problem": PROBLEM_TEXT[kind]}
+    rows = build_rows(rs, inputs, result, year=year, occupancy_run=occ,
+                      occupancy_params=occ_params, prev=prev, prev_run=prev_run)
+    return ComputedScores(rs, year, rows, warnings, result, occ, occ_params, prev_run, files,
+                          len(adj), seconds)
+
+
 def run_scores(conn: psycopg.Connection, ruleset: str | Path | RuleSet, year: int, *,
                occupancy_run: int | None = None, adjustments: tuple[Path, ...] = (),
                progress: Progress | None = None) -> ScoreRun:
@@ -172,56 +234,29 @@ def run_scores(conn: psycopg.Connection, ruleset: str | Path | RuleSet, year: in
     ScoreRun
     """
     from gis.db.runs import finish_run, start_run
-    from scoring.adjustments import read_adjustments
-    from scoring.data_warnings import find_warnings
-    from scoring.inputs import choose_occupancy_run, load_inputs, merge_tenants
-    from scoring.kernel import score_year
-    from scoring.records import build_rows
-    from scoring.store import run_params, save_scores
+    from scoring.store import save_scores
 
-    rs = ruleset if isinstance(ruleset, RuleSet) else load_ruleset(ruleset)
-    year = int(year)
     try:
-        occ = choose_occupancy_run(conn, year, occupancy_run)
-        occ_params = run_params(conn, occ)["params"]
-        if occ_params.get("year") not in (None, year):
-            log.warning("scoring %d with the land of occupancy run %d, computed for %s; run "
-                        "`mujun occupancy --year %d` for that year's land rights", year, occ,
-                        occ_params.get("year"), year)
-        inputs = load_inputs(conn, year, occ)
-        prev_run, prev = _prev_scores(conn, year, rs.name)
-        if rs.protection.first_year_above_scale:
-            inputs["prev_large"] = previous_size(inputs, rs, prev)
-        files = (*rs.adjustments.files, *map(Path, adjustments))
-        adj = read_adjustments(files, max_points=rs.adjustments.max_points)
-        started = time.perf_counter()
-        result = score_year(rs, merge_tenants(inputs), year, adj)
-        result.frame = _merge_tenant_results(inputs, result.frame)
-        seconds = time.perf_counter() - started
-        if progress is not None:
-            progress(len(inputs))
-        warnings = find_warnings(inputs, year, rs.warnings)
-        for i, (kind, detail) in enumerate(zip(warnings["kind"], warnings["detail"],
-                                               strict=True)):
-            warnings.at[warnings.index[i], "detail"] = {**detail, "problem": PROBLEM_TEXT[kind]}
-        rows = build_rows(rs, inputs, result, year=year, occupancy_run=occ,
-                          occupancy_params=occ_params, prev=prev, prev_run=prev_run)
+        c = compute_scores(conn, ruleset, year, occupancy_run=occupancy_run,
+                           adjustments=adjustments, progress=progress)
+        rs, rows, warnings = c.ruleset, c.rows, c.warnings
         params = {"ruleset": rs.name, "ruleset_sha256": rs.sha256, "ruleset_path": rs.path,
-                  "year": year, "occupancy_run": occ,
-                  "adjustments": [str(f) for f in files]}
+                  "year": c.year, "occupancy_run": c.occupancy_run,
+                  "adjustments": [str(f) for f in c.files]}
         run_id = start_run(conn, "score", params)
         save_scores(conn, run_id, rows, warnings)
         pushed = push_warnings(conn, run_id)
-        summary = summarize(rows, warnings, rs, result)
-        summary.update(year=year, ruleset=rs.name, occupancy_run=occ,
-                       occupancy_year=occ_params.get("year"), previous_run=prev_run,
-                       kernel_seconds=round(seconds, 3), verification_items=pushed,
-                       adjustments=len(adj))
+        summary = summarize(rows, warnings, rs, c.result)
+        summary.update(year=c.year, ruleset=rs.name, occupancy_run=c.occupancy_run,
+                       occupancy_year=c.occupancy_params.get("year"),
+                       previous_run=c.previous_run, kernel_seconds=round(c.seconds, 3),
+                       verification_items=pushed, adjustments=c.adjustments)
         finish_run(conn, run_id, "done", summary)
         conn.commit()
     except BaseException:
         conn.rollback()
         raise
+    seconds = c.seconds
     log.info("score run %d: %d enterprises under %s in %.2f s", run_id, len(rows), rs.name,
              seconds)
     return ScoreRun(run_id, rows, warnings, summary)

@@ -8,6 +8,8 @@ import click
 
 from gis.cli.main import PluginGroup
 from gis.cli.options import emit, json_option, overwrite_option
+from scoring.cli.score_compare import compare_cmd, show_comparison
+from scoring.cli.score_rank import rank_cmd
 
 GROUP_CHOICES = ("town", "district", "industry", "park")
 
@@ -35,10 +37,18 @@ class ScoreGroup(PluginGroup):
 @click.option("--adjustments", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               multiple=True, help="Bonus/penalty/veto/exemption list (CSV/XLSX keyed by credit "
               "code), added to those the rule set names. Repeatable.")
+@click.option("--what-if", "what_if", is_flag=True, help="Try the rule set without storing "
+              "anything: compare its classes with a stored run (`score compare` output).")
+@click.option("--against", type=int, metavar="RUN", help="--what-if: the score run to compare "
+              "with (default: the latest of --year).")
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="--what-if: write the comparison (.xlsx or .csv).")
+@overwrite_option
 @json_option
 @click.pass_context
 def score(ctx: click.Context, ruleset: str | None, year: int | None,
-          occupancy_run: int | None, adjustments: tuple[Path, ...], as_json: bool) -> None:
+          occupancy_run: int | None, adjustments: tuple[Path, ...], what_if: bool,
+          against: int | None, output: Path | None, overwrite: bool, as_json: bool) -> None:
     """Score enterprises per mu of occupied land and class them A/B/C/D (T: exempt).
 
     Without a subcommand, scores --year under --ruleset and stores a run (kind
@@ -54,6 +64,16 @@ def score(ctx: click.Context, ruleset: str | None, year: int | None,
     if not ruleset or year is None:
         raise click.UsageError("give --ruleset NAME|FILE and --year Y (or a subcommand; "
                                "`mujun score rulesets` lists the presets)")
+    if not what_if and (against is not None or output is not None):
+        raise click.UsageError("--against and -o go with --what-if (a stored run is exported "
+                               "with `mujun score export`)")
+    if what_if:
+        from scoring.compare_runs import compare_what_if
+
+        cmp = compare_what_if(ctx.obj.connect(), ruleset, year, against=against,
+                              occupancy_run=occupancy_run, adjustments=adjustments)
+        show_comparison(cmp, output, overwrite, as_json)
+        return
     from gis.progress import progress_bar
     from scoring.run import run_scores
 
@@ -77,6 +97,10 @@ def score(ctx: click.Context, ruleset: str | None, year: int | None,
         lines.append("warnings (in the verification queue): "
                      + ", ".join(f"{k} {v:,}" for k, v in s["warnings"].items()))
     emit(s, as_json, "\n".join(lines))
+
+
+score.add_command(compare_cmd)
+score.add_command(rank_cmd)
 
 
 @score.command("explain")

@@ -1,0 +1,47 @@
+"""``mujun score compare RUN_A RUN_B``: two score runs side by side (and ``--what-if``'s output)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from gis.cli.options import emit, json_option, overwrite_option
+
+
+def show_comparison(cmp, output: Path | None, overwrite: bool, as_json: bool) -> None:
+    """Print (or emit as JSON) a comparison and write it to ``output`` when given."""
+    from scoring.compare_file import write_comparison
+    from scoring.compare_runs import comparison_json, comparison_text
+
+    info = write_comparison(cmp, output, overwrite=overwrite) if output else None
+    data = comparison_json(cmp)
+    if info:
+        data["output"] = info
+    text = comparison_text(cmp) if not as_json else None
+    if info and text is not None:
+        text += f"\n\n已写出 {info['path']}（{info['rows']:,} 家档次变化的企业）"
+    emit(data, as_json, text)
+
+
+@click.command("compare")
+@click.argument("run_a", type=int)
+@click.argument("run_b", type=int)
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="compare.xlsx (changed firms, transition matrix, land and tax per class, "
+                   "shifts per town and industry) or compare.csv (changed firms).")
+@overwrite_option
+@json_option
+@click.pass_obj
+def compare_cmd(app, run_a: int, run_b: int, output: Path | None, overwrite: bool,
+                as_json: bool) -> None:
+    """Compare two score runs (other rule set or other year): who changed class, and why.
+
+    Prints the class transition matrix (A→B …, T and not evaluated included), land and
+    tax in each class in each run, class shifts per town and per industry division, and
+    the firms whose class changed with the three items whose points moved most. Classes
+    are the final ones: an adjustment (`score override`) in force wins.
+    """
+    from scoring.compare_runs import compare_runs
+
+    show_comparison(compare_runs(app.connect(), run_a, run_b), output, overwrite, as_json)

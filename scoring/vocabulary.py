@@ -1,0 +1,36 @@
+"""The words of the scoring core: classes, class shifts, column headers of comparisons.
+
+Registered here, by the floor that owns them, in the one vocabulary machinery
+(:mod:`gis.vocabulary`) from ``data/terms.yaml``; ``score compare``, ``score rank`` and
+their files take every label a person reads from these tables.
+
+Examples
+--------
+>>> CLASSES.label("T"), SHIFTS.label("up"), FIELDS.label("tax_per_mu")
+('T类（暂不评价）', '升档', '亩均税收（万元/亩）')
+>>> CLASSES.codes()
+('A', 'B', 'C', 'D', 'T', 'none')
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gis.vocabulary import Vocabulary, register
+
+#: Where the terms are written.
+TERMS_FILE = Path(__file__).resolve().parent / "data" / "terms.yaml"
+
+_TERMS = register("scoring", TERMS_FILE)
+
+#: A-D, T and ``none`` (not evaluated), in the order of the rule sets' classes.
+CLASSES: Vocabulary = _TERMS["scoring.class"]
+#: How a firm's class moved between two runs.
+SHIFTS: Vocabulary = _TERMS["scoring.shift"]
+#: Column headers (with units) of comparisons and rankings.
+FIELDS: Vocabulary = _TERMS["scoring.field"]
+
+
+def headers(columns, lang: str = "zh") -> dict[str, str]:
+    """column → header for the columns that have one (others keep their name)."""
+    return {c: FIELDS.label(c, lang) for c in columns}
