@@ -43,7 +43,7 @@ def test_an_unregistered_kind_is_refused_until_its_owner_registers_it():
         register_import_kinds()
         print("credit_code" in load_field_specs("enterprises"), check_label("duplicate_code"))
     """).splitlines() == ["refused: unknown import kind 'enterprises'; known: ",
-                          "True duplicate parcel codes"]
+                          "True duplicate parcel codes (宗地代码重复)"]
 
 
 def test_the_footprint_loader_needs_no_registration():
