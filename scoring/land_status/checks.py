@@ -180,17 +180,77 @@ def inefficient_reasons(row: dict, rules: dict, ctx: dict) -> list[dict]:
     classes = row.get("owner_classes") or []
     if cfg["class_d"] and classes:
         out.append(check("class_d", ",".join(classes), "D", all(c == "D" for c in classes)))
+    agreed = _num(row.get("planned_far"))
+    if cfg["far_agreed_fraction"] > 0 and agreed > 0:
+        # 用而未尽: built, but far below the development agreed in the supply contract
+        out.append(check("far_below_agreed", row["far"], round(cfg["far_agreed_fraction"] * agreed, 6),
+                         _num(row["far"]) < cfg["far_agreed_fraction"] * agreed,
+                         f"agreed FAR {agreed}"))
     return out
+
+
+def reasons_decide(reasons: list[dict], cfg: dict) -> tuple[int, bool]:
+    """How many reasons apply, and whether they make the parcel inefficient.
+
+    Inefficient needs ``min_reasons`` distinct reasons, or one of the ``decisive`` ones
+    (class D, tax per mu below the floor).
+
+    >>> cfg = {"min_reasons": 2, "decisive": ["class_d"]}
+    >>> reasons_decide([{"rule": "far_below_industry_minimum", "passed": True}], cfg)
+    (1, False)
+    >>> reasons_decide([{"rule": "class_d", "passed": True}], cfg)
+    (1, True)
+    """
+    passed = {r["rule"] for r in reasons if r["passed"]}
+    return len(passed), len(passed) >= cfg["min_reasons"] or bool(passed & set(cfg["decisive"]))
 
 
 def checks_inefficient(row: dict, rules: dict, ctx: dict) -> list[dict]:
     cfg = rules["inefficient"]
     reasons = inefficient_reasons(row, rules, ctx)
-    n = sum(r["passed"] for r in reasons)
+    n, enough = reasons_decide(reasons, cfg)
+    decisive = sorted({r["rule"] for r in reasons if r["passed"]} & set(cfg["decisive"]))
     return [*_finish_checks(row, ctx, required=False),
             check("built", row["built_m2"], 0, _num(row["built_m2"]) > 0),
             *[dict(r, reason=True) for r in reasons],
-            check("reasons", n, cfg["min_reasons"], n >= cfg["min_reasons"])]
+            check("reasons", n, cfg["min_reasons"], enough,
+                  f"decisive: {', '.join(decisive)}" if decisive else None)]
+
+
+def merge_kinds(fired_checks: dict[str, list[dict]], precedence: list[str]) -> dict:
+    """One candidate from the kinds that fired on one parcel.
+
+    Parameters
+    ----------
+    fired_checks : dict
+        kind -> its checks, for the kinds that fired (at least one).
+    precedence : list of str
+        Kinds, the one handled first first (the rules file's ``candidates.precedence``).
+
+    Returns
+    -------
+    dict
+        ``kind`` (the primary kind: the first by precedence), ``kinds`` (every kind that
+        fired, primary first), ``reasons`` (the codes that fired: every kind, then the
+        inefficiency reasons that apply) and ``rules`` (every kind's checks, each tagged
+        with its ``kind``, the primary's first).
+
+    >>> m = merge_kinds({"inefficient": [{"rule": "class_d", "passed": True, "reason": True}],
+    ...                  "built_unused": [{"rule": "buildings_stand", "passed": True}]},
+    ...                 ["built_unused", "inefficient"])
+    >>> m["kind"], m["kinds"], m["reasons"]
+    ('built_unused', ['built_unused', 'inefficient'], ['built_unused', 'inefficient', 'class_d'])
+    """
+    order = {k: i for i, k in enumerate(precedence)}
+    kinds = sorted(fired_checks, key=lambda k: (order.get(k, len(order)), k))
+    reasons = list(kinds)
+    rules: list[dict] = []
+    for kind in kinds:
+        for c in fired_checks[kind]:
+            rules.append(dict(c, kind=kind))
+            if c.get("reason") and c["passed"] and c["rule"] not in reasons:
+                reasons.append(c["rule"])
+    return {"kind": kinds[0], "kinds": kinds, "reasons": reasons, "rules": rules}
 
 
 def checks_built_unused(row: dict, rules: dict, ctx: dict) -> list[dict]:
