@@ -183,9 +183,10 @@ def inefficient_reasons(row: dict, rules: dict, ctx: dict) -> list[dict]:
     agreed = _num(row.get("planned_far"))
     if cfg["far_agreed_fraction"] > 0 and agreed > 0:
         # 用而未尽: built, but far below the development agreed in the supply contract
-        out.append(check("far_below_agreed", row["far"], round(cfg["far_agreed_fraction"] * agreed, 6),
-                         _num(row["far"]) < cfg["far_agreed_fraction"] * agreed,
-                         f"agreed FAR {agreed}"))
+        out.append(dict(check("far_below_agreed", row["far"],
+                              round(cfg["far_agreed_fraction"] * agreed, 6),
+                              _num(row["far"]) < cfg["far_agreed_fraction"] * agreed),
+                        agreed=_val(agreed), fraction=cfg["far_agreed_fraction"]))
     return out
 
 
@@ -213,8 +214,7 @@ def checks_inefficient(row: dict, rules: dict, ctx: dict) -> list[dict]:
     return [*_finish_checks(row, ctx, required=False),
             check("built", row["built_m2"], 0, _num(row["built_m2"]) > 0),
             *[dict(r, reason=True) for r in reasons],
-            check("reasons", n, cfg["min_reasons"], enough,
-                  f"decisive: {', '.join(decisive)}" if decisive else None)]
+            dict(check("reasons", n, cfg["min_reasons"], enough), decisive=decisive)]
 
 
 def merge_kinds(fired_checks: dict[str, list[dict]], precedence: list[str]) -> dict:

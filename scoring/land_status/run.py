@@ -3,14 +3,17 @@
 occupancy run (as of the date; reused when an identical one is stored) → facts →
 rules → candidates synchronised with the ``candidate`` table in one transaction:
 
-* a parcel where some kind fires and that has an open candidate: its kinds, reasons,
-  evidence, rules, area, certainty and priority are **refreshed** (status and decisions
-  untouched; a ``refreshed`` event when anything visible changed) — one candidate per
-  parcel, whichever kinds fire, so one decision;
-* one with no open candidate: a **new** candidate (``created`` event);
-* an open candidate whose parcel fires no kind any more: **closed** with the failing
-  checks of its kinds as the reason (``closed`` event); never deleted. If the conditions
-  return later, a new candidate is opened beside the closed one.
+* a parcel with an open candidate whose kind still fires: its kinds (other kinds may
+  join or leave; the primary kind is chosen again by precedence), reasons, evidence,
+  rules, area, certainty and priority are **refreshed** (status and decisions untouched;
+  a ``refreshed`` event when anything visible changed) — one candidate per parcel, so one
+  decision;
+* an open candidate whose kind no longer fires: **closed** with the failing checks of
+  its kinds as the reason (``closed`` event); never deleted — a decision is never carried
+  over to a kind it was not made on;
+* a parcel where some kind fires and no open candidate is left: a **new** candidate
+  (``created`` event). If the conditions return later, a new candidate is opened beside
+  the closed one.
 """
 
 from __future__ import annotations
@@ -228,7 +231,7 @@ def count_kinds_reasons(found: pd.DataFrame) -> dict[str, dict[str, int]]:
 
 _STAGE = """
 CREATE TEMP TABLE candidate_stage (
-    parcel_code text, kind text, kinds text[], reasons text[], town text, district text,
+    parcel_code text, kind text, kinds jsonb, reasons jsonb, town text, district text,
     area_m2 float8,
     reclaimable_m2 float8, certainty real, priority real, rules jsonb, evidence jsonb
 ) ON COMMIT DROP
@@ -237,13 +240,14 @@ CREATE TEMP TABLE candidate_stage (
 _REFRESH = """
 WITH old AS (SELECT candidate_id, version FROM candidate WHERE status <> 'closed'),
 upd AS (
-    UPDATE candidate c SET kind = s.kind, kinds = s.kinds, reasons = s.reasons,
+    UPDATE candidate c SET kind = s.kind,
+           kinds = ARRAY(SELECT jsonb_array_elements_text(s.kinds)),
+           reasons = ARRAY(SELECT jsonb_array_elements_text(s.reasons)),
            town = s.town, district = s.district, area_m2 = s.area_m2,
            reclaimable_m2 = s.reclaimable_m2, certainty = s.certainty, priority = s.priority,
            rules = s.rules, evidence = s.evidence, run_id = %(run)s
     FROM candidate_stage s
-    WHERE c.parcel_code = s.parcel_code AND c.status <> 'closed'
-      AND (c.kind = 'approved_unsupplied') = (s.kind = 'approved_unsupplied')
+    WHERE c.parcel_code = s.parcel_code AND c.status <> 'closed' AND s.kinds ? c.kind
     RETURNING c.candidate_id, c.version, c.status
 ),
 ev AS (
@@ -260,7 +264,8 @@ _CREATE = """
 WITH ins AS (
     INSERT INTO candidate (parcel_code, kind, kinds, reasons, town, district, area_m2,
                            reclaimable_m2, certainty, priority, rules, evidence, run_id)
-    SELECT s.parcel_code, s.kind, s.kinds, s.reasons, s.town, s.district, s.area_m2, s.reclaimable_m2, s.certainty,
+    SELECT s.parcel_code, s.kind, ARRAY(SELECT jsonb_array_elements_text(s.kinds)),
+           ARRAY(SELECT jsonb_array_elements_text(s.reasons)), s.town, s.district, s.area_m2, s.reclaimable_m2, s.certainty,
            s.priority, s.rules, s.evidence, %(run)s
     FROM candidate_stage s
     WHERE NOT EXISTS (SELECT 1 FROM candidate c WHERE c.parcel_code = s.parcel_code
@@ -311,13 +316,17 @@ def sync_candidates(conn: psycopg.Connection, run_id: int, found: pd.DataFrame,
     from gis.db.connection import translate_errors
     from gis.db.copy import copy_frame
 
-    def key(code: str, kind: str) -> tuple[str, bool]:
-        return code, kind == "approved_unsupplied"
+    fired: dict[str, set[str]] = {}
+    for code, kinds in zip(found["parcel_code"], found["kinds"], strict=True):
+        fired.setdefault(code, set()).update(kinds)
 
-    fired = {key(c, k) for c, k in zip(found["parcel_code"], found["kind"], strict=True)}
+    def holds(code: str, kind: str) -> bool:
+        """An open candidate stays while the kind it is handled under still fires."""
+        return kind in fired.get(code, ())
+
     ids, reasons = [], []
     for r in open_rows.itertuples(index=False):
-        if key(r.parcel_code, r.kind) in fired:
+        if holds(r.parcel_code, r.kind):
             continue
         if r.kind == "approved_unsupplied":
             reason = "the approved land is now supplied, or less than the minimum remains"
@@ -328,13 +337,13 @@ def sync_candidates(conn: psycopg.Connection, run_id: int, found: pd.DataFrame,
             for kind in r.kinds:
                 if not rules[kind]["enabled"]:
                     parts.append(f"kind {kind} is switched off in the rules ({rules['source']})")
-                else:
+                elif not holds(r.parcel_code, kind):
                     parts.append(f"{kind}: " + not_firing.get((r.parcel_code, kind),
                                                               "conditions no longer hold"))
-            reason = " | ".join(parts)
+            reason = " | ".join(parts) or "conditions no longer hold"
         ids.append(int(r.candidate_id))
         reasons.append(f"run {run_id}: {reason}")
-    kept = int(open_rows[[key(c, k) in fired for c, k in zip(
+    kept = int(open_rows[[holds(c, k) for c, k in zip(
         open_rows["parcel_code"], open_rows["kind"], strict=True)]]["status"].ne("new").sum()
                ) if len(open_rows) else 0
     params = {"run": run_id, "actor": SYSTEM_ACTOR}
@@ -345,8 +354,8 @@ def sync_candidates(conn: psycopg.Connection, run_id: int, found: pd.DataFrame,
                 "parcel_code", "kind", "kinds", "reasons", "town", "district", "area_m2",
                 "reclaimable_m2", "certainty", "priority", "rules", "evidence"]])
         refreshed, changed = conn.execute(_REFRESH, params).fetchone()
-        created = conn.execute(_CREATE, params).fetchone()[0]
         closed = conn.execute(_CLOSE, {**params, "ids": ids, "reasons": reasons}).fetchone()[0]
+        created = conn.execute(_CREATE, params).fetchone()[0]
         conn.execute("DROP TABLE candidate_stage")
     return {"created": int(created), "refreshed": int(refreshed), "changed": int(changed),
             "closed": int(closed), "kept_decisions": kept}

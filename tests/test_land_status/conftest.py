@@ -30,7 +30,9 @@ def town(db_conn):
         "STALLED": dict(supply="2020-01-01", start="2021-01-01", finish="2026-01-01"),
         "UNFIN": dict(supply="2022-06-01", start="2023-01-01", finish="2024-06-30"),
         "EXEMPT": dict(supply="2021-01-01", start="2022-03-01", finish="2024-03-01"),
-        "INEFF": dict(supply="2005-01-01", start="2005-06-01", finish="2007-06-01"),
+        # FAR 0.5: below its industry's 2008 minimum 1.0 and below half the agreed 1.2 (用而未尽)
+        "INEFF": dict(supply="2005-01-01", start="2005-06-01", finish="2007-06-01",
+                      planned_far=1.2),
         "UNUSED": dict(supply="2005-01-01", start="2005-06-01", finish="2007-06-01"),
         "NEARZERO": dict(supply="2005-01-01", start="2005-06-01", finish="2007-06-01"),
         "NOLINK": dict(supply="2005-01-01", start="2005-06-01", finish="2007-06-01"),

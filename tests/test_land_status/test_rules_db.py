@@ -42,7 +42,14 @@ def test_every_kind_on_the_constructed_town(town, tmp_path):
     assert ev["UNUSED"]["enterprises"][0]["status"] == "deregistered"
     rules = dict(conn.execute("SELECT parcel_code, rules FROM candidate").fetchall())
     fired_ineff = {r["rule"] for r in rules["INEFF"] if r.get("reason") and r["passed"]}
-    assert fired_ineff == {"far_below_industry_minimum"}
+    assert fired_ineff == {"far_below_industry_minimum", "far_below_agreed"}
+    # one candidate per parcel; the counts per kind and per reason
+    assert conn.execute("SELECT count(DISTINCT parcel_code) = count(*) FROM candidate"
+                        ).fetchone()[0]
+    assert res.summary["by_reason"]["far_below_agreed"] == 1
+    assert res.summary["by_reason_inefficient"] == {"far_below_agreed": 1,
+                                                    "far_below_industry_minimum": 1}
+    assert res.summary["with_kind"]["built_unused"] == 3
     # area in m² and mu, reclaimable estimate
     row = conn.execute("SELECT area_m2, reclaimable_m2, certainty, priority FROM candidate"
                        " WHERE parcel_code = 'STALLED'").fetchone()
@@ -233,3 +240,30 @@ def test_deregistration_after_the_as_of_date_does_not_count(town, tmp_path):
     assert ("UNUSED", "built_unused") not in open_kinds(conn)
     run_candidates(conn, settings(tmp_path), as_of="2025-06-30")
     assert ("UNUSED", "built_unused") in open_kinds(conn)
+
+
+def test_a_parcel_firing_two_kinds_is_one_candidate_with_one_decision(town, tmp_path):
+    conn, *_ = town
+    run_candidates(conn, settings(tmp_path), as_of=AS_OF)
+    cid, kinds = conn.execute("SELECT candidate_id, kinds FROM candidate"
+                              " WHERE parcel_code = 'INEFF'").fetchone()
+    assert kinds == ["inefficient"]
+    lifecycle.decide(conn, cid, status="under_review", by="王")
+    conn.commit()
+    # its firm is deregistered: the parcel is built-unused too, still one candidate
+    conn.execute("UPDATE enterprise SET status = 'deregistered' WHERE credit_code IN ("
+                 "SELECT credit_code FROM land_right WHERE parcel_code = 'INEFF')")
+    conn.commit()
+    res = run_candidates(conn, settings(tmp_path), as_of=AS_OF)
+    rows = conn.execute("SELECT candidate_id, kind, kinds, reasons, status FROM candidate"
+                        " WHERE parcel_code = 'INEFF'").fetchall()
+    assert rows == [(cid, "built_unused", ["built_unused", "inefficient"],
+                     ["built_unused", "inefficient", "far_below_industry_minimum",
+                      "far_below_agreed"], "under_review")]
+    assert res.summary["with_kind"]["inefficient"] == 1 and res.summary["by_kind"].get(
+        "inefficient") == 0
+    rules = conn.execute("SELECT rules FROM candidate WHERE candidate_id = %s",
+                         (cid,)).fetchone()[0]
+    assert rules[0]["kind"] == "built_unused" and rules[-1]["kind"] == "inefficient"
+    assert [e["action"] for e in lifecycle.history(conn, cid)] == [
+        "created", "decided", "refreshed"]

@@ -13,6 +13,18 @@ ALTER TABLE candidate ALTER COLUMN kinds SET NOT NULL;
 ALTER TABLE candidate ALTER COLUMN reasons SET NOT NULL;
 ALTER TABLE candidate ADD CONSTRAINT candidate_primary_kind_first CHECK (kinds[1] = kind);
 
+-- a candidate written without its kinds (one kind) carries that kind
+CREATE FUNCTION mujun_candidate_kinds() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.kinds := coalesce(NEW.kinds, ARRAY[NEW.kind]);
+    NEW.reasons := coalesce(NEW.reasons, NEW.kinds);
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER candidate_kinds BEFORE INSERT ON candidate
+    FOR EACH ROW EXECUTE FUNCTION mujun_candidate_kinds();
+
 -- the kinds and reasons are part of what a reviewer sees: a change bumps the version
 CREATE OR REPLACE FUNCTION mujun_candidate_version() RETURNS trigger
 LANGUAGE plpgsql AS $$
