@@ -190,20 +190,32 @@ def inefficient_reasons(row: dict, rules: dict, ctx: dict) -> list[dict]:
     return out
 
 
-def reasons_decide(reasons: list[dict], cfg: dict) -> tuple[int, bool]:
-    """How many reasons apply, and whether they make the parcel inefficient.
+#: What each inefficiency reason measures. Reasons measuring the same thing are not
+#: independent: FAR below the industry minimum and FAR far below the agreed FAR (用而未尽)
+#: are one measurement against two thresholds, and count once.
+REASON_MEASURE = {"coverage_below_control": "coverage", "far_below_industry_minimum": "far",
+                  "far_below_agreed": "far", "tax_per_mu_below": "tax", "class_d": "class"}
 
-    Inefficient needs ``min_reasons`` distinct reasons, or one of the ``decisive`` ones
-    (class D, tax per mu below the floor).
+
+def reasons_decide(reasons: list[dict], cfg: dict) -> tuple[int, bool]:
+    """How many independent reasons apply, and whether they make the parcel inefficient.
+
+    Inefficient needs ``min_reasons`` independent reasons (reasons measuring the same
+    thing, :data:`REASON_MEASURE`, count once), or one of the ``decisive`` ones (class D,
+    tax per mu below the floor).
 
     >>> cfg = {"min_reasons": 2, "decisive": ["class_d"]}
     >>> reasons_decide([{"rule": "far_below_industry_minimum", "passed": True}], cfg)
+    (1, False)
+    >>> reasons_decide([{"rule": "far_below_industry_minimum", "passed": True},
+    ...                 {"rule": "far_below_agreed", "passed": True}], cfg)
     (1, False)
     >>> reasons_decide([{"rule": "class_d", "passed": True}], cfg)
     (1, True)
     """
     passed = {r["rule"] for r in reasons if r["passed"]}
-    return len(passed), len(passed) >= cfg["min_reasons"] or bool(passed & set(cfg["decisive"]))
+    n = len({REASON_MEASURE.get(r, r) for r in passed})
+    return n, n >= cfg["min_reasons"] or bool(passed & set(cfg["decisive"]))
 
 
 def checks_inefficient(row: dict, rules: dict, ctx: dict) -> list[dict]:

@@ -69,7 +69,15 @@ def test_inefficient_iff_two_reasons_or_a_decisive_one(reasons):
         over.update(MAKES[r])
     ok, applied = _inefficient(_row(**over))
     assert applied == reasons
-    assert ok == (len(reasons) >= 2 or bool(reasons & {"class_d", "tax_per_mu_below"}))
+    independent = {"far" if r.startswith("far_") else r for r in reasons}
+    assert ok == (len(independent) >= 2 or bool(reasons & {"class_d", "tax_per_mu_below"}))
+
+
+def test_the_two_far_reasons_are_one_measurement_and_count_once():
+    both = _row(**MAKES["far_below_industry_minimum"], **MAKES["far_below_agreed"])
+    assert _inefficient(both) == (False, {"far_below_industry_minimum", "far_below_agreed"})
+    with_cover = dict(both, **MAKES["coverage_below_control"])
+    assert _inefficient(with_cover)[0]
 
 
 def test_far_far_below_the_agreed_development_is_its_own_reason():
@@ -130,7 +138,8 @@ def test_one_candidate_per_parcel_carrying_every_kind_primary_by_precedence(parc
         if f["empty"]:
             assert c is not None and c["kinds"] == ["idle_not_started"]
             continue
-        ineff = len(f["reasons"]) >= 2 or bool(f["reasons"] & {"class_d", "tax_per_mu_below"})
+        independent = {"far" if r.startswith("far_") else r for r in f["reasons"]}
+        ineff = len(independent) >= 2 or bool(f["reasons"] & {"class_d", "tax_per_mu_below"})
         expected = (["built_unused"] if f["unused"] else []) + (["inefficient"] if ineff else [])
         assert (c["kinds"] if c else []) == expected
         if c and ineff:

@@ -42,13 +42,14 @@ def test_every_kind_on_the_constructed_town(town, tmp_path):
     assert ev["UNUSED"]["enterprises"][0]["status"] == "deregistered"
     rules = dict(conn.execute("SELECT parcel_code, rules FROM candidate").fetchall())
     fired_ineff = {r["rule"] for r in rules["INEFF"] if r.get("reason") and r["passed"]}
-    assert fired_ineff == {"far_below_industry_minimum", "far_below_agreed"}
+    assert fired_ineff == {"coverage_below_control", "far_below_industry_minimum",
+                           "far_below_agreed"}
     # one candidate per parcel; the counts per kind and per reason
     assert conn.execute("SELECT count(DISTINCT parcel_code) = count(*) FROM candidate"
                         ).fetchone()[0]
     assert res.summary["by_reason"]["far_below_agreed"] == 1
-    assert res.summary["by_reason_inefficient"] == {"far_below_agreed": 1,
-                                                    "far_below_industry_minimum": 1}
+    assert res.summary["by_reason_inefficient"] == {
+        "coverage_below_control": 1, "far_below_agreed": 1, "far_below_industry_minimum": 1}
     assert res.summary["with_kind"]["built_unused"] == 3
     # area in m² and mu, reclaimable estimate
     row = conn.execute("SELECT area_m2, reclaimable_m2, certainty, priority FROM candidate"
@@ -258,8 +259,8 @@ def test_a_parcel_firing_two_kinds_is_one_candidate_with_one_decision(town, tmp_
     rows = conn.execute("SELECT candidate_id, kind, kinds, reasons, status FROM candidate"
                         " WHERE parcel_code = 'INEFF'").fetchall()
     assert rows == [(cid, "built_unused", ["built_unused", "inefficient"],
-                     ["built_unused", "inefficient", "far_below_industry_minimum",
-                      "far_below_agreed"], "under_review")]
+                     ["built_unused", "inefficient", "coverage_below_control",
+                      "far_below_industry_minimum", "far_below_agreed"], "under_review")]
     assert res.summary["with_kind"]["inefficient"] == 1 and res.summary["by_kind"].get(
         "inefficient") == 0
     rules = conn.execute("SELECT rules FROM candidate WHERE candidate_id = %s",
