@@ -177,6 +177,10 @@ def inefficient_reasons(row: dict, rules: dict, ctx: dict) -> list[dict]:
         out.append(check("tax_per_mu_below", best, cfg["tax_per_mu_fraction"],
                          best < cfg["tax_per_mu_fraction"],
                          "holders' tax per mu as a share of the rule set's benchmark"))
+        if cfg["tax_per_mu_floor_fraction"] > 0:
+            out.append(check("tax_per_mu_below_floor", best, cfg["tax_per_mu_floor_fraction"],
+                             best < cfg["tax_per_mu_floor_fraction"],
+                             "holders' tax per mu as a share of the rule set's benchmark"))
     classes = row.get("owner_classes") or []
     if cfg["class_d"] and classes:
         out.append(check("class_d", ",".join(classes), "D", all(c == "D" for c in classes)))
@@ -194,7 +198,8 @@ def inefficient_reasons(row: dict, rules: dict, ctx: dict) -> list[dict]:
 #: independent: FAR below the industry minimum and FAR far below the agreed FAR (用而未尽)
 #: are one measurement against two thresholds, and count once.
 REASON_MEASURE = {"coverage_below_control": "coverage", "far_below_industry_minimum": "far",
-                  "far_below_agreed": "far", "tax_per_mu_below": "tax", "class_d": "class"}
+                  "far_below_agreed": "far", "tax_per_mu_below": "tax",
+                  "tax_per_mu_below_floor": "tax", "class_d": "class"}
 
 
 def reasons_decide(reasons: list[dict], cfg: dict) -> tuple[int, bool]:

@@ -259,6 +259,8 @@ def _rule_text(c: dict, ev: dict, lang: str) -> str:
             industry=_industries(ev, lang)),
         "tax_per_mu_below": lambda: _p("tax", lang, v=fmt_share(v), op=_op(ok, True),
                                        t=fmt_share(t)),
+        "tax_per_mu_below_floor": lambda: _p("tax", lang, v=fmt_share(v), op=_op(ok, True),
+                                             t=fmt_share(t)),
         "class_d": lambda: _p("class_d", lang, v=v if v is not None else "-"),
         "far_below_agreed": lambda: _p("far_agreed", lang, v=fmt_num(v), op=_op(ok, True),
                                        a=fmt_num(c.get("agreed")), t=fmt_num(t),

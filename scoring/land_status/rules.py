@@ -130,7 +130,7 @@ def preselect(facts: Facts, rules: dict,
     agreed = pd.to_numeric(p["planned_far"], errors="coerce").to_numpy(dtype=float)
     weak = (cov < ineff["coverage_min"]) | (far < far_min) | has_d | (
         far < ineff["far_agreed_fraction"] * agreed)
-    frac = ineff["tax_per_mu_fraction"]
+    frac = max(ineff["tax_per_mu_fraction"], ineff["tax_per_mu_floor_fraction"])
     weak |= np.array([bool(t) and max(t) < frac for t in p["owner_tax_ratio"]], dtype=bool)
     masks["inefficient"] = weak & (built > 0) & surveyed
     masks["built_unused"] = (built >= rules["built_unused"]["min_built_m2"]) & (

@@ -60,7 +60,8 @@ KIND_CODES = ("idle_not_started", "idle_stalled", "unfinished", "inefficient", "
               "approved_unsupplied")
 #: The inefficiency reasons (``land_status.rule`` codes of :func:`.checks.inefficient_reasons`).
 INEFFICIENCY_REASONS = ("coverage_below_control", "far_below_industry_minimum",
-                        "far_below_agreed", "tax_per_mu_below", "class_d")
+                        "far_below_agreed", "tax_per_mu_below", "tax_per_mu_below_floor",
+                        "class_d")
 
 
 def _every_kind_once(kinds: list) -> str | None:
@@ -100,7 +101,9 @@ SCHEMA = Record({
         "far_min_2002": Table(Number(above=0, maximum=10),
                               key=Check(_DIVISION, _two_digits),
                               help="GB/T 4754-2002 division: minimum FAR"),
-        "tax_per_mu_fraction": Number(minimum=0, maximum=10), "tax_per_mu_item": Text(),
+        "tax_per_mu_fraction": Number(minimum=0, maximum=10),
+        "tax_per_mu_floor_fraction": Number(minimum=0, maximum=10),
+        "tax_per_mu_item": Text(),
         "tax_per_mu_benchmark_wan": Number(minimum=0), "class_d": Flag(),
         "far_agreed_fraction": _share("用而未尽: FAR below this share of the agreed FAR"),
         "min_reasons": Number(minimum=1, maximum=10, integer=True),

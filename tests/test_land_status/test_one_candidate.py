@@ -34,12 +34,26 @@ def _row(code="P", **over):
     return row
 
 
+DECISIVE = {"class_d", "tax_per_mu_below_floor"}
+
+
+def _with_implied(reasons):
+    """Tax per mu below the floor (0.2 of the benchmark) is also below half of it."""
+    return set(reasons) | ({"tax_per_mu_below"} if "tax_per_mu_below_floor" in reasons else set())
+
+
+def _independent(reasons):
+    return {"far" if r.startswith("far_") else "tax" if r.startswith("tax_") else r
+            for r in reasons}
+
+
 #: For each inefficiency reason, the change of the healthy row that makes it apply.
 MAKES = {
     "coverage_below_control": {"coverage": 0.35, "built_m2": 3500.0},
     "far_below_industry_minimum": {"far_min": 2.0},
     "far_below_agreed": {"planned_far": 4.0},
-    "tax_per_mu_below": {"owner_tax_ratio": [0.2]},
+    "tax_per_mu_below": {"owner_tax_ratio": [0.3]},
+    "tax_per_mu_below_floor": {"owner_tax_ratio": [0.1]},
     "class_d": {"owner_classes": ["D"]},
 }
 
@@ -57,20 +71,19 @@ def test_a_healthy_parcel_has_no_reason():
 @pytest.mark.parametrize("reason", sorted(MAKES))
 def test_each_reason_is_recognised_and_alone_decides_only_when_decisive(reason):
     ok, applied = _inefficient(_row(**MAKES[reason]))
-    assert applied == {reason}
-    assert ok == (reason in {"class_d", "tax_per_mu_below"})
+    assert applied == _with_implied({reason})
+    assert ok == (reason in DECISIVE)
 
 
 @settings(max_examples=80, deadline=None)
 @given(st.sets(st.sampled_from(sorted(MAKES))))
 def test_inefficient_iff_two_reasons_or_a_decisive_one(reasons):
     over: dict = {}
-    for r in reasons:
+    for r in sorted(reasons, key=lambda r: r == "tax_per_mu_below_floor"):   # the floor wins
         over.update(MAKES[r])
     ok, applied = _inefficient(_row(**over))
-    assert applied == reasons
-    independent = {"far" if r.startswith("far_") else r for r in reasons}
-    assert ok == (len(independent) >= 2 or bool(reasons & {"class_d", "tax_per_mu_below"}))
+    assert applied == _with_implied(reasons)
+    assert ok == (len(_independent(applied)) >= 2 or bool(applied & DECISIVE))
 
 
 def test_the_two_far_reasons_are_one_measurement_and_count_once():
@@ -116,7 +129,7 @@ def test_one_candidate_per_parcel_carrying_every_kind_primary_by_precedence(parc
     rows = []
     for i, f in enumerate(parcels):
         over: dict = {}
-        for r in f["reasons"]:
+        for r in sorted(f["reasons"], key=lambda r: r == "tax_per_mu_below_floor"):
             over.update(MAKES[r])
         if f["unused"]:
             over["n_active"] = 0
@@ -138,12 +151,12 @@ def test_one_candidate_per_parcel_carrying_every_kind_primary_by_precedence(parc
         if f["empty"]:
             assert c is not None and c["kinds"] == ["idle_not_started"]
             continue
-        independent = {"far" if r.startswith("far_") else r for r in f["reasons"]}
-        ineff = len(independent) >= 2 or bool(f["reasons"] & {"class_d", "tax_per_mu_below"})
+        applied = _with_implied(f["reasons"])
+        ineff = len(_independent(applied)) >= 2 or bool(applied & DECISIVE)
         expected = (["built_unused"] if f["unused"] else []) + (["inefficient"] if ineff else [])
         assert (c["kinds"] if c else []) == expected
         if c and ineff:
-            assert set(c["reasons"][len(c["kinds"]):]) == f["reasons"]
+            assert set(c["reasons"][len(c["kinds"]):]) == applied
 
 
 def test_precedence_must_name_every_kind_once():

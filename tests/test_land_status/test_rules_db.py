@@ -150,8 +150,9 @@ def test_class_d_and_tax_per_mu_from_the_latest_score_run(town, tmp_path):
     from tests.test_land_status.builders import credit
 
     conn, *_ = town
-    # HEALTHY's holder: class D; NEIGHBOUR's holder: tax 5 against a 24.097 benchmark
-    run = _score_run(conn, [(credit(7), "D", 30.0, 24.097), (credit(1), "C", 5.0, 24.097),
+    # HEALTHY's holder: class D; NEIGHBOUR's holder: tax 4 against a 24.097 benchmark (0.17,
+    # below the floor 0.2: decisive)
+    run = _score_run(conn, [(credit(7), "D", 30.0, 24.097), (credit(1), "C", 4.0, 24.097),
                             (credit(4), "B", 30.0, 24.097)])
     res = run_candidates(conn, settings(tmp_path), as_of=AS_OF)
     assert res.summary["score_run"] == run
@@ -160,10 +161,11 @@ def test_class_d_and_tax_per_mu_from_the_latest_score_run(town, tmp_path):
     rules = dict(conn.execute("SELECT parcel_code, rules FROM candidate").fetchall())
     why = {p: {r["rule"] for r in rules[p] if r.get("reason") and r["passed"]}
            for p in ("HEALTHY", "NEIGHBOUR")}
-    assert why == {"HEALTHY": {"class_d"}, "NEIGHBOUR": {"tax_per_mu_below"}}
+    assert why == {"HEALTHY": {"class_d"},
+                   "NEIGHBOUR": {"tax_per_mu_below", "tax_per_mu_below_floor"}}
     ratio = next(r for r in rules["NEIGHBOUR"] if r["rule"] == "tax_per_mu_below")
-    assert ratio["value"] == pytest.approx(5.0 / 24.097, rel=1e-5) and ratio["threshold"] == 0.5
-    # a fixed benchmark in the rules file wins: 5 is more than half of 8
+    assert ratio["value"] == pytest.approx(4.0 / 24.097, rel=1e-5) and ratio["threshold"] == 0.5
+    # a fixed benchmark in the rules file wins: 4 is half of 8, not below
     f = tmp_path / "rules.yaml"
     f.write_text("inefficient:\n  tax_per_mu_benchmark_wan: 8\n", encoding="utf-8")
     run_candidates(conn, settings(tmp_path), as_of=AS_OF, rules_path=f)

@@ -139,7 +139,11 @@ def test_inefficient_reasons_and_the_forty_percent_option():
     assert "inefficient" in _fires(row, "2025-01-01", rules=strict)
     # Huangyan 2022 large firms: benchmark 24.097 万元/mu; 5 is 0.21 of it, 20 is 0.83
     taxed = _row(built_m2=5000.0, coverage=0.5, far=1.2, owner_tax_ratio=[5.0 / 24.097])
-    assert "inefficient" in _fires(taxed, "2025-01-01")
+    # 0.21 of the benchmark: below half (a reason), not below the floor 0.2 (decisive)
+    assert "inefficient" not in _fires(taxed, "2025-01-01")
+    assert "inefficient" in _fires(dict(taxed, far_min=1.5), "2025-01-01")  # + FAR: two
+    assert "inefficient" in _fires(dict(taxed, owner_tax_ratio=[4.0 / 24.097]), "2025-01-01")
+    taxed = dict(taxed, far_min=1.5)
     assert "inefficient" not in _fires(dict(taxed, owner_tax_ratio=[20.0 / 24.097]),
                                        "2025-01-01")
     # two holders: inefficient only when both are below
