@@ -160,10 +160,10 @@ def test_one_candidate_per_parcel_carrying_every_kind_primary_by_precedence(parc
 
 
 def test_precedence_must_name_every_kind_once():
-    with pytest.raises(LandRulesError, match="every kind exactly once.*missing: approved"):
+    with pytest.raises(LandRulesError, match=r"every kind exactly once.*missing: approved"):
         validate_rules("candidates:\n  precedence: [inefficient, built_unused, unfinished,"
                        " idle_stalled, idle_not_started]\n", "county.yaml")
-    with pytest.raises(LandRulesError, match="county.yaml"):
+    with pytest.raises(LandRulesError, match=r"county\.yaml.*bogus"):
         validate_rules("inefficient:\n  decisive: [far_below_agreed, bogus]\n", "county.yaml")
     ok = validate_rules("candidates:\n  precedence: [inefficient, built_unused, unfinished,"
                         " idle_stalled, idle_not_started, approved_unsupplied]\n", "county.yaml")
