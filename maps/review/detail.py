@@ -29,7 +29,8 @@ def candidate_detail(conn: psycopg.Connection, candidate_id: int, *, figures: bo
     from scoring.land_status.lifecycle import allowed_transitions
 
     cur = conn.execute(
-        "SELECT c.candidate_id, c.parcel_code, c.kind, c.status, c.town, c.district, c.area_m2,"
+        "SELECT c.candidate_id, c.parcel_code, c.kind, c.kinds, c.reasons, c.status, c.town,"
+        " c.district, c.area_m2,"
         " c.reclaimable_m2, c.certainty, c.priority, c.evidence, c.rules, c.run_id, c.version,"
         " c.created_at, c.updated_at, c.closed_reason,"
         " p.area_m2 AS parcel_area_m2, p.cert_area_m2, p.land_use_code, p.supply_date,"
@@ -70,7 +71,9 @@ def candidate_detail(conn: psycopg.Connection, candidate_id: int, *, figures: bo
     out["figures_shown"] = figures
     cur = conn.execute(
         "SELECT event_id, at, actor, action, from_status, to_status, reason_code, comment"
-        " FROM review_event WHERE candidate_id = %s ORDER BY event_id", (candidate_id,))
+        " FROM review_event WHERE candidate_id = %(id)s OR candidate_id IN"
+        " (SELECT candidate_id FROM candidate WHERE merged_into = %(id)s) ORDER BY event_id",
+        {"id": candidate_id})
     names = [d.name for d in cur.description]
     out["history"] = [{k: _iso(v) for k, v in zip(names, r, strict=True)} for r in cur.fetchall()]
     cur = conn.execute(

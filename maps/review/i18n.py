@@ -23,6 +23,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "login_locked": {"zh": "登录失败次数过多，请稍后再试", "en": "Too many failed logins; try again later"},
     "filters": {"zh": "筛选", "en": "Filters"},
     "kind": {"zh": "类型", "en": "Kind"},
+    "list_sep": {"zh": "、", "en": ", "},
     "town": {"zh": "镇街", "en": "Town"},
     "status": {"zh": "状态", "en": "Status"},
     "class": {"zh": "企业等级", "en": "Class"},

@@ -169,7 +169,7 @@ LEFT JOIN LATERAL (
 """
 
 _WHERE = """
-WHERE (%(kinds)s::text[] IS NULL OR c.kind = ANY (%(kinds)s::text[]))
+WHERE (%(kinds)s::text[] IS NULL OR c.kinds && %(kinds)s::text[])
   AND (%(towns)s::text[] IS NULL OR c.town = ANY (%(towns)s::text[]))
   AND (%(statuses)s::text[] IS NULL OR c.status = ANY (%(statuses)s::text[]))
   AND (%(classes)s::text[] IS NULL OR cls.class = ANY (%(classes)s::text[]))
@@ -181,7 +181,7 @@ WHERE (%(kinds)s::text[] IS NULL OR c.kind = ANY (%(kinds)s::text[]))
                                     (%(bbox)s::float8[])[3], (%(bbox)s::float8[])[4], 4326), %(srid)s)))
 """
 
-_LIST_COLUMNS = ("candidate_id", "parcel_code", "kind", "status", "town", "district", "area_m2",
+_LIST_COLUMNS = ("candidate_id", "parcel_code", "kind", "kinds", "status", "town", "district", "area_m2",
                  "reclaimable_m2", "certainty", "priority", "version", "updated_at", "class")
 
 
@@ -190,9 +190,9 @@ def list_candidates(conn: psycopg.Connection, filters: Filters, srid: int | None
     from psycopg import sql
 
     query = sql.SQL(
-        "SELECT c.candidate_id, c.parcel_code, c.kind, c.status, c.town, c.district, c.area_m2,"
-        " c.reclaimable_m2, c.certainty, c.priority, c.version, c.updated_at, cls.class,"
-        " count(*) OVER () FROM candidate c" + _CLASS_JOIN + _WHERE
+        "SELECT c.candidate_id, c.parcel_code, c.kind, c.kinds, c.status, c.town, c.district,"
+        " c.area_m2, c.reclaimable_m2, c.certainty, c.priority, c.version, c.updated_at,"
+        " cls.class, count(*) OVER () FROM candidate c" + _CLASS_JOIN + _WHERE
         + " ORDER BY {} LIMIT %(limit)s OFFSET %(offset)s"
     ).format(sql.SQL(SORTS[filters.sort]))
     params = filters.params() | {"limit": filters.limit, "offset": filters.offset,

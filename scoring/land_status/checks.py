@@ -177,20 +177,97 @@ def inefficient_reasons(row: dict, rules: dict, ctx: dict) -> list[dict]:
         out.append(check("tax_per_mu_below", best, cfg["tax_per_mu_fraction"],
                          best < cfg["tax_per_mu_fraction"],
                          "holders' tax per mu as a share of the rule set's benchmark"))
+        if cfg["tax_per_mu_floor_fraction"] > 0:
+            out.append(check("tax_per_mu_below_floor", best, cfg["tax_per_mu_floor_fraction"],
+                             best < cfg["tax_per_mu_floor_fraction"],
+                             "holders' tax per mu as a share of the rule set's benchmark"))
     classes = row.get("owner_classes") or []
     if cfg["class_d"] and classes:
         out.append(check("class_d", ",".join(classes), "D", all(c == "D" for c in classes)))
+    agreed = _num(row.get("planned_far"))
+    if cfg["far_agreed_fraction"] > 0 and agreed > 0:
+        # 用而未尽: built, but far below the development agreed in the supply contract
+        out.append(dict(check("far_below_agreed", row["far"],
+                              round(cfg["far_agreed_fraction"] * agreed, 6),
+                              _num(row["far"]) < cfg["far_agreed_fraction"] * agreed),
+                        agreed=_val(agreed), fraction=cfg["far_agreed_fraction"]))
     return out
+
+
+#: What each inefficiency reason measures. Reasons measuring the same thing are not
+#: independent: FAR below the industry minimum and FAR far below the agreed FAR (用而未尽)
+#: are one measurement against two thresholds, and count once.
+REASON_MEASURE = {"coverage_below_control": "coverage", "far_below_industry_minimum": "far",
+                  "far_below_agreed": "far", "tax_per_mu_below": "tax",
+                  "tax_per_mu_below_floor": "tax", "class_d": "class"}
+
+
+def reasons_decide(reasons: list[dict], cfg: dict) -> tuple[int, bool]:
+    """How many independent reasons apply, and whether they make the parcel inefficient.
+
+    Inefficient needs ``min_reasons`` independent reasons (reasons measuring the same
+    thing, :data:`REASON_MEASURE`, count once), or one of the ``decisive`` ones (class D,
+    tax per mu below the floor).
+
+    >>> cfg = {"min_reasons": 2, "decisive": ["class_d"]}
+    >>> reasons_decide([{"rule": "far_below_industry_minimum", "passed": True}], cfg)
+    (1, False)
+    >>> reasons_decide([{"rule": "far_below_industry_minimum", "passed": True},
+    ...                 {"rule": "far_below_agreed", "passed": True}], cfg)
+    (1, False)
+    >>> reasons_decide([{"rule": "class_d", "passed": True}], cfg)
+    (1, True)
+    """
+    passed = {r["rule"] for r in reasons if r["passed"]}
+    n = len({REASON_MEASURE.get(r, r) for r in passed})
+    return n, n >= cfg["min_reasons"] or bool(passed & set(cfg["decisive"]))
 
 
 def checks_inefficient(row: dict, rules: dict, ctx: dict) -> list[dict]:
     cfg = rules["inefficient"]
     reasons = inefficient_reasons(row, rules, ctx)
-    n = sum(r["passed"] for r in reasons)
+    n, enough = reasons_decide(reasons, cfg)
+    decisive = sorted({r["rule"] for r in reasons if r["passed"]} & set(cfg["decisive"]))
     return [*_finish_checks(row, ctx, required=False),
             check("built", row["built_m2"], 0, _num(row["built_m2"]) > 0),
             *[dict(r, reason=True) for r in reasons],
-            check("reasons", n, cfg["min_reasons"], n >= cfg["min_reasons"])]
+            dict(check("reasons", n, cfg["min_reasons"], enough), decisive=decisive)]
+
+
+def merge_kinds(fired_checks: dict[str, list[dict]], precedence: list[str]) -> dict:
+    """One candidate from the kinds that fired on one parcel.
+
+    Parameters
+    ----------
+    fired_checks : dict
+        kind -> its checks, for the kinds that fired (at least one).
+    precedence : list of str
+        Kinds, the one handled first first (the rules file's ``candidates.precedence``).
+
+    Returns
+    -------
+    dict
+        ``kind`` (the primary kind: the first by precedence), ``kinds`` (every kind that
+        fired, primary first), ``reasons`` (the codes that fired: every kind, then the
+        inefficiency reasons that apply) and ``rules`` (every kind's checks, each tagged
+        with its ``kind``, the primary's first).
+
+    >>> m = merge_kinds({"inefficient": [{"rule": "class_d", "passed": True, "reason": True}],
+    ...                  "built_unused": [{"rule": "buildings_stand", "passed": True}]},
+    ...                 ["built_unused", "inefficient"])
+    >>> m["kind"], m["kinds"], m["reasons"]
+    ('built_unused', ['built_unused', 'inefficient'], ['built_unused', 'inefficient', 'class_d'])
+    """
+    order = {k: i for i, k in enumerate(precedence)}
+    kinds = sorted(fired_checks, key=lambda k: (order.get(k, len(order)), k))
+    reasons = list(kinds)
+    rules: list[dict] = []
+    for kind in kinds:
+        for c in fired_checks[kind]:
+            rules.append(dict(c, kind=kind))
+            if c.get("reason") and c["passed"] and c["rule"] not in reasons:
+                reasons.append(c["rule"])
+    return {"kind": kinds[0], "kinds": kinds, "reasons": reasons, "rules": rules}
 
 
 def checks_built_unused(row: dict, rules: dict, ctx: dict) -> list[dict]:

@@ -18,8 +18,8 @@ Examples
 >>> e = explain(c)
 >>> e.checks[0].label, e.checks[0].text
 ('超过约定竣工日期', '约定竣工 2013-01-05，已超 11.5 年')
->>> [(f.label, f.text) for f in e.facts][:2]
-[('判定日期', '2024-07-05'), ('宗地面积', '2,000.0 平方米（3.00 亩）')]
+>>> [(f.label, f.text) for f in e.facts][:3]
+[('认定类型与原因', '未竣工'), ('判定日期', '2024-07-05'), ('宗地面积', '2,000.0 平方米（3.00 亩）')]
 """
 
 from __future__ import annotations
@@ -47,13 +47,17 @@ HIDDEN = "—"
 
 @dataclass(frozen=True)
 class Line:
-    """One labelled line: a rule tested (``passed`` set) or an evidence fact."""
+    """One labelled line: a rule tested (``passed`` set) or an evidence fact.
+
+    ``kind`` is the code of the kind a rule was tested for (empty for facts).
+    """
 
     key: str
     label: str
     text: str
     passed: bool | None = None
     reason: bool = False
+    kind: str = ""
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,13 @@ class Explanation:
 
 _PHRASES: dict[str, tuple[str, str]] = {
     "title": ("判定为「{kind}」所检验的规则", "Rules tested for “{kind}”"),
+    "title_many": ("判定为「{kind}」（另有：{others}）所检验的规则",
+                   "Rules tested for “{kind}” (also: {others})"),
+    "kinds_reasons": ("认定类型与原因", "Kinds and reasons"),
+    "sep": ("、", ", "), "kind_sep": ("；", "; "), "reason_sep": ("：", ": "),
+    "far_agreed": ("容积率 {v} {op} 约定容积率 {a} 的 {f}（{t}）",
+                   "FAR {v} {op} {f} of the agreed FAR {a} ({t})"),
+    "decisive": ("，其中「{v}」单独即可认定", "; “{v}” decides on its own"),
     "facts": ("证据", "Evidence"), "holders": ("权利人", "Holders"),
     "history": ("处理记录", "History"), "yes": ("满足", "met"), "no": ("不满足", "not met"),
     "m2": ("平方米", "m²"), "mu": ("亩", "mu"), "years": ("年", "years"),
@@ -247,8 +258,15 @@ def _rule_text(c: dict, ev: dict, lang: str) -> str:
             industry=_industries(ev, lang)),
         "tax_per_mu_below": lambda: _p("tax", lang, v=fmt_share(v), op=_op(ok, True),
                                        t=fmt_share(t)),
+        "tax_per_mu_below_floor": lambda: _p("tax", lang, v=fmt_share(v), op=_op(ok, True),
+                                             t=fmt_share(t)),
         "class_d": lambda: _p("class_d", lang, v=v if v is not None else "-"),
-        "reasons": lambda: _p("reasons", lang, v=fmt_num(v, 0), t=fmt_num(t, 0)),
+        "far_below_agreed": lambda: _p("far_agreed", lang, v=fmt_num(v), op=_op(ok, True),
+                                       a=fmt_num(c.get("agreed")), t=fmt_num(t),
+                                       f=fmt_share(c.get("fraction"))),
+        "reasons": lambda: _p("reasons", lang, v=fmt_num(v, 0), t=fmt_num(t, 0)) + (
+            _p("decisive", lang, v=_p("sep", lang).join(
+                RULES.label(d, lang) for d in c["decisive"])) if c.get("decisive") else ""),
         "buildings_stand": lambda: _p("stand", lang, v=m2(v), op=_op(ok, False), t=m2(t)),
         "no_active_enterprise": lambda: _p("active", lang, v=fmt_num(v, 0)),
         "no_enterprise_linked": lambda: _p("linked", lang, v=fmt_num(v, 0)),
@@ -378,6 +396,25 @@ def history_table(history: list[dict], lang: str = "zh") -> Table:
     return Table(header, tuple(rows))
 
 
+def kinds_and_reasons(candidate: dict, lang: str = "zh") -> Line:
+    """Every kind of the candidate, the primary first, each with the reasons that fired.
+
+    >>> kinds_and_reasons({"kind": "built_unused", "kinds": ["built_unused", "inefficient"],
+    ...     "reasons": ["built_unused", "inefficient", "far_below_agreed", "class_d"]}).text
+    '建而未用；低效用地：用而未尽（容积率远低于约定）、权利人均为 D 类企业'
+    """
+    kinds = list(candidate.get("kinds") or [candidate.get("kind")])
+    extra = [r for r in (candidate.get("reasons") or []) if r not in kinds]
+    parts = []
+    for k in kinds:
+        text = KINDS.label(k, lang)
+        if k == "inefficient" and extra:
+            text += _p("reason_sep", lang) + _p("sep", lang).join(
+                RULES.label(r, lang) for r in extra)
+        parts.append(text)
+    return Line("kinds", _p("kinds_reasons", lang), _p("kind_sep", lang).join(parts))
+
+
 def explain(candidate: dict, lang: str = "zh") -> Explanation:
     """The candidate's rules, evidence, holders and history, in words (pure).
 
@@ -390,11 +427,22 @@ def explain(candidate: dict, lang: str = "zh") -> Explanation:
     """
     ev = candidate.get("evidence") or {}
     rules = candidate.get("rules") or []
-    checks = tuple(Line(str(c.get("rule")), RULES.label(c.get("rule"), lang),
-                        _rule_text(c, ev, lang), bool(c.get("passed")), bool(c.get("reason")))
+    kind = candidate.get("kind")
+    kinds = list(candidate.get("kinds") or [kind])
+    many = len(kinds) > 1
+
+    def label(c: dict) -> str:
+        text = RULES.label(c.get("rule"), lang)
+        return f"「{KINDS.label(c.get('kind') or kind, lang)}」{text}" if many else text
+
+    checks = tuple(Line(str(c.get("rule")), label(c), _rule_text(c, ev, lang),
+                        bool(c.get("passed")), bool(c.get("reason")), str(c.get("kind") or kind))
                    for c in rules if isinstance(c, dict))
+    title = (_p("title_many", lang, kind=KINDS.label(kinds[0], lang),
+                others=_p("sep", lang).join(KINDS.label(k, lang) for k in kinds[1:]))
+             if many else _p("title", lang, kind=KINDS.label(kind, lang)))
     return Explanation(
-        title=_p("title", lang, kind=KINDS.label(candidate.get("kind"), lang)),
-        checks=checks, facts=tuple(facts(ev, lang)),
+        title=title, checks=checks,
+        facts=(kinds_and_reasons(candidate, lang), *facts(ev, lang)),
         enterprises=enterprise_table(ev.get("enterprises") or [], lang),
         history=history_table(candidate.get("history") or [], lang))

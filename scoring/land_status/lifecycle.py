@@ -244,10 +244,14 @@ def close(conn: psycopg.Connection, candidate_id: int, *, reason: str, run_id: i
 
 
 def history(conn: psycopg.Connection, candidate_id: int) -> list[dict]:
-    """The candidate's events, oldest first, as dicts."""
+    """The candidate's events, oldest first, as dicts — with the events of the candidates
+    merged into it (migration 0027: the same parcel under another kind; ``candidate_id``
+    says whose event it was)."""
     cur = conn.execute(
-        "SELECT event_id, at, actor, action, from_status, to_status, reason_code, comment, run_id"
-        " FROM review_event WHERE candidate_id = %s ORDER BY event_id", (int(candidate_id),),
+        "SELECT event_id, at, actor, action, from_status, to_status, reason_code, comment, run_id,"
+        " candidate_id FROM review_event WHERE candidate_id = %(id)s OR candidate_id IN"
+        " (SELECT candidate_id FROM candidate WHERE merged_into = %(id)s) ORDER BY event_id",
+        {"id": int(candidate_id)},
     )
     cols = [d.name for d in cur.description]
     return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     import psycopg
 
 #: The columns of :func:`report_rows`, in sheet order.
-COLUMNS = ("rank", "candidate_id", "parcel_code", "kind", "kind_name", "status", "status_name",
+COLUMNS = ("rank", "candidate_id", "parcel_code", "kind", "kind_name", "kinds_name",
+           "reasons_name", "status", "status_name",
            "town", "district", "area_m2", "area_mu", "reclaimable_m2", "reclaimable_mu",
            "certainty", "priority", "years_idle", "survey_date", "coverage", "far", "holders",
            "class", "rules", "updated_at")
@@ -56,6 +57,9 @@ def report_rows(frame: pd.DataFrame) -> pd.DataFrame:
         rows.append({
             "rank": rank, "candidate_id": r["candidate_id"], "parcel_code": r["parcel_code"],
             "kind": r["kind"], "kind_name": KINDS.label(r["kind"]),
+            "kinds_name": "、".join(KINDS.label(k) for k in _kinds(r)),
+            "reasons_name": "、".join(RULES.label(x) for x in r.get("reasons") or []
+                                     if x not in _kinds(r)),
             "status": r["status"], "status_name": STATUSES.label(r["status"]),
             "town": r["town"], "district": r["district"],
             "area_m2": _round(r["area_m2"], 1), "area_mu": _round(_div(r["area_m2"]), 2),
@@ -69,6 +73,12 @@ def report_rows(frame: pd.DataFrame) -> pd.DataFrame:
             "updated_at": str(r["updated_at"])[:19] if r.get("updated_at") is not None else None,
         })
     return pd.DataFrame(rows, columns=list(COLUMNS))
+
+
+def _kinds(r: dict) -> list[str]:
+    """Every kind of the candidate, the primary first."""
+    kinds = r.get("kinds")
+    return list(kinds) if kinds is not None and len(kinds) else [r["kind"]]
 
 
 def _div(v: Any) -> float | None:
@@ -115,6 +125,8 @@ REPORT_FIELDS = field_table(
     _F("candidate_id", "候选编号", "candidate id"),
     _F("kind", "候选类型", "candidate kind"),
     _F("kind_name", "类型名称", "kind name"),
+    _F("kinds_name", "全部类型（主类型在前）", "every kind (primary first)"),
+    _F("reasons_name", "低效原因", "inefficiency reasons"),
     _F("certainty", "可信度", "certainty"),
     _F("priority", "优先级", "priority"),
     _F("reclaimable_m2", "可盘活面积（平方米）", "reclaimable area (m²)"),

@@ -23,10 +23,11 @@ Kinds (DOMAIN.md §3; thresholds in the rule set, :mod:`.rules_config`):
     the agreed completion date has passed (on the as-of date and before the survey),
     started, still developed under 1/3 (and not stalled).
 ``inefficient`` 低效
-    the agreed completion date has passed; built; at least ``min_reasons`` of: coverage
-    below the control minimum, FAR below the
-    2008 minimum of the holder's industry, every holder's tax per mu below a fraction
-    of the benchmark, every holder in class D.
+    the agreed completion date has passed; built; at least ``min_reasons`` (2) distinct
+    reasons, or one ``decisive`` one (class D, tax per mu below the floor), among:
+    coverage below the control minimum, FAR below the 2008 minimum of the holder's
+    industry, FAR below half the agreed FAR (用而未尽), every holder's tax per mu below a
+    fraction of the benchmark, every holder in class D.
 ``built_unused`` 建而未用
     buildings stand and no linked enterprise is active (none linked, or each is
     deregistered/stopped/relocated or reports near-zero tax and electricity).
@@ -36,6 +37,8 @@ Kinds (DOMAIN.md §3; thresholds in the rule set, :mod:`.rules_config`):
 
 The idle kinds exclude ``unfinished`` and ``inefficient`` on the same parcel, and
 ``unfinished`` excludes ``inefficient`` (a parcel is handled under one of them).
+A parcel gives **one** candidate carrying every kind that fired (:func:`.checks.merge_kinds`),
+its primary kind the first by the rules file's ``candidates.precedence``.
 Misregistered buildings never make a parcel built: the facts come from the occupancy
 kernel, whose sliver rule does not count a neighbour's building shifted over the
 boundary.
@@ -59,6 +62,7 @@ from scoring.land_status.checks import (  # noqa: F401  (the kernel's public nam
     evaluate_parcel,
     failing,
     fired,
+    merge_kinds,
 )
 from scoring.land_status.dates import period_end, years_between
 from scoring.land_status.evidence import enterprise_evidence, evidence
@@ -71,8 +75,31 @@ if TYPE_CHECKING:
 #: Candidate kinds, in the order they are evaluated (the ``land_status.kind`` vocabulary).
 KINDS = _KIND_TERMS.codes()
 
-CANDIDATE_COLUMNS = ("parcel_code", "kind", "town", "district", "area_m2", "reclaimable_m2",
-                     "certainty", "priority", "rules", "evidence")
+CANDIDATE_COLUMNS = ("parcel_code", "kind", "kinds", "reasons", "town", "district", "area_m2",
+                     "reclaimable_m2", "certainty", "priority", "rules", "evidence")
+
+
+def _candidate(row: dict, hits: dict[str, list[dict]], precedence: list[str], rules: dict,
+               ctx: dict) -> dict:
+    """The one candidate of a parcel from the kinds that fired on it.
+
+    The primary kind (first by ``precedence``) gives the certainty, priority and
+    reclaimable area; the evidence is every kind's, the primary's on top.
+    """
+    merged = merge_kinds(hits, precedence)
+    kind = merged["kind"]
+    years = years_idle(kind, row, rules, ctx)
+    cert = certainty(kind, row, hits[kind], rules, ctx)
+    ev: dict = {}
+    for k in reversed(merged["kinds"]):
+        ev.update(evidence(k, row, ctx, years_idle(k, row, rules, ctx)))
+    return {
+        "parcel_code": row["parcel_code"], "kind": kind, "kinds": merged["kinds"],
+        "reasons": merged["reasons"], "town": row.get("town"),
+        "district": row.get("district"), "area_m2": _num(row["area_m2"]),
+        "reclaimable_m2": round(reclaimable(kind, row, rules), 3), "certainty": cert,
+        "priority": priority(kind, row, years, cert, rules, ctx),
+        "rules": merged["rules"], "evidence": ev}
 
 
 def preselect(facts: Facts, rules: dict,
@@ -100,8 +127,10 @@ def preselect(facts: Facts, rules: dict,
     ineff = rules["inefficient"]
     far_min = p["far_min"].to_numpy(dtype=float)
     has_d = np.array(["D" in c for c in p["owner_classes"]], dtype=bool)
-    weak = (cov < ineff["coverage_min"]) | (far < far_min) | has_d
-    frac = ineff["tax_per_mu_fraction"]
+    agreed = pd.to_numeric(p["planned_far"], errors="coerce").to_numpy(dtype=float)
+    weak = (cov < ineff["coverage_min"]) | (far < far_min) | has_d | (
+        far < ineff["far_agreed_fraction"] * agreed)
+    frac = max(ineff["tax_per_mu_fraction"], ineff["tax_per_mu_floor_fraction"])
     weak |= np.array([bool(t) and max(t) < frac for t in p["owner_tax_ratio"]], dtype=bool)
     masks["inefficient"] = weak & (built > 0) & surveyed
     masks["built_unused"] = (built >= rules["built_unused"]["min_built_m2"]) & (
@@ -154,20 +183,16 @@ def evaluate(facts: Facts, rules: dict, change: pd.DataFrame | None = None,
            "year": facts.year}
     out: list[dict] = []
     not_firing: dict[tuple[str, str], str] = {}
+    precedence = rules["candidates"]["precedence"]
     for row, kinds in zip(rows, row_kinds, strict=True):
+        hits: dict[str, list[dict]] = {}
         for kind, checks in evaluate_parcel(row, rules, ctx, kinds).items():
-            if not fired(checks):
+            if fired(checks):
+                hits[kind] = checks
+            else:
                 not_firing[(row["parcel_code"], kind)] = failing(checks)
-                continue
-            years = years_idle(kind, row, rules, ctx)
-            cert = certainty(kind, row, checks, rules, ctx)
-            out.append({
-                "parcel_code": row["parcel_code"], "kind": kind, "town": row.get("town"),
-                "district": row.get("district"), "area_m2": _num(row["area_m2"]),
-                "reclaimable_m2": round(reclaimable(kind, row, rules), 3),
-                "certainty": cert,
-                "priority": priority(kind, row, years, cert, rules, ctx),
-                "rules": checks, "evidence": evidence(kind, row, ctx, years)})
+        if hits:
+            out.append(_candidate(row, hits, precedence, rules, ctx))
     frame = pd.DataFrame(out, columns=list(CANDIDATE_COLUMNS))
     if len(frame):
         frame = frame.sort_values(["priority", "parcel_code"], ascending=[False, True],
@@ -198,10 +223,11 @@ def approved_unsupplied(approvals: pd.DataFrame, rules: dict, as_of: dt.date) ->
         cert = 0.9
         out.append({
             "parcel_code": r["approval_code"], "kind": "approved_unsupplied",
+            "kinds": ["approved_unsupplied"], "reasons": ["approved_unsupplied"],
             "town": r.get("town"), "district": None, "area_m2": _num(r["area_m2"]),
             "reclaimable_m2": _num(r["unsupplied_m2"]), "certainty": cert,
             "priority": priority("approved_unsupplied", row, years, cert, rules, {}),
-            "rules": checks,
+            "rules": [dict(c, kind="approved_unsupplied") for c in checks],
             "evidence": {"as_of": _val(as_of), "approval": r["approval_code"],
                          "approved_date": _val(approved), "area_m2": _val(r["area_m2"]),
                          "unsupplied_m2": _val(r["unsupplied_m2"]), "years_idle": years}})

@@ -55,6 +55,25 @@ def _some_weight(weights: dict) -> str | None:
     return None if sum(weights.values()) > 0 else "at least one weight must be above 0"
 
 
+#: The kinds (``land_status.kind`` codes), in the order the kernel evaluates them.
+KIND_CODES = ("idle_not_started", "idle_stalled", "unfinished", "inefficient", "built_unused",
+              "approved_unsupplied")
+#: The inefficiency reasons (``land_status.rule`` codes of :func:`.checks.inefficient_reasons`).
+INEFFICIENCY_REASONS = ("coverage_below_control", "far_below_industry_minimum",
+                        "far_below_agreed", "tax_per_mu_below", "tax_per_mu_below_floor",
+                        "class_d")
+
+
+def _every_kind_once(kinds: list) -> str | None:
+    missing = [k for k in KIND_CODES if k not in kinds]
+    twice = sorted({k for k in kinds if kinds.count(k) > 1})
+    if missing or twice:
+        return ("name every kind exactly once"
+                + (f"; missing: {', '.join(missing)}" if missing else "")
+                + (f"; named twice: {', '.join(twice)}" if twice else ""))
+    return None
+
+
 _DIVISION = Text(quoted=True, hint='write a two-digit division code in quotes, e.g. "13"')
 
 
@@ -82,9 +101,15 @@ SCHEMA = Record({
         "far_min_2002": Table(Number(above=0, maximum=10),
                               key=Check(_DIVISION, _two_digits),
                               help="GB/T 4754-2002 division: minimum FAR"),
-        "tax_per_mu_fraction": Number(minimum=0, maximum=10), "tax_per_mu_item": Text(),
+        "tax_per_mu_fraction": Number(minimum=0, maximum=10),
+        "tax_per_mu_floor_fraction": Number(minimum=0, maximum=10),
+        "tax_per_mu_item": Text(),
         "tax_per_mu_benchmark_wan": Number(minimum=0), "class_d": Flag(),
-        "min_reasons": Number(minimum=1, maximum=10, integer=True)}, partial=True),
+        "far_agreed_fraction": _share("用而未尽: FAR below this share of the agreed FAR"),
+        "min_reasons": Number(minimum=1, maximum=10, integer=True),
+        "decisive": TextList(choices=INEFFICIENCY_REASONS,
+                             help="reasons that make a parcel inefficient on their own")},
+        partial=True),
     "built_unused": Record({
         "enabled": _on(), "min_built_m2": Number(minimum=0),
         "near_zero_tax_wan": Number(minimum=0), "near_zero_kwh": Number(minimum=0),
@@ -93,6 +118,10 @@ SCHEMA = Record({
     "approved_unsupplied": Record({
         "enabled": _on(), "grace_years": _years(20), "min_area_m2": Number(minimum=0)},
         partial=True),
+    "candidates": Record({
+        "precedence": Check(TextList(choices=KIND_CODES,
+                                     help="kinds, the one a parcel is handled under first"),
+                            _every_kind_once)}, partial=True),
     "exemptions": Record({"reasons": TextList()}, partial=True),
     "certainty": Record({
         "survey_age_full_years": Number(minimum=0), "survey_age_loss_per_year": _share(),

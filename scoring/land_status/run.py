@@ -3,13 +3,17 @@
 occupancy run (as of the date; reused when an identical one is stored) → facts →
 rules → candidates synchronised with the ``candidate`` table in one transaction:
 
-* a (parcel, kind) that fires and has an open candidate: its evidence, rules, area,
-  certainty and priority are **refreshed** (status and decisions untouched; a
-  ``refreshed`` event when anything visible changed);
-* one that fires with no open candidate: a **new** candidate (``created`` event);
-* an open candidate that no longer fires: **closed** with the failing checks as the
-  reason (``closed`` event); never deleted. If the conditions return later, a new
-  candidate is opened beside the closed one.
+* a parcel with an open candidate whose kind still fires: its kinds (other kinds may
+  join or leave; the primary kind is chosen again by precedence), reasons, evidence,
+  rules, area, certainty and priority are **refreshed** (status and decisions untouched;
+  a ``refreshed`` event when anything visible changed) — one candidate per parcel, so one
+  decision;
+* an open candidate whose kind no longer fires: **closed** with the failing checks of
+  its kinds as the reason (``closed`` event); never deleted — a decision is never carried
+  over to a kind it was not made on;
+* a parcel where some kind fires and no open candidate is left: a **new** candidate
+  (``created`` event). If the conditions return later, a new candidate is opened beside
+  the closed one.
 """
 
 from __future__ import annotations
@@ -130,8 +134,8 @@ def run_candidates(conn: psycopg.Connection, settings: Settings, *,
         change = stalled_change(conn, facts, suspects, rules, KernelOptions.from_settings(settings))
         open_rows = _open_candidates(conn)
         also: dict[str, set[str]] = {}
-        for code, kind in zip(open_rows["parcel_code"], open_rows["kind"], strict=True):
-            also.setdefault(code, set()).add(kind)
+        for code, kinds in zip(open_rows["parcel_code"], open_rows["kinds"], strict=True):
+            also.setdefault(code, set()).update(kinds)
         found, not_firing = evaluate(facts, rules, change, also=also)
         if rules["approved_unsupplied"]["enabled"]:
             approvals = _frame(conn, _APPROVALS_SQL, {"as_of": day})
@@ -144,12 +148,16 @@ def run_candidates(conn: psycopg.Connection, settings: Settings, *,
         counts = sync_candidates(conn, run_id, found, not_firing, open_rows,
                                  evaluated=set(facts.parcels["parcel_code"]), rules=rules)
         by_kind = found["kind"].value_counts().to_dict()
+        tallies = count_kinds_reasons(found)
         summary = {
             "as_of": day.isoformat(), "occupancy_run": occupancy_run,
             "score_run": facts.score_run, "records_year": facts.year,
             "rules": rules["source"], "parcels": len(facts.parcels),
             "candidates": len(found),
             "by_kind": {k: int(by_kind.get(k, 0)) for k in KINDS},
+            "share_of_parcels": (round(len(found) / len(facts.parcels), 4)
+                                 if len(facts.parcels) else 0.0),
+            **tallies,
             "area_m2": float(found["area_m2"].sum()) if len(found) else 0.0,
             "reclaimable_m2": float(found["reclaimable_m2"].sum()) if len(found) else 0.0,
             **counts, "stalled_pairs_checked": len(change), "notes": facts.notes,
@@ -185,13 +193,46 @@ def _stalled_suspects(facts, rules: dict) -> list[str]:
 
 
 def _open_candidates(conn: psycopg.Connection) -> pd.DataFrame:
-    return _frame(conn, "SELECT candidate_id, parcel_code, kind, status FROM candidate"
+    return _frame(conn, "SELECT candidate_id, parcel_code, kind, kinds, status FROM candidate"
                         " WHERE status <> 'closed'", None)
+
+
+def count_kinds_reasons(found: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """Candidates per primary kind are ``by_kind``; these are the wider counts.
+
+    Returns
+    -------
+    dict
+        ``with_kind``: candidates carrying each kind (primary or not);
+        ``by_reason``: candidates carrying each reason code (every kind, and each
+        inefficiency reason that applies, also on candidates it does not decide);
+        ``by_reason_inefficient``: the reasons of the candidates carrying
+        ``inefficient``.
+
+    >>> f = pd.DataFrame({"kinds": [["built_unused", "inefficient"], ["inefficient"]],
+    ...                   "reasons": [["built_unused", "inefficient", "class_d"],
+    ...                               ["inefficient", "class_d", "far_below_agreed"]]})
+    >>> count_kinds_reasons(f)["with_kind"]["inefficient"]
+    2
+    """
+    with_kind = {k: 0 for k in KINDS}
+    by_reason: dict[str, int] = {}
+    ineff: dict[str, int] = {}
+    for kinds, reasons in zip(found.get("kinds", []), found.get("reasons", []), strict=True):
+        for k in kinds:
+            with_kind[k] = with_kind.get(k, 0) + 1
+        for r in reasons:
+            by_reason[r] = by_reason.get(r, 0) + 1
+            if "inefficient" in kinds and r not in KINDS:
+                ineff[r] = ineff.get(r, 0) + 1
+    return {"with_kind": with_kind, "by_reason": dict(sorted(by_reason.items())),
+            "by_reason_inefficient": dict(sorted(ineff.items()))}
 
 
 _STAGE = """
 CREATE TEMP TABLE candidate_stage (
-    parcel_code text, kind text, town text, district text, area_m2 float8,
+    parcel_code text, kind text, kinds jsonb, reasons jsonb, town text, district text,
+    area_m2 float8,
     reclaimable_m2 float8, certainty real, priority real, rules jsonb, evidence jsonb
 ) ON COMMIT DROP
 """
@@ -199,11 +240,14 @@ CREATE TEMP TABLE candidate_stage (
 _REFRESH = """
 WITH old AS (SELECT candidate_id, version FROM candidate WHERE status <> 'closed'),
 upd AS (
-    UPDATE candidate c SET town = s.town, district = s.district, area_m2 = s.area_m2,
+    UPDATE candidate c SET kind = s.kind,
+           kinds = ARRAY(SELECT jsonb_array_elements_text(s.kinds)),
+           reasons = ARRAY(SELECT jsonb_array_elements_text(s.reasons)),
+           town = s.town, district = s.district, area_m2 = s.area_m2,
            reclaimable_m2 = s.reclaimable_m2, certainty = s.certainty, priority = s.priority,
            rules = s.rules, evidence = s.evidence, run_id = %(run)s
     FROM candidate_stage s
-    WHERE c.parcel_code = s.parcel_code AND c.kind = s.kind AND c.status <> 'closed'
+    WHERE c.parcel_code = s.parcel_code AND c.status <> 'closed' AND s.kinds ? c.kind
     RETURNING c.candidate_id, c.version, c.status
 ),
 ev AS (
@@ -218,13 +262,15 @@ SELECT (SELECT count(*) FROM upd), (SELECT count(*) FROM ev)
 
 _CREATE = """
 WITH ins AS (
-    INSERT INTO candidate (parcel_code, kind, town, district, area_m2, reclaimable_m2,
-                           certainty, priority, rules, evidence, run_id)
-    SELECT s.parcel_code, s.kind, s.town, s.district, s.area_m2, s.reclaimable_m2, s.certainty,
+    INSERT INTO candidate (parcel_code, kind, kinds, reasons, town, district, area_m2,
+                           reclaimable_m2, certainty, priority, rules, evidence, run_id)
+    SELECT s.parcel_code, s.kind, ARRAY(SELECT jsonb_array_elements_text(s.kinds)),
+           ARRAY(SELECT jsonb_array_elements_text(s.reasons)), s.town, s.district, s.area_m2, s.reclaimable_m2, s.certainty,
            s.priority, s.rules, s.evidence, %(run)s
     FROM candidate_stage s
     WHERE NOT EXISTS (SELECT 1 FROM candidate c WHERE c.parcel_code = s.parcel_code
-                      AND c.kind = s.kind AND c.status <> 'closed')
+                      AND (c.kind = 'approved_unsupplied') = (s.kind = 'approved_unsupplied')
+                      AND c.status <> 'closed')
     RETURNING candidate_id
 ),
 ev AS (
@@ -270,34 +316,46 @@ def sync_candidates(conn: psycopg.Connection, run_id: int, found: pd.DataFrame,
     from gis.db.connection import translate_errors
     from gis.db.copy import copy_frame
 
-    fired = set(zip(found["parcel_code"], found["kind"], strict=True))
+    fired: dict[str, set[str]] = {}
+    for code, kinds in zip(found["parcel_code"], found["kinds"], strict=True):
+        fired.setdefault(code, set()).update(kinds)
+
+    def holds(code: str, kind: str) -> bool:
+        """An open candidate stays while the kind it is handled under still fires."""
+        return kind in fired.get(code, ())
+
     ids, reasons = [], []
     for r in open_rows.itertuples(index=False):
-        if (r.parcel_code, r.kind) in fired:
+        if holds(r.parcel_code, r.kind):
             continue
         if r.kind == "approved_unsupplied":
             reason = "the approved land is now supplied, or less than the minimum remains"
-        elif not rules[r.kind]["enabled"]:
-            reason = f"kind {r.kind} is switched off in the rules ({rules['source']})"
         elif r.parcel_code not in evaluated:
             reason = "the parcel is no longer in the occupancy run (deleted or recoded)"
         else:
-            reason = not_firing.get((r.parcel_code, r.kind), "conditions no longer hold")
+            parts = []
+            for kind in r.kinds:
+                if not rules[kind]["enabled"]:
+                    parts.append(f"kind {kind} is switched off in the rules ({rules['source']})")
+                elif not holds(r.parcel_code, kind):
+                    parts.append(f"{kind}: " + not_firing.get((r.parcel_code, kind),
+                                                              "conditions no longer hold"))
+            reason = " | ".join(parts) or "conditions no longer hold"
         ids.append(int(r.candidate_id))
         reasons.append(f"run {run_id}: {reason}")
-    kept = int(open_rows[[k in fired for k in zip(open_rows["parcel_code"], open_rows["kind"],
-                                                    strict=True)]]["status"].ne("new").sum()
+    kept = int(open_rows[[holds(c, k) for c, k in zip(
+        open_rows["parcel_code"], open_rows["kind"], strict=True)]]["status"].ne("new").sum()
                ) if len(open_rows) else 0
     params = {"run": run_id, "actor": SYSTEM_ACTOR}
     with translate_errors("storing candidates"):
         conn.execute(_STAGE)
         if len(found):
             copy_frame(conn, "candidate_stage", found.loc[:, [
-                "parcel_code", "kind", "town", "district", "area_m2", "reclaimable_m2",
-                "certainty", "priority", "rules", "evidence"]])
+                "parcel_code", "kind", "kinds", "reasons", "town", "district", "area_m2",
+                "reclaimable_m2", "certainty", "priority", "rules", "evidence"]])
         refreshed, changed = conn.execute(_REFRESH, params).fetchone()
-        created = conn.execute(_CREATE, params).fetchone()[0]
         closed = conn.execute(_CLOSE, {**params, "ids": ids, "reasons": reasons}).fetchone()[0]
+        created = conn.execute(_CREATE, params).fetchone()[0]
         conn.execute("DROP TABLE candidate_stage")
     return {"created": int(created), "refreshed": int(refreshed), "changed": int(changed),
             "closed": int(closed), "kept_decisions": kept}

@@ -14,7 +14,7 @@ from scoring.land_status.rules import KINDS
 if TYPE_CHECKING:
     import psycopg
 
-LIST_COLUMNS = ("candidate_id", "parcel_code", "kind", "status", "town", "district", "area_m2",
+LIST_COLUMNS = ("candidate_id", "parcel_code", "kind", "kinds", "reasons", "status", "town", "district", "area_m2",
                 "reclaimable_m2", "certainty", "priority", "version", "run_id", "created_at",
                 "updated_at", "closed_reason")
 
@@ -32,7 +32,8 @@ def list_candidates(conn: psycopg.Connection, *, kind: str | None = None,
     Parameters
     ----------
     kind, town, status : str, optional
-        Filters; an unknown kind or status raises :class:`DataError` listing the valid ones.
+        Filters (``kind``: candidates carrying it, primary or not); an unknown kind or
+        status raises :class:`DataError` listing the valid ones.
     include_closed : bool
         Also closed candidates (always when ``status='closed'``).
     evidence : bool
@@ -46,7 +47,7 @@ def list_candidates(conn: psycopg.Connection, *, kind: str | None = None,
     return _frame(
         conn,
         f"SELECT {cols} FROM candidate"
-        " WHERE (%(kind)s::text IS NULL OR kind = %(kind)s)"
+        " WHERE (%(kind)s::text IS NULL OR %(kind)s = ANY (kinds))"
         " AND (%(town)s::text IS NULL OR town = %(town)s)"
         " AND (%(status)s::text IS NULL OR status = %(status)s)"
         " AND (%(closed)s OR status <> 'closed' OR %(status)s::text = 'closed')"

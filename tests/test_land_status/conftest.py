@@ -30,7 +30,10 @@ def town(db_conn):
         "STALLED": dict(supply="2020-01-01", start="2021-01-01", finish="2026-01-01"),
         "UNFIN": dict(supply="2022-06-01", start="2023-01-01", finish="2024-06-30"),
         "EXEMPT": dict(supply="2021-01-01", start="2022-03-01", finish="2024-03-01"),
-        "INEFF": dict(supply="2005-01-01", start="2005-06-01", finish="2007-06-01"),
+        # coverage 25 % < 30 %; FAR 0.5: below its industry's 2008 minimum 1.0 and below half
+        # the agreed 1.2 (用而未尽, the same measurement: counted once); no agreed dates, so
+        # neither idle nor unfinished: two independent reasons
+        "INEFF": dict(supply="2005-01-01", planned_far=1.2),
         "UNUSED": dict(supply="2005-01-01", start="2005-06-01", finish="2007-06-01"),
         "NEARZERO": dict(supply="2005-01-01", start="2005-06-01", finish="2007-06-01"),
         "NOLINK": dict(supply="2005-01-01", start="2005-06-01", finish="2007-06-01"),
@@ -49,7 +52,7 @@ def town(db_conn):
     neighbour_building = box(200 * 2 + 99, 10, 200 * 2 + 180, 90)
     tall, low = 10.5, 3.0
     s1 = [(c("STALLED", 10, 10, 50, 50), low), (c("UNFIN", 10, 10, 50, 50), low),
-          (c("INEFF", 0, 0, 100, 50), low), (c("UNUSED", 0, 0, 100, 50), tall),
+          (c("INEFF", 0, 0, 100, 25), 2 * low), (c("UNUSED", 0, 0, 100, 50), tall),
           (c("NEARZERO", 0, 0, 100, 50), tall), (c("NOLINK", 0, 0, 100, 50), tall),
           (c("HEALTHY", 0, 0, 100, 50), tall), (c("DEMOL", 10, 10, 90, 90), tall),
           (neighbour_building, tall)]

@@ -185,3 +185,45 @@ def test_sheet_of_an_idle_parcel_shows_the_earlier_survey_too(town, monkeypatch,
                                capsys)
     assert code == 0, err
     assert _json(out)["surveys"] == ["2023-05-01", "2024-09-01"]   # the demolished building
+
+
+def test_one_candidate_with_two_kinds_through_the_cli(town, monkeypatch, db_dsn, capsys,
+                                                      tmp_path):
+    conn, *_ = town
+    # INEFF's firm deregistered: built-unused and inefficient on one parcel
+    conn.execute("UPDATE enterprise SET status = 'deregistered' WHERE credit_code IN ("
+                 "SELECT credit_code FROM land_right WHERE parcel_code = 'INEFF')")
+    conn.commit()
+    code, out, err = run_mujun(["candidates", "--as-of", "2024-12-31", "--json"], monkeypatch,
+                               db_dsn, capsys)
+    assert code == 0, err
+    s = _json(out)
+    assert s["candidates"] == 9 and s["by_kind"]["built_unused"] == 4
+    assert s["by_kind"]["inefficient"] == 0 and s["with_kind"]["inefficient"] == 1
+    assert s["by_reason"]["far_below_agreed"] == 1 and s["by_reason"]["built_unused"] == 4
+    code, out, err = run_mujun(["candidates", "--as-of", "2024-12-31"], monkeypatch, db_dsn,
+                               capsys)
+    assert code == 0 and "per reason: " in out and "用而未尽（容积率远低于约定） 1" in out
+    # listed under either kind, once
+    for kind in ("inefficient", "built_unused"):
+        code, out, _ = run_mujun(["candidates", "list", "--kind", kind, "--json"],
+                                 monkeypatch, db_dsn, capsys)
+        assert [r["parcel_code"] for r in _json(out)].count("INEFF") == 1
+    cid = fetch(conn, "SELECT candidate_id FROM candidate WHERE parcel_code = 'INEFF'")[0][0]
+    code, out, _ = run_mujun(["candidates", "show", str(cid)], monkeypatch, db_dsn, capsys)
+    assert code == 0
+    assert "判定为「建而未用」（另有：低效用地）所检验的规则" in out
+    assert ("认定类型与原因：建而未用；低效用地：建筑系数低于控制指标、容积率低于行业控制指标、"
+            "用而未尽（容积率远低于约定）") in out
+    assert out.index("「建而未用」建筑物存在") < out.index("「低效用地」容积率低于行业控制指标")
+    # the report: every kind, primary first, and the reasons in words
+    path = tmp_path / "c.xlsx"
+    code, out, err = run_mujun(["candidates", "report", "-o", str(path)], monkeypatch, db_dsn,
+                               capsys)
+    assert code == 0, err
+    ws = openpyxl.load_workbook(path)["候选地块"]
+    header = [c.value for c in ws[1]]
+    row = next(r for r in ws.iter_rows(min_row=2, values_only=True)
+               if r[header.index("宗地代码")] == "INEFF")
+    assert row[header.index("全部类型（主类型在前）")] == "建而未用、低效用地"
+    assert "用而未尽" in row[header.index("低效原因")]

@@ -64,3 +64,11 @@ def test_planted_cases_found_with_no_idle_claim_on_a_healthy_parcel(db_conn, cit
         print(f"  {kind:<17} planted {n_truth:>3}  found {n_got:>3}  precision {p:.2f}  "
               f"recall {r:.2f}")
     print(f"  inefficient (not planted): {int((found['kind'] == 'inefficient').sum())}")
+    s = res.summary
+    print(f"  parcels {s['parcels']}  candidates {s['candidates']}"
+          f" ({s['share_of_parcels']:.1%})  by kind {s['by_kind']}")
+    print(f"  carrying each kind {s['with_kind']}")
+    print(f"  per reason {s['by_reason']}")
+    print(f"  reasons of the inefficient {s['by_reason_inefficient']}")
+    # one candidate per parcel, whatever fired
+    assert found["parcel_code"].is_unique

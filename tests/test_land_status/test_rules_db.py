@@ -42,7 +42,15 @@ def test_every_kind_on_the_constructed_town(town, tmp_path):
     assert ev["UNUSED"]["enterprises"][0]["status"] == "deregistered"
     rules = dict(conn.execute("SELECT parcel_code, rules FROM candidate").fetchall())
     fired_ineff = {r["rule"] for r in rules["INEFF"] if r.get("reason") and r["passed"]}
-    assert fired_ineff == {"far_below_industry_minimum"}
+    assert fired_ineff == {"coverage_below_control", "far_below_industry_minimum",
+                           "far_below_agreed"}
+    # one candidate per parcel; the counts per kind and per reason
+    assert conn.execute("SELECT count(DISTINCT parcel_code) = count(*) FROM candidate"
+                        ).fetchone()[0]
+    assert res.summary["by_reason"]["far_below_agreed"] == 1
+    assert res.summary["by_reason_inefficient"] == {
+        "coverage_below_control": 1, "far_below_agreed": 1, "far_below_industry_minimum": 1}
+    assert res.summary["with_kind"]["built_unused"] == 3
     # area in m² and mu, reclaimable estimate
     row = conn.execute("SELECT area_m2, reclaimable_m2, certainty, priority FROM candidate"
                        " WHERE parcel_code = 'STALLED'").fetchone()
@@ -142,8 +150,9 @@ def test_class_d_and_tax_per_mu_from_the_latest_score_run(town, tmp_path):
     from tests.test_land_status.builders import credit
 
     conn, *_ = town
-    # HEALTHY's holder: class D; NEIGHBOUR's holder: tax 5 against a 24.097 benchmark
-    run = _score_run(conn, [(credit(7), "D", 30.0, 24.097), (credit(1), "C", 5.0, 24.097),
+    # HEALTHY's holder: class D; NEIGHBOUR's holder: tax 4 against a 24.097 benchmark (0.17,
+    # below the floor 0.2: decisive)
+    run = _score_run(conn, [(credit(7), "D", 30.0, 24.097), (credit(1), "C", 4.0, 24.097),
                             (credit(4), "B", 30.0, 24.097)])
     res = run_candidates(conn, settings(tmp_path), as_of=AS_OF)
     assert res.summary["score_run"] == run
@@ -152,10 +161,11 @@ def test_class_d_and_tax_per_mu_from_the_latest_score_run(town, tmp_path):
     rules = dict(conn.execute("SELECT parcel_code, rules FROM candidate").fetchall())
     why = {p: {r["rule"] for r in rules[p] if r.get("reason") and r["passed"]}
            for p in ("HEALTHY", "NEIGHBOUR")}
-    assert why == {"HEALTHY": {"class_d"}, "NEIGHBOUR": {"tax_per_mu_below"}}
+    assert why == {"HEALTHY": {"class_d"},
+                   "NEIGHBOUR": {"tax_per_mu_below", "tax_per_mu_below_floor"}}
     ratio = next(r for r in rules["NEIGHBOUR"] if r["rule"] == "tax_per_mu_below")
-    assert ratio["value"] == pytest.approx(5.0 / 24.097, rel=1e-5) and ratio["threshold"] == 0.5
-    # a fixed benchmark in the rules file wins: 5 is more than half of 8
+    assert ratio["value"] == pytest.approx(4.0 / 24.097, rel=1e-5) and ratio["threshold"] == 0.5
+    # a fixed benchmark in the rules file wins: 4 is half of 8, not below
     f = tmp_path / "rules.yaml"
     f.write_text("inefficient:\n  tax_per_mu_benchmark_wan: 8\n", encoding="utf-8")
     run_candidates(conn, settings(tmp_path), as_of=AS_OF, rules_path=f)
@@ -233,3 +243,30 @@ def test_deregistration_after_the_as_of_date_does_not_count(town, tmp_path):
     assert ("UNUSED", "built_unused") not in open_kinds(conn)
     run_candidates(conn, settings(tmp_path), as_of="2025-06-30")
     assert ("UNUSED", "built_unused") in open_kinds(conn)
+
+
+def test_a_parcel_firing_two_kinds_is_one_candidate_with_one_decision(town, tmp_path):
+    conn, *_ = town
+    run_candidates(conn, settings(tmp_path), as_of=AS_OF)
+    cid, kinds = conn.execute("SELECT candidate_id, kinds FROM candidate"
+                              " WHERE parcel_code = 'INEFF'").fetchone()
+    assert kinds == ["inefficient"]
+    lifecycle.decide(conn, cid, status="under_review", by="王")
+    conn.commit()
+    # its firm is deregistered: the parcel is built-unused too, still one candidate
+    conn.execute("UPDATE enterprise SET status = 'deregistered' WHERE credit_code IN ("
+                 "SELECT credit_code FROM land_right WHERE parcel_code = 'INEFF')")
+    conn.commit()
+    res = run_candidates(conn, settings(tmp_path), as_of=AS_OF)
+    rows = conn.execute("SELECT candidate_id, kind, kinds, reasons, status FROM candidate"
+                        " WHERE parcel_code = 'INEFF'").fetchall()
+    assert rows == [(cid, "built_unused", ["built_unused", "inefficient"],
+                     ["built_unused", "inefficient", "coverage_below_control",
+                      "far_below_industry_minimum", "far_below_agreed"], "under_review")]
+    assert res.summary["with_kind"]["inefficient"] == 1 and res.summary["by_kind"].get(
+        "inefficient") == 0
+    rules = conn.execute("SELECT rules FROM candidate WHERE candidate_id = %s",
+                         (cid,)).fetchone()[0]
+    assert rules[0]["kind"] == "built_unused" and rules[-1]["kind"] == "inefficient"
+    assert [e["action"] for e in lifecycle.history(conn, cid)] == [
+        "created", "decided", "refreshed"]

@@ -120,7 +120,13 @@ def test_nothing_unfinished_or_inefficient_before_the_completion_date():
     # a survey from before the completion date does not show the finished state
     assert _fires(dict(row, survey_date=D("2025-01-01")), "2025-06-01") == set()
     assert _fires(healthy_cover, "2025-01-01") == set()
-    assert _fires(healthy_cover, "2025-01-02") == {"inefficient"}
+    # FAR below the 2008 minimum alone is one reason, not a verdict (two are needed) ...
+    assert _fires(healthy_cover, "2025-01-02") == set()
+    one = load_rules()
+    one["inefficient"]["min_reasons"] = 1
+    # ... unless a county's file asks for one, and then only after the completion date
+    assert _fires(healthy_cover, "2025-01-01", rules=one) == set()
+    assert _fires(healthy_cover, "2025-01-02", rules=one) == {"inefficient"}
 
 
 def test_inefficient_reasons_and_the_forty_percent_option():
@@ -128,10 +134,16 @@ def test_inefficient_reasons_and_the_forty_percent_option():
     assert "inefficient" not in _fires(row, "2025-01-01")
     strict = load_rules()
     strict["inefficient"]["coverage_min"] = 0.40
+    assert "inefficient" not in _fires(row, "2025-01-01", rules=strict)   # one reason
+    strict["inefficient"]["min_reasons"] = 1
     assert "inefficient" in _fires(row, "2025-01-01", rules=strict)
     # Huangyan 2022 large firms: benchmark 24.097 万元/mu; 5 is 0.21 of it, 20 is 0.83
     taxed = _row(built_m2=5000.0, coverage=0.5, far=1.2, owner_tax_ratio=[5.0 / 24.097])
-    assert "inefficient" in _fires(taxed, "2025-01-01")
+    # 0.21 of the benchmark: below half (a reason), not below the floor 0.2 (decisive)
+    assert "inefficient" not in _fires(taxed, "2025-01-01")
+    assert "inefficient" in _fires(dict(taxed, far_min=1.5), "2025-01-01")  # + FAR: two
+    assert "inefficient" in _fires(dict(taxed, owner_tax_ratio=[4.0 / 24.097]), "2025-01-01")
+    taxed = dict(taxed, far_min=1.5)
     assert "inefficient" not in _fires(dict(taxed, owner_tax_ratio=[20.0 / 24.097]),
                                        "2025-01-01")
     # two holders: inefficient only when both are below

@@ -27,6 +27,9 @@
     return node;
   }
   const label = (prefix, key) => T[prefix + key] || key;
+  // every kind a candidate carries, the primary first (one candidate per parcel)
+  const kindsLabel = (c) => (c.kinds && c.kinds.length ? c.kinds : [c.kind])
+    .map((k) => label("k_", k)).join(T.list_sep || ", ");
   const fmt = (x, d = 0) => (x === null || x === undefined ? "" : Number(x).toFixed(d));
 
   function message(text, isError) {
@@ -99,7 +102,7 @@
       });
       const row = el("tr", { dataset: { id: c.candidate_id, status: c.status } },
         el("td", {}, box), el("td", {}, c.candidate_id), el("td", { class: "code" }, c.parcel_code),
-        el("td", {}, label("k_", c.kind)), el("td", {}, c.town || ""),
+        el("td", {}, kindsLabel(c)), el("td", {}, c.town || ""),
         el("td", { class: "status" }, label("s_", c.status)), el("td", {}, fmt(c.area_m2)),
         el("td", {}, fmt(c.priority, 2)));
       row.addEventListener("click", (ev) => { if (ev.target !== box) openDetail(c.candidate_id); });
@@ -231,7 +234,7 @@
         el("img", { src: `/api/photos/${k}`, class: "thumb", alt: T.photos }))))));
     panel.replaceChildren(...[
       el("button", { type: "button", id: "detail-close", onclick: () => { panel.hidden = true; } }, T.close),
-      el("h2", {}, `#${d.candidate_id} ${label("k_", d.kind)}`),
+      el("h2", {}, `#${d.candidate_id} ${kindsLabel(d)}`),
       el("p", {}, el("span", { id: "detail-status", dataset: { status: d.status } }, label("s_", d.status)),
         ` · ${d.parcel_code} · ${d.town || ""} · ${fmt(d.area_m2)} m² · v${d.version}`),
       snapshots(d),

@@ -8,7 +8,7 @@ import click
 
 from gis.cli.main import PluginGroup
 from gis.cli.options import dry_run_option, emit, json_option, overwrite_option
-from scoring.land_status.vocabulary import KINDS, REASONS, STATUSES
+from scoring.land_status.vocabulary import KINDS, REASONS, RULES, STATUSES
 
 KIND_CHOICES = KINDS.codes()
 STATUS_CHOICES = STATUSES.codes()
@@ -59,15 +59,21 @@ def candidates(ctx: click.Context, as_of, rules_path, occupancy_run, score_run, 
                             occupancy_run=occupancy_run, score_run=score_run)
     s = dict(result.summary, run_id=result.run_id)
     top_rows = result.candidates.head(top)
-    s["top"] = [{"parcel_code": r.parcel_code, "kind": r.kind, "town": r.town,
-                 "area_m2": r.area_m2, "priority": r.priority}
+    s["top"] = [{"parcel_code": r.parcel_code, "kind": r.kind, "kinds": list(r.kinds),
+                 "town": r.town, "area_m2": r.area_m2, "priority": r.priority}
                 for r in top_rows.itertuples(index=False)]
     kinds = ", ".join(f"{KINDS.label(k)} {v}" for k, v in s["by_kind"].items() if v)
     lines = [f"candidates run {result.run_id} as of {s['as_of']} (occupancy run "
              f"{s['occupancy_run']}): {s['candidates']:,} candidates ({kinds or 'none'}); "
              f"{s['created']} new, {s['refreshed']} refreshed ({s['kept_decisions']} with "
              f"decisions), {s['closed']} closed; reclaimable {_fmt(s['reclaimable_m2'], 0)} m²"]
-    lines += [f"  {i:>2}. {r['parcel_code']}  {KINDS.label(r['kind'])}  {r['town'] or '-'}  "
+    lines.append("  per kind carried: " + (", ".join(
+        f"{KINDS.label(k)} {v}" for k, v in s["with_kind"].items() if v) or "none"))
+    lines.append("  per reason: " + (", ".join(
+        f"{RULES.label(k)} {v}" for k, v in s["by_reason"].items()
+        if k not in s["with_kind"]) or "none"))
+    lines += [f"  {i:>2}. {r['parcel_code']}  "
+              f"{'、'.join(KINDS.label(k) for k in r['kinds'])}  {r['town'] or '-'}  "
               f"{_fmt(r['area_m2'], 0)} m²  priority {_fmt(r['priority'])}"
               for i, r in enumerate(s["top"], 1)]
     lines += [f"note: {n}" for n in s["notes"]]
