@@ -325,11 +325,13 @@
         for (const [f, unit] of Object.entries(o.fields)) {
           $("#appeal-field").append(el("option", { value: f }, `${label("af_", f)}（${unit}）`));
         }
-        $("#appeal-kind").addEventListener("change", () => {
+        const showKind = () => {
           const data = $("#appeal-kind").value === "data";
           for (const n of document.querySelectorAll("#appeal-add .appeal-data")) n.hidden = !data;
           document.querySelector("#appeal-add .appeal-class").hidden = data;
-        });
+        };
+        $("#appeal-kind").addEventListener("change", showKind);
+        showKind();
         $("#appeal-add-submit").addEventListener("click", addAppeal);
       }
     }
