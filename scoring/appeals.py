@@ -37,15 +37,29 @@ _COLUMNS = ("appeal_id", "credit_code", "year", "run_id", "kind", "claim", "fiel
             "decision", "decided_by", "decided_at", "override_id", "batch_id", "town")
 
 
+def _refusal(message: str, zh: str) -> AppealError:
+    """An :class:`AppealError` with the command line's message and, as ``zh``, the
+    review app's (officials read Chinese; the app shows ``zh``)."""
+    exc = AppealError(message)
+    exc.zh = zh
+    return exc
+
+
+#: What a text is, for the app's messages.
+_WHAT_ZH = {"claim": "申诉事由", "reason": "处理理由", "by": "经办人"}
+
+
 def _text(value: str | None, what: str, *, required: bool = True, limit: int = 2000
           ) -> str | None:
     text = "" if value is None else str(value).strip()
+    zh = next((w for k, w in _WHAT_ZH.items() if f"--{k}" in what), "文字")
     if not text:
         if required:
-            raise AppealError(f"{what} is empty; give it")
+            raise _refusal(f"{what} is empty; give it", f"{zh}为空，请填写")
         return None
     if "\x00" in text or len(text) > limit:
-        raise AppealError(f"{what} is longer than {limit:,} characters or holds a NUL")
+        raise _refusal(f"{what} is longer than {limit:,} characters or holds a NUL",
+                       f"{zh}超过 {limit:,} 个字符或含有空字符")
     return text
 
 
@@ -73,24 +87,28 @@ def check_new(kind: str, *, claim: str | None, requested_class: str | None = Non
     from scoring.overrides import OVERRIDE_CLASSES
 
     if kind not in KINDS:
-        raise AppealError(f"kind {kind!r} is not one of {', '.join(KINDS)}")
+        raise _refusal(f"kind {kind!r} is not one of {', '.join(KINDS)}",
+                       "申诉类型应为" + "或".join(label("appeal.kind", k) for k in KINDS))
     claim_t = _text(claim, "the claim (--claim)")
     if kind == "class":
         requested_class = str(requested_class or "").strip().upper()
         if requested_class not in OVERRIDE_CLASSES:
-            raise AppealError("a class appeal names the class asked for: --class "
-                              + "|".join(OVERRIDE_CLASSES))
+            raise _refusal("a class appeal names the class asked for: --class "
+                           + "|".join(OVERRIDE_CLASSES),
+                           "调档申诉须写明申请的类别：" + "、".join(OVERRIDE_CLASSES))
         return claim_t, requested_class, None, None
     if field not in FIELDS:
-        raise AppealError(f"a data appeal names the figure: --field "
-                          f"{'|'.join(FIELDS)} and --value")
+        raise _refusal(f"a data appeal names the figure: --field {'|'.join(FIELDS)} and "
+                       "--value", "数据申诉须写明申诉指标：" + "、".join(
+                           label("appeal.field", f) for f in FIELDS))
     try:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         number = math.nan
     if not math.isfinite(number) or number < 0:
-        raise AppealError("a data appeal gives the claimed value: --value, a finite "
-                          f"number ≥ 0 in {FIELDS[field]}")
+        raise _refusal("a data appeal gives the claimed value: --value, a finite "
+                       f"number ≥ 0 in {FIELDS[field]}",
+                       f"申诉数值应为不小于 0 的数（{FIELDS[field]}）")
     return claim_t, None, field, number
 
 
@@ -112,9 +130,12 @@ def check_step(appeal_id: int, current: str, status: str) -> None:
     """
     if status not in STEPS.get(current, ()):
         allowed = STEPS.get(current)
-        raise AppealError(f"appeal {appeal_id} is {label('appeal.status', current)} "
-                          f"({current}); " + (f"it can move to {', '.join(allowed)}"
-                                              if allowed else "it is decided and stays so"))
+        zh = (f"申诉 {appeal_id} 现为“{label('appeal.status', current)}”，" + (
+            "只能改为" + "、".join(f"“{label('appeal.status', s)}”" for s in allowed)
+            if allowed else "已办结，不能再改"))
+        raise _refusal(f"appeal {appeal_id} is {label('appeal.status', current)} "
+                       f"({current}); " + (f"it can move to {', '.join(allowed)}"
+                                           if allowed else "it is decided and stays so"), zh)
 
 
 def check_reason(reason: str | None) -> str:

@@ -10,6 +10,8 @@ an appeal of a firm outside the user's area does not exist for them.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -25,6 +27,18 @@ class AppealRefused(Exception):
     def __init__(self, status: int, message: str):
         super().__init__(message)
         self.status = status
+
+
+@contextlib.contextmanager
+def _in_chinese() -> Iterator[None]:
+    """Answer a rule broken (:class:`scoring.errors.AppealError`) with 422 and its Chinese
+    message."""
+    from scoring.errors import AppealError
+
+    try:
+        yield
+    except AppealError as exc:
+        raise AppealRefused(422, getattr(exc, "zh", None) or str(exc)) from None
 
 
 def _refusal(exc: Exception) -> AppealRefused | None:
@@ -46,25 +60,32 @@ def record(conn: psycopg.Connection, body: dict[str, Any]) -> int:
 
     Raises
     ------
-    scoring.errors.AppealError
-        The appeal breaks a rule of :func:`scoring.appeals.check_new`.
     AppealRefused
-        No permission, or the firm is not in the run within the user's area.
+        422: the appeal breaks a rule of :func:`scoring.appeals.check_new` (the message in
+        Chinese); 403: no permission; 404: the firm is not in the run within the user's
+        area.
     """
     import psycopg
 
-    from parcels.codes import normalize_credit_code
+    from parcels.codes import check_credit_code, normalize_credit_code
     from scoring.appeals import check_new
+    from scoring.errors import ScoreRunError
     from scoring.store import resolve_score_run
 
     kind = body.get("kind")
-    claim, klass, field, value = check_new(
-        kind if isinstance(kind, str) else "", claim=_str(body.get("claim")),
-        requested_class=_str(body.get("class")), field=_str(body.get("field")),
-        value=body.get("value"))
+    with _in_chinese():
+        claim, klass, field, value = check_new(
+            kind if isinstance(kind, str) else "", claim=_str(body.get("claim")),
+            requested_class=_str(body.get("class")), field=_str(body.get("field")),
+            value=body.get("value"))
     code = normalize_credit_code(_str(body.get("credit_code")) or "")
+    if check_credit_code(code) == "malformed":
+        raise AppealRefused(422, "统一社会信用代码应为 18 位数字或大写字母")
     run_id = body.get("run_id")
-    run = resolve_score_run(conn, run_id if isinstance(run_id, int) else None)
+    try:
+        run = resolve_score_run(conn, run_id if isinstance(run_id, int) else None)
+    except ScoreRunError:
+        raise AppealRefused(422, "没有这次已完成的企业综合评价，无法登记申诉") from None
     try:
         row = conn.execute("SELECT mujun_appeal_add(%s, %s, %s, %s, %s, %s, %s)",
                            (code, run, kind, claim, field, value, klass)).fetchone()
@@ -85,19 +106,19 @@ def step(conn: psycopg.Connection, appeal_id: int, body: dict[str, Any]) -> None
 
     Raises
     ------
-    scoring.errors.AppealError
-        No such appeal for this user, a step not allowed, an empty reason.
     AppealRefused
-        No permission, out of area, or the appeal moved on meanwhile.
+        422: a step not allowed or an empty reason (in Chinese); 403: no permission;
+        404: no such appeal in the user's area; 409: the appeal moved on meanwhile.
     """
     import psycopg
 
     from scoring.appeals import check_reason, check_step
 
     status = body.get("status")
-    reason = check_reason(_str(body.get("reason")))
-    current = status_of(conn, appeal_id)
-    check_step(appeal_id, current, status if isinstance(status, str) else "")
+    with _in_chinese():
+        reason = check_reason(_str(body.get("reason")))
+        current = status_of(conn, appeal_id)
+        check_step(appeal_id, current, status if isinstance(status, str) else "")
     try:
         conn.execute("SELECT mujun_appeal_step(%s, %s, %s, %s)",
                      (appeal_id, current, status, reason))

@@ -4,6 +4,8 @@ every step kept in the append-only history."""
 
 from __future__ import annotations
 
+import re
+
 import psycopg
 import pytest
 
@@ -55,7 +57,7 @@ def test_an_official_records_reviews_and_upholds_a_class_appeal(sessions, evalua
         ("submitted", "off_east"), ("under_review", "off_east"), ("upheld", "off_east2")]
     # a decided appeal stays decided
     again = off.post(f"/api/appeals/{aid}/decision", json={"status": "rejected", "reason": "x"})
-    assert again.status_code == 422 and "stays so" in again.json()["error"]
+    assert again.status_code == 422 and "已办结" in again.json()["error"]
     listed = off.get("/api/appeals?status=upheld&kind=class").json()
     assert aid in [a["appeal_id"] for a in listed]
     from gis.db.connection import connect
@@ -103,15 +105,23 @@ def test_bad_requests_are_refused_in_chinese_or_by_the_rules(sessions, evaluated
     resp = off.post("/api/appeals", json={"credit_code": EAST, "kind": "class", "class": "B",
                                           "claim": "a\x00b"})
     assert resp.status_code == 400 and "空字符" in resp.json()["error"]
-    assert _add(off, EAST, **{"class": "Z"}).status_code == 422
-    assert _add(off, EAST, kind="data", field="tax_wan", value=-1).status_code == 422
-    assert _add(off, EAST, claim=" ").status_code == 422
     aid = _add(off, EAST).json()["appeal_id"]
-    resp = off.post(f"/api/appeals/{aid}/decision", json={"status": "upheld", "reason": ""})
-    assert resp.status_code == 422
-    resp = off.post(f"/api/appeals/{aid}/decision", json={"status": "submitted",
-                                                          "reason": "回退"})
-    assert resp.status_code == 422
+    refused = [_add(off, EAST, **{"class": "Z"}),
+               _add(off, EAST, kind="data", field="tax_wan", value=-1),
+               _add(off, EAST, kind="data", field="password", value=1),
+               _add(off, EAST, kind="complaint"),
+               _add(off, EAST, claim=" "),
+               _add(off, "12345", claim="代码不对"),
+               _add(off, EAST, run_id=99999),
+               off.post(f"/api/appeals/{aid}/decision", json={"status": "upheld", "reason": ""}),
+               off.post(f"/api/appeals/{aid}/decision", json={"status": "submitted",
+                                                              "reason": "回退"})]
+    for resp in refused:
+        message = resp.json()["error"]
+        assert resp.status_code == 422, message
+        # in Chinese, naming no command-line option or code
+        assert "--" not in message and not re.search("[a-z]{3,}", message), message
+    assert "不小于 0" in refused[1].json()["error"] and "税收" in refused[2].json()["error"]
     assert off.get("/api/appeals/99999999").status_code == 404
 
 
