@@ -178,3 +178,33 @@ def test_the_app_role_writes_appeals_only_through_the_functions(app_conn_factory
         assert [s for (s,) in admin.execute("SELECT status FROM appeal_event WHERE"
                                             " appeal_id = %s ORDER BY event_id", (aid,))] \
             == ["submitted"]
+
+
+def test_a_class_appeal_of_a_firm_not_evaluated_cannot_be_upheld(sessions, evaluated):
+    off = sessions["off_east"]
+    aid = _add(off, credit_code(4)).json()["appeal_id"]     # no population in the run
+    resp = off.post(f"/api/appeals/{aid}/decision", json={"status": "upheld", "reason": "认定"})
+    assert resp.status_code == 422 and "未参评" in resp.json()["error"]
+    seen = off.get(f"/api/appeals/{aid}").json()               # nothing half-written
+    assert (seen["status"], seen["override_id"], len(seen["history"])) == ("submitted", None, 1)
+    assert off.post(f"/api/appeals/{aid}/decision",
+                    json={"status": "rejected", "reason": "未参评，请提数据申诉"}).status_code == 200
+
+
+def test_two_officials_deciding_at_once_one_wins(sessions, evaluated):
+    from concurrent.futures import ThreadPoolExecutor
+
+    aid = _add(sessions["off_east"], EAST).json()["appeal_id"]
+    moves = [(sessions["off_east"], "upheld"), (sessions["off_east2"], "rejected")]
+    with ThreadPoolExecutor(2) as pool:
+        codes = sorted(pool.map(lambda m: m[0].post(
+            f"/api/appeals/{aid}/decision", json={"status": m[1], "reason": "同时处理"}
+        ).status_code, moves))
+    assert codes[0] == 200 and codes[1] in (409, 422), codes
+    history = sessions["off_east"].get(f"/api/appeals/{aid}").json()["history"]
+    assert [h["status"] for h in history][:1] == ["submitted"] and len(history) == 2
+
+
+def test_an_oversized_claim_is_refused_before_it_is_read(sessions, evaluated):
+    resp = _add(sessions["off_east"], EAST, claim="长" * (2 * 2**20))
+    assert resp.status_code == 413
