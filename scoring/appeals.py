@@ -46,7 +46,7 @@ def _refusal(message: str, zh: str) -> AppealError:
 
 
 #: What a text is, for the app's messages.
-_WHAT_ZH = {"claim": "申诉事由", "reason": "处理理由", "by": "经办人"}
+_WHAT_ZH = {"claim": "申诉事由", "reason": "处理理由", "approved-by": "审批人", "by": "经办人"}
 
 
 def _text(value: str | None, what: str, *, required: bool = True, limit: int = 2000
@@ -141,6 +141,11 @@ def check_step(appeal_id: int, current: str, status: str) -> None:
 def check_reason(reason: str | None) -> str:
     """The reason of a step, stripped (:class:`AppealError` if empty, too long or with NUL)."""
     return _text(reason, "the reason (--reason)")
+
+
+def check_approver(name: str | None) -> str | None:
+    """Who approved an upheld class appeal's adjustment, stripped (None when not given)."""
+    return _text(name, "who approved (--approved-by)", required=False, limit=200)
 
 
 def add_appeal(conn: psycopg.Connection, credit_code: str, kind: str, *, claim: str,

@@ -98,7 +98,8 @@ def record(conn: psycopg.Connection, body: dict[str, Any]) -> int:
 
 
 def step(conn: psycopg.Connection, appeal_id: int, body: dict[str, Any]) -> None:
-    """Move an appeal to ``body["status"]`` with ``body["reason"]`` (no commit).
+    """Move an appeal to ``body["status"]`` with ``body["reason"]`` (no commit); an upheld
+    class appeal's adjustment names ``body["approved_by"]`` (optional) as who approved it.
 
     The step is checked against the status the appeal has now (row-level security: an
     appeal outside the user's area is "not found"), then the database makes it only
@@ -112,16 +113,17 @@ def step(conn: psycopg.Connection, appeal_id: int, body: dict[str, Any]) -> None
     """
     import psycopg
 
-    from scoring.appeals import check_reason, check_step
+    from scoring.appeals import check_approver, check_reason, check_step
 
     status = body.get("status")
     with _in_chinese():
         reason = check_reason(_str(body.get("reason")))
+        approved = check_approver(_str(body.get("approved_by")))
         current = status_of(conn, appeal_id)
         check_step(appeal_id, current, status if isinstance(status, str) else "")
     try:
-        conn.execute("SELECT mujun_appeal_step(%s, %s, %s, %s)",
-                     (appeal_id, current, status, reason))
+        conn.execute("SELECT mujun_appeal_step(%s, %s, %s, %s, %s)",
+                     (appeal_id, current, status, reason, approved))
     except psycopg.Error as exc:
         refused = _refusal(exc)
         if refused is None:

@@ -84,6 +84,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "appeal_field": {"zh": "申诉指标", "en": "Figure"},
     "appeal_value": {"zh": "申诉数值", "en": "Claimed value"},
     "appeal_class": {"zh": "申请类别", "en": "Class asked for"},
+    "appeal_approved_by": {"zh": "审批人（调档的审批人，可不填）", "en": "Approved by (optional)"},
     "appeal_override": {"zh": "调档记录编号", "en": "Class adjustment no."},
     "appeal_none": {"zh": "没有符合条件的申诉", "en": "No appeals match"},
     "credit_code": {"zh": "统一社会信用代码", "en": "Credit code"},

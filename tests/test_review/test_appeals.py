@@ -49,7 +49,8 @@ def test_an_official_records_reviews_and_upholds_a_class_appeal(sessions, evalua
                     json={"status": "under_review", "reason": "材料齐全"})
     assert resp.status_code == 200 and resp.json()["status"] == "under_review"
     resp = sessions["off_east2"].post(f"/api/appeals/{aid}/decision",
-                                      json={"status": "upheld", "reason": "经联席会议认定"})
+                                      json={"status": "upheld", "reason": "经联席会议认定",
+                                            "approved_by": " 赵六 "})
     assert resp.status_code == 200, resp.text
     done = resp.json()
     assert done["status"] == "upheld" and done["override_id"] is not None
@@ -63,10 +64,11 @@ def test_an_official_records_reviews_and_upholds_a_class_appeal(sessions, evalua
     from gis.db.connection import connect
 
     with connect(evaluated) as conn:
-        row = conn.execute("SELECT class, initial_class, decided_by, reason FROM class_override"
-                           " WHERE override_id = %s", (done["override_id"],)).fetchone()
-    assert row[:3] == ("B", "ABCD"[1 % 4], "off_east2")
-    assert row[3] == f"调档申诉 {aid} 成立：经联席会议认定"
+        row = conn.execute("SELECT class, initial_class, decided_by, approved_by, reason"
+                           " FROM class_override WHERE override_id = %s",
+                           (done["override_id"],)).fetchone()
+    assert row[:4] == ("B", "ABCD"[1 % 4], "off_east2", "赵六")
+    assert row[4] == f"调档申诉 {aid} 成立：经联席会议认定"
 
 
 def test_an_official_of_another_district_neither_sees_nor_decides(sessions, evaluated):

@@ -183,6 +183,7 @@ def test_official_records_and_upholds_an_appeal(page, server, seeded, review_dsn
     assert page.inner_text("#appeal-status") == "已受理"
     page.select_option("#appeal-next", "upheld")
     page.fill("#appeal-reason", "经联席会议认定")
+    page.fill("#appeal-approved-by", "赵六")
     page.click("#appeal-decide-submit")
     page.wait_for_selector("#appeal-status[data-status='upheld']")
     assert page.inner_text("#appeal-status") == "申诉成立"

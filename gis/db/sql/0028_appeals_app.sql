@@ -7,11 +7,11 @@
 --   mujun_appeal_add(code, run, kind, claim, field, value, class) → appeal_id
 --       the role may 'appeal' and the firm, as scored in that run, lies in the user's
 --       districts/towns; the user is the one who records it.
---   mujun_appeal_step(appeal_id, from_status, to_status, reason)
+--   mujun_appeal_step(appeal_id, from_status, to_status, reason, approved_by)
 --       the same checks on the appeal; the appeal must still be in from_status (what the
 --       official saw: a concurrent decision makes this one fail) and undecided. An upheld
 --       class appeal records its class adjustment (class_override, the appeal named in
---       the reason); an upheld data appeal writes the claimed figure to enterprise_year
+--       the reason, approved_by as who approved it); an upheld data appeal writes the claimed figure to enterprise_year
 --       in a verification batch. Every step is a row of the append-only appeal_event.
 --
 -- Which steps are allowed (submitted → under_review → upheld / rejected) and what a valid
@@ -101,7 +101,8 @@ END
 $$;
 
 -- ----------------------------------------------------------------- step
-CREATE FUNCTION mujun_appeal_step(p_appeal bigint, p_from text, p_to text, p_reason text)
+CREATE FUNCTION mujun_appeal_step(p_appeal bigint, p_from text, p_to text, p_reason text,
+                                  p_approved text DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
@@ -128,9 +129,10 @@ BEGIN
                 a.run_id USING ERRCODE = 'MJ422';
         END IF;
         INSERT INTO class_override (credit_code, year, run_id, initial_class, class, reason,
-                                    decided_by, town, district)
+                                    decided_by, approved_by, town, district)
         VALUES (a.credit_code, a.year, a.run_id, sc.class, a.requested_class,
-                format('调档申诉 %s 成立：%s', a.appeal_id, p_reason), who, a.town, a.district)
+                format('调档申诉 %s 成立：%s', a.appeal_id, p_reason), who, p_approved,
+                a.town, a.district)
         RETURNING override_id INTO new_override;
     ELSIF p_to = 'upheld' AND a.kind = 'data' THEN
         INSERT INTO import_batch (kind, source, params, n_read, n_loaded, finished_at)
@@ -161,6 +163,6 @@ $$;
 
 REVOKE ALL ON FUNCTION mujun_appeal_actor(), mujun_appeal_in_scope(text, text),
     mujun_appeal_add(text, bigint, text, text, text, double precision, text),
-    mujun_appeal_step(bigint, text, text, text) FROM PUBLIC;
+    mujun_appeal_step(bigint, text, text, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION mujun_appeal_add(text, bigint, text, text, text, double precision,
-    text), mujun_appeal_step(bigint, text, text, text) TO mujun_app;
+    text), mujun_appeal_step(bigint, text, text, text, text) TO mujun_app;

@@ -385,8 +385,10 @@
     if (PERMS.appeal && next.length) {
       const select = el("select", { id: "appeal-next" }, next.map((s) => el("option", { value: s }, label("as_", s))));
       const reason = el("textarea", { id: "appeal-reason", maxlength: 2000 });
+      const approver = a.kind === "class"
+        ? el("label", {}, T.appeal_approved_by, el("input", { id: "appeal-approved-by", maxlength: 200 })) : null;
       parts.push(el("fieldset", { id: "appeal-decide" }, el("legend", {}, T.appeal_decide),
-        el("label", {}, T.appeal_new_status, select), el("label", {}, T.appeal_reason, reason),
+        el("label", {}, T.appeal_new_status, select), el("label", {}, T.appeal_reason, reason), approver,
         el("button", { id: "appeal-decide-submit", type: "button", onclick: decideAppeal }, T.submit)));
     }
     box.replaceChildren(...parts);
@@ -412,7 +414,8 @@
     try {
       await api(`/api/appeals/${a.appeal_id}/decision`, { method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ status: $("#appeal-next").value, reason: $("#appeal-reason").value }) });
+        body: JSON.stringify({ status: $("#appeal-next").value, reason: $("#appeal-reason").value,
+          approved_by: $("#appeal-approved-by") ? $("#appeal-approved-by").value : null }) });
       appealMessage(T.saved, false);
       await loadAppeals();
       await openAppeal(a.appeal_id);
