@@ -37,16 +37,115 @@ _COLUMNS = ("appeal_id", "credit_code", "year", "run_id", "kind", "claim", "fiel
             "decision", "decided_by", "decided_at", "override_id", "batch_id", "town")
 
 
+def _refusal(message: str, zh: str) -> AppealError:
+    """An :class:`AppealError` with the command line's message and, as ``zh``, the
+    review app's (officials read Chinese; the app shows ``zh``)."""
+    exc = AppealError(message)
+    exc.zh = zh
+    return exc
+
+
+#: What a text is, for the app's messages.
+_WHAT_ZH = {"claim": "申诉事由", "reason": "处理理由", "approved-by": "审批人", "by": "经办人"}
+
+
 def _text(value: str | None, what: str, *, required: bool = True, limit: int = 2000
           ) -> str | None:
     text = "" if value is None else str(value).strip()
+    zh = next((w for k, w in _WHAT_ZH.items() if f"--{k}" in what), "文字")
     if not text:
         if required:
-            raise AppealError(f"{what} is empty; give it")
+            raise _refusal(f"{what} is empty; give it", f"{zh}为空，请填写")
         return None
     if "\x00" in text or len(text) > limit:
-        raise AppealError(f"{what} is longer than {limit:,} characters or holds a NUL")
+        raise _refusal(f"{what} is longer than {limit:,} characters or holds a NUL",
+                       f"{zh}超过 {limit:,} 个字符或含有空字符")
     return text
+
+
+def check_new(kind: str, *, claim: str | None, requested_class: str | None = None,
+              field: str | None = None, value: float | None = None
+              ) -> tuple[str, str | None, str | None, float | None]:
+    """Check a new appeal; return ``(claim, requested_class, field, value)`` cleaned.
+
+    The one set of rules for appeals from the command line and from the review app
+    (which stores them through ``mujun_appeal_add``, migration 0028).
+
+    Raises
+    ------
+    AppealError
+        Unknown kind, class or field; a data appeal without field and value; a class
+        appeal without the class asked for; an empty claim.
+
+    Examples
+    --------
+    >>> check_new("class", claim=" 成长型企业 ", requested_class="b")
+    ('成长型企业', 'B', None, None)
+    """
+    import math
+
+    from scoring.overrides import OVERRIDE_CLASSES
+
+    if kind not in KINDS:
+        raise _refusal(f"kind {kind!r} is not one of {', '.join(KINDS)}",
+                       "申诉类型应为" + "或".join(label("appeal.kind", k) for k in KINDS))
+    claim_t = _text(claim, "the claim (--claim)")
+    if kind == "class":
+        requested_class = str(requested_class or "").strip().upper()
+        if requested_class not in OVERRIDE_CLASSES:
+            raise _refusal("a class appeal names the class asked for: --class "
+                           + "|".join(OVERRIDE_CLASSES),
+                           "调档申诉须写明申请的类别：" + "、".join(OVERRIDE_CLASSES))
+        return claim_t, requested_class, None, None
+    if field not in FIELDS:
+        raise _refusal(f"a data appeal names the figure: --field {'|'.join(FIELDS)} and "
+                       "--value", "数据申诉须写明申诉指标：" + "、".join(
+                           label("appeal.field", f) for f in FIELDS))
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        number = math.nan
+    if not math.isfinite(number) or number < 0:
+        raise _refusal("a data appeal gives the claimed value: --value, a finite "
+                       f"number ≥ 0 in {FIELDS[field]}",
+                       f"申诉数值应为不小于 0 的数（{FIELDS[field]}）")
+    return claim_t, None, field, number
+
+
+def check_step(appeal_id: int, current: str, status: str) -> None:
+    """Refuse a step the state machine (:data:`STEPS`) does not allow.
+
+    Raises
+    ------
+    AppealError
+        ``status`` is not reachable from ``current`` (a decided appeal stays decided).
+
+    Examples
+    --------
+    >>> check_step(1, "submitted", "under_review")
+    >>> check_step(1, "upheld", "rejected")
+    Traceback (most recent call last):
+    ...
+    scoring.errors.AppealError: appeal 1 is 申诉成立 (upheld); it is decided and stays so
+    """
+    if status not in STEPS.get(current, ()):
+        allowed = STEPS.get(current)
+        zh = (f"申诉 {appeal_id} 现为“{label('appeal.status', current)}”，" + (
+            "只能改为" + "、".join(f"“{label('appeal.status', s)}”" for s in allowed)
+            if allowed else "已办结，不能再改"))
+        raise _refusal(f"appeal {appeal_id} is {label('appeal.status', current)} "
+                       f"({current}); " + (f"it can move to {', '.join(allowed)}"
+                                           if allowed else "it is decided and stays so"), zh)
+
+
+def check_reason(reason: str | None) -> str:
+    """The reason of a step, stripped (:class:`AppealError` if empty, too long or with NUL)."""
+    return _text(reason, "the reason (--reason)")
+
+
+def check_approver(name: str | None) -> str | None:
+    """Who approved an upheld class appeal's adjustment, stripped (None when not given)."""
+    return _text(name, "who approved (--approved-by)", required=False, limit=200)
 
 
 def add_appeal(conn: psycopg.Connection, credit_code: str, kind: str, *, claim: str,
@@ -60,30 +159,13 @@ def add_appeal(conn: psycopg.Connection, credit_code: str, kind: str, *, claim: 
         Unknown kind, class or field; a data appeal without field and value; a class
         appeal without the class asked for; the firm not in the run.
     """
-    import math
-
     from parcels.codes import normalize_credit_code
-    from scoring.overrides import OVERRIDE_CLASSES
     from scoring.store import resolve_score_run
 
-    if kind not in KINDS:
-        raise AppealError(f"kind {kind!r} is not one of {', '.join(KINDS)}")
-    claim_t = _text(claim, "the claim (--claim)")
+    claim_t, requested_class, field, value = check_new(kind, claim=claim,
+                                                       requested_class=requested_class,
+                                                       field=field, value=value)
     by_t = _text(by, "who records it (--by)", limit=200)
-    if kind == "class":
-        requested_class = str(requested_class or "").strip().upper()
-        if requested_class not in OVERRIDE_CLASSES:
-            raise AppealError("a class appeal names the class asked for: --class "
-                              + "|".join(OVERRIDE_CLASSES))
-        field, value = None, None
-    else:
-        if field not in FIELDS:
-            raise AppealError(f"a data appeal names the figure: --field "
-                              f"{'|'.join(FIELDS)} and --value")
-        if value is None or not math.isfinite(float(value)) or float(value) < 0:
-            raise AppealError("a data appeal gives the claimed value: --value, a finite "
-                              f"number ≥ 0 in {FIELDS[field]}")
-        requested_class = None
     code = normalize_credit_code(credit_code)
     try:
         run = resolve_score_run(conn, run_id)
@@ -131,17 +213,22 @@ def _record(row: tuple) -> dict[str, Any]:
 
 
 def list_appeals(conn: psycopg.Connection, *, status: str | None = None,
-                 credit_code: str | None = None) -> list[dict[str, Any]]:
-    """Appeals, newest first, optionally of one status or enterprise."""
+                 credit_code: str | None = None, kind: str | None = None,
+                 limit: int | None = None) -> list[dict[str, Any]]:
+    """Appeals, newest first, optionally of one status, enterprise or kind (at most
+    ``limit``)."""
     from parcels.codes import normalize_credit_code
 
     if status is not None and status not in STATUSES:
         raise AppealError(f"status {status!r} is not one of {', '.join(STATUSES)}")
+    if kind is not None and kind not in KINDS:
+        raise AppealError(f"kind {kind!r} is not one of {', '.join(KINDS)}")
     code = normalize_credit_code(credit_code) if credit_code else None
     rows = conn.execute(
         f"SELECT {', '.join(_COLUMNS)} FROM appeal WHERE (%s::text IS NULL OR status = %s)"
-        " AND (%s::text IS NULL OR credit_code = %s) ORDER BY appeal_id DESC",
-        (status, status, code, code)).fetchall()
+        " AND (%s::text IS NULL OR credit_code = %s) AND (%s::text IS NULL OR kind = %s)"
+        " ORDER BY appeal_id DESC LIMIT %s",
+        (status, status, code, code, kind, kind, limit)).fetchall()
     return [_record(r) for r in rows]
 
 
@@ -155,7 +242,7 @@ def decide_appeal(conn: psycopg.Connection, appeal_id: int, status: str, *, reas
         Unknown appeal, a step not allowed from its status (a decided appeal stays
         decided), an empty reason.
     """
-    reason_t = _text(reason, "the reason (--reason)")
+    reason_t = check_reason(reason)
     by_t = _text(by, "who decides (--by)", limit=200)
     try:
         row = conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM appeal WHERE appeal_id = %s"
@@ -163,12 +250,7 @@ def decide_appeal(conn: psycopg.Connection, appeal_id: int, status: str, *, reas
         if row is None:
             raise AppealError(f"no appeal {appeal_id}; `mujun appeals list` shows them")
         rec = _record(row)
-        if status not in STEPS.get(rec["status"], ()):
-            allowed = STEPS.get(rec["status"])
-            raise AppealError(f"appeal {appeal_id} is {label('appeal.status', rec['status'])} "
-                              f"({rec['status']}); " + (
-                                  f"it can move to {', '.join(allowed)}" if allowed
-                                  else "it is decided and stays so"))
+        check_step(appeal_id, rec["status"], status)
         override_id = batch_id = None
         if status == "upheld" and rec["kind"] == "class":
             scored = conn.execute("SELECT population FROM enterprise_score WHERE run_id = %s"

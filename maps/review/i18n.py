@@ -10,6 +10,7 @@ the same words.
 from __future__ import annotations
 
 from scoring.land_status import vocabulary as land_terms
+from scoring.policy import terms as policy_terms
 
 LANGUAGES = ("zh", "en")
 
@@ -71,6 +72,26 @@ STRINGS: dict[str, dict[str, str]] = {
     "by": {"zh": "人员", "en": "By"},
     "action": {"zh": "操作", "en": "Action"},
     "revenue_wan": {"zh": "营业收入（万元）", "en": "Revenue (10k yuan)"},
+    "appeals": {"zh": "申诉", "en": "Appeals"},
+    "appeal_no": {"zh": "申诉编号", "en": "Appeal no."},
+    "appeal_kind": {"zh": "申诉类型", "en": "Kind of appeal"},
+    "appeal_status": {"zh": "申诉状态", "en": "Appeal status"},
+    "appeal_claim": {"zh": "申诉事由", "en": "Claim"},
+    "appeal_add": {"zh": "登记申诉", "en": "Record an appeal"},
+    "appeal_decide": {"zh": "处理申诉", "en": "Decide the appeal"},
+    "appeal_history": {"zh": "处理记录", "en": "History"},
+    "appeal_new_status": {"zh": "处理结果", "en": "New status"},
+    "appeal_reason": {"zh": "处理理由", "en": "Reason"},
+    "appeal_field": {"zh": "申诉指标", "en": "Figure"},
+    "appeal_value": {"zh": "申诉数值", "en": "Claimed value"},
+    "appeal_class": {"zh": "申请类别", "en": "Class asked for"},
+    "appeal_approved_by": {"zh": "审批人（调档的审批人，可不填）", "en": "Approved by (optional)"},
+    "appeal_override": {"zh": "调档记录编号", "en": "Class adjustment no."},
+    "appeal_none": {"zh": "没有符合条件的申诉", "en": "No appeals match"},
+    "credit_code": {"zh": "统一社会信用代码", "en": "Credit code"},
+    "submitted_by": {"zh": "登记人", "en": "Recorded by"},
+    "submitted_at": {"zh": "登记时间", "en": "Recorded at"},
+    "year": {"zh": "数据年度", "en": "Data year"},
 }
 
 
@@ -79,6 +100,9 @@ PREFIXES = {"k_": land_terms.KINDS, "s_": land_terms.STATUSES, "r_": land_terms.
             "o_": land_terms.SORTS, "a_": land_terms.ACTIONS, "hs_": land_terms.HOLDER_STATUSES,
             "hr_": land_terms.HOLDER_ROLES, "e_": land_terms.EVIDENCE}
 
+#: Appeal words (scoring/policy/terms.yaml) → prefix: ``ak_class``, ``as_upheld``, ``af_tax_wan``.
+APPEAL_PREFIXES = {"ak_": "appeal.kind", "as_": "appeal.status", "af_": "appeal.field"}
+
 
 def table(lang: str) -> dict[str, str]:
     """All strings in ``lang`` (falls back to Chinese), the vocabulary's labels included."""
@@ -86,4 +110,7 @@ def table(lang: str) -> dict[str, str]:
     out = {key: values[lang] for key, values in STRINGS.items()}
     for prefix, vocab in PREFIXES.items():
         out.update({prefix + code: label for code, label in vocab.labels(lang).items()})
+    for prefix, domain in APPEAL_PREFIXES.items():
+        out.update({prefix + code: label for code, label
+                    in policy_terms.vocabularies()[domain].labels(lang).items()})
     return out

@@ -17,6 +17,7 @@ PERMISSIONS = {
     "figures": "see enterprise figures (tax, revenue, energy, scores)",
     "decide": "decide on candidates (confirm, reject, field check, approve)",
     "users": "manage users (`mujun user`)",
+    "appeal": "record appeals (申诉) and decide them (under review, upheld, rejected)",
 }
 
 #: Role → its permissions.
@@ -24,7 +25,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "viewer": frozenset({"view"}),
     "technician": frozenset({"view", "field_note"}),
     "planner": frozenset({"view", "export", "figures"}),
-    "official": frozenset({"view", "decide", "export", "figures"}),
+    "official": frozenset({"view", "decide", "export", "figures", "appeal"}),
     "admin": frozenset(PERMISSIONS),
 }
 

@@ -136,10 +136,11 @@ def test_no_user_facing_source_writes_a_land_status_label_by_hand():
 def test_the_page_script_shows_no_code_as_text():
     """The review page's script puts codes on screen only through the vocabulary's labels."""
     js = (REPO / "maps" / "review" / "static" / "app.js").read_text(encoding="utf-8")
-    # option lists of codes get their words from the vocabulary (k_/s_/r_/o_ prefixes)
+    # option lists of codes get their words from the vocabulary (k_/s_/r_/o_ prefixes;
+    # appeals: ak_/as_ from scoring/policy/terms.yaml)
     for call in re.findall(r"fillSelect\(([^;]*)\);", js):
         if any(k in call for k in ("kinds", "statuses", "sorts", "reasons", "under_review")):
-            assert re.search(r'"(k|s|r|o)_"$', call.strip()), call
+            assert re.search(r'"(k|s|r|o|ak|as)_"$', call.strip()), call
     assert "JSON.stringify(r)" not in js and "kvTable" not in js
     for code in ("right_type", "reason_code", "action"):
         shown = re.findall(rf'el\("td", \{{[^}}]*\}}, (?:h|e)\.{code}\s*(?:\)|\|\|)', js)

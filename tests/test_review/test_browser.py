@@ -159,3 +159,42 @@ def test_english_interface(page, server):
     page.wait_for_selector("body[data-ready='1']")
     assert page.inner_text("#logout") == "Log out"
     assert page.locator("#export-xlsx").count() == 0
+
+
+def test_official_records_and_upholds_an_appeal(page, server, seeded, review_dsn):
+    from gis.db.connection import connect
+    from scoring.policy.terms import vocabularies
+    from tests.test_review.conftest import credit_code
+
+    code = credit_code(5)                                   # 甲镇, 东区
+    with connect(review_dsn) as conn:                       # evaluated: a class to adjust
+        conn.execute("UPDATE enterprise_score SET population = 'all' WHERE credit_code = %s",
+                     (code,))
+        conn.commit()
+    _login(page, server, "off_east")
+    page.click("#appeals-open")
+    page.wait_for_selector("#appeal-kind option", state="attached")
+    page.fill("#appeal-code", code)
+    page.select_option("#appeal-kind", "class")
+    page.select_option("#appeal-class", "A")
+    page.fill("#appeal-claim", "成长型企业，研发投入大（浏览器）")
+    page.click("#appeal-add-submit")
+    page.wait_for_selector("#appeal-status[data-status='submitted']")
+    assert page.inner_text("#appeal-status") == "已受理"
+    page.select_option("#appeal-next", "upheld")
+    page.fill("#appeal-reason", "经联席会议认定")
+    page.fill("#appeal-approved-by", "赵六")
+    page.click("#appeal-decide-submit")
+    page.wait_for_selector("#appeal-status[data-status='upheld']")
+    assert page.inner_text("#appeal-status") == "申诉成立"
+    assert page.locator("#appeal-override").inner_text().strip().isdigit()
+    last = page.locator("#appeal-history tbody tr").last
+    assert last.locator(".actor").inner_text() == "off_east"
+    assert last.locator(".reason").inner_text() == "经联席会议认定"
+    # every word shown is the vocabulary's, never a code
+    words = vocabularies()
+    shown = page.locator("#appeals option, #appeal-list td, #appeal-history td").all_inner_texts()
+    codes = set(words["appeal.kind"].codes()) | set(words["appeal.status"].codes())
+    assert not codes & {s.strip() for s in shown}, shown
+    assert "调档申诉" in page.inner_text("#appeal-list")
+    assert page.outside == [] and page.problems == [], (page.outside, page.problems)

@@ -238,7 +238,8 @@ def test_spatial_queries_use_their_index_under_rls(app_conn_factory, review_dsn,
 def _sample_url(path: str, cid: int) -> str:
     return (path.replace("{candidate_id:int}", str(cid)).replace("{which}", "before")
             .replace("{key}", "x" * 32).replace("{fmt}", "xlsx").replace("{layer}", "parcels")
-            .replace("{z:int}/{x:int}/{y:int}", "16/54723/26746").replace("{survey_id:int}", "1"))
+            .replace("{z:int}/{x:int}/{y:int}", "16/54723/26746").replace("{survey_id:int}", "1")
+            .replace("{appeal_id:int}", "1"))
 
 
 def test_every_route_checks_session_and_role(server, sessions, seeded):

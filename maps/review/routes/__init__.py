@@ -5,8 +5,9 @@
 * ``decisions`` — single and bulk decisions;
 * ``notes`` — field-check notes and their photos;
 * ``tiles`` — vector tiles;
-* ``exports`` — decisions as XLSX / GeoPackage.
+* ``exports`` — decisions as XLSX / GeoPackage;
+* ``appeals`` — appeals (申诉): list, detail with history, record, decide.
 """
 
 #: The resource modules, in the order their routes are tried.
-MODULES = ("pages", "candidates", "decisions", "notes", "tiles", "exports")
+MODULES = ("pages", "candidates", "decisions", "notes", "tiles", "exports", "appeals")

@@ -95,4 +95,4 @@ async def index(request: Request) -> Response:
     return page(request, "index.html", user=user, csrf=user.csrf_token,
                 i18n_json=json.dumps(i18n.table(lang(request)), ensure_ascii=False),
                 perms={p: can(user.role, p) for p in ("decide", "field_note", "export",
-                                                      "figures")})
+                                                      "figures", "appeal")})

@@ -1,4 +1,4 @@
-// The review page: filters, list, map, candidate detail, decisions, field notes.
+// The review page: filters, list, map, candidate detail, decisions, field notes, appeals.
 // No inline scripts (the Content Security Policy forbids them); every text from the
 // server is put into the page with textContent, never as HTML.
 "use strict";
@@ -303,6 +303,138 @@
     } catch (e) { message(e.status === 409 ? T.conflict : e.message, true); }
   }
 
+  // ------------------------------------------------------------ appeals
+  // Appeals (申诉): list with filters, detail with history, record, decide. Every word
+  // comes from the vocabulary (T.ak_*, T.as_*, T.af_*), every step from the server's
+  // table of allowed steps.
+  const appeals = { options: null, current: null };
+
+  function appealMessage(text, isError) {
+    const m = $("#appeal-message");
+    m.textContent = text;
+    m.className = isError ? "error" : "ok";
+  }
+
+  async function openAppeals() {
+    $("#appeals").hidden = false;
+    if (!appeals.options) {
+      const o = await api("/api/appeals/options");
+      appeals.options = o;
+      fillSelect($("#appeal-filter-status"), Object.keys(o.statuses), "as_");
+      fillSelect($("#appeal-filter-kind"), Object.keys(o.kinds), "ak_");
+      if ($("#appeal-add")) {
+        fillSelect($("#appeal-kind"), Object.keys(o.kinds), "ak_");
+        fillSelect($("#appeal-class"), o.classes);
+        for (const [f, unit] of Object.entries(o.fields)) {
+          $("#appeal-field").append(el("option", { value: f }, `${label("af_", f)}（${unit}）`));
+        }
+        const showKind = () => {
+          const data = $("#appeal-kind").value === "data";
+          for (const n of document.querySelectorAll("#appeal-add .appeal-data")) n.hidden = !data;
+          document.querySelector("#appeal-add .appeal-class").hidden = data;
+        };
+        $("#appeal-kind").addEventListener("change", showKind);
+        showKind();
+        $("#appeal-add-submit").addEventListener("click", addAppeal);
+      }
+    }
+    await loadAppeals();
+  }
+
+  async function loadAppeals() {
+    const p = new URLSearchParams();
+    for (const [id, name] of [["#appeal-filter-status", "status"], ["#appeal-filter-kind", "kind"],
+      ["#appeal-filter-code", "credit_code"]]) {
+      const v = $(id).value.trim();
+      if (v) p.set(name, v);
+    }
+    const items = await api("/api/appeals?" + p.toString());
+    const tbody = $("#appeal-list tbody");
+    tbody.replaceChildren();
+    if (!items.length) tbody.append(el("tr", {}, el("td", { colspan: 5, class: "muted" }, T.appeal_none)));
+    for (const a of items) {
+      const row = el("tr", { dataset: { id: a.appeal_id, status: a.status } },
+        el("td", {}, a.appeal_id), el("td", { class: "code" }, a.credit_code),
+        el("td", {}, label("ak_", a.kind)), el("td", { class: "status" }, label("as_", a.status)),
+        el("td", {}, (a.submitted_at || "").slice(0, 16).replace("T", " ")));
+      row.addEventListener("click", () => openAppeal(a.appeal_id));
+      tbody.append(row);
+    }
+  }
+
+  async function openAppeal(id) {
+    const a = await api(`/api/appeals/${id}`);
+    appeals.current = a;
+    const box = $("#appeal-detail");
+    const rows = [
+      [T.appeal_no, a.appeal_id], [T.credit_code, a.credit_code], [T.year, a.year],
+      [T.appeal_kind, label("ak_", a.kind)],
+      [T.appeal_status, el("span", { id: "appeal-status", dataset: { status: a.status } }, label("as_", a.status))],
+      [T.appeal_claim, a.claim]];
+    if (a.kind === "class") rows.push([T.appeal_class, a.requested_class]);
+    else rows.push([T.appeal_field, label("af_", a.field)],
+      [T.appeal_value, `${a.claimed_value} ${appeals.options.fields[a.field] || ""}`]);
+    if (a.override_id) rows.push([T.appeal_override, el("span", { id: "appeal-override" }, a.override_id)]);
+    rows.push([T.submitted_by, a.submitted_by]);
+    const history = el("table", { id: "appeal-history" },
+      el("thead", {}, el("tr", {}, el("th", {}, T.time), el("th", {}, T.appeal_status),
+        el("th", {}, T.by), el("th", {}, T.appeal_reason))),
+      el("tbody", {}, a.history.map((h) => el("tr", {},
+        el("td", {}, h.at.slice(0, 16).replace("T", " ")), el("td", { class: "status" }, label("as_", h.status)),
+        el("td", { class: "actor" }, h.by), el("td", { class: "reason" }, h.reason || "")))));
+    const parts = [el("table", { class: "kv" }, rows.map(([k, v]) => el("tr", {}, el("th", {}, k), el("td", {}, v)))),
+      el("h3", {}, T.appeal_history), history];
+    const next = appeals.options.steps[a.status] || [];
+    if (PERMS.appeal && next.length) {
+      const select = el("select", { id: "appeal-next" }, next.map((s) => el("option", { value: s }, label("as_", s))));
+      const reason = el("textarea", { id: "appeal-reason", maxlength: 2000 });
+      const approver = a.kind === "class"
+        ? el("label", {}, T.appeal_approved_by, el("input", { id: "appeal-approved-by", maxlength: 200 })) : null;
+      parts.push(el("fieldset", { id: "appeal-decide" }, el("legend", {}, T.appeal_decide),
+        el("label", {}, T.appeal_new_status, select), el("label", {}, T.appeal_reason, reason), approver,
+        el("button", { id: "appeal-decide-submit", type: "button", onclick: decideAppeal }, T.submit)));
+    }
+    box.replaceChildren(...parts);
+    box.hidden = false;
+  }
+
+  async function addAppeal() {
+    const kind = $("#appeal-kind").value;
+    const payload = { credit_code: $("#appeal-code").value.trim(), kind, claim: $("#appeal-claim").value };
+    if (kind === "class") payload.class = $("#appeal-class").value;
+    else { payload.field = $("#appeal-field").value; payload.value = $("#appeal-value").value; }
+    try {
+      const a = await api("/api/appeals", { method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(payload) });
+      appealMessage(T.saved, false);
+      await loadAppeals();
+      await openAppeal(a.appeal_id);
+    } catch (e) { appealMessage(e.message, true); }
+  }
+
+  async function decideAppeal() {
+    const a = appeals.current;
+    try {
+      await api(`/api/appeals/${a.appeal_id}/decision`, { method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ status: $("#appeal-next").value, reason: $("#appeal-reason").value,
+          approved_by: $("#appeal-approved-by") ? $("#appeal-approved-by").value : null }) });
+      appealMessage(T.saved, false);
+      await loadAppeals();
+      await openAppeal(a.appeal_id);
+    } catch (e) { appealMessage(e.message, true); }
+  }
+
+  function initAppeals() {
+    if (!$("#appeals-open")) return;
+    $("#appeals-open").addEventListener("click", () => openAppeals().catch((e) => appealMessage(e.message, true)));
+    $("#appeals-close").addEventListener("click", () => { $("#appeals").hidden = true; });
+    $("#appeal-filters").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      loadAppeals().catch((e) => appealMessage(e.message, true));
+    });
+  }
+
   // --------------------------------------------------------------- start
   async function start() {
     const o = await loadOptions();
@@ -314,6 +446,7 @@
     $("#prev").addEventListener("click", () => { state.offset = Math.max(0, state.offset - PAGE); loadList(); });
     $("#next").addEventListener("click", () => { if (state.offset + PAGE < state.total) { state.offset += PAGE; loadList(); } });
     if ($("#bulk-submit")) $("#bulk-submit").addEventListener("click", bulkDecide);
+    initAppeals();
     await loadList();
     initMap(o.bounds);
     await loadMapCandidates();
