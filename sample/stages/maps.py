@@ -13,6 +13,9 @@ log = logging.getLogger(__name__)
 #: Layers written as GeoPackages, and the one written in every format.
 EXPORT_LAYERS = ("parcels", "enterprises", "candidates", "footprints", "towns")
 EVERY_FORMAT_LAYER = "towns"
+#: Map kinds whose data the demo does not make: the sample city has no utility accounts
+#: or land-use tax base, so no policy run (docs/policy.md walks through one).
+NOT_IN_DEMO = frozenset({"policy"})
 FORMATS = (".gpkg", ".shp", ".geojson", ".kml", ".gdb", ".csv", ".xlsx")
 
 
@@ -29,9 +32,10 @@ def stage_maps(run: DemoRun) -> dict | None:
     out = run.root / "maps"
     written: list[str] = []
     skipped: list[str] = []
-    with run.bar(len(KINDS) * 2 + len(EXPORT_LAYERS) + len(FORMATS), "maps", "file") as step:
+    kinds = [kind for kind in KINDS if kind not in NOT_IN_DEMO]
+    with run.bar(len(kinds) * 2 + len(EXPORT_LAYERS) + len(FORMATS), "maps", "file") as step:
         ortho = run.root / "imagery" / "rgbn.tif"
-        for kind in KINDS:
+        for kind in kinds:
             for target in (out / f"{kind}.html", out / "figures" / f"{kind}.pdf"):
                 # the industry page over the sample's own orthophoto, as local tiles
                 extra = ({"basemap": "ortho", "ortho": ortho}
