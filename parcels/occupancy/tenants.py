@@ -143,6 +143,20 @@ def _owner_fractions(owners: pd.DataFrame) -> np.ndarray:
     return out
 
 
+#: What each allocation warning means, in the words of the log (the keys stay in results).
+ALLOCATION_WARNINGS = {
+    "parcels_without_certificate_area": "宗地无证载面积，按实测面积分摊",
+    "rights_on_unknown_parcels": "土地权利所指宗地不在库中",
+    "tenants_by_floor_pro_rata_without_leased_land_m2":
+        "承租企业无租赁土地面积，按租赁建筑面积比例分摊",
+    "tenants_without_leased_areas": "承租企业既无租赁土地面积也无租赁建筑面积",
+    "tenants_without_leased_floor_m2": "承租企业无租赁建筑面积",
+    "tenants_on_parcels_without_floor_area": "承租企业所在宗地无建筑面积",
+    "parcels_with_tenant_land_over_basis": "承租用地合计超过宗地面积的宗地",
+    "merged_tenants_without_owner": "已合并的承租企业找不到出租方",
+}
+
+
 def allocate_land(parcels: pd.DataFrame, rights: pd.DataFrame, *, year: int | None = None,
                   rule: str | TenantRule = "leased_land",
                   area_basis: str = "measured") -> Allocation:
@@ -189,7 +203,8 @@ def allocate_land(parcels: pd.DataFrame, rights: pd.DataFrame, *, year: int | No
     def warn(key: str, n: int) -> None:
         if n:
             warnings[key] = warnings.get(key, 0) + int(n)
-            log.warning("%s: %d", key.replace("_", " "), n)
+            log.warning("%s%s：%d", f"{year} 年 " if year is not None else "",
+                        ALLOCATION_WARNINGS.get(key, key), n)
 
     rights = active_rights(rights, year).copy()
     for col in ("share", "leased_land_m2", "leased_floor_m2"):
