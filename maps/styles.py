@@ -31,6 +31,7 @@ from typing import Any, Literal
 from gis.errors import ConfigError
 from scoring.land_status.vocabulary import KINDS as LAND_KINDS
 from scoring.land_status.vocabulary import STATUSES as LAND_STATUSES
+from scoring.vocabulary import SHIFTS
 
 Lang = Literal["zh", "en"]
 #: Colour of features whose value has no category (unknown industry, no class).
@@ -165,6 +166,13 @@ CANDIDATE_KIND_COLOURS = {
     "inefficient": "#2c7bb6", "built_unused": "#7b3294", "approved_unsupplied": "#a6611a",
 }
 
+#: Colours of class shifts between two score runs (``mujun map compare``); labels and
+#: order come from :data:`scoring.vocabulary.SHIFTS`.
+SHIFT_COLOURS = {
+    "up": "#1a9850", "down": "#d73027", "same": "#e0e0e0", "entered": "#4575b4",
+    "left": "#7b3294", "t_change": "#fdae61",
+}
+
 #: Colours of candidate review statuses; labels and order come from the vocabulary.
 CANDIDATE_STATUS_COLOURS = {
     "new": "#e41a1c", "under_review": "#ff7f00", "field_check": "#ffd92f",
@@ -184,6 +192,9 @@ CANDIDATE_KIND_CATEGORIES: tuple[Category, ...] = vocabulary_categories(
 #: Review status of a candidate (the ``land_status.status`` vocabulary).
 CANDIDATE_STATUS_CATEGORIES: tuple[Category, ...] = vocabulary_categories(
     LAND_STATUSES, CANDIDATE_STATUS_COLOURS)
+
+#: How a holder's class moved between two runs (the ``scoring.shift`` vocabulary).
+SHIFT_CATEGORIES: tuple[Category, ...] = vocabulary_categories(SHIFTS, SHIFT_COLOURS)
 
 #: 31 manufacturing divisions (GB/T 4754-2017, 13–43) get distinct colours;
 #: mining, utilities and the rest share a colour per section.
@@ -273,6 +284,11 @@ def _classes() -> LayerStyle:
                        title={"zh": "亩均效益评价等级", "en": "Per-mu evaluation class"})
 
 
+def _class_shift() -> LayerStyle:
+    return categorized("class_shift", "shift", SHIFT_CATEGORIES,
+                       title={"zh": "评价等级变化", "en": "Class change"})
+
+
 def _candidates() -> LayerStyle:
     return categorized("candidates", "kind", CANDIDATE_KIND_CATEGORIES,
                        title={"zh": "存量用地盘活候选（类型）", "en": "Land candidates (kind)"})
@@ -303,6 +319,7 @@ STYLES: dict[str, Callable[[], LayerStyle]] = {
     "industry": _industry,
     "classes": _classes,
     "enterprises": _classes,
+    "class_shift": _class_shift,
     "candidates": _candidates,
     "land_status": _land_status,
     "land-status": _land_status,

@@ -10,12 +10,13 @@ from gis.cli.options import emit, json_option, overwrite_option
 
 #: Kept in step with maps.web.kinds.KINDS (imported lazily: --help stays fast).
 KIND_NAMES = ("industry", "per-mu", "classes", "heat", "candidates", "land-status", "towns",
-              "policy")
+              "policy", "compare")
 SCHEMES = ("quantiles", "natural_breaks", "fisher_jenks", "equal_interval")
 
 
 @click.command("map")
 @click.argument("kind", type=click.Choice(KIND_NAMES))
+@click.argument("runs", nargs=-1, type=int)
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
               help="OUT.html: an offline web page (Leaflet inlined; big maps get an "
                    "OUT_files folder of tiles beside it). OUT.png/.pdf/.svg: a report figure.")
@@ -53,8 +54,8 @@ SCHEMES = ("quantiles", "natural_breaks", "fisher_jenks", "equal_interval")
 @overwrite_option
 @json_option
 @click.pass_obj
-def map_cmd(app, kind: str, output: Path, lang: str, field: str, scheme: str, k: int,
-            run_id: int | None, year: int | None, basemap: str, ortho: Path | None,
+def map_cmd(app, kind: str, runs: tuple[int, ...], output: Path, lang: str, field: str,
+            scheme: str, k: int, run_id: int | None, year: int | None, basemap: str, ortho: Path | None,
             basemap_url: str | None, tianditu_token: str | None, paper: str, dpi: int,
             inline_limit: float, overwrite: bool, as_json: bool) -> None:
     """Draw KIND from the database as an offline web map or a report figure.
@@ -68,11 +69,16 @@ def map_cmd(app, kind: str, output: Path, lang: str, field: str, scheme: str, k:
     land-status  candidates by review status
     towns        town aggregates
     policy       parcels by the holder's surcharges and reliefs (policy run)
+    compare      RUN_A RUN_B: parcels by the holder's class change between two score runs
     """
     from maps.make import make_map
     from maps.web.kinds import MapOptions
 
-    options = MapOptions(lang=lang, field=field, scheme=scheme, k=k, run_id=run_id, year=year)
+    if (kind == "compare" and len(runs) != 2) or (kind != "compare" and runs):
+        raise click.UsageError("对比图需要且只有对比图需要两个评价运行号："
+                               "mujun map compare 运行甲 运行乙 -o 文件")
+    options = MapOptions(lang=lang, field=field, scheme=scheme, k=k, run_id=run_id, year=year,
+                         runs=runs)
     info = make_map(app.connect(), kind, output, options=options, basemap=basemap,
                     basemap_url=basemap_url, tianditu_token=tianditu_token, ortho=ortho,
                     paper=paper, dpi=dpi, inline_limit_mb=inline_limit, overwrite=overwrite)

@@ -11,6 +11,8 @@ land-status     candidates by review status
 towns           town aggregates: tax per mu, area, enterprises, classes
 policy          parcels by the holder's differentiated-policy effect: surcharges,
                 reliefs, both, none (policy run)
+compare         parcels by how the holder's class moved between two score runs
+                (up, down, same, entered, left, into/out of T; ``runs=(A, B)``)
 ==============  ==================================================================
 
 Every kind also shows the towns as an overlay (outlines with aggregate popups).
@@ -47,6 +49,7 @@ class MapOptions:
     k: int = 5
     run_id: int | None = None
     year: int | None = None
+    runs: tuple[int, ...] = ()
 
 
 def _t(lang: str, zh: str, en: str) -> str:
@@ -313,6 +316,48 @@ def policy_map(conn, options: MapOptions) -> MapSpec:
     return spec
 
 
+def compare_map(conn, options: MapOptions) -> MapSpec:
+    """Parcels coloured by how their holder's final class moved from run A to run B.
+
+    The parcels and their holders are those of run B's land (its occupancy run and
+    year); the classes are the final ones (adjustments in force win), as in
+    ``mujun score compare``.
+    """
+    from maps.class_shift import parcel_shifts
+    from scoring.compare_runs import run_title, stored_side
+    from scoring.vocabulary import CLASSES, SHIFTS
+
+    lang = options.lang
+    if len(options.runs) != 2:
+        raise ConfigError("the compare map needs two score runs: "
+                          "`mujun map compare RUN_A RUN_B -o FILE`")
+    ta, _, ra = stored_side(conn, options.runs[0])
+    tb, _, rb = stored_side(conn, options.runs[1])
+    ctx = data.resolve_context(conn, run_id=rb["run_id"], run_kind="score")
+    frame = parcel_shifts(data.read_parcels(conn, ctx), ta, tb)
+    frame["shift_label"] = [None if v is None else SHIFTS.label(v, lang) for v in frame["shift"]]
+    for side in ("a", "b"):
+        frame[f"class_{side}_label"] = [None if v is None else CLASSES.label(v, lang)
+                                        for v in frame[f"class_{side}"]]
+    cols = ["parcel_code", "name", "town", "class_a_label", "class_b_label", "shift_label"]
+    labels = [alias("parcel_code", lang), alias("name", lang), alias("town", lang),
+              _t(lang, f"甲方等级（运行 {ra['run_id']}）", f"class in A (run {ra['run_id']})"),
+              _t(lang, f"乙方等级（运行 {rb['run_id']}）", f"class in B (run {rb['run_id']})"),
+              _t(lang, "等级变化", "class change")]
+    layer, legend = _categorical_layer(
+        "class_shift", _t(lang, "宗地（等级变化）", "Parcels (class change)"), frame,
+        style_for("class_shift"), lang, (cols, labels, popup_rows(frame, cols)))
+    legend["note"] = _t(lang, f"甲：{run_title(ra)}；乙：{run_title(rb)}；按宗地主要权利人的最终档次",
+                        f"A: {run_title(ra, 'en')}; B: {run_title(rb, 'en')}; "
+                        "final class of the main holder")
+    extra = _t(lang, f"运行 {ra['run_id']} → 运行 {rb['run_id']}",
+               f"run {ra['run_id']} → run {rb['run_id']}")
+    spec = MapSpec("compare", _t(lang, "评价等级变化：两次评价对比", "Class change between two runs"),
+                   _subtitle(ctx, lang, extra), [layer], legends=[legend], lang=lang)
+    _towns_overlay(spec, conn, ctx, lang)
+    return spec
+
+
 #: Kind name -> builder. ``mujun map KIND`` takes its choices from here.
 KINDS: dict[str, Callable[[Any, MapOptions], MapSpec]] = {
     "industry": industry_map,
@@ -323,6 +368,7 @@ KINDS: dict[str, Callable[[Any, MapOptions], MapSpec]] = {
     "land-status": land_status_map,
     "towns": towns_map,
     "policy": policy_map,
+    "compare": compare_map,
 }
 
 

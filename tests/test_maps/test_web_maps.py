@@ -92,7 +92,11 @@ def open_and_check(chrome, path, tmp_path, name):
 def test_every_kind_renders_offline_toggles_and_pops_up(city_db, chrome, tmp_path, kind):
     conn, _, _ = city_db
     out = tmp_path / f"{kind}.html"
-    info = make_map(conn, kind, out, options=MapOptions())
+    runs = ()
+    if kind == "compare":                 # the one score run against itself: all "same"
+        run = conn.execute("SELECT max(run_id) FROM run WHERE kind = 'score'").fetchone()[0]
+        runs = (run, run)
+    info = make_map(conn, kind, out, options=MapOptions(runs=runs))
     assert info["external_requests"] == []
     html = out.read_text(encoding="utf-8")
     assert external_requests(html) == []
