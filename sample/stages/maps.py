@@ -14,8 +14,9 @@ log = logging.getLogger(__name__)
 EXPORT_LAYERS = ("parcels", "enterprises", "candidates", "footprints", "towns")
 EVERY_FORMAT_LAYER = "towns"
 #: Map kinds whose data the demo does not make: the sample city has no utility accounts
-#: or land-use tax base, so no policy run (docs/policy.md walks through one).
-NOT_IN_DEMO = frozenset({"policy"})
+#: or land-use tax base, so no policy run (docs/policy.md walks through one), and the demo
+#: scores once, so there are no two runs to compare (docs/comparisons.md).
+NOT_IN_DEMO = frozenset({"policy", "compare"})
 FORMATS = (".gpkg", ".shp", ".geojson", ".kml", ".gdb", ".csv", ".xlsx")
 
 
