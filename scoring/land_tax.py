@@ -154,6 +154,24 @@ def town_totals(table: pd.DataFrame) -> pd.DataFrame:
     return out[list(TOWN_COLUMNS)].round(2)
 
 
+def occupancy_run_of_year(conn: psycopg.Connection, year: int) -> int:
+    """The latest finished occupancy run with figures for ``year``.
+
+    Raises
+    ------
+    ScoreRunError
+        There is none (run ``mujun occupancy --year`` first).
+    """
+    row = conn.execute(
+        "SELECT r.run_id FROM run r WHERE r.kind = 'occupancy' AND r.status = 'done'"
+        " AND EXISTS (SELECT 1 FROM enterprise_land l WHERE l.run_id = r.run_id"
+        " AND l.year = %s) ORDER BY r.finished_at DESC, r.run_id DESC LIMIT 1",
+        (year,)).fetchone()
+    if row is None:
+        raise ScoreRunError(f"没有{year}年的占地测算结果；请先运行 mujun occupancy --year {year}")
+    return int(row[0])
+
+
 def land_tax_check(conn: psycopg.Connection, *, year: int, tolerance: float = TOLERANCE
                    ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Read the year's occupancy and tax base; returns (firm table, town totals, info).
@@ -165,14 +183,7 @@ def land_tax_check(conn: psycopg.Connection, *, year: int, tolerance: float = TO
     """
     from gis.db.copy import read_frame
 
-    row = conn.execute(
-        "SELECT r.run_id FROM run r WHERE r.kind = 'occupancy' AND r.status = 'done'"
-        " AND EXISTS (SELECT 1 FROM enterprise_land l WHERE l.run_id = r.run_id"
-        " AND l.year = %s) ORDER BY r.finished_at DESC, r.run_id DESC LIMIT 1",
-        (year,)).fetchone()
-    if row is None:
-        raise ScoreRunError(f"没有{year}年的占地测算结果；请先运行 mujun occupancy")
-    run_id = int(row[0])
+    run_id = occupancy_run_of_year(conn, year)
     land = read_frame(conn, "SELECT trim(credit_code) AS credit_code, land_m2 AS occupied_m2"
                       " FROM enterprise_land WHERE run_id = %s AND year = %s",
                       (run_id, year))
