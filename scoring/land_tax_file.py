@@ -91,7 +91,7 @@ def land_tax_text(table: pd.DataFrame, towns: pd.DataFrame, info: dict, *, limit
         shown = found.head(limit)
         shown = shown.astype(object).where(shown.notna(), None)
         for r in shown.to_dict("records"):
-            lines.append(f"  {r['credit_code']} {r['name'] or '（未登记企业）'}（{r['town'] or '-'}）"
+            lines.append(f"  {r['credit_code']} {r['name'] or '（企业库中无此企业）'}（{r['town'] or '-'}）"
                          f"{LAND_TAX_STATUS.label(r['status'])}：实测 {r['occupied_m2']:,.0f}"
                          f"，计税 {r['taxed_m2']:,.0f}，税额差 {r['tax_difference_yuan']:,.2f} 元")
     return "\n".join(lines)
