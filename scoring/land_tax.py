@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 STATUSES = ("unregistered", "untaxed_land", "over_taxed", "matched")
 #: Default tolerance: areas within this share of the larger one agree.
 TOLERANCE = 0.01
-COLUMNS = ("credit_code", "name", "town", "status", "occupied_m2", "taxed_m2", "land_grades",
+COLUMNS = ("credit_code", "name", "town", "status", "land_role", "occupied_m2", "taxed_m2", "land_grades",
            "area_difference_m2", "unit_rate", "rate_source", "tax_due_yuan",
            "tax_difference_yuan")
 TOWN_COLUMNS = ("town", "firms", "occupied_m2", "taxed_m2", "unregistered", "untaxed_land",
@@ -65,7 +65,8 @@ def land_tax_table(land: pd.DataFrame, base: pd.DataFrame, firms: pd.DataFrame, 
     Parameters
     ----------
     land : DataFrame
-        ``credit_code``, ``occupied_m2``: measured land per firm (one row per firm).
+        ``credit_code``, ``occupied_m2``: measured land per firm (one row per firm);
+        optional ``role`` (``owner``, ``tenant``, ``owner+tenant``: how it holds the land).
     base : DataFrame
         ``credit_code``, ``land_grade``, ``taxable_area_m2``, ``unit_tax`` (元/m² a
         year): the tax base, one row per firm and grade.
@@ -87,8 +88,10 @@ def land_tax_table(land: pd.DataFrame, base: pd.DataFrame, firms: pd.DataFrame, 
     taxed = pd.DataFrame({
         "taxed_m2": g["taxable_area_m2"].sum(), "tax_due_yuan": g["tax"].sum(),
         "land_grades": g["land_grade"].agg(lambda v: "、".join(sorted(x for x in set(v) if x)))})
-    occ = land.groupby("credit_code")["occupied_m2"].sum().astype(float)
-    out = pd.DataFrame({"occupied_m2": occ}).join(taxed, how="outer")
+    lg = land.groupby("credit_code")
+    occ = pd.DataFrame({"occupied_m2": lg["occupied_m2"].sum().astype(float),
+                        "land_role": lg["role"].first() if "role" in land else None})
+    out = occ.join(taxed, how="outer")
     out.index.name = "credit_code"
     out = out.reset_index()
     f = firms.drop_duplicates("credit_code").set_index("credit_code")
@@ -100,6 +103,7 @@ def land_tax_table(land: pd.DataFrame, base: pd.DataFrame, firms: pd.DataFrame, 
     out["taxed_m2"] = out["taxed_m2"].fillna(0.0)
     out["tax_due_yuan"] = out["tax_due_yuan"].fillna(0.0)
     out["land_grades"] = out["land_grades"].fillna("")
+    out["land_role"] = out["land_role"].where(out["land_role"].notna(), "none")
     # unit rate: the firm's own, else its town's, else the county's (area-weighted)
     own = out["tax_due_yuan"] / out["taxed_m2"].where(out["taxed_m2"] > 0)
     tg = b.assign(town=base_town).groupby("town")
@@ -184,7 +188,8 @@ def land_tax_check(conn: psycopg.Connection, *, year: int, tolerance: float = TO
     from gis.db.copy import read_frame
 
     run_id = occupancy_run_of_year(conn, year)
-    land = read_frame(conn, "SELECT trim(credit_code) AS credit_code, land_m2 AS occupied_m2"
+    land = read_frame(conn, "SELECT trim(credit_code) AS credit_code, land_m2 AS occupied_m2,"
+                      " role"
                       " FROM enterprise_land WHERE run_id = %s AND year = %s",
                       (run_id, year))
     base = read_frame(conn, "SELECT trim(credit_code) AS credit_code, land_grade,"

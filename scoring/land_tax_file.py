@@ -21,9 +21,16 @@ TITLE = "土地使用税核查"
 
 def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
     """Statuses, rate sources and headers in Chinese (pure)."""
-    from scoring.vocabulary import LAND_TAX_FIELDS, LAND_TAX_RATE_SOURCE, LAND_TAX_STATUS
+    from scoring.vocabulary import (
+        LAND_TAX_FIELDS,
+        LAND_TAX_RATE_SOURCE,
+        LAND_TAX_ROLE,
+        LAND_TAX_STATUS,
+    )
 
     out = frame.copy()
+    if "land_role" in out:
+        out["land_role"] = out["land_role"].map(LAND_TAX_ROLE.label)
     if "status" in out:
         out["status"] = out["status"].map(LAND_TAX_STATUS.label)
     if "rate_source" in out:
@@ -54,12 +61,18 @@ def write_land_tax(table: pd.DataFrame, towns: pd.DataFrame, info: dict, path: s
         ``path`` exists and ``overwrite`` is false.
     """
     from gis.layer_writer import FieldInfo, write_layer
-    from scoring.vocabulary import LAND_TAX_FIELDS, LAND_TAX_RATE_SOURCE, LAND_TAX_STATUS
+    from scoring.vocabulary import (
+        LAND_TAX_FIELDS,
+        LAND_TAX_RATE_SOURCE,
+        LAND_TAX_ROLE,
+        LAND_TAX_STATUS,
+    )
 
     path = Path(path)
     if path.suffix.lower() not in (".xlsx", ".csv"):
         raise ConfigError(f"{path}: 土地使用税核查写为 .xlsx 或 .csv 表格")
     frame = table.assign(status=table["status"].map(LAND_TAX_STATUS.label),
+                         land_role=table["land_role"].map(LAND_TAX_ROLE.label),
                          rate_source=table["rate_source"].map(LAND_TAX_RATE_SOURCE.label))
     fields = {c: FieldInfo(c, LAND_TAX_FIELDS.label(c), LAND_TAX_FIELDS.label(c, "en"))
               for c in frame.columns}
@@ -72,7 +85,7 @@ def write_land_tax(table: pd.DataFrame, towns: pd.DataFrame, info: dict, path: s
 def land_tax_text(table: pd.DataFrame, towns: pd.DataFrame, info: dict, *, limit: int = 20
                   ) -> str:
     """The check for a terminal: totals per town, then the firms with a finding."""
-    from scoring.vocabulary import LAND_TAX_STATUS
+    from scoring.vocabulary import LAND_TAX_ROLE, LAND_TAX_STATUS
 
     lines = [f"{info['year']}年土地使用税核查（占地测算运行 {info['occupancy_run']}；面积单位"
              "平方米，税额单位元/年，税额差正数为少征）",
@@ -92,6 +105,7 @@ def land_tax_text(table: pd.DataFrame, towns: pd.DataFrame, info: dict, *, limit
         shown = shown.astype(object).where(shown.notna(), None)
         for r in shown.to_dict("records"):
             lines.append(f"  {r['credit_code']} {r['name'] or '（企业库中无此企业）'}（{r['town'] or '-'}）"
-                         f"{LAND_TAX_STATUS.label(r['status'])}：实测 {r['occupied_m2']:,.0f}"
+                         f"{LAND_TAX_STATUS.label(r['status'])}（{LAND_TAX_ROLE.label(r['land_role'])}）"
+                         f"：实测 {r['occupied_m2']:,.0f}"
                          f"，计税 {r['taxed_m2']:,.0f}，税额差 {r['tax_difference_yuan']:,.2f} 元")
     return "\n".join(lines)

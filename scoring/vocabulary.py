@@ -35,6 +35,8 @@ LAND_TAX_STATUS: Vocabulary = _TERMS["scoring.land_tax_status"]
 LAND_TAX_FIELDS: Vocabulary = _TERMS["scoring.land_tax_field"]
 #: Where the unit tax of a firm's difference comes from.
 LAND_TAX_RATE_SOURCE: Vocabulary = _TERMS["scoring.land_tax_rate_source"]
+#: How a firm of the land-tax check holds its land (owner, tenant …).
+LAND_TAX_ROLE: Vocabulary = _TERMS["scoring.land_tax_role"]
 #: Column headers of the parks' land-use intensity table (``report parks``).
 PARK_FIELDS: Vocabulary = _TERMS["scoring.park_field"]
 

@@ -60,6 +60,7 @@ def test_land_tax_known_answer(county, tmp_path, db_dsn, monkeypatch, capsys):
     assert [r["status"] for r in (a, b, c, d, s)] == \
         ["matched", "untaxed_land", "unregistered", "over_taxed", "over_taxed"]
     assert a["occupied_m2"] == pytest.approx(10 * MU, abs=0.01)
+    assert [r["land_role"] for r in (a, c, s)] == ["owner", "owner", "none"]
     assert b["area_difference_m2"] == pytest.approx(10 * MU - 5000, abs=0.01)
     assert b["tax_difference_yuan"] == pytest.approx((10 * MU - 5000) * 4, abs=0.05)
     east_rate = (6666.67 * 6 + 5000 * 4) / (6666.67 + 5000)           # 丙 priced at 东城's
@@ -104,7 +105,8 @@ def test_land_tax_file_and_errors(county, tmp_path, db_dsn, monkeypatch, capsys)
     assert wb.sheetnames[:3] == ["土地使用税核查", "各镇街合计", "说明"]
     ws = wb["土地使用税核查"]
     header = [c.value for c in ws[1]]
-    assert header[:4] == ["统一社会信用代码", "企业名称", "镇街", "核查结果"]
+    assert header[:5] == ["统一社会信用代码", "企业名称", "镇街", "核查结果", "用地方式"]
+    assert {ws.cell(r, 5).value for r in range(2, 7)} == {"自有", "无占地"}
     assert "税额差（元/年，正为少征）" in header and ws.max_row == 6
     assert {ws.cell(r, 4).value for r in range(2, 7)} == \
         {"相符", "占地大于计税面积（少征）", "用地未登记纳税", "计税面积大于占地（多征）"}
