@@ -85,9 +85,11 @@ def land_tax_table(land: pd.DataFrame, base: pd.DataFrame, firms: pd.DataFrame, 
                     unit_tax=base["unit_tax"].astype(float))
     b = b.assign(tax=b["taxable_area_m2"] * b["unit_tax"])
     g = b.groupby("credit_code")
-    taxed = pd.DataFrame({
-        "taxed_m2": g["taxable_area_m2"].sum(), "tax_due_yuan": g["tax"].sum(),
-        "land_grades": g["land_grade"].agg(lambda v: "、".join(sorted(x for x in set(v) if x)))})
+    named = b.loc[b["land_grade"].astype(str) != "", ["credit_code", "land_grade"]] \
+        .drop_duplicates().sort_values(["credit_code", "land_grade"])
+    grades = ("、" + named["land_grade"].astype(str)).groupby(named["credit_code"]).sum().str[1:]
+    taxed = pd.DataFrame({"taxed_m2": g["taxable_area_m2"].sum(),
+                          "tax_due_yuan": g["tax"].sum()}).join(grades.rename("land_grades"))
     lg = land.groupby("credit_code")
     occ = pd.DataFrame({"occupied_m2": lg["occupied_m2"].sum().astype(float),
                         "land_role": lg["role"].first() if "role" in land else None})
