@@ -29,6 +29,16 @@ CLASSES: Vocabulary = _TERMS["scoring.class"]
 SHIFTS: Vocabulary = _TERMS["scoring.shift"]
 #: Column headers (with units) of comparisons and rankings.
 FIELDS: Vocabulary = _TERMS["scoring.field"]
+#: Findings of the land-tax check (``report land-tax``), most urgent first.
+LAND_TAX_STATUS: Vocabulary = _TERMS["scoring.land_tax_status"]
+#: Column headers (with units) of the land-tax check.
+LAND_TAX_FIELDS: Vocabulary = _TERMS["scoring.land_tax_field"]
+#: Where the unit tax of a firm's difference comes from.
+LAND_TAX_RATE_SOURCE: Vocabulary = _TERMS["scoring.land_tax_rate_source"]
+#: How a firm of the land-tax check holds its land (owner, tenant …).
+LAND_TAX_ROLE: Vocabulary = _TERMS["scoring.land_tax_role"]
+#: Column headers of the parks' land-use intensity table (``report parks``).
+PARK_FIELDS: Vocabulary = _TERMS["scoring.park_field"]
 
 
 def headers(columns, lang: str = "zh") -> dict[str, str]:
