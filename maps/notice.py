@@ -13,6 +13,7 @@ import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gis.importing.values import as_date
 from scoring.notice import ANNEXES, CLASS_NAMES, notice_content
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ def render_pdf(notice: dict[str, Any]) -> bytes:
     pdf.set_font("cjk", size=15)
     pdf.multi_cell(0, 9, notice["title"], align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("cjk", size=10)
-    start = dt.date.fromisoformat(notice["start"])
+    start = as_date(notice["start"], "notice start")
     text = _intro(notice)
     pdf.multi_cell(0, 6, text, new_x="LMARGIN", new_y="NEXT")
     for klass, label in CLASS_NAMES.items():
@@ -78,7 +79,7 @@ def _section(pdf, title: str, rows: list[tuple], header: tuple, widths: tuple) -
 
 def _notice_blocks(notice: dict[str, Any]) -> list[tuple[str, Any]]:
     """The notice as blocks: ("title"|"para"|"heading", text) and ("table", (header, rows))."""
-    start = dt.date.fromisoformat(notice["start"])
+    start = as_date(notice["start"], "notice start")
     blocks: list[tuple[str, Any]] = [("title", notice["title"]), ("para", _intro(notice))]
     for klass, label in CLASS_NAMES.items():
         firms = notice["classes"][klass]
@@ -101,7 +102,7 @@ def _notice_blocks(notice: dict[str, Any]) -> list[tuple[str, Any]]:
 
 def _intro(notice: dict[str, Any]) -> str:
     m = notice["method"]
-    start, end = (dt.date.fromisoformat(notice[k]) for k in ("start", "end"))
+    start, end = (as_date(notice[k], f"notice {k}") for k in ("start", "end"))
     return (f"根据{m.get('title') or notice['ruleset']}，对全市（县）工业企业开展亩均效益综合评价，"
             f"评价指标为{'、'.join(m['indicators']) or '（见评价办法）'}，{m['class_rule']}。"
             f"现将分类结果予以公示，公示期为{start.year}年{start.month}月{start.day}日至"

@@ -80,7 +80,8 @@ def test_override_is_explained_exported_and_kept_by_a_new_run(scored, tmp_path, 
     mujun(["score", "override", low, "--class", "B", "--reason", "复核后再调", "--by", "王五",
            "--run", run2], monkeypatch, db_dsn, capsys)
     ex3 = json.loads(mujun(["score", "explain", low, "--json"], monkeypatch, db_dsn, capsys))
-    assert ex3["adjusted_class"] == "B" and [h["class"] for h in ex3["override_history"]] \
+    # (the history may hold adjustments other tests of the shared sample city recorded)
+    assert ex3["adjusted_class"] == "B" and [h["class"] for h in ex3["override_history"]][-2:] \
         == ["C", "B"]
     assert ex3["override"]["approved_by"] is None
 
