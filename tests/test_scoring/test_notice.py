@@ -71,3 +71,29 @@ def test_notice_lists_every_class_and_annex_in_chinese(tmp_path, db_dsn, monkeyp
                     "附件1 不参评企业（T类）", "附件3 一票否决企业", "公用事业（行业大类 44）",
                     "2023年3月1日至2023年3月30日（30天）"):
         assert heading in words, heading
+
+
+def test_a_firm_in_its_protection_period_is_listed_in_annex_2():
+    """The renderers print the protection-period annex with each firm and its reason."""
+    import io
+    import zipfile
+
+    from maps.notice import render_docx, render_pdf
+    from scoring.notice import reason_text
+
+    firm = {"name": "新星精密机械有限公司", "credit_code": "91320500MA1XXXXX0K", "town": "甲镇"}
+    notice = {
+        "title": "2024年度工业企业亩均效益综合评价分类结果公示", "ruleset": "zhejiang-huangyan-2022",
+        "method": {"title": "评价办法", "indicators": ["亩均税收"], "class_rule": "按得分排序分档"},
+        "start": "2025-03-01", "end": "2025-03-30", "days": 30, "issuer": "",
+        "classes": {k: [] for k in "ABCD"},
+        "annexes": {"class_t": [], "veto": [],
+                    "protection": [dict(firm, reason=reason_text("first year above scale"))]},
+    }
+    flat = "".join(p.extract_text() for p in PdfReader(io.BytesIO(render_pdf(notice))).pages)
+    flat = flat.replace("\x00", "").replace("\n", "").replace(" ", "")
+    assert "附件2保护期企业（列示不评价）（1家）" in flat
+    assert "新星精密机械有限公司" in flat and "首次进入规模以上（首年）" in flat
+    with zipfile.ZipFile(io.BytesIO(render_docx(notice))) as z:
+        xml = z.read("word/document.xml").decode("utf-8")
+    assert "新星精密机械有限公司" in xml and "首次进入规模以上（首年）" in xml
