@@ -42,14 +42,14 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from gis.crs import SQM_PER_MU
 from scoring.rank import INDUSTRIAL_LAND_USE
 
 if TYPE_CHECKING:
     import psycopg
 
-#: m² in a hectare and in a mu.
+#: m² in a hectare.
 HA_M2 = 10000.0
-MU_M2 = 10000.0 / 15.0
 COLUMNS = ("park", "parcels", "land_ha", "industrial_land_mu", "industrial_land_ha",
            "built_rate", "far", "industrial_far", "industrial_firms", "tax_wan", "tax_per_ha")
 #: Indicators of the national evaluation the database cannot supply, with the reason.
@@ -107,7 +107,7 @@ def park_table(parcels: pd.DataFrame, holdings: pd.DataFrame, tax: pd.DataFrame
         return num / den.where(den > 0)
 
     out["land_ha"] = out["land_m2"] / HA_M2
-    out["industrial_land_mu"] = out["ind_m2"] / MU_M2
+    out["industrial_land_mu"] = out["ind_m2"] / SQM_PER_MU
     out["industrial_land_ha"] = out["ind_m2"] / HA_M2
     out["built_rate"] = ratio(out["built_m2"], out["land_m2"])
     out["far"] = ratio(out["floor_m2"], out["land_m2"])
