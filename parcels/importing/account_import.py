@@ -40,7 +40,7 @@ from gis.importing.headers import load_field_specs, match_columns, note_plan
 from gis.importing.report import ImportReport
 from gis.importing.sheets import read_grid, table_records
 from gis.importing.store import upsert_frame
-from gis.importing.values import is_blank, parse_number, parse_text
+from gis.importing.values import column_cells, is_blank, parse_number, parse_text
 from parcels.codes import check_credit_code, normalize_credit_code
 from parcels.importing.kinds import register_import_kinds
 
@@ -114,8 +114,13 @@ def check_accounts(raw: pd.DataFrame, factors: dict[str, float], rows: np.ndarra
     """
     n = len(raw)
 
+    cells: dict[str, list[Any]] = {}
+
     def col(name: str) -> list[Any]:
-        return raw[name].tolist() if name in raw else [None] * n
+        # each column is listed once (gis.importing.values.column_cells), never per row
+        if name not in cells:
+            cells[name] = column_cells(raw, name, n)
+        return cells[name]
 
     acc: dict[str, list[Any]] = {k: [] for k in ("account_no", "credit_code", "holder_name",
                                                  "share", "payer", "payer_code")}

@@ -30,7 +30,7 @@ from gis.importing.headers import load_field_specs, match_columns, note_plan
 from gis.importing.report import ImportReport
 from gis.importing.sheets import read_grid, table_records
 from gis.importing.store import upsert_frame
-from gis.importing.values import is_blank, parse_number, parse_text
+from gis.importing.values import column_cells, is_blank, parse_number, parse_text
 from parcels.codes import check_credit_code, normalize_credit_code
 from parcels.importing.account_import import exact_quantity
 from parcels.importing.kinds import register_import_kinds
@@ -52,8 +52,13 @@ def check_land_tax(raw: pd.DataFrame, factors: dict[str, float], rows: np.ndarra
     """Type and check land-tax rows (pure); returns the typed rows and the rows to keep."""
     n = len(raw)
 
+    cells: dict[str, list[Any]] = {}
+
     def col(name: str) -> list[Any]:
-        return raw[name].tolist() if name in raw else [None] * n
+        # each column is listed once (gis.importing.values.column_cells), never per row
+        if name not in cells:
+            cells[name] = column_cells(raw, name, n)
+        return cells[name]
 
     out: dict[str, list[Any]] = {k: [] for k in ("credit_code", "name", "taxable_area_m2",
                                                  "land_grade", "unit_tax")}

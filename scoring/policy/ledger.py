@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from gis.importing.values import is_blank, parse_text
+from gis.importing.values import column_cells, is_blank, parse_text
 from scoring.policy.terms import codes, label
 
 if TYPE_CHECKING:
@@ -118,8 +118,13 @@ def _check_records(raw: pd.DataFrame, rows: np.ndarray, lines: pd.DataFrame,
 
     n = len(raw)
 
+    cells: dict[str, list[Any]] = {}
+
     def col(name: str) -> list[Any]:
-        return raw[name].tolist() if name in raw else [None] * n
+        # each column is listed once (gis.importing.values.column_cells), never per row
+        if name not in cells:
+            cells[name] = column_cells(raw, name, n)
+        return cells[name]
 
     by_key = {(c, i): r for c, i, r in zip(lines["credit_code"], lines["item"],
                                            lines.to_dict("records"), strict=True)}

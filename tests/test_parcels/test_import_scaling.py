@@ -63,3 +63,20 @@ def test_land_right_checks_look_each_column_up_a_fixed_number_of_times(n):
     typed, keep = check_land_rights(raw, {}, np.arange(2, n + 2), ImportReport())
     assert keep.all() and len(typed) == n
     assert CountingFrame.lookups <= 3 * len(raw.columns) + 5, CountingFrame.lookups
+
+
+@pytest.mark.parametrize("n", [50, 500])
+def test_policy_input_checks_look_each_column_up_a_fixed_number_of_times(n):
+    from parcels.importing.account_import import check_accounts
+    from parcels.importing.land_tax_import import check_land_tax
+
+    codes = [make_credit_code("9", "1", "320509", f"MA{i:06d}") for i in range(n)]
+    accounts = CountingFrame({"account_no": [f"A{i}" for i in range(n)], "credit_code": codes,
+                              "annual": [str(1000 + i) for i in range(n)]})
+    taxes = CountingFrame({"credit_code": codes, "taxable_area_m2": ["100"] * n,
+                           "land_grade": ["3"] * n, "unit_tax": ["3"] * n})
+    for check, raw in ((check_accounts, accounts), (check_land_tax, taxes)):
+        CountingFrame.lookups = 0
+        check(raw, {}, np.arange(2, n + 2), ImportReport())
+        assert CountingFrame.lookups <= 3 * len(raw.columns) + 5, (check.__name__,
+                                                                   CountingFrame.lookups)
