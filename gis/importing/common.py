@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from gis.errors import ImportRejected
-from gis.importing.report import ImportReport, write_rejects
+from gis.importing.report import ImportReport, unit_label, write_rejects
 
 log = logging.getLogger(__name__)
 
@@ -134,30 +134,31 @@ class ImportResult:
         """Human summary for the terminal: counts, guessed columns, problems by kind."""
         r = self.report
         if self.already_imported:
-            return (f"{self.source}: already imported as batch {self.batch_id} (same file, "
-                    "same options); nothing changed")
-        head = "dry run (nothing written)" if self.dry_run else f"batch {self.batch_id}"
+            return (f"{self.source}：已作为批次 {self.batch_id} 导入过（同一文件、同样的选项），"
+                    "未作任何更改")
+        head = "试运行（未写入）" if self.dry_run else f"批次 {self.batch_id}"
+        unit = unit_label(r.unit)
         lines = [
-            f"{self.source}: {head}: read {r.n_read} {r.unit}s, "
-            f"loaded {r.n_loaded} ({r.n_inserted} new, {r.n_updated} changed, "
-            f"{r.n_unchanged} unchanged), rejected {len(r.rejected_rows)}, "
-            f"{len(r.warnings)} warnings"
+            f"{self.source}：{head}：读取 {r.n_read} {unit}，"
+            f"载入 {r.n_loaded}（新增 {r.n_inserted}、更改 {r.n_updated}、"
+            f"未变 {r.n_unchanged}），拒绝 {len(r.rejected_rows)}，"
+            f"警告 {len(r.warnings)} 项"
         ]
         if self.srid:
-            lines.append(f"stored in EPSG:{self.srid}")
+            lines.append(f"存储坐标系 EPSG:{self.srid}")
         for issue in r.issues:
             if issue.check in ("guessed_column", "header", "working_crs"):
-                lines.append(f"  note: {issue.message}")
-        for severity in ("error", "warning"):
+                lines.append(f"  说明：{issue.message}")
+        for severity, word in (("error", "错误"), ("warning", "警告")):
             text = r.summary(severity, examples=1)
             if text:
-                lines.append(f"  {severity}s: {text}")
+                lines.append(f"  {word}：{text}")
         notes = ImportReport(unit=r.unit, issues=[
             i for i in r.of("info") if i.check not in ("guessed_column", "header", "working_crs")])
         if notes.issues:
-            lines.append(f"  notes: {notes.summary('info', examples=1)}")
+            lines.append(f"  提示：{notes.summary('info', examples=1)}")
         if self.rejects_path:
-            lines.append(f"rejects written to {self.rejects_path}")
+            lines.append(f"被拒绝的记录已写入 {self.rejects_path}")
         return "\n".join(lines)
 
 
@@ -282,15 +283,16 @@ def settle(report: ImportReport, *, accept_partial: bool, source: str,
     """
     errors = report.errors
     if report.file_errors:
-        raise ImportRejected("; ".join(report.describe(i) for i in report.file_errors)
-                             + "; nothing was written", source=source, report=report)
+        raise ImportRejected("；".join(report.describe(i) for i in report.file_errors)
+                             + "；未写入任何数据", source=source, report=report)
     if errors and not accept_partial:
         raise ImportRejected(
-            f"nothing was written: {report.summary('error')}. Fix them, or load the good "
-            f"{report.unit}s with --accept-partial (rejected ones go to a rejects file)",
+            f"未写入任何数据：{report.summary('error')}。请修正后重新导入，或用 --accept-partial "
+            f"只载入无误的{unit_label(report.unit)}（被拒绝的写入拒绝清单文件）",
             source=source, report=report)
     if report.n_read and len(report.rejected_rows) >= report.n_read:
-        raise ImportRejected(f"every {report.unit} was rejected: {report.summary('error')}",
+        raise ImportRejected(f"每一{unit_label(report.unit)}都被拒绝，未写入任何数据："
+                             f"{report.summary('error')}",
                              source=source, report=report)
     if errors and rejects is not None:
         return write_rejects(report, rejects, overwrite=overwrite)

@@ -12,46 +12,53 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from gis.vocabulary import Vocabulary, register, registered
+
 Severity = Literal["error", "warning", "info"]
 
-#: Check name -> how a count of them reads ("80 duplicate parcel codes").
-#: Domain packages add their own checks' labels (:func:`register_check_labels`).
-CHECK_LABELS: dict[str, str] = {
-    "empty_geometry": "empty geometries (几何为空)",
-    "not_polygon": "geometries that are not polygons (非面要素)",
-    "degenerate": "slivers or collapsed geometries (碎片或退化几何)",
-    "repaired": "invalid geometries repaired (无效几何已修复)",
-    "outside_crs_area": "features outside the CRS's area of use (坐标超出坐标系适用范围)",
-    "far_from_stored": "batches far from the data already stored (与库中数据相距过远)",
-    "bad_value": "unreadable values (无法识别的值)",
-    "absurd_value": "impossible values (不可能的值)",
-    "missing_field": "empty required fields (必填字段为空)",
-    "duplicate_row": "repeated rows (重复行)",
-    "guessed_column": "guessed columns (推测的列)",
-    "nan_value": "'nan' texts read as empty ('nan' 文本按空值读取)",
-    "rounded": "values rounded (数值已取整)",
-}
+#: The terms of the import pipeline: check names, severities, units, rejects columns.
+TERMS_FILE = Path(__file__).resolve().parent.parent / "data" / "terms.yaml"
+
+#: Domains of check labels: ``import.check`` here, ``import.check.<package>`` registered by
+#: the domain packages' own terms files (``parcels/data/terms.yaml`` …).
+CHECK_DOMAIN = "import.check"
 
 
-def register_check_labels(labels: Mapping[str, str]) -> None:
-    """Add the labels of a domain's checks (called by its import entry points)."""
-    CHECK_LABELS.update(labels)
+def _terms() -> dict[str, Vocabulary]:
+    return register("gis", TERMS_FILE)
 
 
-def check_label(check: str) -> str:
-    """How a count of ``check`` issues reads.
+def check_label(check: str, lang: str = "zh") -> str:
+    """What a check is called, from the vocabulary (``import.check`` and the domains the
+    packages register as ``import.check.<package>``).
 
     Examples
     --------
-    >>> check_label("empty_geometry"), check_label("some_new_check")
-    ('empty geometries (几何为空)', 'some new check')
+    >>> check_label("empty_geometry"), check_label("empty_geometry", "en")
+    ('几何为空', 'empty geometries')
+    >>> check_label("some_new_check")          # a check nobody named shows its code
+    'some_new_check'
     """
-    return CHECK_LABELS.get(check, check.replace("_", " "))
+    _terms()
+    for domain, vocab in registered().items():
+        if (domain == CHECK_DOMAIN or domain.startswith(CHECK_DOMAIN + ".")) and check in vocab:
+            return vocab.label(check, lang)
+    return check
+
+
+def severity_label(severity: str) -> str:
+    """``错误`` / ``警告`` / ``提示``."""
+    return _terms()["import.severity"].label(severity)
+
+
+def unit_label(unit: str) -> str:
+    """``行`` (tables) or ``要素`` (layers)."""
+    return _terms()["import.unit"].label(unit)
 
 
 @dataclass(frozen=True)
@@ -135,14 +142,16 @@ class ImportReport:
         return [i for i in self.errors if i.row is None]
 
     def locate(self, issue: Issue) -> str:
-        """``'row 12'`` / ``'feature 3'`` for messages."""
-        return "" if issue.row is None else f"{self.unit} {issue.row}"
+        """``'第 12 行'`` / ``'第 3 个要素'`` for messages."""
+        if issue.row is None:
+            return ""
+        return f"第 {issue.row} 行" if self.unit == "row" else f"第 {issue.row} 个要素"
 
     def describe(self, issue: Issue) -> str:
         """One-line text of an issue."""
         where = self.locate(issue)
-        col = f" [{issue.field}]" if issue.field else ""
-        return f"{where}{col}: {issue.message}" if where else f"{issue.message}"
+        col = f"（字段 {issue.field}）" if issue.field else ""
+        return f"{where}{col}：{issue.message}" if where else f"{issue.message}"
 
     def counts(self) -> dict[str, int]:
         """Issues per check name."""
@@ -151,29 +160,28 @@ class ImportReport:
     def summary(self, severity: Severity = "error", examples: int = 2) -> str:
         """Problems of one severity summarised by kind, then a few examples of each.
 
-        ``"85 features have errors: 80 duplicate parcel codes, 3 empty parcel
-        codes, 1 empty geometries, 1 slivers ... (e.g. feature 12: ...)"``
+        ``"85 个要素有错误：宗地代码重复 80 处、宗地代码为空 3 处、几何为空 1 处……；例如
+        第 12 个要素：…"``
         """
         found = self.of(severity)
         if not found:
             return ""
         by_check = Counter(i.check for i in found)
-        parts = [f"{n} {check_label(c)}" for c, n in by_check.most_common()]
+        parts = [f"{check_label(c)} {n} 处" for c, n in by_check.most_common()]
         rows = {i.row for i in found if i.row is not None}
         file_level = [i for i in found if i.row is None]
+        word = severity_label(severity)
         if rows:
-            word = {"error": "have errors", "warning": "have warnings"}.get(severity, "have notes")
-            head = f"{len(rows)} {self.unit}s {word}: " if len(rows) != 1 \
-                else f"1 {self.unit} {word.replace('have', 'has')}: "
+            head = f"{len(rows)} {'个要素' if self.unit == 'feature' else '行'}有{word}："
         else:
-            head = f"{len(file_level)} {severity}(s): "
+            head = f"{len(file_level)} 项{word}："
         shown = []
         for check, _n in by_check.most_common():
             for issue in [i for i in found if i.check == check][:examples]:
                 shown.append(self.describe(issue))
         more = len(found) - len(shown)
-        tail = "; e.g. " + "; ".join(shown) + (f"; ... and {more} more" if more > 0 else "")
-        return head + ", ".join(parts) + tail
+        tail = "；例如 " + "；".join(shown) + (f"；另有 {more} 项" if more > 0 else "")
+        return head + "、".join(parts) + tail
 
     def first_errors_text(self, limit: int = 5) -> str:
         """The first few errors as text, for the rejection message."""
@@ -181,8 +189,8 @@ class ImportReport:
         lines = [self.describe(i) for i in errors[:limit]]
         more = len(errors) - limit
         if more > 0:
-            lines.append(f"... and {more} more")
-        return "; ".join(lines)
+            lines.append(f"另有 {more} 项")
+        return "；".join(lines)
 
     def to_dict(self, max_issues: int = 5000) -> dict[str, Any]:
         """JSON-able summary (stored in import_batch.report)."""
@@ -204,15 +212,22 @@ class ImportReport:
 
 
 def rejects_csv_text(report: ImportReport) -> str:
-    """The rejects file's text: one line per error (and per warning of a rejected row)."""
+    """The rejects file's text: one line per error (and per warning of a rejected row).
+
+    Headers, severities and checks are written in Chinese from the vocabulary; the
+    reason is the check's message.
+    """
+    columns = _terms()["import.rejects_column"]
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow([report.unit, "severity", "check", "field", "value", "reason"])
+    writer.writerow([columns.label(c) for c in
+                     (report.unit, "severity", "check", "field", "value", "reason")])
     rejected = report.rejected_rows
     for issue in report.issues:
         if issue.severity == "error" or (issue.row in rejected):
-            writer.writerow([issue.row if issue.row is not None else "", issue.severity,
-                             issue.check, issue.field or "", issue.value or "", issue.message])
+            writer.writerow([issue.row if issue.row is not None else "",
+                             severity_label(issue.severity), check_label(issue.check),
+                             issue.field or "", issue.value or "", issue.message])
     return buf.getvalue()
 
 

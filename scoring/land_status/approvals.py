@@ -126,6 +126,8 @@ def load_approvals(conn: psycopg.Connection, path: str | Path, *, layer: str | N
     tick = progress or (lambda n: None)
     source = str(path) + (f":{layer}" if layer else "")
     layer = resolve_layer(path, layer)
+    import scoring.land_status.vocabulary  # noqa: F401  (names this import's checks)
+
     report = ImportReport(source=source, unit="feature")
     options = {"layer": layer, "crs": str(crs) if crs is not None else None,
                "encoding": encoding, "swap_xy": swap_xy or None}

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from gis.importing.values import column_cells, is_blank, parse_text
-from scoring.policy.terms import codes, label
+from scoring.policy.terms import codes, label, vocabularies
 
 if TYPE_CHECKING:
     import psycopg
@@ -238,6 +238,7 @@ def record_file(conn: psycopg.Connection, path: str | Path, *, run_id: int | Non
 
     register_import_kinds()
     source = str(path)
+    vocabularies()          # the checks below are named in this floor's terms
     report = ImportReport(source=source, unit="row")
     rejects_path = None
     try:

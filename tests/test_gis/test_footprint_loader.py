@@ -93,9 +93,9 @@ def test_real_osm_extract(shared_data, tmp_path, db_conn, db_dsn, monkeypatch, c
     assert levels == 10
     assert fetch(db_conn, "SELECT count(*) FROM footprint WHERE attrs ? 'other_tags'") == [(0,)]
     rejected = pd.read_csv(tmp_path / "osm_landuse_buildings.rejects.csv", encoding="utf-8-sig")
-    errors = rejected[rejected["severity"] == "error"]
-    assert set(errors["check"]) <= {"empty_geometry", "degenerate", "not_polygon"}
-    assert errors["feature"].nunique() == summary["n_rejected"]
+    errors = rejected[rejected["级别"] == "错误"]
+    assert set(errors["检查项"]) <= {"几何为空", "碎片或退化几何", "非面要素"}
+    assert errors["要素序号"].nunique() == summary["n_rejected"]
 
 
 def test_one_way_into_the_footprint_table():

@@ -27,10 +27,10 @@ def test_load_run_and_repeat(town, monkeypatch, db_dsn, capsys, tmp_path):
     code, out, err = run_mujun(["candidates", "approvals", str(src)], monkeypatch, db_dsn,
                                capsys)
     assert code == 0, err
-    assert "loaded 2 (2 new" in out and "batch" in out
+    assert "载入 2（新增 2" in out and "批次" in out
     code, out, err = run_mujun(["candidates", "approvals", str(src)], monkeypatch, db_dsn,
                                capsys)
-    assert code == 0 and "nothing changed" in out
+    assert code == 0 and "未作任何更改" in out
     assert fetch(conn, "SELECT count(*) FROM land_approval") == [(2,)]
     run_mujun(["candidates", "--as-of", "2024-12-31"], monkeypatch, db_dsn, capsys)
     rows = fetch(conn, "SELECT parcel_code, round(reclaimable_m2) FROM candidate"
@@ -41,10 +41,10 @@ def test_load_run_and_repeat(town, monkeypatch, db_dsn, capsys, tmp_path):
 @pytest.mark.parametrize("rows,message", [
     ([{"名称": "x", "批准日期": "2020-01-01", "geometry": box(0, 0, 1, 1)}], "no approval_code column"),
     ([{"批次号": "a", "批准日期": "2020-13-01", "geometry": box(0, 0, 10, 10)}],
-     "feature 1 [批准日期]: not a date"),
+     "第 1 个要素（字段 批准日期）：not a date"),
     ([{"批次号": "a", "批准日期": "2020-01-01", "geometry": box(0, 0, 10, 10)},
       {"批次号": "", "批准日期": "2020-01-01", "geometry": box(0, 0, 10, 10)}],
-     "feature 2 [批次号]: no approval code"),
+     "第 2 个要素（字段 批次号）：no approval code"),
 ])
 def test_bad_layers_are_refused_and_nothing_written(town, monkeypatch, db_dsn, capsys, tmp_path,
                                                     rows, message):
@@ -65,7 +65,7 @@ def test_approvals_go_through_the_import_pipeline(town, monkeypatch, db_dsn, cap
     src = _write(tmp_path / "批次.gpkg", rows)
     code, out, err = run_mujun(["candidates", "approvals", str(src), "--dry-run", "--json"],
                                monkeypatch, db_dsn, capsys)
-    assert code == 3 and "nothing was written" in err and "--accept-partial" in err
+    assert code == 3 and "未写入任何数据" in err and "--accept-partial" in err
     monkeypatch.chdir(tmp_path)
     code, out, err = run_mujun(["candidates", "approvals", str(src), "--accept-partial",
                                 "--dry-run", "--json"], monkeypatch, db_dsn, capsys)
@@ -87,7 +87,7 @@ def test_approvals_go_through_the_import_pipeline(town, monkeypatch, db_dsn, cap
     # the same file read another way is another import; read the same way, nothing changes
     code, out, _ = run_mujun(["candidates", "approvals", str(src), "--accept-partial"],
                              monkeypatch, db_dsn, capsys)
-    assert code == 0 and "already imported" in out
+    assert code == 0 and "导入过" in out
     # coordinates that cannot be in the declared CRS are refused with the feature named
     far = _write(tmp_path / "far.gpkg", [{"批次号": "x", "批准日期": "2020-01-01",
                                           "geometry": box(0, 0, 100, 100)}], crs=4326)

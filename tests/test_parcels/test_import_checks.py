@@ -137,7 +137,8 @@ def test_codes_and_area_difference():
                               pd.Series(["a", "b"]), report, tolerance=0.05)
     assert frame["diff_m2"].tolist() == [0.0, -20.0]
     text = rejects_csv_text(report)
-    assert text.splitlines()[0] == "feature,severity,check,field,value,reason"
+    assert text.splitlines()[0] == "要素序号,级别,检查项,字段,值,原因"
+    assert "错误,宗地代码重复,parcel_code" in text
     assert "repeats feature 1" in text
 
 

@@ -74,7 +74,7 @@ def test_gbk_csv_reimport_and_dry_run(tmp_path, db_conn, db_dsn, monkeypatch, ca
     code, out, err = run(["import", "enterprises", str(src), "--year", "2022", "--dry-run"],
                          monkeypatch, db_dsn, capsys)
     assert code == 0, err
-    assert "dry run" in out
+    assert "试运行" in out
     assert table(db_conn, "enterprise", "credit_code") == []
     assert table(db_conn, "import_batch", "batch_id") == []
     code, out, err = run(["import", "enterprises", str(src), "--year", "2022"],
@@ -89,7 +89,7 @@ def test_gbk_csv_reimport_and_dry_run(tmp_path, db_conn, db_dsn, monkeypatch, ca
                          monkeypatch, db_dsn, capsys)
     assert code == 0, err
     (batch_id,) = [b[0] for b in table(db_conn, "import_batch", "batch_id")]
-    assert f"already imported as batch {batch_id}" in out
+    assert f"已作为批次 {batch_id} 导入过" in out
     after = (table(db_conn, "enterprise", "credit_code"),
              table(db_conn, "enterprise_year", "credit_code"))
     assert after == before
@@ -125,8 +125,8 @@ def test_errors_reject_everything_and_partial_writes_rejects(tmp_path, db_conn, 
     code, out, err = run(["import", "enterprises", str(src), "--year", "2023"],
                          monkeypatch, db_dsn, capsys)
     assert code == 3
-    assert "nothing was written" in err
-    assert "row 3" in err and "malformed" in err
+    assert "未写入任何数据" in err
+    assert "第 3 行" in err and "malformed" in err
     assert table(db_conn, "enterprise", "credit_code") == []
     assert table(db_conn, "import_batch", "batch_id") == []
 
@@ -139,7 +139,7 @@ def test_errors_reject_everything_and_partial_writes_rejects(tmp_path, db_conn, 
     assert summary["n_rejected"] == 5
     lines = rejects.read_text(encoding="utf-8-sig").splitlines()
     rejected_rows = {int(line.split(",")[0]) for line in lines[1:]
-                     if line.split(",")[1] == "error"}
+                     if line.split(",")[1] == "错误"}
     assert rejected_rows == {3, 5, 6, 7, 10}
     codes = {r[0]: r[1] for r in table(db_conn, "enterprise", "credit_code")}
     assert codes == {CODES[0]: True, bad_check: False, CODES[1]: True}
@@ -200,7 +200,7 @@ def test_bad_cells_never_half_write(cells, tmp_path_factory, db_conn, db_dsn, mo
     base.write_text(f"统一社会信用代码,企业名称,税收\n{CODES[5]},种子公司,1\n", encoding="utf-8")
     code, _, err = run(["import", "enterprises", str(base), "--year", "2020"],
                        monkeypatch, db_dsn, capsys)
-    assert code == 0 or "already imported" in err
+    assert code == 0 or "导入过" in err
     rows = [[CODES[0], "甲", 1, 2, 3, 4], [CODES[1], "乙", 5, 6, 7, 8]]
     for col, value in cells:
         rows[hash(str(value)) % 2][col] = value
@@ -219,7 +219,7 @@ def test_bad_cells_never_half_write(cells, tmp_path_factory, db_conn, db_dsn, mo
     after = (table(db_conn, "enterprise", "credit_code"),
              table(db_conn, "enterprise_year", "credit_code, year"),
              table(db_conn, "import_batch", "batch_id"))
-    if code == 0 and "already imported" in out:  # the same workbook bytes as an earlier example
+    if code == 0 and "导入过" in out:  # the same workbook bytes as an earlier example
         assert after == before
     elif code == 0:
         assert len(after[2]) == len(before[2]) + 1

@@ -33,13 +33,13 @@ def test_land_rights_owner_and_tenant(tmp_path, db_conn, db_dsn, monkeypatch, ca
     assert rows[0][:3] == (CODES[0], "owner", 0.6)
     assert rows[2][1:] == ("tenant", None, 2000.0, 1200.0, "2025-12-31")
     code, out, err = run(["import", "land-rights", str(src)], monkeypatch, db_dsn, capsys)
-    assert "already imported" in out
+    assert "导入过" in out
     bad = tmp_path / "bad.csv"
     bad.write_text("宗地代码,统一社会信用代码,权利类型,份额\n"
                    f"{PARCELS[1]},{CODES[0]},所有,0.7\n{PARCELS[1]},{CODES[1]},所有,0.7\n"
                    f"{PARCELS[2]},{CODES[1]},借用,\n", encoding="utf-8")
     code, _, err = run(["import", "land-rights", str(bad)], monkeypatch, db_dsn, capsys)
-    assert code == 3 and "add up to 1.4" in err and "row 4" in err
+    assert code == 3 and "add up to 1.4" in err and "第 4 行" in err
     assert fetch(db_conn, "SELECT count(*) FROM land_right") == [(3,)]
 
 
@@ -53,7 +53,7 @@ def test_footprints_with_date_and_source(tmp_path, db_conn, db_dsn, monkeypatch,
     gdf.to_file(src)
     code, _, err = run(["import", "footprints", str(src), "--date", "2023-04-05"],
                        monkeypatch, db_dsn, capsys)
-    assert code == 3 and "feature 4" in err
+    assert code == 3 and "第 4 个要素" in err
     monkeypatch.chdir(tmp_path)  # rejects go to the working directory
     code, out, err = run(["import", "footprints", str(src), "--date", "2023-04-05", "--source",
                           "测绘院", "--accept-partial", "--json"], monkeypatch, db_dsn, capsys)

@@ -71,7 +71,7 @@ def test_gbk_shapefile_without_cpg_with_warnings(tmp_path, db_conn, db_dsn, monk
     # the same file again: nothing changes
     before = fetch(db_conn, "SELECT * FROM parcel ORDER BY parcel_id")
     code, out, err = run(["import", "parcels", str(src)], monkeypatch, db_dsn, capsys)
-    assert code == 0 and "already imported as batch" in out
+    assert code == 0 and "导入过" in out
     assert fetch(db_conn, "SELECT * FROM parcel ORDER BY parcel_id") == before
     assert len(fetch(db_conn, "SELECT * FROM import_batch")) == 1
 
@@ -89,8 +89,8 @@ def test_errors_all_or_nothing_then_partial(tmp_path, db_conn, db_dsn, monkeypat
     monkeypatch.chdir(work)
     code, _, err = run(["import", "parcels", str(src)], monkeypatch, db_dsn, capsys)
     assert code == 3
-    assert "feature 3" in err and "repeats feature 1" in err
-    assert "feature 4" in err and "m²" in err
+    assert "第 3 个要素" in err and "repeats feature 1" in err
+    assert "第 4 个要素" in err and "m²" in err
     assert fetch(db_conn, "SELECT count(*) FROM parcel") == [(0,)]
     assert fetch(db_conn, "SELECT count(*) FROM import_batch") == [(0,)]
     assert fetch(db_conn, "SELECT count(*) FROM mujun_setting") == [(0,)]
@@ -103,10 +103,10 @@ def test_errors_all_or_nothing_then_partial(tmp_path, db_conn, db_dsn, monkeypat
                          monkeypatch, db_dsn, capsys)
     assert code == 0, err
     assert fetch(db_conn, "SELECT count(*) FROM parcel") == [(2,)]
-    assert f"rejects written to {work / 'p.rejects.csv'}" in out
+    assert f"被拒绝的记录已写入 {work / 'p.rejects.csv'}" in out
     assert sorted(p.name for p in share.iterdir()) == ["p.gpkg"]
     rejects = (work / "p.rejects.csv").read_text(encoding="utf-8-sig").splitlines()
-    assert rejects[0].startswith("feature,")
+    assert rejects[0].startswith("要素序号,")
     assert {line.split(",")[0] for line in rejects[1:]} == {"3", "4"}
     # writing the rejects file again needs --overwrite
     gdf.loc[0, "乡镇"] = "新镇"
@@ -232,7 +232,7 @@ def test_outside_china_falls_back_to_utm(shared_data, tmp_path, db_conn, db_dsn,
     assert summary["by_check"].get("empty_geometry", 0) >= 3
     assert summary["n_rejected"] == len({line.split(",")[0] for line in
                                          rejects.read_text(encoding="utf-8-sig").splitlines()[1:]
-                                         if ",error," in line})
+                                         if ",错误," in line})
     n = fetch(db_conn, "SELECT count(*), min(ST_SRID(geom)) FROM parcel")[0]
     assert n[0] == summary["n_loaded"] and n[0] > 10 and n[1] == 32635
     assert fetch(db_conn, "SELECT value FROM mujun_setting WHERE key='working_srid'") == [("32635",)]

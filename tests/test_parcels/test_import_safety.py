@@ -104,11 +104,11 @@ def test_second_layer_and_sheet_are_new_imports(tmp_path, db_conn, db_dsn, monke
     for layer in ("town_a", "town_b"):
         code, out, err = run(["import", "parcels", str(src), "--layer", layer], monkeypatch,
                              db_dsn, capsys)
-        assert code == 0 and "already imported" not in out, err
+        assert code == 0 and "导入过" not in out, err
     assert fetch(db_conn, "SELECT count(*) FROM parcel") == [(4,)]
     code, out, _ = run(["import", "parcels", str(src), "--layer", "town_b"], monkeypatch, db_dsn,
                        capsys)
-    assert code == 0 and "already imported" in out
+    assert code == 0 and "导入过" in out
     code, _, err = run(["import", "parcels", str(src), "--layer", "town_c"], monkeypatch, db_dsn,
                        capsys)
     assert code == 3 and "no layer 'town_c'" in err and "town_a" in err
@@ -123,7 +123,7 @@ def test_second_layer_and_sheet_are_new_imports(tmp_path, db_conn, db_dsn, monke
     for sheet in ("0", "1"):
         code, out, err = run(["import", "enterprises", str(book), "--year", "2023", "--sheet",
                               sheet], monkeypatch, db_dsn, capsys)
-        assert code == 0 and "already imported" not in out, err
+        assert code == 0 and "导入过" not in out, err
     assert fetch(db_conn, "SELECT count(*) FROM enterprise_year") == [(2,)]
     code, _, err = run(["import", "enterprises", str(book), "--year", "2023", "--sheet", "5"],
                        monkeypatch, db_dsn, capsys)
@@ -222,7 +222,7 @@ def test_absurd_coordinates_never_overwrite_a_parcel(tmp_path, db_conn, db_dsn, 
     bad.to_file(tmp_path / "bad.gpkg")
     code, _, err = run(["import", "parcels", str(tmp_path / "bad.gpkg")], monkeypatch, db_dsn,
                        capsys)
-    assert code == 3 and "feature 2" in err and "outside the area" in err
+    assert code == 3 and "第 2 个要素" in err and "outside the area" in err
     code, _, err = run(["import", "parcels", str(tmp_path / "bad.gpkg"), "--accept-partial",
                         "--rejects", str(tmp_path / "r.csv")], monkeypatch, db_dsn, capsys)
     assert code == 0, err
@@ -270,7 +270,7 @@ def test_absurd_values_each_have_a_decision(tmp_path, db_conn, db_dsn, monkeypat
     src = tmp_path / "p.gpkg"
     parcels(2, 证载面积=[1e30, 2500.0]).to_file(src)
     code, _, err = run(["import", "parcels", str(src)], monkeypatch, db_dsn, capsys)
-    assert code == 3 and "feature 1" in err and "1e+30" in err and "impossible values" in err
+    assert code == 3 and "第 1 个要素" in err and "1e+30" in err and "不可能的值" in err
     table = tmp_path / "e.csv"
     with open(table, "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
@@ -300,8 +300,7 @@ def test_refusal_is_summarised_by_kind(tmp_path, db_conn, db_dsn, monkeypatch, c
     gpd.GeoDataFrame({"ZDDM": values}, geometry=geoms, crs=4490).to_file(src)
     code, _, err = run(["import", "parcels", str(src)], monkeypatch, db_dsn, capsys)
     assert code == 3
-    assert ("85 features have errors: 80 duplicate parcel codes (宗地代码重复), 3 empty parcel "
-            "codes (宗地代码为空), 1 empty geometries (几何为空), 1 slivers or collapsed "
-            "geometries (碎片或退化几何)") in err
-    assert "e.g. feature 11 [parcel_code]: parcel code" in err and "repeats feature 1" in err
-    assert "... and" in err and len(err.splitlines()) == 1
+    assert ("85 个要素有错误：宗地代码重复 80 处、宗地代码为空 3 处、几何为空 1 处、"
+            "碎片或退化几何 1 处") in err
+    assert "例如 第 11 个要素（字段 parcel_code）：parcel code" in err and "repeats feature 1" in err
+    assert "另有" in err and len(err.splitlines()) == 1

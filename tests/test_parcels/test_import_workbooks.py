@@ -71,7 +71,7 @@ def test_unknown_status_word_is_an_error_naming_row_and_value(tmp_path, db_conn,
                    f"{CODES[0]},甲,在业\n{CODES[1]},乙,破产清算\n", encoding="gbk")
     code, _, err = run(["import", "enterprises", str(src), "--year", "2023"], monkeypatch,
                        db_dsn, capsys)
-    assert code == 3 and "row 3" in err and "'破产清算'" in err and "存续" in err
+    assert code == 3 and "第 3 行" in err and "'破产清算'" in err and "存续" in err
     assert fetch(db_conn, "SELECT count(*) FROM enterprise") == [(0,)]
 
 

@@ -146,4 +146,4 @@ def test_land_tax_in_mu_and_bad_unit_tax(firms, tmp_path, db_conn, db_dsn, monke
                 [[firms[2], 100, 600]])
     code, _, err = run(["import", "land-tax", str(bad), "--year", "2018"], monkeypatch,
                        db_dsn, capsys)
-    assert code == 3 and "unit tax 600" in err and "row 2" in err
+    assert code == 3 and "unit tax 600" in err and "第 2 行" in err

@@ -64,7 +64,7 @@ def test_every_planted_defect_is_reported(city, tmp_path, db_conn, db_dsn, monke
 
     code, _, err = run(["import", "parcels", str(dirty / "parcels.shp")], monkeypatch, db_dsn,
                        capsys)
-    assert code == 3 and "nothing was written" in err
+    assert code == 3 and "未写入任何数据" in err
     monkeypatch.chdir(tmp_path)  # rejects go to the working directory
     code, out, err = run(["import", "parcels", str(dirty / "parcels.shp"), "--accept-partial",
                           "--rejects", str(tmp_path / "p.csv"), "--json"],

@@ -174,7 +174,7 @@ def test_policy_known_answer(county, tmp_path, db_conn, db_dsn, monkeypatch, cap
     from tests.cli_runner import run_mujun
 
     code, _, err = run_mujun(["policy", "record", str(too_much)], monkeypatch, db_dsn, capsys)
-    assert code == 3 and "row 3" in err and "1700.01" in err and "Traceback" not in err
+    assert code == 3 and "第 3 行" in err and "1700.01" in err and "Traceback" not in err
     assert fetch(db_conn, "SELECT count(*) FROM policy_record")[0][0] == 0
     done = tmp_path / "征收返还2018.csv"
     done.write_text("统一社会信用代码,项目,季度,状态,金额(元),备注\n"
