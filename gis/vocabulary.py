@@ -25,10 +25,10 @@ Examples
 ('蓝', 'blue', ('red', 'blue'))
 >>> v.label("green")            # an unknown code is shown as it is
 'green'
->>> v.check("green", what="colour")
+>>> v.check("green", what="颜色")
 Traceback (most recent call last):
 ...
-gis.errors.DataError: unknown colour 'green'; choose one of: red（红）, blue（蓝）
+gis.errors.DataError: 未知的颜色「green」；可选：红（red）、蓝（blue）
 """
 
 from __future__ import annotations
@@ -118,13 +118,17 @@ class Vocabulary:
         return {t.code: t.label(lang) for t in self.terms}
 
     def choices(self) -> str:
-        """``code（中文）, …`` for messages that list the valid codes."""
-        return ", ".join(f"{t.code}（{t.zh}）" for t in self.terms)
+        """``中文（code）、…`` for messages that list the valid codes (the code is what the
+        command line takes)."""
+        return "、".join(f"{t.zh}（{t.code}）" for t in self.terms)
 
     def check(self, code: object, *, what: str) -> str:
-        """``code`` when it is one of the domain's codes, else :class:`DataError` listing them."""
+        """``code`` when it is one of the domain's codes, else :class:`DataError` listing them.
+
+        ``what`` names the field in the user's words (``状态``, ``理由``).
+        """
         if not isinstance(code, str) or code not in self:
-            raise DataError(f"unknown {what} {code!r}; choose one of: {self.choices()}")
+            raise DataError(f"未知的{what}「{code}」；可选：{self.choices()}")
         return code
 
     def as_list(self) -> list[dict[str, object]]:

@@ -34,9 +34,9 @@ def report(ctx: click.Context, output, kind, town, status, overwrite, as_json) -
     from scoring.land_status.vocabulary import KINDS, STATUSES
 
     if kind is not None:
-        KINDS.check(kind, what="kind")
+        KINDS.check(kind, what="类型")
     if status is not None:
-        STATUSES.check(status, what="status")
+        STATUSES.check(status, what="状态")
     info = write_report(ctx.obj.connect(), output, kind=kind, town=town, status=status,
                         overwrite=overwrite)
     emit(info, as_json, f"wrote {info['rows']:,} candidates to {info['path']}")

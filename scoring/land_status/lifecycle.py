@@ -61,15 +61,15 @@ def check_transition(current: str, status: str, reason: str | None) -> None:
     >>> check_transition("new", "approved", None)
     Traceback (most recent call last):
     ...
-    gis.errors.DataError: a candidate that is new（新发现）cannot become approved（批准收回/盘活）; allowed: under_review（审核中）, field_check（待实地核查）, rejected（已否决）
+    gis.errors.DataError: 候选当前为新发现（new），不能改为批准收回/盘活（approved）；可改为：审核中（under_review）、待实地核查（field_check）、已否决（rejected）
     """
-    STATUS_TERMS.check(status, what="status")
+    STATUS_TERMS.check(status, what="状态")
     allowed = allowed_transitions(current)
     if status not in allowed:
-        hint = (f"allowed: {', '.join(f'{a}（{STATUS_TERMS.label(a)}）' for a in allowed)}"
-                if allowed else "it is final")
-        raise DataError(f"a candidate that is {current}（{STATUS_TERMS.label(current)}）cannot "
-                        f"become {status}（{STATUS_TERMS.label(status)}）; {hint}")
+        hint = (f"可改为：{'、'.join(f'{STATUS_TERMS.label(a)}（{a}）' for a in allowed)}"
+                if allowed else "该状态已是最终状态")
+        raise DataError(f"候选当前为{STATUS_TERMS.label(current)}（{current}），不能改为"
+                        f"{STATUS_TERMS.label(status)}（{status}）；{hint}")
     check_reason(status, reason)
 
 
@@ -84,14 +84,14 @@ def check_reason(status: str, reason: str | None) -> None:
     >>> check_reason("confirmed", "because")
     Traceback (most recent call last):
     ...
-    gis.errors.DataError: unknown reason code 'because'; choose one of: in_use（已实际使用）, under_construction（正在建设）, government_cause（政府原因）, development_period（仍在开发期限内）, data_error（数据错误）, boundary_error（界址错误）, disposed（已处置）, other（其他（请在意见中说明））
+    gis.errors.DataError: 未知的理由「because」；可选：已实际使用（in_use）、正在建设（under_construction）、政府原因（government_cause）、仍在开发期限内（development_period）、数据错误（data_error）、界址错误（boundary_error）、已处置（disposed）、其他（请在意见中说明）（other）
     """
     if reason is None:
         if status in NEEDS_REASON:
-            raise DataError(f"a {status}（{STATUS_TERMS.label(status)}）decision needs a reason "
-                            f"code: one of {REASONS.choices()}")
+            raise DataError(f"决定为{STATUS_TERMS.label(status)}须说明理由，可选："
+                            f"{REASONS.choices()}")
         return
-    REASONS.check(reason, what="reason code")
+    REASONS.check(reason, what="理由")
 
 
 def _record(conn: psycopg.Connection, candidate_id: int, *, actor: str, action: str,
@@ -145,7 +145,7 @@ def decide(conn: psycopg.Connection, candidate_id: int, *, status: str, by: str,
     from gis.db.connection import translate_errors
 
     if not by or not str(by).strip():
-        raise DataError("a decision needs the name of who decides (--by)")
+        raise DataError("决定须写明决定人（--by）")
     check_reason(status, reason)
     with translate_errors(f"deciding on candidate {candidate_id}"):
         row = conn.execute(
@@ -205,10 +205,10 @@ def decide_many(conn: psycopg.Connection, items: Sequence[tuple[int, int | None]
 
     ids = [int(cid) for cid, _ in items]
     if len(set(ids)) != len(ids):
-        raise DataError("a candidate is listed twice in one decision")
+        raise DataError("同一次决定中一个候选出现了两次")
     if not by or not str(by).strip():
-        raise DataError("a decision needs the name of who decides (--by)")
-    STATUS_TERMS.check(status, what="status")
+        raise DataError("决定须写明决定人（--by）")
+    STATUS_TERMS.check(status, what="状态")
     check_reason(status, reason)
     with translate_errors("deciding on several candidates"):
         conn.execute("SELECT candidate_id FROM candidate WHERE candidate_id = ANY (%s)"
@@ -231,7 +231,7 @@ def close(conn: psycopg.Connection, candidate_id: int, *, reason: str, run_id: i
     if row is None:
         raise CandidateNotFound(f"candidate {candidate_id} does not exist")
     if row[0] == "closed":
-        raise DataError(f"candidate {candidate_id} is already closed")
+        raise DataError(f"候选 {candidate_id} 已是{STATUS_TERMS.label('closed')}状态")
     new = conn.execute(
         "UPDATE candidate SET status = 'closed', closed_reason = %s, run_id = %s"
         " WHERE candidate_id = %s RETURNING version",

@@ -37,7 +37,7 @@ def test_run_list_show_decide_and_conflict(town, monkeypatch, db_dsn, capsys):
                                 "--by", "王科长", "--expected-version", "1"],
                                monkeypatch, db_dsn, capsys)
     assert code == 0, err
-    assert "version 2" in out
+    assert "第 2 版" in out
     # stale version: exit code of DecisionConflict, nothing written
     code, out, err = run_mujun(["candidates", "decide", str(cid), "--status", "confirmed",
                                 "--by", "李", "--expected-version", "1"],
@@ -45,12 +45,12 @@ def test_run_list_show_decide_and_conflict(town, monkeypatch, db_dsn, capsys):
     assert code == 6 and "已被他人修改" in err
     code, out, err = run_mujun(["candidates", "decide", str(cid), "--status", "rejected",
                                 "--by", "李"], monkeypatch, db_dsn, capsys)
-    assert code == 3 and "needs a reason code" in err
+    assert code == 3 and "须说明理由" in err
     # finding 7: a reason that is not a code is refused for every status, not only rejections
     code, out, err = run_mujun(["candidates", "decide", str(cid), "--status", "field_check",
                                 "--reason", "随便写的理由", "--by", "李"], monkeypatch, db_dsn,
                                capsys)
-    assert code == 3 and "unknown reason code" in err and "in_use（已实际使用）" in err
+    assert code == 3 and "未知的理由" in err and "已实际使用（in_use）" in err
     assert fetch(conn, "SELECT status FROM candidate WHERE candidate_id = %s", (cid,)) == [
         ("under_review",)]
     code, out, err = run_mujun(["candidates", "show", "9999"], monkeypatch, db_dsn, capsys)
@@ -169,7 +169,7 @@ def test_empty_database_runs_and_lists_nothing(db_conn, monkeypatch, db_dsn, cap
     assert code == 0, err
     assert _json(out)["candidates"] == 0
     code, out, _ = run_mujun(["candidates", "list"], monkeypatch, db_dsn, capsys)
-    assert code == 0 and "no candidates" in out
+    assert code == 0 and "没有候选地块" in out
     code, out, err = run_mujun(["candidates", "--rules", "/nonexistent.yaml"], monkeypatch,
                                db_dsn, capsys)
     assert code == 2
@@ -203,7 +203,7 @@ def test_one_candidate_with_two_kinds_through_the_cli(town, monkeypatch, db_dsn,
     assert s["by_reason"]["far_below_agreed"] == 1 and s["by_reason"]["built_unused"] == 4
     code, out, err = run_mujun(["candidates", "--as-of", "2024-12-31"], monkeypatch, db_dsn,
                                capsys)
-    assert code == 0 and "per reason: " in out and "用而未尽（容积率远低于约定） 1" in out
+    assert code == 0 and "按理由：" in out and "用而未尽（容积率远低于约定） 1" in out
     # listed under either kind, once
     for kind in ("inefficient", "built_unused"):
         code, out, _ = run_mujun(["candidates", "list", "--kind", kind, "--json"],

@@ -48,7 +48,7 @@ def test_transitions_the_lifecycle_does_not_allow(db_conn, current, target):
     db_conn.execute("UPDATE candidate SET status = %s WHERE candidate_id = %s", (current, cid))
     db_conn.commit()
     before = _status_version(db_conn, cid)
-    with pytest.raises(DataError, match=f"cannot become {target}"):
+    with pytest.raises(DataError, match=f"不能改为.*（{target}）"):
         lifecycle.decide(db_conn, cid, status=target, by="x", reason="other")
     db_conn.rollback()
     assert _status_version(db_conn, cid) == before
@@ -58,9 +58,9 @@ def test_transitions_the_lifecycle_does_not_allow(db_conn, current, target):
 def test_rejection_needs_a_known_reason_code(db_conn):
     cid = _candidate(db_conn)
     lifecycle.decide(db_conn, cid, status="under_review", by="a")
-    with pytest.raises(DataError, match="needs a reason code"):
+    with pytest.raises(DataError, match="须说明理由"):
         lifecycle.decide(db_conn, cid, status="rejected", by="a")
-    with pytest.raises(DataError, match="unknown reason code 'busy'"):
+    with pytest.raises(DataError, match="未知的理由「busy」"):
         lifecycle.decide(db_conn, cid, status="rejected", by="a", reason="busy")
     lifecycle.decide(db_conn, cid, status="rejected", by="a", reason="in_use")
     db_conn.commit()
@@ -102,7 +102,7 @@ def test_unknown_candidate_and_missing_actor(db_conn):
     with pytest.raises(CandidateNotFound, match="candidate 99 does not exist"):
         lifecycle.decide(db_conn, 99, status="under_review", by="a")
     cid = _candidate(db_conn)
-    with pytest.raises(DataError, match="who decides"):
+    with pytest.raises(DataError, match="决定人"):
         lifecycle.decide(db_conn, cid, status="under_review", by="  ")
 
 
@@ -138,7 +138,7 @@ def test_close_keeps_the_row_with_its_reason(db_conn):
     row = db_conn.execute("SELECT status, closed_reason FROM candidate WHERE candidate_id = %s",
                           (cid,)).fetchone()
     assert row == ("closed", "coverage 45 % on survey 2025-06-30")
-    with pytest.raises(DataError, match="final"):
+    with pytest.raises(DataError, match="最终状态"):
         lifecycle.decide(db_conn, cid, status="under_review", by="a")
     # a new open candidate for the same parcel and kind may now exist; two open may not
     _candidate(db_conn)
@@ -160,7 +160,7 @@ def test_version_is_bumped_only_when_something_visible_changes(db_conn):
 def test_a_reason_must_be_a_known_code_for_every_status(db_conn, status):
     """Finding 7: any text was stored as the reason of a decision other than a rejection."""
     cid = _candidate(db_conn)
-    with pytest.raises(DataError, match="unknown reason code 'anything'"):
+    with pytest.raises(DataError, match="未知的理由「anything」"):
         lifecycle.decide(db_conn, cid, status=status, by="a", reason="anything")
     db_conn.rollback()
     assert lifecycle.history(db_conn, cid) == []
@@ -206,8 +206,8 @@ def test_bulk_decisions_lock_in_id_order_and_the_second_conflicts(db_conn, db_ds
 
 def test_bulk_decisions_refuse_a_duplicate_and_a_bad_reason_before_locking(db_conn):
     ids = [_candidate(db_conn, f"Q{i}") for i in range(2)]
-    with pytest.raises(DataError, match="listed twice"):
+    with pytest.raises(DataError, match="出现了两次"):
         lifecycle.decide_many(db_conn, [(ids[0], 1), (ids[0], 1)], status="under_review", by="a")
-    with pytest.raises(DataError, match="unknown reason code"):
+    with pytest.raises(DataError, match="未知的理由"):
         lifecycle.decide_many(db_conn, [(c, 1) for c in ids], status="under_review", by="a",
                               reason="because")

@@ -59,8 +59,8 @@ def test_every_code_the_code_uses_has_words():
     # the labels of one domain never repeat (an official could not tell two apart)
     for vocab in terms.ALL.values():
         assert len({t.zh for t in vocab}) == len(vocab), vocab.domain
-    with pytest.raises(DataError, match="in_use（已实际使用）"):
-        terms.REASONS.check("because", what="reason code")
+    with pytest.raises(DataError, match="已实际使用（in_use）"):
+        terms.REASONS.check("because", what="理由")
 
 
 def test_legends_qgis_styles_app_and_report_say_the_vocabulary_s_words(tmp_path):

@@ -41,12 +41,12 @@ def test_lifecycle_refusals(sessions, seeded):
     s = sessions["off_east"]
     v = s.get(f"/api/candidates/{cid}").json()["version"]
     resp = _decide(s, cid, "approved", v)               # new → approved is not allowed
-    assert resp.status_code == 422 and "cannot become approved" in resp.json()["error"]
+    assert resp.status_code == 422 and "不能改为批准收回/盘活" in resp.json()["error"]
     assert _decide(s, cid, "under_review", v).status_code == 200
     resp = _decide(s, cid, "rejected", v + 1)           # a rejection needs a reason code
-    assert resp.status_code == 422 and "reason" in resp.json()["error"]
+    assert resp.status_code == 422 and "须说明理由" in resp.json()["error"]
     resp = _decide(s, cid, "rejected", v + 1, reason="because")
-    assert resp.status_code == 422 and "unknown reason code" in resp.json()["error"]
+    assert resp.status_code == 422 and "未知的理由" in resp.json()["error"]
     assert _decide(s, cid, "under_review", "1").status_code == 400   # version must be a number
     resp = s.post(f"/api/candidates/{cid}/decision", content=b"status=x",
                   headers={"content-type": "application/x-www-form-urlencoded"})
@@ -144,10 +144,10 @@ def test_reason_codes_are_checked_for_every_status(sessions, seeded, review_dsn)
     for status in ("under_review", "field_check"):
         resp = _decide(s, cid, status, v, reason="<script>随便写</script>")
         assert resp.status_code == 422, resp.text
-        assert "unknown reason code" in resp.json()["error"]
+        assert "未知的理由" in resp.json()["error"]
     resp = s.post("/api/decisions", json={"items": [{"candidate_id": cid, "version": v}],
                                           "status": "under_review", "reason": "whatever"})
-    assert resp.status_code == 422 and "unknown reason code" in resp.json()["error"]
+    assert resp.status_code == 422 and "未知的理由" in resp.json()["error"]
     resp = _decide(s, cid, "under_review", v, reason="data_error")   # a known code is kept
     assert resp.status_code == 200, resp.text
     with connect(review_dsn) as conn:

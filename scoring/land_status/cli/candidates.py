@@ -62,21 +62,21 @@ def candidates(ctx: click.Context, as_of, rules_path, occupancy_run, score_run, 
     s["top"] = [{"parcel_code": r.parcel_code, "kind": r.kind, "kinds": list(r.kinds),
                  "town": r.town, "area_m2": r.area_m2, "priority": r.priority}
                 for r in top_rows.itertuples(index=False)]
-    kinds = ", ".join(f"{KINDS.label(k)} {v}" for k, v in s["by_kind"].items() if v)
-    lines = [f"candidates run {result.run_id} as of {s['as_of']} (occupancy run "
-             f"{s['occupancy_run']}): {s['candidates']:,} candidates ({kinds or 'none'}); "
-             f"{s['created']} new, {s['refreshed']} refreshed ({s['kept_decisions']} with "
-             f"decisions), {s['closed']} closed; reclaimable {_fmt(s['reclaimable_m2'], 0)} m²"]
-    lines.append("  per kind carried: " + (", ".join(
-        f"{KINDS.label(k)} {v}" for k, v in s["with_kind"].items() if v) or "none"))
-    lines.append("  per reason: " + (", ".join(
+    kinds = "、".join(f"{KINDS.label(k)} {v}" for k, v in s["by_kind"].items() if v)
+    lines = [f"候选筛查 第 {result.run_id} 次，截至 {s['as_of']}（占地测算第 "
+             f"{s['occupancy_run']} 次）：候选 {s['candidates']:,} 宗（{kinds or '无'}）；"
+             f"新增 {s['created']}、更新 {s['refreshed']}（其中已有决定 {s['kept_decisions']}）、"
+             f"关闭 {s['closed']}；可收回 {_fmt(s['reclaimable_m2'], 0)} 平方米"]
+    lines.append("  按类型（含兼有）：" + ("、".join(
+        f"{KINDS.label(k)} {v}" for k, v in s["with_kind"].items() if v) or "无"))
+    lines.append("  按理由：" + ("、".join(
         f"{RULES.label(k)} {v}" for k, v in s["by_reason"].items()
-        if k not in s["with_kind"]) or "none"))
+        if k not in s["with_kind"]) or "无"))
     lines += [f"  {i:>2}. {r['parcel_code']}  "
               f"{'、'.join(KINDS.label(k) for k in r['kinds'])}  {r['town'] or '-'}  "
-              f"{_fmt(r['area_m2'], 0)} m²  priority {_fmt(r['priority'])}"
+              f"{_fmt(r['area_m2'], 0)} 平方米  优先度 {_fmt(r['priority'])}"
               for i, r in enumerate(s["top"], 1)]
-    lines += [f"note: {n}" for n in s["notes"]]
+    lines += [f"说明：{n}" for n in s["notes"]]
     emit(s, as_json, "\n".join(lines))
 
 
@@ -96,9 +96,9 @@ def list_cmd(app, kind, town, status, include_closed, as_json) -> None:
     records = frame.to_dict("records")
     lines = [f"{r['candidate_id']:>6}  {r['parcel_code']:<20} {KINDS.label(r['kind'])}  "
              f"{STATUSES.label(r['status'])}  "
-             f"{r['town'] or '-':<8} {_fmt(r['area_m2'], 0):>10} m²  "
-             f"priority {_fmt(r['priority'])}" for r in records]
-    emit(records, as_json, "\n".join(lines) if lines else "no candidates")
+             f"{r['town'] or '-':<8} {_fmt(r['area_m2'], 0):>10} 平方米  "
+             f"优先度 {_fmt(r['priority'])}" for r in records]
+    emit(records, as_json, "\n".join(lines) if lines else "没有候选地块")
 
 
 @candidates.command("show")
@@ -111,12 +111,12 @@ def show(app, candidate_id, as_json) -> None:
     from scoring.land_status.store import get_candidate
 
     c = get_candidate(app.connect(), candidate_id)
-    lines = [f"candidate {c['candidate_id']} (version {c['version']}): {c['parcel_code']} "
+    lines = [f"候选 {c['candidate_id']}（第 {c['version']} 版）：{c['parcel_code']} "
              f"{KINDS.label(c['kind'])} — {STATUSES.label(c['status'])}"
-             + (f" ({c['closed_reason']})" if c.get("closed_reason") else ""),
-             f"town {c['town'] or '-'}, area {_fmt(c['area_m2'], 0)} m², reclaimable "
-             f"{_fmt(c['reclaimable_m2'], 0)} m², certainty {_fmt(c['certainty'], 2)}, "
-             f"priority {_fmt(c['priority'])}"]
+             + (f"（{c['closed_reason']}）" if c.get("closed_reason") else ""),
+             f"乡镇 {c['town'] or '-'}，面积 {_fmt(c['area_m2'], 0)} 平方米，可收回 "
+             f"{_fmt(c['reclaimable_m2'], 0)} 平方米，确定度 {_fmt(c['certainty'], 2)}，"
+             f"优先度 {_fmt(c['priority'])}"]
     explanation = explain(c)
     lines += explanation.text()
     emit(dict(c, explanation=explanation.as_dict()), as_json, "\n".join(lines))
@@ -149,7 +149,7 @@ def decide_cmd(app, candidate_id, status, reason, comment, by, expected_version,
         conn.rollback()
         raise
     emit({"candidate_id": candidate_id, "status": status, "version": version}, as_json,
-         f"candidate {candidate_id} is now {STATUSES.label(status)} (version {version})")
+         f"候选 {candidate_id} 现为 {STATUSES.label(status)}（第 {version} 版）")
 
 
 @candidates.command("exempt")
@@ -188,7 +188,7 @@ def exempt(app, parcel_code, reason, by, kinds, comment, document, valid_until, 
         conn.rollback()
         raise
     emit({"exemption_id": eid, "parcel_code": parcel_code, "reason": reason}, as_json,
-         f"exemption {eid}: {parcel_code} ({reason}); the next `mujun candidates` run applies it")
+         f"豁免 {eid}：{parcel_code}（{reason}）；下一次 `mujun candidates` 筛查时生效")
 
 
 @candidates.command("exemptions")
@@ -207,13 +207,13 @@ def exemptions(app, include_revoked, revoke, by, as_json) -> None:
             raise click.UsageError("--revoke needs --by NAME")
         revoke_exemption(conn, revoke, by=by)
         conn.commit()
-        emit({"revoked": revoke}, as_json, f"exemption {revoke} revoked")
+        emit({"revoked": revoke}, as_json, f"豁免 {revoke} 已撤销")
         return
     records = as_records(list_exemptions(conn, include_revoked=include_revoked))
     lines = [f"{r['exemption_id']:>5}  {r['parcel_code']:<20} {r['reason']}  "
-             f"{'、'.join(KINDS.label(k) for k in r['kinds'])}  by {r['created_by']}"
-             + ("  (revoked)" if r["revoked_at"] else "") for r in records]
-    emit(records, as_json, "\n".join(lines) if lines else "no exemptions")
+             f"{'、'.join(KINDS.label(k) for k in r['kinds'])}  登记人 {r['created_by']}"
+             + ("  （已撤销）" if r["revoked_at"] else "") for r in records]
+    emit(records, as_json, "\n".join(lines) if lines else "没有豁免")
 
 
 @candidates.command("approvals")
