@@ -60,30 +60,42 @@ def _side(conn: psycopg.Connection, rows: pd.DataFrame, overrides: pd.DataFrame,
     return _with_tax(conn, table, year), item_labels(rows["items"])
 
 
-def stored_table(conn: psycopg.Connection, run_id: int) -> tuple[pd.DataFrame, dict]:
+#: Where score rows are read: the table, or (the review app's role, which may not read
+#: the figures of the table) the view of migration 0030 that shows them in scope only.
+SCORE_SOURCES = ("enterprise_score", "enterprise_score_figures")
+
+
+def stored_table(conn: psycopg.Connection, run_id: int, *, source: str = "enterprise_score"
+                 ) -> tuple[pd.DataFrame, dict]:
     """The columns a comparison needs from stored run ``run_id``, and the item labels.
 
     The item scores are taken out of the ``items`` JSON by the server (``jsonb_each``)
-    and pivoted in one call, so no row's JSON is parsed in Python.
+    and pivoted in one call, so no row's JSON is parsed in Python. ``source`` is one of
+    :data:`SCORE_SOURCES`.
     """
+    from psycopg import sql
+
     from gis.crs import m2_to_mu
     from gis.db.copy import read_frame
     from scoring.export import with_overrides
     from scoring.overrides import effective_overrides
 
-    base = read_frame(
-        conn, "SELECT trim(s.credit_code) AS credit_code, s.name, s.town, s.industry_division,"
-        " s.population, s.class, s.total, s.land_m2, y.tax_wan FROM enterprise_score s"
+    if source not in SCORE_SOURCES:
+        raise ValueError(f"source {source!r}; one of {', '.join(SCORE_SOURCES)}")
+    src = sql.Identifier(source)
+    base = read_frame(conn, sql.SQL(
+        "SELECT trim(s.credit_code) AS credit_code, s.name, s.town, s.industry_division,"
+        " s.population, s.class, s.total, s.land_m2, y.tax_wan FROM {} s"
         " LEFT JOIN enterprise_year y ON y.credit_code = s.credit_code AND y.year = s.year"
-        " WHERE s.run_id = %s ORDER BY 1", (run_id,))
-    items = read_frame(
-        conn, "SELECT trim(s.credit_code) AS credit_code, i.key AS item,"
-        " (i.value->>'score')::float8 AS score FROM enterprise_score s"
-        " CROSS JOIN LATERAL jsonb_each(s.items) i WHERE s.run_id = %s", (run_id,))
-    labels = dict(conn.execute(
+        " WHERE s.run_id = %s ORDER BY 1").format(src), (run_id,))
+    items = read_frame(conn, sql.SQL(
+        "SELECT trim(s.credit_code) AS credit_code, i.key AS item,"
+        " (i.value->>'score')::float8 AS score FROM {} s"
+        " CROSS JOIN LATERAL jsonb_each(s.items) i WHERE s.run_id = %s").format(src), (run_id,))
+    labels = dict(conn.execute(sql.SQL(
         "SELECT DISTINCT ON (i.key) i.key, coalesce(i.value->>'label', i.key)"
-        " FROM enterprise_score s CROSS JOIN LATERAL jsonb_each(s.items) i"
-        " WHERE s.run_id = %s ORDER BY i.key", (run_id,)).fetchall())
+        " FROM {} s CROSS JOIN LATERAL jsonb_each(s.items) i"
+        " WHERE s.run_id = %s ORDER BY i.key").format(src), (run_id,)).fetchall())
     base["land_mu"] = m2_to_mu(pd.to_numeric(base["land_m2"], errors="coerce"))
     if len(items):
         wide = items.pivot(index="credit_code", columns="item", values="score")
@@ -92,24 +104,29 @@ def stored_table(conn: psycopg.Connection, run_id: int) -> tuple[pd.DataFrame, d
     return with_overrides(base, effective_overrides(conn, run_id)), labels
 
 
-def stored_side(conn: psycopg.Connection, run_id: int) -> tuple[pd.DataFrame, dict, dict]:
+def stored_side(conn: psycopg.Connection, run_id: int, *, source: str = "enterprise_score"
+                ) -> tuple[pd.DataFrame, dict, dict]:
     """(table, item labels, run description) of stored score run ``run_id``."""
     from scoring.store import resolve_score_run, run_params
 
     run_id = resolve_score_run(conn, run_id)
     params = run_params(conn, run_id)["params"]
-    table, labels = stored_table(conn, run_id)
+    table, labels = stored_table(conn, run_id, source=source)
     return table, labels, {"run_id": run_id, "ruleset": params.get("ruleset"),
                            "year": params.get("year"), "stored": True}
 
 
 def compare_runs(conn: psycopg.Connection, run_a: int, run_b: int, *,
                  policy: str | Path | None = None,
-                 policy_params: dict[str, float] | None = None) -> Comparison:
+                 policy_params: dict[str, float] | None = None,
+                 source: str = "enterprise_score") -> Comparison:
     """Compare stored score runs ``run_a`` (甲) and ``run_b`` (乙).
 
     Parameters
     ----------
+    source : str
+        Where the score rows are read (:data:`SCORE_SOURCES`; the review app reads the
+        view that shows figures in the user's scope only).
     policy : str or Path, optional
         A policy rule set (preset or YAML): also the change in policy amounts, the rule
         set applied in memory to each run's final classes (nothing stored), in
@@ -124,8 +141,8 @@ def compare_runs(conn: psycopg.Connection, run_a: int, run_b: int, *,
     PolicyError
         The policy rule set is invalid.
     """
-    ta, la, ra = stored_side(conn, run_a)
-    tb, lb, rb = stored_side(conn, run_b)
+    ta, la, ra = stored_side(conn, run_a, source=source)
+    tb, lb, rb = stored_side(conn, run_b, source=source)
     out = compare_tables(ta, tb, item_labels={**la, **lb})
     out.runs = {"a": ra, "b": rb}
     if policy is not None:
