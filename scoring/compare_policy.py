@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from scoring.compare import CLASS_ORDER
+from scoring.policy.model import QUOTA_KINDS
 
 FIRM_COLUMNS = ("credit_code", "name", "town", "class_a", "class_b", "policy_class_a",
                 "policy_class_b", "amount_a_fen", "amount_b_fen", "difference_fen",
@@ -62,54 +63,61 @@ class PolicyChange:
     ruleset: dict[str, Any] = field(default_factory=dict)
 
 
-def _final(ents: pd.DataFrame) -> pd.Series:
+def _final(ents: pd.DataFrame) -> np.ndarray:
     """The final class of each firm (adjusted, else computed; missing → ``none``)."""
-    adj = ents["adjusted_class"].astype(object)
-    klass = adj.where(adj.notna(), ents["score_class"].astype(object))
-    klass = klass.where(klass.notna(), "none")
-    return klass.where(klass.isin(CLASS_ORDER), "none")
+    adj = ents["adjusted_class"].to_numpy(dtype=object)
+    klass = np.where(pd.notna(adj), adj, ents["score_class"].to_numpy(dtype=object))
+    return np.where(np.isin(klass, list(CLASS_ORDER)), klass, "none").astype(object)
+
+
+def exact_sums(keys: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Σ ``values`` (whole numbers) per key ``0..n-1``, exact, as an object array of ints.
+
+    int64 arithmetic when no partial sum can overflow, else Python ints.
+
+    >>> list(exact_sums(np.array([0, 1, 0]), np.array([2**62, 5, -2**62], dtype=object), 2))
+    [0, 5]
+    """
+    keys = np.asarray(keys, dtype=np.int64)
+    try:
+        v = np.asarray(values).astype(np.int64)
+        fits = len(v) == 0 or int(np.abs(v).max()) < (2 ** 62) // len(v)
+    except OverflowError:
+        fits = False
+    if fits:
+        out = np.zeros(n, dtype=np.int64)
+        np.add.at(out, keys, v)
+        return _objects(out.tolist())
+    acc = [0] * n
+    for k, x in zip(keys.tolist(), np.asarray(values, dtype=object).tolist(), strict=True):
+        acc[k] += int(x)
+    return _objects(acc)
+
+
+def _objects(values: list) -> np.ndarray:
+    """A 1-D object array holding the Python ints of ``values``."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
 
 
 def _money(lines: pd.DataFrame) -> pd.DataFrame:
-    """The money lines: credit_code, item, amount_fen (Python int, 0 when missing), missing."""
+    """The money lines: credit_code, item, kind, amount_fen (0 when missing), missing."""
+    cols = ("credit_code", "item", "kind")
     if not len(lines):
-        return pd.DataFrame({"credit_code": pd.Series(dtype=object),
-                             "item": pd.Series(dtype=object),
-                             "kind": pd.Series(dtype=object),
+        return pd.DataFrame({**{c: pd.Series(dtype=object) for c in cols},
                              "amount_fen": pd.Series(dtype=object),
                              "missing": pd.Series(dtype=bool)})
-    money = lines[lines["kind"].ne("energy_quota") & lines["kind"].ne("emission_quota")] \
-        if "kind" in lines else lines
+    kind = lines["kind"] if "kind" in lines else lines["item"]
+    money = lines[~kind.isin(QUOTA_KINDS).to_numpy()]
+    kind = kind[~kind.isin(QUOTA_KINDS).to_numpy()]
     amounts = money["amount_fen"].to_numpy(dtype=object)
-    missing = np.array([a is None or (isinstance(a, float) and a != a) for a in amounts],
-                       dtype=bool)
+    missing = pd.isna(amounts)
     return pd.DataFrame({"credit_code": money["credit_code"].to_numpy(dtype=object),
                          "item": money["item"].to_numpy(dtype=object),
-                         "kind": (money["kind"] if "kind" in money else money["item"])
-                         .to_numpy(dtype=object),
-                         "amount_fen": np.array([0 if m else int(a) for a, m
-                                                 in zip(amounts, missing, strict=True)],
-                                                dtype=object),
+                         "kind": kind.to_numpy(dtype=object),
+                         "amount_fen": np.where(missing, 0, amounts).astype(object),
                          "missing": missing})
-
-
-def _int_sum(values: pd.Series) -> int:
-    """Exact sum of Python ints (no float on the way)."""
-    return int(sum(int(v) for v in values))
-
-
-def _per_firm(ents: pd.DataFrame, money: pd.DataFrame, side: str) -> pd.DataFrame:
-    g = money.groupby("credit_code", sort=False)
-    sums = g["amount_fen"].agg(_int_sum) if len(money) else pd.Series(dtype=object)
-    miss = g["missing"].sum() if len(money) else pd.Series(dtype=int)
-    codes = ents["credit_code"].astype(str).str.strip()
-    out = pd.DataFrame({"credit_code": codes.to_numpy(), f"class_{side}": _final(ents).to_numpy(),
-                        f"policy_class_{side}": ents["class"].astype(object).to_numpy()})
-    for col in ("name", "town"):
-        out[f"{col}_{side}"] = ents[col].to_numpy() if col in ents else None
-    out[f"amount_{side}_fen"] = codes.map(sums).to_numpy(dtype=object)
-    out[f"missing_{side}"] = codes.map(miss).fillna(0).astype(int).to_numpy()
-    return out
 
 
 def policy_change(result_a, result_b) -> PolicyChange:
@@ -124,50 +132,70 @@ def policy_change(result_a, result_b) -> PolicyChange:
     -------
     PolicyChange
     """
+    ea, eb = result_a.enterprises, result_b.enterprises
     ma, mb = _money(result_a.lines), _money(result_b.lines)
-    a = _per_firm(result_a.enterprises, ma, "a")
-    b = _per_firm(result_b.enterprises, mb, "b")
-    m = a.merge(b, on="credit_code", how="outer", sort=True)
-    for side in ("a", "b"):
-        m[f"class_{side}"] = m[f"class_{side}"].fillna("none")
-        amounts = m[f"amount_{side}_fen"].to_numpy(dtype=object)
-        m[f"amount_{side}_fen"] = np.array(
-            [0 if v is None or (isinstance(v, float) and v != v) else int(v) for v in amounts],
-            dtype=object)
-        m[f"missing_{side}"] = m[f"missing_{side}"].fillna(0).astype(int)
+    code_a = ea["credit_code"].astype(str).str.strip().to_numpy()
+    code_b = eb["credit_code"].astype(str).str.strip().to_numpy()
+    codes = pd.Index(code_a).union(pd.Index(code_b)).sort_values()
+    n = len(codes)
+    m = pd.DataFrame({"credit_code": codes.to_numpy(dtype=object)})
+    for side, ents, own, money in (("a", ea, code_a, ma), ("b", eb, code_b, mb)):
+        pos = codes.get_indexer(own)
+        klass = np.full(n, "none", dtype=object)
+        klass[pos] = _final(ents)
+        policy_class = np.full(n, None, dtype=object)
+        policy_class[pos] = ents["class"].to_numpy(dtype=object)
+        m[f"class_{side}"] = klass
+        m[f"policy_class_{side}"] = policy_class
+        for col in ("name", "town"):
+            values = np.full(n, None, dtype=object)
+            if col in ents:
+                values[pos] = ents[col].to_numpy(dtype=object)
+            m[f"{col}_{side}"] = values
+        at = codes.get_indexer(money["credit_code"].to_numpy())
+        keep = at >= 0
+        m[f"amount_{side}_fen"] = exact_sums(at[keep], money["amount_fen"].to_numpy()[keep], n)
+        m[f"missing_{side}"] = np.bincount(at[keep], weights=money["missing"].to_numpy()[keep],
+                                           minlength=n).astype(int)
     for col in ("name", "town"):
         m[col] = m[f"{col}_b"].where(m[f"{col}_b"].notna(), m[f"{col}_a"])
-    m["difference_fen"] = m["amount_b_fen"] - m["amount_a_fen"]
-    moved = (m["difference_fen"].map(lambda v: v != 0) | (m["class_a"] != m["class_b"])
-             | (m["policy_class_a"].astype(str) != m["policy_class_b"].astype(str)))
-    firms = m.loc[moved.to_numpy(), list(FIRM_COLUMNS)]
+    diff = m["amount_b_fen"].to_numpy(dtype=object) - m["amount_a_fen"].to_numpy(dtype=object)
+    m["difference_fen"] = diff
+    nonzero = np.asarray(diff != 0, dtype=bool)
+    moved = (nonzero | (m["class_a"] != m["class_b"]).to_numpy()
+             | (m["policy_class_a"].astype(str) != m["policy_class_b"].astype(str)).to_numpy())
+    firms = m.loc[moved, list(FIRM_COLUMNS)]
     order = np.lexsort((firms["credit_code"].to_numpy(str),
                         -np.abs(firms["difference_fen"].to_numpy(dtype=float))))
     firms = firms.iloc[order].reset_index(drop=True)
 
-    g = m.groupby(["class_a", "class_b"], sort=False)
-    trans = pd.DataFrame({"firms": g.size(),
-                          "amount_a_fen": g["amount_a_fen"].agg(_int_sum),
-                          "amount_b_fen": g["amount_b_fen"].agg(_int_sum)}).reset_index()
+    k = len(CLASS_ORDER)
+    ka = pd.Categorical(m["class_a"], categories=CLASS_ORDER).codes.astype(np.int64)
+    kb = pd.Categorical(m["class_b"], categories=CLASS_ORDER).codes.astype(np.int64)
+    key = ka * k + kb
+    count = np.bincount(key, minlength=k * k)
+    present = np.flatnonzero(count)
+    sums = {side: exact_sums(key, m[f"amount_{side}_fen"].to_numpy(), k * k)[present]
+            for side in ("a", "b")}
+    trans = pd.DataFrame({"class_a": [CLASS_ORDER[i // k] for i in present],
+                          "class_b": [CLASS_ORDER[i % k] for i in present],
+                          "firms": count[present].astype(int),
+                          "amount_a_fen": sums["a"], "amount_b_fen": sums["b"]})
     trans["difference_fen"] = trans["amount_b_fen"] - trans["amount_a_fen"]
-    rank = {c: i for i, c in enumerate(CLASS_ORDER)}
-    trans = trans.iloc[np.lexsort((trans["class_b"].map(rank).to_numpy(),
-                                   trans["class_a"].map(rank).to_numpy()))]
-    trans = trans.reset_index(drop=True)
 
     items = sorted(set(ma["item"]) | set(mb["item"]))
-    ia = ma.groupby("item")["amount_fen"].agg(_int_sum) if len(ma) else pd.Series(dtype=object)
-    ib = mb.groupby("item")["amount_fen"].agg(_int_sum) if len(mb) else pd.Series(dtype=object)
     kinds = dict(zip(pd.concat([ma["item"], mb["item"]]), pd.concat([ma["kind"], mb["kind"]]),
                      strict=True))
+    per_item = {}
+    for side, money in (("a", ma), ("b", mb)):
+        at = pd.Index(items).get_indexer(money["item"].to_numpy())
+        per_item[side] = exact_sums(at, money["amount_fen"].to_numpy(), len(items))
     by_item = pd.DataFrame({"item": items, "kind": [kinds[i] for i in items],
-                            "amount_a_fen": [int(ia.get(i, 0)) for i in items],
-                            "amount_b_fen": [int(ib.get(i, 0)) for i in items]})
+                            "amount_a_fen": per_item["a"], "amount_b_fen": per_item["b"]})
     by_item["difference_fen"] = by_item["amount_b_fen"] - by_item["amount_a_fen"]
-    total_a = _int_sum(m["amount_a_fen"])
-    total_b = _int_sum(m["amount_b_fen"])
+    total_a = int(sum(m["amount_a_fen"].tolist()))
+    total_b = int(sum(m["amount_b_fen"].tolist()))
     return PolicyChange(firms=firms, by_transition=trans, by_item=by_item,
                         totals={"amount_a_fen": total_a, "amount_b_fen": total_b,
                                 "difference_fen": total_b - total_a,
-                                "firms_changed": int(firms["difference_fen"]
-                                                     .map(lambda v: v != 0).sum())})
+                                "firms_changed": int(nonzero.sum())})
