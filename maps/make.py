@@ -88,6 +88,9 @@ def _write_layer(spec, path: Path, *, overwrite: bool) -> dict[str, Any]:
     from gis.layer_writer import FieldInfo, write_layer
     from maps.export.styling import styler
 
+    if not spec.layers:
+        raise ConfigError(f"{path}: 该图种（{spec.kind}）没有宗地图层，不能写成 .gpkg；"
+                          "请写成网页（.html）或图片（.png/.pdf/.svg）")
     layer = spec.layers[0]
     columns = list(dict.fromkeys([*layer.columns, layer.style.field]))
     columns = [c for c in columns if c in layer.frame]

@@ -82,6 +82,11 @@ def test_land_tax_map_agrees_with_the_check(county, db_conn, db_dsn, tmp_path,  
     code, _out, err = run(["map", "land-tax", "--year", "2022", "-o", str(gpkg)],
                           monkeypatch, db_dsn, capsys)
     assert code != 0 and "--overwrite" in err and "Traceback" not in err
+    # a kind without a parcel layer (towns) cannot be a .gpkg: one line, nothing written
+    towns = tmp_path / "镇街.gpkg"
+    code, _out, err = run(["map", "towns", "--year", "2022", "-o", str(towns)], monkeypatch,
+                          db_dsn, capsys)
+    assert code != 0 and ".gpkg" in err and "Traceback" not in err and not towns.exists()
 
 
 def test_land_tax_map_needs_a_year_and_a_tax_base(county, db_dsn, tmp_path,  # noqa: F811
