@@ -141,21 +141,31 @@ def compare_runs(conn: psycopg.Connection, run_a: int, run_b: int, *,
     PolicyError
         The policy rule set is invalid.
     """
+    rs = _policy_ruleset(policy, policy_params)        # a bad rule set stops first
     ta, la, ra = stored_side(conn, run_a, source=source)
     tb, lb, rb = stored_side(conn, run_b, source=source)
     out = compare_tables(ta, tb, item_labels={**la, **lb})
     out.runs = {"a": ra, "b": rb}
-    if policy is not None:
+    if rs is not None:
         from scoring.policy.inputs import read_enterprises
 
-        out.policy = policy_change_of(conn, policy, read_enterprises(conn, ra["run_id"]),
-                                      read_enterprises(conn, rb["run_id"]), policy_params)
+        out.policy = policy_change_of(conn, rs, read_enterprises(conn, ra["run_id"]),
+                                      read_enterprises(conn, rb["run_id"]))
     return _name_industries(out)
 
 
-def policy_change_of(conn: psycopg.Connection, policy: str | Path, ents_a: pd.DataFrame,
-                     ents_b: pd.DataFrame, params: dict[str, float] | None = None):
-    """Apply ``policy`` in memory to two sets of classes and compare the amounts.
+def _policy_ruleset(policy: str | Path | None, params: dict[str, float] | None):
+    """The loaded policy rule set, or None without ``--policy``."""
+    if policy is None:
+        return None
+    from scoring.policy.ruleset import load_policy
+
+    return load_policy(policy, params)
+
+
+def policy_change_of(conn: psycopg.Connection, rs, ents_a: pd.DataFrame,
+                     ents_b: pd.DataFrame):
+    """Apply policy rule set ``rs`` in memory to two sets of classes; compare the amounts.
 
     ``ents_a``/``ents_b`` as :func:`scoring.policy.inputs.read_enterprises`; the utility
     quantities, land-use tax base and records are read once for the rule set's months.
@@ -164,9 +174,7 @@ def policy_change_of(conn: psycopg.Connection, policy: str | Path, ents_a: pd.Da
     from scoring.compare_policy import policy_change
     from scoring.policy.inputs import read_inputs
     from scoring.policy.kernel import apply_policy
-    from scoring.policy.ruleset import load_policy
 
-    rs = load_policy(policy, params)
     quantities, land_tax, records = read_inputs(conn, rs)
     out = policy_change(apply_policy(rs, ents_a, quantities, land_tax, records),
                         apply_policy(rs, ents_b, quantities, land_tax, records))
@@ -218,6 +226,7 @@ def compare_what_if(conn: psycopg.Connection, ruleset: str | Path, year: int, *,
     from scoring.run import compute_scores
     from scoring.store import resolve_score_run, run_params
 
+    rs = _policy_ruleset(policy, policy_params)        # a bad rule set stops first
     try:
         run_a = resolve_score_run(conn, against, year)
         if occupancy_run is None:
@@ -228,12 +237,11 @@ def compare_what_if(conn: psycopg.Connection, ruleset: str | Path, year: int, *,
         overrides = year_overrides(conn, year)
         tb, lb = _side(conn, c.rows, overrides, year)
         change = None
-        if policy is not None:
+        if rs is not None:
             from scoring.policy.inputs import read_enterprises
 
-            change = policy_change_of(conn, policy, read_enterprises(conn, run_a),
-                                      _computed_enterprises(conn, c.rows, overrides),
-                                      policy_params)
+            change = policy_change_of(conn, rs, read_enterprises(conn, run_a),
+                                      _computed_enterprises(conn, c.rows, overrides))
     finally:
         conn.rollback()
     out = compare_tables(ta, tb, item_labels={**la, **lb})

@@ -120,3 +120,20 @@ def test_compare_policy_agrees_with_two_policy_runs(county, tmp_path, db_conn, d
     assert what["totals"] == got["totals"]
     after = {t: fetch(db_conn, f"SELECT count(*) FROM {t}")[0][0] for t in TABLES}
     assert after == before
+
+
+def test_policy_options_go_with_a_comparison(db_dsn, tmp_path, monkeypatch, capsys):
+    from tests.cli_runner import run_mujun
+
+    for argv, words in ((["score", "--ruleset", "jiangsu-huaian-2024", "--year", "2017",
+                          "--policy", "nanjing-2018"], "--what-if"),
+                        (["score", "compare", "1", "2", "--policy-param", "x=1"], "--policy")):
+        code, _out, err = run_mujun(argv, monkeypatch, db_dsn, capsys)
+        assert code == 2 and words in err and "Traceback" not in err, err
+    # an invalid policy rule set: one line naming the file, nothing else
+    bad = tmp_path / "坏规则.yaml"
+    bad.write_text("name: x\nyear: 2018\nitems: 3\n", encoding="utf-8")
+    code, _out, err = run_mujun(["score", "compare", "1", "2", "--policy", str(bad)],
+                                monkeypatch, db_dsn, capsys)
+    assert code != 0 and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert "坏规则.yaml" in err                     # the rule set is checked before the runs
