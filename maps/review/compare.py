@@ -110,9 +110,8 @@ def comparison_page(conn: psycopg.Connection, run_a: int, run_b: int,
         cmp = compare_runs(conn, run_a, run_b, source="enterprise_score_figures")
     except ScoreRunError as exc:            # a run vanished between the check and the read
         raise CompareRefused(404, f"评价运行无法读取：{exc}") from None
+    cmp.changed = cmp.changed.head(MAX_CHANGED)     # before the records are built
     data = comparison_json(cmp)
-    changed = data.pop("changed_firms")
-    data["changed_firms"] = changed[:MAX_CHANGED]
     data["changed_shown"] = len(data["changed_firms"])
     data["titles"] = {"a": run_title(cmp.runs["a"], lang), "b": run_title(cmp.runs["b"], lang)}
     data["parcels"] = _parcels(conn, data["changed_firms"])
