@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 PAGE_SUFFIXES = (".html", ".htm")
 FIGURE_SUFFIXES = (".png", ".pdf", ".svg")
+#: The map's parcels as a GIS layer (popup fields, the legend's style stored with it).
+LAYER_SUFFIXES = (".gpkg",)
 
 
 def make_map(conn: psycopg.Connection, kind: str, path: str | Path, *,
@@ -29,7 +31,8 @@ def make_map(conn: psycopg.Connection, kind: str, path: str | Path, *,
              ortho: str | Path | None = None, paper: str = "A4", dpi: int = 300,
              inline_limit_mb: float = 8.0, tile_options: TileOptions | None = None,
              overwrite: bool = False) -> dict[str, Any]:
-    """Write map ``kind`` to ``path``: a page for ``.html``, a figure for ``.png/.pdf/.svg``.
+    """Write map ``kind`` to ``path``: a page for ``.html``, a figure for ``.png/.pdf/.svg``,
+    the map's layer (popup fields, QGIS style) for ``.gpkg``.
 
     Parameters
     ----------
@@ -58,8 +61,9 @@ def make_map(conn: psycopg.Connection, kind: str, path: str | Path, *,
 
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix not in PAGE_SUFFIXES + FIGURE_SUFFIXES:
-        raise ConfigError(f"{path}: write a page (.html) or a figure (.png, .pdf, .svg)")
+    if suffix not in PAGE_SUFFIXES + FIGURE_SUFFIXES + LAYER_SUFFIXES:
+        raise ConfigError(f"{path}: write a page (.html), a figure (.png, .pdf, .svg) or a "
+                          "layer (.gpkg)")
     options = options or MapOptions()
     start = time.perf_counter()
     spec = build_spec(conn, kind, options)
@@ -67,6 +71,8 @@ def make_map(conn: psycopg.Connection, kind: str, path: str | Path, *,
         from maps.figure import write_figure
 
         info = write_figure(spec, path, paper=paper, dpi=dpi, overwrite=overwrite)
+    elif suffix in LAYER_SUFFIXES:
+        info = _write_layer(spec, path, overwrite=overwrite)
     else:
         info = _write_page(spec, path, basemap=basemap, basemap_url=basemap_url,
                            token=tianditu_token or os.environ.get("MUJUN_TIANDITU_TOKEN"),
@@ -74,6 +80,26 @@ def make_map(conn: psycopg.Connection, kind: str, path: str | Path, *,
                            tile_options=tile_options, overwrite=overwrite)
     info.update(kind=kind, seconds=round(time.perf_counter() - start, 2))
     log.info("wrote the %s map to %s", kind, path)
+    return info
+
+
+def _write_layer(spec, path: Path, *, overwrite: bool) -> dict[str, Any]:
+    """The map's first layer: its popup fields (labels as aliases), geometry and style."""
+    from gis.layer_writer import FieldInfo, write_layer
+    from maps.export.styling import styler
+
+    if not spec.layers:
+        raise ConfigError(f"{path}: 该图种（{spec.kind}）没有宗地图层，不能写成 .gpkg；"
+                          "请写成网页（.html）或图片（.png/.pdf/.svg）")
+    layer = spec.layers[0]
+    columns = list(dict.fromkeys([*layer.columns, layer.style.field]))
+    columns = [c for c in columns if c in layer.frame]
+    frame = layer.frame[[*columns, layer.frame.geometry.name]]
+    labels = dict(zip(layer.columns, layer.labels, strict=True))
+    fields = {c: FieldInfo(c, labels.get(c, c), labels.get(c, c)) for c in columns}
+    info = write_layer(frame, path, layer=spec.kind.replace("-", "_"), styler=styler(layer.style),
+                       title=spec.title, overwrite=overwrite, fields=fields)
+    info["bytes"] = path.stat().st_size
     return info
 
 

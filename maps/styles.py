@@ -31,7 +31,7 @@ from typing import Any, Literal
 from gis.errors import ConfigError
 from scoring.land_status.vocabulary import KINDS as LAND_KINDS
 from scoring.land_status.vocabulary import STATUSES as LAND_STATUSES
-from scoring.vocabulary import SHIFTS
+from scoring.vocabulary import LAND_TAX_STATUS, SHIFTS
 
 Lang = Literal["zh", "en"]
 #: Colour of features whose value has no category (unknown industry, no class).
@@ -173,6 +173,13 @@ SHIFT_COLOURS = {
     "left": "#7b3294", "t_change": "#fdae61",
 }
 
+#: Colours of the land-tax findings (``report land-tax``); labels and order come from
+#: :data:`scoring.vocabulary.LAND_TAX_STATUS` (most urgent first).
+LAND_TAX_COLOURS = {
+    "unregistered": "#b2182b", "untaxed_land": "#f4a582", "over_taxed": "#4393c3",
+    "matched": "#d9f0d3",
+}
+
 #: Colours of candidate review statuses; labels and order come from the vocabulary.
 CANDIDATE_STATUS_COLOURS = {
     "new": "#e41a1c", "under_review": "#ff7f00", "field_check": "#ffd92f",
@@ -195,6 +202,10 @@ CANDIDATE_STATUS_CATEGORIES: tuple[Category, ...] = vocabulary_categories(
 
 #: How a holder's class moved between two runs (the ``scoring.shift`` vocabulary).
 SHIFT_CATEGORIES: tuple[Category, ...] = vocabulary_categories(SHIFTS, SHIFT_COLOURS)
+
+#: The land-tax finding of a parcel's holder (the ``scoring.land_tax_status`` vocabulary).
+LAND_TAX_CATEGORIES: tuple[Category, ...] = vocabulary_categories(LAND_TAX_STATUS,
+                                                                  LAND_TAX_COLOURS)
 
 #: 31 manufacturing divisions (GB/T 4754-2017, 13–43) get distinct colours;
 #: mining, utilities and the rest share a colour per section.
@@ -289,6 +300,11 @@ def _class_shift() -> LayerStyle:
                        title={"zh": "评价等级变化", "en": "Class change"})
 
 
+def _land_tax() -> LayerStyle:
+    return categorized("land_tax", "status", LAND_TAX_CATEGORIES,
+                       title={"zh": "土地使用税核查结果", "en": "Land-use tax check"})
+
+
 def _candidates() -> LayerStyle:
     return categorized("candidates", "kind", CANDIDATE_KIND_CATEGORIES,
                        title={"zh": "存量用地盘活候选（类型）", "en": "Land candidates (kind)"})
@@ -320,6 +336,8 @@ STYLES: dict[str, Callable[[], LayerStyle]] = {
     "classes": _classes,
     "enterprises": _classes,
     "class_shift": _class_shift,
+    "land_tax": _land_tax,
+    "land-tax": _land_tax,
     "candidates": _candidates,
     "land_status": _land_status,
     "land-status": _land_status,

@@ -64,6 +64,8 @@ class Comparison:
     changed_count: int
     adjusted: dict[str, int] = field(default_factory=dict)
     runs: dict[str, Any] = field(default_factory=dict)
+    #: With ``--policy``: the change in policy amounts (:mod:`scoring.compare_policy`).
+    policy: Any = None
 
 
 def final_classes(frame: pd.DataFrame) -> pd.Series:

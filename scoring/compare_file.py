@@ -51,9 +51,43 @@ def sheets(cmp: Comparison) -> dict[str, pd.DataFrame]:
                          "内容": [run_title(cmp.runs.get("a", {})),
                                 run_title(cmp.runs.get("b", {})), basis_note(cmp),
                                 f"{cmp.firms:,}", f"{cmp.changed_count:,}"]})
-    return {"档次转移矩阵": _labelled(matrix), "各档用地与税收": _labelled(by_class),
-            "各镇街档次变化": _labelled(by_town), "各行业档次变化": _labelled(by_industry),
-            "说明": note}
+    out = {"档次转移矩阵": _labelled(matrix), "各档用地与税收": _labelled(by_class),
+           "各镇街档次变化": _labelled(by_town), "各行业档次变化": _labelled(by_industry)}
+    if cmp.policy is not None:
+        out.update(policy_sheets(cmp))
+        note = pd.concat([note, pd.DataFrame({
+            "项目": ["政策规则", "政策金额（甲，元）", "政策金额（乙，元）", "政策金额变化（元）"],
+            "内容": [f"{cmp.policy.ruleset.get('name')}（{cmp.policy.ruleset.get('year')}年，"
+                   f"执行期 {cmp.policy.ruleset.get('period')}，内存中试算，未保存）",
+                   *(_yuan(cmp.policy.totals[k]) for k in ("amount_a_fen", "amount_b_fen",
+                                                           "difference_fen"))]})],
+            ignore_index=True)
+    out["说明"] = note
+    return out
+
+
+def _yuan(fen) -> str:
+    from scoring.policy.store import yuan
+
+    return yuan(fen)
+
+
+def policy_sheets(cmp: Comparison) -> dict[str, pd.DataFrame]:
+    """The change in policy amounts: per firm, per class transition, per item (元)."""
+    from scoring.compare_runs import _yuan_frame
+    from scoring.policy.terms import label
+
+    ch = cmp.policy
+    firms = _yuan_frame(ch.firms)
+    trans = _yuan_frame(ch.by_transition)
+    for frame in (firms, trans):
+        for col in ("class_a", "class_b"):
+            frame[col] = _class_names(frame[col])
+    items = _yuan_frame(ch.by_item)
+    items["kind"] = [label("policy.item", k) for k in items["kind"]]
+    items = items.rename(columns={"item": "policy_item", "kind": "policy_kind"})
+    return {"政策金额变化（企业）": _labelled(firms), "政策金额变化（档次转移）": _labelled(trans),
+            "政策金额变化（项目）": _labelled(items)}
 
 
 def changed_table(cmp: Comparison) -> pd.DataFrame:
@@ -66,6 +100,14 @@ def changed_table(cmp: Comparison) -> pd.DataFrame:
     out["shift"] = out["shift"].map(lambda s: SHIFTS.label(s))
     for col in ("adjusted_a", "adjusted_b"):
         out[col] = out[col].map({True: "是", False: ""}).fillna("")
+    if cmp.policy is not None:                 # the firm's policy amounts beside its classes
+        from scoring.policy.store import yuan
+
+        per = cmp.policy.firms.set_index("credit_code")
+        for col in ("amount_a", "amount_b", "difference"):
+            values = out["credit_code"].map(per[f"{col}_fen"])
+            out[f"{col}_yuan"] = [yuan(v) if v == v and v is not None else yuan(0)
+                                  for v in values]
     return out
 
 

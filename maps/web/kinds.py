@@ -13,6 +13,8 @@ policy          parcels by the holder's differentiated-policy effect: surcharges
                 reliefs, both, none (policy run)
 compare         parcels by how the holder's class moved between two score runs
                 (up, down, same, entered, left, into/out of T; ``runs=(A, B)``)
+land-tax        parcels by the holder's land-use tax finding (not registered, taxed
+                on less land than held, on more, matched; ``report land-tax``)
 ==============  ==================================================================
 
 Every kind also shows the towns as an overlay (outlines with aggregate popups).
@@ -26,6 +28,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from gis.errors import ConfigError, DataError
 from maps import data
@@ -358,6 +361,72 @@ def compare_map(conn, options: MapOptions) -> MapSpec:
     return spec
 
 
+def land_tax_map(conn, options: MapOptions) -> MapSpec:
+    """Parcels coloured by their holder's finding in the land-tax check of ``year``.
+
+    The findings and amounts are those of :func:`scoring.land_tax.land_tax_check` (the
+    latest occupancy run with figures for the year against the year's tax base); the
+    parcels are that occupancy run's, each with its main owner. Amounts in 元 a year.
+    """
+    from scoring.land_tax import land_tax_check
+    from scoring.vocabulary import LAND_TAX_FIELDS, LAND_TAX_STATUS
+
+    lang = options.lang
+    year = options.year
+    if year is None:
+        raise ConfigError("土地使用税核查图需要年份：mujun map land-tax --year 年份 -o 文件")
+    table, towns, info = land_tax_check(conn, year=int(year))
+    ctx = data.resolve_context(conn, run_id=info["occupancy_run"], year=int(year))
+    frame = land_tax_parcels(data.read_parcels(conn, ctx), table)
+    frame["status_label"] = [None if v is None else LAND_TAX_STATUS.label(v, lang)
+                             for v in frame["status"]]
+    cols = ["parcel_code", "name", "town", "status_label", "occupied_m2", "taxed_m2",
+            "area_difference_m2", "unit_rate", "tax_due_yuan", "tax_difference_yuan"]
+    labels = [alias("parcel_code", lang), LAND_TAX_FIELDS.label("name", lang),
+              LAND_TAX_FIELDS.label("town", lang), LAND_TAX_FIELDS.label("status", lang),
+              *(LAND_TAX_FIELDS.label(c, lang) for c in cols[4:])]
+    layer, legend = _categorical_layer(
+        "land_tax", _t(lang, "宗地（土地使用税核查）", "Parcels (land-use tax check)"), frame,
+        style_for("land_tax"), lang, (cols, labels, popup_rows(frame, cols)))
+    total = towns.iloc[-1]
+    legend["note"] = _t(
+        lang, f"{year} 年；按宗地主要权利人；少征合计 {total['tax_missing_yuan']:,.2f} 元/年，"
+              f"多征合计 {total['tax_excess_yuan']:,.2f} 元/年",
+        f"{year}; by the parcel's main holder; not collected {total['tax_missing_yuan']:,.2f}"
+        f" yuan a year, over-collected {total['tax_excess_yuan']:,.2f} yuan a year")
+    spec = MapSpec("land-tax", _t(lang, f"土地使用税核查：{year} 年", f"Land-use tax check {year}"),
+                   _subtitle(ctx, lang), [layer], legends=[legend], lang=lang)
+    _towns_overlay(spec, conn, ctx, lang)
+    return spec
+
+
+def land_tax_parcels(parcels: Any, table: Any) -> Any:
+    """``parcels`` with the land-tax finding and amounts of each parcel's holder (pure).
+
+    A parcel whose holder is not in ``table`` (or that has no holder) gets no status
+    (``None``) and no amounts (NaN).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> p = pd.DataFrame({"parcel_code": ["P1", "P2"], "credit_code": ["X", None]})
+    >>> t = pd.DataFrame({"credit_code": ["X"], "status": ["untaxed_land"],
+    ...                   "tax_difference_yuan": [600.0]})
+    >>> land_tax_parcels(p, t)[["status", "tax_difference_yuan"]].values.tolist()
+    [['untaxed_land', 600.0], [None, nan]]
+    """
+    keep = ["status", "occupied_m2", "taxed_m2", "area_difference_m2", "unit_rate",
+            "tax_due_yuan", "tax_difference_yuan"]
+    per = table.drop_duplicates("credit_code").set_index("credit_code")
+    codes = parcels["credit_code"].astype(object)
+    out = parcels.copy()
+    for col in keep:
+        values = codes.map(per[col]) if col in per else pd.Series(np.nan, index=out.index)
+        out[col] = values.astype(object).where(values.notna(), None) if col == "status" \
+            else pd.to_numeric(values, errors="coerce")
+    return out
+
+
 #: Kind name -> builder. ``mujun map KIND`` takes its choices from here.
 KINDS: dict[str, Callable[[Any, MapOptions], MapSpec]] = {
     "industry": industry_map,
@@ -369,6 +438,7 @@ KINDS: dict[str, Callable[[Any, MapOptions], MapSpec]] = {
     "towns": towns_map,
     "policy": policy_map,
     "compare": compare_map,
+    "land-tax": land_tax_map,
 }
 
 

@@ -8,7 +8,13 @@ import click
 
 from gis.cli.main import PluginGroup
 from gis.cli.options import emit, json_option, overwrite_option
-from scoring.cli.score_compare import compare_cmd, show_comparison
+from scoring.cli.score_compare import (
+    compare_cmd,
+    policy_option,
+    policy_param_option,
+    policy_param_values,
+    show_comparison,
+)
 from scoring.cli.score_rank import rank_cmd
 
 GROUP_CHOICES = ("town", "district", "industry", "park")
@@ -43,12 +49,15 @@ class ScoreGroup(PluginGroup):
               "with (default: the latest of --year).")
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help="--what-if: write the comparison (.xlsx or .csv).")
+@policy_option
+@policy_param_option
 @overwrite_option
 @json_option
 @click.pass_context
 def score(ctx: click.Context, ruleset: str | None, year: int | None,
           occupancy_run: int | None, adjustments: tuple[Path, ...], what_if: bool,
-          against: int | None, output: Path | None, overwrite: bool, as_json: bool) -> None:
+          against: int | None, output: Path | None, policy: str | None,
+          policy_params: tuple[str, ...], overwrite: bool, as_json: bool) -> None:
     """Score enterprises per mu of occupied land and class them A/B/C/D (T: exempt).
 
     Without a subcommand, scores --year under --ruleset and stores a run (kind
@@ -64,14 +73,16 @@ def score(ctx: click.Context, ruleset: str | None, year: int | None,
     if not ruleset or year is None:
         raise click.UsageError("give --ruleset NAME|FILE and --year Y (or a subcommand; "
                                "`mujun score rulesets` lists the presets)")
-    if not what_if and (against is not None or output is not None):
-        raise click.UsageError("--against and -o go with --what-if (a stored run is exported "
-                               "with `mujun score export`)")
+    if not what_if and (against is not None or output is not None or policy):
+        raise click.UsageError("--against, --policy and -o go with --what-if (a stored run "
+                               "is exported with `mujun score export`)")
     if what_if:
         from scoring.compare_runs import compare_what_if
 
         cmp = compare_what_if(ctx.obj.connect(), ruleset, year, against=against,
-                              occupancy_run=occupancy_run, adjustments=adjustments)
+                              occupancy_run=occupancy_run, adjustments=adjustments,
+                              policy=policy,
+                              policy_params=policy_param_values(policy, policy_params))
         show_comparison(cmp, output, overwrite, as_json)
         return
     from gis.progress import progress_bar

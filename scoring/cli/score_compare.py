@@ -8,6 +8,22 @@ import click
 
 from gis.cli.options import emit, json_option, overwrite_option
 
+policy_option = click.option(
+    "--policy", metavar="NAME|FILE", help="A policy rule set (`mujun policy rulesets` or a "
+    "YAML file): also the change in policy amounts, computed in memory, nothing stored.")
+policy_param_option = click.option(
+    "--policy-param", "policy_params", multiple=True, metavar="NAME=VALUE",
+    help="--policy: set a county parameter of the policy rule set (repeatable).")
+
+
+def policy_param_values(policy: str | None, pairs: tuple[str, ...]) -> dict[str, float]:
+    """``--policy-param`` pairs as a dict (refused without ``--policy``)."""
+    from scoring.cli.policy import _params
+
+    if pairs and not policy:
+        raise click.UsageError("--policy-param goes with --policy RULESET")
+    return _params(pairs)
+
 
 def show_comparison(cmp, output: Path | None, overwrite: bool, as_json: bool) -> None:
     """Print (or emit as JSON) a comparison and write it to ``output`` when given."""
@@ -30,18 +46,24 @@ def show_comparison(cmp, output: Path | None, overwrite: bool, as_json: bool) ->
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help="compare.xlsx (changed firms, transition matrix, land and tax per class, "
                    "shifts per town and industry) or compare.csv (changed firms).")
+@policy_option
+@policy_param_option
 @overwrite_option
 @json_option
 @click.pass_obj
-def compare_cmd(app, run_a: int, run_b: int, output: Path | None, overwrite: bool,
-                as_json: bool) -> None:
+def compare_cmd(app, run_a: int, run_b: int, output: Path | None, policy: str | None,
+                policy_params: tuple[str, ...], overwrite: bool, as_json: bool) -> None:
     """Compare two score runs (other rule set or other year): who changed class, and why.
 
     Prints the class transition matrix (A→B …, T and not evaluated included), land and
     tax in each class in each run, class shifts per town and per industry division, and
     the firms whose class changed with the three items whose points moved most. Classes
-    are the final ones: an adjustment (`score override`) in force wins.
+    are the final ones: an adjustment (`score override`) in force wins. With --policy,
+    also the change in policy amounts (元) per firm, class transition and item: the
+    rule set applied in memory to each run's classes, nothing stored.
     """
     from scoring.compare_runs import compare_runs
 
-    show_comparison(compare_runs(app.connect(), run_a, run_b), output, overwrite, as_json)
+    cmp = compare_runs(app.connect(), run_a, run_b, policy=policy,
+                       policy_params=policy_param_values(policy, policy_params))
+    show_comparison(cmp, output, overwrite, as_json)

@@ -139,12 +139,7 @@ def run_policy(conn: psycopg.Connection, ruleset: str | Path, *, score_run: int 
         No score run of the data year, or no enterprise in it.
     """
     from gis.db.runs import finish_run, start_run
-    from scoring.policy.inputs import (
-        read_enterprises,
-        read_land_tax,
-        read_quantities,
-        read_records,
-    )
+    from scoring.policy.inputs import read_enterprises, read_inputs
     from scoring.store import resolve_score_run, run_params
 
     rs = load_policy(ruleset, params)
@@ -160,11 +155,7 @@ def run_policy(conn: psycopg.Connection, ruleset: str | Path, *, score_run: int 
         ents = read_enterprises(conn, srun)
         if not len(ents):
             raise PolicyRunError(f"score run {srun} holds no enterprise")
-        periods = [period or i.period or rs.period for i in rs.items]
-        span = Period(min(p.start for p in periods), max(p.end for p in periods))
-        quantities = read_quantities(conn, span)
-        land_tax = read_land_tax(conn, span.start // 12)
-        records = read_records(conn, span)
+        quantities, land_tax, records = read_inputs(conn, rs, period)
         started = time.perf_counter()
         result = apply_policy(rs, ents, quantities, land_tax, records, period=period)
         seconds = time.perf_counter() - started

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from scoring.policy.model import Period
+from scoring.policy.model import Period, PolicyRuleSet
 
 if TYPE_CHECKING:
     import psycopg
@@ -67,3 +67,16 @@ def read_records(conn: psycopg.Connection, period: Period) -> pd.DataFrame:
         conn, "SELECT trim(credit_code) AS credit_code, year::int AS year, electricity_kwh,"
         " energy_tce, emissions_t FROM enterprise_year WHERE year BETWEEN %s AND %s",
         (period.start // 12 - 1, period.end // 12))
+
+
+def read_inputs(conn: psycopg.Connection, rs: PolicyRuleSet, period: Period | None = None
+                ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Quantities, land-use tax due and records for the months ``rs`` (or ``period``) spans.
+
+    What :func:`scoring.policy.kernel.apply_policy` reads besides the enterprises: the
+    same for a stored policy run and for one computed in memory (``score compare --policy``).
+    """
+    periods = [period or i.period or rs.period for i in rs.items] or [period or rs.period]
+    span = Period(min(p.start for p in periods), max(p.end for p in periods))
+    return (read_quantities(conn, span), read_land_tax(conn, span.start // 12),
+            read_records(conn, span))

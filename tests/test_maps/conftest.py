@@ -34,6 +34,20 @@ def small_city(tmp_path_factory):
     return generate_city("small", 7, tmp_path_factory.mktemp("maps") / "city", imagery=False)
 
 
+def add_land_tax(conn, occupancy_run: int) -> None:
+    """A 2024 land-use tax base for most firms of the run: every finding occurs
+    (a fifth unregistered, some taxed on less land, some on more, the rest matched)."""
+    conn.execute(
+        "INSERT INTO land_tax_base (credit_code, year, land_grade, taxable_area_m2, unit_tax,"
+        " town) SELECT l.credit_code, 2024, '二级', round((l.land_m2 * CASE r.k WHEN 1 THEN"
+        " 0.6 WHEN 2 THEN 1.4 ELSE 1.0 END)::numeric, 2), 4, e.town FROM enterprise_land l"
+        " JOIN enterprise e USING (credit_code)"
+        " CROSS JOIN LATERAL (SELECT abs(hashtext(l.credit_code)) %% 5 AS k) r"
+        " WHERE l.run_id = %s AND l.year = 2024 AND l.land_m2 > 0 AND r.k <> 0",
+        (occupancy_run,))
+    conn.commit()
+
+
 @pytest.fixture(scope="module")
 def city_db(db_dsn, small_city, tmp_path_factory):
     """(conn, dsn, occupancy run id) with the small city loaded and measured."""
@@ -61,6 +75,7 @@ def city_db(db_dsn, small_city, tmp_path_factory):
                      "  power: {kind: electricity, source: records, rates: {A: -0.01, D: 0.1}}\n",
                      encoding="utf-8")
     run_policy(conn, rules)
+    add_land_tax(conn, result.run_id)
     add_candidates(conn)
     try:
         yield conn, db_dsn, result.run_id

@@ -68,11 +68,11 @@ def test_png_is_300_dpi_a4_and_draws_the_map(city_db, tmp_path):
     assert len(np.unique(rgb[::7, ::7].reshape(-1, 3), axis=0)) > 30   # many class colours
 
 
-@pytest.mark.parametrize("kind", ["per-mu", "heat", "candidates", "land-status"])
+@pytest.mark.parametrize("kind", ["per-mu", "heat", "candidates", "land-status", "land-tax"])
 def test_other_kinds_as_figures(city_db, tmp_path, kind):
     conn, _, _ = city_db
     out = tmp_path / f"{kind}.svg"
-    make_map(conn, kind, out, options=MapOptions(lang="en"), paper="A4-portrait")
+    make_map(conn, kind, out, options=MapOptions(lang="en", year=2024), paper="A4-portrait")
     root = ET.parse(out).getroot()
     ids = {el.get("id") for el in root.iter() if el.get("id")}
     assert {"title", "legend", "scalebar", "source"} <= ids
