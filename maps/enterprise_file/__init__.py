@@ -50,8 +50,16 @@ def enterprise_file(conn: psycopg.Connection, credit_code: str, *,
     ConfigError
         An unknown panel name.
     """
-    from maps.enterprise_file import figures, header, history, imagery, land, ledger, per_mu
-    from maps.enterprise_file import records
+    from maps.enterprise_file import (
+        figures,
+        header,
+        history,
+        imagery,
+        land,
+        ledger,
+        per_mu,
+        records,
+    )
     from parcels.codes import normalize_credit_code
 
     chosen = choose_panels(panels)

@@ -128,5 +128,5 @@ def file_text(rec: dict[str, Any]) -> str:
     lines = _header(rec["header"])
     for name in rec.get("panels", TITLES)[1:]:
         if name in rec:
-            lines += [""] + _WRITERS[name](rec[name])
+            lines += ["", *_WRITERS[name](rec[name])]
     return "\n".join(lines)

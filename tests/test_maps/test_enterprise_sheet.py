@@ -160,6 +160,7 @@ def test_sheet_pdf_figures_equal_the_database(county, db_conn, db_dsn, monkeypat
                                  " WHERE run_id = %s AND credit_code = %s",
                         (county["run_id"], code))[0]
     assert name in compact and code in compact and f"{total:,.2f}" in compact
+    assert f"{rank}/" in compact
     assert "供电公司2022.csv" in compact and "申诉成立" in compact and "用能指标" in compact
     # both surveys drawn (here without image or footprints: the same picture, stored once)
     assert sum(len(p.images) for p in reader.pages) == 1
