@@ -30,13 +30,14 @@ def history(conn: psycopg.Connection, code: str, *, app: bool = False) -> list[d
         "   ORDER BY (params->>'year')::int, finished_at DESC, run_id DESC),"
         " adj AS (SELECT DISTINCT ON (year) year, class, reason, decided_by, approved_by"
         "   FROM class_override WHERE credit_code = %s ORDER BY year, override_id DESC)"
-        " SELECT r.year, r.run_id, r.ruleset, s.population, f.total, s.class AS initial_class,"
+        " SELECT coalesce(r.year, s.year) AS year, r.run_id, r.ruleset, s.population, f.total,"
+        " s.class AS initial_class,"
         " a.class AS adjusted_class, a.reason AS adjustment_reason,"
         " a.decided_by AS adjusted_by, a.approved_by AS adjustment_approved_by,"
         " f.rank_county, f.rank_town, f.rank_industry, f.land_m2, f.rules_fired"
         " FROM runs r JOIN enterprise_score s ON s.run_id = r.run_id AND s.credit_code = %s"
         " LEFT JOIN {figures} f ON f.run_id = s.run_id AND f.credit_code = s.credit_code"
-        " LEFT JOIN adj a ON a.year = r.year ORDER BY r.year").format(
+        " LEFT JOIN adj a ON a.year = coalesce(r.year, s.year) ORDER BY 1").format(
             figures=sql.Identifier(_FIGURES[app]))
     found = rows(conn.execute(query, (code, code)))
     for r in found:

@@ -26,6 +26,9 @@ TITLES = {
     "candidates": "土地状态线索", "policies": "差别化政策", "appeals": "申诉",
 }
 PANELS: tuple[str, ...] = tuple(TITLES)
+#: Panels made of enterprise figures: the review app shows them only to roles with
+#: 'figures' (the database would leave them empty anyway).
+FIGURE_PANELS = frozenset({"per_mu", "figures", "warnings", "appeals"})
 
 
 def choose_panels(names: Iterable[str] | None) -> tuple[str, ...]:

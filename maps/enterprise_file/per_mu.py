@@ -49,13 +49,12 @@ def _sums_all(conn: psycopg.Connection, run_id: int, code: str) -> dict | None:
     return {"sums": sums, "own": own, "land_m2": float(me["land_m2"].iloc[0])}
 
 
-def _sums_app(conn: psycopg.Connection, run_id: int, code: str,
+def _sums_app(conn: psycopg.Connection, run_id: int, year: int, code: str,
               land_m2: float | None) -> dict | None:
     if not land_m2:
         return None
-    own = conn.execute("SELECT y.tax_wan, y.value_added_wan, y.revenue_wan FROM enterprise_year y"
-                       " JOIN run r ON r.run_id = %s AND y.year = (r.params->>'year')::int"
-                       " WHERE y.credit_code = %s", (run_id, code)).fetchone()
+    own = conn.execute("SELECT tax_wan, value_added_wan, revenue_wan FROM enterprise_year"
+                       " WHERE credit_code = %s AND year = %s", (code, year)).fetchone()
     if own is None:
         return None
     sums = {(g, f): (s, m) for g, f, s, m in conn.execute(
@@ -73,7 +72,7 @@ def per_mu(conn: psycopg.Connection, code: str, history: list[dict], *,
 
     out, before = [], {}
     for h in history:
-        got = (_sums_app(conn, h["run_id"], code, h.get("land_m2")) if app
+        got = (_sums_app(conn, h["run_id"], h["year"], code, h.get("land_m2")) if app
                else _sums_all(conn, h["run_id"], code))
         if got is None:
             continue

@@ -12,82 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from gis.errors import DataError
 from maps.enterprise_file.panels import TITLES
-from maps.enterprise_file.text import num
+from maps.enterprise_file.tables import header_facts, panel_tables
 
 if TYPE_CHECKING:
     import psycopg
 
 #: Width of the printable area (A4, 12 mm margins), in mm.
 WIDTH = 186
-
-
-def panel_tables(rec: dict[str, Any]) -> list[tuple[str, list[str], list[tuple], tuple]]:
-    """(title, header, rows, column widths in mm) of each table panel of ``rec``
-    (pure; the header panel and the images are drawn apart)."""
-    out = []
-    if "history" in rec:
-        out.append((TITLES["history"], ["年度", "运行", "评价办法", "总分", "评价档次", "调档",
-                                        "调档理由", "全县/镇街/行业排名"],
-                    [(r["year"], r["run_id"], r["ruleset"] or "-", num(r["total"], 2),
-                      r["initial_class"] or "未评价", r["adjusted_class"] or "-",
-                      r["adjustment_reason"] or "-",
-                      f"{r['rank_county'] or '-'}/{r['rank_town'] or '-'}/"
-                      f"{r['rank_industry'] or '-'}") for r in rec["history"]],
-                    (12, 12, 34, 16, 16, 12, 52, 32)))
-    if "per_mu" in rec:
-        rows = []
-        for r in rec["per_mu"]:
-            for v in (x for x in r.values() if isinstance(x, dict)):
-                rows.append((r["year"], num(r["land_mu"], 2), v["label"], num(v["value"], 2),
-                             num(v["industry_average"], 2), num(v["town_average"], 2),
-                             "-" if v["change"] is None else f"{v['change']:+.2f}"))
-        out.append((TITLES["per_mu"] + "（万元/亩）", ["年度", "用地（亩）", "指标", "本企业",
-                                                   "行业平均", "镇街平均", "较上年"],
-                    rows, (14, 22, 50, 24, 26, 26, 24)))
-    if "land" in rec:
-        out.append((TITLES["land"] + "（平方米）", ["方式", "宗地代码", "承租方", "证载面积",
-                                                 "实测面积", "建筑占地", "建筑系数", "容积率"],
-                    [(r["right"], r["parcel_code"], r["tenant"] or "-", num(r["cert_area_m2"]),
-                      num(r["measured_m2"]), num(r["built_m2"]), num(r["coverage"], 2),
-                      num(r["far"], 2)) for r in rec["land"]],
-                    (14, 44, 36, 20, 20, 20, 16, 16)))
-    if "figures" in rec:
-        out.append((TITLES["figures"], ["年度", "部门", "指标", "数值", "单位", "来源", "导入日期"],
-                    [(r["year"], r["department_label"], r["label"], num(r["value"], 2),
-                      r["unit"], r["source_name"], (r["imported_at"] or "")[:10] or "-")
-                     for r in rec["figures"]],
-                    (12, 24, 30, 28, 18, 50, 24)))
-    if "warnings" in rec:
-        out.append((TITLES["warnings"], ["状态", "内容", "发现时间"],
-                    [(w["status_label"], w["problem"] or w["kind"], (w["created_at"] or "")[:10])
-                     for w in rec["warnings"]], (20, 136, 30)))
-    if "candidates" in rec:
-        out.append((TITLES["candidates"], ["编号", "宗地代码", "类型", "状态", "可盘活（平方米）"],
-                    [(c["candidate_id"], c["parcel_code"], c["kind_label"], c["status_label"],
-                      num(c["reclaimable_m2"])) for c in rec["candidates"]],
-                    (16, 50, 50, 36, 34)))
-    if "policies" in rec:
-        rows = []
-        for run in rec["policies"]:
-            flags = "、".join(run["flag_labels"]) or "-"
-            for line in run["lines"] or [None]:
-                rows.append((run["run_id"], run["class"] or "-", flags,
-                             line["kind_label"] if line else "-",
-                             "-" if line is None else (
-                                 f"{num(line['amount_yuan'], 2)} 元"
-                                 if line["amount_yuan"] is not None
-                                 else f"{num(line['quota'], 2)} {line['base_unit']}"),
-                             line["status_label"] if line else "-"))
-        out.append((TITLES["policies"], ["政策运行", "执行档次", "措施", "项目", "金额或指标", "台账状态"],
-                    rows, (18, 18, 50, 44, 32, 24)))
-    if "appeals" in rec:
-        out.append((TITLES["appeals"], ["编号", "年度", "类型", "申诉内容", "状态", "决定"],
-                    [(a["appeal_id"], a["year"], a["kind_label"],
-                      (f"{a['field_label']} {num(a['claimed_value'], 2)}；" if a["field"] else
-                       f"调为 {a['requested_class']} 类；") + a["claim"],
-                      a["status_label"], a["decision"] or "-") for a in rec["appeals"]],
-                    (14, 12, 20, 80, 22, 38)))
-    return out
 
 
 def render_pdf(rec: dict[str, Any], images: Iterable[dict[str, Any]] = ()) -> bytes:
@@ -108,10 +39,7 @@ def render_pdf(rec: dict[str, Any], images: Iterable[dict[str, Any]] = ()) -> by
     pdf.cell(0, 9, f"一企一档 — {h['name']}", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("cjk", size=9)
     heading = FontFace(emphasis="", fill_color=(238, 243, 248))
-    facts = [("统一社会信用代码", h["credit_code"]), ("状态", h["status_label"]),
-             ("镇街", h["town"] or "-"), ("园区", h["park"] or "-"),
-             ("行业", f"{h['industry_division'] or '-'} {h['industry_name'] or ''}"),
-             ("规模", h["size"] + ("、公用事业" if h["is_utility"] else ""))]
+    facts = header_facts(h)
     with pdf.table(col_widths=(32, 61, 32, 61), line_height=5, first_row_as_headings=False
                    ) as table:
         for i in range(0, len(facts), 2):
