@@ -32,6 +32,8 @@ def source_name(kind: str | None, source: str | None, params: dict | None = None
     '税务局2024.csv'
     >>> source_name("verification", "appeal 7")
     '申诉 7 更正'
+    >>> source_name("sample", "/home/x/demo/enterprise_years.csv")
+    '示例数据（enterprise_years.csv）'
     >>> source_name(None, None)
     '未记录来源'
     """
@@ -39,9 +41,8 @@ def source_name(kind: str | None, source: str | None, params: dict | None = None
         return "未记录来源"
     if kind == "verification" and source.startswith("appeal "):
         return f"申诉 {source.removeprefix('appeal ')} 更正"
-    if kind == "sample":
-        return f"示例数据（{source}）"
-    return PurePath(source.split(":")[0] if ":" in source[2:] else source).name or source
+    name = PurePath(source).name or source
+    return f"示例数据（{name}）" if kind == "sample" else name
 
 
 def figures(conn: psycopg.Connection, code: str) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ sheet and the review app's page).
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 from gis.errors import DataError
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
 MAX_PARCELS = 4
 #: Side of one image, in pixels.
 IMAGE_SIZE = 320
+#: How each survey drawn is named (the first, the last, the only one covering the parcel).
+WHICH = {"first": "第一次调查", "last": "最近一次调查", "only": "唯一一次调查"}
 
 
 def imagery(conn: psycopg.Connection, land: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -34,9 +37,10 @@ def imagery(conn: psycopg.Connection, land: list[dict[str, Any]]) -> list[dict[s
             " ORDER BY s.survey_date, s.survey_id", (parcel_code,)))
         picked = found[:1] + found[1:][-1:]
         out.append({"parcel_code": parcel_code, "surveys": [
-            {"survey_id": s["survey_id"], "date": s["survey_date"], "source": s["source"],
-             "which": "first" if i == 0 else "last"} for i, s in enumerate(picked)],
-            "n_surveys": len(found)})
+            {"survey_id": s["survey_id"], "date": s["survey_date"],
+             "source": PurePath(s["source"]).name if s["source"] else None,
+             "which": "only" if len(found) == 1 else "first" if i == 0 else "last"}
+            for i, s in enumerate(picked)], "n_surveys": len(found)})
     return out
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gis.errors import DataError
+from maps.enterprise_file.imagery import WHICH
 from maps.enterprise_file.panels import TITLES
 from maps.enterprise_file.tables import header_facts, panel_tables
 
@@ -78,7 +79,7 @@ def render_pdf(rec: dict[str, Any], images: Iterable[dict[str, Any]] = ()) -> by
                 x = 12 + k * (side + 6)
                 pdf.image(io.BytesIO(im["png"]), x=x, y=y, w=side, h=side, keep_aspect_ratio=True)
                 pdf.set_xy(x, y + side + 0.5)
-                which = "第一次调查" if im["which"] == "first" else "最近一次调查"
+                which = WHICH[im["which"]]
                 pdf.cell(side, 4, f"{im['parcel_code']} {which} {im['date']}")
             pdf.set_xy(12, y + side + 6)
     return bytes(pdf.output())

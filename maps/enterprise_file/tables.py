@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from maps.enterprise_file.panels import TITLES
-from maps.enterprise_file.text import num
+from maps.enterprise_file.text import figure, num
 
 
 def header_facts(h: dict[str, Any]) -> list[tuple[str, str]]:
@@ -56,7 +56,7 @@ def panel_tables(rec: dict[str, Any], *, figures: bool = True
                     (14, 44, 36, 20, 20, 20, 16, 16)))
     if "figures" in rec:
         out.append((TITLES["figures"], ["年度", "部门", "指标", "数值", "单位", "来源", "导入日期"],
-                    [(r["year"], r["department_label"], r["label"], num(r["value"], 2),
+                    [(r["year"], r["department_label"], r["label"], figure(r),
                       r["unit"], r["source_name"], (r["imported_at"] or "")[:10] or "-")
                      for r in rec["figures"]],
                     (12, 24, 30, 28, 18, 50, 24)))

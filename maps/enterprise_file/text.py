@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from maps.enterprise_file.imagery import WHICH
 from maps.enterprise_file.panels import TITLES
 
 
@@ -16,6 +17,17 @@ def num(v: Any, digits: int = 1) -> str:
     ('12,345.7', '-', '0.50')
     """
     return "-" if v is None else f"{v:,.{digits}f}"
+
+
+def figure(row: dict[str, Any]) -> str:
+    """A figure of the 部门数据 panel as printed (persons as whole numbers).
+
+    Examples
+    --------
+    >>> figure({"field": "employees", "value": 9.0}), figure({"field": "tax_wan", "value": 41.7})
+    ('9', '41.70')
+    """
+    return num(row["value"], 0 if row["field"] == "employees" else 2)
 
 
 def _header(h: dict[str, Any]) -> list[str]:
@@ -61,7 +73,7 @@ def _land(rows: list[dict]) -> list[str]:
 def _imagery(rows: list[dict]) -> list[str]:
     out = ["影像（覆盖宗地的第一次和最近一次调查；图见 mujun enterprise sheet）："]
     for r in rows:
-        names = [f"{'第一次' if s['which'] == 'first' else '最近一次'} {s['date']}"
+        names = [f"{WHICH[s['which']].removesuffix('调查')} {s['date']}"
                  + (f"（{s['source']}）" if s["source"] else "") for s in r["surveys"]]
         out.append(f"  {r['parcel_code']}：" + ("；".join(names) if names else "无覆盖该宗地的调查")
                    + (f"，共 {r['n_surveys']} 次调查" if r["n_surveys"] > 2 else ""))
@@ -76,7 +88,7 @@ def _figures(rows: list[dict]) -> list[str]:
                            r["imported_at"]), []).append(r)
     for (year, dept, batch, name, at), items in groups.items():
         when = (at or "")[:10] or "日期未知"
-        figs = "，".join(f"{r['label']} {num(r['value'], 2)} {r['unit']}" for r in items)
+        figs = "，".join(f"{r['label']} {figure(r)} {r['unit']}" for r in items)
         out.append(f"  {year}年 {dept} {name}（批次 {batch if batch is not None else '-'}，"
                    f"{when}）：{figs}")
     return out

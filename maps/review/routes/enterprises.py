@@ -29,7 +29,7 @@ async def enterprise_page(request: Request) -> Response:
     """The file of one firm as a page: header, panels as tables, parcels on the imagery."""
     from maps.enterprise_file import enterprise_file
     from maps.enterprise_file.header import EnterpriseNotFound
-    from maps.enterprise_file.imagery import imagery_pngs
+    from maps.enterprise_file.imagery import WHICH, imagery_pngs
     from maps.enterprise_file.panels import FIGURE_PANELS, TITLES, choose_panels
     from maps.enterprise_file.tables import header_facts, panel_tables
 
@@ -50,7 +50,7 @@ async def enterprise_page(request: Request) -> Response:
 
     rec, images = await run(request, work)
     pictures = [{"parcel_code": im["parcel_code"], "date": im["date"],
-                 "which": "第一次调查" if im["which"] == "first" else "最近一次调查",
+                 "which": WHICH[im["which"]],
                  "src": "data:image/png;base64," + base64.b64encode(im["png"]).decode("ascii")}
                 for im in images]
     return page(request, "enterprise.html", user=user, csrf=user.csrf_token,
