@@ -125,3 +125,21 @@ def test_page_figures_equal_the_command_lines(firms, app_conn_factory, review_ds
     tax = owner["per_mu"][0]["tax_per_mu"]
     # EAST and EAST_B share division 34 and 甲镇; WEST only the division
     assert tax["value"] == pytest.approx(TAX / (8000 / (10000 / 15)), abs=1e-3)
+
+
+def test_the_bureaus_panels_apply_to_the_page(firms, review_dsn):
+    """`enterprise_panels` chooses the page's panels; an unknown one stops `mujun serve`."""
+    from tests.cli_runner import mujun_popen
+    from tests.test_review.conftest import login, serving
+
+    with serving(review_dsn, env={"MUJUN_ENTERPRISE_PANELS": "imagery,land"}) as base:
+        session, resp = login(base, "off_east")
+        assert resp.status_code == 303
+        html = session.get(f"/enterprises/{EAST}").text
+    assert "土地（平方米）" in html and 'id="imagery"' in html and "测试企业3" in html
+    for left_out in ("历年评价", "部门数据", "亩均效益", TAX_TEXT, TOTAL_TEXT):
+        assert left_out not in html, left_out
+    proc = mujun_popen("serve", "--port", "0", dsn=review_dsn,
+                       env={"MUJUN_ENTERPRISE_PANELS": "land,taxes"})
+    _out, err = proc.communicate(timeout=120)
+    assert proc.returncode != 0 and "未知的栏目：taxes" in err and "Traceback" not in err, err
