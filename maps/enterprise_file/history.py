@@ -39,10 +39,12 @@ def history(conn: psycopg.Connection, code: str, *, app: bool = False) -> list[d
         " LEFT JOIN {figures} f ON f.run_id = s.run_id AND f.credit_code = s.credit_code"
         " LEFT JOIN adj a ON a.year = coalesce(r.year, s.year) ORDER BY 1").format(
             figures=sql.Identifier(_FIGURES[app]))
+    from scoring.vocabulary import TAGS
+
     found = rows(conn.execute(query, (code, code)))
     for r in found:
         r["final_class"] = r["adjusted_class"] or r["initial_class"]
-        fired = r.pop("rules_fired") or []
-        r["tags"] = sorted({f.get("rule") for f in fired
-                            if f.get("rule") in ("veto", "class_t", "protection")})
+        fired = {f.get("rule") for f in r.pop("rules_fired") or []}
+        r["tags"] = [t for t in TAGS.codes() if t in fired]
+        r["tag_labels"] = [TAGS.label(t) for t in r["tags"]]
     return found

@@ -31,7 +31,7 @@ def figure(row: dict[str, Any]) -> str:
 
 
 def _header(h: dict[str, Any]) -> list[str]:
-    tags = [h["size"]] + (["公用事业"] if h["is_utility"] else [])
+    tags = [h["size"]] + (["公用事业"] if h["is_utility"] else []) + list(h.get("tags") or [])
     return [f"{h['name']}（{h['credit_code']}）",
             f"  状态 {h['status_label']}，镇街 {h['town'] or '-'}，园区 {h['park'] or '-'}，"
             f"行业 {h['industry_division'] or '-'} {h['industry_name'] or ''}，{'、'.join(tags)}"]
@@ -42,10 +42,11 @@ def _history(rows: list[dict]) -> list[str]:
     for r in rows:
         adj = (f"，调档为 {r['adjusted_class']}（{r['adjustment_reason']}，{r['adjusted_by']}）"
                if r["adjusted_class"] else "")
+        tags = f"；{'、'.join(r['tag_labels'])}" if r.get("tag_labels") else ""
         out.append(f"  {r['year']}年 运行 {r['run_id']}（{r['ruleset']}）：总分 "
                    f"{num(r['total'], 2)}，评价档次 {r['initial_class'] or '未评价'}{adj}；"
                    f"排名 全县 {r['rank_county'] or '-'}、镇街 {r['rank_town'] or '-'}、行业 "
-                   f"{r['rank_industry'] or '-'}")
+                   f"{r['rank_industry'] or '-'}{tags}")
     return out
 
 

@@ -43,6 +43,7 @@ def county(tmp_path, db_conn, db_dsn, monkeypatch, capsys):
         Firm("东一", True, 10.0, {2021: _rec(8), 2022: _rec(10)}, town="东城"),
         Firm("东二", True, 10.0, {2021: _rec(18), 2022: _rec(20)}, town="东城"),
         Firm("西一", True, 5.0, {2021: _rec(40), 2022: _rec(50)}, town="西城"),
+        Firm("电一", True, 5.0, {2022: _rec(30)}, town="西城", industry="D4411"),   # class T
     ])
     occ = load_county(tmp_path, firms, monkeypatch, db_dsn, capsys, occupancy_year=2022)
     run_id = json.loads(mujun(["score", "--ruleset", "jiangsu-huaian-2024", "--year", 2022,
@@ -114,6 +115,21 @@ def test_later_panels_known_answers(county, db_conn, db_dsn, monkeypatch, capsys
     assert re.search(r"2022年 供电部门 供电公司2022\.csv（批次 \d+，\d{4}-\d\d-\d\d）：用电量 "
                      r"150,000\.00 千瓦时", text)
     assert "数据申诉：税收 申报为 12.00；税务数据漏报一笔入库税款（申诉成立：税务局核实）" in text
+
+
+def test_tags_of_the_latest_run(county, db_dsn, monkeypatch, capsys):
+    power_plant = county["firms"][3].code
+    rec = json.loads(mujun(["enterprise", "show", power_plant, "--json"], monkeypatch, db_dsn,
+                           capsys))
+    [year] = rec["history"]
+    assert (year["initial_class"], year["tags"], year["tag_labels"]) == \
+        ("T", ["class_t"], ["暂不评价（T类）"])
+    assert rec["header"]["tags"] == ["暂不评价（T类）"]
+    text = mujun(["enterprise", "show", power_plant], monkeypatch, db_dsn, capsys)
+    assert "规上、暂不评价（T类）" in text.splitlines()[1]
+    plain = json.loads(mujun(["enterprise", "show", county["code"], "--json"], monkeypatch,
+                             db_dsn, capsys))
+    assert plain["header"]["tags"] == [] and plain["history"][0]["tags"] == []
 
 
 def test_a_bureau_chooses_the_panels(county, db_dsn, monkeypatch, capsys, tmp_path):
