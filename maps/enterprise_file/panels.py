@@ -16,15 +16,17 @@ gis.errors.ConfigError: 设置 enterprise_panels 中有未知的栏目：taxes�
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 from gis.errors import ConfigError
+from gis.vocabulary import Vocabulary, register
 
+#: Where the panels' names are written.
+TERMS_FILE = Path(__file__).resolve().parent / "terms.yaml"
+#: The panels, in the order of the file (vocabulary ``enterprise_file.panel``).
+PANEL_TERMS: Vocabulary = register("maps.enterprise_file", TERMS_FILE)["enterprise_file.panel"]
 #: panel → its title, in the order of the file. The header is always shown.
-TITLES = {
-    "header": "基本信息", "history": "历年评价", "per_mu": "亩均效益", "land": "土地",
-    "imagery": "影像", "figures": "部门数据", "warnings": "数据核查提示",
-    "candidates": "土地状态线索", "policies": "差别化政策", "appeals": "申诉",
-}
+TITLES = PANEL_TERMS.labels()
 PANELS: tuple[str, ...] = tuple(TITLES)
 #: Panels made of enterprise figures: the review app shows them only to roles with
 #: 'figures' (the database would leave them empty anyway).
