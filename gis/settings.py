@@ -105,6 +105,14 @@ def _as_networks(value: Any) -> tuple[str, ...]:
                  for item in items if str(item).strip())
 
 
+def _as_names(value: Any) -> tuple[str, ...] | None:
+    """Comma-separated names (a list in the settings file); None or empty for none chosen."""
+    if value in (None, ""):
+        return None
+    items = value.split(",") if isinstance(value, str) else list(value)
+    return tuple(str(item).strip() for item in items if str(item).strip()) or None
+
+
 def _optional_str(value: Any) -> str | None:
     return None if value in (None, "") else str(value)
 
@@ -217,6 +225,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("request_max_kb", 1024.0, _as_positive_float,
             "Largest request body the review app reads, in KiB (field-note uploads: six photos "
             "of photo_max_mb plus 1 MiB); larger bodies are refused with 413 while they stream in."),
+    Setting("enterprise_panels", None, _as_names,
+            "Panels of the enterprise file (`mujun enterprise show|sheet`, the review app's "
+            "enterprise page), e.g. history,per_mu,land,candidates; the header is always "
+            "shown. Default: every panel (header, history, per_mu, land, imagery, figures, "
+            "warnings, candidates, policies, appeals)."),
     Setting("serve_workers", 0, _as_workers,
             "Worker processes of `mujun serve` (0: one per CPU core this process may use)."),
 )

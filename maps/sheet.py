@@ -80,7 +80,7 @@ def sheet_data(conn: psycopg.Connection, candidate_id: int) -> dict[str, Any]:
             found = conn.execute("SELECT survey_date, attrs ->> 'image' FROM survey"
                                  " WHERE survey_id = %s", (int(sid),)).fetchone()
             if found is not None:
-                surveys.append((found[0].isoformat(), _footprints_near(conn, int(sid), parcel),
+                surveys.append((found[0].isoformat(), footprints_near(conn, int(sid), parcel),
                                 found[1]))
     srid = conn.execute("SELECT value::int FROM mujun_setting WHERE key = 'working_srid'"
                         ).fetchone()
@@ -88,7 +88,8 @@ def sheet_data(conn: psycopg.Connection, candidate_id: int) -> dict[str, Any]:
             "srid": int(srid[0]) if srid else None}
 
 
-def _footprints_near(conn: psycopg.Connection, survey_id: int, parcel) -> list:
+def footprints_near(conn: psycopg.Connection, survey_id: int, parcel) -> list:
+    """The footprints of survey ``survey_id`` around the shapely ``parcel``."""
     import shapely
 
     minx, miny, maxx, maxy = parcel.bounds

@@ -29,6 +29,8 @@ CLASSES: Vocabulary = _TERMS["scoring.class"]
 SHIFTS: Vocabulary = _TERMS["scoring.shift"]
 #: Column headers (with units) of comparisons and rankings.
 FIELDS: Vocabulary = _TERMS["scoring.field"]
+#: What a score run found about a firm beyond its class (veto, class T, protection).
+TAGS: Vocabulary = _TERMS["scoring.tag"]
 #: Findings of the land-tax check (``report land-tax``), most urgent first.
 LAND_TAX_STATUS: Vocabulary = _TERMS["scoring.land_tax_status"]
 #: Column headers (with units) of the land-tax check.

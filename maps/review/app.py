@@ -66,6 +66,8 @@ class ReviewSettings:
         Reverse proxies whose ``X-Forwarded-For`` is believed (setting ``trusted_proxies``).
     pool_min, pool_max : int
         Database connections per worker process.
+    enterprise_panels : tuple of str, optional
+        Panels of the enterprise page (setting ``enterprise_panels``; None: every one).
     """
 
     dsn: str
@@ -76,6 +78,7 @@ class ReviewSettings:
     trusted_proxies: tuple[str, ...] = ()
     pool_min: int = 4
     pool_max: int = 12
+    enterprise_panels: tuple[str, ...] | None = None
 
     @property
     def upload_max_bytes(self) -> int:

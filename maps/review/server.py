@@ -60,15 +60,20 @@ def review_settings(admin: psycopg.Connection, settings: Settings, *,
     login; the app itself never holds an owner connection.
     """
     from gis.db.roles import app_dsn
+    from maps.enterprise_file.panels import choose_panels
     from maps.review.app import ReviewSettings, check_web_assets
 
     check_web_assets()
+    panels = settings.enterprise_panels
+    if panels is not None:
+        choose_panels(panels)          # an unknown panel stops the start, in Chinese
     return ReviewSettings(dsn=app_dsn(admin, settings),
                           session_hours=float(settings.session_hours),
                           photo_max_bytes=int(float(settings.photo_max_mb) * 2**20),
                           request_max_bytes=int(float(settings.request_max_kb) * 1024),
                           secure_cookies=secure_cookies,
-                          trusted_proxies=tuple(settings.trusted_proxies or ()))
+                          trusted_proxies=tuple(settings.trusted_proxies or ()),
+                          enterprise_panels=tuple(panels) if panels is not None else None)
 
 
 def settings_to_environment(config: ReviewSettings) -> str:

@@ -69,4 +69,4 @@ def test_enterprise_file_known_answers(tmp_path, db_conn, db_dsn, monkeypatch, c
     assert "[未处理] 用电量高但税收接近零" in text and "未竣工" in text
     code_, _out, err = run(["enterprise", "show", "91330000MA00000000"], monkeypatch, db_dsn,
                            capsys)
-    assert code_ == 3 and "not in the database" in err and "Traceback" not in err
+    assert code_ == 3 and "不在数据库中" in err and "Traceback" not in err

@@ -198,3 +198,37 @@ def test_official_records_and_upholds_an_appeal(page, server, seeded, review_dsn
     assert not codes & {s.strip() for s in shown}, shown
     assert "调档申诉" in page.inner_text("#appeal-list")
     assert page.outside == [] and page.problems == [], (page.outside, page.problems)
+
+
+def test_official_opens_a_holders_enterprise_page(page, server, seeded):
+    """From a candidate's holders to the firm's page (一企一档): header, panels, parcels on
+    the imagery of the first and last survey; nothing fetched from outside, no CSP error."""
+    from tests.test_review.conftest import credit_code
+
+    code = credit_code(6)                                   # 甲镇, 东区, candidate 6
+    cid = seeded["东区"][5]
+    _login(page, server, "off_east")
+    page.locator(f"#candidate-list tbody tr[data-id='{cid}']").click()
+    link = page.locator(f"#enterprises a.enterprise-link:has-text('{code}')")
+    link.wait_for()
+    assert link.get_attribute("href") == f"/enterprises/{code}"
+    problems, outside = [], []
+    page.context.on("console", lambda m: problems.append(m.text)
+                    if m.type == "error" and m.page is not page else None)
+    page.context.on("request", lambda r: outside.append(r.url)
+                    if not r.url.startswith((server, "data:")) else None)
+    with page.context.expect_page() as opened:
+        link.click()
+    firm = opened.value
+    firm.wait_for_selector("#enterprise-page")
+    assert firm.inner_text("#enterprise-name") == "测试企业6"
+    titles = firm.locator("section.panel h2").all_inner_texts()
+    assert titles[:3] == ["历年评价", "亩均效益（万元/亩）", "土地（平方米）"], titles
+    assert "320500000000GB00006" in firm.inner_text("main")
+    images = firm.locator("#imagery figure.survey-image img")
+    assert images.count() == 2                              # the 2022 and the 2024 survey
+    assert firm.locator("#imagery figcaption").all_inner_texts() == [
+        "320500000000GB00006 第一次调查 2022-05-01", "320500000000GB00006 最近一次调查 2024-05-01"]
+    _until(lambda: all(firm.evaluate("(img) => img.complete && img.naturalWidth > 0",
+                                     images.nth(i).element_handle()) for i in range(2)))
+    assert problems == [] and outside == [] and page.problems == [], (problems, outside)

@@ -7,9 +7,10 @@
 * ``tiles`` — vector tiles;
 * ``exports`` — decisions as XLSX / GeoPackage;
 * ``appeals`` — appeals (申诉): list, detail with history, record, decide;
-* ``compare`` — the comparison page of two score runs and its data.
+* ``compare`` — the comparison page of two score runs and its data;
+* ``enterprises`` — the enterprise page (一企一档).
 """
 
 #: The resource modules, in the order their routes are tried.
 MODULES = ("pages", "candidates", "decisions", "notes", "tiles", "exports", "appeals",
-           "compare")
+           "compare", "enterprises")

@@ -212,7 +212,9 @@
         d.figures_shown ? el("th", {}, `${T.e_tax_wan}（万元）`) : null,
         d.figures_shown ? el("th", {}, T.revenue_wan) : null));
     for (const e of d.enterprises) {
-      ents.append(el("tr", {}, el("td", {}, e.credit_code), el("td", {}, e.name || ""),
+      ents.append(el("tr", {}, el("td", {}, el("a", { class: "enterprise-link",
+        href: `/enterprises/${encodeURIComponent(e.credit_code)}`, target: "_blank", rel: "noopener" },
+        e.credit_code)), el("td", {}, e.name || ""),
         el("td", {}, label("hr_", e.right_type)), el("td", {}, e.status ? label("hs_", e.status) : ""),
         el("td", {}, e["class"] || ""),
         d.figures_shown ? el("td", { class: "tax" }, e.figures ? fmt(e.figures.tax_wan, 1) : "") : null,
