@@ -6,6 +6,7 @@ command line's file."""
 from __future__ import annotations
 
 import pytest
+from psycopg.types.json import Jsonb
 
 from tests.test_review.conftest import credit_code, start_session
 
@@ -26,6 +27,14 @@ def firms(review_dsn, seeded):
     from gis.db.connection import connect
 
     with connect(review_dsn) as conn:
+        codes = [EAST, EAST_B, WEST]
+        year_before = conn.execute(
+            "SELECT tax_wan, revenue_wan, batch_id, sources FROM enterprise_year"
+            " WHERE credit_code = %s AND year = 2024", (EAST,)).fetchone()
+        score_before = conn.execute(
+            "SELECT run_id, credit_code, population, land_m2, industry_division, rank_county,"
+            " rank_town, rank_industry, total FROM enterprise_score"
+            " WHERE credit_code = ANY(%s)", (codes,)).fetchall()
         batch = conn.execute("INSERT INTO import_batch (kind, source, finished_at) VALUES"
                              " ('enterprises', '/shared/税务局2024.csv', now())"
                              " RETURNING batch_id").fetchone()[0]
@@ -40,7 +49,23 @@ def firms(review_dsn, seeded):
                      " VALUES ('power_no_tax', %s, %s, '甲镇', '{\"problem\": \"用电量高但税收"
                      "接近零\"}')", (EAST + "|2024|page", EAST))
         conn.commit()
-    return review_dsn
+        try:
+            yield review_dsn
+        finally:
+            # leave the shared seeded city as it was for the other modules
+            conn.rollback()
+            conn.execute("DELETE FROM verification_item WHERE item_key = %s",
+                         (EAST + "|2024|page",))
+            conn.execute("UPDATE enterprise_year SET tax_wan = %s, revenue_wan = %s,"
+                         " batch_id = %s, sources = %s WHERE credit_code = %s AND year = 2024",
+                         (*year_before[:3], Jsonb(year_before[3]), EAST))
+            for run, code, *values in score_before:
+                conn.execute("UPDATE enterprise_score SET population = %s, land_m2 = %s,"
+                             " industry_division = %s, rank_county = %s, rank_town = %s,"
+                             " rank_industry = %s, total = %s WHERE run_id = %s"
+                             " AND credit_code = %s", (*values, run, code))
+            conn.execute("DELETE FROM import_batch WHERE batch_id = %s", (batch,))
+            conn.commit()
 
 
 def test_scope_other_districts_are_not_found(sessions, firms):
