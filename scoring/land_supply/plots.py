@@ -254,11 +254,14 @@ def advance(conn: psycopg.Connection, ref: int | str, to: str, on: dt.date, *, a
             document: str | None = None, reason: str | None = None) -> dict[str, Any]:
     """Move a plot to ``to`` on ``on`` (commits): one step forward, or back with a reason.
 
+    A plot reclaimed from a candidate closes that candidate when it is transferred
+    (出让): the land is supplied again, and its contract is checked from then on.
+
     Raises
     ------
     StepError
         (:func:`.pipeline.check_step`) out of order, dated before the current step,
-        back without a reason; 合同 or later without the plot's indicators.
+        back without a reason; 指标确定 or later without the plot's indicators.
     """
     from scoring.land_supply.pipeline import check_step, rank
 
@@ -275,6 +278,8 @@ def advance(conn: psycopg.Connection, ref: int | str, to: str, on: dt.date, *, a
         conn.execute("UPDATE supply_plot SET status = %s, status_date = %s,"
                      " version = version + 1, updated_at = now() WHERE plot_id = %s",
                      (to, on, plot_id))
+        if how == "forward" and to == "transferred":
+            _close_source_candidate(conn, plot_id, code, on, document, actor)
         conn.execute("INSERT INTO supply_plot_event (plot_id, from_status, to_status, on_date,"
                      " document, reason, actor) VALUES (%s, %s, %s, %s, %s, %s, %s)",
                      (plot_id, status, to, on, document, reason if how == "back" else None,
@@ -284,6 +289,20 @@ def advance(conn: psycopg.Connection, ref: int | str, to: str, on: dt.date, *, a
         conn.rollback()
         raise
     return get_plot(conn, plot_id, on=on)
+
+
+def _close_source_candidate(conn: psycopg.Connection, plot_id: int, code: str, on: dt.date,
+                            document: str | None, actor: str) -> None:
+    """The reclaimed land is supplied again: its candidate is closed (no commit)."""
+    from scoring.land_status.lifecycle import close
+
+    row = conn.execute("SELECT c.candidate_id FROM supply_plot p JOIN candidate c"
+                       " ON c.candidate_id = p.candidate_id"
+                       " WHERE p.plot_id = %s AND c.status <> 'closed'", (plot_id,)).fetchone()
+    if row is not None:
+        close(conn, int(row[0]), by=actor, run_id=None,
+              reason=f"作为标准地地块 {code} 于 {on.isoformat()} 出让"
+                     + (f"（{document}）" if document else ""))
 
 
 def set_indicators(conn: psycopg.Connection, ref: int | str, industry: str, *,
