@@ -26,7 +26,7 @@ def test_the_longest_code_wins(tmp_path):
 
 
 def test_an_unknown_industry_names_the_table_and_its_codes():
-    with pytest.raises(IndicatorTableError, match="行业 C1711 不在控制指标表.*13、26、33"):
+    with pytest.raises(IndicatorTableError, match=r"行业 C1711 不在控制指标表.*13、26、33"):
         lookup(load_table(), "C1711")
     with pytest.raises(IndicatorTableError, match="不是 GB/T 4754-2017"):
         lookup(load_table(), "纺织")
@@ -41,7 +41,7 @@ def test_a_csv_table_names_the_row_of_a_bad_figure(tmp_path):
         load_table(p)
     p.write_text("industry,name,far_min,far_max,edition\n13,农副食品,1.0,2.5,2025版\n"
                  "33,金属制品,2.0,1.5,2025版\n", encoding="utf-8")
-    with pytest.raises(IndicatorTableError, match="line 3.*far_min 2.0 is above far_max 1.5"):
+    with pytest.raises(IndicatorTableError, match=r"line 3.*far_min 2\.0 is above far_max 1\.5"):
         load_table(p)
     p.write_text("industry,name,far_min\n33,金属制品,1.2\n", encoding="utf-8")
     t = load_table(p)

@@ -61,7 +61,7 @@ def test_a_plot_polygon_in_the_wrong_crs_is_refused(town, tmp_path):
     wrong = _polygon(tmp_path, box(10, 10, 90, 60), 4326, "wrong.gpkg")
     from gis.errors import CRSError
 
-    with pytest.raises(CRSError, match="wrong.gpkg.*not degrees.*--crs"):
+    with pytest.raises(CRSError, match=r"wrong\.gpkg.*not degrees.*--crs"):
         add_plot(town, actor="t", polygon=wrong, code="XG-02")
     assert town.execute("SELECT count(*) FROM supply_plot").fetchone()[0] == 0
 
@@ -69,7 +69,7 @@ def test_a_plot_polygon_in_the_wrong_crs_is_refused(town, tmp_path):
 def test_an_unknown_industry_is_refused_before_anything_is_written(town, tmp_path,
                                                                    monkeypatch, db_dsn, capsys):
     path = _polygon(tmp_path, box(10, 10, 90, 60), SRID)
-    code, out, err = run_mujun(["supply", "add", "--polygon", str(path), "--code", "X",
+    code, _out, err = run_mujun(["supply", "add", "--polygon", str(path), "--code", "X",
                                 "--industry", "C1711", "--by", "t"], monkeypatch, db_dsn, capsys)
     assert code == 2 and "行业 C1711 不在控制指标表" in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
@@ -158,7 +158,7 @@ def test_an_assessment_layer_with_a_bad_row_loads_nothing(town, tmp_path, monkey
                              geometry=[box(0, 0, 10, 10), box(0, 0, 10, 10)], crs=SRID)
     src = tmp_path / "bad.gpkg"
     layer.to_file(src)
-    code, out, err = run_mujun(["import", "assessments", str(src)], monkeypatch, db_dsn, capsys)
+    code, _, err = run_mujun(["import", "assessments", str(src)], monkeypatch, db_dsn, capsys)
     assert code == 3 and "nothing was written: 1 feature" in err and "洪水影响评价" in err
     assert "--accept-partial" in err and "Traceback" not in err
     assert town.execute("SELECT count(*) FROM area_assessment").fetchone()[0] == 0
@@ -166,7 +166,7 @@ def test_an_assessment_layer_with_a_bad_row_loads_nothing(town, tmp_path, monkey
     layer = gpd.GeoDataFrame({"评估事项": ["环评"], "评估结论": ["符合"]},
                              geometry=[box(0, 0, 10, 10)], crs=4326)
     layer.to_file(tmp_path / "deg.gpkg")
-    code, out, err = run_mujun(["import", "assessments", str(tmp_path / "deg.gpkg")],
+    code, _out, err = run_mujun(["import", "assessments", str(tmp_path / "deg.gpkg")],
                                monkeypatch, db_dsn, capsys)
     assert code == 3 and "Traceback" not in err
 
