@@ -144,6 +144,16 @@ def contract_checks(rows: pd.DataFrame, as_of: dt.date, rules: dict) -> list[lis
     return out
 
 
+def breach_priority(clauses_broken: int) -> float:
+    """A breach's priority on the candidates' 0–100 scale: 60, and 10 more for each
+    further clause broken (a breach is a legal ground in itself).
+
+    >>> breach_priority(1), breach_priority(5)
+    (60.0, 100.0)
+    """
+    return float(min(100, 50 + 10 * clauses_broken))
+
+
 @dataclass
 class CheckRun:
     """What :func:`check_contracts` returns."""
@@ -228,7 +238,7 @@ def check_contracts(conn: psycopg.Connection, settings: Settings, *,
                 found.append({
                     "parcel_code": r["parcel_code"], "town": r.get("town") or r["plot_town"],
                     "district": r.get("district") or r["plot_district"],
-                    "area_m2": _f(r.get("area_m2")), "priority": float(len(broken)),
+                    "area_m2": _f(r.get("area_m2")), "priority": breach_priority(len(broken)),
                     "reasons": [KIND, *[c["rule"] for c in broken]], "rules": cs,
                     "evidence": _clause_evidence(r, day), "plot": r["plot"]})
         breaches = pd.DataFrame(found, columns=["parcel_code", "town", "district", "area_m2",

@@ -124,6 +124,21 @@ def test_a_contract_needs_a_transferred_plot(town, tmp_path):
     with pytest.raises(SupplyError, match="出让后才能登记合同"):
         record_contract(town, "A", actor="t", start_by=D("2026-01-01"),
                         complete_by=D("2027-01-01"))
+    for to in ("preparation", "assessment", "indicators", "announced", "transferred"):
+        advance(town, "A", to, D("2030-01-01"), actor="t")
+    bad = [({"complete_by": D("2025-01-01")}, "约定竣工日期 2025-01-01 早于约定开工日期"),
+           ({"credit_code": "9132"}, "统一社会信用代码 9132 格式错误"),
+           ({"far_min": 0.0}, "--far-min 应为大于 0"),
+           ({"coverage_min": 40.0}, "应为 0 到 1 之间的比例"),
+           ({"parcel_code": "NOPE"}, "宗地 NOPE 不在宗地库中")]
+    for over, message in bad:
+        args = {"start_by": D("2026-01-01"), "complete_by": D("2027-01-01"), **over}
+        with pytest.raises(SupplyError, match=message):
+            record_contract(town, "A", actor="t", **args)
+    p = record_contract(town, "A", actor="t", start_by=D("2026-01-01"),
+                        complete_by=D("2027-01-01"), credit_code=" 91350100m000100y43 ")
+    assert p["contract"]["credit_code"] == "91350100M000100Y43"
+    assert p["contract"]["far_min"] == 1.2          # from the plot's indicators
 
 
 def test_assessments_are_imported_and_inherited_with_their_validity(town, tmp_path,
