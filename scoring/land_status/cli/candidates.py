@@ -7,7 +7,11 @@ from pathlib import Path
 import click
 
 from gis.cli.main import PluginGroup
-from gis.cli.options import dry_run_option, emit, json_option, overwrite_option
+from gis.cli.options import (
+    emit,
+    json_option,
+    polygon_layer_options,
+)
 from scoring.land_status.vocabulary import KINDS, REASONS, RULES, STATUSES
 
 KIND_CHOICES = KINDS.codes()
@@ -217,18 +221,7 @@ def exemptions(app, include_revoked, revoke, by, as_json) -> None:
 
 
 @candidates.command("approvals")
-@click.argument("src", type=click.Path(exists=True))
-@click.option("--layer", help="Layer of a multi-layer file (GPKG, GDB).")
-@click.option("--crs", help="CRS of a file that declares none, e.g. 4528.")
-@click.option("--encoding", help="Attribute text encoding (default: .cpg, else detected).")
-@click.option("--swap-xy", is_flag=True, help="Exchange x and y (latitude/longitude swapped).")
-@dry_run_option
-@click.option("--accept-partial", is_flag=True,
-              help="Load the good features; list rejected ones in the rejects file.")
-@click.option("--rejects", type=click.Path(dir_okay=False),
-              help="Rejects CSV for --accept-partial (default: ./SRC.rejects.csv).")
-@overwrite_option
-@json_option
+@polygon_layer_options
 @click.pass_obj
 def approvals(app, src, layer, crs, encoding, swap_xy, dry_run, accept_partial, rejects,
               overwrite, as_json) -> None:
