@@ -261,3 +261,20 @@ def check_contracts(conn: psycopg.Connection, settings: Settings, *,
         raise
     log.info("supply check run %d: %d breaches", run_id, len(breaches))
     return CheckRun(run_id, breaches, summary)
+
+
+def after_candidates_run(conn: psycopg.Connection, settings: Settings, *, as_of: str,
+                         occupancy_run: int | None, score_run: int | None
+                         ) -> tuple[dict[str, Any], str]:
+    """The contract checks after ``mujun candidates`` (its ``mujun.candidates_checks``
+    entry point): the same date, occupancy run and score run; summary and one line
+    (nothing is run or recorded while no contract is)."""
+    if conn.execute("SELECT NOT EXISTS (SELECT 1 FROM supply_contract)").fetchone()[0]:
+        conn.rollback()
+        return {"contracts": 0}, ""
+    res = check_contracts(conn, settings, as_of=as_of, occupancy_run=occupancy_run,
+                          score_run=score_run)
+    s = dict(res.summary, run_id=res.run_id)
+    return s, (f"履约核查（批次 {res.run_id}）：合同 {s['contracts']} 份，可核查 {s['checked']} 份，"
+               f"违约 {s['breaches']} 份（候选新建 {s['created']}，并入 {s['joined']}，"
+               f"移除 {s['left']}，关闭 {s['closed']}）")

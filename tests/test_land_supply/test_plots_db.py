@@ -261,3 +261,35 @@ def test_the_check_reports_nothing_without_a_survey_after_the_date(town, tmp_pat
     town.commit()
     res = check_contracts(town, settings, as_of="2025-09-01")
     assert res.summary["checked"] == 1 and res.summary["breaches"] == 0
+
+
+def test_the_candidates_run_checks_the_contracts_on_its_own_runs(town, tmp_path, monkeypatch,
+                                                                  db_dsn, capsys):
+    """`mujun candidates` runs the registered contract checks after the rules: a survey
+    after the start date showing the plot's parcel empty is a breach."""
+    from scoring.land_supply.contracts import record_contract
+
+    path = _polygon(tmp_path, shapely.box(X0 + 200, Y0, X0 + 300, Y0 + 100), SRID)
+    add_plot(town, actor="t", polygon=path, code="A", industry="34", on=D("2025-01-01"))
+    add_survey(town, "2025-03-01", [box(0, 0, 50, 50)])
+    town.commit()
+    code, out, err = run_mujun(["candidates", "--as-of", "2025-09-01", "--json"], monkeypatch,
+                               db_dsn, capsys)
+    assert code == 0, err
+    assert json.loads(out)["checks"]["contracts"] == {"contracts": 0}   # none yet: no run
+    for to in ("preparation", "assessment", "indicators", "announced", "transferred"):
+        advance(town, "A", to, D("2025-01-06"), actor="t")
+    record_contract(town, "A", actor="t", start_by=D("2025-06-01"), complete_by=D("2026-06-01"))
+    add_survey(town, "2025-08-01", [box(0, 0, 50, 50)])             # P2 still empty
+    town.commit()
+    code, out, err = run_mujun(["candidates", "--as-of", "2025-09-01"], monkeypatch, db_dsn,
+                               capsys)
+    assert code == 0, err
+    assert "违约 1 份（候选新建 1" in out
+    code, out, err = run_mujun(["candidates", "--as-of", "2025-09-01", "--json"], monkeypatch,
+                               db_dsn, capsys)
+    s = json.loads(out)
+    assert s["checks"]["contracts"]["occupancy_run"] == s["occupancy_run"]
+    assert town.execute("SELECT kinds, reasons FROM candidate WHERE parcel_code = 'P2'"
+                        " AND status <> 'closed'").fetchall() == [
+        (["contract_breach"], ["contract_breach", "late_start"])]
