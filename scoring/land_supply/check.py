@@ -106,41 +106,67 @@ def contract_checks(rows: pd.DataFrame, as_of: dt.date, rules: dict) -> list[lis
     [('late_start', True)]
     """
     ns, un = rules["idle_not_started"], rules["unfinished"]
-    out: list[list[dict]] = []
-    for r in rows.to_dict("records"):
-        checks: list[dict] = []
-        survey = _d(r.get("survey_date"))
-        start, finish, produce = _d(r["start_by"]), _d(r["complete_by"]), _d(r.get("produce_by"))
-        cov, built, far = _f(r.get("coverage")), _f(r.get("built_m2")), _f(r.get("far"))
-        n_build = _f(r.get("n_buildings")) or 0
+    n = len(rows)
+    day = np.datetime64(as_of, "D")
 
-        def add(rule: str, value: Any, threshold: Any, passed: bool, clause: str,
-                checks: list[dict] = checks) -> None:
-            checks.append({"rule": rule, "kind": KIND, "value": value, "threshold": threshold,
-                           "passed": bool(passed), "reason": True, "clause": clause})
+    def dates(col: str) -> np.ndarray:
+        if col not in rows:
+            return np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+        return pd.to_datetime(rows[col], errors="coerce").to_numpy(dtype="datetime64[D]")
 
-        if start and as_of > start and survey and survey > start:
-            not_started = n_build == 0 or ((cov or 0) < ns["max_coverage"]
-                                           and (built or 0) < ns["max_built_m2"])
-            add("late_start", survey.isoformat(), start.isoformat(), not_started,
-                f"合同约定 {start.isoformat()} 前开工")
-        after_finish = finish and as_of > finish and survey and survey > finish
-        if after_finish:
-            add("late_completion", cov, un["developed_share_below"],
-                cov is not None and cov < un["developed_share_below"],
-                f"合同约定 {finish.isoformat()} 前竣工")
-            if _f(r.get("far_min")) is not None and far is not None:
-                add("far_below_contract", far, _f(r["far_min"]), far < _f(r["far_min"]),
-                    f"合同约定容积率不低于 {_f(r['far_min']):.2f}")
-            if _f(r.get("coverage_min")) is not None and cov is not None:
-                add("coverage_below_contract", cov, _f(r["coverage_min"]),
-                    cov < _f(r["coverage_min"]),
-                    f"合同约定建筑系数不低于 {100 * _f(r['coverage_min']):.0f}%")
-        tax, promised = _f(r.get("tax_per_mu")), _f(r.get("tax_per_mu_wan"))
-        if produce and as_of > produce and tax is not None and promised is not None:
-            add("tax_below_contract", tax, promised, tax < promised,
-                f"合同承诺达产（{produce.isoformat()}）后亩均税收不低于 {promised:g} 万元/亩")
-        out.append(checks)
+    def numbers(col: str) -> np.ndarray:
+        if col not in rows:
+            return np.full(n, np.nan)
+        return pd.to_numeric(rows[col], errors="coerce").to_numpy(dtype=float)
+
+    survey, start, finish, produce = (dates(c) for c in ("survey_date", "start_by",
+                                                         "complete_by", "produce_by"))
+    cov, built, far, n_build = (numbers(c) for c in ("coverage", "built_m2", "far",
+                                                     "n_buildings"))
+    far_min, cov_min, tax, promised = (numbers(c) for c in ("far_min", "coverage_min",
+                                                            "tax_per_mu", "tax_per_mu_wan"))
+    # comparisons with NaT / NaN are false: no date or figure, no check
+    with np.errstate(invalid="ignore"):
+        start_due = (day > start) & (survey > start)
+        not_started = (np.nan_to_num(n_build) == 0) | (
+            (np.nan_to_num(cov) < ns["max_coverage"]) & (np.nan_to_num(built) < ns["max_built_m2"]))
+        finish_due = (day > finish) & (survey > finish)
+        late = cov < un["developed_share_below"]
+        far_due = finish_due & ~np.isnan(far_min) & ~np.isnan(far)
+        cov_due = finish_due & ~np.isnan(cov_min) & ~np.isnan(cov)
+        tax_due = (day > produce) & ~np.isnan(tax) & ~np.isnan(promised)
+    # the loop reads Python values (numpy scalars are slow one by one), texts made at once
+    due = np.flatnonzero(start_due | finish_due | tax_due)
+    pick = lambda a: a[due].tolist()  # noqa: E731
+    text = lambda a: np.datetime_as_string(a[due]).tolist()  # noqa: E731
+    cols = zip(due.tolist(), pick(start_due), pick(finish_due), pick(tax_due), pick(far_due),
+               pick(cov_due), pick(not_started), pick(late), text(survey), text(start),
+               text(finish), text(produce), pick(cov), pick(far), pick(far_min),
+               pick(cov_min), pick(tax), pick(promised), strict=True)
+    developed = un["developed_share_below"]
+
+    def check(rule: str, value: Any, threshold: Any, passed: Any, clause: str) -> dict:
+        return {"rule": rule, "kind": KIND, "value": value, "threshold": threshold,
+                "passed": bool(passed), "reason": True, "clause": clause}
+
+    out: list[list[dict]] = [[] for _ in range(n)]
+    for (i, s_due, f_due, t_due, fa_due, co_due, empty, short, sv, st, fi, pr, c, fa, fmin,
+         cmin, tx, prom) in cols:
+        checks = out[i]
+        if s_due:
+            checks.append(check("late_start", sv, st, empty, f"合同约定 {st} 前开工"))
+        if f_due:
+            checks.append(check("late_completion", None if c != c else c, developed, short,
+                                f"合同约定 {fi} 前竣工"))
+            if fa_due:
+                checks.append(check("far_below_contract", fa, fmin, fa < fmin,
+                                    f"合同约定容积率不低于 {fmin:.2f}"))
+            if co_due:
+                checks.append(check("coverage_below_contract", c, cmin, c < cmin,
+                                    f"合同约定建筑系数不低于 {100 * cmin:.0f}%"))
+        if t_due:
+            checks.append(check("tax_below_contract", tx, prom, tx < prom,
+                                f"合同承诺达产（{pr}）后亩均税收不低于 {prom:g} 万元/亩"))
     return out
 
 
