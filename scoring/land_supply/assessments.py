@@ -88,14 +88,14 @@ def check_assessments(frame: pd.DataFrame, cols: dict[str, str], report: Any) ->
         raw = rec[cols["topic"]]
         code = None if is_blank(raw) else topic_code(raw)
         if is_blank(raw):
-            report.add(i, "missing_topic", "error", "no assessment topic", field=cols["topic"])
+            report.add(i, "missing_topic", "error", "评估事项为空", field=cols["topic"])
         elif code is None:
             report.add(i, "unknown_topic", "error",
-                       f"unknown topic; use one of {TOPICS.choices()}", field=cols["topic"],
+                       f"评估事项无法识别；可用：{TOPICS.choices()}", field=cols["topic"],
                        value=raw)
         conclusion = rec[cols["conclusion"]]
         if is_blank(conclusion) or not str(conclusion).strip():
-            report.add(i, "missing_conclusion", "error", "no conclusion",
+            report.add(i, "missing_conclusion", "error", "评估结论为空",
                        field=cols["conclusion"])
             conclusion = None
         dates = {}
@@ -105,11 +105,11 @@ def check_assessments(frame: pd.DataFrame, cols: dict[str, str], report: Any) ->
             if key in cols and not is_blank(value):
                 day, problem = parse_date(value)
                 if day is None:
-                    report.add(i, "bad_validity_date", "error", problem or "unreadable date",
+                    report.add(i, "bad_validity_date", "error", problem or "日期无法识别",
                                field=cols[key], value=value)
             dates[key] = day
         if dates["valid_from"] and dates["valid_until"] and dates["valid_until"] < dates["valid_from"]:
-            report.add(i, "validity_order", "error", "valid until is before valid from",
+            report.add(i, "validity_order", "error", "有效期截止早于生效日期",
                        field=cols["valid_until"], value=dates["valid_until"].isoformat())
         out["topic"].append(code)
         out["conclusion"].append(None if conclusion is None else str(conclusion).strip())

@@ -293,3 +293,21 @@ def test_the_candidates_run_checks_the_contracts_on_its_own_runs(town, tmp_path,
     assert town.execute("SELECT kinds, reasons FROM candidate WHERE parcel_code = 'P2'"
                         " AND status <> 'closed'").fetchall() == [
         (["contract_breach"], ["contract_breach", "late_start"])]
+
+
+def test_partial_assessment_loads_keep_the_good_features_and_list_the_others(
+        town, tmp_path, monkeypatch, db_dsn, capsys):
+    layer = gpd.GeoDataFrame({
+        "评估事项": ["环评", "风水", "洪评"], "评估结论": ["符合", "好", "可行"],
+        "生效日期": ["2024-01-01", None, "2025-01-01"],
+        "有效期至": ["2029-12-31", None, "2024-01-01"]},
+        geometry=[box(0, 0, 10, 10)] * 3, crs=SRID)
+    src = tmp_path / "partial.gpkg"
+    layer.to_file(src)
+    rejects = tmp_path / "rejects.csv"
+    code, _, err = run_mujun(["import", "assessments", str(src), "--accept-partial",
+                              "--rejects", str(rejects)], monkeypatch, db_dsn, capsys)
+    assert code == 0, err
+    assert town.execute("SELECT topic FROM area_assessment").fetchall() == [("environment",)]
+    text = rejects.read_text(encoding="utf-8")
+    assert "评估事项无法识别" in text and "有效期截止早于生效日期" in text
