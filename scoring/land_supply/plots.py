@@ -231,7 +231,10 @@ def assessments_of(conn: psycopg.Connection, plot_id: int, on: dt.date) -> list[
 
 def get_plot(conn: psycopg.Connection, ref: int | str, *, on: dt.date | None = None
              ) -> dict[str, Any]:
-    """One plot: its fields, indicators, supply information, history, assessments, contract."""
+    """One plot: its fields, indicators, supply information, history, assessments, contract.
+
+    Reads only, in the caller's transaction (the review app's, under row-level security).
+    """
     plot_id = plot_id_of(conn, ref)
     frame = _frame(conn, "SELECT plot_id, code, status, status_date, area_m2::float8 AS area_m2,"
                          " town, district, park, origin, candidate_id, parcel_code, planned_use,"
@@ -246,7 +249,6 @@ def get_plot(conn: psycopg.Connection, ref: int | str, *, on: dt.date | None = N
     out["assessments"] = assessments_of(conn, plot_id, on or dt.date.today())
     contract = _frame(conn, "SELECT * FROM supply_contract WHERE plot_id = %s", (plot_id,))
     out["contract"] = contract.iloc[0].to_dict() if len(contract) else None
-    conn.rollback()
     return out
 
 
