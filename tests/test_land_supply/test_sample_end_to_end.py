@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.postgis, pytest.mark.slow]
 
 STEPS = [("preparation", "2025-07-10"), ("assessment", "2025-07-20"),
          ("indicators", "2025-08-01"), ("announced", "2025-08-15"),
-         ("transferred", "2025-09-01"), ("contracted", "2025-09-10")]
+         ("出让", "2025-09-01"), ("contracted", "2025-09-10")]   # a code or its Chinese name
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,17 @@ from scoring.land_supply.vocabulary import STATUSES
 STATUS_CHOICES = STATUSES.codes()
 
 
+def _status(ctx, param, value: str | None) -> str | None:
+    """A status by code or by its Chinese name (出让 = transferred)."""
+    if value is None:
+        return None
+    by_zh = {t.zh: t.code for t in STATUSES}
+    code = by_zh.get(value.strip(), value.strip())
+    if code not in STATUSES:
+        raise click.BadParameter(f"{value!r}: choose one of {STATUSES.choices()}")
+    return code
+
+
 def _date(value: str | None, what: str):
     from gis.importing.values import as_date
 
@@ -126,7 +137,8 @@ def add(app, candidate_id, polygon, code, judicial, crs, industry, table, park, 
 
 
 @supply.command("list")
-@click.option("--status", type=click.Choice(STATUS_CHOICES), help="Only plots in this status.")
+@click.option("--status", callback=_status, metavar="STATUS",
+              help="Only plots in this status (code or Chinese name, e.g. 出让).")
 @json_option
 @click.pass_obj
 def list_cmd(app, status, as_json) -> None:
@@ -165,8 +177,9 @@ def show(app, plot, on, as_json) -> None:
 
 @supply.command("advance")
 @click.argument("plot")
-@click.option("--to", "to", required=True, type=click.Choice(STATUS_CHOICES),
-              help="The next status (or an earlier one, with --reason).")
+@click.option("--to", "to", required=True, callback=_status, metavar="STATUS",
+              help="The next status (or an earlier one, with --reason): code or Chinese name, "
+                   "e.g. transferred or 出让.")
 @click.option("--date", "on", required=True, metavar="YYYY-MM-DD", help="When it happened.")
 @click.option("--ref", "document", metavar="DOC", help="Document number (文号) of the step.")
 @click.option("--reason", help="Why the plot goes back to an earlier step.")
