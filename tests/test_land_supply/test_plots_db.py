@@ -311,3 +311,16 @@ def test_partial_assessment_loads_keep_the_good_features_and_list_the_others(
     assert town.execute("SELECT topic FROM area_assessment").fetchall() == [("environment",)]
     text = rejects.read_text(encoding="utf-8")
     assert "评估事项无法识别" in text and "有效期截止早于生效日期" in text
+
+
+def test_indicators_are_fixed_once_the_plot_is_announced(town, tmp_path):
+    from scoring.land_supply.plots import set_indicators
+
+    path = _polygon(tmp_path, box(10, 10, 90, 60), SRID)
+    add_plot(town, actor="t", polygon=path, code="A", on=D("2025-01-01"))
+    assert set_indicators(town, "A", "C3399")["indicators"]["industry"] == "33"
+    for to in ("preparation", "assessment", "indicators", "announced"):
+        advance(town, "A", to, D("2025-02-01"), actor="t")
+    with pytest.raises(StepError, match="已「公告」，控制指标不能再改"):
+        set_indicators(town, "A", "34")
+    assert get_plot(town, "A")["indicators"]["far_min"] == 1.2
