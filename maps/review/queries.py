@@ -137,7 +137,7 @@ def parse_filters(params) -> Filters:
     >>> parse_filters({"kind": "x' OR 1=1 --"})
     Traceback (most recent call last):
     ...
-    maps.review.queries.BadRequest: kind: unknown value "x' OR 1=1 --"; allowed: idle_not_started, idle_stalled, unfinished, inefficient, built_unused, approved_unsupplied
+    maps.review.queries.BadRequest: kind: unknown value "x' OR 1=1 --"; allowed: idle_not_started, idle_stalled, unfinished, inefficient, built_unused, approved_unsupplied, contract_breach
     """
     sort = params.get("sort") or "priority"
     if sort not in SORTS:
