@@ -8,8 +8,8 @@ and the import's identity (the same file read the same way changes nothing), the
 with its CRS checks (:func:`gis.importing.layers.read_layer`, then
 :func:`~gis.importing.layers.to_working_crs`: declared CRS, area of use, repair,
 reprojection), per-feature checks in an :class:`~gis.importing.report.ImportReport`
-(their labels registered with :func:`register_import_kind`, as
-:mod:`parcels.importing.kinds` registers its own), the all-or-nothing rule
+(their names in this floor's terms file, ``import.check.land_supply``, registered with
+:mod:`scoring.land_supply.vocabulary`), the all-or-nothing rule
 (``accept_partial`` loads the good features and writes a rejects file) and one
 transaction that records the batch with its report — or a dry run that writes nothing.
 
@@ -47,23 +47,6 @@ TOPIC_ALIASES = {"环评": "environment", "能评": "energy", "地灾": "geohaza
                  "地灾评估": "geohazard", "地震": "seismic", "地震安评": "seismic",
                  "水资源": "water", "水保": "soil", "文物": "relics", "考古": "relics",
                  "洪评": "flood", "防洪": "flood"}
-
-#: Check name -> how a count of them reads in an import report.
-CHECK_LABELS = {
-    "missing_topic": "assessments without a topic (评估事项为空)",
-    "unknown_topic": "unknown assessment topics (评估事项无法识别)",
-    "missing_conclusion": "assessments without a conclusion (评估结论为空)",
-    "bad_validity_date": "unreadable validity dates (有效期日期无法识别)",
-    "validity_order": "validity ending before it starts (有效期先后颠倒)",
-}
-
-
-def register_import_kind() -> None:
-    """Register the labels of this import's checks with the import machinery (idempotent)."""
-    from gis.importing.report import register_check_labels
-
-    register_check_labels(CHECK_LABELS)
-
 
 def topic_code(value: Any) -> str | None:
     """The topic code of a cell: a code, a Chinese name or a short name (None if unknown).
@@ -144,7 +127,6 @@ def load_assessments(conn: psycopg.Connection, path: str | Path, *, layer: str |
     """
     from gis.importing.polygon_layer import load_polygon_layer
 
-    register_import_kind()
     return load_polygon_layer(
         conn, KIND, "area_assessment", path, synonyms=SYNONYMS, required=REQUIRED,
         attributes=_attributes, what="area-wide assessments (区域评估)", layer=layer,

@@ -174,7 +174,7 @@ def test_an_assessment_layer_with_a_bad_row_loads_nothing(town, tmp_path, monkey
     src = tmp_path / "bad.gpkg"
     layer.to_file(src)
     code, _, err = run_mujun(["import", "assessments", str(src)], monkeypatch, db_dsn, capsys)
-    assert code == 3 and "nothing was written: 1 feature" in err and "洪水影响评价" in err
+    assert code == 3 and "未写入任何数据：1 个要素有错误" in err and "洪水影响评价" in err
     assert "--accept-partial" in err and "Traceback" not in err
     assert town.execute("SELECT count(*) FROM area_assessment").fetchone()[0] == 0
     # wrong CRS: metres declared as degrees
