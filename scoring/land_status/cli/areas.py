@@ -146,10 +146,10 @@ def show(app, area, as_of, as_json) -> None:
               f"{STATUSES.label(m['status'])}  {(m['parcel_m2'] or 0) / SQM_PER_MU:,.2f} 亩"
               + (f"  批准于 {m['approved_on']}" if m["approved_on"] else "")
               for m in a["members"]]
-    lines.append("进展（按批准日期）:" if a["progress"] else "进展: 尚无批准收回/盘活的候选")
+    lines.append("进展（按批准日期）:" if a["progress"] else f"进展: {AREA_STATUSES.label('not_started')}")
     lines += [f"  {p['date']}  +{p['n_approved']} 宗  累计 {p['cumulative_mu']:,.2f} 亩"
               f"（{p['done_share']:.0%}）" for p in a["progress"]]
-    lines.append("一企一策:" if a["firms"] else "一企一策: 无 D 类或低效用地企业")
+    lines.append("一企一策:" if a["firms"] else ("一企一策: 无（" + "、".join(PLAN_REASONS.labels().values()) + "的企业均无）"))
     for f in a["firms"]:
         why = "、".join(PLAN_REASONS.label(r) for r in f["reasons"])
         lines.append(f"  {f['credit_code']}  {f['name'] or '-'}  等级 {f['class'] or '-'}  "
