@@ -164,6 +164,7 @@ CLASS_CATEGORIES: tuple[Category, ...] = (
 CANDIDATE_KIND_COLOURS = {
     "idle_not_started": "#d7191c", "idle_stalled": "#fdae61", "unfinished": "#f781bf",
     "inefficient": "#2c7bb6", "built_unused": "#7b3294", "approved_unsupplied": "#a6611a",
+    "contract_breach": "#1b7837",
 }
 
 #: Colours of class shifts between two score runs (``mujun map compare``); labels and

@@ -1,7 +1,7 @@
 """The floors of the house: every reference between modules points down (or stays on its floor).
 
 Bottom to top: ``gis`` → ``parcels`` | ``remote_sensing`` (side by side, never importing
-each other) → ``scoring`` (the core) → ``scoring.land_status`` → ``maps`` (web maps, exports,
+each other) → ``scoring`` (the core) → ``scoring.land_status`` → ``scoring.land_supply`` → ``maps`` (web maps, exports,
 figures, sheets, reports) → ``maps.review`` (the officials' web app) → ``sample`` (the
 sample city and ``mujun demo``) → ``benchmarks``.
 
@@ -42,11 +42,14 @@ FLOORS: dict[str, tuple[int, tuple[str, ...]]] = {
     # ``scoring.land_status`` is merged; its command module still lives in ``scoring/cli``.
     "scoring.land_status": (3, ("scoring.land_status", "scoring.candidates",
                                 "scoring.cli.candidates")),
-    "maps": (4, ("maps",)),
+    # standard land (plots, contracts and their checks) stands on land status: its
+    # breaches are land-status candidates written through land status's own writer
+    "scoring.land_supply": (4, ("scoring.land_supply",)),
+    "maps": (5, ("maps",)),
     # the review app's commands live in ``maps/cli`` until they move into ``maps/review``
-    "maps.review": (5, ("maps.review", "maps.cli.serve", "maps.cli.user")),
-    "sample": (6, ("sample",)),
-    "benchmarks": (7, ("benchmarks",)),
+    "maps.review": (6, ("maps.review", "maps.cli.serve", "maps.cli.user")),
+    "sample": (7, ("sample",)),
+    "benchmarks": (8, ("benchmarks",)),
 }
 
 #: Command groups that list commands registered by other floors through an entry-point
@@ -56,7 +59,8 @@ FLOORS: dict[str, tuple[int, tuple[str, ...]]] = {
 #: score`` its public notice (``notice``).
 PLUGIN_HOSTS = {("gis.cli.main", "mujun.commands"),
                 ("scoring.land_status.cli.candidates", "mujun.candidates_commands"),
-                ("scoring.cli.score", "mujun.score_commands")}
+                ("scoring.cli.score", "mujun.score_commands"),
+                ("parcels.cli.import_cmd", "mujun.import_commands")}
 
 #: A string naming a module of the house: dotted (``parcels.importing``), or ``module:object``.
 #: A bare package name (``"maps"``) is a word, unless it is given to ``import_module``.
@@ -187,6 +191,9 @@ def test_every_reference_points_down():
     ("scoring.land_status.run", "scoring.run", True),
     ("scoring.candidates.rules", "scoring.land_status.facts", True),
     ("scoring.cli.candidates", "scoring.candidates.run", True),
+    ("scoring.land_supply.check", "scoring.land_status.external", True),
+    ("scoring.land_status.run", "scoring.land_supply.check", False),
+    ("maps.data", "scoring.land_supply.plots", True),
     ("maps.export.writer", "maps.review.app", False),
     ("maps.review.app", "maps.export.writer", True),
     ("maps.cli.serve", "maps.review.app", True),

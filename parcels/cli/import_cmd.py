@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import click
 
+from gis.cli.main import PluginGroup
 from gis.cli.options import dry_run_option, emit, json_option, overwrite_option
 
 _COMMON_HELP = """
@@ -92,7 +93,14 @@ def _run(app, as_json: bool, desc: str, func, src: str, accept_partial: bool,
     emit(result.to_dict(), as_json, result.text())
 
 
-@click.group("import")
+class ImportGroup(PluginGroup):
+    """The imports below, and those of kinds owned by floors above this one (the area-wide
+    assessments of standard land) through the ``mujun.import_commands`` entry points."""
+
+    group_name = "mujun.import_commands"
+
+
+@click.group("import", cls=ImportGroup)
 def import_group() -> None:
     """Import parcels, enterprise records, land rights and footprints into PostGIS."""
 

@@ -147,6 +147,16 @@ _PHRASES: dict[str, tuple[str, str]] = {
     "unsupplied": ("未供面积 {v} {op} {t}", "unsupplied {v} {op} {t}"),
     "excluded": ("已按「{v}」处理", "handled as “{v}”"),
     "survey_ref": ("{d}（影像编号 {i}）", "{d} (survey {i})"),
+    "late_start": ("{v} 的影像{op}（合同约定 {t} 前开工）",
+                   "the survey of {v} shows the parcel {op} (contract: start by {t})"),
+    "still_empty": ("仍未动工", "not started"), "was_started": ("已动工", "started"),
+    "late_completion": ("已开发（建筑系数）{v} {op} {t}", "developed (coverage) {v} {op} {t}"),
+    "far_contract": ("容积率 {v} {op} 合同约定 {t}", "FAR {v} {op} the contract's {t}"),
+    "coverage_contract": ("建筑系数 {v} {op} 合同约定 {t}",
+                          "coverage {v} {op} the contract's {t}"),
+    "tax_contract": ("亩均税收 {v} 万元/亩 {op} 合同承诺 {t} 万元/亩",
+                     "tax per mu {v} 万元/mu {op} the commitment {t} 万元/mu"),
+    "clause": ("（{c}）", " ({c})"),
     "none": ("无", "none"),
     "hidden": ("—（企业经济数据，本角色不可查看）", "— (enterprise figures, not shown to your role)"),
 }
@@ -274,11 +284,27 @@ def _rule_text(c: dict, ev: dict, lang: str) -> str:
                                          over=_p("over", lang, y=_years(t, v))),
         "unsupplied_m2": lambda: _p("unsupplied", lang, v=m2(v), op=_op(ok, False), t=m2(t)),
         "excluded_by": lambda: _p("excluded", lang, v=KINDS.label(v, lang)),
+        # the contract checks of standard land (scoring.land_supply.check)
+        "late_start": lambda: _p("late_start", lang, v=fmt_date(v), t=fmt_date(t),
+                                 op=_p("still_empty" if ok else "was_started", lang)),
+        "late_completion": lambda: _p("late_completion", lang, v=fmt_share(v),
+                                      op=_op(ok, True), t=fmt_share(t)) + _clause(c, lang),
+        "far_below_contract": lambda: _p("far_contract", lang, v=fmt_num(v), op=_op(ok, True),
+                                         t=fmt_num(t)),
+        "coverage_below_contract": lambda: _p("coverage_contract", lang, v=fmt_share(v),
+                                              op=_op(ok, True), t=fmt_share(t)),
+        "tax_below_contract": lambda: _p("tax_contract", lang, v=fmt_num(v), op=_op(ok, True),
+                                         t=fmt_num(t)) + _clause(c, lang),
     }
     make = texts.get(str(rule))
     if make is None:
         return f"{fmt_num(v)} / {fmt_num(t)}"
     return make()
+
+
+def _clause(c: dict, lang: str) -> str:
+    """The contract clause a contract check tested, in brackets (empty when none)."""
+    return _p("clause", lang, c=c["clause"]) if c.get("clause") and lang != "en" else ""
 
 
 def _survey_after(v: Any, t: Any, ok: bool, lang: str) -> str:
@@ -314,8 +340,10 @@ def _fact(key: str, value: Any, lang: str) -> str:
         return fmt_share(value)
     if key in ("as_of", "supply", "agreed_start", "agreed_finish", "approved_date"):
         return fmt_date(value)
-    if key in ("far", "far_min"):
+    if key in ("far", "far_min", "committed_far"):
         return fmt_num(value)
+    if key in ("committed_tax_per_mu", "investment_wan") and unit:
+        return f"{fmt_num(value)} {unit}"
     if unit in ("栋", "年"):
         word = _p("buildings" if unit == "栋" else "years", lang)
         return f"{fmt_num(value, 0 if unit == '栋' else 2)} {word}"
@@ -405,12 +433,18 @@ def kinds_and_reasons(candidate: dict, lang: str = "zh") -> Line:
     """
     kinds = list(candidate.get("kinds") or [candidate.get("kind")])
     extra = [r for r in (candidate.get("reasons") or []) if r not in kinds]
+    # a contract breach's reasons are its clause checks (kind-tagged rules); the rest are
+    # the inefficiency reasons
+    contract = {c.get("rule") for c in candidate.get("rules") or []
+                if isinstance(c, dict) and c.get("kind") == "contract_breach"}
+    own = {"inefficient": [r for r in extra if r not in contract],
+           "contract_breach": [r for r in extra if r in contract]}
     parts = []
     for k in kinds:
         text = KINDS.label(k, lang)
-        if k == "inefficient" and extra:
+        if own.get(k):
             text += _p("reason_sep", lang) + _p("sep", lang).join(
-                RULES.label(r, lang) for r in extra)
+                RULES.label(r, lang) for r in own[k])
         parts.append(text)
     return Line("kinds", _p("kinds_reasons", lang), _p("kind_sep", lang).join(parts))
 

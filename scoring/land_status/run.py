@@ -14,6 +14,11 @@ rules → candidates synchronised with the ``candidate`` table in one transactio
 * a parcel where some kind fires and no open candidate is left: a **new** candidate
   (``created`` event). If the conditions return later, a new candidate is opened beside
   the closed one.
+
+Kinds found above this floor (a contract breach, :mod:`.external`) are kept: a refresh
+adds them back after the kinds the rules found, with their checks and evidence; a
+candidate that still carries one is never closed by this run (when no rule kind fires
+any more, it keeps only those kinds).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from scoring.land_status.external import EVIDENCE_KEY, EXTERNAL_KINDS
 from scoring.land_status.rules import KINDS
 
 if TYPE_CHECKING:
@@ -241,13 +247,24 @@ _REFRESH = """
 WITH old AS (SELECT candidate_id, version FROM candidate WHERE status <> 'closed'),
 upd AS (
     UPDATE candidate c SET kind = s.kind,
-           kinds = ARRAY(SELECT jsonb_array_elements_text(s.kinds)),
-           reasons = ARRAY(SELECT jsonb_array_elements_text(s.reasons)),
+           kinds = ARRAY(SELECT jsonb_array_elements_text(s.kinds))
+                   || ARRAY(SELECT k FROM unnest(c.kinds) k WHERE k = ANY (%(external)s)),
+           reasons = ARRAY(SELECT jsonb_array_elements_text(s.reasons))
+                     || ARRAY(SELECT r FROM unnest(c.reasons) r
+                              WHERE r = ANY (%(external)s) OR r IN (
+                                  SELECT e->>'rule' FROM jsonb_array_elements(c.rules) e
+                                  WHERE e->>'kind' = ANY (%(external)s))),
            town = s.town, district = s.district, area_m2 = s.area_m2,
            reclaimable_m2 = s.reclaimable_m2, certainty = s.certainty, priority = s.priority,
-           rules = s.rules, evidence = s.evidence, run_id = %(run)s
+           rules = s.rules || coalesce((SELECT jsonb_agg(e) FROM jsonb_array_elements(c.rules) e
+                                        WHERE e->>'kind' = ANY (%(external)s)), '[]'::jsonb),
+           evidence = s.evidence || coalesce((SELECT jsonb_object_agg(k, v)
+                                              FROM jsonb_each(c.evidence) AS x (k, v)
+                                              WHERE k = ANY (%(external_keys)s)), '{}'::jsonb),
+           run_id = %(run)s
     FROM candidate_stage s
-    WHERE c.parcel_code = s.parcel_code AND c.status <> 'closed' AND s.kinds ? c.kind
+    WHERE c.parcel_code = s.parcel_code AND c.status <> 'closed'
+      AND (s.kinds ? c.kind OR c.kinds && %(external)s)
     RETURNING c.candidate_id, c.version, c.status
 ),
 ev AS (
@@ -277,6 +294,40 @@ ev AS (
     INSERT INTO review_event (candidate_id, actor, action, from_status, to_status, comment, run_id)
     SELECT candidate_id, %(actor)s, 'created', NULL, 'new', 'found by the rules run', %(run)s
     FROM ins RETURNING 1
+)
+SELECT count(*) FROM ev
+"""
+
+# an open candidate kept by a kind found above this floor (:mod:`.external`) whose rule
+# kinds no longer fire keeps only those kinds, their checks and evidence
+_TRIM = """
+WITH target AS (
+    SELECT c.candidate_id, c.status,
+           ARRAY(SELECT k FROM unnest(c.kinds) k WHERE k = ANY (%(external)s)) AS kinds
+    FROM candidate c
+    WHERE c.status <> 'closed' AND c.kinds && %(external)s
+      AND NOT c.kinds <@ %(external)s
+      AND NOT EXISTS (SELECT 1 FROM candidate_stage s WHERE s.parcel_code = c.parcel_code)
+),
+upd AS (
+    UPDATE candidate c SET kind = t.kinds[1], kinds = t.kinds,
+           reasons = ARRAY(SELECT r FROM unnest(c.reasons) r
+                           WHERE r = ANY (%(external)s) OR r IN (
+                               SELECT e->>'rule' FROM jsonb_array_elements(c.rules) e
+                               WHERE e->>'kind' = ANY (%(external)s))),
+           rules = coalesce((SELECT jsonb_agg(e) FROM jsonb_array_elements(c.rules) e
+                             WHERE e->>'kind' = ANY (%(external)s)), '[]'::jsonb),
+           evidence = coalesce((SELECT jsonb_object_agg(k, v) FROM jsonb_each(c.evidence)
+                                AS x (k, v) WHERE k = ANY (%(external_keys)s)), '{}'::jsonb),
+           run_id = %(run)s
+    FROM target t WHERE c.candidate_id = t.candidate_id
+    RETURNING c.candidate_id, t.status
+),
+ev AS (
+    INSERT INTO review_event (candidate_id, actor, action, from_status, to_status, comment, run_id)
+    SELECT candidate_id, %(actor)s, 'refreshed', status, status,
+           'the rules no longer fire; kept for the contract check', %(run)s FROM upd
+    RETURNING 1
 )
 SELECT count(*) FROM ev
 """
@@ -326,7 +377,7 @@ def sync_candidates(conn: psycopg.Connection, run_id: int, found: pd.DataFrame,
 
     ids, reasons = [], []
     for r in open_rows.itertuples(index=False):
-        if holds(r.parcel_code, r.kind):
+        if holds(r.parcel_code, r.kind) or set(r.kinds) & set(EXTERNAL_KINDS):
             continue
         if r.kind == "approved_unsupplied":
             reason = "the approved land is now supplied, or less than the minimum remains"
@@ -346,7 +397,8 @@ def sync_candidates(conn: psycopg.Connection, run_id: int, found: pd.DataFrame,
     kept = int(open_rows[[holds(c, k) for c, k in zip(
         open_rows["parcel_code"], open_rows["kind"], strict=True)]]["status"].ne("new").sum()
                ) if len(open_rows) else 0
-    params = {"run": run_id, "actor": SYSTEM_ACTOR}
+    params = {"run": run_id, "actor": SYSTEM_ACTOR, "external": list(EXTERNAL_KINDS),
+              "external_keys": [EVIDENCE_KEY[k] for k in EXTERNAL_KINDS]}
     with translate_errors("storing candidates"):
         conn.execute(_STAGE)
         if len(found):
@@ -354,6 +406,7 @@ def sync_candidates(conn: psycopg.Connection, run_id: int, found: pd.DataFrame,
                 "parcel_code", "kind", "kinds", "reasons", "town", "district", "area_m2",
                 "reclaimable_m2", "certainty", "priority", "rules", "evidence"]])
         refreshed, changed = conn.execute(_REFRESH, params).fetchone()
+        conn.execute(_TRIM, params)
         closed = conn.execute(_CLOSE, {**params, "ids": ids, "reasons": reasons}).fetchone()[0]
         created = conn.execute(_CREATE, params).fetchone()[0]
         conn.execute("DROP TABLE candidate_stage")

@@ -1,0 +1,224 @@
+"""Area-wide assessments (区域评估): ``mujun import assessments FILE``.
+
+A polygon layer with, per assessment, its topic (环境影响评价, 节能评估, 地质灾害危险性评估,
+地震安全性评价, 水资源论证, 水土保持, 文物考古调查, 洪水影响评价 — or their codes), its
+conclusion, and optionally a title, document number and validity dates. It goes through
+the same steps as every import (:mod:`gis.importing.common`): the ``assessments`` lock
+and the import's identity (the same file read the same way changes nothing), the read
+with its CRS checks (:func:`gis.importing.layers.read_layer`, then
+:func:`~gis.importing.layers.to_working_crs`: declared CRS, area of use, repair,
+reprojection), per-feature checks in an :class:`~gis.importing.report.ImportReport`
+(their labels registered with :func:`register_import_kind`, as
+:mod:`parcels.importing.kinds` registers its own), the all-or-nothing rule
+(``accept_partial`` loads the good features and writes a rejects file) and one
+transaction that records the batch with its report — or a dry run that writes nothing.
+
+A plot inherits the assessments whose coverage contains it
+(:func:`scoring.land_supply.plots.assessments_of`), each valid, expired or not yet in
+force on the day asked.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from scoring.land_supply.errors import SupplyError
+from scoring.land_supply.vocabulary import TOPICS
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import psycopg
+
+    from gis.importing.common import ImportResult
+
+KIND = "assessments"
+#: field -> header synonyms (compared case-insensitively, spaces ignored).
+SYNONYMS = {
+    "topic": ["评估事项", "评估类型", "事项", "类型", "topic"],
+    "conclusion": ["评估结论", "结论", "conclusion"],
+    "title": ["名称", "评估名称", "项目名称", "title", "name"],
+    "document": ["文号", "批复文号", "document"],
+    "valid_from": ["生效日期", "批复日期", "valid_from"],
+    "valid_until": ["有效期至", "截止日期", "失效日期", "valid_until"],
+}
+REQUIRED = ("topic", "conclusion")
+#: Short names officials use for the topics.
+TOPIC_ALIASES = {"环评": "environment", "能评": "energy", "地灾": "geohazard",
+                 "地灾评估": "geohazard", "地震": "seismic", "地震安评": "seismic",
+                 "水资源": "water", "水保": "soil", "文物": "relics", "考古": "relics",
+                 "洪评": "flood", "防洪": "flood"}
+
+#: Check name -> how a count of them reads in an import report.
+CHECK_LABELS = {
+    "missing_topic": "assessments without a topic (评估事项为空)",
+    "unknown_topic": "unknown assessment topics (评估事项无法识别)",
+    "missing_conclusion": "assessments without a conclusion (评估结论为空)",
+    "bad_validity_date": "unreadable validity dates (有效期日期无法识别)",
+    "validity_order": "validity ending before it starts (有效期先后颠倒)",
+}
+
+
+def register_import_kind() -> None:
+    """Register the labels of this import's checks with the import machinery (idempotent)."""
+    from gis.importing.report import register_check_labels
+
+    register_check_labels(CHECK_LABELS)
+
+
+def topic_code(value: Any) -> str | None:
+    """The topic code of a cell: a code, a Chinese name or a short name (None if unknown).
+
+    >>> topic_code("环评"), topic_code("地震安全性评价"), topic_code("flood"), topic_code("x")
+    ('environment', 'seismic', 'flood', None)
+    """
+    text = str(value).strip()
+    if text in TOPICS:
+        return text
+    by_zh = {t.zh: t.code for t in TOPICS}
+    return by_zh.get(text) or TOPIC_ALIASES.get(text) or next(
+        (code for zh, code in by_zh.items() if text and (text in zh or zh in text)), None)
+
+
+def _columns(columns: list[str], source: str) -> dict[str, str]:
+    norm = {str(c).strip().lower().replace(" ", ""): c for c in columns}
+    found = {}
+    for name, names in SYNONYMS.items():
+        for n in names:
+            if n.lower() in norm:
+                found[name] = norm[n.lower()]
+                break
+    missing = [f for f in REQUIRED if f not in found]
+    if missing:
+        raise SupplyError("缺少列：" + "；".join(f"{f}（可用列名：{'、'.join(SYNONYMS[f])}）"
+                                               for f in missing)
+                          + f"；文件中的列为：{'、'.join(map(str, columns))}", source=source)
+    return found
+
+
+def check_assessments(frame: pd.DataFrame, cols: dict[str, str], report: Any) -> dict[str, list]:
+    """Topic, conclusion and validity per feature; problems go to ``report`` (pure)."""
+    from gis.importing.values import is_blank, parse_date
+
+    out: dict[str, list] = {"topic": [], "conclusion": [], "valid_from": [], "valid_until": []}
+    for i, rec in enumerate(frame.to_dict("records"), 1):
+        raw = rec[cols["topic"]]
+        code = None if is_blank(raw) else topic_code(raw)
+        if is_blank(raw):
+            report.add(i, "missing_topic", "error", "no assessment topic", field=cols["topic"])
+        elif code is None:
+            report.add(i, "unknown_topic", "error",
+                       f"unknown topic; use one of {TOPICS.choices()}", field=cols["topic"],
+                       value=raw)
+        conclusion = rec[cols["conclusion"]]
+        if is_blank(conclusion) or not str(conclusion).strip():
+            report.add(i, "missing_conclusion", "error", "no conclusion",
+                       field=cols["conclusion"])
+            conclusion = None
+        dates = {}
+        for key in ("valid_from", "valid_until"):
+            value = rec.get(cols[key]) if key in cols else None
+            day = None
+            if key in cols and not is_blank(value):
+                day, problem = parse_date(value)
+                if day is None:
+                    report.add(i, "bad_validity_date", "error", problem or "unreadable date",
+                               field=cols[key], value=value)
+            dates[key] = day
+        if dates["valid_from"] and dates["valid_until"] and dates["valid_until"] < dates["valid_from"]:
+            report.add(i, "validity_order", "error", "valid until is before valid from",
+                       field=cols["valid_until"], value=dates["valid_until"].isoformat())
+        out["topic"].append(code)
+        out["conclusion"].append(None if conclusion is None else str(conclusion).strip())
+        out["valid_from"].append(dates["valid_from"])
+        out["valid_until"].append(dates["valid_until"])
+    return out
+
+
+def load_assessments(conn: psycopg.Connection, path: str | Path, *, layer: str | None = None,
+                     crs: Any = None, encoding: str | None = None, swap_xy: bool = False,
+                     dry_run: bool = False, accept_partial: bool = False,
+                     rejects: str | Path | None = None, overwrite: bool = False,
+                     settings: Any = None) -> ImportResult:
+    """Load an assessments layer into ``area_assessment`` as one batch (commits, or rolls
+    back a dry run).
+
+    Raises
+    ------
+    ImportRejected
+        A feature without topic, conclusion or usable polygon (named by number), and no
+        ``accept_partial``: nothing is written.
+    SupplyError
+        Missing columns; no parcels loaded yet (no working CRS).
+    """
+    import geopandas as gpd
+
+    from gis.db.batches import start_batch
+    from gis.db.copy import copy_frame
+    from gis.db.srid import get_working_srid
+    from gis.importing.common import (
+        ImportResult,
+        already_imported,
+        close_batch,
+        earlier_import,
+        rollback_quietly,
+        settle,
+    )
+    from gis.importing.layers import read_layer, to_working_crs
+    from gis.importing.report import ImportReport
+    from gis.vector_io import resolve_layer
+
+    register_import_kind()
+    source = str(path) + (f":{layer}" if layer else "")
+    layer = resolve_layer(path, layer)
+    report = ImportReport(source=source, unit="feature")
+    options = {"layer": layer, "crs": str(crs) if crs is not None else None,
+               "encoding": encoding, "swap_xy": swap_xy or None}
+    rejects_path = None
+    try:
+        ident = earlier_import(conn, KIND, path, options)
+        if ident.earlier is not None:
+            return already_imported(conn, KIND, source, report, ident.earlier,
+                                    dry_run=dry_run)
+        if get_working_srid(conn) is None:
+            raise SupplyError("请先导入宗地：区域评估范围按工作坐标系存储，工作坐标系由第一次导入确定",
+                              source=source)
+        frame = read_layer(path, layer=layer, crs=crs, encoding=encoding, swap_xy=swap_xy,
+                           report=report)
+        report.n_read = len(frame)
+        if len(frame) == 0:
+            raise SupplyError("文件中没有区域评估范围", source=source)
+        cols = _columns([c for c in frame.columns if c != frame.geometry.name], source)
+        checked = check_assessments(frame, cols, report)
+        rows = np.arange(1, len(frame) + 1)
+        geoms, srid, _new, geom_ok = to_working_crs(conn, frame, rows, report,
+                                                    settings=settings, swapped=swap_xy)
+        rejects_path = settle(report, accept_partial=accept_partial, source=source,
+                              rejects=None if dry_run else rejects, overwrite=overwrite)
+        keep = geom_ok & ~np.isin(rows, list(report.rejected_rows))
+
+        def column(name: str) -> list:
+            if name not in cols:
+                return [None] * int(keep.sum())
+            return [None if v is None or v != v or not str(v).strip() else str(v).strip()
+                    for v in frame[cols[name]].to_numpy(dtype=object)[keep]]
+
+        out = gpd.GeoDataFrame({
+            **{k: [v for v, ok in zip(checked[k], keep, strict=True) if ok] for k in checked},
+            "title": column("title"), "document": column("document"),
+            "geom": list(geoms[keep])}, geometry="geom", crs=f"EPSG:{srid}")
+        batch_id = start_batch(conn, KIND, str(path), source_sha256=ident.file_hash,
+                               identity=ident.identity, layer=layer,
+                               params={k: v for k, v in options.items() if v is not None}
+                               | {"accept_partial": accept_partial}, srid=srid)
+        out["batch_id"] = batch_id
+        copy_frame(conn, "area_assessment", out, srid=srid)
+        close_batch(conn, batch_id, report, n_loaded=len(out), inserted=len(out),
+                    dry_run=dry_run)
+    except BaseException:
+        rollback_quietly(conn)
+        raise
+    return ImportResult(KIND, source, report, batch_id=None if dry_run else batch_id,
+                        dry_run=dry_run, rejects_path=rejects_path, srid=srid)
