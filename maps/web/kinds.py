@@ -13,6 +13,8 @@ policy          parcels by the holder's differentiated-policy effect: surcharges
                 reliefs, both, none (policy run)
 compare         parcels by how the holder's class moved between two score runs
                 (up, down, same, entered, left, into/out of T; ``runs=(A, B)``)
+supply          standard-land plots by status with indicators, contract performance,
+                candidates from found to supplied, redevelopment areas, assessments
 ==============  ==================================================================
 
 Every kind also shows the towns as an overlay (outlines with aggregate popups).
@@ -358,6 +360,13 @@ def compare_map(conn, options: MapOptions) -> MapSpec:
     return spec
 
 
+def supply_map(conn, options: MapOptions) -> MapSpec:
+    """Plots, contracts, the candidates' pipeline, areas, assessments (:mod:`.supply_map`)."""
+    from maps.web.supply_map import supply_map as build
+
+    return build(conn, options)
+
+
 #: Kind name -> builder. ``mujun map KIND`` takes its choices from here.
 KINDS: dict[str, Callable[[Any, MapOptions], MapSpec]] = {
     "industry": industry_map,
@@ -369,6 +378,7 @@ KINDS: dict[str, Callable[[Any, MapOptions], MapSpec]] = {
     "towns": towns_map,
     "policy": policy_map,
     "compare": compare_map,
+    "supply": supply_map,
 }
 
 
