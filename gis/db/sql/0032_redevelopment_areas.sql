@@ -93,3 +93,22 @@ CREATE POLICY firm_plan_note_write ON firm_plan_note FOR INSERT TO mujun_app
 GRANT SELECT ON redevelopment_area, redevelopment_area_member, firm_plan_note TO mujun_app;
 GRANT INSERT (area_id, credit_code, author, note) ON firm_plan_note TO mujun_app;
 GRANT USAGE ON SEQUENCE firm_plan_note_note_id_seq TO mujun_app;
+
+-- ------------------------------------------------- the 'supply' permission
+-- Planners (and admins) may edit standard-land plots in the review app's supply page: their
+-- supply information and their step in the pipeline (maps/review/permissions.py holds the
+-- same list). The table grants and policies that use it follow the supply tables (0035).
+CREATE OR REPLACE FUNCTION mujun_role_can(role text, permission text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT EXISTS (SELECT 1 FROM (VALUES
+        ('viewer', 'view'),
+        ('technician', 'view'), ('technician', 'field_note'),
+        ('planner', 'view'), ('planner', 'export'), ('planner', 'figures'),
+        ('planner', 'supply'),
+        ('official', 'view'), ('official', 'decide'), ('official', 'export'),
+        ('official', 'figures'), ('official', 'appeal'),
+        ('admin', 'view'), ('admin', 'field_note'), ('admin', 'export'), ('admin', 'figures'),
+        ('admin', 'decide'), ('admin', 'users'), ('admin', 'appeal'),
+        ('admin', 'supply')) AS t (r, p)
+        WHERE t.r = $1 AND t.p = $2)
+$$;

@@ -6,8 +6,9 @@
 * ``notes`` — field-check notes and their photos;
 * ``tiles`` — vector tiles;
 * ``exports`` — decisions as XLSX / GeoPackage;
-* ``appeals`` — appeals (申诉): list, detail with history, record, decide.
+* ``appeals`` — appeals (申诉): list, detail with history, record, decide;
+* ``supply`` — the supply page: plots and areas to follow, plot edits for planners.
 """
 
 #: The resource modules, in the order their routes are tried.
-MODULES = ("pages", "candidates", "decisions", "notes", "tiles", "exports", "appeals")
+MODULES = ("pages", "candidates", "decisions", "notes", "tiles", "exports", "appeals", "supply")

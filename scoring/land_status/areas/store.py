@@ -250,15 +250,25 @@ def _figures(area: dict[str, Any], mem: pd.DataFrame, firms: pd.DataFrame,
     )
 
 
-def list_areas(conn: psycopg.Connection, *, as_of: dt.date | None = None) -> list[dict]:
-    """Every area with its figures (see :func:`get_area`), by number."""
+def list_areas(conn: psycopg.Connection, *, as_of: dt.date | None = None,
+               firms: bool = True) -> list[dict]:
+    """Every area with its figures (see :func:`get_area`), by number.
+
+    ``firms=False`` leaves out the firms needing a plan (``firms_to_plan`` and
+    ``firms_planned`` are then 0): progress only, without reading firms and scores.
+    """
     as_of = as_of or dt.date.today()
     areas = _frame(conn, f"SELECT {', '.join(_AREA_COLUMNS)} FROM redevelopment_area"
                          " ORDER BY area_id")
     if len(areas) == 0:
         return []
     ids = areas["area_id"].astype(int).tolist()
-    mem, hold, notes = members(conn, ids), holders(conn, ids), plan_notes(conn, ids)
+    mem = members(conn, ids)
+    if firms:
+        hold, notes = holders(conn, ids), plan_notes(conn, ids)
+    else:
+        hold = pd.DataFrame(columns=["area_id", "credit_code", "name", "class", "inefficient"])
+        notes = pd.DataFrame(columns=["area_id", "credit_code"])
     out = []
     for area in areas.to_dict("records"):
         aid = area["area_id"]
