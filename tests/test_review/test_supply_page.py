@@ -11,6 +11,9 @@ import psycopg
 import pytest
 
 from tests.test_review.conftest import PASSWORD, SRID, login, start_session
+from tests.test_review.test_browser import _login, _until, browser, page
+
+__all__ = ["browser", "page"]     # the Chromium fixtures, shared with the map page's tests
 
 pytestmark = pytest.mark.postgis
 
@@ -173,3 +176,32 @@ def test_the_database_refuses_the_same_writes(plots, review_dsn, app_conn_factor
                         " WHERE candidate_id = %s", (other,)).rowcount
         app.rollback()
         assert n == 0
+
+
+@pytest.mark.browser
+def test_planner_edits_and_advances_in_chromium(plots, page, server):
+    """In headless Chromium: the planner of 戊镇 opens the supply page from the map page,
+    fills a supply-information field, saves, and moves the plot on; no request leaves the
+    app and the Content Security Policy is never violated."""
+    _login(page, server, "plan_wu")
+    page.click("#supply-open")
+    page.wait_for_selector("body[data-ready='1']", state="attached")
+    rows = page.locator("#plot-list tbody tr.plot-row")
+    assert rows.count() == 1 and rows.first.inner_text().startswith(plots["戊镇"]["code"])
+    rows.first.click()
+    page.wait_for_selector("#plot-detail:not([hidden]) input[name='power_price']")
+    assert "储备" in page.inner_text("#plot-status")
+    page.fill("input[name='power_price']", "0.62")
+    page.click("#info-save")
+    page.wait_for_selector("#supply-message.ok")
+    assert page.inner_text("#supply-message") == "已保存"
+    assert page.input_value("input[name='power_price']") == "0.62"
+    page.select_option("#step-to", "preparation")
+    page.fill("#step-date", "2025-02-03")
+    page.fill("#step-document", "前期-001")
+    page.click("#step-submit")
+    _until(lambda: "前期开发" in page.inner_text("#plot-status"))
+    assert "储备 → 前期开发" in page.inner_text("#plot-history")
+    assert "前期-001" in page.inner_text("#plot-history")
+    assert not page.outside, page.outside
+    assert not page.problems, page.problems

@@ -121,5 +121,5 @@
 
   if ($("#info-save")) $("#info-save").addEventListener("click", saveInfo);
   if ($("#step-submit")) $("#step-submit").addEventListener("click", advance);
-  load().catch((e) => message(e.message, true));
+  load().then(() => { body.dataset.ready = "1"; }).catch((e) => message(e.message, true));
 })();
