@@ -59,6 +59,7 @@ FLOORS: dict[str, tuple[int, tuple[str, ...]]] = {
 #: score`` its public notice (``notice``).
 PLUGIN_HOSTS = {("gis.cli.main", "mujun.commands"),
                 ("scoring.land_status.cli.candidates", "mujun.candidates_commands"),
+                ("scoring.land_status.cli.candidates", "mujun.candidates_checks"),
                 ("scoring.cli.score", "mujun.score_commands"),
                 ("parcels.cli.import_cmd", "mujun.import_commands")}
 

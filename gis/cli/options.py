@@ -26,3 +26,24 @@ def emit(data: Any, as_json: bool, text: str | None = None) -> None:
         sys.stdout.write("\n")
     else:
         click.echo(text if text is not None else json.dumps(data, ensure_ascii=False, default=str))
+
+
+def polygon_layer_options(f):
+    """The options of a polygon-layer import (``SRC`` argument, layer, CRS, encoding,
+    swapped axes, dry run, partial loads with their rejects file, overwrite, JSON)."""
+    for option in reversed((
+            click.argument("src", type=click.Path(exists=True)),
+            click.option("--layer", help="Layer of a multi-layer file (GPKG, GDB)."),
+            click.option("--crs", help="CRS of a file that declares none, e.g. 4528."),
+            click.option("--encoding",
+                         help="Attribute text encoding (default: .cpg, else detected)."),
+            click.option("--swap-xy", is_flag=True,
+                         help="Exchange x and y (latitude/longitude swapped)."),
+            dry_run_option,
+            click.option("--accept-partial", is_flag=True,
+                         help="Load the good features; list rejected ones in the rejects file."),
+            click.option("--rejects", type=click.Path(dir_okay=False),
+                         help="Rejects CSV for --accept-partial (default: ./SRC.rejects.csv)."),
+            overwrite_option, json_option)):
+        f = option(f)
+    return f

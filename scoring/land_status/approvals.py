@@ -17,10 +17,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from gis.errors import DataError
-
 if TYPE_CHECKING:
     import psycopg
 
@@ -34,21 +30,6 @@ SYNONYMS = {
     "town": ["镇", "乡镇", "镇街", "镇(街道)", "town"],
     "purpose": ["用途", "批准用途", "purpose"],
 }
-
-
-def _columns(columns: list[str], source: str) -> dict[str, str]:
-    norm = {str(c).strip().lower().replace(" ", ""): c for c in columns}
-    found = {}
-    for field, names in SYNONYMS.items():
-        for name in names:
-            if name.lower() in norm:
-                found[field] = norm[name.lower()]
-                break
-    for field in ("approval_code", "approved_date"):
-        if field not in found:
-            raise DataError(f"no {field} column (one of {', '.join(SYNONYMS[field])}); "
-                            f"columns are: {', '.join(map(str, columns))}", source=source)
-    return found
 
 
 def check_approvals(frame: Any, cols: dict[str, str], report: Any) -> tuple[list, list]:
@@ -78,13 +59,22 @@ def check_approvals(frame: Any, cols: dict[str, str], report: Any) -> tuple[list
     return codes, dates
 
 
+def _attributes(frame: Any, cols: dict[str, str], report: Any) -> dict[str, list]:
+    from gis.importing.polygon_layer import text_column
+
+    codes, dates = check_approvals(frame, cols, report)
+    return {"approval_code": codes, "approved_date": dates,
+            "town": text_column(frame, cols, "town"),
+            "purpose": text_column(frame, cols, "purpose")}
+
+
 def load_approvals(conn: psycopg.Connection, path: str | Path, *, layer: str | None = None,
                    crs: Any = None, encoding: str | None = None, swap_xy: bool = False,
                    dry_run: bool = False, accept_partial: bool = False,
                    rejects: str | Path | None = None, overwrite: bool = False,
                    settings: Any = None, progress: Any = None) -> ImportResult:
     """Load an approvals layer into ``land_approval`` as one batch (commits, or rolls back
-    a dry run).
+    a dry run) through :func:`gis.importing.polygon_layer.load_polygon_layer`.
 
     Parameters
     ----------
@@ -108,74 +98,11 @@ def load_approvals(conn: psycopg.Connection, path: str | Path, *, layer: str | N
     DataError
         Missing columns; no parcels loaded yet (no working CRS).
     """
-    from gis.db.batches import start_batch
-    from gis.db.copy import copy_frame
-    from gis.db.srid import get_working_srid
-    from gis.importing.common import (
-        ImportResult,
-        already_imported,
-        close_batch,
-        earlier_import,
-        rollback_quietly,
-        settle,
-    )
-    from gis.importing.layers import read_layer, to_working_crs
-    from gis.importing.report import ImportReport
-    from gis.vector_io import resolve_layer
+    from gis.importing.polygon_layer import load_polygon_layer
 
-    tick = progress or (lambda n: None)
-    source = str(path) + (f":{layer}" if layer else "")
-    layer = resolve_layer(path, layer)
-    report = ImportReport(source=source, unit="feature")
-    options = {"layer": layer, "crs": str(crs) if crs is not None else None,
-               "encoding": encoding, "swap_xy": swap_xy or None}
-    rejects_path = None
-    try:
-        ident = earlier_import(conn, KIND, path, options)
-        if ident.earlier is not None:
-            return already_imported(conn, KIND, source, report, ident.earlier,
-                                    dry_run=dry_run)
-        srid = get_working_srid(conn)
-        if srid is None:
-            raise DataError("load parcels first: approvals are compared with supplied "
-                            "parcels in the working CRS", source=source)
-        frame = read_layer(path, layer=layer, crs=crs, encoding=encoding, swap_xy=swap_xy,
-                           report=report)
-        report.n_read = len(frame)
-        if len(frame) == 0:
-            raise DataError("the layer holds no approvals", source=source)
-        cols = _columns([c for c in frame.columns if c != frame.geometry.name], source)
-        codes, dates = check_approvals(frame, cols, report)
-        rows = np.arange(1, len(frame) + 1)
-        geoms, srid, _new, geom_ok = to_working_crs(conn, frame, rows, report,
-                                                    settings=settings, swapped=swap_xy)
-        tick(len(frame))
-        rejects_path = settle(report, accept_partial=accept_partial, source=source,
-                              rejects=None if dry_run else rejects, overwrite=overwrite)
-        keep = geom_ok & ~np.isin(rows, list(report.rejected_rows))
-        import geopandas as gpd
-
-        def column(field: str) -> list:
-            if field not in cols:
-                return [None] * int(keep.sum())
-            return [None if v is None or v != v else str(v)
-                    for v in frame[cols[field]].to_numpy(dtype=object)[keep]]
-
-        out = gpd.GeoDataFrame({
-            "approval_code": [c for c, k in zip(codes, keep, strict=True) if k],
-            "approved_date": [d for d, k in zip(dates, keep, strict=True) if k],
-            "town": column("town"), "purpose": column("purpose"),
-            "geom": list(geoms[keep])}, geometry="geom", crs=f"EPSG:{srid}")
-        batch_id = start_batch(conn, KIND, str(path), source_sha256=ident.file_hash,
-                               identity=ident.identity, layer=layer,
-                               params={k: v for k, v in options.items() if v is not None}
-                               | {"accept_partial": accept_partial}, srid=srid)
-        out["batch_id"] = batch_id
-        copy_frame(conn, "land_approval", out, srid=srid)
-        close_batch(conn, batch_id, report, n_loaded=len(out), inserted=len(out),
-                    dry_run=dry_run)
-    except BaseException:
-        rollback_quietly(conn)
-        raise
-    return ImportResult(KIND, source, report, batch_id=None if dry_run else batch_id,
-                        dry_run=dry_run, rejects_path=rejects_path, srid=srid)
+    return load_polygon_layer(
+        conn, KIND, "land_approval", path, synonyms=SYNONYMS,
+        required=("approval_code", "approved_date"), attributes=_attributes,
+        what="approvals", layer=layer, crs=crs, encoding=encoding, swap_xy=swap_xy,
+        dry_run=dry_run, accept_partial=accept_partial, rejects=rejects,
+        overwrite=overwrite, settings=settings, progress=progress)

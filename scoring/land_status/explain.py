@@ -354,8 +354,10 @@ def _fact(key: str, value: Any, lang: str) -> str:
     if isinstance(value, list):
         return "、".join(str(v) for v in value) or _p("none", lang)
     if isinstance(value, dict):
+        order = {code: i for i, code in enumerate(EVIDENCE.codes())}
         return "；".join(f"{EVIDENCE.label(k, lang)} {_fact(k, v, lang)}"
-                        for k, v in value.items())
+                        for k, v in sorted(value.items(),
+                                           key=lambda kv: order.get(kv[0], len(order))))
     return "-" if value is None else str(value)
 
 

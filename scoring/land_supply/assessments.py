@@ -23,9 +23,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from scoring.land_supply.errors import SupplyError
 from scoring.land_supply.vocabulary import TOPICS
 
 if TYPE_CHECKING:
@@ -82,22 +79,6 @@ def topic_code(value: Any) -> str | None:
         (code for zh, code in by_zh.items() if text and (text in zh or zh in text)), None)
 
 
-def _columns(columns: list[str], source: str) -> dict[str, str]:
-    norm = {str(c).strip().lower().replace(" ", ""): c for c in columns}
-    found = {}
-    for name, names in SYNONYMS.items():
-        for n in names:
-            if n.lower() in norm:
-                found[name] = norm[n.lower()]
-                break
-    missing = [f for f in REQUIRED if f not in found]
-    if missing:
-        raise SupplyError("缺少列：" + "；".join(f"{f}（可用列名：{'、'.join(SYNONYMS[f])}）"
-                                               for f in missing)
-                          + f"；文件中的列为：{'、'.join(map(str, columns))}", source=source)
-    return found
-
-
 def check_assessments(frame: pd.DataFrame, cols: dict[str, str], report: Any) -> dict[str, list]:
     """Topic, conclusion and validity per feature; problems go to ``report`` (pure)."""
     from gis.importing.values import is_blank, parse_date
@@ -137,88 +118,36 @@ def check_assessments(frame: pd.DataFrame, cols: dict[str, str], report: Any) ->
     return out
 
 
+def _attributes(frame: Any, cols: dict[str, str], report: Any) -> dict[str, list]:
+    from gis.importing.polygon_layer import text_column
+
+    return {**check_assessments(frame, cols, report), "title": text_column(frame, cols, "title"),
+            "document": text_column(frame, cols, "document")}
+
+
 def load_assessments(conn: psycopg.Connection, path: str | Path, *, layer: str | None = None,
                      crs: Any = None, encoding: str | None = None, swap_xy: bool = False,
                      dry_run: bool = False, accept_partial: bool = False,
                      rejects: str | Path | None = None, overwrite: bool = False,
                      settings: Any = None) -> ImportResult:
     """Load an assessments layer into ``area_assessment`` as one batch (commits, or rolls
-    back a dry run).
+    back a dry run) through :func:`gis.importing.polygon_layer.load_polygon_layer`.
 
     Raises
     ------
     ImportRejected
-        A feature without topic, conclusion or usable polygon (named by number), and no
-        ``accept_partial``: nothing is written.
-    SupplyError
+        A feature without topic, conclusion or usable polygon (named by number), or with
+        unreadable or inverted validity dates, and no ``accept_partial``: nothing is
+        written.
+    DataError
         Missing columns; no parcels loaded yet (no working CRS).
     """
-    import geopandas as gpd
-
-    from gis.db.batches import start_batch
-    from gis.db.copy import copy_frame
-    from gis.db.srid import get_working_srid
-    from gis.importing.common import (
-        ImportResult,
-        already_imported,
-        close_batch,
-        earlier_import,
-        rollback_quietly,
-        settle,
-    )
-    from gis.importing.layers import read_layer, to_working_crs
-    from gis.importing.report import ImportReport
-    from gis.vector_io import resolve_layer
+    from gis.importing.polygon_layer import load_polygon_layer
 
     register_import_kind()
-    source = str(path) + (f":{layer}" if layer else "")
-    layer = resolve_layer(path, layer)
-    report = ImportReport(source=source, unit="feature")
-    options = {"layer": layer, "crs": str(crs) if crs is not None else None,
-               "encoding": encoding, "swap_xy": swap_xy or None}
-    rejects_path = None
-    try:
-        ident = earlier_import(conn, KIND, path, options)
-        if ident.earlier is not None:
-            return already_imported(conn, KIND, source, report, ident.earlier,
-                                    dry_run=dry_run)
-        if get_working_srid(conn) is None:
-            raise SupplyError("请先导入宗地：区域评估范围按工作坐标系存储，工作坐标系由第一次导入确定",
-                              source=source)
-        frame = read_layer(path, layer=layer, crs=crs, encoding=encoding, swap_xy=swap_xy,
-                           report=report)
-        report.n_read = len(frame)
-        if len(frame) == 0:
-            raise SupplyError("文件中没有区域评估范围", source=source)
-        cols = _columns([c for c in frame.columns if c != frame.geometry.name], source)
-        checked = check_assessments(frame, cols, report)
-        rows = np.arange(1, len(frame) + 1)
-        geoms, srid, _new, geom_ok = to_working_crs(conn, frame, rows, report,
-                                                    settings=settings, swapped=swap_xy)
-        rejects_path = settle(report, accept_partial=accept_partial, source=source,
-                              rejects=None if dry_run else rejects, overwrite=overwrite)
-        keep = geom_ok & ~np.isin(rows, list(report.rejected_rows))
-
-        def column(name: str) -> list:
-            if name not in cols:
-                return [None] * int(keep.sum())
-            return [None if v is None or v != v or not str(v).strip() else str(v).strip()
-                    for v in frame[cols[name]].to_numpy(dtype=object)[keep]]
-
-        out = gpd.GeoDataFrame({
-            **{k: [v for v, ok in zip(checked[k], keep, strict=True) if ok] for k in checked},
-            "title": column("title"), "document": column("document"),
-            "geom": list(geoms[keep])}, geometry="geom", crs=f"EPSG:{srid}")
-        batch_id = start_batch(conn, KIND, str(path), source_sha256=ident.file_hash,
-                               identity=ident.identity, layer=layer,
-                               params={k: v for k, v in options.items() if v is not None}
-                               | {"accept_partial": accept_partial}, srid=srid)
-        out["batch_id"] = batch_id
-        copy_frame(conn, "area_assessment", out, srid=srid)
-        close_batch(conn, batch_id, report, n_loaded=len(out), inserted=len(out),
-                    dry_run=dry_run)
-    except BaseException:
-        rollback_quietly(conn)
-        raise
-    return ImportResult(KIND, source, report, batch_id=None if dry_run else batch_id,
-                        dry_run=dry_run, rejects_path=rejects_path, srid=srid)
+    return load_polygon_layer(
+        conn, KIND, "area_assessment", path, synonyms=SYNONYMS, required=REQUIRED,
+        attributes=_attributes, what="area-wide assessments (区域评估)", layer=layer,
+        crs=crs, encoding=encoding, swap_xy=swap_xy, dry_run=dry_run,
+        accept_partial=accept_partial, rejects=rejects, overwrite=overwrite,
+        settings=settings)

@@ -144,6 +144,16 @@ def contract_checks(rows: pd.DataFrame, as_of: dt.date, rules: dict) -> list[lis
     return out
 
 
+def breach_priority(clauses_broken: int) -> float:
+    """A breach's priority on the candidates' 0–100 scale: 60, and 10 more for each
+    further clause broken (a breach is a legal ground in itself).
+
+    >>> breach_priority(1), breach_priority(5)
+    (60.0, 100.0)
+    """
+    return float(min(100, 50 + 10 * clauses_broken))
+
+
 @dataclass
 class CheckRun:
     """What :func:`check_contracts` returns."""
@@ -228,7 +238,7 @@ def check_contracts(conn: psycopg.Connection, settings: Settings, *,
                 found.append({
                     "parcel_code": r["parcel_code"], "town": r.get("town") or r["plot_town"],
                     "district": r.get("district") or r["plot_district"],
-                    "area_m2": _f(r.get("area_m2")), "priority": float(len(broken)),
+                    "area_m2": _f(r.get("area_m2")), "priority": breach_priority(len(broken)),
                     "reasons": [KIND, *[c["rule"] for c in broken]], "rules": cs,
                     "evidence": _clause_evidence(r, day), "plot": r["plot"]})
         breaches = pd.DataFrame(found, columns=["parcel_code", "town", "district", "area_m2",
@@ -251,3 +261,20 @@ def check_contracts(conn: psycopg.Connection, settings: Settings, *,
         raise
     log.info("supply check run %d: %d breaches", run_id, len(breaches))
     return CheckRun(run_id, breaches, summary)
+
+
+def after_candidates_run(conn: psycopg.Connection, settings: Settings, *, as_of: str,
+                         occupancy_run: int | None, score_run: int | None
+                         ) -> tuple[dict[str, Any], str]:
+    """The contract checks after ``mujun candidates`` (its ``mujun.candidates_checks``
+    entry point): the same date, occupancy run and score run; summary and one line
+    (nothing is run or recorded while no contract is)."""
+    if conn.execute("SELECT NOT EXISTS (SELECT 1 FROM supply_contract)").fetchone()[0]:
+        conn.rollback()
+        return {"contracts": 0}, ""
+    res = check_contracts(conn, settings, as_of=as_of, occupancy_run=occupancy_run,
+                          score_run=score_run)
+    s = dict(res.summary, run_id=res.run_id)
+    return s, (f"履约核查（批次 {res.run_id}）：合同 {s['contracts']} 份，可核查 {s['checked']} 份，"
+               f"违约 {s['breaches']} 份（候选新建 {s['created']}，并入 {s['joined']}，"
+               f"移除 {s['left']}，关闭 {s['closed']}）")

@@ -52,6 +52,19 @@ def record_contract(conn: psycopg.Connection, ref: int | str, *, actor: str,
             raise SupplyError(f"约定达产日期 {produce_by} 早于约定竣工日期 {complete_by}")
         if coverage_min is not None and not 0 <= coverage_min <= 1:
             raise SupplyError(f"建筑系数 {coverage_min} 应为 0 到 1 之间的比例（如 0.4）")
+        if credit_code is not None:
+            from parcels.codes import check_credit_code, normalize_credit_code
+
+            credit_code = normalize_credit_code(credit_code)
+            if check_credit_code(credit_code) == "malformed":
+                raise SupplyError(f"统一社会信用代码 {credit_code} 格式错误（应为 18 位）；"
+                                  "请更正 --credit-code")
+        for name, value, low in (("--investment", investment_wan, 0.0),
+                                 ("--far-min", far_min, None),
+                                 ("--tax-per-mu", tax_per_mu_wan, 0.0)):
+            if value is not None and not (value >= low if low is not None else value > 0):
+                raise SupplyError(f"{name} 应为{'不小于 0' if low is not None else '大于 0'}"
+                                  f"的数（给出的是 {value}）")
         parcel = parcel_code or own_parcel
         if parcel is None:
             raise SupplyError(f"地块 {code} 没有对应的宗地：请用 --parcel 给出出让后登记的宗地代码")

@@ -337,7 +337,7 @@ def parse_info(pairs: list[str], path: str | Path | None = None) -> dict[str, st
     """``key=value`` pairs and/or a template file (YAML mapping) as supply information.
 
     Keys are the ``supply.info`` codes or free keys (letters, digits, ``_``); an empty
-    value removes the key.
+    ``key=`` removes the key, an empty entry of the file is left alone.
 
     >>> parse_info(["water_price=3.2", "services=医院 2 km"])
     {'water_price': '3.2', 'services': '医院 2 km'}
@@ -355,7 +355,9 @@ def parse_info(pairs: list[str], path: str | Path | None = None) -> dict[str, st
             raise SupplyError(f"{path}: 不是有效的 YAML（{exc}）") from exc
         if not isinstance(data, dict):
             raise SupplyError(f"{path}: 应为「键: 值」的映射，参见 `mujun supply info --template`")
-        out.update({str(k): "" if v is None else str(v) for k, v in data.items()})
+        # a template's empty entries say nothing (only ``--set key=`` removes a key)
+        out.update({str(k): str(v).strip() for k, v in data.items()
+                    if v is not None and str(v).strip()})
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep:

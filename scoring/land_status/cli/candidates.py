@@ -7,7 +7,11 @@ from pathlib import Path
 import click
 
 from gis.cli.main import PluginGroup
-from gis.cli.options import dry_run_option, emit, json_option, overwrite_option
+from gis.cli.options import (
+    emit,
+    json_option,
+    polygon_layer_options,
+)
 from scoring.land_status.vocabulary import KINDS, REASONS, RULES, STATUSES
 
 KIND_CHOICES = KINDS.codes()
@@ -24,6 +28,25 @@ class CandidatesGroup(PluginGroup):
     ``sheet``): this floor never looks a command of a floor above it up by name."""
 
     group_name = "mujun.candidates_commands"
+
+    #: Checks of floors above that run after each rules run, on the same occupancy and
+    #: score runs (the contract checks of standard land): ``name = "module:function"``,
+    #: ``function(conn, settings, *, as_of, occupancy_run, score_run) -> (summary, text)``.
+    checks_group = "mujun.candidates_checks"
+
+    def after_run(self, app, summary: dict) -> tuple[dict, list[str]]:
+        """Run the registered checks; their summaries and text lines."""
+        from importlib.metadata import entry_points
+
+        out, lines = {}, []
+        for ep in sorted(entry_points(group=self.checks_group), key=lambda e: e.name):
+            check = ep.load()
+            result, text = check(app.connect(), app.settings, as_of=summary["as_of"],
+                                 occupancy_run=summary["occupancy_run"],
+                                 score_run=summary["score_run"])
+            out[ep.name] = result
+            lines += [text] if text else []
+        return out, lines
 
 
 @click.group("candidates", cls=CandidatesGroup, invoke_without_command=True)
@@ -47,7 +70,8 @@ def candidates(ctx: click.Context, as_of, rules_path, occupancy_run, score_run, 
 
     Without a subcommand, runs the land-status rules as a stored run: new candidates
     are opened, existing ones refreshed (decisions kept), and those whose conditions
-    no longer hold closed with the reason. Kinds: idle (not started, stalled),
+    no longer hold closed with the reason; then the checks other packages register
+    (the standard-land contracts: `mujun supply check`) on the same runs. Kinds: idle (not started, stalled),
     unfinished, inefficient, built but unused, approved but unsupplied (批而未供).
     """
     if ctx.invoked_subcommand is not None:
@@ -77,7 +101,8 @@ def candidates(ctx: click.Context, as_of, rules_path, occupancy_run, score_run, 
               f"{_fmt(r['area_m2'], 0)} m²  priority {_fmt(r['priority'])}"
               for i, r in enumerate(s["top"], 1)]
     lines += [f"note: {n}" for n in s["notes"]]
-    emit(s, as_json, "\n".join(lines))
+    s["checks"], more = ctx.command.after_run(app, s)
+    emit(s, as_json, "\n".join(lines + more))
 
 
 @candidates.command("list")
@@ -217,18 +242,7 @@ def exemptions(app, include_revoked, revoke, by, as_json) -> None:
 
 
 @candidates.command("approvals")
-@click.argument("src", type=click.Path(exists=True))
-@click.option("--layer", help="Layer of a multi-layer file (GPKG, GDB).")
-@click.option("--crs", help="CRS of a file that declares none, e.g. 4528.")
-@click.option("--encoding", help="Attribute text encoding (default: .cpg, else detected).")
-@click.option("--swap-xy", is_flag=True, help="Exchange x and y (latitude/longitude swapped).")
-@dry_run_option
-@click.option("--accept-partial", is_flag=True,
-              help="Load the good features; list rejected ones in the rejects file.")
-@click.option("--rejects", type=click.Path(dir_okay=False),
-              help="Rejects CSV for --accept-partial (default: ./SRC.rejects.csv).")
-@overwrite_option
-@json_option
+@polygon_layer_options
 @click.pass_obj
 def approvals(app, src, layer, crs, encoding, swap_xy, dry_run, accept_partial, rejects,
               overwrite, as_json) -> None:

@@ -4,22 +4,11 @@ from __future__ import annotations
 
 import click
 
-from gis.cli.options import dry_run_option, emit, json_option, overwrite_option
+from gis.cli.options import emit, polygon_layer_options
 
 
 @click.command("assessments")
-@click.argument("src", type=click.Path(exists=True))
-@click.option("--layer", help="Layer of a multi-layer file (GPKG, GDB).")
-@click.option("--crs", help="CRS of a file that declares none, e.g. 4528.")
-@click.option("--encoding", help="Attribute text encoding (default: .cpg, else detected).")
-@click.option("--swap-xy", is_flag=True, help="Exchange x and y (latitude/longitude swapped).")
-@dry_run_option
-@click.option("--accept-partial", is_flag=True,
-              help="Load the good features; list rejected ones in the rejects file.")
-@click.option("--rejects", type=click.Path(dir_okay=False),
-              help="Rejects CSV for --accept-partial (default: ./SRC.rejects.csv).")
-@overwrite_option
-@json_option
+@polygon_layer_options
 @click.pass_obj
 def assessments(app, src, layer, crs, encoding, swap_xy, dry_run, accept_partial, rejects,
                 overwrite, as_json) -> None:
