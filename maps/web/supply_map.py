@@ -70,7 +70,7 @@ def _labelled(frame: Any, column: str, vocab: Any, lang: str) -> Any:
 def _layer(layer_id: str, name: str, frame: Any, field: str, vocab: Any,
            colours: dict[str, str], title: str, lang: str, cols: list[str],
            labels: list[str], note: str, opacity: float = 0.7) -> tuple[Any, dict]:
-    from maps.web.kinds import _categorical_layer
+    from maps.web.layer_parts import _categorical_layer
 
     style = categorized(layer_id, field, _categories(vocab, colours),
                         title={"zh": title, "en": title}, opacity=opacity)
@@ -207,7 +207,7 @@ def supply_map(conn: Any, options: Any) -> MapSpec:
     spec = MapSpec("supply", title, subtitle, layers, legends=legends, lang=lang)
     try:
         ctx = data.resolve_context(conn, year=options.year)
-        from maps.web.kinds import _towns_overlay
+        from maps.web.layer_parts import _towns_overlay
 
         _towns_overlay(spec, conn, ctx, lang)
     except DataError:       # no occupancy run yet: the map goes without the towns overlay
