@@ -49,24 +49,23 @@ CREATE TABLE firm_plan_note (
 );
 CREATE INDEX firm_plan_note_area_idx ON firm_plan_note (area_id, credit_code, note_id);
 
-CREATE FUNCTION mujun_firm_plan_note_append_only() RETURNS trigger
+-- One guard for append-only tables, naming the table in its message (later append-only
+-- tables can use it too instead of a function of their own).
+CREATE FUNCTION mujun_append_only() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'TRUNCATE' THEN
-        -- the table owner may empty it (a test database, `mujun db reset`); nobody else
-        IF pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = TG_RELID),
-                       'MEMBER') THEN
-            RETURN NULL;
-        END IF;
+    IF TG_OP = 'TRUNCATE' AND pg_has_role(current_user,
+            (SELECT relowner FROM pg_class WHERE oid = TG_RELID), 'MEMBER') THEN
+        RETURN NULL;       -- the table owner may empty it (a test database, `mujun db reset`)
     END IF;
-    RAISE EXCEPTION 'firm_plan_note is append-only: % is not allowed (record a new note instead)',
-        TG_OP USING ERRCODE = 'insufficient_privilege';
+    RAISE EXCEPTION '% is append-only: % is not allowed (record a new row instead)',
+        TG_TABLE_NAME, TG_OP USING ERRCODE = 'insufficient_privilege';
 END
 $$;
 CREATE TRIGGER firm_plan_note_no_update BEFORE UPDATE OR DELETE ON firm_plan_note
-    FOR EACH ROW EXECUTE FUNCTION mujun_firm_plan_note_append_only();
+    FOR EACH ROW EXECUTE FUNCTION mujun_append_only();
 CREATE TRIGGER firm_plan_note_no_truncate BEFORE TRUNCATE ON firm_plan_note
-    FOR EACH STATEMENT EXECUTE FUNCTION mujun_firm_plan_note_append_only();
+    FOR EACH STATEMENT EXECUTE FUNCTION mujun_append_only();
 
 -- ------------------------------------------------------ row-level security
 ALTER TABLE redevelopment_area_member ENABLE ROW LEVEL SECURITY;
