@@ -7,7 +7,7 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gis.crs import SQM_PER_MU
@@ -18,6 +18,7 @@ member = st.tuples(st.floats(1, 1e6, allow_nan=False),
                    st.one_of(st.none(), st.dates(dt.date(2020, 1, 1), dt.date(2030, 12, 31))))
 
 
+@settings(deadline=None)        # the machine is shared: timing is not the property
 @given(st.lists(member, max_size=30), st.floats(0.01, 1e5))
 def test_progress_adds_up_and_never_falls(rows, target):
     m = pd.DataFrame(rows, columns=["parcel_m2", "approved_on"])
@@ -33,6 +34,7 @@ def test_progress_adds_up_and_never_falls(rows, target):
         assert p["n_approved"].sum() == len(approved)
 
 
+@settings(deadline=None)
 @given(st.floats(0, 1e4), st.floats(0.01, 1e4), st.dates(dt.date(2024, 1, 1), dt.date(2030, 12, 1)),
        st.dates(dt.date(2024, 1, 1), dt.date(2031, 12, 31)), st.integers(0, 5))
 def test_status(reclaimed, target, planned, as_of, n):
@@ -58,3 +60,15 @@ def test_every_method_label_is_accepted(label):
 def test_bad_names(bad):
     with pytest.raises(AreaError):
         model.check_name(bad)
+
+
+@settings(deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), member), max_size=40))
+def test_every_area_at_once_equals_one_by_one(rows):
+    m = pd.DataFrame([(a, *r) for a, r in rows], columns=["area_id", "parcel_m2", "approved_on"])
+    targets = {a: 10.0 + a for a in range(4)}
+    together = model.progress(m, targets)
+    for a in range(4):
+        alone = model.progress(m[m["area_id"] == a].drop(columns="area_id"), targets[a])
+        mine = together[together["area_id"] == a].drop(columns="area_id").reset_index(drop=True)
+        pd.testing.assert_frame_equal(mine, alone.reset_index(drop=True), check_dtype=False)

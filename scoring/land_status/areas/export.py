@@ -89,12 +89,8 @@ def tables(conn: psycopg.Connection, *, as_of: dt.date | None = None) -> dict[st
     member_layer = gpd.GeoDataFrame(mem[[*MEMBER_COLUMNS, "geom"]], geometry="geom",
                                     crs=f"EPSG:{srid}")
 
-    progress = []
-    for a in areas:
-        p = model.progress(mem[mem["area_id"] == a["area_id"]], float(a["target_mu"]))
-        progress.append(p.assign(area_id=a["area_id"], name=a["name"]))
-    prog = pd.concat(progress, ignore_index=True) if progress else pd.DataFrame()
-    prog = prog.reindex(columns=list(PROGRESS_COLUMNS))
+    prog = model.progress(mem, {a["area_id"]: float(a["target_mu"]) for a in areas})
+    prog = prog.assign(name=prog["area_id"].map(names)).reindex(columns=list(PROGRESS_COLUMNS))
     prog["done_share"] = (prog["done_share"].astype(float) * 100).round(2)
 
     firms = model_firms(conn, ids, names)

@@ -196,8 +196,11 @@ def reclaimed_mu(members: pd.DataFrame) -> float:
     return float(members.loc[approved, "parcel_m2"].fillna(0).sum()) / SQM_PER_MU
 
 
-def progress(members: pd.DataFrame, target_mu: float) -> pd.DataFrame:
+def progress(members: pd.DataFrame, target_mu: Any) -> pd.DataFrame:
     """Area approved by date: one row per approval date, oldest first.
+
+    With an ``area_id`` column in ``members``, every area at once (``target_mu`` then maps
+    area id → target), sorted by area and date.
 
     Columns: ``date``, ``n_approved`` (that day), ``mu`` (that day), ``cumulative_mu``,
     ``done_share`` (cumulative / target, 0–1 and beyond).
@@ -211,7 +214,8 @@ def progress(members: pd.DataFrame, target_mu: float) -> pd.DataFrame:
     [{'date': datetime.date(2026, 3, 1), 'cumulative_mu': 3.0, 'done_share': 0.3}, \
 {'date': datetime.date(2026, 5, 2), 'cumulative_mu': 5.0, 'done_share': 0.5}]
     """
-    cols = ["date", "n_approved", "mu", "cumulative_mu", "done_share"]
+    keys = ["area_id", "date"] if "area_id" in members.columns else ["date"]
+    cols = [*keys, "n_approved", "mu", "cumulative_mu", "done_share"]
     if len(members) == 0:
         return pd.DataFrame(columns=cols)
     done = members[members["approved_on"].notna()]
@@ -219,10 +223,14 @@ def progress(members: pd.DataFrame, target_mu: float) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     by_day = (done.assign(date=done["approved_on"],
                           mu=done["parcel_m2"].fillna(0).astype(float) / SQM_PER_MU)
-              .groupby("date", sort=True).agg(n_approved=("mu", "size"), mu=("mu", "sum"))
-              .reset_index())
-    by_day["cumulative_mu"] = by_day["mu"].cumsum().round(6)
-    by_day["done_share"] = (by_day["cumulative_mu"] / float(target_mu)).round(6)
+              .groupby(keys, sort=True)["mu"].agg(["size", "sum"])
+              .rename(columns={"size": "n_approved", "sum": "mu"}).reset_index())
+    running = (by_day.groupby("area_id")["mu"].cumsum() if "area_id" in keys
+               else by_day["mu"].cumsum())
+    by_day["cumulative_mu"] = running.round(6)
+    target = (by_day["area_id"].map(target_mu) if isinstance(target_mu, dict | pd.Series)
+              else float(target_mu))
+    by_day["done_share"] = (by_day["cumulative_mu"] / target).round(6)
     by_day["n_approved"] = by_day["n_approved"].astype(int)
     return by_day[cols]
 
@@ -232,7 +240,8 @@ def firms_to_plan(holders: pd.DataFrame) -> pd.DataFrame:
 
     ``holders`` has one row per (candidate, firm) with ``credit_code``, ``name``,
     ``class`` (the firm's evaluation class, may be missing) and ``inefficient`` (the
-    candidate carries the inefficient kind). A firm is listed when it is in class D, or
+    candidate carries the inefficient kind); with an ``area_id`` column, the firms of every
+    area at once (one row per area and firm). A firm is listed when it is in class D, or
     it holds land of an inefficient-land candidate; ``reasons`` gives the codes of
     ``land_status.plan_reason`` that apply.
 
@@ -244,20 +253,20 @@ def firms_to_plan(holders: pd.DataFrame) -> pd.DataFrame:
     >>> firms_to_plan(h)[["credit_code", "reasons"]].to_dict("records")
     [{'credit_code': 'A', 'reasons': ['class_d']}, {'credit_code': 'B', 'reasons': ['inefficient']}]
     """
-    cols = ["credit_code", "name", "class", "reasons"]
+    keys = ["area_id", "credit_code"] if "area_id" in holders.columns else ["credit_code"]
+    cols = [*keys, "name", "class", "reasons"]
     if len(holders) == 0:
         return pd.DataFrame(columns=cols)
-    rows = []
-    for code, group in holders.groupby("credit_code", sort=True):
-        reasons = []
-        if (group["class"] == "D").any():
-            reasons.append("class_d")
-        if group["inefficient"].fillna(False).astype(bool).any():
-            reasons.append("inefficient")
-        if reasons:
-            classes = group["class"].dropna()
-            rows.append({"credit_code": code, "name": group["name"].dropna().iloc[0]
-                         if group["name"].notna().any() else None,
-                         "class": classes.iloc[0] if len(classes) else None,
-                         "reasons": reasons})
-    return pd.DataFrame(rows, columns=cols)
+    h = holders.assign(_d=(holders["class"] == "D").to_numpy(),
+                       _i=holders["inefficient"].fillna(False).astype(bool).to_numpy())
+    grouped = h.groupby(keys, sort=True)
+    flags = grouped[["_d", "_i"]].any()
+    firsts = grouped[["name", "class"]].first()
+    keep = (flags["_d"] | flags["_i"]).to_numpy()
+    d, i = flags["_d"].to_numpy()[keep], flags["_i"].to_numpy()[keep]
+    reasons = [["class_d", "inefficient"] if a and b else ["class_d"] if a else ["inefficient"]
+               for a, b in zip(d, i, strict=True)]
+    out = firsts[keep].reset_index()
+    out["reasons"] = reasons
+    out = out[cols].astype({"name": object, "class": object})
+    return out.where(out.notna(), None)

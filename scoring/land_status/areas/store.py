@@ -269,13 +269,14 @@ def list_areas(conn: psycopg.Connection, *, as_of: dt.date | None = None,
     else:
         hold = pd.DataFrame(columns=["area_id", "credit_code", "name", "class", "inefficient"])
         notes = pd.DataFrame(columns=["area_id", "credit_code"])
-    out = []
-    for area in areas.to_dict("records"):
-        aid = area["area_id"]
-        out.append(_figures(area, mem[mem["area_id"] == aid],
-                            model.firms_to_plan(hold[hold["area_id"] == aid]),
-                            notes[notes["area_id"] == aid], as_of))
-    return out
+    firms = model.firms_to_plan(hold)        # every area at once
+    if "area_id" not in firms.columns:
+        firms["area_id"] = pd.Series(dtype=object)
+    by_area = {aid: (g, firms[firms["area_id"] == aid], notes[notes["area_id"] == aid])
+               for aid, g in mem.groupby("area_id")}
+    empty = (mem.iloc[:0], firms.iloc[:0], notes.iloc[:0])
+    return [_figures(area, *by_area.get(area["area_id"], empty), as_of)
+            for area in areas.to_dict("records")]
 
 
 def get_area(conn: psycopg.Connection, key: str | int, *,
