@@ -10,6 +10,7 @@ import datetime as dt
 import psycopg
 import pytest
 
+from gis.crs import SQM_PER_MU
 from tests.test_review.conftest import PASSWORD, SRID, login, start_session
 from tests.test_review.test_browser import _login, _until, browser, page
 
@@ -28,6 +29,7 @@ def plots(review_dsn, seeded, server):
     own, away from the other review tests' candidates), and users of those towns."""
     from gis.db.connection import connect
     from maps.review.users import add_user, grant
+    from scoring.land_status.areas.store import add_area
     from scoring.land_status.lifecycle import decide
     from scoring.land_supply.plots import add_plot
 
@@ -46,6 +48,8 @@ def plots(review_dsn, seeded, server):
                                " RETURNING candidate_id", (code, town)).fetchone()[0]
             for status in ("under_review", "confirmed", "approved"):
                 decide(conn, cid, status=status, by="tester")
+            add_area(conn, f"{town}片区", method="回收盘活", planned="2027-06", target_mu=30,
+                     by="tester", candidate_ids=[cid])
             conn.commit()
             plot = add_plot(conn, actor="tester", candidate_id=cid, industry="C3311",
                             on=dt.date(2025, 1, 2))
@@ -73,6 +77,11 @@ def test_everyone_follows_plots_and_areas_of_their_towns(plots):
         assert data["plots"][0]["status_zh"] == "储备"
         assert [n["zh"] for n in data["plots"][0]["next"]] == ["前期开发"]
         assert {st["zh"]: st["n"] for st in data["steps"]}["储备"] == 1
+        # the area of the town, with its approved area against the target, in words
+        (area,) = data["areas"]
+        assert (area["name"], area["method_zh"], area["status_zh"]) == ("丁镇片区", "回收盘活",
+                                                                         "推进中")
+        assert area["reclaimed_mu"] == pytest.approx(10800 / SQM_PER_MU, abs=1e-3)
     # another town's plot: not found, for reading as for writing
     assert _plot(s["off_ding"], plots["戊镇"]["plot_id"]).status_code == 404
     detail = _plot(s["view_ding"], plots["丁镇"]["plot_id"]).json()
