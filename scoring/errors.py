@@ -93,3 +93,12 @@ class PolicyRecordError(DataError):
 
 class AppealError(DataError):
     """An appeal cannot be recorded or decided (unknown appeal, wrong step, empty reason)."""
+
+
+class AreaError(DataError):
+    """A redevelopment area (片区) cannot be made or changed as asked: bad method, month,
+    target, name, candidate, polygon or plan note; the message says which and what to do."""
+
+
+class AreaNotFound(AreaError, LookupError):
+    """No redevelopment area has the given name or number."""

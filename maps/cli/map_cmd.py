@@ -10,7 +10,7 @@ from gis.cli.options import emit, json_option, overwrite_option
 
 #: Kept in step with maps.web.kinds.KINDS (imported lazily: --help stays fast).
 KIND_NAMES = ("industry", "per-mu", "classes", "heat", "candidates", "land-status", "towns",
-              "policy", "compare", "land-tax")
+              "policy", "compare", "land-tax", "supply")
 SCHEMES = ("quantiles", "natural_breaks", "fisher_jenks", "equal_interval")
 
 
@@ -71,6 +71,8 @@ def map_cmd(app, kind: str, runs: tuple[int, ...], output: Path, lang: str, fiel
     policy       parcels by the holder's surcharges and reliefs (policy run)
     compare      RUN_A RUN_B: parcels by the holder's class change between two score runs
     land-tax     --year Y: parcels by the holder's land-use tax finding (report land-tax)
+    supply       standard-land plots by status (indicators in the popup), contract
+                 performance, candidates → supplied, redevelopment areas, assessments
     """
     from maps.make import make_map
     from maps.web.kinds import MapOptions

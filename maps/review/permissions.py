@@ -18,13 +18,14 @@ PERMISSIONS = {
     "decide": "decide on candidates (confirm, reject, field check, approve)",
     "users": "manage users (`mujun user`)",
     "appeal": "record appeals (申诉) and decide them (under review, upheld, rejected)",
+    "supply": "edit standard-land plots: supply information and their step in the pipeline",
 }
 
 #: Role → its permissions.
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "viewer": frozenset({"view"}),
     "technician": frozenset({"view", "field_note"}),
-    "planner": frozenset({"view", "export", "figures"}),
+    "planner": frozenset({"view", "export", "figures", "supply"}),
     "official": frozenset({"view", "decide", "export", "figures", "appeal"}),
     "admin": frozenset(PERMISSIONS),
 }

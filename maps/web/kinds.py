@@ -15,6 +15,8 @@ compare         parcels by how the holder's class moved between two score runs
                 (up, down, same, entered, left, into/out of T; ``runs=(A, B)``)
 land-tax        parcels by the holder's land-use tax finding (not registered, taxed
                 on less land than held, on more, matched; ``report land-tax``)
+supply          standard-land plots by status with indicators, contract performance,
+                candidates from found to supplied, redevelopment areas, assessments
 ==============  ==================================================================
 
 Every kind also shows the towns as an overlay (outlines with aggregate popups).
@@ -33,7 +35,8 @@ import pandas as pd
 from gis.errors import ConfigError, DataError
 from maps import data
 from maps.fields import alias
-from maps.styles import LayerStyle, graduated, style_for
+from maps.styles import graduated, style_for
+from maps.web.layer_parts import _categorical_layer, _towns_overlay
 from maps.web.page import MapSpec, PolygonLayer, popup_rows
 
 if TYPE_CHECKING:
@@ -89,39 +92,6 @@ def _parcel_popup(frame: Any, lang: str) -> tuple[list[str], list[str], list[lis
     labels = [alias("division_name", lang) if c == "division_label" else alias(c, lang)
               for c in PARCEL_POPUP]
     return PARCEL_POPUP, labels, popup_rows(frame, PARCEL_POPUP)
-
-
-def _categorical_layer(layer_id: str, name: str, frame: Any, style: LayerStyle,
-                       lang: str, popup: tuple[list[str], list[str], list[list[Any]]]
-                       ) -> tuple[PolygonLayer, dict[str, Any]]:
-    values = frame[style.field].astype("object").where(frame[style.field].notna(), None)
-    index = {c.value: i for i, c in enumerate(style.categories)}
-    keys = np.array([index.get(str(v).strip(), -1) if v is not None else -1 for v in values],
-                    dtype=np.int64)
-    columns, labels, rows = popup
-    layer = PolygonLayer(layer_id, name, frame, keys, style,
-                         [c.colour for c in style.categories],
-                         [c.label(lang) for c in style.categories], columns, labels, rows)
-    present = {str(v).strip() for v in values if v is not None}
-    legend_rows = style.legend(lang, values=present) if present else []
-    if (keys < 0).any():
-        legend_rows.append(("#bdbdbd", _t(lang, "无数据 / 未评价", "no data")))
-    legend = {"title": style.title.get(lang, style.layer), "rows": legend_rows,
-              "note": _t(lang, f"{len(frame):,} 宗地", f"{len(frame):,} parcels")}
-    return layer, legend
-
-
-def _towns_overlay(spec: MapSpec, conn: psycopg.Connection, ctx: data.Context,
-                   lang: str) -> None:
-    towns = data.read_towns(conn, ctx)
-    spec.towns = towns
-    spec.towns_name = _t(lang, "镇街（汇总）", "Towns (aggregates)")
-    spec.towns_fields = ["town", "n_parcels", "area_mu", "coverage", "n_enterprises",
-                         "tax_per_mu", "revenue_per_mu", "n_class_a", "n_class_d"]
-    spec.towns_aliases = [alias(f, lang) if not f.startswith("n_class") else
-                          _t(lang, f"{f[-1].upper()} 类企业数", f"class {f[-1].upper()} firms")
-                          for f in spec.towns_fields]
-    spec.towns_aliases[1] = _t(lang, "宗地数", "parcels")
 
 
 def industry_map(conn, options: MapOptions) -> MapSpec:
@@ -425,6 +395,11 @@ def land_tax_parcels(parcels: Any, table: Any) -> Any:
         out[col] = values.astype(object).where(values.notna(), None) if col == "status" \
             else pd.to_numeric(values, errors="coerce")
     return out
+def supply_map(conn, options: MapOptions) -> MapSpec:
+    """Plots, contracts, the candidates' pipeline, areas, assessments (:mod:`.supply_map`)."""
+    from maps.web.supply_map import supply_map as build
+
+    return build(conn, options)
 
 
 #: Kind name -> builder. ``mujun map KIND`` takes its choices from here.
@@ -439,6 +414,7 @@ KINDS: dict[str, Callable[[Any, MapOptions], MapSpec]] = {
     "policy": policy_map,
     "compare": compare_map,
     "land-tax": land_tax_map,
+    "supply": supply_map,
 }
 
 

@@ -31,6 +31,12 @@ RULES: Vocabulary = _TERMS["land_status.rule"]
 EVIDENCE: Vocabulary = _TERMS["land_status.evidence"]
 HOLDER_STATUSES: Vocabulary = _TERMS["land_status.holder_status"]
 HOLDER_ROLES: Vocabulary = _TERMS["land_status.holder_role"]
+AREA_METHODS: Vocabulary = _TERMS["land_status.area_method"]
+AREA_STATUSES: Vocabulary = _TERMS["land_status.area_status"]
+AREA_FIELDS: Vocabulary = _TERMS["land_status.area_field"]
+PLAN_REASONS: Vocabulary = _TERMS["land_status.plan_reason"]
+PIPELINE_STAGES: Vocabulary = _TERMS["land_status.pipeline_stage"]
+CONTRACT_STATES: Vocabulary = _TERMS["land_status.contract_state"]
 
 #: Every domain this floor registers (name → vocabulary), e.g. for the review app's JSON.
 ALL: dict[str, Vocabulary] = dict(_TERMS)

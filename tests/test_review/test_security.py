@@ -239,7 +239,7 @@ def _sample_url(path: str, cid: int) -> str:
     return (path.replace("{candidate_id:int}", str(cid)).replace("{which}", "before")
             .replace("{key}", "x" * 32).replace("{fmt}", "xlsx").replace("{layer}", "parcels")
             .replace("{z:int}/{x:int}/{y:int}", "16/54723/26746").replace("{survey_id:int}", "1")
-            .replace("{appeal_id:int}", "1"))
+            .replace("{appeal_id:int}", "1").replace("{plot_id:int}", "1"))
 
 
 def test_every_route_checks_session_and_role(server, sessions, seeded):

@@ -1,5 +1,6 @@
 """Standard-land plots under row-level security: the app role reads them in scope only,
-with their steps and contracts, reads the area-wide assessments, and writes none."""
+with their steps and contracts, reads the area-wide assessments, and writes only what the
+supply page's planners may (0035: their information and steps, with 'supply')."""
 
 from __future__ import annotations
 
@@ -51,10 +52,22 @@ def test_the_app_role_reads_plots_of_its_districts_only(app_conn_factory, review
                 app.rollback()
                 start_session(app, admin, "admin")
                 assert app.execute(plots).fetchall() == [("RLS-E",), ("RLS-W",)]
+                app.rollback()
+                # only the 'supply' permission edits plots (the supply page, 0035): an
+                # official of the district changes nothing and records no step
+                start_session(app, admin, "off_west")
+                assert app.execute("UPDATE supply_plot SET status = 'announced'"
+                                   " WHERE code LIKE 'RLS-%'").rowcount == 0
+                app.rollback()
+                start_session(app, admin, "off_west")
+                with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                    app.execute("INSERT INTO supply_plot_event (plot_id, to_status, on_date,"
+                                f" actor) VALUES ({ids[1]}, 'announced', '2025-02-01',"
+                                " 'off_west')")
+                app.rollback()
+                start_session(app, admin, "admin")
                 for statement in (
-                        "UPDATE supply_plot SET status = 'announced'",
-                        "INSERT INTO supply_plot_event (plot_id, to_status, on_date, actor)"
-                        f" VALUES ({ids[0]}, 'announced', '2025-02-01', 'admin')",
+                        "UPDATE supply_plot SET area_m2 = 1",
                         "DELETE FROM supply_contract",
                         "INSERT INTO area_assessment (topic, conclusion, geom) VALUES"
                         f" ('soil', 'x', {_BOX})"):

@@ -8,9 +8,10 @@
 * ``exports`` — decisions as XLSX / GeoPackage;
 * ``appeals`` — appeals (申诉): list, detail with history, record, decide;
 * ``compare`` — the comparison page of two score runs and its data;
-* ``enterprises`` — the enterprise page (一企一档).
+* ``enterprises`` — the enterprise page (一企一档);
+* ``supply`` — the supply page: plots and areas to follow, plot edits for planners.
 """
 
 #: The resource modules, in the order their routes are tried.
 MODULES = ("pages", "candidates", "decisions", "notes", "tiles", "exports", "appeals",
-           "compare", "enterprises")
+           "compare", "enterprises", "supply")
