@@ -61,7 +61,7 @@ def test_rename_is_reported_and_the_earlier_name_kept(tmp_path, db_conn, db_dsn,
     code, out, err = run(["import", "enterprises", str(b), "--year", "2024"], monkeypatch,
                          db_dsn, capsys)
     assert code == 0, err
-    assert "1 changed, 1 unchanged" in out
+    assert "更改 1、未变 1" in out
     assert "旧名称有限公司 → 新名称有限公司" in out and "renamed" in out
     db_conn.rollback()
     assert db_conn.execute("SELECT name FROM enterprise WHERE credit_code = %s",
@@ -98,8 +98,8 @@ def test_duplicate_credit_codes_are_not_called_parcel_codes(tmp_path, db_conn, d
     code, _, err = run(["import", "enterprises", str(src), "--year", "2024"], monkeypatch,
                        db_dsn, capsys)
     assert code == 3
-    assert "parcel" not in err
-    assert "1 credit codes repeated with different figures (统一社会信用代码重复且数据不同)" in err
+    assert "parcel" not in err and "宗地代码" not in err
+    assert "统一社会信用代码重复且数据不同 1 处" in err
     code, out, _ = run(["import", "enterprises", str(src), "--year", "2024", "--json",
                         "--accept-partial", "--rejects", str(tmp_path / "r.csv")],
                        monkeypatch, db_dsn, capsys)
