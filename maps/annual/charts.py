@@ -50,7 +50,7 @@ def class_chart(classes: pd.DataFrame, year: int) -> bytes:
     from maps.styles import CLASS_CATEGORIES
     from scoring.vocabulary import CLASSES
 
-    colours = {c.code: c.colour for c in CLASS_CATEGORIES}
+    colours = {c.value: c.colour for c in CLASS_CATEGORIES}
     plt, fig, ax = _figure(160, 70)
     x = np.arange(len(classes))
     has_last = classes["last_firms"].notna().any()

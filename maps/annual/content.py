@@ -36,6 +36,7 @@ LAND_TAX_COLUMNS = ("town", "firms", "unregistered", "untaxed_land", "over_taxed
 _COUNTS = {"enterprises", "evaluated", "firms", "candidates", "approved", "land_holders",
            "rank", "year", "score_run", "last_firms", "firms_change", "unregistered",
            "untaxed_land", "over_taxed", "matched"}
+_SIGNED = {"firms_change"}
 _SHARES = {"share", "firm_coverage", "land_coverage", "built_rate", "share_A", "share_B",
            "share_C", "share_D", "share_T"}
 
@@ -62,10 +63,15 @@ def _signed(value: Any, column: str) -> str:
     return f"+{text}" if text != "-" and not text.startswith("-") and float(value) > 0 else text
 
 
+def _cell(value: Any, column: str) -> str:
+    if isinstance(value, str):
+        return value
+    return _signed(value, column) if column in _SIGNED else number(value, column)
+
+
 def _table(frame: pd.DataFrame, columns: tuple[str, ...], labels) -> Block:
     header = tuple(labels(c) for c in columns)
-    rows = [tuple(number(r[c], c) if not isinstance(r[c], str) else r[c] for c in columns)
-            for r in frame.to_dict("records")]
+    rows = [tuple(_cell(r[c], c) for c in columns) for r in frame.to_dict("records")]
     return ("table", (header, rows))
 
 
