@@ -60,7 +60,7 @@ def run_totals(scores: pd.DataFrame) -> dict:
     land = float(_num(ev, "land_mu").fillna(0.0).sum())
     sums = {c: float(_num(ev, c).fillna(0.0).sum())
             for c in ("tax_wan", "revenue_wan", "value_added_wan")}
-    return {"enterprises": int(len(scores)), "evaluated": int(len(ev)),
+    return {"enterprises": len(scores), "evaluated": len(ev),
             "land_mu": round(land, 4), **{c: round(v, 4) for c, v in sums.items()},
             "tax_per_mu": _per(sums["tax_wan"], land),
             "revenue_per_mu": _per(sums["revenue_wan"], land),
