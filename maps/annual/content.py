@@ -80,8 +80,7 @@ def _no_data(text: str) -> Block:
 
 
 def _run_words(run: dict[str, Any]) -> str:
-    p = run["params"]
-    return f"评价运行 {run['run_id']}（{p.get('ruleset') or '-'}）"
+    return f"评价运行 {run['run_id']}（{run.get('title') or run['params'].get('ruleset')}）"
 
 
 def summary_blocks(d: AnnualData) -> list[Block]:
@@ -230,11 +229,13 @@ def source_blocks(d: AnnualData) -> list[Block]:
     rows = []
     s = d.score_run
     rows.append(("本年度评价运行", str(s["run_id"]),
-                 f"评价办法 {s['params'].get('ruleset')}，{d.year}年，完成于 {s['finished']}"))
+                 f"评价办法 {s['title']}（{s['params'].get('ruleset')}），{d.year}年，"
+                 f"完成于 {s['finished']}"))
     if d.previous_run:
         p = d.previous_run
         rows.append(("上年度评价运行", str(p["run_id"]),
-                     f"评价办法 {p['params'].get('ruleset')}，{p['params'].get('year')}年，"
+                     f"评价办法 {p['title']}（{p['params'].get('ruleset')}），"
+                     f"{p['params'].get('year')}年，"
                      f"完成于 {p['finished']}"))
     else:
         rows.append(("上年度评价运行", "无", d.notes.get("previous", "")))

@@ -104,12 +104,28 @@ def score_frame(conn: psycopg.Connection, run_id: int) -> pd.DataFrame:
     return with_overrides(s, effective_overrides(conn, run_id))
 
 
+def ruleset_title(name: str | None) -> str:
+    """The title of a score run's rule set (its name when it no longer loads)."""
+    from scoring.errors import RuleSetError
+    from scoring.ruleset import load_ruleset
+
+    if not name:
+        return "-"
+    try:
+        return load_ruleset(name).title or name
+    except (RuleSetError, OSError):
+        return name
+
+
 def _run_info(conn: psycopg.Connection, run_id: int) -> dict[str, Any]:
     row = conn.execute("SELECT run_id, kind, params, summary, finished_at FROM run"
                        " WHERE run_id = %s", (run_id,)).fetchone()
-    return {"run_id": int(row[0]), "kind": row[1], "params": row[2] or {},
+    info = {"run_id": int(row[0]), "kind": row[1], "params": row[2] or {},
             "summary": row[3] or {},
             "finished": row[4].strftime("%Y-%m-%d %H:%M") if row[4] else None}
+    if row[1] == "score":
+        info["title"] = ruleset_title(info["params"].get("ruleset"))
+    return info
 
 
 def candidates_run_of_year(conn: psycopg.Connection, year: int) -> int | None:
