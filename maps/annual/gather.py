@@ -241,8 +241,7 @@ def gather(conn: psycopg.Connection, year: int, *, stage=None) -> AnnualData:
     step("低效闲置土地")
     cand = candidates_run_of_year(conn, year)
     if cand is None:
-        data.notes["land_status"] = (f"没有{year}年的土地状况识别运行（mujun candidates run），"
-                                     "本部分无数据")
+        data.notes["land_status"] = f"没有{year}年的土地状况识别运行（mujun candidates run）"
     else:
         data.candidates_run = _run_info(conn, cand)
         data.candidates = figures.candidate_table(read_candidates(conn, cand), KINDS.codes())
@@ -251,7 +250,7 @@ def gather(conn: psycopg.Connection, year: int, *, stage=None) -> AnnualData:
     pol = policy_run_of(conn, run_id)
     if pol is None:
         data.notes["policy"] = (f"没有依据评价运行 {run_id} 的分类结果执行的政策运行"
-                                "（mujun policy apply），本部分无数据")
+                                "（mujun policy apply）")
     else:
         data.policy_run = _run_info(conn, pol)
         data.policy = policy_summary(conn, pol, by="class")
