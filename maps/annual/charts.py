@@ -47,6 +47,7 @@ def class_chart(classes: pd.DataFrame, year: int) -> bytes:
     """Firms per class this year (coloured by class) beside last year's (grey)."""
     import numpy as np
 
+    from maps.annual.terms import COLUMNS
     from maps.styles import CLASS_CATEGORIES
     from scoring.vocabulary import CLASSES
 
@@ -63,7 +64,7 @@ def class_chart(classes: pd.DataFrame, year: int) -> bytes:
                   edgecolor="#424242", label=f"{year}年")
     ax.bar_label(bars, fontsize=7)
     ax.set_xticks(x, [CLASSES.label(c) for c in classes["class"]], fontsize=7)
-    ax.set_ylabel("企业数（家）", fontsize=8)
+    ax.set_ylabel(COLUMNS.label("firms"), fontsize=8)
     ax.set_title(f"{year}年各档次企业数" + ("及与上年比较" if has_last else ""), fontsize=9)
     ax.legend(fontsize=7, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from maps.annual.figures import TOTALS
-from maps.annual.terms import COLUMNS, FIGURES, SECTIONS
+from maps.annual.terms import COLUMNS, FIGURES, SECTIONS, SOURCES
 
 if TYPE_CHECKING:
     from maps.annual.gather import AnnualData
@@ -183,7 +183,7 @@ def land_status_blocks(d: AnnualData) -> list[Block]:
                         f"{int(total['candidates']):,}宗、{number(total['area_mu'])}亩，其中可盘活"
                         f"{number(total['reclaimable_mu'])}亩；已批准收回/盘活"
                         f"{int(total['approved']):,}宗、{number(total['approved_mu'])}亩。"))
-    c = d.candidates.assign(kind=[("合计" if k == "total" else KINDS.label(k))
+    c = d.candidates.assign(kind=[(COLUMNS.label(k) if k == "total" else KINDS.label(k))
                                   for k in d.candidates["kind"]])
     out.append(_table(c, tuple(c.columns), COLUMNS.label))
     return out
@@ -228,43 +228,43 @@ def land_tax_blocks(d: AnnualData) -> list[Block]:
 def source_blocks(d: AnnualData) -> list[Block]:
     rows = []
     s = d.score_run
-    rows.append(("本年度评价运行", str(s["run_id"]),
+    rows.append((SOURCES.label("score_run"), str(s["run_id"]),
                  f"评价办法 {s['title']}（{s['params'].get('ruleset')}），{d.year}年，"
                  f"完成于 {s['finished']}"))
     if d.previous_run:
         p = d.previous_run
-        rows.append(("上年度评价运行", str(p["run_id"]),
+        rows.append((SOURCES.label("previous_run"), str(p["run_id"]),
                      f"评价办法 {p['title']}（{p['params'].get('ruleset')}），"
                      f"{p['params'].get('year')}年，"
                      f"完成于 {p['finished']}"))
     else:
-        rows.append(("上年度评价运行", "无", d.notes.get("previous", "")))
-    rows.append(("历年趋势所用评价运行", "、".join(str(r) for r in d.trend["score_run"]),
+        rows.append((SOURCES.label("previous_run"), "无", d.notes.get("previous", "")))
+    rows.append((SOURCES.label("trend_runs"), "、".join(str(r) for r in d.trend["score_run"]),
                  "、".join(f"{y}年" for y in d.trend["year"])))
     occ = d.occupancy_runs
     if "score" in occ:
-        rows.append(("占地测算运行（评价用地）", str(occ["score"]), "评价运行所用的实测占地"))
+        rows.append((SOURCES.label("occupancy_score"), str(occ["score"]), "评价运行所用的实测占地"))
     if "parks" in occ or "land_tax" in occ:
         run = occ.get("parks", occ.get("land_tax"))
-        rows.append(("占地测算运行（园区、土地使用税）", str(run), f"有{d.year}年数据的最新一次"))
+        rows.append((SOURCES.label("occupancy_year"), str(run), f"有{d.year}年数据的最新一次"))
     if d.candidates_run:
         c = d.candidates_run
-        rows.append(("土地状况识别运行", str(c["run_id"]),
+        rows.append((SOURCES.label("candidates_run"), str(c["run_id"]),
                      f"判定日期 {c['params'].get('as_of')}，完成于 {c['finished']}"))
     else:
-        rows.append(("土地状况识别运行", "无", d.notes.get("land_status", "")))
+        rows.append((SOURCES.label("candidates_run"), "无", d.notes.get("land_status", "")))
     if d.policy_run:
         p = d.policy_run
-        rows.append(("政策运行", str(p["run_id"]),
+        rows.append((SOURCES.label("policy_run"), str(p["run_id"]),
                      f"政策规则 {p['params'].get('ruleset')}，完成于 {p['finished']}"))
     else:
-        rows.append(("政策运行", "无", d.notes.get("policy", "")))
+        rows.append((SOURCES.label("policy_run"), "无", d.notes.get("policy", "")))
     if d.land_tax_info:
         batches = d.land_tax_info.get("batches") or []
-        rows.append(("土地使用税计税数据", "、".join(map(str, batches)) or "-",
+        rows.append((SOURCES.label("land_tax_base"), "、".join(map(str, batches)) or "-",
                      f"{d.year}年导入批次（mujun import land-tax）"))
     else:
-        rows.append(("土地使用税计税数据", "无", d.notes.get("land_tax", "")))
+        rows.append((SOURCES.label("land_tax_base"), "无", d.notes.get("land_tax", "")))
     return [("heading", SECTIONS.label("sources")),
             ("para", "本报告的每个数字都来自下列已保存的运行或导入批次，可用 mujun score export "
                      "--run、mujun report land-tax 等命令复核。"),

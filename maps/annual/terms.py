@@ -27,3 +27,5 @@ SECTIONS: Vocabulary = _TERMS["maps.annual.section"]
 FIGURES: Vocabulary = _TERMS["maps.annual.figure"]
 #: Column headers of the report's own tables.
 COLUMNS: Vocabulary = _TERMS["maps.annual.column"]
+#: The rows of the 数据来源 section.
+SOURCES: Vocabulary = _TERMS["maps.annual.source"]

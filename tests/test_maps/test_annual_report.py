@@ -189,6 +189,10 @@ def test_annual_report_figures_match_the_stored_runs(year_db, tmp_path, monkeypa
                 if p.style.name == "Heading 1"]
     assert headings == [SECTIONS.label(c) for c in SECTIONS.codes()]
     assert headings[0] == "一、总体情况" and headings[-1] == "十、数据来源"
+    from maps.annual.terms import SOURCES
+
+    sources = [r[0] for r in rows if r[0] in set(SOURCES.labels().values())]
+    assert sources == [SOURCES.label(c) for c in SOURCES.codes()]   # every run named
     flat_docx = text.replace("\n", "")
     for name, figure in figures.items():
         assert figure in flat_docx, (name, figure)
