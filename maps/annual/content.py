@@ -33,8 +33,10 @@ PARK_LAND_COLUMNS = ("park", "industrial_land_ha", "built_rate", "far", "industr
                      "tax_per_ha")
 LAND_TAX_COLUMNS = ("town", "firms", "unregistered", "untaxed_land", "over_taxed",
                     "untaxed_m2", "tax_missing_yuan", "tax_excess_yuan")
+#: Identifiers printed as they are (no thousands separator).
+_PLAIN = {"rank", "year", "score_run"}
 _COUNTS = {"enterprises", "evaluated", "firms", "candidates", "approved", "land_holders",
-           "rank", "year", "score_run", "last_firms", "firms_change", "unregistered",
+           "last_firms", "firms_change", "unregistered",
            "untaxed_land", "over_taxed", "matched"}
 _SIGNED = {"firms_change"}
 _SHARES = {"share", "firm_coverage", "land_coverage", "built_rate", "share_A", "share_B",
@@ -46,9 +48,13 @@ def number(value: Any, column: str = "") -> str:
 
     >>> number(1234, "firms"), number(0.1234, "share"), number(2.0, "tax_per_mu"), number(None)
     ('1,234', '12.3%', '2.00', '-')
+    >>> number(2024, "year")
+    '2024'
     """
     if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
         return "-"
+    if column in _PLAIN:
+        return str(int(value))
     if column in _COUNTS:
         return f"{int(value):,}"
     if column in _SHARES:
