@@ -74,6 +74,8 @@ def write_annual(conn: psycopg.Connection, path: str | Path, *, year: int,
         raise OutputExistsError(f"{path}: 文件已存在；加 --overwrite 才会替换")
 
     def step(name: str) -> None:
+        if name in STAGES[-3:]:                # gather logs its own stages
+            log.info("annual report: %s", name)
         if stage is not None:
             stage(name)
 
