@@ -98,8 +98,8 @@ def class_table(current: pd.DataFrame, previous: pd.DataFrame | None) -> pd.Data
 def shift_counts(current: pd.DataFrame, previous: pd.DataFrame) -> dict[str, int]:
     """How many firms moved up, down, stayed, entered or left since last year's run.
 
-    Over the firms of either run (a firm missing from one run counts as not evaluated
-    there); keys :data:`scoring.compare.SHIFT_ORDER` (labels in
+    Over the firms classed in either run (a firm missing from one run counts as not
+    evaluated there; one classed in neither run is left out); keys :data:`scoring.compare.SHIFT_ORDER` (labels in
     :data:`scoring.vocabulary.SHIFTS`).
 
     Examples
@@ -112,7 +112,9 @@ def shift_counts(current: pd.DataFrame, previous: pd.DataFrame) -> dict[str, int
     a = pd.Series(final_classes(previous).to_numpy(), index=previous["credit_code"])
     b = pd.Series(final_classes(current).to_numpy(), index=current["credit_code"])
     codes = a.index.union(b.index)
-    moved = shifts(a.reindex(codes).fillna("none"), b.reindex(codes).fillna("none"))
+    a, b = a.reindex(codes).fillna("none"), b.reindex(codes).fillna("none")
+    classed = (a != "none") | (b != "none")          # a firm classed in neither is no shift
+    moved = shifts(a[classed], b[classed])
     counts = moved.value_counts()
     return {k: int(counts.get(k, 0)) for k in SHIFT_ORDER}
 
