@@ -113,6 +113,14 @@ def test_annual_report_figures_match_the_stored_runs(year_db, tmp_path, monkeypa
     _mujun(["import", "land-tax", year_db["tax_file"], "--year", 2024], monkeypatch, dsn,
            capsys)
     now, before = _expected(conn, 2024), _expected(conn, 2023)
+    # an official moves one D firm of 2024 to C: the report counts final classes
+    moved = conn.execute("SELECT trim(credit_code) FROM enterprise_score WHERE run_id = %s"
+                         " AND class = 'D' ORDER BY credit_code LIMIT 1",
+                         (now["run"],)).fetchone()[0]
+    _mujun(["score", "override", moved, "--class", "C", "--reason", "停产整改已完成",
+            "--by", "张三", "--run", now["run"]], monkeypatch, dsn, capsys)
+    now["classes"]["D"] -= 1
+    now["classes"]["C"] += 1
     out = tmp_path / "亩均评价年度报告.docx"
     info = json.loads(_mujun(["report", "annual", "--year", 2024, "-o", out, "--issuer",
                               "某县亩均办", "--json"], monkeypatch, dsn, capsys))
