@@ -56,12 +56,13 @@ FLOORS: dict[str, tuple[int, tuple[str, ...]]] = {
 #: group, the way the root does: the user picks the command, no package calls another's.
 #: The root dispatches to every package's commands (``mujun.commands``); ``mujun
 #: candidates`` lists the documents maps renders for it (``report``, ``sheet``), ``mujun
-#: score`` its public notice (``notice``).
+#: score`` its public notice (``notice``), ``mujun report`` the annual report (``annual``).
 PLUGIN_HOSTS = {("gis.cli.main", "mujun.commands"),
                 ("scoring.land_status.cli.candidates", "mujun.candidates_commands"),
                 ("scoring.land_status.cli.candidates", "mujun.candidates_checks"),
                 ("scoring.cli.score", "mujun.score_commands"),
-                ("parcels.cli.import_cmd", "mujun.import_commands")}
+                ("parcels.cli.import_cmd", "mujun.import_commands"),
+                ("scoring.cli.report", "mujun.report_commands")}
 
 #: A string naming a module of the house: dotted (``parcels.importing``), or ``module:object``.
 #: A bare package name (``"maps"``) is a word, unless it is given to ``import_module``.
