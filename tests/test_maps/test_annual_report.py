@@ -39,6 +39,10 @@ def year_db(city_db, tmp_path_factory):
     from scoring.run import run_scores
 
     conn, dsn, occ = city_db
+    # this module imports its own 2024 tax base of two firms (the shared fixture's base of
+    # most firms is for the land-tax map)
+    conn.execute("DELETE FROM land_tax_base WHERE year = 2024")
+    conn.commit()
     # the sample city has no development zones: the parcels of two towns form two parks
     towns = [r[0] for r in conn.execute("SELECT DISTINCT town FROM parcel WHERE town IS NOT"
                                         " NULL ORDER BY 1 LIMIT 2").fetchall()]
