@@ -61,6 +61,7 @@ PLUGIN_HOSTS = {("gis.cli.main", "mujun.commands"),
                 ("scoring.land_status.cli.candidates", "mujun.candidates_commands"),
                 ("scoring.land_status.cli.candidates", "mujun.candidates_checks"),
                 ("scoring.cli.score", "mujun.score_commands"),
+                ("scoring.cli.score", "mujun.score_checks"),
                 ("parcels.cli.import_cmd", "mujun.import_commands"),
                 ("scoring.cli.report", "mujun.report_commands")}
 

@@ -39,6 +39,24 @@ class PluginGroup(click.Group):
 
     group_name = "mujun.commands"
 
+    #: Entry-point group of checks that floors above run after this group's own run (the
+    #: contract checks of standard land after a rules run or a score run); ``None``: none.
+    #: ``name = "module:function"``, ``function(conn, settings, **run) -> (summary, text)``.
+    checks_group: str | None = None
+
+    def run_checks(self, app, **run) -> tuple[dict, list[str]]:
+        """Run the registered checks on ``run`` (keyword facts of the run just made);
+        their summaries by name and their text lines."""
+        out: dict = {}
+        lines: list[str] = []
+        if self.checks_group is None:
+            return out, lines
+        for ep in sorted(entry_points(group=self.checks_group), key=lambda e: e.name):
+            result, text = ep.load()(app.connect(), app.settings, **run)
+            out[ep.name] = result
+            lines += [text] if text else []
+        return out, lines
+
     def _entry_points(self) -> dict:
         return {ep.name: ep for ep in entry_points(group=self.group_name)}
 

@@ -31,6 +31,10 @@ class ScoreGroup(PluginGroup):
 
     group_name = "mujun.score_commands"
 
+    #: Checks of floors above that run after each stored score run (the contract checks
+    #: of standard land: tax per mu against the commitment), as of today.
+    checks_group = "mujun.score_checks"
+
 
 @click.group("score", cls=ScoreGroup, invoke_without_command=True)
 @click.option("--ruleset", metavar="NAME|FILE",
@@ -107,7 +111,12 @@ def score(ctx: click.Context, ruleset: str | None, year: int | None,
     if s["warnings"]:
         lines.append("warnings (in the verification queue): "
                      + ", ".join(f"{k} {v:,}" for k, v in s["warnings"].items()))
-    emit(s, as_json, "\n".join(lines))
+    from datetime import date
+
+    s["checks"], more = ctx.command.run_checks(app, as_of=date.today().isoformat(),
+                                               occupancy_run=s["occupancy_run"],
+                                               score_run=result.run_id)
+    emit(s, as_json, "\n".join(lines + more))
 
 
 score.add_command(compare_cmd)

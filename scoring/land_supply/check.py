@@ -289,12 +289,13 @@ def check_contracts(conn: psycopg.Connection, settings: Settings, *,
     return CheckRun(run_id, breaches, summary)
 
 
-def after_candidates_run(conn: psycopg.Connection, settings: Settings, *, as_of: str,
+def after_run(conn: psycopg.Connection, settings: Settings, *, as_of: str,
                          occupancy_run: int | None, score_run: int | None
                          ) -> tuple[dict[str, Any], str]:
     """The contract checks after ``mujun candidates`` (its ``mujun.candidates_checks``
-    entry point): the same date, occupancy run and score run; summary and one line
-    (nothing is run or recorded while no contract is)."""
+    entry point: the same date, occupancy run and score run) and after ``mujun score``
+    (``mujun.score_checks``: today, the new score run and its occupancy run); summary and
+    one line (nothing is run or recorded while no contract is)."""
     if conn.execute("SELECT NOT EXISTS (SELECT 1 FROM supply_contract)").fetchone()[0]:
         conn.rollback()
         return {"contracts": 0}, ""

@@ -139,6 +139,17 @@ def test_approved_candidate_to_plot_to_breach(db_conn, db_dsn, city, tmp_path, m
     assert len(kinds) == 1 and "contract_breach" in kinds[0][0]
     db_conn.rollback()
 
+    # a stored score run checks the contracts too, on itself, as of today
+    code, out, err = mujun("score", "--ruleset", "jiangsu-huaian-2024", "--year", "2024",
+                           "--json")
+    assert code == 0, err
+    scored = json.loads(out)
+    after_score = scored["checks"]["contracts"]
+    assert after_score["score_run"] == scored["run_id"] and after_score["breaches"] == 1
+    assert db_conn.execute("SELECT count(*) FROM candidate WHERE parcel_code = %s"
+                           " AND status <> 'closed'", (parcel,)).fetchone()[0] == 1
+    db_conn.rollback()
+
     # the plot shows its contract and history
     code, out, err = mujun("supply", "show", parcel)
     assert code == 0 and "合同" in out and "出让" in out and "文号-announced" in out

@@ -30,23 +30,8 @@ class CandidatesGroup(PluginGroup):
     group_name = "mujun.candidates_commands"
 
     #: Checks of floors above that run after each rules run, on the same occupancy and
-    #: score runs (the contract checks of standard land): ``name = "module:function"``,
-    #: ``function(conn, settings, *, as_of, occupancy_run, score_run) -> (summary, text)``.
+    #: score runs (the contract checks of standard land).
     checks_group = "mujun.candidates_checks"
-
-    def after_run(self, app, summary: dict) -> tuple[dict, list[str]]:
-        """Run the registered checks; their summaries and text lines."""
-        from importlib.metadata import entry_points
-
-        out, lines = {}, []
-        for ep in sorted(entry_points(group=self.checks_group), key=lambda e: e.name):
-            check = ep.load()
-            result, text = check(app.connect(), app.settings, as_of=summary["as_of"],
-                                 occupancy_run=summary["occupancy_run"],
-                                 score_run=summary["score_run"])
-            out[ep.name] = result
-            lines += [text] if text else []
-        return out, lines
 
 
 @click.group("candidates", cls=CandidatesGroup, invoke_without_command=True)
@@ -101,7 +86,9 @@ def candidates(ctx: click.Context, as_of, rules_path, occupancy_run, score_run, 
               f"{_fmt(r['area_m2'], 0)} 平方米  优先度 {_fmt(r['priority'])}"
               for i, r in enumerate(s["top"], 1)]
     lines += [f"说明：{n}" for n in s["notes"]]
-    s["checks"], more = ctx.command.after_run(app, s)
+    s["checks"], more = ctx.command.run_checks(app, as_of=s["as_of"],
+                                               occupancy_run=s["occupancy_run"],
+                                               score_run=s["score_run"])
     emit(s, as_json, "\n".join(lines + more))
 
 
