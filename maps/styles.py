@@ -16,7 +16,7 @@ Examples
 >>> style_for("classes").colour_for("A")
 '#1a9850'
 >>> style_for("classes").label_for("D", "en")
-'D (bottom)'
+'class D (to restructure)'
 >>> graduated("per_mu", "tax_per_mu", [1.0, 5.0, 10.0]).colour_for(3.0)
 '#fd8d3c'
 """
@@ -31,6 +31,7 @@ from typing import Any, Literal
 from gis.errors import ConfigError
 from scoring.land_status.vocabulary import KINDS as LAND_KINDS
 from scoring.land_status.vocabulary import STATUSES as LAND_STATUSES
+from scoring.vocabulary import CLASSES as CLASS_TERMS
 from scoring.vocabulary import LAND_TAX_STATUS, SHIFTS
 
 Lang = Literal["zh", "en"]
@@ -151,14 +152,11 @@ class LayerStyle:
 
 # --------------------------------------------------------------------------- palettes
 
-#: Enterprise classes (亩均 evaluation): A best … D worst, T not evaluated.
-CLASS_CATEGORIES: tuple[Category, ...] = (
-    Category("A", "#1a9850", "A 类（优先发展）", "A (top)"),
-    Category("B", "#91cf60", "B 类（鼓励提升）", "B"),
-    Category("C", "#fee08b", "C 类（帮扶转型）", "C"),
-    Category("D", "#d73027", "D 类（倒逼整治）", "D (bottom)"),
-    Category("T", "#9e9e9e", "T 类（暂不评价）", "T (not evaluated)"),
-)
+#: Colours of the enterprise classes (亩均 evaluation): A best … D worst, T not evaluated;
+#: labels and order come from :data:`scoring.vocabulary.CLASSES` (``none`` is drawn as
+#: "no data", not as a class).
+CLASS_COLOURS = {"A": "#1a9850", "B": "#91cf60", "C": "#fee08b", "D": "#d73027", "T": "#9e9e9e"}
+
 
 #: Colours of land-status candidate kinds; labels and order come from the vocabulary.
 CANDIDATE_KIND_COLOURS = {
@@ -192,6 +190,10 @@ def vocabulary_categories(vocab: Iterable[Any], colours: dict[str, str]) -> tupl
     """Categories of a vocabulary's terms (labels and order from it), coloured by code."""
     return tuple(Category(t.code, colours.get(t.code, OTHER_COLOUR), t.zh, t.en) for t in vocab)
 
+
+#: Enterprise classes (the ``scoring.class`` vocabulary).
+CLASS_CATEGORIES: tuple[Category, ...] = vocabulary_categories(
+    [t for t in CLASS_TERMS if t.code in CLASS_COLOURS], CLASS_COLOURS)
 
 #: Land-status candidate kinds (the ``land_status.kind`` vocabulary).
 CANDIDATE_KIND_CATEGORIES: tuple[Category, ...] = vocabulary_categories(

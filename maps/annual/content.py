@@ -177,7 +177,7 @@ def ranking_blocks(d: AnnualData, images: dict[str, bytes]) -> list[Block]:
 
 
 def land_status_blocks(d: AnnualData) -> list[Block]:
-    from scoring.land_status.vocabulary import KINDS
+    from scoring.land_status.vocabulary import KINDS, STATUSES
 
     out: list[Block] = [("heading", SECTIONS.label("land_status"))]
     if d.candidates is None:
@@ -187,7 +187,7 @@ def land_status_blocks(d: AnnualData) -> list[Block]:
     out.append(("para", f"土地状况识别运行 {run['run_id']}（判定日期 "
                         f"{run['params'].get('as_of', '-')}）发现或复核候选宗地"
                         f"{int(total['candidates']):,}宗、{number(total['area_mu'])}亩，其中可盘活"
-                        f"{number(total['reclaimable_mu'])}亩；已批准收回/盘活"
+                        f"{number(total['reclaimable_mu'])}亩；已{STATUSES.label('approved')}"
                         f"{int(total['approved']):,}宗、{number(total['approved_mu'])}亩。"))
     c = d.candidates.assign(kind=[(COLUMNS.label(k) if k == "total" else KINDS.label(k))
                                   for k in d.candidates["kind"]])

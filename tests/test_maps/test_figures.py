@@ -33,7 +33,7 @@ def test_svg_has_every_element_and_chinese_text(city_db, tmp_path):
     ids = {el.get("id") for el in root.iter() if el.get("id")}
     assert {"title", "legend", "scalebar", "north-label", "source", "layer-classes"} <= ids
     texts = "".join("".join(t.itertext()) for t in root.iter(f"{SVG}text"))
-    assert "亩均效益评价等级" in texts and "A 类" in texts and "北" in texts
+    assert "亩均效益评价等级" in texts and "A类（优先发展）" in texts and "北" in texts
     assert "来源" in texts and "EPSG:4549" in texts
     assert "Noto Sans CJK" in out.read_text(encoding="utf-8")
     w, h = (float(root.get(k).rstrip("pt")) for k in ("width", "height"))
