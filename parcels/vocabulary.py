@@ -23,6 +23,7 @@ _TERMS = register("parcels", TERMS_FILE)
 
 ENTERPRISE_STATUS: Vocabulary = _TERMS["enterprise.status"]
 SIZES: Vocabulary = _TERMS["enterprise.size"]
+ENTERPRISE_TAGS: Vocabulary = _TERMS["enterprise.tag"]
 RIGHT_ROLES: Vocabulary = _TERMS["land_right.role"]
 VERIFICATION_STATUS: Vocabulary = _TERMS["verification.status"]
 FIGURES: Vocabulary = _TERMS["enterprise.figure"]

@@ -66,8 +66,12 @@ def enterprise_file(conn: psycopg.Connection, credit_code: str, *,
     code = normalize_credit_code(credit_code)
     out: dict[str, Any] = {"panels": list(chosen), "header": header.header(conn, code)}
     hist = history.history(conn, code, app=app) if {"history", "per_mu"} & set(chosen) else []
-    # the header's tags: what the latest score run found beyond the class
-    out["header"]["tags"] = hist[-1]["tag_labels"] if hist else []
+    # the header's tags: the records' (utility, high-tech, first year above designated
+    # size), then what the latest score run found beyond the class
+    from parcels.vocabulary import ENTERPRISE_TAGS
+
+    out["header"]["tags"] = [ENTERPRISE_TAGS.label(t) for t in out["header"]["record_tags"]] \
+        + (hist[-1]["tag_labels"] if hist else [])
     held = land.land(conn, code) if {"land", "imagery", "candidates"} & set(chosen) else []
     makers = {
         "history": lambda: hist,

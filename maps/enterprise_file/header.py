@@ -47,4 +47,30 @@ def header(conn: psycopg.Connection, code: str) -> dict[str, Any]:
                         " JOIN parcel p USING (parcel_code) WHERE r.credit_code = %s"
                         " AND p.park IS NOT NULL", (code,)).fetchone()
     h["park"] = park[0] if park else None
+    h["record_tags"] = record_tags(h["is_utility"], conn.execute(
+        "SELECT year, size_class, high_tech FROM enterprise_year WHERE credit_code = %s"
+        " ORDER BY year DESC LIMIT 2", (code,)).fetchall())
     return h
+
+
+def record_tags(is_utility: bool, years: list[tuple]) -> list[str]:
+    """The tags of a firm's records (codes of ``enterprise.tag``): a public utility; a
+    high-tech enterprise in its latest year; above designated size in its latest year
+    after a year below it (pure; ``years`` newest first, as (year, size_class, high_tech)).
+
+    Examples
+    --------
+    >>> record_tags(False, [(2024, "large", True), (2023, "small", None)])
+    ['high_tech', 'first_above_scale']
+    >>> record_tags(True, [(2024, "large", None), (2022, "small", None)])   # a gap year
+    ['utility']
+    >>> record_tags(False, [(2024, "large", False)])                      # no year before
+    []
+    """
+    tags = ["utility"] if is_utility else []
+    if years and years[0][2]:
+        tags.append("high_tech")
+    if (len(years) > 1 and years[0][1] == "large" and years[1][1] == "small"
+            and years[0][0] == years[1][0] + 1):
+        tags.append("first_above_scale")
+    return tags

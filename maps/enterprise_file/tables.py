@@ -14,8 +14,7 @@ def header_facts(h: dict[str, Any]) -> list[tuple[str, str]]:
     return [("统一社会信用代码", h["credit_code"]), ("状态", h["status_label"]),
             ("镇街", h["town"] or "-"), ("园区", h["park"] or "-"),
             ("行业", f"{h['industry_division'] or '-'} {h['industry_name'] or ''}"),
-            ("规模与标记", "、".join([h["size"], *(["公用事业"] if h["is_utility"] else []),
-                                  *(h.get("tags") or [])]))]
+            ("规模与标记", "、".join([h["size"], *(h.get("tags") or [])]))]
 
 
 def panel_tables(rec: dict[str, Any], *, figures: bool = True

@@ -31,7 +31,7 @@ def figure(row: dict[str, Any]) -> str:
 
 
 def _header(h: dict[str, Any]) -> list[str]:
-    tags = [h["size"]] + (["公用事业"] if h["is_utility"] else []) + list(h.get("tags") or [])
+    tags = [h["size"], *(h.get("tags") or [])]
     return [f"{h['name']}（{h['credit_code']}）",
             f"  状态 {h['status_label']}，镇街 {h['town'] or '-'}，园区 {h['park'] or '-'}，"
             f"行业 {h['industry_division'] or '-'} {h['industry_name'] or ''}，{'、'.join(tags)}"]

@@ -88,6 +88,32 @@ def parse_size_class(value: Any) -> tuple[str | None, str | None]:
     return None, f"cannot read the 规模以上 flag {value!r} (use 是/否)"
 
 
+_YES = {"是", "y", "yes", "true", "1", "√", "高新", "高新技术企业", "高企"}
+_NO = {"否", "n", "no", "false", "0", "×", "非高新", "不是"}
+
+
+def parse_high_tech(value: Any) -> tuple[bool | None, str | None]:
+    """Read a 高新技术企业 flag.
+
+    Examples
+    --------
+    >>> parse_high_tech("是"), parse_high_tech("否"), parse_high_tech(None)
+    ((True, None), (False, None), (None, None))
+    >>> parse_high_tech("也许")[1]
+    "cannot read the 高新技术企业 flag '也许' (use 是/否)"
+    """
+    if is_blank(value):
+        return None, None
+    text = str(value).strip().lower()
+    if text.endswith(".0"):
+        text = text[:-2]
+    if text in _YES:
+        return True, None
+    if text in _NO:
+        return False, None
+    return None, f"cannot read the 高新技术企业 flag {value!r} (use 是/否)"
+
+
 def parse_status(value: Any) -> tuple[str | None, str | None]:
     """Read a registration status word.
 
@@ -268,7 +294,8 @@ def check_enterprises(raw: pd.DataFrame, factors: dict[str, float], rows: np.nda
     for order, (f, parse) in enumerate((("size_class", parse_size_class), ("town", None),
                                         ("status", parse_status),
                                         ("established_date", parse_date),
-                                        ("deregistered_date", parse_date)), start=3):
+                                        ("deregistered_date", parse_date),
+                                        ("high_tech", parse_high_tech)), start=3):
         cells = column_cells(raw, f, n)
         if parse is None:
             out[f] = parse_distinct(cells, parse_text)

@@ -57,6 +57,9 @@ log = logging.getLogger(__name__)
 ENTERPRISE_FIELDS = ("industry_code", "size_class", "town", "status", "established_date",
                      "deregistered_date")
 YEAR_COLUMNS = ("credit_code", "year", *NUMERIC_FIELDS, "attrs", "batch_id")
+#: Flags of the year a file may carry (``size_class`` also goes to ``enterprise``, which
+#: keeps the latest; the year's own makes "first year above designated size").
+YEAR_FLAGS = ("size_class", "high_tech")
 
 
 def import_enterprises(conn: psycopg.Connection, path: str | Path, *, year: int,
@@ -176,7 +179,7 @@ def import_enterprises(conn: psycopg.Connection, path: str | Path, *, year: int,
                                     else ent_cols, not_compared=("batch_id",),
                                     written=ent_written)
         year_cols = ["credit_code", "year", *[f for f in NUMERIC_FIELDS if f in carried],
-                     "attrs", "batch_id"]
+                     *[f for f in YEAR_FLAGS if f in carried], "attrs", "batch_id"]
         year_written: list[tuple] = []
         ins_y, _updated = upsert_frame(conn, "enterprise_year", load, ["credit_code", "year"],
                                     year_cols, keep_when_null=keep_null if keep_null is not None
