@@ -91,3 +91,20 @@ FROM (SELECT c.parcel_code, c.plot_id, s.code AS plot_code, c.contract_no,
                              'announced')) x
 ORDER BY x.parcel_code, x.supply_date DESC NULLS LAST, x.plot_id DESC;
 GRANT SELECT ON parcel_contract_dates TO mujun_app;
+
+-- ------------------------------------------- going back from 出让 (the supply page)
+-- A plot that goes back from 出让 (or later) to an earlier step gives the candidate it
+-- closed on transfer its decision back (scoring.land_supply.plots.advance): the app may
+-- reopen such a candidate to 'approved' (clearing closed_reason) and record it as itself.
+CREATE POLICY candidate_supply_undone ON candidate FOR UPDATE TO mujun_app
+    USING ((SELECT mujun_can('supply'))
+           AND EXISTS (SELECT 1 FROM supply_plot p WHERE p.candidate_id = candidate.candidate_id))
+    WITH CHECK (status = 'approved' AND closed_reason IS NULL AND (SELECT mujun_can('supply'))
+                AND EXISTS (SELECT 1 FROM supply_plot p
+                            WHERE p.candidate_id = candidate.candidate_id));
+CREATE POLICY review_event_supply_undone ON review_event FOR INSERT TO mujun_app
+    WITH CHECK ((SELECT mujun_can('supply')) AND action = 'reopened' AND from_status = 'closed'
+                AND to_status = 'approved'
+                AND actor = (SELECT username FROM mujun_session_info())
+                AND EXISTS (SELECT 1 FROM supply_plot p
+                            WHERE p.candidate_id = review_event.candidate_id));
