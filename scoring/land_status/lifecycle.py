@@ -266,7 +266,7 @@ def reopen(conn: psycopg.Connection, candidate_id: int, *, reason: str, by: str)
         " AND candidate_id <> %s AND (kind = 'approved_unsupplied') = (%s = 'approved_unsupplied')",
         (parcel, int(candidate_id), kind)).fetchone()
     if other is not None:
-        raise DataError(f"宗地 {parcel} 已有新的候选 {other[0]}（规则重新发现），原候选 "
+        raise DataError(f"宗地 {parcel} 已有新的候选 {other[0]}（规则再次认定），原候选 "
                         f"{candidate_id} 不能恢复；请对候选 {other[0]} 作出决定")
     before = conn.execute(
         "SELECT from_status FROM review_event WHERE candidate_id = %s AND action = 'closed'"

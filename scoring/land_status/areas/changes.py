@@ -21,6 +21,7 @@ from scoring.land_status.areas.store import (
     refuse_if_in_open_area,
     resolve_area,
 )
+from scoring.land_status.vocabulary import AREA_STATUSES
 
 if TYPE_CHECKING:
     import psycopg
@@ -46,8 +47,8 @@ def _open_area(conn: psycopg.Connection, key: str | int) -> dict[str, Any]:
     conn.execute("SELECT 1 FROM redevelopment_area WHERE area_id = %s FOR UPDATE",
                  (int(area["area_id"]),))
     if area["closed_reason"] is not None:
-        raise AreaError(f"片区「{area['name']}」已关闭（原因：{area['closed_reason']}）；"
-                        "已关闭的片区不能再变更，可另设新片区")
+        raise AreaError(f"片区「{area['name']}」的状态为「{AREA_STATUSES.label('closed')}」"
+                        f"（关闭原因：{area['closed_reason']}），不能再变更，可另设新片区")
     return area
 
 
@@ -141,7 +142,7 @@ def rename_area(conn: psycopg.Connection, key: str | int, new_name: str, *,
     taken = conn.execute("SELECT area_id FROM redevelopment_area WHERE name = %s",
                          (name,)).fetchone()
     if taken:
-        raise AreaError(f"名称「{name}」已被片区 {taken[0]} 使用（含已关闭的片区）；请另选名称")
+        raise AreaError(f"名称「{name}」已被片区 {taken[0]} 使用（名称不能与任何片区重复，关闭的也算）；请另选名称")
     conn.execute("UPDATE redevelopment_area SET name = %s WHERE area_id = %s", (name, aid))
     record_event(conn, aid, "renamed", by=actor, old_name=area["name"], new_name=name)
     return {"area_id": aid, "old_name": area["name"], "name": name}

@@ -57,7 +57,7 @@ def check_candidates(conn: psycopg.Connection, ids: Sequence[int]) -> list[int]:
     no_parcel = found[found["parcel_id"].isna()]
     if len(no_parcel):
         raise AreaError(f"候选 {'、'.join(map(str, no_parcel['candidate_id']))} 在宗地库中"
-                        "没有宗地（如批而未供的批次）；片区只能由宗地组成")
+                        "没有宗地（如批准用地批次）；片区只能由宗地组成")
     return wanted
 
 

@@ -255,8 +255,8 @@ def close_cmd(app, area, reason, by, as_json) -> None:
 
     conn = app.connect()
     r = _commit(conn, lambda: close_area(conn, area, reason=reason, by=by))
-    emit(r, as_json, f"片区 {r['area_id']} {r['name']} 已关闭（{r['reason']}），"
-                     f"{len(r['candidates'])} 宗候选保留在其记录中")
+    emit(r, as_json, f"片区 {r['area_id']} {r['name']}：{AREA_STATUSES.label('closed')}"
+                     f"（关闭原因：{r['reason']}），{len(r['candidates'])} 宗候选保留在其记录中")
 
 
 @areas.command("plan")
