@@ -268,7 +268,7 @@ def advance(conn: psycopg.Connection, ref: int | str, to: str, on: dt.date, *, a
         (:func:`.pipeline.check_step`) out of order, dated before the current step,
         back without a reason; 指标确定 or later without the plot's indicators.
     """
-    from scoring.land_supply.pipeline import check_step, rank
+    from scoring.land_supply.pipeline import check_step, rank, undoes_transfer
 
     plot_id = plot_id_of(conn, ref)
     try:
@@ -285,7 +285,7 @@ def advance(conn: psycopg.Connection, ref: int | str, to: str, on: dt.date, *, a
                      (to, on, plot_id))
         if how == "forward" and to == "transferred":
             _close_source_candidate(conn, plot_id, code, on, document, actor)
-        elif how == "back" and rank(status) >= rank("transferred") > rank(to):
+        elif how == "back" and undoes_transfer(status, to):
             _reopen_source_candidate(conn, plot_id, code, status, to, on, reason, actor)
         conn.execute("INSERT INTO supply_plot_event (plot_id, from_status, to_status, on_date,"
                      " document, reason, actor) VALUES (%s, %s, %s, %s, %s, %s, %s)",
