@@ -47,7 +47,7 @@ STAGE_COLOURS = {"found": "#fdae61", "decided": "#f46d43", "approved": "#66bd63"
 CONTRACT_COLOURS = {"in_force": "#4393c3", "breach_found": "#fdb863", "performed": "#1a9850",
                     "breached": "#d7191c"}
 AREA_STATUS_COLOURS = {"not_started": "#cab2d6", "in_progress": "#6a3d9a",
-                       "target_met": "#33a02c", "overdue": "#e31a1c"}
+                       "target_met": "#33a02c", "overdue": "#e31a1c", "closed": "#999999"}
 TOPIC_COLOURS = {"environment": "#1b9e77", "energy": "#d95f02", "geohazard": "#7570b3",
                  "seismic": "#e7298a", "water": "#66a61e", "soil": "#e6ab02",
                  "relics": "#a6761d", "flood": "#666666"}

@@ -12,6 +12,21 @@ from gis.crs import SQM_PER_MU
 from scoring.land_status.checks import _num, _val
 
 
+def _dates(row: dict) -> dict:
+    """The dates the rules read; from a contract, with the contract and the parcel's own."""
+    out = {"supply": _val(row.get("supply_date")),
+           "agreed_start": _val(row.get("agreed_start_date")),
+           "agreed_finish": _val(row.get("agreed_finish_date"))}
+    if row.get("dates_source") == "contract":
+        out["dates_source"] = (f"出让合同（标准地地块 {row.get('contract_plot')}"
+                               + (f"，合同号 {row['contract_no']}" if row.get("contract_no")
+                                  else "") + "）")
+        out["certificate_supply"] = _val(row.get("certificate_supply_date"))
+        out["certificate_start"] = _val(row.get("certificate_start_date"))
+        out["certificate_finish"] = _val(row.get("certificate_finish_date"))
+    return out
+
+
 def evidence(kind: str, row: dict, ctx: dict, years: float) -> dict:
     """What a legal procedure needs to see, for one candidate."""
     change = ctx["change"].get(row["parcel_code"])
@@ -22,9 +37,7 @@ def evidence(kind: str, row: dict, ctx: dict, years: float) -> dict:
         "built_m2": _val(row["built_m2"]), "sliver_m2": _val(row.get("sliver_m2")),
         "coverage": _val(row["coverage"]), "far": _val(row["far"]),
         "far_min": _val(row.get("far_min")), "n_buildings": _val(row.get("n_buildings")),
-        "dates": {"supply": _val(row.get("supply_date")),
-                  "agreed_start": _val(row.get("agreed_start_date")),
-                  "agreed_finish": _val(row.get("agreed_finish_date"))},
+        "dates": _dates(row),
         "years_idle": years,
         "enterprises": ctx["enterprises"].get(row["parcel_code"], []),
         "score_class": sorted(set(row.get("owner_classes") or [])) or None,

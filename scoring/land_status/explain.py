@@ -338,7 +338,8 @@ def _fact(key: str, value: Any, lang: str) -> str:
         return fmt_m2(value, lang)
     if unit == "%":
         return fmt_share(value)
-    if key in ("as_of", "supply", "agreed_start", "agreed_finish", "approved_date"):
+    if key in ("as_of", "supply", "agreed_start", "agreed_finish", "approved_date",
+               "certificate_supply", "certificate_start", "certificate_finish"):
         return fmt_date(value)
     if key in ("far", "far_min", "committed_far"):
         return fmt_num(value)

@@ -1,6 +1,8 @@
 """What the land-status rules look at, read from PostGIS (the tool side of the rules).
 
-:func:`read_facts` gives one row per parcel of an occupancy run: the parcel's dates,
+:func:`read_facts` gives one row per parcel of an occupancy run: the parcel's dates (a
+land contract's, when a plot on the parcel was transferred with one, else the parcel's
+own; ``dates_source`` says which, and ``certificate_*`` keep the parcel's own),
 its occupancy (built area, coverage, FAR, the survey it rests on), the enterprises
 linked to it on the as-of date with their status, the year's tax and electricity and
 their class and tax per mu in the latest score run, the industry minimum FAR (2008
@@ -25,14 +27,29 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# The dates in force: a land contract of a plot on the parcel, transferred (出让) on or
+# before the as-of date, wins over the parcel's own (certificate) dates, which stay in
+# the certificate_* columns (migration 0036, view parcel_contract_dates).
 _PARCELS_SQL = """
-SELECT p.parcel_code, p.town, p.district, p.supply_date, p.agreed_start_date,
-       p.agreed_finish_date, p.land_use_code, p.planned_far,
+SELECT p.parcel_code, p.town, p.district,
+       CASE WHEN cd.parcel_code IS NULL THEN p.supply_date
+            ELSE coalesce(cd.supply_date, p.supply_date) END AS supply_date,
+       CASE WHEN cd.parcel_code IS NULL THEN p.agreed_start_date
+            ELSE cd.agreed_start_date END AS agreed_start_date,
+       CASE WHEN cd.parcel_code IS NULL THEN p.agreed_finish_date
+            ELSE cd.agreed_finish_date END AS agreed_finish_date,
+       CASE WHEN cd.parcel_code IS NULL THEN 'parcel' ELSE 'contract' END AS dates_source,
+       cd.plot_code AS contract_plot, cd.contract_no,
+       p.supply_date AS certificate_supply_date, p.agreed_start_date AS certificate_start_date,
+       p.agreed_finish_date AS certificate_finish_date,
+       p.land_use_code, p.planned_far,
        o.area_m2, o.built_m2, o.sliver_m2, o.coverage, o.far, o.floor_area_m2, o.n_buildings,
        o.survey_id, o.survey_date, ST_Covers(s.coverage, p.geom) AS survey_full
 FROM occupancy o JOIN parcel p ON p.parcel_code = o.parcel_code
 LEFT JOIN survey s ON s.survey_id = o.survey_id
-WHERE o.run_id = %s
+LEFT JOIN parcel_contract_dates cd ON cd.parcel_code = p.parcel_code
+     AND (cd.supply_date IS NULL OR cd.supply_date <= %(as_of)s)
+WHERE o.run_id = %(run)s
 """
 
 _LINKS_SQL = """
@@ -124,7 +141,7 @@ def read_facts(conn: psycopg.Connection, rules: dict[str, Any], *, occupancy_run
     from scoring.store import latest_score_run
 
     notes: list[str] = []
-    parcels = _frame(conn, _PARCELS_SQL, (occupancy_run,))
+    parcels = _frame(conn, _PARCELS_SQL, {"run": occupancy_run, "as_of": as_of})
     if len(parcels) and parcels["survey_date"].isna().all():
         notes.append("no parcel rests on a dated survey (footprints loaded without one?): the "
                      "idle, unfinished and inefficient kinds need one")

@@ -243,6 +243,42 @@ def close(conn: psycopg.Connection, candidate_id: int, *, reason: str, run_id: i
     return int(new[0])
 
 
+def reopen(conn: psycopg.Connection, candidate_id: int, *, reason: str, by: str) -> str:
+    """Undo a closing (no commit): the candidate gets back the status it had when it was
+    closed (e.g. 批准收回/盘活 when its land's transfer is undone); returns that status.
+
+    Raises
+    ------
+    DataError
+        The candidate is not closed, or its parcel has another open candidate meanwhile
+        (a later rules run found it again): decide on that one instead.
+    """
+    row = conn.execute(
+        "SELECT status, parcel_code, kind FROM candidate WHERE candidate_id = %s FOR UPDATE",
+        (int(candidate_id),)).fetchone()
+    if row is None:
+        raise CandidateNotFound(f"候选 {candidate_id} 不存在")
+    status, parcel, kind = row
+    if status != "closed":
+        raise DataError(f"候选 {candidate_id} 未关闭（当前「{STATUS_TERMS.label(status)}」），无需恢复")
+    other = conn.execute(
+        "SELECT candidate_id FROM candidate WHERE parcel_code = %s AND status <> 'closed'"
+        " AND candidate_id <> %s AND (kind = 'approved_unsupplied') = (%s = 'approved_unsupplied')",
+        (parcel, int(candidate_id), kind)).fetchone()
+    if other is not None:
+        raise DataError(f"宗地 {parcel} 已有新的候选 {other[0]}（规则再次认定），原候选 "
+                        f"{candidate_id} 不能恢复；请对候选 {other[0]} 作出决定")
+    before = conn.execute(
+        "SELECT from_status FROM review_event WHERE candidate_id = %s AND action = 'closed'"
+        " ORDER BY event_id DESC LIMIT 1", (int(candidate_id),)).fetchone()
+    back = before[0] if before and before[0] and before[0] != "closed" else "under_review"
+    conn.execute("UPDATE candidate SET status = %s, closed_reason = NULL WHERE candidate_id = %s",
+                 (back, int(candidate_id)))
+    _record(conn, candidate_id, actor=by, action="reopened", from_status="closed",
+            to_status=back, comment=reason)
+    return back
+
+
 def history(conn: psycopg.Connection, candidate_id: int) -> list[dict]:
     """The candidate's events, oldest first, as dicts — with the events of the candidates
     merged into it (migration 0027: the same parcel under another kind; ``candidate_id``

@@ -49,7 +49,9 @@ _APPROVALS_SQL = """
 SELECT a.approval_code, a.approved_date, a.town, a.area_m2,
        ST_Area(ST_Difference(a.geom, coalesce((
            SELECT ST_Union(p.geom) FROM parcel p
-           WHERE p.geom && a.geom AND p.supply_date IS NOT NULL AND p.supply_date <= %(as_of)s),
+           WHERE p.geom && a.geom AND (p.supply_date <= %(as_of)s OR EXISTS (
+               SELECT 1 FROM parcel_contract_dates cd WHERE cd.parcel_code = p.parcel_code
+               AND cd.supply_date <= %(as_of)s))),
            ST_SetSRID('GEOMETRYCOLLECTION EMPTY'::geometry, ST_SRID(a.geom))))) AS unsupplied_m2
 FROM land_approval a WHERE a.approved_date <= %(as_of)s
 """

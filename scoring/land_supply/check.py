@@ -58,6 +58,8 @@ SELECT p.plot_id, p.code AS plot, p.town AS plot_town, p.district AS plot_distri
        c.produce_by, c.far_min, c.coverage_min, c.tax_per_mu_wan, c.investment_wan
 FROM supply_contract c JOIN supply_plot p ON p.plot_id = c.plot_id
 WHERE p.status <> 'performed'
+  -- a plot sent back before 出让 has no contract in force (its record stays)
+  AND p.status NOT IN ('reserve', 'preparation', 'assessment', 'indicators', 'announced')
 ORDER BY p.plot_id
 """
 

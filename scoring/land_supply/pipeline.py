@@ -31,6 +31,8 @@ ORDER: tuple[str, ...] = STATUSES.codes()
 FINAL = ("performed", "breached")
 #: From this step on a breach may be recorded at once.
 CONTRACT = "contracted"
+#: The step that supplies the land (出让): it closes the plot's candidate.
+TRANSFER = "transferred"
 
 
 def rank(status: str) -> int:
@@ -83,3 +85,15 @@ def check_step(current: str, current_date: dt.date, to: str, on: dt.date,
     allowed = "」或「".join(label(s) for s in next_steps(current)) or "无（已结束）"
     raise StepError(f"地块状态只能逐步推进：当前「{label(current)}」，下一步应为「{allowed}」，"
                     f"不能直接到「{label(to)}」")
+
+
+def undoes_transfer(current: str, to: str) -> bool:
+    """Whether moving from ``current`` to ``to`` takes the plot from 出让 (or later) back to
+    a step before it: the land is no longer supplied.
+
+    >>> undoes_transfer("contracted", "announced"), undoes_transfer("contracted", "transferred")
+    (True, False)
+    >>> undoes_transfer("announced", "preparation")
+    False
+    """
+    return rank(current) >= rank(TRANSFER) > rank(to)

@@ -257,7 +257,10 @@ def advance(conn: psycopg.Connection, ref: int | str, to: str, on: dt.date, *, a
     """Move a plot to ``to`` on ``on`` (commits): one step forward, or back with a reason.
 
     A plot reclaimed from a candidate closes that candidate when it is transferred
-    (出让): the land is supplied again, and its contract is checked from then on.
+    (出让): the land is supplied again, and its contract is checked from then on. Going
+    back from 出让 (or later) to an earlier step undoes that: the candidate gets its
+    decision back (批准收回/盘活), as the land is reclaimed but no longer supplied; the
+    step is refused when the parcel has a new open candidate meanwhile.
 
     Raises
     ------
@@ -265,7 +268,7 @@ def advance(conn: psycopg.Connection, ref: int | str, to: str, on: dt.date, *, a
         (:func:`.pipeline.check_step`) out of order, dated before the current step,
         back without a reason; 指标确定 or later without the plot's indicators.
     """
-    from scoring.land_supply.pipeline import check_step, rank
+    from scoring.land_supply.pipeline import check_step, rank, undoes_transfer
 
     plot_id = plot_id_of(conn, ref)
     try:
@@ -282,6 +285,8 @@ def advance(conn: psycopg.Connection, ref: int | str, to: str, on: dt.date, *, a
                      (to, on, plot_id))
         if how == "forward" and to == "transferred":
             _close_source_candidate(conn, plot_id, code, on, document, actor)
+        elif how == "back" and undoes_transfer(status, to):
+            _reopen_source_candidate(conn, plot_id, code, status, to, on, reason, actor)
         conn.execute("INSERT INTO supply_plot_event (plot_id, from_status, to_status, on_date,"
                      " document, reason, actor) VALUES (%s, %s, %s, %s, %s, %s, %s)",
                      (plot_id, status, to, on, document, reason if how == "back" else None,
@@ -305,6 +310,28 @@ def _close_source_candidate(conn: psycopg.Connection, plot_id: int, code: str, o
         close(conn, int(row[0]), by=actor, run_id=None,
               reason=f"作为标准地地块 {code} 于 {on.isoformat()} 出让"
                      + (f"（{document}）" if document else ""))
+
+
+def _reopen_source_candidate(conn: psycopg.Connection, plot_id: int, code: str, current: str,
+                             to: str, on: dt.date, reason: str | None, actor: str) -> None:
+    """The transfer is undone: the land is reclaimed but not supplied again, so the
+    candidate closed on transfer gets its decision back (no commit); refused when the
+    parcel has a new open candidate meanwhile (:func:`scoring.land_status.lifecycle.reopen`).
+    """
+    from gis.errors import DataError
+    from scoring.land_status.lifecycle import reopen
+
+    row = conn.execute("SELECT c.candidate_id FROM supply_plot p JOIN candidate c"
+                       " ON c.candidate_id = p.candidate_id"
+                       " WHERE p.plot_id = %s AND c.status = 'closed'", (plot_id,)).fetchone()
+    if row is None:
+        return
+    try:
+        reopen(conn, int(row[0]), by=actor,
+               reason=f"标准地地块 {code} 于 {on.isoformat()} 由「{STATUSES.label(current)}」"
+                      f"退回「{STATUSES.label(to)}」：{reason}")
+    except DataError as exc:
+        raise StepError(f"地块 {code} 不能退回到出让之前：{exc}") from None
 
 
 def set_indicators(conn: psycopg.Connection, ref: int | str, industry: str, *,

@@ -19,7 +19,8 @@ from tests.cli_runner import fetch, run_mujun
 
 pytestmark = pytest.mark.postgis
 
-AREA_TABLES = "redevelopment_area, redevelopment_area_member, firm_plan_note"
+AREA_TABLES = ("redevelopment_area, redevelopment_area_member, firm_plan_note,"
+               " redevelopment_area_event")
 
 
 @pytest.fixture(scope="module")
@@ -199,7 +200,7 @@ def test_polygon_in_a_wrong_crs_is_refused(areas_db, tmp_path, monkeypatch, db_d
 
 
 @pytest.mark.parametrize(("change", "message"), [
-    ({"--candidates": "99999"}, "candidate 99999 does not exist"),
+    ({"--candidates": "99999"}, "候选 99999 不存在"),
     ({"--candidates": "abc"}, "is not a candidate number"),
     ({"--method": "拆除重建"}, "改造提升、兼并重组、回收盘活、集聚入园、关停退出"),
     ({"--target-mu": "0"}, "must be an area above 0 亩"),
@@ -233,7 +234,7 @@ def test_duplicate_name_closed_and_shared_candidates(areas_db, monkeypatch, db_d
     assert code == 3 and "an area named '西区' exists" in err
     code, _, err = mujun(["areas", "add", "南区", "--candidates", f"{a},{b}", *base],
                          monkeypatch, db_dsn, capsys)
-    assert code == 3 and f"candidate {a}（西区） already belongs to another area" in err
+    assert code == 3 and f"候选 {a}（西区） 已在另一个未关闭的片区中" in err
     closed = fetch(conn, "SELECT candidate_id FROM candidate WHERE status = 'closed' LIMIT 1")
     if not closed:   # the sample's run closes none: close one as a later run would
         closed = [(b,)]
@@ -246,7 +247,7 @@ def test_duplicate_name_closed_and_shared_candidates(areas_db, monkeypatch, db_d
     code, _, err = mujun(["areas", "add", "东区", *base], monkeypatch, db_dsn, capsys)
     assert code == 3 and "--candidates" in err and "--polygon" in err
     code, _, err = mujun(["areas", "show", "没有这个片区"], monkeypatch, db_dsn, capsys)
-    assert code == 3 and "no area is named or numbered" in err
+    assert code == 3 and "没有名称或编号为「没有这个片区」的片区" in err
     assert fetch(conn, "SELECT name FROM redevelopment_area") == [("西区",)]
     if closed == [(b,)]:
         conn.execute("UPDATE candidate SET status = 'new', closed_reason = NULL"

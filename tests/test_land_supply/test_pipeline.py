@@ -9,7 +9,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scoring.land_supply.errors import StepError
-from scoring.land_supply.pipeline import FINAL, ORDER, check_step, next_steps, rank
+from scoring.land_supply.pipeline import (
+    FINAL,
+    ORDER,
+    check_step,
+    next_steps,
+    rank,
+    undoes_transfer,
+)
 from scoring.land_supply.vocabulary import STATUSES
 
 D = dt.date(2025, 1, 1)
@@ -57,3 +64,13 @@ def test_a_breach_may_be_recorded_from_the_contract_on_only():
 def test_an_unknown_status_is_named_with_the_choices():
     with pytest.raises(Exception, match="储备"):
         check_step("reserve", D, "sold", D)
+
+
+@given(statuses, statuses)
+def test_a_transfer_is_undone_exactly_by_a_way_back_across_it(current, to):
+    """Going back from 出让 or later to before it, and nothing else, undoes the transfer;
+    any undoing step is a step back (it needs a reason)."""
+    supplied = ORDER[ORDER.index("transferred"):]
+    assert undoes_transfer(current, to) == (current in supplied and to not in supplied)
+    if undoes_transfer(current, to):
+        assert check_step(current, D, to, D, reason="出让撤销") == "back"

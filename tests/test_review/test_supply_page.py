@@ -153,6 +153,25 @@ def test_planner_moves_a_plot_on_and_transfer_closes_its_candidate(plots, review
                              " AND action = 'closed'",
                              (plots["丁镇"]["candidate_id"],)).fetchone()[0]
     assert status == "closed" and "出让" in reason and actor == "plan_ding"
+    # the transfer is undone: going back before 出让 gives the candidate its approval back,
+    # as the planner (row-level security of migration 0036)
+    version = _plot(s, pid).json()["version"]
+    resp = s.post(f"/api/supply/plots/{pid}/step",
+                  json={"to": "announced", "date": "2025-07-01", "reason": "竞得人放弃",
+                        "version": version})
+    assert resp.status_code == 200, resp.text
+    with connect(review_dsn) as conn:
+        status = conn.execute("SELECT status FROM candidate WHERE candidate_id = %s",
+                              (plots["丁镇"]["candidate_id"],)).fetchone()[0]
+        event = conn.execute("SELECT actor, to_status FROM review_event WHERE candidate_id = %s"
+                             " AND action = 'reopened'",
+                             (plots["丁镇"]["candidate_id"],)).fetchone()
+    assert status == "approved" and event == ("plan_ding", "approved")
+    version = _plot(s, pid).json()["version"]
+    resp = s.post(f"/api/supply/plots/{pid}/step",
+                  json={"to": "transferred", "date": "2025-08-01", "document": "出让-2",
+                        "version": version})
+    assert resp.status_code == 200, resp.text
 
 
 def test_the_database_refuses_the_same_writes(plots, review_dsn, app_conn_factory):

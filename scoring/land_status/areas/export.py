@@ -39,7 +39,7 @@ SUFFIXES = (".gpkg", ".shp", ".xlsx")
 
 AREA_COLUMNS = ("area_id", "name", "method", "planned", "target_mu", "reclaimed_mu",
                 "done_share", "status", "n_candidates", "n_approved", "candidates_mu",
-                "firms_to_plan", "firms_planned", "created_by")
+                "firms_to_plan", "firms_planned", "created_by", "closed_reason")
 MEMBER_COLUMNS = ("area_id", "name", "candidate_id", "parcel_code", "kinds", "decision",
                   "parcel_mu", "approved_on")
 PROGRESS_COLUMNS = ("area_id", "name", "date", "n_approved", "cumulative_mu", "done_share")

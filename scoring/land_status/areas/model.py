@@ -157,10 +157,10 @@ def month_end(planned: dt.date) -> dt.date:
 
 
 def area_status(*, reclaimed_mu: float, target_mu: float, planned: dt.date,
-                as_of: dt.date, n_approved: int) -> str:
+                as_of: dt.date, n_approved: int, closed: bool = False) -> str:
     """Where an area stands (a code of ``land_status.area_status``).
 
-    Target met wins; otherwise an area whose planned month has ended is overdue; else it
+    A closed area is ``closed`` whatever its figures. Otherwise target met wins; otherwise an area whose planned month has ended is overdue; else it
     is in progress once a member is approved, and not started before.
 
     Examples
@@ -171,7 +171,12 @@ def area_status(*, reclaimed_mu: float, target_mu: float, planned: dt.date,
     >>> area_status(reclaimed_mu=3, target_mu=10, planned=dt.date(2026, 11, 1),
     ...             as_of=dt.date(2026, 12, 1), n_approved=1)
     'overdue'
+    >>> area_status(reclaimed_mu=3, target_mu=10, planned=dt.date(2026, 11, 1),
+    ...             as_of=dt.date(2026, 12, 1), n_approved=1, closed=True)
+    'closed'
     """
+    if closed:
+        return "closed"
     if reclaimed_mu >= target_mu:
         return "target_met"
     if as_of > month_end(planned):

@@ -27,7 +27,10 @@ if TYPE_CHECKING:
 INSIDE_SHARE = 0.5
 
 _AREA_COLUMNS = ("area_id", "name", "method", "planned", "target_mu", "source", "created_by",
-                 "created_at")
+                 "created_at", "closed_reason")
+
+#: The members an area lists: those in it now, and for a closed area those it closed with.
+_CURRENT = "(m.left_at IS NULL OR m.left_how = 'area_closed')"
 
 
 def _frame(conn: psycopg.Connection, query: str, params: Any = None) -> pd.DataFrame:
@@ -36,24 +39,25 @@ def _frame(conn: psycopg.Connection, query: str, params: Any = None) -> pd.DataF
 
 
 # ------------------------------------------------------------------ making an area
-def _members_by_id(conn: psycopg.Connection, ids: Sequence[int]) -> list[int]:
+def check_candidates(conn: psycopg.Connection, ids: Sequence[int]) -> list[int]:
+    """The candidates ``ids``, sorted, once each: they must exist, be open and have a
+    stored parcel (else :class:`AreaError`)."""
     wanted = sorted({int(i) for i in ids})
     found = _frame(conn, "SELECT c.candidate_id, c.status, c.parcel_code, p.parcel_id "
                          "FROM candidate c LEFT JOIN parcel p ON p.parcel_code = c.parcel_code "
                          "WHERE c.candidate_id = ANY (%s) ORDER BY c.candidate_id", (wanted,))
     missing = sorted(set(wanted) - set(found["candidate_id"].astype(int)))
     if missing:
-        raise AreaError(f"candidate {', '.join(map(str, missing))} does not exist; "
-                        "`mujun candidates list` shows the numbers")
+        raise AreaError(f"候选 {'、'.join(map(str, missing))} 不存在；"
+                        "`mujun candidates list` 列出候选编号")
     closed = found[found["status"] == "closed"]
     if len(closed):
-        raise AreaError(f"candidate {', '.join(map(str, closed['candidate_id']))} is "
-                        f"{STATUSES.label('closed')} (its conditions no longer hold); "
-                        "leave it out of the area")
+        raise AreaError(f"候选 {'、'.join(map(str, closed['candidate_id']))} 已是"
+                        f"「{STATUSES.label('closed')}」状态（认定条件已不成立）；请不要把它列入片区")
     no_parcel = found[found["parcel_id"].isna()]
     if len(no_parcel):
-        raise AreaError(f"candidate {', '.join(map(str, no_parcel['candidate_id']))} has no "
-                        "stored parcel (e.g. an approval batch); an area groups parcels")
+        raise AreaError(f"候选 {'、'.join(map(str, no_parcel['candidate_id']))} 在宗地库中"
+                        "没有宗地（如批准用地批次）；片区只能由宗地组成")
     return wanted
 
 
@@ -125,17 +129,10 @@ def add_area(conn: psycopg.Connection, name: str, *, method: str, planned: Any,
     if taken:
         raise AreaError(f"an area named {name!r} exists (area {taken[0]}); choose another name")
     if outline is None:
-        members = _members_by_id(conn, candidate_ids or ())
+        members = check_candidates(conn, candidate_ids or ())
     else:
         members = _members_in(conn, outline, int(srid or 0), source or "polygon")
-    elsewhere = conn.execute(
-        "SELECT m.candidate_id, a.name FROM redevelopment_area_member m"
-        " JOIN redevelopment_area a USING (area_id) WHERE m.candidate_id = ANY (%s)"
-        " ORDER BY m.candidate_id", (members,)).fetchall()
-    if elsewhere:
-        listed = ", ".join(f"{cid}（{area}）" for cid, area in elsewhere[:10])
-        raise AreaError(f"candidate {listed} already belongs to another area; a candidate is "
-                        "in one area at most")
+    refuse_if_in_open_area(conn, members)
     import shapely
 
     geom_sql = ("ST_GeomFromWKB(%(wkb)s, %(srid)s)" if outline is not None else
@@ -152,8 +149,33 @@ def add_area(conn: psycopg.Connection, name: str, *, method: str, planned: Any,
     with conn.cursor() as cur:
         cur.executemany("INSERT INTO redevelopment_area_member (area_id, candidate_id)"
                         " VALUES (%s, %s)", [(area_id, c) for c in members])
+    record_event(conn, area_id, "created", by=str(by).strip(), candidate_ids=members,
+                 new_name=name)
     return {"area_id": int(area_id), "name": name, "method": method, "planned": planned,
             "target_mu": target_mu, "candidates": members}
+
+
+def refuse_if_in_open_area(conn: psycopg.Connection, candidate_ids: Sequence[int]) -> None:
+    """Raise :class:`AreaError` when one of the candidates is in an open area already."""
+    elsewhere = conn.execute(
+        "SELECT m.candidate_id, a.name FROM redevelopment_area_member m"
+        " JOIN redevelopment_area a USING (area_id) WHERE m.candidate_id = ANY (%s)"
+        " AND m.left_at IS NULL AND a.closed_at IS NULL ORDER BY m.candidate_id",
+        ([int(c) for c in candidate_ids],)).fetchall()
+    if elsewhere:
+        listed = "、".join(f"{cid}（{area}）" for cid, area in elsewhere[:10])
+        raise AreaError(f"候选 {listed} 已在另一个未关闭的片区中；一宗候选最多属于一个未关闭的片区，"
+                        "请先用 `mujun areas remove-candidates` 从原片区移出")
+
+
+def record_event(conn: psycopg.Connection, area_id: int, action: str, *, by: str,
+                 candidate_ids: Sequence[int] = (), old_name: str | None = None,
+                 new_name: str | None = None, reason: str | None = None) -> None:
+    """Append one row to an area's history (``redevelopment_area_event``; no commit)."""
+    conn.execute("INSERT INTO redevelopment_area_event (area_id, action, candidate_ids,"
+                 " old_name, new_name, reason, actor) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                 (int(area_id), action, [int(c) for c in candidate_ids], old_name, new_name,
+                  reason, by))
 
 
 # ------------------------------------------------------------------ reading areas
@@ -166,8 +188,7 @@ def resolve_area(conn: psycopg.Connection, key: str | int) -> dict[str, Any]:
         row = _frame(conn, f"SELECT {', '.join(_AREA_COLUMNS)} FROM redevelopment_area"
                            " WHERE area_id = %s", (int(text),))
     if len(row) == 0:
-        raise AreaNotFound(f"no area is named or numbered {text!r}; `mujun areas list` "
-                           "shows them")
+        raise AreaNotFound(f"没有名称或编号为「{text}」的片区；`mujun areas list` 列出全部片区")
     return row.iloc[0].to_dict()
 
 
@@ -186,7 +207,7 @@ def members(conn: psycopg.Connection, area_ids: Sequence[int]) -> pd.DataFrame:
         "   AND e.action = 'decided' AND e.to_status = 'approved') AS approved_on"
         " FROM redevelopment_area_member m JOIN candidate c USING (candidate_id)"
         " LEFT JOIN parcel p ON p.parcel_code = c.parcel_code"
-        " WHERE m.area_id = ANY (%s) ORDER BY m.area_id, c.candidate_id",
+        f" WHERE m.area_id = ANY (%s) AND {_CURRENT} ORDER BY m.area_id, c.candidate_id",
         ([int(a) for a in area_ids],))
     frame["approved_on"] = frame["approved_on"].astype(object).where(
         frame["approved_on"].notna(), None)
@@ -213,7 +234,8 @@ def holders(conn: psycopg.Connection, area_ids: Sequence[int]) -> pd.DataFrame:
         "  AND (r.end_date IS NULL OR r.end_date >= current_date)"
         " LEFT JOIN enterprise e ON e.credit_code = r.credit_code"
         " LEFT JOIN enterprise_score s ON s.run_id = %s AND s.credit_code = r.credit_code"
-        " WHERE m.area_id = ANY (%s) ORDER BY m.area_id, c.candidate_id, credit_code",
+        f" WHERE m.area_id = ANY (%s) AND {_CURRENT}"
+        " ORDER BY m.area_id, c.candidate_id, credit_code",
         (run, [int(a) for a in area_ids]))
     if run is not None and len(frame):
         adjusted = effective_overrides(conn, run)
@@ -244,7 +266,8 @@ def _figures(area: dict[str, Any], mem: pd.DataFrame, firms: pd.DataFrame,
         reclaimed_mu=round(reclaimed, 4),
         done_share=round(reclaimed / float(area["target_mu"]), 4),
         status=model.area_status(reclaimed_mu=reclaimed, target_mu=float(area["target_mu"]),
-                                 planned=area["planned"], as_of=as_of, n_approved=n_approved),
+                                 planned=area["planned"], as_of=as_of, n_approved=n_approved,
+                                 closed=area.get("closed_reason") is not None),
         firms_to_plan=len(firms),
         firms_planned=int(firms["credit_code"].isin(planned_codes).sum()) if len(firms) else 0,
     )
@@ -290,7 +313,9 @@ def get_area(conn: psycopg.Connection, key: str | int, *,
         ``candidates_mu``, ``reclaimed_mu`` (approved candidates' parcel area, mu),
         ``done_share`` (reclaimed / target), ``status`` (``land_status.area_status``
         as of ``as_of``, default today), ``firms_to_plan``, ``firms_planned``; and
-        ``members``, ``progress``, ``firms`` (each with its ``notes``) as lists of dicts.
+        ``members``, ``progress``, ``firms`` (each with its ``notes``), ``history`` (the
+        area's events, oldest first) and ``left`` (candidates removed, with when and
+        why) as lists of dicts.
     """
     as_of = as_of or dt.date.today()
     area = resolve_area(conn, key)
@@ -304,7 +329,20 @@ def get_area(conn: psycopg.Connection, key: str | int, *,
                for code, g in notes.groupby("credit_code")} if len(notes) else {}
     out["firms"] = [dict(f, notes=by_firm.get(f["credit_code"], []))
                     for f in firms.to_dict("records")]
+    out["history"] = history(conn, aid)
+    out["left"] = _frame(conn, "SELECT candidate_id, left_at, left_reason"
+                               " FROM redevelopment_area_member WHERE area_id = %s"
+                               " AND left_how = 'removed' ORDER BY left_at, candidate_id",
+                         (aid,)).to_dict("records")
     return out
+
+
+def history(conn: psycopg.Connection, area_id: int) -> list[dict]:
+    """An area's history, oldest first: ``event_id``, ``action``, ``candidate_ids``,
+    ``old_name``, ``new_name``, ``reason``, ``actor``, ``at``."""
+    return _frame(conn, "SELECT event_id, action, candidate_ids, old_name, new_name, reason,"
+                        " actor, at FROM redevelopment_area_event WHERE area_id = %s"
+                        " ORDER BY event_id", (int(area_id),)).to_dict("records")
 
 
 # ------------------------------------------------------------------ plan notes

@@ -9,6 +9,7 @@ import click
 from gis.cli.options import emit, json_option, overwrite_option
 from gis.crs import SQM_PER_MU
 from scoring.land_status.vocabulary import (
+    AREA_EVENTS,
     AREA_METHODS,
     AREA_STATUSES,
     KINDS,
@@ -155,7 +156,107 @@ def show(app, area, as_of, as_json) -> None:
         lines.append(f"  {f['credit_code']}  {f['name'] or '-'}  等级 {f['class'] or '-'}  "
                      f"（{why}）" + ("" if f["notes"] else "  尚无方案"))
         lines += [f"    {n['at']:%Y-%m-%d} {n['author']}: {n['note']}" for n in f["notes"]]
+    if a["left"]:
+        lines.append("已移出的候选:")
+        lines += [f"  {m['candidate_id']:>6}  {m['left_at']:%Y-%m-%d}  {m['left_reason']}"
+                  for m in a["left"]]
+    lines.append("变更记录:")
+    lines += [f"  {e['at']:%Y-%m-%d %H:%M}  {e['actor']}  {AREA_EVENTS.label(e['action'])}"
+              + _event_detail(e) for e in a["history"]]
     emit(a, as_json, "\n".join(lines))
+
+
+def _event_detail(e: dict) -> str:
+    parts = []
+    if e["candidate_ids"]:
+        parts.append("候选 " + "、".join(map(str, e["candidate_ids"])))
+    if e["action"] == "renamed":
+        parts.append(f"「{e['old_name']}」→「{e['new_name']}」")
+    if e["reason"]:
+        parts.append(f"原因：{e['reason']}")
+    return ("  " + "；".join(parts)) if parts else ""
+
+
+def _candidate_args(values: tuple[str, ...]) -> list[int]:
+    from scoring.errors import AreaError
+
+    out = []
+    for value in values:
+        for part in str(value).replace("，", ",").replace(",", " ").split():
+            if not part.isdigit():
+                raise AreaError(f"「{part}」不是候选编号；`mujun candidates list` 列出编号")
+            out.append(int(part))
+    return out
+
+
+by_option = click.option("--by", required=True, help="Who records the change.")
+
+
+@areas.command("add-candidates")
+@click.argument("area")
+@click.argument("candidate_ids", nargs=-1, required=True)
+@by_option
+@json_option
+@click.pass_obj
+def add_candidates_cmd(app, area, candidate_ids, by, as_json) -> None:
+    """Add candidates (by number) to an open AREA; recorded in its history."""
+    from scoring.land_status.areas.changes import add_candidates
+
+    ids = _candidate_args(candidate_ids)
+    conn = app.connect()
+    r = _commit(conn, lambda: add_candidates(conn, area, ids, by=by))
+    emit(r, as_json, f"片区 {r['area_id']} {r['name']}：加入候选 "
+                     f"{'、'.join(map(str, r['added']))}，现有 {len(r['candidates'])} 宗")
+
+
+@areas.command("remove-candidates")
+@click.argument("area")
+@click.argument("candidate_ids", nargs=-1, required=True)
+@click.option("--reason", required=True, help="Why they leave the area.")
+@by_option
+@json_option
+@click.pass_obj
+def remove_candidates_cmd(app, area, candidate_ids, reason, by, as_json) -> None:
+    """Take candidates out of an open AREA, with a reason (kept in its history)."""
+    from scoring.land_status.areas.changes import remove_candidates
+
+    ids = _candidate_args(candidate_ids)
+    conn = app.connect()
+    r = _commit(conn, lambda: remove_candidates(conn, area, ids, reason=reason, by=by))
+    emit(r, as_json, f"片区 {r['area_id']} {r['name']}：移出候选 "
+                     f"{'、'.join(map(str, r['removed']))}，现有 {len(r['candidates'])} 宗")
+
+
+@areas.command("rename")
+@click.argument("area")
+@click.argument("new_name")
+@by_option
+@json_option
+@click.pass_obj
+def rename_cmd(app, area, new_name, by, as_json) -> None:
+    """Give an open AREA the name NEW_NAME (the old name stays in its history)."""
+    from scoring.land_status.areas.changes import rename_area
+
+    conn = app.connect()
+    r = _commit(conn, lambda: rename_area(conn, area, new_name, by=by))
+    emit(r, as_json, f"片区 {r['area_id']}：「{r['old_name']}」更名为「{r['name']}」")
+
+
+@areas.command("close")
+@click.argument("area")
+@click.option("--reason", required=True, help="Why the area is closed.")
+@by_option
+@json_option
+@click.pass_obj
+def close_cmd(app, area, reason, by, as_json) -> None:
+    """Close AREA, with a reason: it stays listed with its candidates and history, and its
+    candidates may join another area."""
+    from scoring.land_status.areas.changes import close_area
+
+    conn = app.connect()
+    r = _commit(conn, lambda: close_area(conn, area, reason=reason, by=by))
+    emit(r, as_json, f"片区 {r['area_id']} {r['name']}：{AREA_STATUSES.label('closed')}"
+                     f"（关闭原因：{r['reason']}），{len(r['candidates'])} 宗候选保留在其记录中")
 
 
 @areas.command("plan")
