@@ -85,3 +85,18 @@ def write_model(path: str | Path, params: dict, widths, n_bands: int, *, doc: st
     p = Path(path)
     onnx.save(model, str(p))
     return p
+
+
+def read_params(path: str | Path) -> dict[str, np.ndarray]:
+    """The weights of a network written by :func:`write_model` (to fine-tune it)."""
+    import onnx
+    from onnx import numpy_helper
+
+    out: dict[str, np.ndarray] = {}
+    for init in onnx.load(str(path)).graph.initializer:
+        name, _, kind = init.name.rpartition(".")
+        if kind not in ("w", "b") or not name:
+            continue
+        arr = numpy_helper.to_array(init).astype(np.float32)
+        out[f"{name}/{kind}"] = np.ascontiguousarray(np.transpose(arr, (2, 3, 1, 0))) if kind == "w" else arr
+    return out

@@ -120,7 +120,7 @@ def test_postprocess_thresholds_chosen_on_the_validation_stripe(small_scene):
     tried = card["validation"]["postprocess_tried"]
     assert [(t["low"], t["high"]) for t in tried] == list(POSTPROCESS_GRID)  # default first
     chosen = (card["postprocess"]["low"], card["postprocess"]["high"])
-    best = max(tried, key=lambda t: (t["object_f1"], t["pixel_iou"]))
+    best = max(tried, key=lambda t: (t["object_f1"], t["matched_iou"]))
     assert chosen == (best["low"], best["high"])
     assert card["validation"]["object_f1"] == best["object_f1"]
     assert "chosen on this stripe" in card["validation"]["note"]
@@ -148,15 +148,17 @@ def test_model_for_other_bands_or_resolution_is_refused(synthetic_model, small_s
     pan = shared_data / "spacenet-atlanta-west" / "atlanta_west_pan.tif"
     with pytest.raises(ModelError, match=r"reads band\(s\) \[1, 2, 3, 4\] but .* has 1 band"):
         prepare_config(method="onnx", image=pan, model=synthetic_model["path"])
-    coarse = tmp_path / "coarse.tif"
-    with rasterio.open(small_scene["rgbn"]) as ds:
-        data = ds.read(out_shape=(ds.count, ds.height // 2, ds.width // 2), resampling=Resampling.average)
-        prof = ds.profile | {"width": ds.width // 2, "height": ds.height // 2,
-                             "transform": ds.transform * ds.transform.scale(2, 2)}
-        with rasterio.open(coarse, "w", **prof) as out:
-            out.write(data)
-    with pytest.raises(ModelError, match=r"trained at 0.5 m per pixel but .* is 1 m"):
-        prepare_config(method="onnx", image=coarse, model=synthetic_model["path"])
+    for k in (2, 3):  # twice as coarse is resampled to the model's 0.5 m; three times is refused
+        coarse = tmp_path / f"coarse{k}.tif"
+        with rasterio.open(small_scene["rgbn"]) as ds:
+            data = ds.read(out_shape=(ds.count, ds.height // k, ds.width // k), resampling=Resampling.average)
+            prof = ds.profile | {"width": ds.width // k, "height": ds.height // k,
+                                 "transform": ds.transform @ ds.transform.scale(k, k)}
+            with rasterio.open(coarse, "w", **prof) as out:
+                out.write(data)
+    prepare_config(method="onnx", image=tmp_path / "coarse2.tif", model=synthetic_model["path"])
+    with pytest.raises(ModelError, match=r"trained at 0.5 m per pixel but .* is 1.5 m, more than 2 times coarser"):
+        prepare_config(method="onnx", image=tmp_path / "coarse3.tif", model=synthetic_model["path"])
     five = tmp_path / "five.tif"
     with rasterio.open(small_scene["rgbn"]) as ds, \
             rasterio.open(five, "w", **(ds.profile | {"count": 5})) as out:
@@ -177,12 +179,12 @@ def test_training_refuses_labels_outside_the_image(small_scene):
 def test_cli_train_then_extract(small_scene, tmp_path):
     model = tmp_path / "m.onnx"
     args = ("footprints", "train", "--image", str(small_scene["rgbn"]), "--labels",
-            str(small_scene["buildings"]), "--widths", "8,16", "--epochs", "3", "-o", str(model))
+            str(small_scene["buildings"]), "--widths", "8,16", "--epochs", "8", "-o", str(model))
     code, out, err = run_cli(*args, "--json")
     assert code == 0, err
     data = json.loads(out)
     assert data["model"] == str(model) and (tmp_path / "m.json").exists()
-    assert data["training"]["epochs"] == 3 and data["labelled_buildings"]["in_area"] > 10
+    assert data["training"]["epochs"] == 8 and data["labelled_buildings"]["in_area"] > 10
     code, out, err = run_cli(*args)
     assert code == 4 and "exists; use --overwrite" in err
     fp = tmp_path / "fp.gpkg"
