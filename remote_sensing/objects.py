@@ -72,11 +72,13 @@ def fill_small_holes(mask: np.ndarray, max_hole_px: float) -> np.ndarray:
 
 
 def split_touching(mask: np.ndarray, prob: np.ndarray, split: float, min_marker_px: float,
-                   *, cores: np.ndarray | None = None) -> np.ndarray:
+                   *, cores: np.ndarray | None = None, nearest: bool = False) -> np.ndarray:
     """Cut blobs that hold several building cores along the probability valley between them.
 
     ``cores`` are the markers (default: ``prob >= split``, eroded once); the watershed
     floods ``1 - prob`` from them, so ``prob`` is the map whose valleys are the cuts.
+    With ``nearest`` each pixel of a blob goes to its nearest marker instead (for
+    interior seeds, which all keep the same distance from their outlines).
     """
     from scipy import ndimage
 
@@ -108,8 +110,15 @@ def split_touching(mask: np.ndarray, prob: np.ndarray, split: float, min_marker_
     seeds[~region] = 0
     # background outside the split blobs is one more marker, so the flood stays inside them
     seeds[~mask] = len(sel) + 1
-    cost = np.round((1.0 - np.clip(prob, 0, 1)) * 255).astype(np.uint8)
-    ws = ndimage.watershed_ift(cost, seeds.astype(np.int32), structure=FOUR)
+    if nearest:
+        # every pixel goes to its nearest seed: the cut runs midway between two interiors,
+        # i.e. on the party wall, as each interior keeps the same distance from its outline
+        roofs = np.where(seeds <= len(sel), seeds, 0)
+        _, (ri, ci) = ndimage.distance_transform_edt(roofs == 0, return_indices=True)
+        ws = roofs[ri, ci]
+    else:
+        cost = np.round((1.0 - np.clip(prob, 0, 1)) * 255).astype(np.uint8)
+        ws = ndimage.watershed_ift(cost, seeds.astype(np.int32), structure=FOUR)
     ws[~region] = 0
     # a one-pixel background line where two cut parts meet (on the higher label's side)
     line = np.zeros_like(mask)
@@ -188,7 +197,7 @@ def objects_mask(
     mask = fill_small_holes(mask, 4 * min_px if max_hole_px is None else max_hole_px)
     if interior is not None:
         inner = np.asarray(interior, dtype=np.float32)
-        mask = split_touching(mask, inner, seed, max(2.0, min_px / 16), cores=inner >= seed)
+        mask = split_touching(mask, inner, seed, max(2.0, min_px / 16), cores=inner >= seed, nearest=True)
     elif split is not None:
         mask = split_touching(mask, prob, split, max(4.0, min_px / 4))
     return drop_small(mask, min_px)
