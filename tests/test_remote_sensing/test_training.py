@@ -56,6 +56,43 @@ def test_unet_onnx_export_equals_the_jax_network():
     np.testing.assert_allclose(got, expected, atol=1e-5)
 
 
+def test_two_output_unet_exports_both_maps_and_reads_back_for_fine_tuning(tmp_path):
+    """The building and interior outputs: ONNX equals JAX, the card's ``outputs`` make
+    predict_tile return both maps, and the weights read back exactly (fine-tuning)."""
+    import jax
+    import onnxruntime as ort
+
+    from remote_sensing.onnx_model import predict_tile
+    from remote_sensing.training.onnx_export import build_model, read_params
+    from remote_sensing.training.unet import OUTPUTS, forward, init_params
+
+    widths = (4, 8)
+    params = init_params(3, widths, seed=2, n_out=2)
+    x = np.random.default_rng(3).standard_normal((1, 20, 28, 3)).astype(np.float32)
+    expected = np.moveaxis(np.asarray(jax.nn.sigmoid(forward(params, x, widths)))[0], -1, 0)
+    proto = build_model(params, widths, 3)
+    sess = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    got = sess.run(None, {"image": np.transpose(x, (0, 3, 1, 2))})[0][0]
+    assert got.shape == (2, 20, 28)
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+    path = tmp_path / "two.onnx"
+    path.write_bytes(proto.SerializeToString())
+    back = read_params(path)
+    assert back.keys() == params.keys()
+    for k in params:
+        np.testing.assert_array_equal(back[k], params[k])
+    card = {"bands": [1, 2, 3], "mean": [0.0] * 3, "std": [1.0] * 3, "resolution": 0.5, "tile_size": 0,
+            "size_multiple": 2, "outputs": list(OUTPUTS)}
+    path.with_suffix(".json").write_text(json.dumps(card))
+    both = predict_tile(load_onnx_model(path), np.transpose(x[0], (2, 0, 1)), 0.5)
+    assert both.shape == (2, 20, 28)
+    np.testing.assert_allclose(both, expected, atol=1e-5)
+    # without "outputs" in the card (a model from elsewhere) the last channel is the building
+    path.with_suffix(".json").write_text(json.dumps({k: v for k, v in card.items() if k != "outputs"}))
+    one = predict_tile(load_onnx_model(path), np.transpose(x[0], (2, 0, 1)), 0.5)
+    np.testing.assert_allclose(one, expected[1], atol=1e-5)
+
+
 def _random_unet_file(tmp_path, tta):
     from remote_sensing.training.onnx_export import build_model
     from remote_sensing.training.unet import init_params
@@ -100,6 +137,8 @@ def test_model_card_round_trip(synthetic_model):
                 "postprocess", "training_area", "labelled_buildings", "validation", "architecture"):
         assert read[key] == json.loads(json.dumps(card[key])), key
     assert read["bands"] == [1, 2, 3, 4] and read["resolution"] == 0.5
+    assert read["outputs"] == ["building", "interior"] and read["postprocess"]["seed"] == 0.5
+    assert read["training"]["cpu_seconds"] > 0 and read["training"]["steps"] >= read["training"]["epochs"]
     assert read["tta"] == TINY.tta == 4
     assert read["labelled_buildings"]["train"] > 5 and read["labelled_buildings"]["validation"] >= 1
     assert 0 < read["validation"]["pixel_f1"] <= 1
