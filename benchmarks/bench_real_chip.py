@@ -22,9 +22,11 @@ chip), measured on each eastern third; and **fine-tuning** that model on Austin'
 two thirds against Austin's model from scratch. The baseline of every figure is the
 previous round's published result (issue 24: Banepa F1 0.11, Austin 0.52, Atlanta 0.05-0.14).
 
-Sizes: ``small`` trains 1.5 minutes per model, ``city`` 4, ``province`` 10 (the product's
-default). ``python -m benchmarks.bench_real_chip --minutes 3 --scenes banepa,austin``
-runs a selection.
+Every model trains for a fixed number of optimisation steps (8 patches of 128² each), so
+the figures do not depend on how busy the machine is; wall and CPU seconds are printed
+next to them. Sizes: ``small`` 150 steps per model, ``city`` 600, ``province`` 1500
+(``footprints train`` itself stops after ``--max-minutes``, ten by default).
+``python -m benchmarks.bench_real_chip --steps 300 --scenes banepa,austin`` runs a selection.
 """
 
 from __future__ import annotations
@@ -55,7 +57,8 @@ SCENES: dict[str, list[tuple[str, str]]] = {
 }
 #: Scenes of the general model: real labels, RGB.
 GENERAL = ("banepa", "austin", "kampala", "rio")
-MINUTES = {"small": 1.5, "city": 4.0, "province": 10.0}
+STEPS = {"small": 150, "city": 600, "province": 1500}
+STEPS_PER_EPOCH = 25
 TRAIN_SHARE = 2 / 3
 
 
@@ -153,7 +156,7 @@ def _sources(scene: str):
     return out
 
 
-def train_and_measure(name: str, scenes: list[str], minutes: float, workdir: Path, *,
+def train_and_measure(name: str, scenes: list[str], steps: int, workdir: Path, *,
                       measure_on: list[str] | None = None, init_from: Path | None = None,
                       seed: int = 0) -> dict:
     """Train one model on the western two thirds of ``scenes``; measure on eastern thirds."""
@@ -161,7 +164,9 @@ def train_and_measure(name: str, scenes: list[str], minutes: float, workdir: Pat
 
     srcs = [s for sc in scenes for s in _sources(sc)]
     load = os.getloadavg()[0]
-    opts = TrainOptions(max_seconds=minutes * 60, seed=seed)
+    opts = TrainOptions(max_seconds=None, steps_per_epoch=STEPS_PER_EPOCH,
+                        max_epochs=max(1, round(steps / STEPS_PER_EPOCH)), min_steps=min(600, steps // 2),
+                        seed=seed)
     result = train_segmentation(srcs[0][0], srcs[0][1], area=srcs[0][2], options=opts,
                                 more=[Source(i, lab, w) for i, lab, w, _ in srcs[1:]], init_from=init_from)
     model, _ = save_model(result, workdir / f"{name}.onnx", overwrite=True)
@@ -188,36 +193,44 @@ def train_and_measure(name: str, scenes: list[str], minutes: float, workdir: Pat
     return out
 
 
-def main(size: str = "city", scenes: list[str] | None = None, minutes: float | None = None,
-         general: bool = True, finetune: bool = True) -> dict:
-    """Run every scene (or ``scenes``), the general model and the fine-tuning; return the figures."""
+def main(size: str = "city", scenes: list[str] | None = None, steps: int | None = None,
+         general: bool = True, finetune: bool = True, report: Path | None = None) -> dict:
+    """Run every scene (or ``scenes``), the general model and the fine-tuning; return the figures.
+
+    ``report``: a JSON file rewritten after every model, so a long run leaves its figures so far.
+    """
     if not REAL.is_dir():
         print(f"skipped: {REAL} not present")
         return {}
-    minutes = minutes or MINUTES[size]
+    steps = steps or STEPS[size]
     scenes = scenes or list(SCENES)
-    out: dict = {"minutes_per_model": minutes, "per_scene": {}}
+    out: dict = {"steps_per_model": steps, "per_scene": {}}
+
+    def save():
+        if report is not None:
+            report.write_text(json.dumps(out, indent=2))
+
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         for sc in scenes:
-            out["per_scene"][sc] = train_and_measure(sc, [sc], minutes, work)
+            out["per_scene"][sc] = train_and_measure(sc, [sc], steps, work)
+            save()
         if general:
-            gen = train_and_measure("general", list(GENERAL), 2 * minutes, work)
-            out["general"] = gen
-            if finetune and "austin" in out["per_scene"]:
+            out["general"] = train_and_measure("general", list(GENERAL), 2 * steps, work)
+            save()
+            if finetune:
                 out["austin_finetuned_from_general"] = train_and_measure(
-                    "austin-finetuned", ["austin"], minutes / 2, work, init_from=work / "general.onnx")
+                    "austin-finetuned", ["austin"], steps // 2, work, init_from=work / "general.onnx")
+                save()
     return out
 
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--size", default="city", choices=list(MINUTES))
-    ap.add_argument("--minutes", type=float)
+    ap.add_argument("--size", default="city", choices=list(STEPS))
+    ap.add_argument("--steps", type=int, help="optimisation steps per model (default: by size)")
     ap.add_argument("--scenes", help="comma-separated, e.g. banepa,austin (default: all)")
     ap.add_argument("--no-general", action="store_true")
     ap.add_argument("--json", type=Path, help="write the figures here too")
     a = ap.parse_args()
-    res = main(a.size, a.scenes.split(",") if a.scenes else None, a.minutes, general=not a.no_general)
-    if a.json:
-        a.json.write_text(json.dumps(res, indent=2))
+    main(a.size, a.scenes.split(",") if a.scenes else None, a.steps, general=not a.no_general, report=a.json)
