@@ -340,21 +340,29 @@ def test_real_scenes_train_on_the_west_two_thirds_measure_the_east_third(shared_
         assert card["training"]["steps"] == 100 and len(card["training_area"]["places"]) == len(srcs)
         path, _ = save_model(result, tmp_path / f"{scene}.onnx")
         tp = n_pred = n_ref = 0
+        pixel_iou = []
         for (img, lab), (_, east) in zip(srcs, areas, strict=True):
             r, fp = _measure_east(path, img, lab, east, tmp_path)
             tp, n_pred, n_ref = tp + r["tp"], n_pred + r["n_pred"], n_ref + r["n_ref"]
+            pixel_iou.append(round(r["pixel_iou"], 3))
             if scene == "kampala":  # Web Mercator: areas on the ground, not in Mercator units
                 utm_area = fp.to_crs(fp.to_crs(4326).estimate_utm_crs()).area.to_numpy()
                 np.testing.assert_allclose(fp["area_m2"].to_numpy(), utm_area, rtol=0.01)
         f1 = 2 * tp / (n_pred + n_ref)
-        measured[scene] = (card["resolution"], tp, n_pred, n_ref, round(f1, 3), card["training"]["seconds"])
-        print(f"real scene {scene}: resolution, found, predicted, labelled, F1, training s:", measured[scene])
+        measured[scene] = (card["resolution"], tp, n_pred, n_ref, round(f1, 3), min(pixel_iou),
+                           card["training"]["seconds"])
+        print(f"real scene {scene}: resolution, found, predicted, labelled, F1, pixel IoU, training s:",
+              measured[scene])
     assert measured["austin"][0] == 0.3 and measured["kampala"][0] == 0.25
     assert measured["austin"][3] == REAL_EAST_BUILDINGS["austin"]
     assert measured["kampala"][3] == REAL_EAST_BUILDINGS["kampala"]
-    assert measured["austin"][4] >= REAL_SCENE_F1_FLOOR["austin"]
-    assert measured["kampala"][4] >= REAL_SCENE_F1_FLOOR["kampala"]
+    for scene in ("austin", "kampala"):
+        assert measured[scene][4] >= REAL_SCENE_F1_FLOOR[scene], scene
+        assert measured[scene][5] >= REAL_SCENE_PIXEL_IOU_FLOOR[scene], scene
 
 
-REAL_EAST_BUILDINGS = {"austin": 0, "kampala": 0}
-REAL_SCENE_F1_FLOOR = {"austin": 0.0, "kampala": 0.0}
+REAL_EAST_BUILDINGS = {"austin": 21, "kampala": 65}
+# measured with this configuration (deterministic on the CPU): Austin 0 of 21 found (82 predicted),
+# Kampala 5 of 65 (81 predicted, F1 0.068): 100 steps of a small network find roofs, not yet outlines
+REAL_SCENE_F1_FLOOR = {"austin": 0.0, "kampala": 0.05}
+REAL_SCENE_PIXEL_IOU_FLOOR = {"austin": 0.0, "kampala": 0.0}
