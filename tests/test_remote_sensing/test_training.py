@@ -366,3 +366,28 @@ REAL_EAST_BUILDINGS = {"austin": 21, "kampala": 65}
 # Kampala 5 of 65 (81 predicted, F1 0.068): 100 steps of a small network find roofs, not yet outlines
 REAL_SCENE_F1_FLOOR = {"austin": 0.0, "kampala": 0.05}
 REAL_SCENE_PIXEL_IOU_FLOOR = {"austin": 0.0, "kampala": 0.0}
+
+
+def test_fine_tuning_starts_from_the_given_model(synthetic_model, small_scene):
+    """--init-from: the weights, architecture, normalisation and resolution of the given model
+    are the start; one epoch from it is far better than one epoch from scratch."""
+    from dataclasses import replace
+
+    ref = gpd.read_file(small_scene["buildings"])
+    one = replace(TINY, max_epochs=1, min_epochs=1, widths=(4, 8))  # widths come from the model
+    tuned = train_segmentation(small_scene["rgbn"], ref, options=one, init_from=synthetic_model["path"]).card
+    scratch = train_segmentation(small_scene["rgbn"], ref, options=replace(one, widths=TINY.widths)).card
+    base = synthetic_model["result"].card
+    assert tuned["training"]["fine_tuned_from"] == "syn.onnx"
+    assert tuned["architecture"]["widths"] == base["architecture"]["widths"] == list(TINY.widths)
+    assert tuned["mean"] == base["mean"] and tuned["resolution"] == base["resolution"]
+    print("pixel F1 after one epoch: fine-tuned", tuned["validation"]["pixel_f1"], "from scratch",
+          scratch["validation"]["pixel_f1"])
+    assert tuned["validation"]["pixel_f1"] >= scratch["validation"]["pixel_f1"] + 0.2
+
+
+def test_cli_train_pairs_images_with_label_files(small_scene, tmp_path):
+    code, _out, err = run_cli("footprints", "train", "--image", str(small_scene["rgbn"]), "--image",
+                             str(small_scene["rgbn"]), "--labels", str(small_scene["buildings"]),
+                             "-o", str(tmp_path / "m.onnx"))
+    assert code != 0 and "2 image(s) but 1 label file(s)" in err and "Traceback" not in err
