@@ -362,10 +362,12 @@ def test_real_scenes_train_on_the_west_two_thirds_measure_the_east_third(shared_
 
 
 REAL_EAST_BUILDINGS = {"austin": 21, "kampala": 65}
-# measured with this configuration (deterministic on the CPU): Austin 0 of 21 found (82 predicted),
-# Kampala 5 of 65 (81 predicted, F1 0.068): 100 steps of a small network find roofs, not yet outlines
+# measured with this configuration (deterministic on the CPU, twice the same): Austin 0 of 21 found
+# (82 predicted), pixel IoU 0.115; Kampala 5 of 65 (81 predicted, F1 0.068), pixel IoU 0.215 (the
+# worse of its two clusters). 100 steps of a small network find roofs, not yet their outlines;
+# the default network's figures are in docs/footprints.md
 REAL_SCENE_F1_FLOOR = {"austin": 0.0, "kampala": 0.05}
-REAL_SCENE_PIXEL_IOU_FLOOR = {"austin": 0.0, "kampala": 0.0}
+REAL_SCENE_PIXEL_IOU_FLOOR = {"austin": 0.1, "kampala": 0.18}
 
 
 def test_fine_tuning_starts_from_the_given_model(synthetic_model, small_scene):
