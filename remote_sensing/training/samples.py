@@ -134,12 +134,26 @@ def validation_stripe(label: np.ndarray, usable: np.ndarray, fraction: float = 0
     return Stripe(axis, best, best + width)
 
 
-def normalisation(image: np.ndarray, usable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-band mean and standard deviation over usable pixels (raw units)."""
-    vals = image[:, usable].astype(np.float64)
-    mean = vals.mean(axis=1)
-    std = np.maximum(vals.std(axis=1), 1e-6)
-    return mean.astype(np.float32), std.astype(np.float32)
+def normalisation(images, usables) -> tuple[np.ndarray, np.ndarray]:
+    """Per-band mean and standard deviation over the usable pixels of one or more images (raw units).
+
+    Examples
+    --------
+    >>> a = np.array([[[0.0, 2.0]]]); b = np.array([[[4.0, 6.0]]]); ok = np.ones((1, 2), bool)
+    >>> [v.tolist() for v in normalisation([a, b], [ok, ok])]
+    [[3.0], [2.2360680103302]]
+    """
+    if isinstance(images, np.ndarray):
+        images, usables = [images], [usables]
+    n, s1, s2 = 0.0, 0.0, 0.0
+    for image, usable in zip(images, usables, strict=True):
+        vals = image[:, usable].astype(np.float64)
+        n += vals.shape[1]
+        s1 = s1 + vals.sum(axis=1)
+        s2 = s2 + (vals ** 2).sum(axis=1)
+    mean = s1 / max(n, 1.0)
+    std = np.sqrt(np.maximum(s2 / max(n, 1.0) - mean ** 2, 0.0))
+    return mean.astype(np.float32), np.maximum(std, 1e-6).astype(np.float32)
 
 
 def pad_to(arr: np.ndarray, rows: int, cols: int, mode: str = "reflect") -> np.ndarray:

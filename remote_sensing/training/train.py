@@ -42,6 +42,7 @@ from .samples import (
     Stripe,
     edge_weights,
     interior_target,
+    normalisation,
     pad_to,
     sample_patches,
     validation_stripe,
@@ -239,20 +240,6 @@ def _place(src: Source, opt: TrainOptions, resolution: float, bands, patch: int)
                   val_w=weights * stripe.mask(data.label.shape))
 
 
-def _pooled_normalisation(places: list[_Place]) -> tuple[np.ndarray, np.ndarray]:
-    """Per-band mean and standard deviation over the usable pixels of every place."""
-    n = 0.0
-    s1 = s2 = 0.0
-    for pl in places:
-        vals = pl.data.image[:, pl.data.usable].astype(np.float64)
-        n += vals.shape[1]
-        s1 = s1 + vals.sum(axis=1)
-        s2 = s2 + (vals ** 2).sum(axis=1)
-    mean = s1 / max(n, 1.0)
-    std = np.sqrt(np.maximum(s2 / max(n, 1.0) - mean ** 2, 0.0))
-    return mean.astype(np.float32), np.maximum(std, 1e-6).astype(np.float32)
-
-
 def train_segmentation(
     image_path: str | Path,
     labels,
@@ -339,7 +326,7 @@ def train_segmentation(
             raise ModelError(f"the model to start from reads {len(mean)} band(s), these images "
                              f"{len(first.bands)}", source=str(init_from))
     else:
-        mean, std = _pooled_normalisation(places)
+        mean, std = normalisation([pl.data.image for pl in places], [pl.data.usable for pl in places])
     for pl in places:
         x = ((pl.data.image - mean[:, None, None]) / std[:, None, None]).astype(np.float32)
         x[:, ~pl.data.usable] = 0.0
