@@ -393,3 +393,21 @@ def test_cli_train_pairs_images_with_label_files(small_scene, tmp_path):
                              str(small_scene["rgbn"]), "--labels", str(small_scene["buildings"]),
                              "-o", str(tmp_path / "m.onnx"))
     assert code != 0 and "2 image(s) but 1 label file(s)" in err and "Traceback" not in err
+
+
+def test_training_data_from_labels_in_another_crs_resampled_to_the_model_resolution(small_scene):
+    """Labels in degrees over a projected image burn in where the projected ones do; asking for
+    a coarser model resolution resamples the image and the labels on the ground."""
+    from remote_sensing.training.data import read_training_data
+
+    ref = gpd.read_file(small_scene["buildings"])
+    same = read_training_data(small_scene["rgbn"], ref)
+    other = read_training_data(small_scene["rgbn"], ref.to_crs(4326))
+    assert other.label.shape == same.label.shape and other.resolution == same.resolution == 0.5
+    a, b = same.label > 0, other.label > 0
+    assert (a & b).sum() / (a | b).sum() > 0.97
+    coarse = read_training_data(small_scene["rgbn"], ref.to_crs(4326), resolution=1.0)
+    assert coarse.resolution == pytest.approx(1.0) and coarse.image.shape[1:] == (
+        round(same.label.shape[0] / 2), round(same.label.shape[1] / 2))
+    assert coarse.label.mean() == pytest.approx(same.label.mean(), rel=0.05)  # the same built share
+    assert coarse.instances.max() == len(coarse.labels)  # every footprint its own number
