@@ -63,7 +63,8 @@ class TrainOptions:
     between two validations), never passes over every pixel, and stops at
     ``max_seconds`` (default ten minutes) or when the validation loss has not improved
     for ``patience`` epochs, keeping the best epoch. The learning rate falls along a
-    half cosine over that time (or over ``max_epochs``, whichever is shorter).
+    half cosine over ``max_epochs`` when it is given (so the same options and seed give the
+    same model on a busy machine), else over ``max_seconds``.
 
     ``min_steps`` is the least number of optimisation steps before early stopping may
     end training, and before an epoch may be kept as the best one: on a small area the
@@ -406,7 +407,10 @@ def train_segmentation(
         t0 = time.perf_counter()
         losses = []
         for _ in range(steps):
-            frac = min(1.0, max((time.perf_counter() - t_start) / horizon_s, done_steps / horizon_steps))
+            # a step budget (max_epochs) sets the schedule when there is one, so a run with the
+            # same options and seed is the same on a busy machine; else the time limit does
+            frac = min(1.0, done_steps / horizon_steps if math.isfinite(horizon_steps)
+                       else (time.perf_counter() - t_start) / horizon_s)
             lr = opt.learning_rate * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
             counts = rng.multinomial(opt.batch, share)
             parts = [sample_patches(pl.x, pl.y, pl.train_w, int(k), patch, rng, extra=pl.z)
