@@ -129,7 +129,7 @@ def read_training_data(image_path: str | Path, labels, *, area=None, bands: list
             raise ModelError("no labelled footprint lies in the training area", source=src)
         ref = ref.reset_index(drop=True)
         # small footprints first, so a large one drawn over a small one does not hide it
-        order = np.argsort(-ref.geometry.area.to_numpy(), kind="stable")
+        order = np.argsort(-shapely.area(np.asarray(ref.geometry.values, dtype=object)), kind="stable")
         instances = rasterize(((ref.geometry.values[i], int(i) + 1) for i in order), out_shape=valid.shape,
                               transform=tr, fill=0, dtype="int32")
         return TrainingData(image=image, label=(instances > 0).astype(np.uint8), instances=instances,

@@ -58,6 +58,7 @@ def _object_counts(s: StripePrediction, *, low: float, high: float, split: Any, 
                    min_area_m2: float) -> dict | None:
     """Object counts of one stripe (None when it holds no labelled building)."""
     import geopandas as gpd
+    import shapely
 
     from remote_sensing.assess import assess
     from remote_sensing.objects import objects_mask
@@ -67,7 +68,7 @@ def _object_counts(s: StripePrediction, *, low: float, high: float, split: Any, 
     sx, sy = data.scale
     stripe_geom = stripe_geometry(s.stripe, data)
     ref = data.labels.geometry.intersection(stripe_geom)
-    ref = ref[ref.area * sx * sy >= min_area_m2]
+    ref = ref[shapely.area(np.asarray(ref.values, dtype=object)) * sx * sy >= min_area_m2]
     if len(ref) == 0:
         return None
     ref_frame = gpd.GeoDataFrame(geometry=list(ref.values), crs=data.crs)
@@ -79,7 +80,7 @@ def _object_counts(s: StripePrediction, *, low: float, high: float, split: Any, 
     labels, n = label_blobs(mask)
     polys = list(polygonize_labels(labels, r0, c0).values()) if n else []
     counts = {"n_pred": len(polys), "n_ref": len(ref_frame), "tp": 0, "iou_sum": 0.0, "pred_area": 0.0,
-              "ref_area": float(ref_frame.union_all().area) * sx * sy}
+              "ref_area": float(shapely.union_all(np.asarray(ref.values, dtype=object)).area) * sx * sy}
     if polys:
         geoms = to_world(np.asarray(polys, dtype=object), data.transform)
         r = assess(gpd.GeoDataFrame(geometry=list(geoms), crs=data.crs), ref_frame)
