@@ -203,7 +203,7 @@ def main(size: str = "city", scenes: list[str] | None = None, steps: int | None 
         print(f"skipped: {REAL} not present")
         return {}
     steps = steps or STEPS[size]
-    scenes = scenes or list(SCENES)
+    scenes = list(SCENES) if scenes is None else scenes
     out: dict = {"steps_per_model": steps, "per_scene": {}}
 
     def save():
@@ -231,6 +231,8 @@ if __name__ == "__main__":
     ap.add_argument("--steps", type=int, help="optimisation steps per model (default: by size)")
     ap.add_argument("--scenes", help="comma-separated, e.g. banepa,austin (default: all)")
     ap.add_argument("--no-general", action="store_true")
+    ap.add_argument("--only-general", action="store_true", help="only the general model and the fine-tuning")
     ap.add_argument("--json", type=Path, help="write the figures here too")
     a = ap.parse_args()
-    main(a.size, a.scenes.split(",") if a.scenes else None, a.steps, general=not a.no_general, report=a.json)
+    chosen = [] if a.only_general else (a.scenes.split(",") if a.scenes else None)
+    main(a.size, chosen, a.steps, general=not a.no_general, report=a.json)
