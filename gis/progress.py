@@ -1,7 +1,8 @@
 """Progress reporting without coupling library code to a terminal.
 
 Library functions accept an optional ``progress`` callable and call it with the
-number of units just finished. Only the CLI turns that into a bar
+number of units just finished; a callable may also have a ``note(text)`` method that
+shows a short figure next to the bar (:func:`note`), e.g. a validation score. Only the CLI turns that into a bar
 (:func:`progress_bar`), and only when stderr is a terminal: pipes and logs stay quiet.
 """
 
@@ -17,6 +18,26 @@ Progress = Callable[[int], None]
 
 def no_progress(n: int) -> None:
     """A progress callback that does nothing."""
+
+
+def note(progress: Progress | None, text: str) -> None:
+    """Show ``text`` next to the bar of ``progress`` when it has one (else nothing)."""
+    show = getattr(progress, "note", None)
+    if show is not None:
+        show(text)
+
+
+class _Bar:
+    """A tqdm bar as a progress callback with :func:`note`."""
+
+    def __init__(self, bar) -> None:
+        self._bar = bar
+
+    def __call__(self, n: int) -> None:
+        self._bar.update(n)
+
+    def note(self, text: str) -> None:
+        self._bar.set_postfix_str(text, refresh=True)
 
 
 @contextmanager
@@ -42,4 +63,4 @@ def progress_bar(
     from tqdm import tqdm
 
     with tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False) as bar:
-        yield bar.update
+        yield _Bar(bar)

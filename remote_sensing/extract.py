@@ -16,6 +16,7 @@ image size.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -26,6 +27,7 @@ import numpy as np
 from gis.errors import ConfigError, DataError
 from gis.progress import Progress
 from remote_sensing.errors import NoFootprintsError
+from remote_sensing.ground import metres_per_unit
 from remote_sensing.masks import MASK_METHODS, get_method
 from remote_sensing.readers import (
     Grid,
@@ -114,6 +116,7 @@ def prepare_config(
         check_georeferenced(ds, paths[grid_name])
         grid = grid_of(ds)
         tags = ds.tags()
+        scale = metres_per_unit(ds.crs, ds.bounds)
         if ds.count == 0:
             raise DataError("the raster has no bands", source=paths[grid_name])
     warp = {grid_name: False}
@@ -142,21 +145,22 @@ def prepare_config(
             raise ConfigError(f"test-time augmentation (--tta) applies to the onnx method, not {method}")
         if options["tta"] not in TTA_CHOICES:
             raise ConfigError(f"--tta must be one of {', '.join(map(str, TTA_CHOICES))}, not {options['tta']!r}")
+    ground_res = math.sqrt(abs(grid.transform[0] * grid.transform[4]) * scale[0] * scale[1])
     if method == "onnx" and isinstance(model, (str, Path)):
         from remote_sensing.onnx_model import check_model_fits, read_model_card
 
         card = read_model_card(model)
         overlap = max(overlap, int(card.get("overlap", 32)))
         with open_raster(paths["image"]) as ds:
-            check_model_fits(card, n_bands=ds.count, resolution=grid.resolution,
+            check_model_fits(card, n_bands=ds.count, resolution=ground_res,
                              image=paths["image"], model=str(model))
         if objects is None and isinstance(card.get("postprocess"), dict):
-            objects = {k: card["postprocess"][k] for k in ("low", "high", "split")
+            objects = {k: card["postprocess"][k] for k in ("low", "high", "split", "seed")
                        if k in card["postprocess"]}
     if method == "classify":
-        _check_model_resolution(model, grid.resolution, paths["image"])
+        _check_model_resolution(model, ground_res, paths["image"])
     cfg = ExtractConfig(method=method, model=model, grid=grid, warp=warp, overlap=overlap,
-                        postprocess=post, objects=objects, **paths, **options)
+                        postprocess=post, objects=objects, ground_scale=scale, **paths, **options)
     return cfg, {"image_date": image_date(tags), "grid_source": paths[grid_name]}
 
 
@@ -250,7 +254,8 @@ def extract_footprints(
         keep = ~shapely.is_empty(world)
         world, rows = world[keep], rows[keep]
         stats = {"n_px": rows[:, 0], "prob_sum": rows[:, 1], "h_med": rows[:, 2], "h_p95": rows[:, 3]}
-        attrs = attribute_table(stats, areas_m2=shapely.area(world), resolution=grid.resolution,
+        attrs = attribute_table(stats, areas_m2=shapely.area(world) * cfg.ground_scale[0] * cfg.ground_scale[1],
+                                resolution=cfg.ground_resolution,
                                 method=cfg.method, image_id=image_id, image_date=date,
                                 storey_height_m=storey_height_m)
         import geopandas as gpd  # here, not above: the workers start while it loads

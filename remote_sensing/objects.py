@@ -12,7 +12,11 @@ instead
    ``prob >= split`` (eroded once), each large enough to be a building; a blob with
    two or more markers is cut along the valley of the probability between them,
    and a one-pixel background line is left on the cut, so the 4-connected labelling
-   downstream sees two buildings (also across tile seams);
+   downstream sees two buildings (also across tile seams). When the model also gives
+   an **interior** probability (the roof shrunk away from its outline and from its
+   neighbours, learnt from the labels), its blobs ``interior >= seed`` are the markers
+   and the cut follows the valley of the interior: two roofs wall to wall have one
+   building blob but two interiors, which the building probability alone cannot tell;
 4. drops objects smaller than ``min_px``.
 
 The result is a boolean mask that the extraction pipeline labels, traces and
@@ -67,11 +71,20 @@ def fill_small_holes(mask: np.ndarray, max_hole_px: float) -> np.ndarray:
     return mask | small[labels]
 
 
-def split_touching(mask: np.ndarray, prob: np.ndarray, split: float, min_marker_px: float) -> np.ndarray:
-    """Cut blobs that hold several building cores along the probability valley between them."""
+def split_touching(mask: np.ndarray, prob: np.ndarray, split: float, min_marker_px: float,
+                   *, cores: np.ndarray | None = None, nearest: bool = False) -> np.ndarray:
+    """Cut blobs that hold several building cores along the probability valley between them.
+
+    ``cores`` are the markers (default: ``prob >= split``, eroded once); the watershed
+    floods ``1 - prob`` from them, so ``prob`` is the map whose valleys are the cuts.
+    With ``nearest`` each pixel of a blob goes to its nearest marker instead (for
+    interior seeds, which all keep the same distance from their outlines).
+    """
     from scipy import ndimage
 
-    cores = ndimage.binary_erosion(prob >= split, structure=FOUR) & mask
+    if cores is None:
+        cores = ndimage.binary_erosion(prob >= split, structure=FOUR)
+    cores = cores & mask
     markers, n = ndimage.label(cores, structure=FOUR)
     if n < 2:
         return mask
@@ -97,8 +110,15 @@ def split_touching(mask: np.ndarray, prob: np.ndarray, split: float, min_marker_
     seeds[~region] = 0
     # background outside the split blobs is one more marker, so the flood stays inside them
     seeds[~mask] = len(sel) + 1
-    cost = np.round((1.0 - np.clip(prob, 0, 1)) * 255).astype(np.uint8)
-    ws = ndimage.watershed_ift(cost, seeds.astype(np.int32), structure=FOUR)
+    if nearest:
+        # every pixel goes to its nearest seed: the cut runs midway between two interiors,
+        # i.e. on the party wall, as each interior keeps the same distance from its outline
+        roofs = np.where(seeds <= len(sel), seeds, 0)
+        _, (ri, ci) = ndimage.distance_transform_edt(roofs == 0, return_indices=True)
+        ws = roofs[ri, ci]
+    else:
+        cost = np.round((1.0 - np.clip(prob, 0, 1)) * 255).astype(np.uint8)
+        ws = ndimage.watershed_ift(cost, seeds.astype(np.int32), structure=FOUR)
     ws[~region] = 0
     # a one-pixel background line where two cut parts meet (on the higher label's side)
     line = np.zeros_like(mask)
@@ -140,6 +160,8 @@ def objects_mask(
     split: float | None = 0.8,
     min_px: float = 32.0,
     max_hole_px: float | None = None,
+    interior: np.ndarray | None = None,
+    seed: float = 0.5,
 ) -> np.ndarray:
     """Building objects from a probability map (see the module docstring).
 
@@ -158,6 +180,11 @@ def objects_mask(
         is a quarter of it.
     max_hole_px : float, optional
         Holes smaller than this are filled (default: ``4 * min_px``).
+    interior : ndarray of float, optional
+        The model's interior probability; its blobs ``>= seed`` (at least a sixteenth
+        of ``min_px``) then seed the split instead of the cores ``prob >= split``.
+    seed : float
+        Interior threshold of the seeds.
 
     Returns
     -------
@@ -168,6 +195,9 @@ def objects_mask(
     if valid is not None:
         mask &= valid
     mask = fill_small_holes(mask, 4 * min_px if max_hole_px is None else max_hole_px)
-    if split is not None:
+    if interior is not None:
+        inner = np.asarray(interior, dtype=np.float32)
+        mask = split_touching(mask, inner, seed, max(2.0, min_px / 16), cores=inner >= seed, nearest=True)
+    elif split is not None:
         mask = split_touching(mask, prob, split, max(4.0, min_px / 4))
     return drop_small(mask, min_px)

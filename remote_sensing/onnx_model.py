@@ -12,26 +12,32 @@ comes with a small *model card* next to it (``MODEL.json``, or
       "tile_size": 256, "overlap": 32,
       "output": "probability",     # or "logits"; channel "building_channel" (default last)
       "size_multiple": 1,          # model tiles are padded to a multiple of this (U-Nets: 2^levels)
-      "tta": 1                     # test-time augmentation: 1, 2, 4 or 8 flips/rotations averaged
+      "tta": 1,                    # test-time augmentation: 1, 2, 4 or 8 flips/rotations averaged
+      "outputs": ["building", "interior"]   # optional: what each output channel is
     }
+
+A model with an ``interior`` output (the roof shrunk away from its outline and its
+neighbours, as ``footprints train`` writes) gives, per pixel, the building probability
+and the interior probability; the interior's blobs seed the split of touching roofs
+(:mod:`remote_sensing.objects`). Models without it give the building probability alone.
 
 Models trained by ``mujun footprints train`` carry more in their card (training
 area, validation scores, buildings used, the object post-processing thresholds).
-:func:`check_model_fits` refuses an image whose bands or ground resolution do not
-match the card, before any tile is read.
+:func:`check_model_fits` refuses an image whose bands do not match the card, or that
+is far coarser than the model's ground resolution, before any tile is read.
 
 :func:`predict_tile` cuts a window into model tiles with overlap, runs them and
 blends the outputs with a weight that falls off towards tile edges, so there
 are no seams. When the image resolution differs from the card's by more than
-5 %, the window is resampled to the model's resolution and the output back,
-with a warning (models do not transfer across ground resolutions).
+5 %, the window is resampled to the model's resolution and the output back
+(ground resolutions: Web-Mercator or degree pixels are measured on the ground,
+:mod:`remote_sensing.ground`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,15 +91,25 @@ def read_model_card(model_path: str | Path) -> dict:
     return card
 
 
+#: An image may be this many times coarser than the model's ground resolution (it is
+#: resampled to it); beyond, the roofs' detail the model looks for is not in the image.
+MAX_COARSER = 2.05
+
+
 def check_model_fits(card: dict, *, n_bands: int, resolution: float, image: str,
-                     model: str, tolerance: float = 0.05) -> None:
-    """Refuse an image the model was not made for (bands or ground resolution).
+                     model: str, max_coarser: float = MAX_COARSER) -> None:
+    """Refuse an image the model was not made for (bands, or far too coarse).
+
+    ``resolution`` is the image's ground pixel size in metres
+    (:func:`remote_sensing.ground.ground_resolution`). Finer imagery, and imagery up to
+    ``max_coarser`` times coarser, is resampled to the model's resolution tile by tile.
 
     Raises
     ------
     ModelError
         The card asks for a band the image lacks, the model was trained on an image
-        with another number of bands, or the resolutions differ by more than ``tolerance``.
+        with another number of bands, or the image is more than ``max_coarser`` times
+        coarser than the model's resolution.
     """
     bands = [int(b) for b in card["bands"]]
     if max(bands) > n_bands or min(bands) < 1:
@@ -106,11 +122,11 @@ def check_model_fits(card: dict, *, n_bands: int, resolution: float, image: str,
                          f"{n_bands} band(s); the band order would not mean the same, so train a "
                          "model on imagery like this one", source=model)
     res = float(card["resolution"])
-    if abs(resolution / res - 1) > tolerance:
+    if resolution / res > max_coarser:
         raise ModelError(f"the model was trained at {res:g} m per pixel but {image} is "
-                         f"{resolution:g} m; a segmentation model does not transfer across ground "
-                         f"resolutions: resample the image to {res:g} m (gdalwarp -tr {res:g} {res:g}) "
-                         "or train a model on imagery of this resolution", source=model)
+                         f"{resolution:.3g} m, more than {max_coarser:.0f} times coarser: the roofs' detail "
+                         "the model looks for is not in it; train a model on imagery of this "
+                         f"resolution (footprints train --resolution {resolution:.2g})", source=model)
 
 
 @dataclass
@@ -163,10 +179,22 @@ def _blend_weight(n: int, margin: int) -> np.ndarray:
     return w
 
 
+def has_interior(card: dict) -> bool:
+    """True when the model's card names an ``interior`` output next to the building."""
+    outputs = card.get("outputs")
+    return isinstance(outputs, list) and "building" in outputs and "interior" in outputs
+
+
 def _run(model: OnnxModel, x: np.ndarray) -> np.ndarray:
     out = model.session.run(None, {model.input_name: x[None].astype(np.float32)})[0]
     out = np.asarray(out)
-    if out.ndim == 4:
+    if out.ndim == 4 and has_interior(model.card):
+        names = model.card["outputs"]
+        if out.shape[1] != len(names):
+            raise ModelError(f"the model gives {out.shape[1]} outputs but its card names {len(names)} "
+                             f"({', '.join(names)})", source=model.path)
+        out = out[0, [names.index("building"), names.index("interior")]]
+    elif out.ndim == 4:
         ch = model.card.get("building_channel", out.shape[1] - 1)
         out = out[0, ch]
     elif out.ndim == 3:
@@ -247,6 +275,11 @@ def run_tta(model: OnnxModel, x: np.ndarray, tta: int = 1) -> np.ndarray:
 def predict_tile(model: OnnxModel, image: np.ndarray, resolution: float, tta: int | None = None) -> np.ndarray:
     """Building probability for an image window ``(bands, rows, cols)`` (raw values).
 
+    ``resolution`` is the window's ground pixel size (m); when it differs from the card's
+    by more than 5 %, the window is resampled to the model's resolution and the output back.
+
+    ``(rows, cols)``; for a model with an interior output (:func:`has_interior`)
+    ``(2, rows, cols)``: the building probability, then the interior's.
     Model tiles overlap by ``card["overlap"]`` and are blended with linear ramps. Each
     model tile is run in ``tta`` flips/rotations and the probabilities averaged
     (:func:`run_tta`; default: the card's ``"tta"``, else 1).
@@ -267,11 +300,9 @@ def predict_tile(model: OnnxModel, image: np.ndarray, resolution: float, tta: in
     mult = max(1, int(card.get("size_multiple", 1)))
     factor = resolution / float(card["resolution"])
     if abs(factor - 1) > 0.05:
-        msg = (f"{model.path}: image resolution {resolution:g} differs from the model's "
-               f"{card['resolution']:g}; resampling each tile to the model resolution")
         if not getattr(model, "_warned", False):
-            log.warning(msg)
-            warnings.warn(msg, UserWarning, stacklevel=2)
+            log.info("%s: image ground resolution %.3g m, the model's %.3g m; resampling each tile "
+                     "to the model's", model.path, resolution, card["resolution"])
             model._warned = True
         x = ndimage.zoom(x, (1, factor, factor), order=1)
     ts, ov = int(card["tile_size"]), int(card["overlap"])
@@ -280,7 +311,8 @@ def predict_tile(model: OnnxModel, image: np.ndarray, resolution: float, tta: in
         ts_h, ts_w = h, w
     else:
         ts_h, ts_w = min(ts, h), min(ts, w)
-    acc = np.zeros((h, w), np.float32)
+    lead = (2,) if has_interior(card) else ()
+    acc = np.zeros((*lead, h, w), np.float32)
     wsum = np.zeros((h, w), np.float32)
     step_h = max(1, ts_h - ov)
     step_w = max(1, ts_w - ov)
@@ -302,16 +334,17 @@ def predict_tile(model: OnnxModel, image: np.ndarray, resolution: float, tta: in
                 xt = np.pad(xt, ((0, 0), (0, pad_h), (0, pad_w)), mode=mode)
             out = run_tta(model, xt, tta)
             if pad_h or pad_w:
-                out = out[:ts_h, :ts_w]
-            if out.shape != (ts_h, ts_w):
+                out = out[..., :ts_h, :ts_w]
+            if out.shape != (*lead, ts_h, ts_w):
                 raise ModelError(f"the model returned shape {out.shape} for a {ts_h}x{ts_w} input; "
                                  "it must output one map the size of its input", source=model.path)
-            acc[r : r + ts_h, c : c + ts_w] += out * weight
+            acc[..., r : r + ts_h, c : c + ts_w] += out * weight
             wsum[r : r + ts_h, c : c + ts_w] += weight
     prob = acc / np.maximum(wsum, 1e-6)
-    if prob.shape != (h0, w0):
-        prob = ndimage.zoom(prob, (h0 / prob.shape[0], w0 / prob.shape[1]), order=1)
-        prob = prob[:h0, :w0]
-        if prob.shape != (h0, w0):
-            prob = np.pad(prob, ((0, h0 - prob.shape[0]), (0, w0 - prob.shape[1])), mode="edge")
+    if prob.shape[-2:] != (h0, w0):
+        zoom = (1,) * len(lead) + (h0 / prob.shape[-2], w0 / prob.shape[-1])
+        prob = ndimage.zoom(prob, zoom, order=1)[..., :h0, :w0]
+        if prob.shape[-2:] != (h0, w0):
+            pads = [(0, 0)] * len(lead) + [(0, h0 - prob.shape[-2]), (0, w0 - prob.shape[-1])]
+            prob = np.pad(prob, pads, mode="edge")
     return np.clip(prob, 0, 1)

@@ -55,6 +55,9 @@ class ExtractConfig:
     objects: dict | None = None  # low/high/split of the objects post-processing
     tta: int | None = None  # onnx: flips/rotations averaged per model tile (None: the card's)
     nir_band: int | None = None
+    #: metres on the ground per CRS unit along x and y (Web Mercator, degrees: see
+    #: :mod:`remote_sensing.ground`); areas and minimum areas are on the ground
+    ground_scale: tuple[float, float] = (1.0, 1.0)
     workers: int = 1
     gdal_cache_mb: int = 64
     #: finished footprints go to the sink in batches of this many (one write per
@@ -64,8 +67,14 @@ class ExtractConfig:
 
     @property
     def pixel_area(self) -> float:
+        """Ground area of one pixel (m²)."""
         a, b, _, d, e, _ = self.grid.transform
-        return abs(a * e - b * d)
+        return abs(a * e - b * d) * self.ground_scale[0] * self.ground_scale[1]
+
+    @property
+    def ground_resolution(self) -> float:
+        """Ground pixel size (m; geometric mean of the two axes)."""
+        return math.sqrt(self.pixel_area)
 
 def _validity_in_values(ds) -> bool:
     """True when the values alone tell which pixels are valid: no mask band or alpha,
@@ -280,15 +289,18 @@ def process_tile(tile: Tile, cfg: ExtractConfig, datasets: dict, params: dict) -
     else:
         if valid is None:
             valid = np.ones((tile.read_height, tile.read_width), dtype=bool)
-        inputs = TileInputs(valid=valid, resolution=cfg.grid.resolution, nir_band=cfg.nir_band,
+        inputs = TileInputs(valid=valid, resolution=cfg.ground_resolution, nir_band=cfg.nir_band,
                             image=image, hag=hag, mask=None if mask is None else mask.astype(np.float32))
         prob = np.asarray(get_method(cfg.method)(inputs, params), dtype=np.float32)
+        interior = None
+        if prob.ndim == 3:  # a model with an interior output: (building, interior)
+            prob, interior = prob[0], prob[1]
         prob[~valid] = 0.0
         if cfg.postprocess == "objects":
             from remote_sensing.objects import objects_mask
 
             binary = objects_mask(prob, valid=valid, min_px=cfg.min_area_m2 / cfg.pixel_area,
-                                  **(cfg.objects or {}))
+                                  interior=interior, **(cfg.objects or {}))
         else:
             binary = prob >= 0.5
         binary = _pad_morph(binary, cfg.morphology) & valid

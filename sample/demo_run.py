@@ -29,6 +29,7 @@ class DemoRun:
     connect: Callable[[], psycopg.Connection] | None = None
     settings: Settings | None = None
     progress_bar: Callable[..., Any] | None = None
+    extract_method: str = "ndsm"  # the extract stage: heights, or "onnx" (a model trained on the sample)
     city: SampleCity | None = None
     generated: bool = False
     results: dict[str, dict] = field(default_factory=dict)

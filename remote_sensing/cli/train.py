@@ -22,13 +22,22 @@ def _widths(ctx, param, value):
 
 
 @click.command()
-@click.option("--image", required=True, type=_file, help="Orthophoto to learn from (RGB, RGBN or pan).")
-@click.option("--labels", required=True, type=_file, help="Surveyed building footprints over the image.")
-@click.option("--area", type=_file, help="Polygon(s) where the survey is complete (default: the labels' extent).")
+@click.option("--image", required=True, multiple=True, type=_file,
+              help="Orthophoto to learn from (RGB, RGBN or pan); repeat for several places (same bands).")
+@click.option("--labels", required=True, multiple=True, type=_file,
+              help="Surveyed building footprints over the image (any CRS); one per --image, in order.")
+@click.option("--area", multiple=True, type=_file,
+              help="Polygon(s) where the survey is complete (default: the labels' extent); one for all "
+                   "images or one per --image.")
+@click.option("--resolution", type=click.FloatRange(min=0.01), default=None,
+              help="Ground resolution of the model in metres (images are resampled to it); default: "
+                   "the finest image's, at least 0.25.")
+@click.option("--init-from", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Start from this model (written by footprints train) and fine-tune it on these images.")
 @click.option("--bands", help="1-based bands to use, e.g. 1,2,3 (default: all).")
 @click.option("--epochs", type=click.IntRange(min=1), default=None,
-              help="Most epochs (default 60, or more to complete --min-steps plus --patience); "
-                   "training stops earlier when validation stops improving.")
+              help="Most epochs (rounds of random patches between two validations; default: no "
+                   "limit but --max-minutes); training stops earlier when validation stops improving.")
 @click.option("--patience", type=int, default=8, show_default=True, help="Epochs without validation improvement before stopping.")
 @click.option("--min-steps", type=click.IntRange(min=0), default=600, show_default=True,
               help="Optimisation steps before early stopping may end training or an epoch be kept as the best.")
@@ -43,19 +52,27 @@ def _widths(ctx, param, value):
 @click.option("--edge-weight", type=float, default=0.25, show_default=True,
               help="Loss weight inside that band (0 ignores it; labels are imperfect).")
 @click.option("--min-area", type=float, default=8.0, show_default=True, help="Smallest building (m²) in validation.")
-@click.option("--max-minutes", type=float, help="Stop training after this long (the best epoch so far is kept).")
+@click.option("--max-minutes", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+              help="Stop training after this long (the best epoch so far is kept); the learning rate "
+                   "decreases over this time.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed (weights, patches, augmentation).")
+@click.option("--no-interior", is_flag=True,
+              help="Learn the building map only, without the interior output that splits touching roofs "
+                   "(for imagery where the two-output network does not learn: see docs/footprints.md).")
 @click.option("-o", "--output", required=True, type=_file, help="Model file (.onnx); its card is written next to it (.json).")
 @overwrite_option
 @json_option
 @click.pass_obj
-def train(app, image, labels, area, bands, epochs, patience, min_steps, tta, tune_postprocess, widths, edge_band, edge_weight, min_area, max_minutes,
-          seed, output, overwrite, as_json):
+def train(app, image, labels, area, resolution, init_from, bands, epochs, patience, min_steps, tta, tune_postprocess, widths, edge_band, edge_weight, min_area, max_minutes,
+          seed, no_interior, output, overwrite, as_json):
     """Train a building segmentation model (ONNX + model card) from an image and a survey.
 
-    A compact U-Net is fitted on the CPU (or a GPU when JAX has one) with flips, rotations
-    and brightness changes, a band around label edges down-weighted (surveys are a little
-    off), and a held-back validation stripe for early stopping and the scores in the card. Use the model with
+    A compact U-Net with two outputs (the building and its interior, which separates
+    touching roofs) is fitted on the CPU (or a GPU when JAX has one) on random patches
+    with flips, rotations and brightness changes, a band around label edges down-weighted
+    (surveys are a little off), and a held-back validation stripe per image for early
+    stopping and the scores in the card. Several --image/--labels pairs make one model for
+    several places. Use the model with
     ``mujun footprints extract --method onnx --image NEW.tif --model OUTPUT``.
     """
     from gis.errors import ConfigError
@@ -71,10 +88,11 @@ def train(app, image, labels, area, bands, epochs, patience, min_steps, tta, tun
     opts = TrainOptions(widths=widths, max_epochs=epochs, patience=patience, min_steps=min_steps,
                         tta=int(tta), tune_postprocess=tune_postprocess, edge_band_m=edge_band,
                         edge_weight=edge_weight, min_area_m2=min_area, seed=seed,
-                        max_seconds=max_minutes * 60 if max_minutes else None)
-    with progress_bar(epochs or 60, "training", "epoch", app.settings.progress) as bar:
-        result, model_path, card_path = train_to_file(image, labels, output, area=area, bands=band_list,
-                                                      options=opts, overwrite=overwrite, progress=bar)
+                        max_seconds=max_minutes * 60, resolution=resolution, interior=not no_interior)
+    with progress_bar(round(max_minutes * 60), "训练", "秒", app.settings.progress) as bar:
+        result, model_path, card_path = train_to_file(list(image), list(labels), output, area=list(area) or None,
+                                                      bands=band_list, options=opts, overwrite=overwrite,
+                                                      progress=bar, init_from=init_from)
     card = result.card
     v = card["validation"]
     data = {"model": str(model_path), "card": str(card_path), **{k: card[k] for k in (
@@ -84,7 +102,8 @@ def train(app, image, labels, area, bands, epochs, patience, min_steps, tta, tun
             f"({card['labelled_buildings']['train']} for training, "
             f"{card['labelled_buildings']['validation']} in the validation stripe); "
             f"{card['training']['epochs']} epochs ({card['training']['stopped']}, best "
-            f"{card['training']['best_epoch']}) in {card['training']['seconds']:.0f} s\n"
+            f"{card['training']['best_epoch']}) in {card['training']['seconds']:.0f} s "
+            f"({card['training']['cpu_seconds']:.0f} CPU s) at {card['resolution']:g} m per pixel\n"
             f"validation: pixel F1 {v['pixel_f1']:.3f}")
     if "object_f1" in v:
         text += (f", object F1 {v['object_f1']:.3f} (IoU >= 0.5), matched IoU {v['matched_iou']:.3f}, "

@@ -4,7 +4,8 @@ No converter is involved: each layer of :func:`.unet.forward` maps to one or two
 standard operators (``Conv``, ``Relu``, ``MaxPool``, ``Resize`` nearest, ``Concat``,
 ``Sigmoid``) at opset 13, which every ONNX Runtime since 1.8 runs. The graph takes
 ``(1, bands, rows, cols)`` float32 (NCHW, rows and cols multiples of the card's
-``size_multiple``) and returns the building probability ``(1, 1, rows, cols)``.
+``size_multiple``) and returns the probabilities ``(1, outputs, rows, cols)``: the building
+and, for two-output networks, its interior (the card's ``outputs`` names them).
 A test checks that ONNX Runtime's output equals the JAX forward pass.
 """
 
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .unet import layer_names
+from .unet import layer_names, n_outputs
 
 OPSET = 13
 
@@ -60,12 +61,13 @@ def build_model(params: dict, widths, n_bands: int, *, doc: str = ""):
         h = relu(conv(f"dec{i}b", h, 3))
     logit = conv("head", h, 1)
     nodes.append(helper.make_node("Sigmoid", [logit], ["probability"]))
-    names = {n for n, *_ in layer_names(widths)}
+    n_out = n_outputs(params)
+    names = {n for n, *_ in layer_names(widths, n_out)}
     assert all(f"{n}/w" in params for n in names)
     graph = helper.make_graph(
         nodes, "mujun_unet",
         [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, n_bands, "rows", "cols"])],
-        [helper.make_tensor_value_info("probability", TensorProto.FLOAT, [1, 1, "rows", "cols"])],
+        [helper.make_tensor_value_info("probability", TensorProto.FLOAT, [1, n_out, "rows", "cols"])],
         initializer=inits,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
@@ -83,3 +85,18 @@ def write_model(path: str | Path, params: dict, widths, n_bands: int, *, doc: st
     p = Path(path)
     onnx.save(model, str(p))
     return p
+
+
+def read_params(path: str | Path) -> dict[str, np.ndarray]:
+    """The weights of a network written by :func:`write_model` (to fine-tune it)."""
+    import onnx
+    from onnx import numpy_helper
+
+    out: dict[str, np.ndarray] = {}
+    for init in onnx.load(str(path)).graph.initializer:
+        name, _, kind = init.name.rpartition(".")
+        if kind not in ("w", "b") or not name:
+            continue
+        arr = numpy_helper.to_array(init).astype(np.float32)
+        out[f"{name}/{kind}"] = np.ascontiguousarray(np.transpose(arr, (2, 3, 1, 0))) if kind == "w" else arr
+    return out

@@ -11,6 +11,10 @@ holes. Three things keep that from teaching the model wrong edges:
   ``gap`` of unused pixels around it so the training patches do not see its labels;
 * :func:`sample_patches` draws patches half around building pixels and half
   anywhere, with random 90° rotations, flips and brightness/contrast changes.
+
+:func:`interior_target` makes the second target: each footprint shrunk away from its
+outline and from its neighbours, so two roofs wall to wall have two separate interiors
+(the seeds that split them after prediction, :mod:`remote_sensing.objects`).
 """
 
 from __future__ import annotations
@@ -42,6 +46,47 @@ def edge_weights(label: np.ndarray, usable: np.ndarray, band_px: int,
         shrunk = ndimage.binary_erosion(lab, se, iterations=band_px, border_value=1)
         w[grown & ~shrunk & usable] = np.float32(band_weight)
     return w
+
+
+def interior_target(instances: np.ndarray, band_px: float) -> np.ndarray:
+    """Pixels of each footprint farther than ``band_px`` from its outline and its neighbours.
+
+    A footprint too small to keep anything at that distance keeps its inner half (the
+    pixels farther than half its largest distance), so every footprint has an interior.
+
+    Parameters
+    ----------
+    instances : ndarray of int
+        0 background, ``k > 0`` the k-th footprint.
+    band_px : float
+        Distance (pixels) the interior keeps from every outline.
+
+    Examples
+    --------
+    >>> ids = np.zeros((6, 12), np.int32); ids[:, :6] = 1; ids[:, 6:] = 2  # wall to wall, cut by the window
+    >>> interior_target(ids, 1).astype(int)[3].tolist()
+    [1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1]
+    """
+    from scipy import ndimage
+
+    ids = np.asarray(instances)
+    edge = np.zeros(ids.shape, bool)
+    for axis in (0, 1):
+        d = np.diff(ids, axis=axis) != 0
+        lo = [slice(None), slice(None)]
+        hi = [slice(None), slice(None)]
+        lo[axis], hi[axis] = slice(0, -1), slice(1, None)
+        edge[tuple(lo)] |= d
+        edge[tuple(hi)] |= d
+    inside = (ids > 0) & ~edge
+    if not inside.any():
+        return inside
+    dist = ndimage.distance_transform_edt(inside)
+    n = int(ids.max())
+    deepest = np.zeros(n + 1)
+    np.maximum.at(deepest, ids[inside], dist[inside])
+    thr = np.minimum(float(band_px), 0.5 * deepest)
+    return inside & (dist > thr[ids])
 
 
 @dataclass(frozen=True)
@@ -89,12 +134,26 @@ def validation_stripe(label: np.ndarray, usable: np.ndarray, fraction: float = 0
     return Stripe(axis, best, best + width)
 
 
-def normalisation(image: np.ndarray, usable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-band mean and standard deviation over usable pixels (raw units)."""
-    vals = image[:, usable].astype(np.float64)
-    mean = vals.mean(axis=1)
-    std = np.maximum(vals.std(axis=1), 1e-6)
-    return mean.astype(np.float32), std.astype(np.float32)
+def normalisation(images, usables) -> tuple[np.ndarray, np.ndarray]:
+    """Per-band mean and standard deviation over the usable pixels of one or more images (raw units).
+
+    Examples
+    --------
+    >>> a = np.array([[[0.0, 2.0]]]); b = np.array([[[4.0, 6.0]]]); ok = np.ones((1, 2), bool)
+    >>> [v.tolist() for v in normalisation([a, b], [ok, ok])]
+    [[3.0], [2.2360680103302]]
+    """
+    if isinstance(images, np.ndarray):
+        images, usables = [images], [usables]
+    n, s1, s2 = 0.0, 0.0, 0.0
+    for image, usable in zip(images, usables, strict=True):
+        vals = image[:, usable].astype(np.float64)
+        n += vals.shape[1]
+        s1 = s1 + vals.sum(axis=1)
+        s2 = s2 + (vals ** 2).sum(axis=1)
+    mean = s1 / max(n, 1.0)
+    std = np.sqrt(np.maximum(s2 / max(n, 1.0) - mean ** 2, 0.0))
+    return mean.astype(np.float32), np.maximum(std, 1e-6).astype(np.float32)
 
 
 def pad_to(arr: np.ndarray, rows: int, cols: int, mode: str = "reflect") -> np.ndarray:
@@ -110,7 +169,7 @@ def pad_to(arr: np.ndarray, rows: int, cols: int, mode: str = "reflect") -> np.n
 
 def sample_patches(x: np.ndarray, y: np.ndarray, w: np.ndarray, n: int, size: int,
                    rng: np.random.Generator, *, augment: bool = True,
-                   building_share: float = 0.5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                   building_share: float = 0.5, extra: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
     """Draw ``n`` augmented patches.
 
     Parameters
@@ -126,15 +185,19 @@ def sample_patches(x: np.ndarray, y: np.ndarray, w: np.ndarray, n: int, size: in
         Random 90° rotations, flips and brightness/contrast (``x * a + b``).
     building_share : float
         Share of patches centred on a (weighted) building pixel.
+    extra : ndarray, optional
+        A second target ``(rows, cols)`` (the interior), cut and turned like ``y``.
 
     Returns
     -------
     xb, yb, wb : ndarray
-        ``(n, size, size, bands)``, ``(n, size, size)``, ``(n, size, size)`` float32.
+        ``(n, size, size, bands)``, ``(n, size, size)``, ``(n, size, size)`` float32;
+        with ``extra``, its patches ``(n, size, size)`` follow.
     """
     x = pad_to(x, size, size)
     y = pad_to(y, size, size, "constant")
     w = pad_to(w, size, size, "constant")
+    z = pad_to(extra, size, size, "constant") if extra is not None else y
     rows, cols = y.shape
     pos = np.flatnonzero((y > 0) & (w > 0))
     anyw = np.flatnonzero(w > 0)
@@ -143,6 +206,7 @@ def sample_patches(x: np.ndarray, y: np.ndarray, w: np.ndarray, n: int, size: in
     xb = np.empty((n, size, size, x.shape[0]), np.float32)
     yb = np.empty((n, size, size), np.float32)
     wb = np.empty((n, size, size), np.float32)
+    zb = np.empty((n, size, size), np.float32)
     half = size // 2
     for k in range(n):
         pool = pos if len(pos) and rng.random() < building_share else anyw
@@ -153,15 +217,17 @@ def sample_patches(x: np.ndarray, y: np.ndarray, w: np.ndarray, n: int, size: in
         px = x[:, r0 : r0 + size, c0 : c0 + size]
         py = y[r0 : r0 + size, c0 : c0 + size]
         pw = w[r0 : r0 + size, c0 : c0 + size]
+        pz = z[r0 : r0 + size, c0 : c0 + size]
         if augment:
             k90 = int(rng.integers(4))
-            px, py, pw = (np.rot90(a, k90, axes=(-2, -1)) for a in (px, py, pw))
+            px, py, pw, pz = (np.rot90(a, k90, axes=(-2, -1)) for a in (px, py, pw, pz))
             if rng.random() < 0.5:
-                px, py, pw = px[..., ::-1], py[..., ::-1], pw[..., ::-1]
+                px, py, pw, pz = px[..., ::-1], py[..., ::-1], pw[..., ::-1], pz[..., ::-1]
             gain = np.float32(np.exp(rng.uniform(np.log(0.75), np.log(1.33))))
             shift = np.float32(rng.uniform(-0.3, 0.3))
             px = px * gain + shift
         xb[k] = np.moveaxis(px, 0, -1)
         yb[k] = py
         wb[k] = pw
-    return xb, yb, wb
+        zb[k] = pz
+    return (xb, yb, wb, zb) if extra is not None else (xb, yb, wb)

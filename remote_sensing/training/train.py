@@ -28,17 +28,26 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from gis.progress import Progress
 from remote_sensing.training.data import read_training_data
-from remote_sensing.training.validation import stripe_geometry, validation_scores
+from remote_sensing.training.validation import StripePrediction, stripe_geometry, validation_scores
 
 from ..errors import ModelError
 from ..onnx_model import tta_mean
-from .samples import Stripe, edge_weights, normalisation, pad_to, sample_patches, validation_stripe
-from .unet import DEFAULT_WIDTHS, init_params, n_weights, size_multiple
+from .samples import (
+    Stripe,
+    edge_weights,
+    interior_target,
+    normalisation,
+    pad_to,
+    sample_patches,
+    validation_stripe,
+)
+from .unet import DEFAULT_WIDTHS, OUTPUTS, init_params, n_outputs, n_weights, size_multiple
 
 log = logging.getLogger(__name__)
 
@@ -48,19 +57,28 @@ CARD_KIND = "mujun-segmentation"
 
 @dataclass(frozen=True)
 class TrainOptions:
-    """Training settings (defaults: a few megapixels in a few minutes on two cores).
+    """Training settings (defaults: a useful model in at most ten minutes on two cores).
+
+    Training draws ``steps_per_epoch`` batches of random patches per *epoch* (a round
+    between two validations), never passes over every pixel, and stops at
+    ``max_seconds`` (default ten minutes) or when the validation loss has not improved
+    for ``patience`` epochs, keeping the best epoch. The learning rate falls along a
+    half cosine over ``max_epochs`` when it is given (so the same options and seed give the
+    same model on a busy machine), else over ``max_seconds``.
 
     ``min_steps`` is the least number of optimisation steps before early stopping may
-    end training, and before an epoch may be kept as the best one: on a small area an
-    epoch is only 8 steps, and the validation loss of a stripe holding two or three
-    buildings is noisy enough to pick an untrained network otherwise. ``max_epochs``
-    caps everything (also that warm-up); None means 60, or the warm-up plus
-    ``patience`` when that is more. ``tta`` is the
-    test-time augmentation written into the card (see
-    :func:`remote_sensing.onnx_model.run_tta`) and used for the validation scores.
+    end training, and before an epoch may be kept as the best one: on a small area the
+    validation loss of a stripe holding two or three buildings is noisy enough to pick an
+    untrained network otherwise. ``max_epochs`` caps everything (also that warm-up); None
+    means no cap but the time. ``tta`` is the test-time augmentation written into the card
+    (see :func:`remote_sensing.onnx_model.run_tta`) and used for the validation scores.
     ``tune_postprocess`` chooses the hysteresis thresholds written into the card on the
-    validation stripe (:data:`.validation.POSTPROCESS_GRID`); worth it when the stripe holds dozens of
-    buildings, noise when it holds two or three.
+    validation stripes (:data:`.validation.POSTPROCESS_GRID`).
+
+    ``resolution`` is the model's ground resolution (m): every image is resampled to it
+    (default: the finest image's, but not finer than ``min_resolution``). ``interior``
+    adds the interior output (each footprint shrunk by ``interior_m`` from its outline
+    and its neighbours), whose blobs split touching roofs after prediction.
     """
 
     widths: tuple[int, ...] = DEFAULT_WIDTHS
@@ -78,12 +96,26 @@ class TrainOptions:
     low: float = 0.4
     high: float = 0.7
     split: float | None = 0.8
+    seed_threshold: float = 0.5
     max_megapixels: float = 64.0
-    max_seconds: float | None = None
+    max_seconds: float | None = 600.0
     seed: int = 0
     min_steps: int = 600
     tta: int = 4
     tune_postprocess: bool = False
+    resolution: float | None = None
+    min_resolution: float = 0.25
+    interior: bool = True
+    interior_m: float = 0.75
+
+
+@dataclass(frozen=True)
+class Source:
+    """One image and its surveyed footprints (one place; a model may learn from several)."""
+
+    image: str | Path
+    labels: Any  # GeoDataFrame
+    area: Any = None  # GeoDataFrame or shapely geometry: where the survey is complete
 
 
 @dataclass
@@ -95,7 +127,7 @@ class TrainResult:
     history: list[dict] = field(default_factory=list)
 
 
-def _adam(lr: float, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8):
+def _adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8):
     import jax
     import jax.numpy as jnp
 
@@ -103,7 +135,7 @@ def _adam(lr: float, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8):
         zeros = jax.tree_util.tree_map(jnp.zeros_like, params)
         return {"m": zeros, "v": zeros, "t": jnp.zeros((), jnp.float32)}
 
-    def update(grads, state, params):
+    def update(grads, state, params, lr):
         t = state["t"] + 1
         m = jax.tree_util.tree_map(lambda m, g: b1 * m + (1 - b1) * g, state["m"], grads)
         v = jax.tree_util.tree_map(lambda v, g: b2 * v + (1 - b2) * g * g, state["v"], grads)
@@ -116,27 +148,37 @@ def _adam(lr: float, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8):
     return init, update
 
 
-def _loss_fn(widths, pos_weight: float):
+def _bce_dice(z, y, w, pos_weight):
     import jax
     import jax.numpy as jnp
 
+    bce = jax.nn.softplus(z) - y * z
+    cw = w * (1 + (pos_weight - 1) * y)
+    l_bce = jnp.sum(cw * bce) / jnp.maximum(jnp.sum(cw), 1.0)
+    s = jax.nn.sigmoid(z)
+    inter = jnp.sum(w * s * y)
+    dice = 1 - (2 * inter + 1) / (jnp.sum(w * s) + jnp.sum(w * y) + 1)
+    return l_bce + dice
+
+
+def _loss_fn(widths, pos_weight: float, interior_weight: float):
     from .unet import forward
 
-    def loss(params, x, y, w):
-        z = forward(params, x, widths)
-        bce = jax.nn.softplus(z) - y * z
-        cw = w * (1 + (pos_weight - 1) * y)
-        l_bce = jnp.sum(cw * bce) / jnp.maximum(jnp.sum(cw), 1.0)
-        s = jax.nn.sigmoid(z)
-        inter = jnp.sum(w * s * y)
-        dice = 1 - (2 * inter + 1) / (jnp.sum(w * s) + jnp.sum(w * y) + 1)
-        return l_bce + dice
+    def loss(params, x, y, w, z, wz):
+        out = forward(params, x, widths)
+        if out.ndim == 3:
+            return _bce_dice(out, y, w, pos_weight)
+        return (_bce_dice(out[..., 0], y, w, pos_weight)
+                + _bce_dice(out[..., 1], z, wz, interior_weight))
 
     return loss
 
 
 def predict_array(params: dict, x: np.ndarray, widths, forward_fn=None) -> np.ndarray:
-    """Probability of a whole normalised ``(bands, rows, cols)`` array (JAX; for validation)."""
+    """Probabilities of a whole normalised ``(bands, rows, cols)`` array (JAX; for validation).
+
+    ``(rows, cols)`` for a one-output network, ``(outputs, rows, cols)`` otherwise.
+    """
     import jax
 
     from .unet import forward
@@ -146,8 +188,10 @@ def predict_array(params: dict, x: np.ndarray, widths, forward_fn=None) -> np.nd
     hp, wp = math.ceil(h / mult) * mult, math.ceil(w / mult) * mult
     xp = pad_to(x, hp, wp)
     fn = forward_fn or jax.jit(lambda p, a: jax.nn.sigmoid(forward(p, a, widths)))
-    out = fn(params, np.moveaxis(xp, 0, -1)[None])
-    return np.asarray(out)[0, :h, :w]
+    out = np.asarray(fn(params, np.moveaxis(xp, 0, -1)[None]))[0]
+    if out.ndim == 3:
+        return np.moveaxis(out, -1, 0)[:, :h, :w]
+    return out[:h, :w]
 
 
 def _stripe_window(stripe: Stripe, shape, margin: int) -> tuple[slice, slice, slice, slice]:
@@ -160,6 +204,43 @@ def _stripe_window(stripe: Stripe, shape, margin: int) -> tuple[slice, slice, sl
     return slice(None), slice(r0, r1), slice(None), inner
 
 
+@dataclass
+class _Place:
+    """One source's arrays on the model grid, ready for training and validation."""
+
+    data: Any
+    y: np.ndarray
+    z: np.ndarray  # interior target
+    train_w: np.ndarray
+    interior_w: np.ndarray
+    stripe: Stripe
+    val_w: np.ndarray
+    x: np.ndarray | None = None  # normalised image
+
+
+def _native_resolution(src: Source) -> float:
+    from remote_sensing.ground import metres_per_unit
+    from remote_sensing.readers import open_raster
+
+    with open_raster(src.image) as ds:
+        sx, sy = metres_per_unit(ds.crs, ds.bounds)
+        return float(math.sqrt(abs(ds.transform.a * ds.transform.e) * sx * sy))
+
+
+def _place(src: Source, opt: TrainOptions, resolution: float, bands, patch: int) -> _Place:
+    data = read_training_data(src.image, src.labels, area=src.area, bands=bands,
+                              max_megapixels=opt.max_megapixels, resolution=resolution)
+    band_px = round(opt.edge_band_m / data.resolution)
+    weights = edge_weights(data.label, data.usable, band_px, opt.edge_weight)
+    stripe = validation_stripe(data.label, data.usable, opt.val_fraction, min_px=max(patch // 2, 32))
+    gap = max(8, patch // 8)
+    held = stripe.mask(data.label.shape, grow=gap)
+    z = interior_target(data.instances, opt.interior_m / data.resolution).astype(np.float32)
+    return _Place(data=data, y=data.label.astype(np.float32), z=z, train_w=weights * ~held,
+                  interior_w=data.usable.astype(np.float32) * ~held, stripe=stripe,
+                  val_w=weights * stripe.mask(data.label.shape))
+
+
 def train_segmentation(
     image_path: str | Path,
     labels,
@@ -168,22 +249,30 @@ def train_segmentation(
     bands: list[int] | None = None,
     options: TrainOptions | None = None,
     progress: Progress | None = None,
+    more: list[Source] | tuple[Source, ...] = (),
+    init_from: str | Path | None = None,
 ) -> TrainResult:
-    """Fit the U-Net on an image and surveyed footprints; validate; stop early.
+    """Fit the U-Net on one or more images and their surveyed footprints; validate; stop.
 
     Parameters
     ----------
     image_path : path
         The orthophoto.
     labels : GeoDataFrame
-        Surveyed building footprints (the labels).
+        Surveyed building footprints (the labels; any CRS).
     area : GeoDataFrame or geometry, optional
         Training area (where the survey is complete); default: the labels' extent.
     bands : list of int, optional
         1-based bands (default: all).
     options : TrainOptions, optional
     progress : callable, optional
-        Called with 1 per epoch.
+        Called with the seconds trained since the last call, after every epoch; its
+        ``note`` (when it has one) shows the validation figures.
+    more : sequence of Source
+        Further images with their footprints (other places, same bands): one model for all.
+    init_from : path, optional
+        A model written by :func:`save_model` to start from (fine-tuning): its
+        architecture, normalisation and ground resolution are kept.
 
     Returns
     -------
@@ -193,70 +282,116 @@ def train_segmentation(
     Raises
     ------
     ModelError
-        Unusable inputs (see :func:`read_training_data`), or no building pixel left
-        for training after the validation stripe and the ignored edge band.
+        Unusable inputs (see :func:`read_training_data`), images with different band
+        counts, a model to start from that does not fit, or no building pixel left for
+        training after the validation stripe and the ignored edge band.
     """
     logging.getLogger("jax._src.xla_bridge").setLevel(logging.ERROR)  # "no TPU" is not news
     import jax
     import jax.numpy as jnp
 
+    from gis.progress import note
+
     from .unet import forward
 
     opt = options or TrainOptions()
     t_start = time.perf_counter()
-    data = read_training_data(image_path, labels, area=area, bands=bands, max_megapixels=opt.max_megapixels)
-    band_px = round(opt.edge_band_m / data.resolution)
-    weights = edge_weights(data.label, data.usable, band_px, opt.edge_weight)
-    stripe = validation_stripe(data.label, data.usable, opt.val_fraction,
-                               min_px=max(opt.patch // 2, 32))
-    gap = max(8, opt.patch // 8)
-    train_w = weights * ~stripe.mask(data.label.shape, grow=gap)
-    val_w = weights * stripe.mask(data.label.shape)
-    y = data.label.astype(np.float32)
-    if not ((y > 0) & (train_w > 0)).any():
+    cpu_start = time.process_time()
+    sources = [Source(image_path, labels, area), *more]
+    start_params, start_card = None, None
+    widths = tuple(opt.widths)
+    if init_from is not None:
+        start_params, start_card, widths = _starting_model(init_from)
+    mult = size_multiple(widths)
+    patch = max(mult, opt.patch // mult * mult)
+    if start_card is not None:
+        resolution = float(start_card["resolution"])
+    elif opt.resolution is not None:
+        resolution = float(opt.resolution)
+    else:
+        resolution = max(min(_native_resolution(s) for s in sources), opt.min_resolution)
+    places = [_place(s, opt, resolution, bands, patch) for s in sources]
+    first = places[0].data
+    for pl in places[1:]:
+        if pl.data.bands != first.bands or pl.data.n_image_bands != first.n_image_bands:
+            raise ModelError(f"this image has {pl.data.n_image_bands} band(s) (using {pl.data.bands}) but "
+                             f"{Path(first.image_path).name} has {first.n_image_bands} (using {first.bands}); "
+                             "one model learns from images with the same bands", source=pl.data.image_path)
+    if not any(((pl.y > 0) & (pl.train_w > 0)).any() for pl in places):
         raise ModelError("no labelled building is left for training outside the validation stripe "
                          "and the ignored edge band; give a larger training area or more labels",
-                         source=data.image_path)
-    mean, std = normalisation(data.image, data.usable)
-    x = ((data.image - mean[:, None, None]) / std[:, None, None]).astype(np.float32)
-    x[:, ~data.usable] = 0.0
+                         source=first.image_path)
+    if start_card is not None:
+        mean, std = (np.asarray(start_card[k], np.float32) for k in ("mean", "std"))
+        if len(mean) != len(first.bands):
+            raise ModelError(f"the model to start from reads {len(mean)} band(s), these images "
+                             f"{len(first.bands)}", source=str(init_from))
+    else:
+        mean, std = normalisation([pl.data.image for pl in places], [pl.data.usable for pl in places])
+    for pl in places:
+        x = ((pl.data.image - mean[:, None, None]) / std[:, None, None]).astype(np.float32)
+        x[:, ~pl.data.usable] = 0.0
+        pl.x = x
+        pl.data.image = None  # the raw copy is not needed any more
 
-    n_pos = float(((y > 0) & (train_w > 0)).sum())
-    n_neg = float(((y == 0) & (train_w > 0)).sum())
+    n_pos = float(sum(((pl.y > 0) & (pl.train_w > 0)).sum() for pl in places))
+    n_neg = float(sum(((pl.y == 0) & (pl.train_w > 0)).sum() for pl in places))
     pos_weight = float(np.clip(math.sqrt(n_neg / max(n_pos, 1.0)), 1.0, 5.0))
-    mult = size_multiple(opt.widths)
-    patch = max(mult, opt.patch // mult * mult)
-    train_px = float((train_w > 0).sum())
-    steps = opt.steps_per_epoch or int(np.clip(round(2 * train_px / (opt.batch * patch * patch)), 8, 40))
+    z_pos = float(sum(((pl.z > 0) & (pl.interior_w > 0)).sum() for pl in places))
+    z_neg = float(sum(((pl.z == 0) & (pl.interior_w > 0)).sum() for pl in places))
+    interior_weight = float(np.clip(math.sqrt(z_neg / max(z_pos, 1.0)), 1.0, 5.0))
+    train_px = np.array([float((pl.train_w > 0).sum()) for pl in places])
+    share = train_px / train_px.sum()
+    steps = opt.steps_per_epoch or int(np.clip(round(2 * train_px.sum() / (opt.batch * patch * patch)), 8, 40))
     warmup = max(opt.min_epochs, math.ceil(opt.min_steps / steps))  # epochs before stopping/keeping
-    max_epochs = opt.max_epochs if opt.max_epochs is not None else max(60, warmup + opt.patience)
+    max_epochs = opt.max_epochs if opt.max_epochs is not None else 1_000_000
     warmup = min(warmup, max_epochs)
 
-    params = {k: jnp.asarray(v) for k, v in init_params(len(data.bands), opt.widths, opt.seed).items()}
-    loss = _loss_fn(opt.widths, pos_weight)
-    adam_init, adam_update = _adam(opt.learning_rate)
+    n_out = 2 if opt.interior else 1
+    if start_params is not None:
+        params = {k: jnp.asarray(v) for k, v in start_params.items()}
+        n_out = n_outputs(start_params)
+    else:
+        params = {k: jnp.asarray(v) for k, v in init_params(len(first.bands), widths, opt.seed, n_out).items()}
+    loss = _loss_fn(widths, pos_weight, interior_weight)
+    adam_init, adam_update = _adam()
     state = adam_init(params)
 
     @jax.jit
-    def step(params, state, xb, yb, wb):
-        value, grads = jax.value_and_grad(loss)(params, xb, yb, wb)
-        params, state = adam_update(grads, state, params)
+    def step(params, state, xb, yb, wb, zb, wzb, lr):
+        value, grads = jax.value_and_grad(loss)(params, xb, yb, wb, zb, wzb)
+        params, state = adam_update(grads, state, params, lr)
         return params, state, value
 
     margin = 32
-    rs, cs, inner_r, inner_c = _stripe_window(stripe, y.shape, margin)
-    xv = x[:, rs, cs]
-    yv, wv = y[rs, cs][inner_r, inner_c], val_w[rs, cs][inner_r, inner_c]
-    prob_fn = jax.jit(lambda p, a: jax.nn.sigmoid(forward(p, a, opt.widths)))
+    windows = []
+    for pl in places:
+        rs, cs, inner_r, inner_c = _stripe_window(pl.stripe, pl.y.shape, margin)
+        windows.append((pl.x[:, rs, cs], pl.y[rs, cs][inner_r, inner_c], pl.val_w[rs, cs][inner_r, inner_c],
+                        (inner_r, inner_c)))
+    prob_fn = jax.jit(lambda p, a: jax.nn.sigmoid(forward(p, a, widths)))
+
+    def building(out):
+        return out[0] if out.ndim == 3 else out
 
     def validate(p):
-        prob = predict_array(p, xv, opt.widths, prob_fn)[inner_r, inner_c]
-        pc = np.clip(prob, 1e-6, 1 - 1e-6)
-        cw = wv * (1 + (pos_weight - 1) * yv)
-        bce = float(np.sum(cw * -(yv * np.log(pc) + (1 - yv) * np.log(1 - pc))) / max(cw.sum(), 1.0))
-        inter = float(np.sum(wv * prob * yv))
-        dice = 1 - (2 * inter + 1) / (float(np.sum(wv * prob)) + float(np.sum(wv * yv)) + 1)
-        return bce + dice, prob
+        cw_sum = bce_sum = inter = ps = ys = 0.0
+        tp = fp = fn = 0
+        for xv, yv, wv, (ir, ic) in windows:
+            prob = building(predict_array(p, xv, widths, prob_fn))[ir, ic]
+            pc = np.clip(prob, 1e-6, 1 - 1e-6)
+            cw = wv * (1 + (pos_weight - 1) * yv)
+            bce_sum += float(np.sum(cw * -(yv * np.log(pc) + (1 - yv) * np.log(1 - pc))))
+            cw_sum += float(cw.sum())
+            inter += float(np.sum(wv * prob * yv))
+            ps += float(np.sum(wv * prob))
+            ys += float(np.sum(wv * yv))
+            ok, pred = wv > 0, prob >= 0.5
+            tp += int((pred & (yv > 0) & ok).sum())
+            fp += int((pred & (yv == 0) & ok).sum())
+            fn += int((~pred & (yv > 0) & ok).sum())
+        dice = 1 - (2 * inter + 1) / (ps + ys + 1)
+        return bce_sum / max(cw_sum, 1.0) + dice, (2 * tp / (2 * tp + fp + fn) if tp else 0.0)
 
     rng = np.random.default_rng(opt.seed)
     history: list[dict] = []
@@ -264,77 +399,136 @@ def train_segmentation(
     stale = 0
     epoch = 0
     stopped = "max_epochs"
+    reported = 0
+    horizon_s = opt.max_seconds if opt.max_seconds is not None else math.inf
+    horizon_steps = max_epochs * steps if opt.max_epochs is not None else math.inf
+    done_steps = 0
     for epoch in range(1, max_epochs + 1):
         t0 = time.perf_counter()
         losses = []
         for _ in range(steps):
-            xb, yb, wb = sample_patches(x, y, train_w, opt.batch, patch, rng)
-            params, state, value = step(params, state, xb, yb, wb)
+            # a step budget (max_epochs) sets the schedule when there is one, so a run with the
+            # same options and seed is the same on a busy machine; else the time limit does
+            frac = min(1.0, done_steps / horizon_steps if math.isfinite(horizon_steps)
+                       else (time.perf_counter() - t_start) / horizon_s)
+            lr = opt.learning_rate * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
+            counts = rng.multinomial(opt.batch, share)
+            parts = [sample_patches(pl.x, pl.y, pl.train_w, int(k), patch, rng, extra=pl.z)
+                     for pl, k in zip(places, counts, strict=True) if k]
+            xb, yb, wb, zb = (np.concatenate(a) for a in zip(*parts, strict=True))
+            wzb = (wb > 0).astype(np.float32)  # the interior lies away from label edges: weight 0 or 1
+            params, state, value = step(params, state, xb, yb, wb, zb, wzb, np.float32(lr))
             losses.append(float(value))
-        val_loss, _ = validate(params)
+            done_steps += 1
+        val_loss, val_f1 = validate(params)
+        elapsed = time.perf_counter() - t_start
         history.append({"epoch": epoch, "train_loss": round(float(np.mean(losses)), 5),
-                        "val_loss": round(val_loss, 5), "seconds": round(time.perf_counter() - t0, 2)})
-        log.info("epoch %d: train loss %.4f, validation loss %.4f", epoch, np.mean(losses), val_loss)
+                        "val_loss": round(val_loss, 5), "val_pixel_f1": round(val_f1, 4),
+                        "seconds": round(time.perf_counter() - t0, 2)})
+        log.info("epoch %d: train loss %.4f, validation loss %.4f, pixel F1 %.3f", epoch, np.mean(losses),
+                 val_loss, val_f1)
         if progress is not None:
-            progress(1)
+            progress(int(elapsed) - reported)
+            reported = int(elapsed)
         if epoch >= warmup and (val_loss < best[0] - 1e-4 or epoch == warmup):
             best = (val_loss, params, epoch)
             stale = 0
         else:
             stale += 1
+        note(progress, f"第{epoch}轮 验证像元F1 {val_f1:.2f}")
         if epoch >= warmup and stale >= opt.patience:
             stopped = "early_stopping"
             break
-        if opt.max_seconds is not None and time.perf_counter() - t_start > opt.max_seconds:
+        if elapsed > horizon_s:
             stopped = "time_limit"
             break
     if best[2] == 0:  # stopped by the time limit before the warm-up ended: keep the last epoch
         best = (np.inf, params, epoch)
     params = {k: np.asarray(v, np.float32) for k, v in best[1].items()}
-    prob_val = tta_mean(lambda a: predict_array(best[1], a, opt.widths, prob_fn), xv, opt.tta)[inner_r, inner_c]
+    stripes = []
+    for pl, (xv, yv, wv, (ir, ic)) in zip(places, windows, strict=True):
+        out = tta_mean(lambda a: predict_array(best[1], a, widths, prob_fn), xv, opt.tta)[..., ir, ic]
+        prob, inner = (out[0], out[1]) if out.ndim == 3 else (out, None)
+        stripes.append(StripePrediction(prob, inner, yv, wv, pl.data, pl.stripe))
+    split = None if n_out == 2 else opt.split
     scores, (low, high) = validation_scores(
-        prob_val, yv, wv, data, stripe, low=opt.low, high=opt.high, split=opt.split,
+        stripes, low=opt.low, high=opt.high, split=split, seed=opt.seed_threshold,
         min_area_m2=opt.min_area_m2, tune_postprocess=opt.tune_postprocess)
     seconds = time.perf_counter() - t_start
-    stripe_geom = stripe_geometry(stripe, data)
-    n_val = int(data.labels.intersects(stripe_geom).sum())
-    n_train = int(len(data.labels) - data.labels.within(stripe_geom).sum())
+    cpu_seconds = time.process_time() - cpu_start
+    n_val = n_train = n_in = 0
+    areas = []
+    for pl in places:
+        stripe_geom = stripe_geometry(pl.stripe, pl.data)
+        n_in += len(pl.data.labels)
+        n_val += int(pl.data.labels.intersects(stripe_geom).sum())
+        n_train += int(len(pl.data.labels) - pl.data.labels.within(stripe_geom).sum())
+        areas.append({"image": Path(pl.data.image_path).name, "crs": pl.data.crs.to_string(),
+                      "bounds": [float(v) for v in pl.data.area.bounds], "area_m2": round(pl.data.area_m2, 1),
+                      "megapixels": round(pl.data.label.size / 1e6, 3),
+                      "image_resolution": round(pl.data.native_resolution, 4),
+                      "validation_stripe": {"axis": "rows" if pl.stripe.axis == 0 else "columns",
+                                            "start_px": pl.stripe.start, "stop_px": pl.stripe.stop,
+                                            "bounds": [float(v) for v in stripe_geom.bounds]}})
+    outputs = list(OUTPUTS[:n_out])
     card = {
         "kind": CARD_KIND,
-        "bands": data.bands,
-        "n_image_bands": data.n_image_bands,
-        "image_dtype": data.dtype,
+        "bands": first.bands,
+        "n_image_bands": first.n_image_bands,
+        "image_dtype": first.dtype,
         "mean": [float(v) for v in mean],
         "std": [float(v) for v in std],
         "scale": 1.0,
-        "resolution": data.resolution,
+        "resolution": round(resolution, 4),
+        "resolution_note": "ground pixel size (m) the model works at; images are resampled to it",
         "tile_size": 256,
         "overlap": 32,
         "size_multiple": mult,
         "output": "probability",
+        "outputs": outputs,
         "tta": opt.tta,
-        "postprocess": {"method": "objects", "low": low, "high": high, "split": opt.split,
-                        "min_area_m2": opt.min_area_m2},
-        "architecture": {"name": "unet", "widths": list(opt.widths), "weights": n_weights(params),
+        "postprocess": {"method": "objects", "low": low, "high": high, "split": split,
+                        **({"seed": opt.seed_threshold} if n_out == 2 else {}), "min_area_m2": opt.min_area_m2},
+        "architecture": {"name": "unet", "widths": list(widths), "weights": n_weights(params),
+                         "outputs": outputs,
                          "framework": f"jax {jax.__version__}", "device": jax.devices()[0].platform},
-        "training_area": {"crs": data.crs.to_string(), "bounds": [float(v) for v in data.area.bounds],
-                          "area_m2": float(data.area.area),
-                          "megapixels": round(data.label.size / 1e6, 3)},
-        "trained_on": Path(data.image_path).name,
-        "labelled_buildings": {"in_area": len(data.labels), "train": n_train, "validation": n_val},
-        "validation": {"stripe": {"axis": "rows" if stripe.axis == 0 else "columns",
-                                  "start_px": stripe.start, "stop_px": stripe.stop,
-                                  "bounds": [float(v) for v in stripe_geom.bounds]},
-                       **scores},
+        "training_area": {**{k: areas[0][k] for k in ("crs", "bounds", "megapixels")},
+                          "area_m2": round(sum(a["area_m2"] for a in areas), 1),
+                          "megapixels": round(sum(a["megapixels"] for a in areas), 3),
+                          "places": areas},
+        "trained_on": ", ".join(a["image"] for a in areas),
+        "labelled_buildings": {"in_area": n_in, "train": n_train, "validation": n_val},
+        "validation": scores,
         "training": {"epochs": epoch, "best_epoch": best[2], "stopped": stopped,
-                     "steps_per_epoch": steps, "batch": opt.batch, "patch": patch,
-                     "learning_rate": opt.learning_rate, "edge_band_m": opt.edge_band_m, "edge_weight": opt.edge_weight,
-                     "pos_weight": round(pos_weight, 3), "min_steps": opt.min_steps, "augmentation": ["rot90", "flip", "brightness"],
-                     "seconds": round(seconds, 1), "seed": opt.seed},
+                     "steps_per_epoch": steps, "steps": done_steps, "batch": opt.batch, "patch": patch,
+                     "learning_rate": opt.learning_rate, "schedule": "half cosine to 5 % over the time limit",
+                     "edge_band_m": opt.edge_band_m, "edge_weight": opt.edge_weight,
+                     "interior_m": opt.interior_m if n_out == 2 else None,
+                     "pos_weight": round(pos_weight, 3), "min_steps": opt.min_steps,
+                     "max_seconds": opt.max_seconds,
+                     "augmentation": ["rot90", "flip", "brightness"],
+                     "fine_tuned_from": Path(init_from).name if init_from is not None else None,
+                     "seconds": round(seconds, 1), "cpu_seconds": round(cpu_seconds, 1), "seed": opt.seed},
     }
     log.info("trained in %.0f s (%d epochs, best %d); validation object F1 %.3f", seconds, epoch,
              best[2], scores.get("object_f1", float("nan")))
     return TrainResult(params=params, card=card, history=history)
+
+
+def _starting_model(path: str | Path) -> tuple[dict, dict, tuple[int, ...]]:
+    """Weights, card and widths of a model to fine-tune (written by :func:`save_model`)."""
+    from ..onnx_model import read_model_card
+    from .onnx_export import read_params
+
+    card = read_model_card(path)
+    if card.get("kind") != CARD_KIND:
+        raise ModelError("only a model written by footprints train can be fine-tuned", source=str(path))
+    widths = tuple(int(w) for w in card["architecture"]["widths"])
+    try:
+        params = read_params(path)
+    except Exception as exc:  # a damaged file: say which
+        raise ModelError(f"cannot read the model's weights ({exc})", source=str(path)) from exc
+    return params, card, widths
 
 
 def save_model(result: TrainResult, path: str | Path, *, overwrite: bool = False) -> tuple[Path, Path]:
@@ -364,21 +558,23 @@ def save_model(result: TrainResult, path: str | Path, *, overwrite: bool = False
     return p, card_path
 
 
-def train_to_file(image: str | Path, labels: str | Path, output: str | Path, *,
-                  area: str | Path | None = None, bands: list[int] | None = None,
+def train_to_file(image, labels, output: str | Path, *,
+                  area=None, bands: list[int] | None = None,
                   options: TrainOptions | None = None, overwrite: bool = False,
-                  progress: Progress | None = None) -> tuple[TrainResult, Path, Path]:
+                  progress: Progress | None = None,
+                  init_from: str | Path | None = None) -> tuple[TrainResult, Path, Path]:
     """The ``footprints train`` tool: read the files, train, write the model and its card.
 
     Parameters
     ----------
-    image, labels : path
-        The orthophoto and the surveyed footprints (any vector format mujun reads).
+    image, labels : path or list of paths
+        The orthophoto(s) and the surveyed footprints over each (any vector format mujun
+        reads), paired in order: one model for several places.
     output : path
         The model (``.onnx`` is added when missing); the card goes next to it (``.json``).
-    area : path, optional
-        Polygon(s) where the survey is complete.
-    bands, options, progress
+    area : path or list of paths, optional
+        Polygon(s) where the survey is complete: one file for all images, or one per image.
+    bands, options, progress, init_from
         See :func:`train_segmentation`.
     overwrite : bool
         Replace an existing model and card.
@@ -387,8 +583,10 @@ def train_to_file(image: str | Path, labels: str | Path, output: str | Path, *,
     ------
     OutputExistsError
         The model or its card exists and ``overwrite`` is False (checked before training).
+    ConfigError
+        Not as many label files (or areas) as images.
     """
-    from gis.errors import OutputExistsError
+    from gis.errors import ConfigError, OutputExistsError
 
     from ..io import read_footprints
 
@@ -397,8 +595,18 @@ def train_to_file(image: str | Path, labels: str | Path, output: str | Path, *,
         out = out.with_suffix(".onnx")
     if (out.exists() or out.with_suffix(".json").exists()) and not overwrite:
         raise OutputExistsError(f"{out} (or its card) exists; use --overwrite to replace it")
-    ref = read_footprints(labels)
-    aoi = read_footprints(area) if area else None
-    result = train_segmentation(image, ref, area=aoi, bands=bands, options=options, progress=progress)
+    images = list(image) if isinstance(image, (list, tuple)) else [image]
+    label_files = list(labels) if isinstance(labels, (list, tuple)) else [labels]
+    areas = list(area) if isinstance(area, (list, tuple)) else [area] * len(images)
+    if len(areas) == 1 and len(images) > 1:
+        areas = areas * len(images)
+    if len(label_files) != len(images) or len(areas) != len(images):
+        raise ConfigError(f"{len(images)} image(s) but {len(label_files)} label file(s) and "
+                          f"{len(areas)} area file(s); give one --labels (and one --area, or none) "
+                          "per --image, in the same order")
+    sources = [Source(img, read_footprints(lab), read_footprints(ar) if ar else None)
+               for img, lab, ar in zip(images, label_files, areas, strict=True)]
+    result = train_segmentation(sources[0].image, sources[0].labels, area=sources[0].area, bands=bands,
+                                options=options, progress=progress, more=sources[1:], init_from=init_from)
     model_path, card_path = save_model(result, out, overwrite=overwrite)
     return result, model_path, card_path

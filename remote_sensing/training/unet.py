@@ -7,7 +7,11 @@ megapixels and runs at survey scale:
 * encoder: per level two 3x3 convolutions with ReLU, then 2x2 max pooling;
 * decoder: nearest-neighbour upsampling by 2, concatenation with the encoder's
   output of the same level, two 3x3 convolutions with ReLU;
-* head: a 1x1 convolution to one logit per pixel; the exported model adds the sigmoid.
+* head: a 1x1 convolution to one logit per pixel and output; the exported model adds
+  the sigmoid. Models of ``footprints train`` have two outputs (:data:`OUTPUTS`): the
+  building and its *interior* (the roof shrunk away from its outline and from every
+  neighbour), whose separate blobs seed the watershed that splits touching roofs
+  (:mod:`remote_sensing.objects`). One output (the building alone) is still supported.
 
 Inputs are ``(batch, rows, cols, bands)`` (NHWC, XLA's fast layout on CPU), already
 normalised; rows and cols must be multiples of :func:`size_multiple`. Weights are
@@ -22,6 +26,9 @@ import numpy as np
 #: Default channel widths per level (coarsest last).
 DEFAULT_WIDTHS = (16, 32, 64)
 
+#: The outputs of the models ``footprints train`` writes, in channel order (the card's ``outputs``).
+OUTPUTS = ("building", "interior")
+
 
 def size_multiple(widths) -> int:
     """Rows and columns of an input must be multiples of this (one halving per level).
@@ -32,7 +39,7 @@ def size_multiple(widths) -> int:
     return 2 ** (len(widths) - 1)
 
 
-def layer_names(widths) -> list[tuple[str, int, int, int]]:
+def layer_names(widths, n_out: int = 1) -> list[tuple[str, int, int, int]]:
     """``(name, kernel, in_channels, out_channels)`` of every convolution, in order.
 
     The input channel count of the first layer is a placeholder (-1): it is the
@@ -47,12 +54,12 @@ def layer_names(widths) -> list[tuple[str, int, int, int]]:
     for i in range(len(widths) - 2, -1, -1):
         out.append((f"dec{i}a", 3, widths[i + 1] + widths[i], widths[i]))
         out.append((f"dec{i}b", 3, widths[i], widths[i]))
-    out.append(("head", 1, widths[0], 1))
+    out.append(("head", 1, widths[0], n_out))
     return out
 
 
-def init_params(n_bands: int, widths=DEFAULT_WIDTHS, seed: int = 0) -> dict[str, np.ndarray]:
-    """He-initialised weights (``NAME/w`` as HWIO, ``NAME/b``) for ``n_bands`` inputs.
+def init_params(n_bands: int, widths=DEFAULT_WIDTHS, seed: int = 0, n_out: int = 1) -> dict[str, np.ndarray]:
+    """He-initialised weights (``NAME/w`` as HWIO, ``NAME/b``) for ``n_bands`` inputs, ``n_out`` outputs.
 
     Examples
     --------
@@ -62,7 +69,7 @@ def init_params(n_bands: int, widths=DEFAULT_WIDTHS, seed: int = 0) -> dict[str,
     """
     rng = np.random.default_rng(seed)
     params: dict[str, np.ndarray] = {}
-    for name, k, cin, cout in layer_names(widths):
+    for name, k, cin, cout in layer_names(widths, n_out):
         cin = n_bands if cin < 0 else cin
         std = np.sqrt(2.0 / (k * k * cin))
         if name == "head":
@@ -78,7 +85,10 @@ def n_weights(params: dict) -> int:
 
 
 def forward(params: dict, x, widths=DEFAULT_WIDTHS):
-    """Logits ``(batch, rows, cols)`` of a normalised NHWC batch (JAX, differentiable)."""
+    """Logits of a normalised NHWC batch (JAX, differentiable).
+
+    ``(batch, rows, cols)`` for a one-output network, ``(batch, rows, cols, outputs)`` otherwise.
+    """
     import jax
     import jax.numpy as jnp
 
@@ -108,4 +118,10 @@ def forward(params: dict, x, widths=DEFAULT_WIDTHS):
         h = jnp.concatenate([up(h), skips[i]], axis=-1)
         h = jax.nn.relu(conv(f"dec{i}a", h))
         h = jax.nn.relu(conv(f"dec{i}b", h))
-    return conv("head", h)[..., 0]
+    out = conv("head", h)
+    return out[..., 0] if out.shape[-1] == 1 else out
+
+
+def n_outputs(params: dict) -> int:
+    """Number of output channels of the network with ``params``."""
+    return int(np.shape(params["head/w"])[-1])

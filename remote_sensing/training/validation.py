@@ -1,13 +1,15 @@
-"""How good a trained model is, on the validation stripe held back from training.
+"""How good a trained model is, on the validation stripes held back from training.
 
 Pixel scores (the band around label edges excluded) and, after the same object
-post-processing as extraction (:mod:`remote_sensing.objects`), object scores (F1 at
-IoU >= 0.5, matched IoU, built-area error); optionally the hysteresis thresholds
-are tuned there (:data:`POSTPROCESS_GRID`).
+post-processing as extraction (:mod:`remote_sensing.objects`, seeded by the interior
+output when the model has one), object scores (F1 at IoU >= 0.5, matched IoU,
+built-area error), pooled over the stripes of every training image; optionally the
+hysteresis thresholds are tuned there (:data:`POSTPROCESS_GRID`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -33,81 +35,119 @@ def stripe_geometry(stripe: Stripe, data: TrainingData):
 POSTPROCESS_GRID = ((0.4, 0.7), (0.5, 0.8), (0.3, 0.6), (0.3, 0.5), (0.2, 0.5), (0.2, 0.4))
 
 
-def validation_scores(prob, yv, wv, data: TrainingData, stripe: Stripe, *, low: float,
-                      high: float, split: Any, min_area_m2: float,
-                      tune_postprocess: bool) -> tuple[dict, tuple[float, float]]:
-    """Pixel scores (edge band excluded) and object scores of the validation stripe.
+@dataclass
+class StripePrediction:
+    """One training image's validation stripe: the model's maps and the targets there."""
 
-    ``low``, ``high`` and ``split`` are the object post-processing's options
+    prob: np.ndarray  # building probability
+    interior: np.ndarray | None  # interior probability (two-output models)
+    yv: np.ndarray  # building labels
+    wv: np.ndarray  # loss weights (0 outside the stripe's usable pixels)
+    data: TrainingData
+    stripe: Stripe
+
+
+def _pixel_counts(s: StripePrediction) -> tuple[int, int, int]:
+    ok = s.wv > 0
+    pred = s.prob >= 0.5
+    return (int((pred & (s.yv > 0) & ok).sum()), int((pred & (s.yv == 0) & ok).sum()),
+            int((~pred & (s.yv > 0) & ok).sum()))
+
+
+def _object_counts(s: StripePrediction, *, low: float, high: float, split: Any, seed: float,
+                   min_area_m2: float) -> dict | None:
+    """Object counts of one stripe (None when it holds no labelled building)."""
+    import geopandas as gpd
+    import shapely
+
+    from remote_sensing.assess import assess
+    from remote_sensing.objects import objects_mask
+    from remote_sensing.polygonize import label_blobs, polygonize_labels, to_world
+
+    data = s.data
+    sx, sy = data.scale
+    stripe_geom = stripe_geometry(s.stripe, data)
+    ref = data.labels.geometry.intersection(stripe_geom)
+    ref = ref[shapely.area(np.asarray(ref.values, dtype=object)) * sx * sy >= min_area_m2]
+    if len(ref) == 0:
+        return None
+    ref_frame = gpd.GeoDataFrame(geometry=list(ref.values), crs=data.crs)
+    valid = data.usable[s.stripe.mask(data.usable.shape)].reshape(s.prob.shape)
+    min_px = min_area_m2 / data.resolution ** 2
+    r0, c0 = (s.stripe.start, 0) if s.stripe.axis == 0 else (0, s.stripe.start)
+    mask = objects_mask(s.prob, valid=valid, low=low, high=high, split=split, min_px=min_px,
+                        interior=s.interior, seed=seed)
+    labels, n = label_blobs(mask)
+    polys = list(polygonize_labels(labels, r0, c0).values()) if n else []
+    counts = {"n_pred": len(polys), "n_ref": len(ref_frame), "tp": 0, "iou_sum": 0.0, "pred_area": 0.0,
+              "ref_area": float(shapely.union_all(np.asarray(ref.values, dtype=object)).area) * sx * sy}
+    if polys:
+        geoms = to_world(np.asarray(polys, dtype=object), data.transform)
+        r = assess(gpd.GeoDataFrame(geometry=list(geoms), crs=data.crs), ref_frame)
+        counts.update(tp=int(r["tp"]), iou_sum=float(r["mean_iou"]) * int(r["tp"]) if r["tp"] else 0.0,
+                      pred_area=float(r["pred_area_m2"]) * sx * sy)
+    return counts
+
+
+def _pooled_objects(parts: list[dict]) -> dict:
+    tp = sum(p["tp"] for p in parts)
+    n_pred, n_ref = sum(p["n_pred"] for p in parts), sum(p["n_ref"] for p in parts)
+    pred_area, ref_area = sum(p["pred_area"] for p in parts), sum(p["ref_area"] for p in parts)
+    return {"n_predicted": n_pred, "n_labelled": n_ref, "n_found": tp,
+            "object_f1": 2 * tp / (n_pred + n_ref) if n_pred + n_ref else 0.0,
+            "object_precision": tp / n_pred if n_pred else 0.0,
+            "object_recall": tp / n_ref if n_ref else 0.0,
+            "matched_iou": sum(p["iou_sum"] for p in parts) / tp if tp else 0.0,
+            "built_area_error": (pred_area - ref_area) / ref_area if ref_area else -1.0}
+
+
+def validation_scores(stripes: list[StripePrediction], *, low: float, high: float, split: Any,
+                      seed: float = 0.5, min_area_m2: float,
+                      tune_postprocess: bool) -> tuple[dict, tuple[float, float]]:
+    """Pixel scores (edge band excluded) and object scores, pooled over the validation stripes.
+
+    ``low``, ``high``, ``split`` and ``seed`` are the object post-processing's options
     (:func:`remote_sensing.objects.objects_mask`), ``min_area_m2`` the smallest building
     counted. With ``tune_postprocess`` the hysteresis thresholds are chosen here among
-    :data:`POSTPROCESS_GRID`: the pair with the best object F1 on the stripe, then the best
-    pixel IoU of the objects (the first, i.e. the default, on a tie). Only the validation
-    stripe is looked at, never the area a model is later measured on.
+    :data:`POSTPROCESS_GRID`: the pair with the best pooled object F1, then the best
+    matched IoU (the first, i.e. the default, on a tie). Only the validation stripes are
+    looked at, never the area a model is later measured on.
 
     Returns
     -------
     scores : dict
     thresholds : (low, high)
     """
-    import geopandas as gpd
-
-    from remote_sensing.assess import assess
-    from remote_sensing.objects import objects_mask
-    from remote_sensing.polygonize import label_blobs, polygonize_labels, to_world
-
-    ok = wv > 0
-    pred = prob >= 0.5
-    tp = int((pred & (yv > 0) & ok).sum())
-    fp = int((pred & (yv == 0) & ok).sum())
-    fn = int((~pred & (yv > 0) & ok).sum())
-    out = {"pixel_precision": tp / (tp + fp) if tp + fp else 0.0,
-           "pixel_recall": tp / (tp + fn) if tp + fn else 0.0,
-           "pixel_f1": 2 * tp / (2 * tp + fp + fn) if tp else 0.0,
-           "pixel_iou": tp / (tp + fp + fn) if tp else 0.0}
-    stripe_geom = stripe_geometry(stripe, data)
-    ref = data.labels.geometry.intersection(stripe_geom)
-    ref = ref[ref.area >= min_area_m2]
-    ref_frame = gpd.GeoDataFrame(geometry=list(ref.values), crs=data.crs)
+    tp, fp, fn = (sum(c) for c in zip(*(_pixel_counts(s) for s in stripes), strict=True))
+    out: dict = {"pixel_precision": tp / (tp + fp) if tp + fp else 0.0,
+                 "pixel_recall": tp / (tp + fn) if tp + fn else 0.0,
+                 "pixel_f1": 2 * tp / (2 * tp + fp + fn) if tp else 0.0,
+                 "pixel_iou": tp / (tp + fp + fn) if tp else 0.0}
     chosen = (low, high)
-    if len(ref_frame) == 0:
-        out["note"] = "no labelled building in the validation stripe: object scores unavailable"
-        return {k: round(v, 4) if isinstance(v, float) else v for k, v in out.items()}, chosen
-    valid = data.usable[stripe.mask(data.usable.shape)].reshape(prob.shape)
-    min_px = min_area_m2 / data.resolution ** 2
-    r0, c0 = (stripe.start, 0) if stripe.axis == 0 else (0, stripe.start)
-
-    def objects(low, high):
-        mask = objects_mask(prob, valid=valid, low=low, high=high, split=split, min_px=min_px)
-        labels, n = label_blobs(mask)
-        polys = list(polygonize_labels(labels, r0, c0).values()) if n else []
-        geoms = to_world(np.asarray(polys, dtype=object), data.transform) if polys else np.array([], object)
-        pred_frame = gpd.GeoDataFrame(geometry=list(geoms), crs=data.crs)
-        return len(pred_frame), (assess(pred_frame, ref_frame) if len(pred_frame) else None)
-
     grid = [chosen] + [g for g in POSTPROCESS_GRID if g != chosen] if tune_postprocess else [chosen]
     tried = []
     best_key, best = None, None
-    for low, high in grid:
-        n_pred, r = objects(low, high)
-        key = (r["f1"], r["pixel_iou"]) if r else (0.0, 0.0)
-        tried.append({"low": low, "high": high, "object_f1": round(key[0], 4), "pixel_iou": round(key[1], 4)})
+    for lo, hi in grid:
+        parts = [_object_counts(s, low=lo, high=hi, split=split, seed=seed, min_area_m2=min_area_m2)
+                 for s in stripes]
+        parts = [p for p in parts if p is not None]
+        if not parts:
+            out["note"] = "no labelled building in the validation stripe: object scores unavailable"
+            return _rounded(out), chosen
+        pooled = _pooled_objects(parts)
+        key = (pooled["object_f1"], pooled["matched_iou"])
+        tried.append({"low": lo, "high": hi, "object_f1": round(key[0], 4), "matched_iou": round(key[1], 4)})
         if best_key is None or key > best_key:
-            best_key, best, chosen = key, (n_pred, r), (low, high)
-    n_pred, r = best
-    out.update({
-        "n_predicted": n_pred,
-        "n_labelled": len(ref_frame),
-        "object_f1": r["f1"] if r else 0.0,
-        "object_precision": r["precision"] if r else 0.0,
-        "object_recall": r["recall"] if r else 0.0,
-        "matched_iou": r["mean_iou"] if r else 0.0,
-        "built_area_error": r["built_area_error"] if r else -1.0,
-        "note": "validation stripe held back from training; objects after post-processing, "
-                "before regularization; IoU >= 0.5"
-                + ("; hysteresis thresholds chosen on this stripe (see postprocess_tried), so "
-                   "these object scores are optimistic" if len(grid) > 1 else ""),
-    })
+            best_key, best, chosen = key, pooled, (lo, hi)
+    out.update(best)
+    out["note"] = ("validation stripe held back from training; objects after post-processing, "
+                   "before regularization; IoU >= 0.5"
+                   + ("; hysteresis thresholds chosen on this stripe (see postprocess_tried), so "
+                      "these object scores are optimistic" if len(grid) > 1 else ""))
     if len(grid) > 1:
         out["postprocess_tried"] = tried
-    return {k: round(v, 4) if isinstance(v, float) else v for k, v in out.items()}, chosen
+    return _rounded(out), chosen
+
+
+def _rounded(d: dict) -> dict:
+    return {k: round(v, 4) if isinstance(v, float) else v for k, v in d.items()}

@@ -97,7 +97,7 @@ def test_onnx_method_with_tiny_model_and_card(small_scene, tmp_path):
     assert (fp["method"] == "onnx").all()
 
 
-def test_onnx_blending_is_seamless_and_resolution_is_checked(tmp_path):
+def test_onnx_blending_is_seamless_and_resolution_is_checked(tmp_path, caplog):
     model = tiny_threshold_model(tmp_path / "m.onnx")
     (tmp_path / "m.onnx.json").write_text(json.dumps({"bands": [1], "resolution": 1.0,
                                                       "tile_size": 32, "overlap": 8}))
@@ -106,9 +106,10 @@ def test_onnx_blending_is_seamless_and_resolution_is_checked(tmp_path):
     p = predict_tile(m, x, 1.0)
     expected = 1 / (1 + np.exp(-4 * (x[0] - 2.5)))
     np.testing.assert_allclose(p, expected, atol=1e-5)  # pixelwise model: blending is exact
-    with pytest.warns(UserWarning, match="resampling"):
+    # another ground resolution is resampled to the model's, tile by tile (logged once, not a warning)
+    with caplog.at_level("INFO", logger="remote_sensing.onnx_model"):
         p2 = predict_tile(m, x, 0.5)
-    assert p2.shape == (100, 90)
+    assert p2.shape == (100, 90) and "resampling each tile" in caplog.text
 
 
 def test_onnx_without_card_is_refused(tmp_path):

@@ -414,3 +414,29 @@ def test_a_thin_diagonal_building_is_regularized_without_failing_its_tile(tmp_pa
     fp, _ = run_mask(path, regularize=True, min_area_m2=1.0)
     assert len(fp) == 2 and fp.geometry.is_valid.all()
     assert sorted(fp["n_pixels"]) == sorted([int(stair.area), 12 * 16])
+
+
+@pytest.mark.parametrize("crs, origin, res, scale", [
+    ("EPSG:3857", (1_113_194.9, 8_399_737.9), 1.0, 0.5),  # Web Mercator at 60° N: 1 unit = 0.5 m
+    ("EPSG:4326", (10.0, 60.0), 1e-5, None),  # degrees
+    ("EPSG:32633", (500_000.0, 6_650_000.0), 0.5, 1.0),  # UTM: plane metres
+])
+def test_areas_and_resolution_are_on_the_ground_whatever_the_crs(tmp_path, crs, origin, res, scale):
+    """A 40 x 40 px building: its area and the ground resolution are metres on the ground,
+    not Web-Mercator units (4 times the area at 60° N) or square degrees."""
+    from remote_sensing.ground import ground_scale
+
+    m = np.zeros((100, 100), np.uint8)
+    m[30:70, 30:70] = 1
+    path = write_raster(tmp_path / "m.tif", m, res=res, origin=origin, crs=crs)
+    with rasterio.open(path) as ds:
+        sx, sy = ground_scale(ds.crs, ds.bounds)
+    if scale is not None:
+        assert sx == pytest.approx(scale, rel=5e-3) and sy == pytest.approx(scale, rel=5e-3)
+    truth = 40 * res * sx * 40 * res * sy
+    fp, _ = run_mask(path)
+    assert len(fp) == 1
+    assert fp["area_m2"].iloc[0] == pytest.approx(truth, rel=1e-3)
+    assert fp["ground_res_m"].iloc[0] == pytest.approx(np.sqrt(res * sx * res * sy), rel=1e-3)
+    if crs == "EPSG:3857":
+        assert fp["area_m2"].iloc[0] == pytest.approx(400, rel=0.01)

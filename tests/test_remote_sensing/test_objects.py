@@ -78,3 +78,35 @@ def test_objects_properties(prob, low, high, min_px):
     # splitting only removes pixels (cut lines), never adds any
     m2 = objects_mask(prob, valid=valid, low=low, high=high, split=high, min_px=min_px, max_hole_px=0)
     assert not (m2 & ~hysteresis(prob, low, high)).any()
+
+
+def test_touching_roofs_without_a_valley_are_split_by_their_interiors():
+    """Two roofs wall to wall, equally bright across the wall: the building probability alone
+    sees one block; the interior output (each roof shrunk from its outline) has two blobs,
+    which seed the cut."""
+    p = np.zeros((30, 50), np.float32)
+    p[5:25, 3:47] = 0.95  # one uniform block: no valley at the party wall (column 23)
+    inner = np.zeros_like(p)
+    inner[8:22, 6:20] = 0.9  # west roof's interior
+    inner[8:22, 27:44] = 0.9  # east roof's interior
+    assert n_objects(objects_mask(p, min_px=20)) == 1
+    m = objects_mask(p, min_px=20, interior=inner)
+    labels, n = ndimage.label(m, structure=FOUR)
+    assert n == 2
+    assert labels[15, 10] != labels[15, 40]
+    # the cut runs between the interiors; each roof keeps nearly all its pixels (a 1 px line)
+    assert (~m[5:25, 3:47]).sum() == 20
+    cut = np.flatnonzero(~m[15, 3:47]) + 3
+    assert len(cut) == 1 and 20 <= cut[0] <= 27
+
+
+@settings(max_examples=30, deadline=None)
+@given(arrays(np.float32, (24, 24), elements=st.floats(0, 1, width=32)),
+       arrays(np.float32, (24, 24), elements=st.floats(0, 1, width=32)), st.integers(1, 30))
+def test_interior_seeds_only_cut_never_add(prob, inner, min_px):
+    """With interior seeds the objects are the seedless objects minus cut lines."""
+    prob, inner = ndimage.uniform_filter(prob, 3), ndimage.uniform_filter(inner, 3)
+    plain = objects_mask(prob, split=None, min_px=min_px, max_hole_px=0)
+    seeded = objects_mask(prob, min_px=min_px, max_hole_px=0, interior=inner)
+    assert not (seeded & ~plain).any()
+    assert n_objects(seeded) >= n_objects(plain) - (plain & ~seeded).sum()  # a cut may drop a sliver
