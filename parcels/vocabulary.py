@@ -25,5 +25,7 @@ ENTERPRISE_STATUS: Vocabulary = _TERMS["enterprise.status"]
 SIZES: Vocabulary = _TERMS["enterprise.size"]
 RIGHT_ROLES: Vocabulary = _TERMS["land_right.role"]
 VERIFICATION_STATUS: Vocabulary = _TERMS["verification.status"]
+#: The problems of the verification queue (sheet titles; score-run warnings among them).
+VERIFICATION_KINDS: Vocabulary = _TERMS["verification.kind"]
 FIGURES: Vocabulary = _TERMS["enterprise.figure"]
 DEPARTMENTS: Vocabulary = _TERMS["enterprise.department"]

@@ -9,7 +9,7 @@ from gis.cli.options import dry_run_option, emit, json_option, overwrite_option
 
 @click.group("verify")
 def verify() -> None:
-    """Send unmatched records to townships and read their answers back.
+    """Send unmatched records to townships and read their answers back (乡镇核实).
 
     \b
     Problem types (one sheet each): enterprise_no_land, parcel_no_holder,
@@ -50,10 +50,12 @@ def export_cmd(app, town, output, overwrite, as_json):
     recorded in the database, so their 编号 (item_id) stays stable across exports.
     """
     from parcels.importing.verification import export_queue
+    from parcels.vocabulary import VERIFICATION_KINDS
 
     counts = export_queue(app.connect(), output, town=town, overwrite=overwrite)
     emit({"output": output, "items": counts}, as_json,
-         f"{output}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+         f"已写出 {output}：" + ("、".join(f"{VERIFICATION_KINDS.label(k)} {v} 项"
+                                          for k, v in counts.items()) or "没有待核实事项"))
 
 
 @verify.command("apply")
