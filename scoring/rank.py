@@ -133,7 +133,7 @@ def rank_run(conn: psycopg.Connection, *, by: str = "town", run_id: int | None =
     from scoring.store import resolve_score_run, run_params
 
     if by not in GROUPS:
-        raise ScoreRunError(f"cannot rank by {by!r}; choose one of {', '.join(GROUPS)}")
+        raise ScoreRunError(f"无法按「{by}」排名（--by）；可选：{'、'.join(GROUPS)}")
     run_id = resolve_score_run(conn, run_id, year)
     params = run_params(conn, run_id)["params"]
     year = int(params["year"])
