@@ -20,7 +20,7 @@ class ReportGroup(PluginGroup):
 
 @click.group("report", cls=ReportGroup)
 def report() -> None:
-    """Reports: the land-use tax check (land-tax), development zones' land use (parks),
+    """Reports (报表): the land-use tax check (land-tax), parks' land use (parks),
     the year's report with charts and maps (annual)."""
 
 
