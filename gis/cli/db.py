@@ -130,7 +130,7 @@ def backup(app, file: Path, overwrite: bool) -> None:
     from gis.errors import OutputExistsError
 
     if existing_members(file) and not overwrite:  # before starting anything
-        raise OutputExistsError(f"{file} exists; pass --overwrite to replace it")
+        raise OutputExistsError(f"{file}：文件已存在；加 --overwrite 才会替换")
     dsn, version = _dsn_and_version(app)
     app.close()
     backup_database(dsn, file, overwrite=overwrite, version=version)
