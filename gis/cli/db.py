@@ -12,13 +12,13 @@ from gis.cli.options import emit, json_option, overwrite_option
 def _external_note(settings) -> str:
     from gis.db.dsn import redact_dsn
 
-    return (f"MUJUN_DSN is set: mujun uses the server at {redact_dsn(settings.dsn)} "
-            "and runs no local cluster")
+    return (f"已设置 MUJUN_DSN：使用 {redact_dsn(settings.dsn)} 上的数据库服务器，"
+            "不运行本地集群")
 
 
 @click.group("db")
 def db() -> None:
-    """Manage the PostGIS database: the local cluster, migrations, backups.
+    """Manage the PostGIS database: cluster, migrations, backups (数据库管理).
 
     Without MUJUN_DSN, mujun runs its own PostgreSQL cluster in
     <MUJUN_HOME>/pg (unix socket + 127.0.0.1 only). With MUJUN_DSN set, that
@@ -47,10 +47,10 @@ def start(app, as_json: bool) -> None:
     info = cluster.start()
     info.update(server_facts(app.connect(migrate=True)))
     info["was_running"] = was_running
-    verb = "already running" if was_running else "started"
+    verb = "已在运行" if was_running else "已启动"
     emit(info, as_json,
-         f"local PostGIS {verb} on 127.0.0.1:{info['port']} (data: {info['data_dir']}); "
-         f"schema version {info['schema_version']}")
+         f"本地 PostGIS {verb}：127.0.0.1:{info['port']}（数据目录 {info['data_dir']}）；"
+         f"数据库结构版本 {info['schema_version']}")
 
 
 @db.command("stop")
@@ -61,10 +61,10 @@ def stop(app) -> None:
 
     settings = app.settings
     if settings.dsn:
-        click.echo(_external_note(settings) + "; nothing to stop")
+        click.echo(_external_note(settings) + "；无需停止")
         return
     was_running = LocalCluster(settings).stop()
-    click.echo("local PostGIS stopped" if was_running else "local PostGIS was not running")
+    click.echo("本地 PostGIS 已停止" if was_running else "本地 PostGIS 未在运行")
 
 
 @db.command("status")
@@ -100,8 +100,8 @@ def migrate_cmd(app, as_json: bool) -> None:
     applied = migrate(conn)
     version = schema_version(conn)
     conn.rollback()
-    text = (f"applied migrations {', '.join(f'{v:04d}' for v in applied)}; "
-            if applied else "schema up to date; ") + f"schema version {version}"
+    text = (f"已执行迁移 {'、'.join(f'{v:04d}' for v in applied)}；"
+            if applied else "数据库结构已是最新；") + f"结构版本 {version}"
     emit({"applied": applied, "schema_version": version}, as_json, text)
 
 
@@ -134,7 +134,7 @@ def backup(app, file: Path, overwrite: bool) -> None:
     dsn, version = _dsn_and_version(app)
     app.close()
     backup_database(dsn, file, overwrite=overwrite, version=version)
-    click.echo(f"backup written to {file} ({file.stat().st_size / 2**20:.1f} MiB)")
+    click.echo(f"已备份到 {file}（{file.stat().st_size / 2**20:.1f} MiB）")
 
 
 @db.command("restore")
@@ -153,14 +153,15 @@ def restore(app, file: Path, yes: bool) -> None:
     from gis.db.migrations import schema_version
 
     if not yes:
-        click.confirm(f"Replace database {app.settings.db_name if not app.settings.dsn else ''}"
-                      f" with {file}?", abort=True, err=True)
+        click.confirm(f"用 {file} 替换数据库"
+                      f"{app.settings.db_name if not app.settings.dsn else ''}？",
+                      abort=True, err=True)
     dsn, version = _dsn_and_version(app)
     app.close()
     restore_database(dsn, file, version=version)
     with open_database(app.settings, migrate=True) as conn:
         schema = schema_version(conn)
-    click.echo(f"restored {file}; schema version {schema}")
+    click.echo(f"已从 {file} 恢复；数据库结构版本 {schema}")
 
 
 @db.command("reset")
@@ -177,10 +178,10 @@ def reset(app, yes: bool) -> None:
     from gis.db.migrations import schema_version
 
     if not yes:
-        click.confirm("Delete every row and table in the mujun database?", abort=True, err=True)
+        click.confirm("删除 mujun 数据库中的全部表和数据？", abort=True, err=True)
     dsn = database_dsn(app.settings)
     app.close()
     reset_database(dsn)
     with open_database(app.settings, migrate=True) as conn:
         version = schema_version(conn)
-    click.echo(f"database recreated; schema version {version}")
+    click.echo(f"数据库已重建；结构版本 {version}")

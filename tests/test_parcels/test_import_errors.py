@@ -112,7 +112,7 @@ def test_lost_connection_is_a_one_line_error(tmp_path, db_conn, db_dsn):
     _, err = proc.communicate(timeout=120)
     holder.rollback()
     assert proc.returncode == 5, err
-    assert one_line(err) and "mujun: error:" in err and "connection" in err, err
+    assert one_line(err) and "mujun: error:" in err and "数据库连接已断开" in err, err
     assert fetch(db_conn, "SELECT count(*) FROM import_batch") == [(0,)]
 
 
