@@ -18,7 +18,7 @@ def _external_note(settings) -> str:
 
 @click.group("db")
 def db() -> None:
-    """Manage the PostGIS database: cluster, migrations, backups (数据库管理).
+    """The PostGIS database: cluster, migrations (数据库管理).
 
     Without MUJUN_DSN, mujun runs its own PostgreSQL cluster in
     <MUJUN_HOME>/pg (unix socket + 127.0.0.1 only). With MUJUN_DSN set, that
@@ -30,7 +30,7 @@ def db() -> None:
 @json_option
 @click.pass_obj
 def start(app, as_json: bool) -> None:
-    """Start the local PostGIS cluster (initdb on first use) and apply migrations.
+    """Start the local PostGIS cluster, apply migrations (启动).
 
     Idempotent: a running cluster is left alone. The port is MUJUN_DB_PORT, or
     a free one picked on first start and remembered in <MUJUN_HOME>/cluster.json.
@@ -56,7 +56,7 @@ def start(app, as_json: bool) -> None:
 @db.command("stop")
 @click.pass_obj
 def stop(app) -> None:
-    """Stop the local PostGIS cluster (a stopped cluster is left alone)."""
+    """Stop the local PostGIS cluster (停止)."""
     from gis.db.cluster import LocalCluster
 
     settings = app.settings
@@ -71,7 +71,7 @@ def stop(app) -> None:
 @json_option
 @click.pass_obj
 def status(app, as_json: bool) -> None:
-    """Report whether the server runs, its PostgreSQL/PostGIS/schema versions and DSN.
+    """Whether the server runs, its versions and DSN (状态).
 
     Never starts anything. The DSN is shown without its password. Exit code 0
     when the database answers, 5 when it does not.
@@ -89,7 +89,7 @@ def status(app, as_json: bool) -> None:
 @json_option
 @click.pass_obj
 def migrate_cmd(app, as_json: bool) -> None:
-    """Apply pending schema migrations (also done automatically on connect).
+    """Apply pending schema migrations (迁移; also on connect).
 
     Refuses when the database schema is newer than this mujun or when an
     applied migration file was edited.
@@ -120,7 +120,7 @@ def _dsn_and_version(app) -> tuple[str, str | None]:
 @overwrite_option
 @click.pass_obj
 def backup(app, file: Path, overwrite: bool) -> None:
-    """Write the whole database to FILE with pg_dump (custom format).
+    """Back up the whole database to FILE with pg_dump (备份).
 
     The file appears only when the dump succeeded; an existing FILE is kept
     unless --overwrite is given.
@@ -142,7 +142,7 @@ def backup(app, file: Path, overwrite: bool) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_obj
 def restore(app, file: Path, yes: bool) -> None:
-    """Replace the database with the backup in FILE (from `mujun db backup`).
+    """Replace the database with the backup in FILE (恢复).
 
     The backup is restored into a new database first; the current database is
     replaced only when that succeeded, so a failed restore changes nothing.
@@ -168,7 +168,7 @@ def restore(app, file: Path, yes: bool) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_obj
 def reset(app, yes: bool) -> None:
-    """Drop the database and recreate it empty at the current schema (DELETES ALL DATA).
+    """Recreate the database empty, DELETING ALL DATA (重建).
 
     For development (an unshipped migration was edited) or a demo from scratch.
     Take a `mujun db backup` first if the data matters.

@@ -15,7 +15,7 @@ ORIGINS = {"default": "默认值", "override": "命令行指定"}
 @json_option
 @click.pass_obj
 def settings_cmd(app, as_json: bool) -> None:
-    """List every setting: value, origin (default, $MUJUN_*, file) and help (设置).
+    """List every setting with value, origin, help (设置).
 
     Settings come from MUJUN_<NAME> environment variables, then
     <MUJUN_HOME>/settings.yaml (or $MUJUN_SETTINGS), then defaults. The DSN is

@@ -25,7 +25,7 @@ from gis.cli.options import emit, json_option, overwrite_option
 @json_option
 @click.pass_context
 def report(ctx: click.Context, output, kind, town, status, overwrite, as_json) -> None:
-    """Write the ranked candidate list and the exemptions (候选地块清单).
+    """Write the ranked candidate list (候选地块清单).
 
     The same rows as `mujun export candidates -o FILE.xlsx`, through the one layer
     writer and field table of every export (sheets 候选地块, 豁免, 说明, 字段说明).
@@ -53,7 +53,7 @@ def report(ctx: click.Context, output, kind, town, status, overwrite, as_json) -
 @json_option
 @click.pass_obj
 def sheet(app, candidate_id, output, image, overwrite, as_json) -> None:
-    """Write the one-page verification sheet (核查表) of a candidate."""
+    """Write a candidate's one-page sheet (核查表)."""
     from maps.sheet import write_sheet
 
     info = write_sheet(app.connect(), candidate_id, output, image=image, overwrite=overwrite)

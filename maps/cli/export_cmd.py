@@ -57,7 +57,7 @@ def export_cmd(app, layer: str, output: Path, crs: str | None, desensitize: bool
                run_id: int | None, year: int | None, kind: str | None, town: str | None,
                status: str | None, encoding: str, lang: str, overwrite: bool,
                as_json: bool) -> None:
-    """Write LAYER to a GIS file or table, styled like the web maps (导出图层).
+    """Write LAYER to a GIS file or table (导出图层).
 
     GeoPackages carry a default QGIS style (colours and Chinese aliases) in their
     layer_styles table; Shapefiles get the same style as a .qml beside them. Written

@@ -58,7 +58,7 @@ def map_cmd(app, kind: str, runs: tuple[int, ...], output: Path, lang: str, fiel
             scheme: str, k: int, run_id: int | None, year: int | None, basemap: str, ortho: Path | None,
             basemap_url: str | None, tianditu_token: str | None, paper: str, dpi: int,
             inline_limit: float, overwrite: bool, as_json: bool) -> None:
-    """Draw KIND as an offline web map or a report figure (专题图).
+    """Draw KIND as a web map or a figure (专题图).
 
     \b
     industry     parcels by the holder's GB/T 4754 division (产业地图)

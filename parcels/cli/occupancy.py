@@ -36,7 +36,7 @@ def _fmt(value, digits=1) -> str:
 def occupancy(ctx: click.Context, year: int | None, engine: str, scheduler: str | None,
               processes: int | None, as_of: str | None, survey_id: int | None,
               as_json: bool) -> None:
-    """Measure occupied land (占地测算): parcel ∩ footprints, coverage, FAR, tenants.
+    """Measure occupied land: footprints, FAR, tenants (占地测算).
 
     Without a subcommand, runs the computation on the parcels, footprints and land
     rights in the database and stores the results as a run (an identical re-run
@@ -88,7 +88,7 @@ def occupancy(ctx: click.Context, year: int | None, engine: str, scheduler: str 
 @click.pass_context
 def export(ctx: click.Context, output: Path, enterprises: bool, run_id: int | None,
            year: int | None, overwrite: bool, as_json: bool) -> None:
-    """Write a stored run's per-parcel table or per-enterprise land table.
+    """Write a run's parcel or enterprise land table (导出测算).
 
     The same rows as `mujun export occupancy` / `mujun export enterprise_land`, through
     the one layer writer and field table (`mujun export` adds the map styles).
@@ -108,7 +108,7 @@ def export(ctx: click.Context, output: Path, enterprises: bool, run_id: int | No
 @json_option
 @click.pass_obj
 def runs(app, as_json: bool) -> None:
-    """List the stored occupancy runs (ids for `export --run`)."""
+    """List the stored occupancy runs (占地测算记录)."""
     from parcels.occupancy.store import list_runs
 
     frame = list_runs(app.connect())
@@ -124,7 +124,7 @@ def runs(app, as_json: bool) -> None:
 @json_option
 @click.pass_obj
 def surveys(app, as_json: bool) -> None:
-    """List the surveys (dated footprint sets with their coverage), oldest first."""
+    """List the surveys, oldest first (调查)."""
     from parcels.surveys import list_surveys
 
     records = list_surveys(app.connect()).to_dict("records")
@@ -142,7 +142,7 @@ def surveys(app, as_json: bool) -> None:
 @json_option
 @click.pass_obj
 def change(app, before: int, after: int, min_area: float, as_json: bool) -> None:
-    """Built-area change per parcel between surveys BEFORE and AFTER, stored for the rules.
+    """Built-area change per parcel between surveys (建设变化).
 
     New, demolished and expanded buildings per parcel (parcels both surveys cover);
     `mujun footprints change` compares two footprint files instead.

@@ -9,7 +9,7 @@ from gis.cli.options import dry_run_option, emit, json_option, overwrite_option
 
 @click.group("verify")
 def verify() -> None:
-    """Send unmatched records to townships and read their answers back (乡镇核实).
+    """Townships check unmatched records (乡镇核实).
 
     \b
     Problem types (one sheet each): enterprise_no_land, parcel_no_holder,
@@ -27,7 +27,7 @@ def verify() -> None:
 @json_option
 @click.pass_obj
 def export_cmd(app, town, output, overwrite, as_json):
-    """Write the open verification items to a workbook, one sheet per problem type.
+    """Write the open items to a workbook (导出待核实事项).
 
     \b
     Sheets and the answer columns read back by `mujun verify apply`:
@@ -64,7 +64,7 @@ def export_cmd(app, town, output, overwrite, as_json):
 @json_option
 @click.pass_obj
 def apply_cmd(app, resolved, dry_run, as_json):
-    """Apply a resolved verification workbook in one transaction.
+    """Apply a resolved verification workbook (核实结果入库).
 
     Every answer is checked first (credit codes well formed, parcels known,
     industry codes in GB/T 4754-2017); any invalid answer means nothing is

@@ -9,7 +9,7 @@ from gis.cli.options import emit, json_option
 
 @click.group("appeals")
 def appeals() -> None:
-    """Appeals (申诉): a figure is wrong (data) or a class is (class).
+    """Data and class appeals against a score run (申诉).
 
     Statuses: submitted (已受理) → under_review (审核中) → upheld (申诉成立) or rejected
     (申诉不成立), each step with who and why, kept append-only. An upheld class appeal
@@ -78,7 +78,7 @@ def list_cmd(app, status, enterprise, as_json):
 @json_option
 @click.pass_obj
 def decide_cmd(app, appeal_id, status, reason, by, approved_by, as_json):
-    """Review, uphold or reject an appeal, with its effects (处理申诉)."""
+    """Review, uphold or reject an appeal (处理申诉)."""
     from scoring.appeals import decide_appeal
 
     rec = decide_appeal(app.connect(), appeal_id, status, reason=reason, by=by,

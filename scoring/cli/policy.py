@@ -30,7 +30,7 @@ _param_option = click.option("--param", "params", multiple=True, metavar="NAME=V
 
 @click.group("policy")
 def policy() -> None:
-    """Differentiated policy per class: surcharges, relief, quotas (差别化政策).
+    """Surcharges, relief and quotas per class (差别化政策).
 
     A policy rule set (YAML per jurisdiction and year; docs/policy.md) says which items
     apply to which classes at which rate, from when, and who collects. `policy apply`
@@ -43,7 +43,7 @@ def policy() -> None:
 @policy.command("rulesets")
 @json_option
 def rulesets_cmd(as_json: bool) -> None:
-    """List the bundled policy rule sets, what each leaves open (内置政策规则)."""
+    """List the bundled policy rule sets (内置政策规则)."""
     from scoring.policy.ruleset import list_policies
 
     recs = list_policies()
@@ -60,7 +60,7 @@ def rulesets_cmd(as_json: bool) -> None:
 @_param_option
 @json_option
 def check_cmd(ruleset: str, params: tuple[str, ...], as_json: bool) -> None:
-    """Validate a policy rule set: items per class, what is unset (检查政策规则)."""
+    """Validate a policy rule set (检查政策规则)."""
     from scoring.policy.model import BASE_UNIT, RATE_UNIT
     from scoring.policy.ruleset import load_policy, open_points
     from scoring.policy.terms import label
@@ -109,7 +109,7 @@ def check_cmd(ruleset: str, params: tuple[str, ...], as_json: bool) -> None:
 @click.pass_obj
 def apply_cmd(app, ruleset: str, score_run: int | None, year: int | None,
               period: str | None, params: tuple[str, ...], as_json: bool) -> None:
-    """Compute each firm's surcharges, reliefs, quotas, flags; store a run (政策执行).
+    """Compute each firm's policy lines, store a run (政策执行).
 
     Per enterprise and item: the class in force (the adjusted class when an official
     changed it; derived classes such as C-), the base quantity with its unit and
@@ -182,7 +182,7 @@ def _yuan(fen) -> str:
 @click.pass_obj
 def ledger_cmd(app, run_id: int | None, enterprise: str | None, item: str | None,
                as_json: bool) -> None:
-    """The ledger: each line planned against collected, refunded, granted (政策台账).
+    """Each line planned against what was paid (政策台账).
 
     Status: 已告知 (notified) until a collecting body reports; then the latest report's:
     已征收 (collected), 已返还 (refunded) or 已兑现 (granted). Amounts in 元.
@@ -237,7 +237,7 @@ def ledger_cmd(app, run_id: int | None, enterprise: str | None, item: str | None
 @click.pass_obj
 def record_cmd(app, src, run_id, sheet, encoding, dry_run, accept_partial, rejects, overwrite,
                as_json):
-    """Record what was collected, refunded or granted per quarter (登记征收兑现).
+    """Record what was collected or granted (登记征收兑现).
 
     \b
     Columns: 统一社会信用代码, 项目 (item name or 差别化电价 ...), 季度 (2018Q3,

@@ -18,7 +18,7 @@ from gis.cli.options import emit, json_option, overwrite_option
 @json_option
 @click.pass_obj
 def parks_cmd(app, year: int, output: Path | None, overwrite: bool, as_json: bool) -> None:
-    """Land-use intensity per park: land, built rate, FAR, tax per ha (园区用地评价).
+    """Land-use intensity per park (园区用地评价).
 
     The indicators of the national development-zone evaluation that the database
     supports; the land development rate, the supply rate and fixed-asset investment are

@@ -90,7 +90,7 @@ def score(ctx: click.Context, ruleset: str | None, year: int | None,
           occupancy_run: int | None, adjustments: tuple[Path, ...], what_if: bool,
           against: int | None, output: Path | None, policy: str | None,
           policy_params: tuple[str, ...], overwrite: bool, as_json: bool) -> None:
-    """Score enterprises per mu and class them A/B/C/D, T exempt (亩均效益评价).
+    """Score enterprises per mu, class them A-D (亩均效益评价).
 
     Without a subcommand, scores --year under --ruleset and stores a run (kind
     score): per enterprise the indicator values, item scores, total, class, ranks
@@ -147,7 +147,7 @@ score.add_command(rank_cmd)
 @click.pass_obj
 def explain_cmd(app, credit_code: str, year: int | None, run_id: int | None,
                 as_json: bool) -> None:
-    """Why an enterprise has its class (评价说明): items, benchmarks, rules, land."""
+    """Why an enterprise has its class (评价说明)."""
     from scoring.explain import explain, explain_text
 
     rec = explain(app.connect(), credit_code, year=year, run_id=run_id)
@@ -166,7 +166,7 @@ def explain_cmd(app, credit_code: str, year: int | None, run_id: int | None,
 @click.pass_obj
 def override_cmd(app, credit_code: str, klass: str, reason: str, decided_by: str,
                  approved_by: str | None, run_id: int | None, as_json: bool) -> None:
-    """Adjust an enterprise's class (调档), with who, why and who approved.
+    """Adjust an enterprise's class, with who and why (调档).
 
     The adjustment is kept (append-only) for the enterprise and the run's data year: it
     applies to later score runs of the same year too, and `score explain` and `score
@@ -196,7 +196,7 @@ def override_cmd(app, credit_code: str, klass: str, reason: str, decided_by: str
 @click.pass_context
 def export_cmd(ctx: click.Context, output: Path, year: int | None, run_id: int | None,
                overwrite: bool, as_json: bool) -> None:
-    """Write one row per enterprise of a score run (导出评价结果: CSV, XLSX, GPKG).
+    """Write a run's rows per enterprise (导出评价结果).
 
     The same rows as `mujun export scores`, through the one layer writer and field
     table (`mujun export` adds the map styles). GIS formats put each enterprise on
@@ -236,7 +236,7 @@ def summary_cmd(app, by: str, year: int | None, run_id: int | None, as_json: boo
 @score.command("rulesets")
 @json_option
 def rulesets_cmd(as_json: bool) -> None:
-    """List the bundled rule sets (内置评价规则; copy `template` for your county's)."""
+    """List the bundled rule sets (内置评价规则)."""
     from scoring.ruleset import list_presets
 
     presets = list_presets()
@@ -247,7 +247,7 @@ def rulesets_cmd(as_json: bool) -> None:
 @click.argument("ruleset", metavar="NAME|FILE")
 @json_option
 def check_cmd(ruleset: str, as_json: bool) -> None:
-    """Validate a rule set (检查评价规则): its populations and items, nothing scored."""
+    """Validate a rule set, nothing scored (检查评价规则)."""
     from scoring.ruleset import load_ruleset
     from scoring.units import unit_label
     from scoring.vocabulary import BENCHMARKS
@@ -283,7 +283,7 @@ def check_cmd(ruleset: str, as_json: bool) -> None:
 @json_option
 @click.pass_obj
 def runs_cmd(app, as_json: bool) -> None:
-    """List the stored score runs (评价运行; ids for --run)."""
+    """List the stored score runs (评价运行)."""
     from scoring.store import list_runs
 
     records = list_runs(app.connect()).to_dict("records")

@@ -15,7 +15,7 @@ import click
               help="The app is reached through an HTTPS proxy: mark cookies Secure.")
 @click.pass_obj
 def serve(app, host, port, workers, behind_https):
-    """Serve the review web app where officials decide on candidates (审核系统).
+    """Serve the review web app (审核系统).
 
     \b
     Binds to loopback (127.0.0.1) unless --host says otherwise. The app connects

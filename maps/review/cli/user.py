@@ -38,7 +38,7 @@ def _role(role: str) -> str:
 
 @click.group("user")
 def user() -> None:
-    """Manage the review app's users, `mujun serve` (用户管理).
+    """The review app's users (用户管理).
 
     \b
     Roles: viewer (looks), technician (field-check notes and photos),
@@ -61,7 +61,7 @@ def user() -> None:
 @click.pass_obj
 def add_cmd(app, username, role, display_name, districts, towns, all_areas, password_stdin,
             as_json):
-    """Create USERNAME with a role and the areas they work on."""
+    """Create USERNAME with a role and areas (添加用户)."""
     from maps.review.users import add_user, grant
 
     password = _read_password(password_stdin)
@@ -77,7 +77,7 @@ def add_cmd(app, username, role, display_name, districts, towns, all_areas, pass
 @password_stdin_option
 @click.pass_obj
 def passwd_cmd(app, username, password_stdin):
-    """Set a new password for USERNAME (ends their sessions)."""
+    """Set a new password for USERNAME (改密码)."""
     from maps.review.users import set_password
 
     password = _read_password(password_stdin)
@@ -92,7 +92,7 @@ def passwd_cmd(app, username, password_stdin):
 @click.option("--enable", is_flag=True, help="Enable a disabled user again.")
 @click.pass_obj
 def disable_cmd(app, username, enable):
-    """Stop USERNAME from logging in (ends their sessions); --enable undoes it."""
+    """Stop USERNAME from logging in; --enable undoes it (停用)."""
     from maps.review.users import set_active
 
     conn = app.connect()
@@ -111,7 +111,7 @@ def disable_cmd(app, username, enable):
 @json_option
 @click.pass_obj
 def grant_cmd(app, username, role, districts, towns, all_areas, revoke, as_json):
-    """Change USERNAME's role and the districts/towns they see."""
+    """Change USERNAME's role and areas (授权)."""
     from maps.review.users import grant
 
     conn = app.connect()
@@ -125,7 +125,7 @@ def grant_cmd(app, username, role, districts, towns, all_areas, revoke, as_json)
 @json_option
 @click.pass_obj
 def list_cmd(app, as_json):
-    """List users with role, state and areas."""
+    """List users with role, state and areas (用户列表)."""
     from maps.review.users import list_users
 
     users = list_users(app.connect())
