@@ -181,7 +181,7 @@ def test_bad_inputs_are_named(county, tmp_path, db_dsn, monkeypatch, capsys):
     badadj.write_text("统一社会信用代码,类型,分值\n91331003HY0001XY7X,加分,\n", encoding="utf-8")
     code, _, err = run(["score", "--ruleset", "jiangsu-huaian-2024", "--year", "2022",
                         "--adjustments", str(badadj)], monkeypatch, db_dsn, capsys)
-    assert code == 3 and "adj.csv, row 2" in err
+    assert code == 3 and "adj.csv, 第 2 行" in err
     code, _, err = run(["score", "--ruleset", "jiangsu-huaian-2024", "--year", "2022",
                         "--occupancy-run", "999"], monkeypatch, db_dsn, capsys)
     assert code == 3 and "第 999 次运行不是占地测算" in err
