@@ -24,13 +24,13 @@ class _BrokenCommand(click.Command):
     """Stands in for a subcommand whose module failed to import."""
 
     def __init__(self, name: str, error: BaseException):
-        super().__init__(name, help=f"(unavailable: {error})")
+        super().__init__(name, help=f"（不可用：{error}）")
         self.error = error
 
     def invoke(self, ctx: click.Context) -> None:
         raise click.ClickException(
-            f"the '{self.name}' command could not be loaded: {self.error}. "
-            "Reinstall with `make install` or check the traceback with `mujun -v`."
+            f"命令 {self.name} 无法加载：{self.error}。请用 `make install` 重新安装，"
+            "或用 `mujun -v` 查看详细信息。"
         )
 
 
