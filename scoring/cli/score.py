@@ -16,7 +16,6 @@ from scoring.cli.score_compare import (
     show_comparison,
 )
 from scoring.cli.score_rank import rank_cmd
-from scoring.vocabulary import CLASSES, FIELDS
 
 GROUP_CHOICES = ("town", "district", "industry", "park")
 #: How a firm without a town, district, park or division is grouped in the text view.
@@ -33,6 +32,7 @@ def _fmt(value, digits=1) -> str:
 def run_summary_lines(run_id: int, s: dict) -> list[str]:
     """The text view of a stored run's summary: classes, populations, data warnings."""
     from parcels.vocabulary import VERIFICATION_KINDS
+    from scoring.vocabulary import CLASSES
 
     def counts(classes: dict) -> str:
         return "、".join(f"{CLASSES.label(k)} {v:,} 家" for k, v in classes.items()) or "无"
@@ -174,6 +174,7 @@ def override_cmd(app, credit_code: str, klass: str, reason: str, decided_by: str
     earlier one; to undo one, record the computed class.
     """
     from scoring.overrides import record_override
+    from scoring.vocabulary import CLASSES
 
     rec = record_override(app.connect(), credit_code, klass, reason=reason,
                           decided_by=decided_by, approved_by=approved_by, run_id=run_id)
@@ -222,6 +223,8 @@ def summary_cmd(app, by: str, year: int | None, run_id: int | None, as_json: boo
 
     frame = summarize_run(app.connect(), by=by, run_id=run_id, year=year)
     records = frame.to_dict("records")
+    from scoring.vocabulary import FIELDS
+
     group = FIELDS.label(GROUP_FIELDS[by])
     header = "\t".join([group] + [FIELDS.label(c) for c in ("firms", "land_mu", "tax_wan",
                                                              "tax_per_mu")]
