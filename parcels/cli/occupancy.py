@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from gis.cli.options import emit, json_option, overwrite_option
-from gis.run_terms import RUN_STATUS
 from parcels.occupancy.engines import ENGINES
 
 
@@ -109,6 +108,7 @@ def export(ctx: click.Context, output: Path, enterprises: bool, run_id: int | No
 @click.pass_obj
 def runs(app, as_json: bool) -> None:
     """List the stored occupancy runs (占地测算记录)."""
+    from gis.run_terms import RUN_STATUS
     from parcels.occupancy.store import list_runs
 
     frame = list_runs(app.connect())
