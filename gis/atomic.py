@@ -209,15 +209,15 @@ def _output_error(target: Path, exc: OSError) -> OutputError:
     why = exc.strerror or str(exc)
     blocker = next((p for p in target.parents if p.exists() and not p.is_dir()), None)
     if blocker is not None:
-        why = f"{blocker} is a file, not a folder"
-    hint = ("the disk is full" if exc.errno in (errno.ENOSPC, errno.EDQUOT)
-            else "choose a folder you can write to")
-    return OutputError(f"{target}: cannot write the output ({why}); {hint}")
+        why = f"{blocker} 是文件，不是文件夹"
+    hint = ("磁盘已满" if exc.errno in (errno.ENOSPC, errno.EDQUOT)
+            else "请选择有写入权限的文件夹")
+    return OutputError(f"{target}：无法写出（{why}）；{hint}")
 
 
 def _raise_exists(target: Path, found: list[Path]) -> None:
-    names = ", ".join(p.name for p in found)
-    raise OutputExistsError(f"{target}: output exists ({names}); add --overwrite to replace it")
+    names = "、".join(p.name for p in found)
+    raise OutputExistsError(f"{target}：输出已存在（{names}）；加 --overwrite 才会替换")
 
 
 def is_own_folder(path: str | os.PathLike[str]) -> bool:

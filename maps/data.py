@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from gis.crs import SQM_PER_MU
 from gis.errors import DataError
+from gis.run_terms import RUN_KINDS, RUN_STATUS
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -73,11 +74,13 @@ def resolve_context(conn: psycopg.Connection, *, run_id: int | None = None,
         row = conn.execute("SELECT kind, status, params FROM run WHERE run_id = %s",
                            (run_id,)).fetchone()
         if row is None:
-            raise DataError(f"run {run_id} does not exist; `mujun {run_kind} runs` lists them")
+            raise DataError(f"第 {run_id} 次运行不存在（--run）；`mujun {run_kind} runs` "
+                            "列出全部运行")
         if row[0] != run_kind:
-            raise DataError(f"run {run_id} is a {row[0]} run, not {run_kind}")
+            raise DataError(f"第 {run_id} 次运行是{RUN_KINDS.label(row[0])}，不是"
+                            f"{RUN_KINDS.label(run_kind)}（--run）")
         if row[1] != "done":
-            raise DataError(f"run {run_id} did not finish (status {row[1]})")
+            raise DataError(f"第 {run_id} 次运行未完成（状态：{RUN_STATUS.label(row[1])}）")
     occ = run_id if run_kind == "occupancy" and run_id else None
     score = score_run if score_run else (run_id if run_kind == "score" and run_id else None)
     if score is None and table_exists(conn, "enterprise_score"):
@@ -86,8 +89,8 @@ def resolve_context(conn: psycopg.Connection, *, run_id: int | None = None,
 
             score = latest_score_run(conn, year)
             if score is None:
-                raise DataError(f"no score run is stored for {year}; run `mujun score "
-                                f"--ruleset NAME --year {year}` first")
+                raise DataError(f"尚无 {year} 年的亩均效益评价（--year）；请先运行 `mujun "
+                                f"score --ruleset 规则 --year {year}`")
         else:
             score = latest_run(conn, "score")
     if score is not None and occ is None:
@@ -108,7 +111,7 @@ def resolve_context(conn: psycopg.Connection, *, run_id: int | None = None,
 
 def _need_occupancy(ctx: Context) -> int:
     if ctx.occupancy_run is None:
-        raise DataError("no occupancy run is stored yet; run `mujun occupancy` first")
+        raise DataError("尚无占地测算；请先运行 `mujun occupancy`")
     return ctx.occupancy_run
 
 
@@ -212,7 +215,7 @@ def read_enterprises(conn: psycopg.Connection, ctx: Context) -> gpd.GeoDataFrame
 
 def _need_score(conn: psycopg.Connection, ctx: Context) -> int:
     if ctx.score_run is None or not table_exists(conn, "enterprise_score"):
-        raise DataError("no score run is stored yet; run `mujun score --ruleset NAME --year Y`")
+        raise DataError("尚无亩均效益评价；请先运行 `mujun score --ruleset 规则 --year 年份`")
     return ctx.score_run
 
 
@@ -256,8 +259,7 @@ def read_candidates(conn: psycopg.Connection, ctx: Context) -> gpd.GeoDataFrame:
     ``kind``, ``town`` and ``status``.
     """
     if not table_exists(conn, "candidate"):
-        raise DataError("there are no land-status candidates in this database; "
-                        "run `mujun candidates` first")
+        raise DataError("库中尚无存量用地候选；请先运行 `mujun candidates`")
     from scoring.land_status.report import candidates_layer
 
     f = ctx.filters

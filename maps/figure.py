@@ -49,8 +49,8 @@ def cjk_font() -> str:
     for name in CJK_FONTS:
         if name in names:
             return name
-    raise ConfigError("no Chinese font is installed, so the figure would show empty boxes; "
-                      "run `scripts/bootstrap.sh fonts` (Debian package fonts-noto-cjk)")
+    raise ConfigError("未安装中文字体，图件中的文字会显示为方框；请运行 `scripts/bootstrap.sh "
+                      "fonts`（Debian 软件包 fonts-noto-cjk）")
 
 
 def nice_length(span: float) -> float:
@@ -206,7 +206,7 @@ def write_figure(spec: MapSpec, path: str | Path, *, paper: str = "A4", dpi: int
 
     path = Path(path)
     if paper not in PAPERS:
-        raise ConfigError(f"paper {paper!r}; choose one of {', '.join(PAPERS)}")
+        raise ConfigError(f"纸张「{paper}」无效（--paper）；可选：{'、'.join(PAPERS)}")
     font = cjk_font()
     width, height = PAPERS[paper]
     lang = spec.lang
@@ -230,7 +230,7 @@ def write_figure(spec: MapSpec, path: str | Path, *, paper: str = "A4", dpi: int
         if bounds is None:
             bounds = town_bounds
         if bounds is None:
-            raise ConfigError(f"the {spec.kind} map has nothing to draw")
+            raise ConfigError(f"{spec.title}：没有可绘制的内容")
         _fit(ax, bounds, (width * MM * map_box[2]) / (height * MM * map_box[3]))
         ax.set_aspect("equal")
         ax.set_xticks([])

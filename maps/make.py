@@ -62,8 +62,8 @@ def make_map(conn: psycopg.Connection, kind: str, path: str | Path, *,
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in PAGE_SUFFIXES + FIGURE_SUFFIXES + LAYER_SUFFIXES:
-        raise ConfigError(f"{path}: write a page (.html), a figure (.png, .pdf, .svg) or a "
-                          "layer (.gpkg)")
+        raise ConfigError(f"{path}：请写成网页（.html）、图件（.png、.pdf、.svg）或图层"
+                          "（.gpkg）")
     options = options or MapOptions()
     start = time.perf_counter()
     spec = build_spec(conn, kind, options)
@@ -78,7 +78,7 @@ def make_map(conn: psycopg.Connection, kind: str, path: str | Path, *,
                            token=tianditu_token or os.environ.get("MUJUN_TIANDITU_TOKEN"),
                            ortho=ortho, inline_limit_mb=inline_limit_mb,
                            tile_options=tile_options, overwrite=overwrite)
-    info.update(kind=kind, seconds=round(time.perf_counter() - start, 2))
+    info.update(kind=kind, title=spec.title, seconds=round(time.perf_counter() - start, 2))
     log.info("wrote the %s map to %s", kind, path)
     return info
 

@@ -180,8 +180,8 @@ def write_notice(conn: psycopg.Connection, path: str | Path, *, run_id: int | No
     path = Path(path)
     renderers = {".pdf": render_pdf, ".docx": render_docx}
     if path.suffix.lower() not in renderers:
-        raise DriverError(f"cannot write a notice as {path.suffix or 'a file without suffix'};"
-                          " write .pdf or .docx", source=str(path))
+        raise DriverError(f"公示不能写成{path.suffix or '无扩展名的文件'}；请写 .pdf 或 .docx",
+                          source=str(path))
     run = resolve_score_run(conn, run_id)
     notice = notice_content(conn, run, days=days, start=start, issuer=issuer)
     data = renderers[path.suffix.lower()](notice)

@@ -49,8 +49,8 @@ def find_cjk_font() -> tuple[str, int]:
     for path, index in CJK_FONTS:
         if Path(path).exists():
             return path, index
-    raise ConfigError("no Chinese font is installed for PDF sheets; run `scripts/bootstrap.sh "
-                      "fonts` (Debian package fonts-noto-cjk) or write HTML (-o sheet.html)")
+    raise ConfigError("未安装中文字体，无法生成 PDF 核查表；请运行 `scripts/bootstrap.sh "
+                      "fonts`（Debian 软件包 fonts-noto-cjk），或改写网页（-o sheet.html）")
 
 
 def sheet_data(conn: psycopg.Connection, candidate_id: int) -> dict[str, Any]:
@@ -309,7 +309,7 @@ def write_sheet(conn: psycopg.Connection, candidate_id: int, path: str | Path, *
     if fmt == "htm":
         fmt = "html"
     if fmt not in FORMATS:
-        raise DataError(f"{path}: the sheet is written as .html or .pdf")
+        raise DataError(f"{path}：核查表只能写成 .html 或 .pdf")
     if fmt == "pdf":
         find_cjk_font()
     data = sheet_data(conn, candidate_id)

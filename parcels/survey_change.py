@@ -170,10 +170,10 @@ def survey_change(conn: psycopg.Connection, before: int, after: int, options: Ke
                              ([int(before), int(after)],)).fetchall())
     for sid in (before, after):
         if int(sid) not in rows:
-            raise DataError(f"survey {sid} does not exist; `mujun occupancy surveys` lists them")
+            raise DataError(f"调查 {sid} 不存在；`mujun occupancy surveys` 列出全部调查")
     if rows[int(before)] >= rows[int(after)]:
-        raise DataError(f"survey {before} ({rows[int(before)]}) is not older than survey "
-                        f"{after} ({rows[int(after)]}); give the older survey first")
+        raise DataError(f"调查 {before}（{rows[int(before)]}）并不早于调查 {after}"
+                        f"（{rows[int(after)]}）；请先写较早的调查")
     srid = get_working_srid(conn)
     cov = conn.execute("SELECT ST_Intersection(a.coverage, b.coverage) FROM survey a, survey b"
                        " WHERE a.survey_id = %s AND b.survey_id = %s", (before, after)).fetchone()[0]

@@ -125,8 +125,8 @@ def survey_date(conn: psycopg.Connection, survey_id: int) -> dt.date:
     row = conn.execute("SELECT survey_date FROM survey WHERE survey_id = %s",
                        (int(survey_id),)).fetchone()
     if row is None:
-        raise DataError(f"survey {survey_id} does not exist; `mujun occupancy surveys` "
-                        "lists them")
+        raise DataError(f"调查 {survey_id} 不存在（--survey）；`mujun occupancy surveys` "
+                        "列出全部调查")
     return row[0]
 
 
@@ -165,8 +165,8 @@ def assign_surveys(conn: psycopg.Connection, *, as_of: dt.date | str | None = No
         date = min(date, sdate) if date else sdate
     if not has_surveys:
         if date is not None:
-            raise DataError("no survey is recorded, so there is nothing to choose by date; "
-                            "load footprints as a survey (see docs/land_status.md)")
+            raise DataError("尚未登记任何调查，无法按日期（--as-of）选择；请先把建筑轮廓作为"
+                            "调查载入（见 docs/land_status.md）")
         empty = np.empty(0, dtype="int64")
         return SurveyScope(empty, empty, {}, None, legacy=True)
     with conn.cursor(binary=True) as cur:

@@ -26,5 +26,7 @@ SIZES: Vocabulary = _TERMS["enterprise.size"]
 ENTERPRISE_TAGS: Vocabulary = _TERMS["enterprise.tag"]
 RIGHT_ROLES: Vocabulary = _TERMS["land_right.role"]
 VERIFICATION_STATUS: Vocabulary = _TERMS["verification.status"]
+#: The problems of the verification queue (sheet titles; score-run warnings among them).
+VERIFICATION_KINDS: Vocabulary = _TERMS["verification.kind"]
 FIGURES: Vocabulary = _TERMS["enterprise.figure"]
 DEPARTMENTS: Vocabulary = _TERMS["enterprise.department"]

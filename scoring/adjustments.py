@@ -39,6 +39,8 @@ KIND_WORDS = {
     "veto": ("veto", "一票否决", "否决"),
     "exempt": ("exempt", "暂不评价", "不参评", "t", "免评", "不参与评价"),
 }
+#: The Chinese word of each kind, for messages.
+KIND_ZH = {kind: words[1] for kind, words in KIND_WORDS.items()}
 
 
 def _norm(text: object) -> str:
@@ -71,14 +73,14 @@ def read_adjustments(paths: list[Path] | tuple[Path, ...], *,
     for path in paths:
         path = Path(path)
         if not path.exists():
-            raise AdjustmentError("adjustment list not found; fix the path in the rule set's "
-                                  "adjustments.files or --adjustments", source=str(path))
+            raise AdjustmentError("找不到加减分清单；请改正评价规则中 adjustments.files 或 "
+                                  "--adjustments 给出的路径", source=str(path))
         try:
             grid, _ = read_grid(path)
         except AdjustmentError:
             raise
         except Exception as exc:
-            raise AdjustmentError(f"cannot read: {exc}", source=str(path)) from exc
+            raise AdjustmentError(f"无法读取：{exc}", source=str(path)) from exc
         header_at, cols = None, {}
         for i, row in enumerate(grid[:10]):
             found = {}
@@ -90,25 +92,25 @@ def read_adjustments(paths: list[Path] | tuple[Path, ...], *,
                 header_at, cols = i, found
                 break
         if header_at is None:
-            raise AdjustmentError("no header row with a credit-code column (统一社会信用代码) and "
-                                  "a kind column (类型)", source=str(path))
+            raise AdjustmentError("找不到表头行：需要「统一社会信用代码」列和「类型」列",
+                                  source=str(path))
         for i, row in enumerate(grid[header_at + 1:], start=header_at + 2):
             def cell(field, row=row, cols=cols):
                 j = cols.get(field)
                 return row[j] if j is not None and j < len(row) else None
             if all(v is None or str(v).strip() == "" for v in row):
                 continue
-            where = f"row {i}"
+            where = f"第 {i} 行"
             code = normalize_credit_code(cell("credit_code"))
             if check_credit_code(code) == "malformed":
-                raise AdjustmentError(f"credit code {cell('credit_code')!r} is malformed "
-                                      "(18 characters of 0-9 and A-Y without I, O, S, V, Z)",
+                raise AdjustmentError(f"统一社会信用代码「{cell('credit_code')}」格式错误"
+                                      "（18 位，由 0-9 和除 I、O、S、V、Z 外的大写字母组成）",
                                       source=str(path), location=where)
             word = _norm(cell("kind"))
             kind = next((k for k, words in KIND_WORDS.items() if word in words), None)
             if kind is None:
-                raise AdjustmentError(f"kind {cell('kind')!r} is not one of 加分/bonus, "
-                                      "减分/penalty, 一票否决/veto, 暂不评价/exempt",
+                raise AdjustmentError(f"类型「{cell('kind')}」无效；可选：加分、减分、一票否决、"
+                                      "暂不评价",
                                       source=str(path), location=where)
             raw = cell("points")
             points = 0.0
@@ -116,19 +118,19 @@ def read_adjustments(paths: list[Path] | tuple[Path, ...], *,
                 try:
                     points = abs(float(str(raw).strip()))
                 except (TypeError, ValueError):
-                    raise AdjustmentError(f"{kind} needs points (分值), got {raw!r}",
+                    raise AdjustmentError(f"{KIND_ZH[kind]}需要分值，而表中为「{raw}」",
                                           source=str(path), location=where) from None
                 if not math.isfinite(points):
-                    raise AdjustmentError(f"{kind} points (分值) {raw!r} are not a finite "
-                                          "number; write the points, e.g. 3",
+                    raise AdjustmentError(f"{KIND_ZH[kind]}的分值「{raw}」不是有限的数；"
+                                          "请写分数，例如 3",
                                           source=str(path), location=where)
                 if points == 0:
-                    raise AdjustmentError(f"{kind} of 0 points", source=str(path),
+                    raise AdjustmentError(f"{KIND_ZH[kind]} 0 分", source=str(path),
                                           location=where)
                 if max_points is not None and points > max_points:
-                    raise AdjustmentError(f"{kind} of {points:g} points is above the rule "
-                                          f"set's limit of {max_points:g} points per row "
-                                          "(adjustments.max_points); check the figure",
+                    raise AdjustmentError(f"{KIND_ZH[kind]} {points:g} 分，超过评价规则每行"
+                                          f"至多 {max_points:g} 分的限制"
+                                          "（adjustments.max_points）；请核对分值",
                                           source=str(path), location=where)
             reason = cell("reason")
             records.append({"credit_code": code, "kind": kind, "points": points,

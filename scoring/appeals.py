@@ -37,10 +37,10 @@ _COLUMNS = ("appeal_id", "credit_code", "year", "run_id", "kind", "claim", "fiel
             "decision", "decided_by", "decided_at", "override_id", "batch_id", "town")
 
 
-def _refusal(message: str, zh: str) -> AppealError:
-    """An :class:`AppealError` with the command line's message and, as ``zh``, the
-    review app's (officials read Chinese; the app shows ``zh``)."""
-    exc = AppealError(message)
+def _refusal(zh: str, option: str | None = None) -> AppealError:
+    """An :class:`AppealError` in Chinese: the command line's message names the option
+    to give (``（--class）``); ``zh``, the review app's, leaves it out."""
+    exc = AppealError(zh + (f"（{option}）" if option else ""))
     exc.zh = zh
     return exc
 
@@ -52,14 +52,14 @@ _WHAT_ZH = {"claim": "申诉事由", "reason": "处理理由", "approved-by": "�
 def _text(value: str | None, what: str, *, required: bool = True, limit: int = 2000
           ) -> str | None:
     text = "" if value is None else str(value).strip()
-    zh = next((w for k, w in _WHAT_ZH.items() if f"--{k}" in what), "文字")
+    option = next((f"--{k}" for k in _WHAT_ZH if f"--{k}" in what), None)
+    zh = _WHAT_ZH[option[2:]] if option else "文字"
     if not text:
         if required:
-            raise _refusal(f"{what} is empty; give it", f"{zh}为空，请填写")
+            raise _refusal(f"{zh}为空，请填写", option)
         return None
     if "\x00" in text or len(text) > limit:
-        raise _refusal(f"{what} is longer than {limit:,} characters or holds a NUL",
-                       f"{zh}超过 {limit:,} 个字符或含有空字符")
+        raise _refusal(f"{zh}超过 {limit:,} 个字符或含有空字符", option)
     return text
 
 
@@ -87,28 +87,25 @@ def check_new(kind: str, *, claim: str | None, requested_class: str | None = Non
     from scoring.overrides import OVERRIDE_CLASSES
 
     if kind not in KINDS:
-        raise _refusal(f"kind {kind!r} is not one of {', '.join(KINDS)}",
-                       "申诉类型应为" + "或".join(label("appeal.kind", k) for k in KINDS))
-    claim_t = _text(claim, "the claim (--claim)")
+        raise _refusal("申诉类型应为" + "或".join(label("appeal.kind", k) for k in KINDS),
+                       "--kind " + "|".join(KINDS))
+    claim_t = _text(claim, "--claim")
     if kind == "class":
         requested_class = str(requested_class or "").strip().upper()
         if requested_class not in OVERRIDE_CLASSES:
-            raise _refusal("a class appeal names the class asked for: --class "
-                           + "|".join(OVERRIDE_CLASSES),
-                           "调档申诉须写明申请的类别：" + "、".join(OVERRIDE_CLASSES))
+            raise _refusal("调档申诉须写明申请的类别：" + "、".join(OVERRIDE_CLASSES),
+                           "--class")
         return claim_t, requested_class, None, None
     if field not in FIELDS:
-        raise _refusal(f"a data appeal names the figure: --field {'|'.join(FIELDS)} and "
-                       "--value", "数据申诉须写明申诉指标：" + "、".join(
-                           label("appeal.field", f) for f in FIELDS))
+        raise _refusal("数据申诉须写明申诉指标（" + "、".join(
+            label("appeal.field", f) for f in FIELDS) + "）及申诉数值",
+                       "--field " + "|".join(FIELDS) + "，--value")
     try:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         number = math.nan
     if not math.isfinite(number) or number < 0:
-        raise _refusal("a data appeal gives the claimed value: --value, a finite "
-                       f"number ≥ 0 in {FIELDS[field]}",
-                       f"申诉数值应为不小于 0 的数（{FIELDS[field]}）")
+        raise _refusal(f"申诉数值应为不小于 0 的数，单位 {FIELDS[field]}", "--value")
     return claim_t, None, field, number
 
 
@@ -126,26 +123,24 @@ def check_step(appeal_id: int, current: str, status: str) -> None:
     >>> check_step(1, "upheld", "rejected")
     Traceback (most recent call last):
     ...
-    scoring.errors.AppealError: appeal 1 is 申诉成立 (upheld); it is decided and stays so
+    scoring.errors.AppealError: 申诉 1 现为“申诉成立”，已办结，不能再改
     """
     if status not in STEPS.get(current, ()):
         allowed = STEPS.get(current)
         zh = (f"申诉 {appeal_id} 现为“{label('appeal.status', current)}”，" + (
             "只能改为" + "、".join(f"“{label('appeal.status', s)}”" for s in allowed)
             if allowed else "已办结，不能再改"))
-        raise _refusal(f"appeal {appeal_id} is {label('appeal.status', current)} "
-                       f"({current}); " + (f"it can move to {', '.join(allowed)}"
-                                           if allowed else "it is decided and stays so"), zh)
+        raise _refusal(zh)
 
 
 def check_reason(reason: str | None) -> str:
     """The reason of a step, stripped (:class:`AppealError` if empty, too long or with NUL)."""
-    return _text(reason, "the reason (--reason)")
+    return _text(reason, "--reason")
 
 
 def check_approver(name: str | None) -> str | None:
     """Who approved an upheld class appeal's adjustment, stripped (None when not given)."""
-    return _text(name, "who approved (--approved-by)", required=False, limit=200)
+    return _text(name, "--approved-by", required=False, limit=200)
 
 
 def add_appeal(conn: psycopg.Connection, credit_code: str, kind: str, *, claim: str,
@@ -165,14 +160,14 @@ def add_appeal(conn: psycopg.Connection, credit_code: str, kind: str, *, claim: 
     claim_t, requested_class, field, value = check_new(kind, claim=claim,
                                                        requested_class=requested_class,
                                                        field=field, value=value)
-    by_t = _text(by, "who records it (--by)", limit=200)
+    by_t = _text(by, "--by", limit=200)
     code = normalize_credit_code(credit_code)
     try:
         run = resolve_score_run(conn, run_id)
         row = conn.execute("SELECT year, town, district FROM enterprise_score"
                            " WHERE run_id = %s AND credit_code = %s", (run, code)).fetchone()
         if row is None:
-            raise AppealError(f"enterprise {code} is not in score run {run}")
+            raise AppealError(f"企业 {code} 不在第 {run} 次评价中")
         appeal_id = conn.execute(
             "INSERT INTO appeal (credit_code, year, run_id, kind, claim, field, claimed_value,"
             " requested_class, submitted_by, town, district) VALUES"
@@ -193,7 +188,7 @@ def get_appeal(conn: psycopg.Connection, appeal_id: int) -> dict[str, Any]:
     row = conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM appeal WHERE appeal_id = %s",
                        (appeal_id,)).fetchone()
     if row is None:
-        raise AppealError(f"no appeal {appeal_id}; `mujun appeals list` shows them")
+        raise AppealError(f"申诉 {appeal_id} 不存在；`mujun appeals list` 列出全部申诉")
     rec = _record(row)
     rec["history"] = [{"status": s, "by": b, "reason": r, "at": a.isoformat()}
                       for s, b, r, a in conn.execute(
@@ -220,9 +215,10 @@ def list_appeals(conn: psycopg.Connection, *, status: str | None = None,
     from parcels.codes import normalize_credit_code
 
     if status is not None and status not in STATUSES:
-        raise AppealError(f"status {status!r} is not one of {', '.join(STATUSES)}")
+        raise AppealError(f"申诉状态「{status}」无效（--status）；可选："
+                          f"{'、'.join(STATUSES)}")
     if kind is not None and kind not in KINDS:
-        raise AppealError(f"kind {kind!r} is not one of {', '.join(KINDS)}")
+        raise AppealError(f"申诉类型「{kind}」无效（--kind）；可选：{'、'.join(KINDS)}")
     code = normalize_credit_code(credit_code) if credit_code else None
     rows = conn.execute(
         f"SELECT {', '.join(_COLUMNS)} FROM appeal WHERE (%s::text IS NULL OR status = %s)"
@@ -243,12 +239,12 @@ def decide_appeal(conn: psycopg.Connection, appeal_id: int, status: str, *, reas
         decided), an empty reason.
     """
     reason_t = check_reason(reason)
-    by_t = _text(by, "who decides (--by)", limit=200)
+    by_t = _text(by, "--by", limit=200)
     try:
         row = conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM appeal WHERE appeal_id = %s"
                            " FOR UPDATE", (appeal_id,)).fetchone()
         if row is None:
-            raise AppealError(f"no appeal {appeal_id}; `mujun appeals list` shows them")
+            raise AppealError(f"申诉 {appeal_id} 不存在；`mujun appeals list` 列出全部申诉")
         rec = _record(row)
         check_step(appeal_id, rec["status"], status)
         override_id = batch_id = None
@@ -257,9 +253,8 @@ def decide_appeal(conn: psycopg.Connection, appeal_id: int, status: str, *, reas
                                   " AND credit_code = %s", (rec["run_id"], rec["credit_code"])
                                   ).fetchone()
             if scored is None or scored[0] is None:
-                raise AppealError(f"enterprise {rec['credit_code']} was not evaluated in score "
-                                  f"run {rec['run_id']}: there is no class to adjust; uphold "
-                                  "a data appeal and score again instead")
+                raise AppealError(f"企业 {rec['credit_code']} 在第 {rec['run_id']} 次评价中"
+                                  "未参评，没有可调整的档次；请改为支持数据申诉并重新评价")
         if status == "upheld" and rec["kind"] == "data":
             batch_id = _correct_figure(conn, rec, by_t, reason_t)
         if status in ("upheld", "rejected"):

@@ -127,7 +127,7 @@ def write_comparison(cmp: Comparison, path: str | Path, *, overwrite: bool = Fal
 
     path = Path(path)
     if path.suffix.lower() not in (".xlsx", ".csv"):
-        raise ConfigError(f"{path}: a comparison is written as .xlsx or .csv")
+        raise ConfigError(f"{path}：对比结果只能写成 .xlsx 或 .csv 表格")
     table = changed_table(cmp)
     fields = {c: FieldInfo(c, FIELDS.label(c), FIELDS.label(c, "en")) for c in table.columns}
     return write_layer(table, path, layer="score_compare", title="档次变化企业",

@@ -38,8 +38,8 @@ def explain(conn: psycopg.Connection, credit_code: str, *, year: int | None = No
     names = [d.name for d in cur.description]
     row = cur.fetchone()
     if row is None:
-        raise ScoreRunError(f"enterprise {code} is not in score run {run_id} (no records for "
-                            "the year and no land in its occupancy run?)")
+        raise ScoreRunError(f"企业 {code} 不在第 {run_id} 次评价中（当年没有企业数据，"
+                            "占地测算中也没有用地？）")
     rec = dict(zip(names, row, strict=True))
     rec["credit_code"] = rec["credit_code"].strip()
     rec["run_id"] = run_id
@@ -91,72 +91,94 @@ def _f(v: Any, digits: int = 4) -> str:
     return str(v)
 
 
+def _population_label(rec: dict[str, Any]) -> str:
+    """The population's label as the run recorded it (``name (label)``), else its name."""
+    detail = next((str(r["detail"]) for r in rec["rules_fired"] or []
+                   if r.get("rule") == "population"), "")
+    name = rec["population"]
+    if detail.startswith(f"{name} (") and detail.endswith(")"):
+        return detail[len(name) + 2:-1]
+    return name
+
+
 def explain_text(rec: dict[str, Any]) -> str:
-    """A readable explanation of :func:`explain`'s record."""
-    not_classed = "- (protection period)" if rec.get("protection") else "- (not evaluated)"
-    lines = [f"{rec['credit_code']} {rec['name'] or ''}  ({rec['town'] or '-'}, industry "
-             f"division {rec['industry_division'] or '-'})",
-             f"score run {rec['run_id']}, rule set {rec['ruleset']}, year {rec['year']}: "
-             f"class {rec['class'] or not_classed}, total {_f(rec['total'], 3)}"]
+    """A readable explanation of :func:`explain`'s record, in the vocabulary's words."""
+    from parcels.vocabulary import RIGHT_ROLES
+    from scoring.units import unit_label
+    from scoring.vocabulary import BENCHMARKS, CLASSES, DIRECTIONS, ITEM_RULES, RULES
+    from scoring.vocabulary import LAND_TAX_ROLE as HOLDING
+
+    def klass(code: str | None, missing: str = "-") -> str:
+        return CLASSES.label(code) if code else missing
+
+    def when(at: str) -> str:
+        return at[:16].replace("T", " ")
+
+    not_classed = "-（保护期）" if rec.get("protection") else "-（未参评）"
+    lines = [f"{rec['credit_code']} {rec['name'] or ''}（{rec['town'] or '-'}，行业大类 "
+             f"{rec['industry_division'] or '-'}）",
+             f"第 {rec['run_id']} 次评价，规则 {rec['ruleset']}，{rec['year']} 年：档次 "
+             f"{klass(rec['class'], not_classed)}，总分 {_f(rec['total'], 3)}"]
     ov = rec.get("override")
     if ov is not None:
-        approved = f", approved by {ov['approved_by']}" if ov["approved_by"] else \
-            ", not approved by anyone else"
-        lines.append(f"initial class {rec['class'] or '-'}, adjusted class {ov['class']} "
-                     f"(调档 by {ov['decided_by']}{approved}, {ov['at'][:16].replace('T', ' ')}"
-                     f", recorded against run {ov['run_id']}): {ov['reason']}")
+        approved = f"，{ov['approved_by']} 批准" if ov["approved_by"] else "，未经他人批准"
+        lines.append(f"评价档次 {klass(rec['class'])}，调档后 {klass(ov['class'])}"
+                     f"（{ov['decided_by']} 调档{approved}，{when(ov['at'])}，记于第 "
+                     f"{ov['run_id']} 次评价）：{ov['reason']}")
         if ov["initial_class"] != rec["class"]:
-            lines.append(f"  note: run {ov['run_id']} had class {ov['initial_class'] or '-'} "
-                         f"when the class was adjusted; this run computes "
-                         f"{rec['class'] or '-'}: check the adjustment still holds")
+            lines.append(f"  注意：调档时第 {ov['run_id']} 次评价的档次为 "
+                         f"{klass(ov['initial_class'])}，本次评价为 {klass(rec['class'])}："
+                         "请核实调档是否仍然成立")
         for old in rec["override_history"][:-1]:
-            lines.append(f"  earlier: {old['at'][:16].replace('T', ' ')} → {old['class']} by "
-                         f"{old['decided_by']}: {old['reason']}")
+            lines.append(f"  此前：{when(old['at'])} → {klass(old['class'])}，"
+                         f"{old['decided_by']}：{old['reason']}")
     if rec.get("protection"):
-        lines.append(f"protection period (listed, not classed): {rec['protection']}")
+        lines.append(f"保护期（列示不评价）：{rec['protection']}")
     if rec["population"]:
-        lines.append(f"population {rec['population']}; rank {rec['rank_county'] or '-'} in the "
-                     f"county, {rec['rank_town'] or '-'} in the town, "
-                     f"{rec['rank_industry'] or '-'} in the industry division")
+        lines.append(f"评价类别 {_population_label(rec)}；全县排名 {rec['rank_county'] or '-'}，"
+                     f"镇街排名 {rec['rank_town'] or '-'}，行业排名 "
+                     f"{rec['rank_industry'] or '-'}")
     if rec["prev_run"]:
-        lines.append(f"previous year (run {rec['prev_run']}): class {rec['prev_class'] or '-'}, "
-                     f"total {_f(rec['prev_total'], 3)}; change {_f(rec['change'], 3)}")
+        lines.append(f"上年（第 {rec['prev_run']} 次评价）：档次 {klass(rec['prev_class'])}，"
+                     f"总分 {_f(rec['prev_total'], 3)}；变化 {_f(rec['change'], 3)}")
     if rec["items"]:
         lines.append("")
-        lines.append(f"{'item':<22}{'value':>14} {'unit':<12}{'benchmark':>14}{'weight':>8}"
-                     f"{'score':>10}  rule")
+        lines.append("\t".join(("指标", "数值", "单位", "基准值", "权重", "得分", "计分方式")))
         ordered = sorted(rec["items"].items(), key=lambda kv: (-(kv[1].get("weight") or 0),
                                                               kv[0]))
         for name, it in ordered:
             b = it.get("benchmark", {})
             btxt = _f(b.get("value")) if "value" in b else \
                 f"{_f(b.get('min'))}–{_f(b.get('max'))}"
-            lines.append(f"{name:<22}{_f(it.get('value')):>14} {it.get('unit', ''):<12}"
-                         f"{btxt:>14}{_f(it.get('weight'), 0):>8}{_f(it.get('score'), 3):>10}  "
-                         f"{it.get('rule')} ({it.get('method')}, {it.get('direction')})")
+            lines.append("\t".join((
+                it.get("label") or name, _f(it.get("value")), unit_label(it.get("unit", "")),
+                btxt,
+                _f(it.get("weight"), 0), _f(it.get("score"), 3),
+                f"{ITEM_RULES.label(str(it.get('rule')))}（{BENCHMARKS.label(it.get('method'))}"
+                f"，{DIRECTIONS.label(it.get('direction'))}）")))
     elif rec["indicators"]:
-        lines.append("indicators: " + ", ".join(f"{k} {_f(v)}" for k, v in
-                                                 rec["indicators"].items()))
+        lines.append("指标：" + "、".join(f"{k} {_f(v)}" for k, v in
+                                        rec["indicators"].items()))
     lines.append("")
-    lines.append("rules fired:")
+    lines.append("适用的规则：")
     for r in rec["rules_fired"]:
-        item = f" [{r['item']}]" if r.get("item") else ""
-        lines.append(f"  {r['rule']}{item}: {r['detail']}")
+        item = f"［{r['item']}］" if r.get("item") else ""
+        lines.append(f"  {RULES.label(r['rule'])}{item}：{r['detail']}")
     land = rec["land"]
     lines.append("")
     alloc = land["allocated"]
-    lines.append(f"land: occupancy run {land['occupancy_run']} (year {land['year']}, tenant rule "
-                 f"{land['tenant_rule']}, area basis {land['area_basis']}): "
-                 + ("none allocated" if alloc is None else
-                    f"{_f(alloc['land_m2'], 1)} m² as {alloc['role']} on {alloc['n_parcels']} "
-                    "parcel(s)" + (f", merged into {alloc['merged_into']}"
-                                   if alloc["merged_into"] else "")))
+    lines.append(f"用地：占地测算第 {land['occupancy_run']} 次（{land['year']} 年，租赁分摊规则 "
+                 f"{land['tenant_rule']}，面积口径 {land['area_basis']}）："
+                 + ("未分配用地" if alloc is None else
+                    f"{_f(alloc['land_m2'], 1)} 平方米，{HOLDING.label(alloc['role'])}，"
+                    f"宗地 {alloc['n_parcels']} 宗" + (f"，并入 {alloc['merged_into']}"
+                                                    if alloc["merged_into"] else "")))
     for p in land["parcels"]:
-        extra = ", ".join(x for x in (
-            f"share {p['share']:g}" if p["share"] else "",
-            f"leased land {p['leased_land_m2']:,.0f} m²" if p["leased_land_m2"] else "",
-            f"leased floor {p['leased_floor_m2']:,.0f} m²" if p["leased_floor_m2"] else "",
-            f"supplied {p['supply_date']}" if p["supply_date"] else "") if x)
-        lines.append(f"  {p['parcel_code']} {p['right_type']:<6} parcel "
-                     f"{_f(p['area_m2'], 1)} m²" + (f"; {extra}" if extra else ""))
+        extra = "，".join(x for x in (
+            f"份额 {p['share']:g}" if p["share"] else "",
+            f"租用土地 {p['leased_land_m2']:,.0f} 平方米" if p["leased_land_m2"] else "",
+            f"租用建筑 {p['leased_floor_m2']:,.0f} 平方米" if p["leased_floor_m2"] else "",
+            f"供地日期 {p['supply_date']}" if p["supply_date"] else "") if x)
+        lines.append(f"  {p['parcel_code']} {RIGHT_ROLES.label(p['right_type'])} 宗地 "
+                     f"{_f(p['area_m2'], 1)} 平方米" + (f"；{extra}" if extra else ""))
     return "\n".join(lines)

@@ -121,23 +121,9 @@ def resolve_score_run(conn: psycopg.Connection, run_id: int | None = None,
     DataError
         No such run, or no score run stored (for ``year``).
     """
-    from gis.errors import DataError
-    from scoring.store import RUN_KIND, latest_score_run
+    from scoring.store import resolve_score_run as resolve
 
-    if run_id is not None:
-        row = conn.execute("SELECT kind, status FROM run WHERE run_id = %s",
-                           (run_id,)).fetchone()
-        if row is None or row[0] != RUN_KIND:
-            raise DataError(f"run {run_id} is not a score run; `mujun score runs` lists them")
-        if row[1] != "done":
-            raise DataError(f"run {run_id} did not finish (status {row[1]})")
-        return int(run_id)
-    found = latest_score_run(conn, year)
-    if found is None:
-        when = f"for {year} " if year is not None else ""
-        raise DataError(f"no score run is stored {when}yet; run `mujun score --ruleset NAME "
-                        f"--year {year or 'Y'}` first")
-    return found
+    return resolve(conn, run_id, year)
 
 
 def score_layer(conn: psycopg.Connection, run_id: int):
@@ -172,8 +158,8 @@ def score_layer(conn: psycopg.Connection, run_id: int):
         " AND (r.end_date IS NULL OR r.end_date >= make_date(%s, 1, 1))"
         " ORDER BY trim(r.credit_code), r.parcel_code, r.right_type", (run_id, y, y))
     if not len(parcels) or not hasattr(parcels, "geometry"):
-        raise DataError(f"score run {run_id} has no enterprise on a parcel to map; write "
-                        ".csv or .xlsx instead")
+        raise DataError(f"第 {run_id} 次评价没有企业落在宗地上，无法出图；请改写 .csv 或 "
+                        ".xlsx")
     frame = parcels.merge(table, on="credit_code", how="inner")
     for col in ("rank_county", "rank_town", "rank_industry", "occupancy_run"):
         if col in frame:  # nullable integers: GDAL wants floats with NaN

@@ -49,8 +49,8 @@ def choose_occupancy_run(conn: psycopg.Connection, year: int, run_id: int | None
         " ORDER BY ((params->>'year')::int = %s) DESC, finished_at DESC, run_id DESC LIMIT 1",
         (year,)).fetchone()
     if row is None:
-        raise ScoreRunError(f"no occupancy run is stored; run `mujun occupancy --year {year}` "
-                            "first (scoring takes each enterprise's land from it)")
+        raise ScoreRunError(f"尚无占地测算；请先运行 `mujun occupancy --year {year}`"
+                            "（评价从中取得各企业的用地）")
     return int(row[0])
 
 
@@ -122,8 +122,8 @@ def load_inputs(conn: psycopg.Connection, year: int, occupancy_run: int) -> pd.D
     frame["is_utility"] = frame["is_utility"].eq(True)
     frame["occupancy_year"] = occ_year
     if not frame["has_records"].any():
-        raise ScoreRunError(f"no enterprise records for {year}; import them with `mujun import "
-                            f"enterprises FILE --year {year}`")
+        raise ScoreRunError(f"没有 {year} 年的企业数据（--year）；请用 `mujun import "
+                            f"enterprises 文件 --year {year}` 导入")
     return frame.sort_values("credit_code", kind="stable").reset_index(drop=True)
 
 

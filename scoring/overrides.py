@@ -44,13 +44,13 @@ def _clean(value: str | None, what: str, limit: int, *, required: bool) -> str |
     text = "" if value is None else str(value).strip()
     if not text:
         if required:
-            raise OverrideError(f"{what} is empty; give it (e.g. --reason \"成长型企业，"
-                                "经联席会议研究上调一档\")")
+            raise OverrideError(f"{what}为空；请填写（例如 --reason \"成长型企业，"
+                                "经联席会议研究上调一档\"）")
         return None
     if "\x00" in text:
-        raise OverrideError(f"{what} holds a NUL character; type it again")
+        raise OverrideError(f"{what}含有空字符（NUL）；请重新输入")
     if len(text) > limit:
-        raise OverrideError(f"{what} is {len(text):,} characters long; at most {limit:,}")
+        raise OverrideError(f"{what}长 {len(text):,} 个字符；至多 {limit:,} 个")
     return text
 
 
@@ -92,10 +92,11 @@ def record_override(conn: psycopg.Connection, credit_code: str, klass: str, *, r
 
     target = str(klass).strip().upper()
     if target not in OVERRIDE_CLASSES:
-        raise OverrideError(f"class {klass!r} is not one of {', '.join(OVERRIDE_CLASSES)}")
-    reason_t = _clean(reason, "the reason (--reason)", MAX_REASON, required=True)
-    by = _clean(decided_by, "who decided (--by)", MAX_NAME, required=True)
-    approved = _clean(approved_by, "who approved (--approved-by)", MAX_NAME, required=False)
+        raise OverrideError(f"档次「{klass}」无效（--class）；可选："
+                            f"{'、'.join(OVERRIDE_CLASSES)}")
+    reason_t = _clean(reason, "调档理由（--reason）", MAX_REASON, required=True)
+    by = _clean(decided_by, "调档人（--by）", MAX_NAME, required=True)
+    approved = _clean(approved_by, "批准人（--approved-by）", MAX_NAME, required=False)
     code = normalize_credit_code(credit_code)
     try:
         run = resolve_score_run(conn, run_id)
@@ -103,13 +104,12 @@ def record_override(conn: psycopg.Connection, credit_code: str, klass: str, *, r
             "SELECT year, class, population, town, district FROM enterprise_score"
             " WHERE run_id = %s AND credit_code = %s", (run, code)).fetchone()
         if row is None:
-            raise OverrideError(f"enterprise {code} is not in score run {run}; `mujun score "
-                                "explain CODE` shows the runs it is in")
+            raise OverrideError(f"企业 {code} 不在第 {run} 次评价中；`mujun score explain "
+                                "信用代码` 显示其所在的评价")
         year, initial, population, town, district = row
         if population is None:
-            raise OverrideError(f"enterprise {code} was not evaluated in score run {run} (no "
-                                "land or no records for the year): there is no class to "
-                                "adjust; fix its data and score again")
+            raise OverrideError(f"企业 {code} 在第 {run} 次评价中未参评（当年没有用地或没有"
+                                "企业数据），没有可调整的档次；请补正数据后重新评价")
         stored = conn.execute(
             "INSERT INTO class_override (credit_code, year, run_id, initial_class, class,"
             " reason, decided_by, approved_by, town, district)"

@@ -133,7 +133,7 @@ def rank_run(conn: psycopg.Connection, *, by: str = "town", run_id: int | None =
     from scoring.store import resolve_score_run, run_params
 
     if by not in GROUPS:
-        raise ScoreRunError(f"cannot rank by {by!r}; choose one of {', '.join(GROUPS)}")
+        raise ScoreRunError(f"无法按「{by}」排名（--by）；可选：{'、'.join(GROUPS)}")
     run_id = resolve_score_run(conn, run_id, year)
     params = run_params(conn, run_id)["params"]
     year = int(params["year"])
@@ -202,7 +202,8 @@ def rank_text(table: pd.DataFrame, info: dict) -> str:
     for r in table.to_dict("records"):
         shares = "/".join("-" if r[f"share_{k}"] is None or r[f"share_{k}"] != r[f"share_{k}"]
                           else f"{r[f'share_{k}']:.0%}" for k in _SHARES)
-        name = f"{r['group']} {r['group_name']}" if r.get("group_name") else str(r["group"])
+        group = "（未填）" if r["group"] == "(none)" else r["group"]
+        name = f"{group} {r['group_name']}" if r.get("group_name") else str(group)
         lines.append(f"{r['rank']:>4} {name:<10}{_n(r['tax_per_mu']):>10}"
                      f"{_n(r['value_added_per_mu']):>10}{_n(r['revenue_per_mu']):>10}"
                      f"{r['evaluated']:>8,}/{r['land_holders']:<6,}{_p(r['firm_coverage']):>8}"

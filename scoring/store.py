@@ -64,15 +64,18 @@ def resolve_score_run(conn: psycopg.Connection, run_id: int | None = None,
     if run_id is None:
         found = latest_score_run(conn, year)
         if found is None:
-            what = f" for {year}" if year is not None else ""
-            raise ScoreRunError(f"no score run is stored{what} yet; run `mujun score --ruleset "
-                                f"NAME --year Y` first")
+            what = f" {year} 年的" if year is not None else ""
+            raise ScoreRunError(f"尚无{what}亩均效益评价；请先运行 `mujun score --ruleset "
+                                f"规则 --year {year or '年份'}`")
         return found
     row = conn.execute("SELECT kind, status FROM run WHERE run_id = %s", (run_id,)).fetchone()
     if row is None or row[0] != RUN_KIND:
-        raise ScoreRunError(f"run {run_id} is not a score run; `mujun score runs` lists them")
+        raise ScoreRunError(f"第 {run_id} 次运行不是亩均效益评价（--run）；"
+                            "`mujun score runs` 列出全部评价")
     if row[1] != "done":
-        raise ScoreRunError(f"score run {run_id} did not finish (status {row[1]})")
+        from gis.run_terms import RUN_STATUS
+
+        raise ScoreRunError(f"第 {run_id} 次评价未完成（状态：{RUN_STATUS.label(row[1])}）")
     return int(run_id)
 
 
@@ -81,7 +84,7 @@ def run_params(conn: psycopg.Connection, run_id: int) -> dict:
     row = conn.execute("SELECT params, summary FROM run WHERE run_id = %s",
                        (run_id,)).fetchone()
     if row is None:
-        raise ScoreRunError(f"run {run_id} does not exist")
+        raise ScoreRunError(f"第 {run_id} 次运行不存在")
     return {"params": row[0], "summary": row[1]}
 
 

@@ -49,7 +49,7 @@ def summarize_run(conn: psycopg.Connection, *, by: str = "town", run_id: int | N
     from scoring.store import resolve_score_run
 
     if by not in GROUPS:
-        raise ScoreRunError(f"cannot group by {by!r}; choose one of {', '.join(GROUPS)}")
+        raise ScoreRunError(f"无法按「{by}」分组（--by）；可选：{'、'.join(GROUPS)}")
     run_id = resolve_score_run(conn, run_id, year)
     s = read_frame(conn, "SELECT trim(s.credit_code) AS credit_code, s.town, s.district,"
                    " s.industry_division, s.population, s.land_m2, s.total, s.class,"
@@ -58,8 +58,7 @@ def summarize_run(conn: psycopg.Connection, *, by: str = "town", run_id: int | N
                    " AND y.year = s.year WHERE s.run_id = %s", (run_id,))
     if by == "park":
         if not _has_park(conn):
-            raise ScoreRunError("parcels have no park column in this database; import parcels "
-                                "with a 园区/开发区 column first")
+            raise ScoreRunError("库中宗地没有园区字段；请先导入带「园区/开发区」列的宗地")
         parks = read_frame(conn, "SELECT trim(r.credit_code) AS credit_code,"
                            " mode() WITHIN GROUP (ORDER BY p.park) AS park"
                            " FROM land_right r JOIN parcel p USING (parcel_code)"

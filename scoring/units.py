@@ -136,3 +136,31 @@ def conversion(source: Unit, target: Unit) -> float:
                          f"{target.text} ({target.describe()})")
     f = source.factor / target.factor
     return 1.0 if math.isclose(f, 1.0, rel_tol=1e-12) else f
+
+
+#: Latin unit symbols a rule set may write → the Chinese an official reads.
+UNIT_WORDS: dict[str, str] = {
+    "yuan": "元", "wan": "万元", "tce": "吨标准煤", "tce_t": "吨标准煤", "kwh": "千瓦时",
+    "mwh": "兆瓦时", "t": "吨", "kg": "千克", "person": "人", "people": "人", "m2": "平方米",
+    "m²": "平方米", "mu": "亩", "ha": "公顷", "ratio": "比值", "1": "比值", "percent": "%",
+    "points": "分", "year": "年",
+}
+
+
+def unit_label(text: str) -> str:
+    """A rule set's unit in Chinese words (each symbol of a ``a/b`` unit; 万 prefixes kept).
+
+    Examples
+    --------
+    >>> unit_label("万元/mu"), unit_label("万元/tce"), unit_label("ratio"), unit_label("元/万kWh")
+    ('万元/亩', '万元/吨标准煤', '比值', '元/万千瓦时')
+    """
+    def word(part: str) -> str:
+        key = part.strip().lower()
+        if key in UNIT_WORDS:
+            return UNIT_WORDS[key]
+        if key.startswith("万") and key[1:] in UNIT_WORDS:
+            return "万" + UNIT_WORDS[key[1:]]
+        return part.strip()
+
+    return "/".join(word(p) for p in str(text).split("/"))

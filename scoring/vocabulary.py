@@ -39,6 +39,12 @@ LAND_TAX_FIELDS: Vocabulary = _TERMS["scoring.land_tax_field"]
 LAND_TAX_RATE_SOURCE: Vocabulary = _TERMS["scoring.land_tax_rate_source"]
 #: How a firm of the land-tax check holds its land (owner, tenant …).
 LAND_TAX_ROLE: Vocabulary = _TERMS["scoring.land_tax_role"]
+#: How an item's benchmark is found, which direction is better, how its points were given.
+BENCHMARKS: Vocabulary = _TERMS["scoring.benchmark"]
+DIRECTIONS: Vocabulary = _TERMS["scoring.direction"]
+ITEM_RULES: Vocabulary = _TERMS["scoring.item_rule"]
+#: The rules a run records as fired for a firm (``score explain``).
+RULES: Vocabulary = _TERMS["scoring.rule"]
 #: Column headers of the parks' land-use intensity table (``report parks``).
 PARK_FIELDS: Vocabulary = _TERMS["scoring.park_field"]
 

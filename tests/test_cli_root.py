@@ -62,7 +62,7 @@ def test_broken_plugin_does_not_break_the_cli(monkeypatch, capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli_main.main(["broken"])
     assert exit_info.value.code == 1
-    assert "could not be loaded" in capsys.readouterr().err
+    assert "无法加载" in capsys.readouterr().err
 
 
 def test_tests_run_the_cli_one_way():

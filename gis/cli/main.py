@@ -24,13 +24,13 @@ class _BrokenCommand(click.Command):
     """Stands in for a subcommand whose module failed to import."""
 
     def __init__(self, name: str, error: BaseException):
-        super().__init__(name, help=f"(unavailable: {error})")
+        super().__init__(name, help=f"（不可用：{error}）")
         self.error = error
 
     def invoke(self, ctx: click.Context) -> None:
         raise click.ClickException(
-            f"the '{self.name}' command could not be loaded: {self.error}. "
-            "Reinstall with `make install` or check the traceback with `mujun -v`."
+            f"命令 {self.name} 无法加载：{self.error}。请用 `make install` 重新安装，"
+            "或用 `mujun -v` 查看详细信息。"
         )
 
 
@@ -155,9 +155,8 @@ def _foreign_error(exc: Exception) -> tuple[str | None, int]:
     if module.startswith("psycopg") and type(exc).__name__ in ("OperationalError",
                                                                "InterfaceError"):
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        return (f"the database connection was lost ({first}): the server was stopped, "
-                "restarted or restored while the command ran; check it with `mujun db status` "
-                "and run the command again (nothing half-done was kept)"), 5
+        return (f"数据库连接已断开（{first}）：命令运行期间服务器被停止、重启或恢复；"
+                "请用 `mujun db status` 检查后重新运行命令（未保留任何半成品）"), 5
     if isinstance(exc, OSError) and exc.filename:
         return f"{exc.filename}: {exc.strerror or exc}", 1
     return None, 1

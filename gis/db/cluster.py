@@ -465,8 +465,8 @@ class LocalCluster:
             port = int(self.settings.db_port)
             if port_in_use(port):
                 raise ServerError(
-                    f"port {port} on 127.0.0.1 is already in use; set MUJUN_DB_PORT to a free "
-                    "port (or 0 to let mujun pick one)"
+                    f"127.0.0.1 的端口 {port} 已被占用；请把 MUJUN_DB_PORT 设为空闲端口"
+                    "（或设为 0，由 mujun 选择）"
                 )
             return port
         port = state.get("port")

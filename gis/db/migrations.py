@@ -138,10 +138,9 @@ def check(conn: psycopg.Connection, sql_dir: Path | None = None) -> list[Migrati
             )
         if mig.checksum != checksum:
             raise MigrationError(
-                f"migration file {mig.path.name} changed after it was applied (checksum "
-                "mismatch); never edit an applied migration: restore it and add a new numbered "
-                "file for the change (a development database can be recreated with "
-                "`mujun db reset --yes`)"
+                f"迁移文件 {mig.path.name} 在执行后被修改（校验和不符）；已执行的迁移不可修改："
+                "请恢复该文件，把改动写成新的编号文件（开发数据库可用 `mujun db reset --yes` "
+                "重建）"
             )
     return [m for m in files if m.version not in applied]
 

@@ -59,18 +59,18 @@ def describe_status(info: dict[str, Any]) -> str:
     """The status as lines for a terminal.
 
     >>> describe_status({"running": False})
-    'not running; start it with `mujun db start`'
+    '未在运行；用 `mujun db start` 启动'
     >>> print(describe_status({"running": True, "server_version": "16.4", "postgis_version":
     ...     "3.4.2", "schema_version": 9, "code_schema_version": 9, "dsn": "host=x"}))
-    running: PostgreSQL 16.4, PostGIS 3.4.2, schema 9 (code 9)
-    dsn: host=x
+    运行中：PostgreSQL 16.4，PostGIS 3.4.2，数据库结构版本 9（程序要求 9）
+    连接：host=x
     """
     if not info.get("running"):
         error = info.get("error")
-        return "not running" + (f": {error}" if error else "; start it with `mujun db start`")
-    text = (f"running: PostgreSQL {info['server_version']}, PostGIS "
-            f"{info['postgis_version']}, schema {info['schema_version']} "
-            f"(code {info.get('code_schema_version')})\ndsn: {info.get('dsn')}")
+        return "未在运行" + (f"：{error}" if error else "；用 `mujun db start` 启动")
+    text = (f"运行中：PostgreSQL {info['server_version']}，PostGIS "
+            f"{info['postgis_version']}，数据库结构版本 {info['schema_version']}"
+            f"（程序要求 {info.get('code_schema_version')}）\n连接：{info.get('dsn')}")
     if info.get("data_dir"):
-        text += f"\ndata: {info['data_dir']}"
+        text += f"\n数据目录：{info['data_dir']}"
     return text

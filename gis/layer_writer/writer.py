@@ -382,8 +382,8 @@ def _existing_layers(path: Path, fmt: Format, overwrite: bool) -> list[str] | No
     except Exception as exc:  # any GDAL failure means: not this format
         if overwrite and path.is_file():
             return None        # a file that is no GeoPackage: --overwrite replaces it whole
-        raise OutputExistsError(f"{path}: exists and is not a {fmt.name} ({exc}); add "
-                                "--overwrite to replace it") from exc
+        raise OutputExistsError(f"{path}：文件已存在且不是 {fmt.name}（{exc}）；加 "
+                                "--overwrite 才会替换") from exc
 
 
 def _folder_in_the_way(path: Path) -> OutputError:
@@ -466,8 +466,8 @@ def write_layer(frame: Any, path: str | Path, *, layer: str, styler: Styler | No
     layers = _existing_layers(path, fmt, overwrite) if fmt.multi_layer else None
     if layers is not None:
         if layer in layers and not overwrite:
-            raise OutputExistsError(f"{path}: layer {layer} exists; add --overwrite to replace "
-                                    "that layer (the file's other layers stay)")
+            raise OutputExistsError(f"{path}：图层 {layer} 已存在；加 --overwrite 只替换该图层"
+                                    "（文件中的其他图层保留）")
         context = atomic_output(path, start_from_existing=True)
     else:
         if path.is_dir() and not path.is_symlink():

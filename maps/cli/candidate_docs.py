@@ -25,7 +25,7 @@ from gis.cli.options import emit, json_option, overwrite_option
 @json_option
 @click.pass_context
 def report(ctx: click.Context, output, kind, town, status, overwrite, as_json) -> None:
-    """Write the ranked candidate list with Chinese headers (and the exemptions).
+    """Write the ranked candidate list (候选地块清单).
 
     The same rows as `mujun export candidates -o FILE.xlsx`, through the one layer
     writer and field table of every export (sheets 候选地块, 豁免, 说明, 字段说明).
@@ -39,7 +39,7 @@ def report(ctx: click.Context, output, kind, town, status, overwrite, as_json) -
         STATUSES.check(status, what="状态")
     info = write_report(ctx.obj.connect(), output, kind=kind, town=town, status=status,
                         overwrite=overwrite)
-    emit(info, as_json, f"wrote {info['rows']:,} candidates to {info['path']}")
+    emit(info, as_json, f"已写出 {info['path']}：候选地块 {info['rows']:,} 宗")
 
 
 @click.command("sheet")
@@ -53,9 +53,8 @@ def report(ctx: click.Context, output, kind, town, status, overwrite, as_json) -
 @json_option
 @click.pass_obj
 def sheet(app, candidate_id, output, image, overwrite, as_json) -> None:
-    """Write the one-page verification sheet (核查表) of a candidate."""
+    """Write a candidate's one-page sheet (核查表)."""
     from maps.sheet import write_sheet
 
     info = write_sheet(app.connect(), candidate_id, output, image=image, overwrite=overwrite)
-    emit(info, as_json, f"wrote the verification sheet of candidate {candidate_id} to "
-                        f"{info['path']}")
+    emit(info, as_json, f"已写出候选 {candidate_id} 的核查表 {info['path']}")

@@ -9,8 +9,10 @@ from gis.cli.options import emit, json_option
 
 @click.group("enterprise")
 def enterprise() -> None:
-    """One file per enterprise: header, classes by year, per-mu figures, land, imagery,
-    department figures, warnings, candidates, policies and appeals."""
+    """One file per enterprise: classes, figures, land (企业档案).
+
+    Panels: header, classes by year, per-mu figures, land, imagery, department figures,
+    warnings, candidates, policies and appeals."""
 
 
 @enterprise.command("show")

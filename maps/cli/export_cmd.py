@@ -57,7 +57,7 @@ def export_cmd(app, layer: str, output: Path, crs: str | None, desensitize: bool
                run_id: int | None, year: int | None, kind: str | None, town: str | None,
                status: str | None, encoding: str, lang: str, overwrite: bool,
                as_json: bool) -> None:
-    """Write LAYER from the database to a GIS file or table, styled like the web maps.
+    """Write LAYER to a GIS file or table (导出图层).
 
     GeoPackages carry a default QGIS style (colours and Chinese aliases) in their
     layer_styles table; Shapefiles get the same style as a .qml beside them. Written
@@ -67,10 +67,12 @@ def export_cmd(app, layer: str, output: Path, crs: str | None, desensitize: bool
 
     filters = {k: v for k, v in (("kind", kind), ("town", town), ("status", status)) if v}
     if filters and layer != "candidates" and not (layer == "policy" and set(filters) == {"kind"}):
-        raise click.UsageError("--kind, --town and --status apply to the candidates layer "
-                               "(--kind also to policy: the collecting body)")
+        raise click.UsageError("类型（--kind）、镇街（--town）和状态（--status）只用于候选地块"
+                               "图层（candidates）；--kind 也用于政策清单（policy）的征收单位")
     info = export_layer(app.connect(), layer, output, run_id=run_id, year=year,
                         crs=int(crs) if crs and crs.isdigit() else crs,
                         desensitize=desensitize, encoding=encoding, lang=lang,
                         overwrite=overwrite, filters=filters)
-    emit(info, as_json, f"wrote {info['rows']:,} {layer} to {info['path']} ({info['format']})")
+    from maps.export.layers import LAYERS
+
+    emit(info, as_json, f"已写出 {info['path']}：{LAYERS[layer].zh} {info['rows']:,} 行")

@@ -58,7 +58,7 @@ def map_cmd(app, kind: str, runs: tuple[int, ...], output: Path, lang: str, fiel
             scheme: str, k: int, run_id: int | None, year: int | None, basemap: str, ortho: Path | None,
             basemap_url: str | None, tianditu_token: str | None, paper: str, dpi: int,
             inline_limit: float, overwrite: bool, as_json: bool) -> None:
-    """Draw KIND from the database as an offline web map or a report figure.
+    """Draw KIND as a web map or a figure (专题图).
 
     \b
     industry     parcels by the holder's GB/T 4754 division (产业地图)
@@ -85,6 +85,6 @@ def map_cmd(app, kind: str, runs: tuple[int, ...], output: Path, lang: str, fiel
     info = make_map(app.connect(), kind, output, options=options, basemap=basemap,
                     basemap_url=basemap_url, tianditu_token=tianditu_token, ortho=ortho,
                     paper=paper, dpi=dpi, inline_limit_mb=inline_limit, overwrite=overwrite)
-    extra = f", tiles in {info['files']}" if info.get("files") else ""
-    emit(info, as_json, f"wrote the {kind} map to {info['path']} "
-                        f"({info['bytes'] / 1e6:.1f} MB{extra}) in {info['seconds']} s")
+    extra = f"，瓦片在 {info['files']}" if info.get("files") else ""
+    emit(info, as_json, f"已写出{info['title']} {info['path']}（{info['bytes'] / 1e6:.1f} MB"
+                        f"{extra}），用时 {info['seconds']} 秒")

@@ -26,7 +26,7 @@ from gis.cli.options import emit, json_option, overwrite_option
 @click.pass_obj
 def annual_cmd(app, year: int, output: Path, issuer: str, no_map: bool, overwrite: bool,
                as_json: bool) -> None:
-    """Write the year's per-mu evaluation report (亩均评价年度报告), Word or PDF.
+    """Write the year's report, Word or PDF (亩均评价年度报告).
 
     Summary figures; classes and their change since last year; per-mu trends over the
     stored years; towns and parks ranked with coverage, and the parks' land use;

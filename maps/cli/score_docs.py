@@ -28,7 +28,7 @@ from gis.cli.options import emit, json_option, overwrite_option
 @click.pass_obj
 def notice_cmd(app, output: Path, run_id: int | None, days: int, start, issuer: str,
                overwrite: bool, as_json: bool) -> None:
-    """Write the public notice (公示) of a score run as a PDF or Word document.
+    """Write a score run's public notice, PDF or Word (公示).
 
     Classes A-D with their firms (name, credit code, town; the adjusted class where an
     official recorded one), the indicator set and class rule named, the notice period

@@ -96,7 +96,7 @@ def layer_spec(name: str) -> LayerSpec:
     try:
         return LAYERS[name]
     except KeyError:
-        raise ConfigError(f"unknown layer {name!r}; choose one of {', '.join(LAYERS)}") \
+        raise ConfigError(f"未知图层「{name}」；可选：{'、'.join(LAYERS)}") \
             from None
 
 

@@ -26,14 +26,14 @@ class UserNotFound(DataError, LookupError):
 
 def _check_username(username: str) -> str:
     if not _USERNAME.match(username or ""):
-        raise DataError(f"user name {username!r} is not allowed: use 1-64 letters, digits and "
-                        "_ . @ - (starting with a letter or digit)")
+        raise DataError(f"用户名「{username}」不可用：请用 1-64 个字母、数字或 _ . @ -"
+                        "（以字母或数字开头）")
     return username
 
 
 def _check_role(role: str) -> str:
     if role not in ROLES:
-        raise DataError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+        raise DataError(f"未知角色「{role}」（--role）；可选：{'、'.join(ROLES)}")
     return role
 
 
@@ -41,7 +41,7 @@ def _user_id(conn: psycopg.Connection, username: str) -> int:
     row = conn.execute("SELECT user_id FROM app_user WHERE username = %s",
                        (username,)).fetchone()
     if row is None:
-        raise UserNotFound(f"no user {username!r}; `mujun user list` shows them")
+        raise UserNotFound(f"没有用户「{username}」；`mujun user list` 列出全部用户")
     return int(row[0])
 
 
@@ -63,7 +63,8 @@ def add_user(conn: psycopg.Connection, username: str, password: str, *, role: st
     _check_role(role)
     hashed = hash_password(password, username)
     if conn.execute("SELECT 1 FROM app_user WHERE username = %s", (username,)).fetchone():
-        raise DataError(f"user {username!r} exists; use `mujun user passwd` or `grant`")
+        raise DataError(f"用户「{username}」已存在；请用 `mujun user passwd` 或 "
+                        "`mujun user grant`")
     row = conn.execute(
         "INSERT INTO app_user (username, display_name, role, password_hash)"
         " VALUES (%s, %s, %s, %s) RETURNING user_id",
@@ -127,7 +128,7 @@ def grant(conn: psycopg.Connection, username: str, *, role: str | None = None,
     for district, town in scopes:
         for value in (district, town):
             if value is not None and not value.strip():
-                raise DataError("an empty district or town name cannot be granted")
+                raise DataError("区县或镇街名称为空，不能授权（--district、--town）")
         if revoke:
             conn.execute("DELETE FROM app_user_scope WHERE user_id = %s"
                          " AND district IS NOT DISTINCT FROM %s AND town IS NOT DISTINCT FROM %s",

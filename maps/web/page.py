@@ -158,7 +158,7 @@ def write_page(spec: MapSpec, path: str | Path, *, basemap: Basemap,
     if not overwrite:
         for target in (path, side):
             if existing_members(target):
-                raise OutputExistsError(f"{target} exists; add --overwrite to replace it")
+                raise OutputExistsError(f"{target}：已存在；加 --overwrite 才会替换")
     # -- data -----------------------------------------------------------------------
     scripts: dict[str, str] = {}              # relative file -> script text
     configs = []

@@ -35,7 +35,7 @@ def _fmt(value, digits=1) -> str:
 def occupancy(ctx: click.Context, year: int | None, engine: str, scheduler: str | None,
               processes: int | None, as_of: str | None, survey_id: int | None,
               as_json: bool) -> None:
-    """Measure occupied land: parcel ∩ footprints, coverage, floor-area ratio, tenants.
+    """Measure occupied land: footprints, FAR, tenants (占地测算).
 
     Without a subcommand, runs the computation on the parcels, footprints and land
     rights in the database and stores the results as a run (an identical re-run
@@ -54,21 +54,24 @@ def occupancy(ctx: click.Context, year: int | None, engine: str, scheduler: str 
                                engine_options={"scheduler": scheduler, "processes": processes},
                                as_of=as_of, survey_id=survey_id)
     s = dict(result.summary, run_id=result.run_id)
+    from parcels.occupancy.tenants import ALLOCATION_WARNINGS
+
     text = (
-        f"run {result.run_id} ({'replaced identical run' if result.reused else 'new'}), "
-        f"engine {engine}, year {s['year']}: {s['parcels']:,} parcels, "
-        f"{_fmt(s['area_mu'])} mu; built {_fmt(s['built_m2'], 0)} m² "
-        f"(coverage {_fmt(s['coverage'], 3)}, FAR {_fmt(s['far'], 3)}), "
-        f"{s['buildings']:,} buildings; {s['enterprises']:,} enterprises hold "
-        f"{_fmt(s['enterprise_land_m2'], 0)} m²; {s['engine_seconds']} s"
+        f"占地测算 第 {result.run_id} 次（{'替换了相同的测算' if result.reused else '新测算'}），"
+        f"引擎 {engine}（--engine），{s['year']} 年：宗地 {s['parcels']:,} 宗，"
+        f"{_fmt(s['area_mu'])} 亩；建筑基底 {_fmt(s['built_m2'], 0)} 平方米"
+        f"（建筑密度 {_fmt(s['coverage'], 3)}，容积率 {_fmt(s['far'], 3)}），"
+        f"建筑 {s['buildings']:,} 栋；{s['enterprises']:,} 家企业占地 "
+        f"{_fmt(s['enterprise_land_m2'], 0)} 平方米；用时 {s['engine_seconds']} 秒"
     )
     if s.get("surveys"):
-        dates = ", ".join(f"{k} ({v})" for k, v in s["survey_dates"].items())
-        text += f"\nsurveys used: {dates}"
+        dates = "、".join(f"{k}（{v}）" for k, v in s["survey_dates"].items())
+        text += f"\n所用调查：{dates}"
         if s.get("parcels_without_survey"):
-            text += f"; {s['parcels_without_survey']:,} parcels outside every survey"
+            text += f"；{s['parcels_without_survey']:,} 宗宗地不在任何调查范围内"
     if s.get("warnings"):
-        text += "\nwarnings: " + ", ".join(f"{k} {v}" for k, v in s["warnings"].items())
+        text += "\n警告：" + "、".join(f"{ALLOCATION_WARNINGS.get(k, k)} {v}"
+                                     for k, v in s["warnings"].items())
     emit(s, as_json, text)
 
 
@@ -84,48 +87,51 @@ def occupancy(ctx: click.Context, year: int | None, engine: str, scheduler: str 
 @click.pass_context
 def export(ctx: click.Context, output: Path, enterprises: bool, run_id: int | None,
            year: int | None, overwrite: bool, as_json: bool) -> None:
-    """Write a stored run's per-parcel table or per-enterprise land table.
+    """Write a run's parcel or enterprise land table (导出测算).
 
     The same rows as `mujun export occupancy` / `mujun export enterprise_land`, through
     the one layer writer and field table (`mujun export` adds the map styles).
     """
     if year is not None and not enterprises:
-        raise click.UsageError("--year applies to --enterprises only")
+        raise click.UsageError("年份（--year）只用于企业用地表（--enterprises）")
     from parcels.occupancy.export import write_occupancy
 
     info = write_occupancy(ctx.obj.connect(), output, run_id=run_id, enterprises=enterprises,
                            year=year, overwrite=overwrite)
-    emit(info, as_json, f"wrote {info['rows']:,} {info['layer']} to {info['path']} "
-         f"({info['format']})")
+    emit(info, as_json, f"已写出 {info['path']}："
+         f"{'企业用地' if enterprises else '宗地用地测算'} "
+         f"{info['rows']:,} 行")
 
 
 @occupancy.command("runs")
 @json_option
 @click.pass_obj
 def runs(app, as_json: bool) -> None:
-    """List the stored occupancy runs (ids for `export --run`)."""
+    """List the stored occupancy runs (占地测算记录)."""
+    from gis.run_terms import RUN_STATUS
     from parcels.occupancy.store import list_runs
 
     frame = list_runs(app.connect())
     records = frame.to_dict("records")
-    lines = [f"{r['run_id']:>5}  {r['status']:<8} {str(r['started_at'])[:19]}  "
-             f"engine={r['params'].get('engine')} year={r['params'].get('year')} "
-             f"parcels={r['summary'].get('parcels', '-')}" for r in records]
-    emit(records, as_json, "\n".join(lines) if lines else "no occupancy runs yet")
+    lines = [f"{r['run_id']:>5}  {RUN_STATUS.label(r['status']):<6} "
+             f"{str(r['started_at'])[:19]}  引擎 {r['params'].get('engine')}  "
+             f"{r['params'].get('year')} 年  宗地 {r['summary'].get('parcels', '-')} 宗"
+             for r in records]
+    emit(records, as_json, "\n".join(lines) if lines else "尚无占地测算")
 
 
 @occupancy.command("surveys")
 @json_option
 @click.pass_obj
 def surveys(app, as_json: bool) -> None:
-    """List the surveys (dated footprint sets with their coverage), oldest first."""
+    """List the surveys, oldest first (调查)."""
     from parcels.surveys import list_surveys
 
     records = list_surveys(app.connect()).to_dict("records")
-    lines = [f"{r['survey_id']:>5}  {r['survey_date']}  {r['footprints']:>9,} footprints  "
-             f"{r['coverage_m2'] / 1e6:,.2f} km²  {r['method'] or '-'}  {r['source'] or '-'}"
-             for r in records]
-    emit(records, as_json, "\n".join(lines) if lines else "no surveys yet")
+    lines = [f"{r['survey_id']:>5}  {r['survey_date']}  建筑轮廓 {r['footprints']:>9,} 个  "
+             f"覆盖 {r['coverage_m2'] / 1e6:,.2f} 平方千米  {r['method'] or '-'}  "
+             f"{r['source'] or '-'}" for r in records]
+    emit(records, as_json, "\n".join(lines) if lines else "尚无调查")
 
 
 @occupancy.command("change")
@@ -136,7 +142,7 @@ def surveys(app, as_json: bool) -> None:
 @json_option
 @click.pass_obj
 def change(app, before: int, after: int, min_area: float, as_json: bool) -> None:
-    """Built-area change per parcel between surveys BEFORE and AFTER, stored for the rules.
+    """Built-area change per parcel between surveys (建设变化).
 
     New, demolished and expanded buildings per parcel (parcels both surveys cover);
     `mujun footprints change` compares two footprint files instead.
@@ -159,7 +165,7 @@ def change(app, before: int, after: int, min_area: float, as_json: bool) -> None
             **{k: float(frame[k].sum()) for k in ("new_m2", "demolished_m2", "expanded_m2")},
             **{k: int(frame[k].sum()) for k in ("n_new", "n_demolished", "n_expanded")}}
     emit(data, as_json,
-         f"surveys {before} → {after}: {data['parcels']:,} parcels compared, "
-         f"{data['parcels_changed']:,} changed; new {data['n_new']} ({_fmt(data['new_m2'], 0)} m²), "
-         f"demolished {data['n_demolished']} ({_fmt(data['demolished_m2'], 0)} m²), "
-         f"expanded {data['n_expanded']} ({_fmt(data['expanded_m2'], 0)} m²)")
+         f"调查 {before} → {after}：比较宗地 {data['parcels']:,} 宗，有变化 "
+         f"{data['parcels_changed']:,} 宗；新建 {data['n_new']} 处（{_fmt(data['new_m2'], 0)} "
+         f"平方米），拆除 {data['n_demolished']} 处（{_fmt(data['demolished_m2'], 0)} 平方米），"
+         f"扩建 {data['n_expanded']} 处（{_fmt(data['expanded_m2'], 0)} 平方米）")

@@ -9,7 +9,7 @@ from gis.cli.options import dry_run_option, emit, json_option, overwrite_option
 
 @click.group("verify")
 def verify() -> None:
-    """Send unmatched records to townships and read their answers back.
+    """Townships check unmatched records (乡镇核实).
 
     \b
     Problem types (one sheet each): enterprise_no_land, parcel_no_holder,
@@ -27,7 +27,7 @@ def verify() -> None:
 @json_option
 @click.pass_obj
 def export_cmd(app, town, output, overwrite, as_json):
-    """Write the open verification items to a workbook, one sheet per problem type.
+    """Write the open items to a workbook (导出待核实事项).
 
     \b
     Sheets and the answer columns read back by `mujun verify apply`:
@@ -50,10 +50,12 @@ def export_cmd(app, town, output, overwrite, as_json):
     recorded in the database, so their 编号 (item_id) stays stable across exports.
     """
     from parcels.importing.verification import export_queue
+    from parcels.vocabulary import VERIFICATION_KINDS
 
     counts = export_queue(app.connect(), output, town=town, overwrite=overwrite)
     emit({"output": output, "items": counts}, as_json,
-         f"{output}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+         f"已写出 {output}：" + ("、".join(f"{VERIFICATION_KINDS.label(k)} {v} 项"
+                                          for k, v in counts.items()) or "没有待核实事项"))
 
 
 @verify.command("apply")
@@ -62,7 +64,7 @@ def export_cmd(app, town, output, overwrite, as_json):
 @json_option
 @click.pass_obj
 def apply_cmd(app, resolved, dry_run, as_json):
-    """Apply a resolved verification workbook in one transaction.
+    """Apply a resolved verification workbook (核实结果入库).
 
     Every answer is checked first (credit codes well formed, parcels known,
     industry codes in GB/T 4754-2017); any invalid answer means nothing is

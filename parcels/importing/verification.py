@@ -46,27 +46,31 @@ from gis.importing.report import ImportReport
 from gis.importing.values import is_blank, parse_number, parse_text
 from parcels.codes import check_credit_code, normalize_credit_code
 from parcels.errors import VerificationError
+from parcels.vocabulary import VERIFICATION_KINDS
 
 if TYPE_CHECKING:
     import psycopg
 
 log = logging.getLogger(__name__)
 
-#: kind -> (Chinese sheet title, answer columns)
-KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "enterprise_no_land": ("企业无用地", ("land_parcel_code", "right_type")),
-    "parcel_no_holder": ("宗地无权利人", ("holder_credit_code",)),
-    "unknown_code": ("代码无法匹配", ("corrected_credit_code", "corrected_parcel_code",
-                                     "corrected_industry_code")),
-    "power_no_tax": ("有电无税", ("tax_wan",)),
-    "duplicate": ("疑似重复", ("corrected_credit_code",)),
-    "zero_electricity": ("全年用电为零", ("electricity_kwh",)),
-    "tax_per_mu_high": ("亩均税收异常", ("tax_wan",)),
-    "records_no_land": ("有数据无用地", ("land_parcel_code", "right_type")),
-    "land_no_records": ("有用地无数据", ("tax_wan", "revenue_wan", "electricity_kwh")),
-    "yoy_jump": ("同比突变", ("tax_wan", "revenue_wan", "electricity_kwh")),
-    "account_unmatched": ("户号无法匹配企业", ("corrected_credit_code",)),
+#: kind -> (Chinese sheet title, answer columns); titles from the vocabulary
+#: (``verification.kind`` in parcels/data/terms.yaml).
+_ANSWERS: dict[str, tuple[str, ...]] = {
+    "enterprise_no_land": ("land_parcel_code", "right_type"),
+    "parcel_no_holder": ("holder_credit_code",),
+    "unknown_code": ("corrected_credit_code", "corrected_parcel_code",
+                     "corrected_industry_code"),
+    "power_no_tax": ("tax_wan",),
+    "duplicate": ("corrected_credit_code",),
+    "zero_electricity": ("electricity_kwh",),
+    "tax_per_mu_high": ("tax_wan",),
+    "records_no_land": ("land_parcel_code", "right_type"),
+    "land_no_records": ("tax_wan", "revenue_wan", "electricity_kwh"),
+    "yoy_jump": ("tax_wan", "revenue_wan", "electricity_kwh"),
+    "account_unmatched": ("corrected_credit_code",),
 }
+KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    kind: (VERIFICATION_KINDS.label(kind), answers) for kind, answers in _ANSWERS.items()}
 #: Answer columns holding corrected annual figures (written to enterprise_year).
 YEAR_FIGURES = ("tax_wan", "revenue_wan", "electricity_kwh")
 INFO_COLUMNS = ("item_id", "town", "credit_code", "parcel_code", "problem")

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from gis.errors import DataError
+from gis.run_terms import RUN_STATUS
 
 if TYPE_CHECKING:
     import psycopg
@@ -133,14 +134,14 @@ def resolve_run(conn: psycopg.Connection, run_id: int | None) -> int:
     if run_id is None:
         found = latest_run(conn)
         if found is None:
-            raise DataError("no occupancy run is stored yet; run `mujun occupancy` first")
+            raise DataError("尚无占地测算；请先运行 `mujun occupancy`")
         return found
     row = conn.execute("SELECT kind, status FROM run WHERE run_id = %s", (run_id,)).fetchone()
     if row is None or row[0] != RUN_KIND:
-        raise DataError(f"run {run_id} is not an occupancy run; `mujun occupancy runs` lists "
-                        "them")
+        raise DataError(f"第 {run_id} 次运行不是占地测算（--run）；`mujun occupancy runs` "
+                        "列出全部测算")
     if row[1] != "done":
-        raise DataError(f"run {run_id} did not finish (status {row[1]})")
+        raise DataError(f"第 {run_id} 次运行未完成（状态：{RUN_STATUS.label(row[1])}）")
     return int(run_id)
 
 

@@ -9,7 +9,7 @@ from gis.cli.options import emit, json_option
 
 @click.group("appeals")
 def appeals() -> None:
-    """Appeals (申诉): a figure is wrong (data) or a class is (class).
+    """Data and class appeals against a score run (申诉).
 
     Statuses: submitted (已受理) → under_review (审核中) → upheld (申诉成立) or rejected
     (申诉不成立), each step with who and why, kept append-only. An upheld class appeal
@@ -19,8 +19,10 @@ def appeals() -> None:
 
 
 def _line(r: dict) -> str:
+    from scoring.policy.terms import label
+
     what = (f"要求调整为 {r['requested_class']} 类" if r["kind"] == "class"
-            else f"{r['field']} 应为 {r['claimed_value']:g}")
+            else f"{label('appeal.field', r['field'])} 应为 {r['claimed_value']:g}")
     return (f"{r['appeal_id']:>5}  {r['credit_code']}  {r['year']}  {r['kind_zh']}  {what}  "
             f"{r['status_zh']}  {r['claim'][:40]}")
 
@@ -43,7 +45,7 @@ def _line(r: dict) -> str:
 @click.pass_obj
 def add_cmd(app, credit_code, kind, claim, by, requested_class, field, value, run_id,
             as_json):
-    """Record an appeal (status submitted)."""
+    """Record an appeal, status submitted (登记申诉)."""
     from scoring.appeals import add_appeal
 
     rec = add_appeal(app.connect(), credit_code, kind, claim=claim, by=by,
@@ -58,7 +60,7 @@ def add_cmd(app, credit_code, kind, claim, by, requested_class, field, value, ru
 @json_option
 @click.pass_obj
 def list_cmd(app, status, enterprise, as_json):
-    """List appeals, newest first."""
+    """List appeals, newest first (申诉列表)."""
     from scoring.appeals import list_appeals
 
     recs = list_appeals(app.connect(), status=status, credit_code=enterprise)
@@ -76,7 +78,7 @@ def list_cmd(app, status, enterprise, as_json):
 @json_option
 @click.pass_obj
 def decide_cmd(app, appeal_id, status, reason, by, approved_by, as_json):
-    """Take an appeal under review, uphold or reject it (with its effects)."""
+    """Review, uphold or reject an appeal (处理申诉)."""
     from scoring.appeals import decide_appeal
 
     rec = decide_appeal(app.connect(), appeal_id, status, reason=reason, by=by,

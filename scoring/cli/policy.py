@@ -19,7 +19,7 @@ def _params(pairs: tuple[str, ...]) -> dict[str, float]:
         try:
             out[name.strip()] = float(value)
         except ValueError:
-            raise click.BadParameter(f"{pair!r}: write NAME=NUMBER (e.g. gas_surcharge_d=0.2)",
+            raise click.BadParameter(f"「{pair}」：请写成 参数名=数值（例如 gas_surcharge_d=0.2）",
                                      param_hint="--param") from None
     return out
 
@@ -30,7 +30,7 @@ _param_option = click.option("--param", "params", multiple=True, metavar="NAME=V
 
 @click.group("policy")
 def policy() -> None:
-    """Differentiated policy per class: surcharges, tax relief, quotas, eligibility.
+    """Surcharges, relief and quotas per class (差别化政策).
 
     A policy rule set (YAML per jurisdiction and year; docs/policy.md) says which items
     apply to which classes at which rate, from when, and who collects. `policy apply`
@@ -43,7 +43,7 @@ def policy() -> None:
 @policy.command("rulesets")
 @json_option
 def rulesets_cmd(as_json: bool) -> None:
-    """List the bundled policy rule sets and what each leaves to the county."""
+    """List the bundled policy rule sets (内置政策规则)."""
     from scoring.policy.ruleset import list_policies
 
     recs = list_policies()
@@ -60,7 +60,7 @@ def rulesets_cmd(as_json: bool) -> None:
 @_param_option
 @json_option
 def check_cmd(ruleset: str, params: tuple[str, ...], as_json: bool) -> None:
-    """Validate a policy rule set; list its items per class and what is still unset."""
+    """Validate a policy rule set (检查政策规则)."""
     from scoring.policy.model import BASE_UNIT, RATE_UNIT
     from scoring.policy.ruleset import load_policy, open_points
     from scoring.policy.terms import label
@@ -109,7 +109,7 @@ def check_cmd(ruleset: str, params: tuple[str, ...], as_json: bool) -> None:
 @click.pass_obj
 def apply_cmd(app, ruleset: str, score_run: int | None, year: int | None,
               period: str | None, params: tuple[str, ...], as_json: bool) -> None:
-    """Compute every enterprise's surcharges, reliefs, quotas and flags; store a run.
+    """Compute each firm's policy lines, store a run (政策执行).
 
     Per enterprise and item: the class in force (the adjusted class when an official
     changed it; derived classes such as C-), the base quantity with its unit and
@@ -156,7 +156,7 @@ def summary_text(s: dict) -> str:
 @json_option
 @click.pass_obj
 def runs_cmd(app, as_json: bool) -> None:
-    """List the stored policy runs."""
+    """List the stored policy runs (政策运行)."""
     rows = app.connect().execute(
         "SELECT run_id, params->>'ruleset', params->>'year', params->>'score_run',"
         " params->>'period', finished_at FROM run WHERE kind = 'policy' AND status = 'done'"
@@ -182,7 +182,7 @@ def _yuan(fen) -> str:
 @click.pass_obj
 def ledger_cmd(app, run_id: int | None, enterprise: str | None, item: str | None,
                as_json: bool) -> None:
-    """The ledger: each line planned against what was collected, refunded or granted.
+    """Each line planned against what was paid (政策台账).
 
     Status: 已告知 (notified) until a collecting body reports; then the latest report's:
     已征收 (collected), 已返还 (refunded) or 已兑现 (granted). Amounts in 元.
@@ -237,7 +237,7 @@ def ledger_cmd(app, run_id: int | None, enterprise: str | None, item: str | None
 @click.pass_obj
 def record_cmd(app, src, run_id, sheet, encoding, dry_run, accept_partial, rejects, overwrite,
                as_json):
-    """Record what was collected, refunded or granted, per quarter (XLSX or CSV).
+    """Record what was collected or granted (登记征收兑现).
 
     \b
     Columns: 统一社会信用代码, 项目 (item name or 差别化电价 ...), 季度 (2018Q3,
@@ -265,7 +265,7 @@ def record_cmd(app, src, run_id, sheet, encoding, dry_run, accept_partial, rejec
 @json_option
 @click.pass_obj
 def summary_cmd(app, by: str, run_id: int | None, as_json: bool) -> None:
-    """Amounts and counts per class group (A+B reliefs, C+D surcharges), in 万元."""
+    """Amounts and counts per class group, in 万元 (政策汇总)."""
     from scoring.policy.store import resolve_policy_run
     from scoring.policy.summary import policy_summary
     from scoring.policy.terms import label
@@ -299,7 +299,7 @@ def summary_cmd(app, by: str, run_id: int | None, as_json: bool) -> None:
 @click.pass_context
 def export_cmd(ctx: click.Context, output: Path, body: str | None, run_id: int | None,
                overwrite: bool, as_json: bool) -> None:
-    """Write the notification list a collecting body needs (as `mujun export policy`).
+    """Write a collecting body's notification list (政策执行清单).
 
     power / water / sewage / gas: the firms charged, their accounts (户号), base, rate,
     months and amount (元); tax: the land-use tax reliefs and surcharges; credit: every
@@ -309,5 +309,5 @@ def export_cmd(ctx: click.Context, output: Path, body: str | None, run_id: int |
 
     info = write_notifications(ctx.obj.connect(), output, run_id=run_id, body=body,
                                overwrite=overwrite)
-    emit(info, as_json, f"wrote {info['rows']:,} lines of policy run "
-                        f"{info['policy_run']} to {info['path']}")
+    emit(info, as_json, f"已写出 {info['path']}：政策运行 {info['policy_run']} 的清单 "
+                        f"{info['rows']:,} 行")

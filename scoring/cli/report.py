@@ -20,8 +20,10 @@ class ReportGroup(PluginGroup):
 
 @click.group("report", cls=ReportGroup)
 def report() -> None:
-    """Reports: the land-use tax check (land-tax), development zones' land use (parks),
-    the year's report with charts and maps (annual)."""
+    """Reports: land-use tax, parks, the annual report (报表).
+
+    The land-use tax check (land-tax), development zones' land use (parks), the year's
+    report with charts and maps (annual)."""
 
 
 report.add_command(land_tax_cmd)

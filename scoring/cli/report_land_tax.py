@@ -21,7 +21,7 @@ from gis.cli.options import emit, json_option, overwrite_option
 @click.pass_obj
 def land_tax_cmd(app, year: int, output: Path | None, tolerance: float, overwrite: bool,
                  as_json: bool) -> None:
-    """Check the land-use tax base against the land each firm really occupies.
+    """Tax base against the land each firm occupies (土地使用税核查).
 
     Per firm: occupied land (latest occupancy run of the year) against the taxed area
     (`mujun import land-tax`); findings: land occupied without a tax registration,

@@ -18,7 +18,7 @@ from gis.cli.options import emit, json_option, overwrite_option
 @json_option
 @click.pass_obj
 def parks_cmd(app, year: int, output: Path | None, overwrite: bool, as_json: bool) -> None:
-    """Per park: industrial land, built rate, overall and industrial FAR, tax per hectare.
+    """Land-use intensity per park (园区用地评价).
 
     The indicators of the national development-zone evaluation that the database
     supports; the land development rate, the supply rate and fixed-asset investment are

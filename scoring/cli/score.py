@@ -18,10 +18,38 @@ from scoring.cli.score_compare import (
 from scoring.cli.score_rank import rank_cmd
 
 GROUP_CHOICES = ("town", "district", "industry", "park")
+#: How a firm without a town, district, park or division is grouped in the text view.
+NO_GROUP = "（未填）"
+#: --by → the field whose header names the group column.
+GROUP_FIELDS = {"town": "town", "district": "district", "industry": "industry_division",
+                "park": "park"}
 
 
 def _fmt(value, digits=1) -> str:
     return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def run_summary_lines(run_id: int, s: dict) -> list[str]:
+    """The text view of a stored run's summary: classes, populations, data warnings."""
+    from parcels.vocabulary import VERIFICATION_KINDS
+    from scoring.vocabulary import CLASSES
+
+    def counts(classes: dict) -> str:
+        return "、".join(f"{CLASSES.label(k)} {v:,} 家" for k, v in classes.items()) or "无"
+
+    lines = [f"亩均效益评价 第 {run_id} 次：规则 {s['ruleset']}，{s['year']} 年，用地取自占地"
+             f"测算第 {s['occupancy_run']} 次；企业 {s['enterprises']:,} 家，参评 "
+             f"{s['evaluated']:,} 家",
+             "档次：" + counts(s["classes"])]
+    if s.get("protection"):
+        lines.append(f"保护期（列示不评价）：{s['protection']:,} 家")
+    for name, p in s["populations"].items():
+        lines.append(f"  {p['label'] or name}：{p['enterprises']:,} 家，平均总分 "
+                     f"{_fmt(p['mean_total'], 2)}；" + counts(p["classes"]))
+    if s["warnings"]:
+        lines.append("数据警告（已列入乡镇核实）：" + "、".join(
+            f"{VERIFICATION_KINDS.label(k)} {v:,} 项" for k, v in s["warnings"].items()))
+    return lines
 
 
 class ScoreGroup(PluginGroup):
@@ -62,7 +90,7 @@ def score(ctx: click.Context, ruleset: str | None, year: int | None,
           occupancy_run: int | None, adjustments: tuple[Path, ...], what_if: bool,
           against: int | None, output: Path | None, policy: str | None,
           policy_params: tuple[str, ...], overwrite: bool, as_json: bool) -> None:
-    """Score enterprises per mu of occupied land and class them A/B/C/D (T: exempt).
+    """Score enterprises per mu, class them A-D (亩均效益评价).
 
     Without a subcommand, scores --year under --ruleset and stores a run (kind
     score): per enterprise the indicator values, item scores, total, class, ranks
@@ -75,11 +103,11 @@ def score(ctx: click.Context, ruleset: str | None, year: int | None,
     if ctx.invoked_subcommand is not None:
         return
     if not ruleset or year is None:
-        raise click.UsageError("give --ruleset NAME|FILE and --year Y (or a subcommand; "
-                               "`mujun score rulesets` lists the presets)")
+        raise click.UsageError("请给出评价规则（--ruleset 名称或文件）和年份（--year），"
+                               "或一个子命令；`mujun score rulesets` 列出内置规则")
     if not what_if and (against is not None or output is not None or policy):
-        raise click.UsageError("--against, --policy and -o go with --what-if (a stored run "
-                               "is exported with `mujun score export`)")
+        raise click.UsageError("对比运行（--against）、政策（--policy）和输出（-o）只用于"
+                               "试算（--what-if）；已存的评价用 `mujun score export` 导出")
     if what_if:
         from scoring.compare_runs import compare_what_if
 
@@ -98,19 +126,7 @@ def score(ctx: click.Context, ruleset: str | None, year: int | None,
         result = run_scores(conn, ruleset, year, occupancy_run=occupancy_run,
                             adjustments=adjustments, progress=progress)
     s = dict(result.summary, run_id=result.run_id)
-    lines = [f"score run {result.run_id}: {s['ruleset']} for {s['year']}, land from occupancy "
-             f"run {s['occupancy_run']}; {s['enterprises']:,} enterprises, "
-             f"{s['evaluated']:,} evaluated",
-             "classes: " + ", ".join(f"{k} {v:,}" for k, v in s["classes"].items())]
-    if s.get("protection"):
-        lines.append(f"protection period (listed, not classed): {s['protection']:,} firms")
-    for name, p in s["populations"].items():
-        lines.append(f"  {name} ({p['label']}): {p['enterprises']:,} firms, mean total "
-                     f"{_fmt(p['mean_total'], 2)}; " + ", ".join(
-                         f"{k} {v:,}" for k, v in p["classes"].items()))
-    if s["warnings"]:
-        lines.append("warnings (in the verification queue): "
-                     + ", ".join(f"{k} {v:,}" for k, v in s["warnings"].items()))
+    lines = run_summary_lines(result.run_id, s)
     from datetime import date
 
     s["checks"], more = ctx.command.run_checks(app, as_of=date.today().isoformat(),
@@ -131,7 +147,7 @@ score.add_command(rank_cmd)
 @click.pass_obj
 def explain_cmd(app, credit_code: str, year: int | None, run_id: int | None,
                 as_json: bool) -> None:
-    """Why an enterprise has its class: items, benchmarks, rules fired, land."""
+    """Why an enterprise has its class (评价说明)."""
     from scoring.explain import explain, explain_text
 
     rec = explain(app.connect(), credit_code, year=year, run_id=run_id)
@@ -150,7 +166,7 @@ def explain_cmd(app, credit_code: str, year: int | None, run_id: int | None,
 @click.pass_obj
 def override_cmd(app, credit_code: str, klass: str, reason: str, decided_by: str,
                  approved_by: str | None, run_id: int | None, as_json: bool) -> None:
-    """Adjust an enterprise's class (调档), with who, why and who approved.
+    """Adjust an enterprise's class, with who and why (调档).
 
     The adjustment is kept (append-only) for the enterprise and the run's data year: it
     applies to later score runs of the same year too, and `score explain` and `score
@@ -158,14 +174,16 @@ def override_cmd(app, credit_code: str, klass: str, reason: str, decided_by: str
     earlier one; to undo one, record the computed class.
     """
     from scoring.overrides import record_override
+    from scoring.vocabulary import CLASSES
 
     rec = record_override(app.connect(), credit_code, klass, reason=reason,
                           decided_by=decided_by, approved_by=approved_by, run_id=run_id)
-    emit(rec, as_json, f"{rec['credit_code']} {rec['year']}: class {rec['initial_class'] or '-'}"
-                       f" (score run {rec['run_id']}) adjusted to {rec['class']} by "
-                       f"{rec['decided_by']}" + (f", approved by {rec['approved_by']}"
-                                                 if rec["approved_by"] else "")
-                       + f" (adjustment {rec['override_id']})")
+    initial = CLASSES.label(rec["initial_class"]) if rec["initial_class"] else "-"
+    emit(rec, as_json, f"{rec['credit_code']} {rec['year']} 年：档次 {initial}（第 "
+                       f"{rec['run_id']} 次评价）由 {rec['decided_by']} 调整为 "
+                       f"{CLASSES.label(rec['class'])}"
+                       + (f"，{rec['approved_by']} 批准" if rec["approved_by"] else "")
+                       + f"（调档记录 {rec['override_id']}）")
 
 
 @score.command("export")
@@ -179,7 +197,7 @@ def override_cmd(app, credit_code: str, klass: str, reason: str, decided_by: str
 @click.pass_context
 def export_cmd(ctx: click.Context, output: Path, year: int | None, run_id: int | None,
                overwrite: bool, as_json: bool) -> None:
-    """Write one row per enterprise of a score run (CSV, XLSX or GeoPackage).
+    """Write a run's rows per enterprise (导出评价结果).
 
     The same rows as `mujun export scores`, through the one layer writer and field
     table (`mujun export` adds the map styles). GIS formats put each enterprise on
@@ -189,7 +207,7 @@ def export_cmd(ctx: click.Context, output: Path, year: int | None, run_id: int |
 
     info = write_scores(ctx.obj.connect(), output, run_id=run_id, year=year,
                         overwrite=overwrite)
-    emit(info, as_json, f"wrote {info['rows']:,} scores to {info['path']} ({info['format']})")
+    emit(info, as_json, f"已写出 {info['path']}：企业评价结果 {info['rows']:,} 行")
 
 
 @score.command("summary")
@@ -200,24 +218,28 @@ def export_cmd(ctx: click.Context, output: Path, year: int | None, run_id: int |
 @json_option
 @click.pass_obj
 def summary_cmd(app, by: str, year: int | None, run_id: int | None, as_json: bool) -> None:
-    """Land, tax, per-mu values and class counts per group of a score run."""
+    """Land, tax, per-mu values and class counts per group (分组汇总)."""
     from scoring.summary import summarize_run
 
     frame = summarize_run(app.connect(), by=by, run_id=run_id, year=year)
     records = frame.to_dict("records")
-    header = f"{by:<16}{'firms':>7}{'land mu':>12}{'tax 万元':>12}{'tax/mu':>9}" \
-             f"{'A':>6}{'B':>6}{'C':>6}{'D':>6}{'T':>6}"
-    lines = [header] + [
-        f"{r[by]!s:<16}{r['enterprises']:>7,}{r['land_mu']:>12,.1f}{r['tax_wan']:>12,.1f}"
-        f"{_fmt(r['tax_per_mu'], 2):>9}" + "".join(f"{r[k]:>6,}" for k in "ABCDT")
-        for r in records]
+    from scoring.vocabulary import FIELDS
+
+    group = FIELDS.label(GROUP_FIELDS[by])
+    header = "\t".join([group] + [FIELDS.label(c) for c in ("firms", "land_mu", "tax_wan",
+                                                             "tax_per_mu")]
+                        + [f"{k}类（家）" for k in "ABCDT"])
+    lines = [header] + ["\t".join(
+        [NO_GROUP if r[by] in (None, "(none)") else str(r[by]), f"{r['enterprises']:,}",
+         f"{r['land_mu']:,.1f}", f"{r['tax_wan']:,.1f}", _fmt(r["tax_per_mu"], 2)]
+        + [f"{r[k]:,}" for k in "ABCDT"]) for r in records]
     emit(records, as_json, "\n".join(lines))
 
 
 @score.command("rulesets")
 @json_option
 def rulesets_cmd(as_json: bool) -> None:
-    """List the bundled rule sets (copy `template` to write your county's)."""
+    """List the bundled rule sets (内置评价规则)."""
     from scoring.ruleset import list_presets
 
     presets = list_presets()
@@ -228,8 +250,10 @@ def rulesets_cmd(as_json: bool) -> None:
 @click.argument("ruleset", metavar="NAME|FILE")
 @json_option
 def check_cmd(ruleset: str, as_json: bool) -> None:
-    """Validate a rule set and print its populations and items (nothing is scored)."""
+    """Validate a rule set, nothing scored (检查评价规则)."""
     from scoring.ruleset import load_ruleset
+    from scoring.units import unit_label
+    from scoring.vocabulary import BENCHMARKS
 
     rs = load_ruleset(ruleset)
     data = {"name": rs.name, "title": rs.title, "populations": {
@@ -243,17 +267,18 @@ def check_cmd(ruleset: str, as_json: bool) -> None:
         "adjustments": {"max_points": rs.adjustments.max_points,
                         "max_bonus": rs.adjustments.max_bonus,
                         "max_penalty": rs.adjustments.max_penalty}}
-    lines = [f"{rs.name}: valid ({rs.title})"]
+    lines = [f"{rs.name}：规则有效（{rs.title}）"]
     for p in rs.populations:
-        lines.append(f"  {p.name} ({p.label}): " + ", ".join(
-            f"{it.name} {it.weight:g} [{it.benchmark.method}, {it.indicator.unit.text}]"
+        lines.append(f"  {p.label or p.name}：" + "、".join(
+            f"{it.indicator.label or it.name} 权重 {it.weight:g}"
+            f"（{BENCHMARKS.label(it.benchmark.method)}，{unit_label(it.indicator.unit.text)}）"
             for it in p.items))
     if rs.protection.active:
-        lines.append("  protection period: " + ", ".join(x for x in (
-            "first year above scale" if rs.protection.first_year_above_scale else "",
-            f"{rs.protection.years_after_start:g} years after start-up"
+        lines.append("  保护期：" + "、".join(x for x in (
+            "首次规上当年" if rs.protection.first_year_above_scale else "",
+            f"投产后 {rs.protection.years_after_start:g} 年内"
             if rs.protection.years_after_start is not None else "") if x))
-    lines.append(f"  adjustments: at most {rs.adjustments.max_points:g} points per list row")
+    lines.append(f"  加减分：每行清单至多 {rs.adjustments.max_points:g} 分")
     emit(data, as_json, "\n".join(lines))
 
 
@@ -261,11 +286,14 @@ def check_cmd(ruleset: str, as_json: bool) -> None:
 @json_option
 @click.pass_obj
 def runs_cmd(app, as_json: bool) -> None:
-    """List the stored score runs (ids for --run)."""
+    """List the stored score runs (评价运行)."""
     from scoring.store import list_runs
 
     records = list_runs(app.connect()).to_dict("records")
-    lines = [f"{r['run_id']:>5}  {r['status']:<8} {str(r['started_at'])[:19]}  "
-             f"{r['params'].get('ruleset')} year={r['params'].get('year')} "
-             f"occupancy_run={r['params'].get('occupancy_run')}" for r in records]
-    emit(records, as_json, "\n".join(lines) if lines else "no score runs yet")
+    from gis.run_terms import RUN_STATUS
+
+    lines = [f"{r['run_id']:>5}  {RUN_STATUS.label(r['status']):<6} "
+             f"{str(r['started_at'])[:19]}  规则 {r['params'].get('ruleset')}  "
+             f"{r['params'].get('year')} 年  占地测算第 {r['params'].get('occupancy_run')} 次"
+             for r in records]
+    emit(records, as_json, "\n".join(lines) if lines else "尚无评价运行")

@@ -53,7 +53,7 @@ def show_comparison(cmp, output: Path | None, overwrite: bool, as_json: bool) ->
 @click.pass_obj
 def compare_cmd(app, run_a: int, run_b: int, output: Path | None, policy: str | None,
                 policy_params: tuple[str, ...], overwrite: bool, as_json: bool) -> None:
-    """Compare two score runs (other rule set or other year): who changed class, and why.
+    """Compare two score runs: who changed class, and why (评价对比).
 
     Prints the class transition matrix (A→B …, T and not evaluated included), land and
     tax in each class in each run, class shifts per town and per industry division, and

@@ -16,7 +16,7 @@ from gis.cli.options import emit, json_option
 @json_option
 @click.pass_obj
 def rank_cmd(app, by: str, year: int | None, run_id: int | None, as_json: bool) -> None:
-    """Rank areas by tax per mu, with value added, revenue, class shares and coverage.
+    """Rank areas by tax per mu, with coverage (区域排名).
 
     Coverage shows an area that scores well by leaving firms out: firms evaluated /
     firms holding industrial land (land use 0601) and land evaluated / industrial land

@@ -154,7 +154,7 @@ def run_policy(conn: psycopg.Connection, ruleset: str | Path, *, score_run: int 
                         srun, scored_year, data_year)
         ents = read_enterprises(conn, srun)
         if not len(ents):
-            raise PolicyRunError(f"score run {srun} holds no enterprise")
+            raise PolicyRunError(f"第 {srun} 次评价没有企业")
         quantities, land_tax, records = read_inputs(conn, rs, period)
         started = time.perf_counter()
         result = apply_policy(rs, ents, quantities, land_tax, records, period=period)

@@ -134,7 +134,7 @@ def write_notifications(conn: psycopg.Connection, path, *, run_id: int | None = 
 
     fmt = format_for(Path(path))
     if fmt.suffix not in (".csv", ".xlsx"):
-        raise PolicyRunError(f"{path}: the notification list is a table; name it *.xlsx or *.csv")
+        raise PolicyRunError(f"{path}：告知清单是表格，请以 .xlsx 或 .csv 结尾")
     run = resolve_policy_run(conn, run_id)
     frame = notification_table(conn, run, body)
     fields = {name: FieldInfo(name, zh, en) for name, (zh, en) in COLUMNS.items()}

@@ -82,7 +82,7 @@ def to_nano(value: Decimal) -> int:
     """
     scaled = value * NANO
     if scaled != scaled.to_integral_value():
-        raise PolicyRunError(f"rate {value} has more than 9 decimals; round it in the rule set")
+        raise PolicyRunError(f"费率 {value} 超过 9 位小数；请在政策规则中取整")
     return int(scaled)
 
 

@@ -252,13 +252,13 @@ def record_file(conn: psycopg.Connection, path: str | Path, *, run_id: int | Non
                                     dry_run=dry_run)
         plan = match_columns(grid, load_field_specs("policy_records"), {}, source=source)
         if plan.missing_required:
-            raise MappingError(f"{source}: no column for {', '.join(plan.missing_required)} "
-                               "(统一社会信用代码, 项目, 季度, 状态)")
+            raise MappingError(f"{source}：缺少列 {'、'.join(plan.missing_required)}"
+                               "（需要 统一社会信用代码、项目、季度、状态）")
         note_plan(plan, report)
         raw, rows = table_records(grid, plan)
         report.n_read = len(rows)
         if not len(rows):
-            raise EmptyInputError("the table has headers but no data rows", source=source)
+            raise EmptyInputError("表格只有表头，没有数据行", source=source)
         lines = read_ledger(conn, run)
         done = {(c, i): {"collected": int(col), "refunded": int(ref)} for c, i, col, ref in
                 zip(lines["credit_code"], lines["item"], lines["collected_fen"],

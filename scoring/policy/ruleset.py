@@ -270,8 +270,8 @@ def preset_text(name: str) -> str:
     """The YAML text of a bundled policy rule set."""
     path = _preset_dir() / f"{name}.yaml"
     if not path.is_file():
-        raise PolicyError(f"no bundled policy rule set {name!r}; bundled: "
-                          f"{', '.join(preset_names())}; or give a path to a YAML file")
+        raise PolicyError(f"没有名为「{name}」的内置政策规则；内置：{'、'.join(preset_names())}；"
+                          "或给出 YAML 文件的路径")
     return path.read_text(encoding="utf-8")
 
 

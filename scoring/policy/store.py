@@ -94,11 +94,10 @@ def resolve_policy_run(conn: psycopg.Connection, run_id: int | None = None) -> i
     if run_id is None:
         found = latest_policy_run(conn)
         if found is None:
-            raise PolicyRunError("no policy run is stored yet; run `mujun policy apply "
-                                 "--ruleset NAME` first")
+            raise PolicyRunError("尚无政策运行；请先运行 `mujun policy apply --ruleset 规则`")
         return found
     row = conn.execute("SELECT kind, status FROM run WHERE run_id = %s", (run_id,)).fetchone()
     if row is None or row[0] != RUN_KIND or row[1] != "done":
-        raise PolicyRunError(f"run {run_id} is not a finished policy run; `mujun policy "
-                             "runs` lists them")
+        raise PolicyRunError(f"第 {run_id} 次运行不是已完成的政策运行（--run）；"
+                             "`mujun policy runs` 列出全部政策运行")
     return int(run_id)

@@ -74,7 +74,7 @@ def test_start_status_stop_of_a_throwaway_cluster(throwaway_home):
     assert "listen_addresses = '127.0.0.1'" in conf and "fsync = on" in conf
 
     again = mujun("db", "start", env=env)  # idempotent
-    assert again.returncode == 0 and "already running" in again.stdout
+    assert again.returncode == 0 and "已在运行" in again.stdout
 
     status = mujun("db", "status", "--json", env=env)
     info = json.loads(status.stdout)
@@ -82,11 +82,11 @@ def test_start_status_stop_of_a_throwaway_cluster(throwaway_home):
     assert "password" not in status.stdout.replace("passfile", "")
 
     stopped = mujun("db", "stop", env=env)
-    assert stopped.returncode == 0 and "stopped" in stopped.stdout
+    assert stopped.returncode == 0 and "已停止" in stopped.stdout
     after = mujun("db", "status", "--json", env=env)
     assert after.returncode == 5
     assert json.loads(after.stdout)["running"] is False
-    assert "was not running" in mujun("db", "stop", env=env).stdout
+    assert "未在运行" in mujun("db", "stop", env=env).stdout
 
 
 def test_port_in_use_is_a_one_line_error_naming_the_port(throwaway_home):
@@ -99,7 +99,7 @@ def test_port_in_use_is_a_one_line_error_naming_the_port(throwaway_home):
     assert out.returncode == 5
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1
-    assert f"port {port}" in lines[0] and "MUJUN_DB_PORT" in lines[0]
+    assert f"端口 {port} 已被占用" in lines[0] and "MUJUN_DB_PORT" in lines[0]
     assert not (throwaway_home / "pg").exists()  # failed before initdb
 
 
@@ -122,7 +122,7 @@ def test_external_dsn_means_no_local_cluster(db_dsn):
     for cmd in ("start", "stop"):
         out = mujun("db", cmd, env=env)
         assert out.returncode == 0, out.stderr
-        assert "MUJUN_DSN is set" in out.stdout
+        assert "已设置 MUJUN_DSN" in out.stdout
     with pytest.raises(ServerError, match="MUJUN_DSN"):
         LocalCluster(load_settings(environ={"MUJUN_DSN": db_dsn}))
 

@@ -96,9 +96,9 @@ def test_changed_migration_file_is_refused(db_conn, tmp_path):
         shutil.copy(m.path, tmp_path / m.path.name)
     first = sorted(tmp_path.glob("0001_*.sql"))[0]
     first.write_text(first.read_text() + "\n-- edited after shipping\n")
-    with pytest.raises(MigrationError, match="changed after it was applied"):
+    with pytest.raises(MigrationError, match="在执行后被修改"):
         check(db_conn, tmp_path)
-    with pytest.raises(MigrationError, match="checksum"):
+    with pytest.raises(MigrationError, match="校验和不符"):
         migrate(db_conn, tmp_path)
     db_conn.rollback()
     assert migrate(db_conn) == []  # the shipped files still match

@@ -161,7 +161,7 @@ def test_occupancy_surveys_as_of_and_change(town, monkeypatch, db_dsn, capsys):
     assert stored == {"DEMOL": pytest.approx(6400.0)}
     code, out, err = run_mujun(["occupancy", "change", str(sid2), str(sid1)], monkeypatch,
                                db_dsn, capsys)
-    assert code == 3 and "give the older survey first" in err
+    assert code == 3 and "请先写较早的调查" in err
 
 
 def test_empty_database_runs_and_lists_nothing(db_conn, monkeypatch, db_dsn, capsys):

@@ -80,7 +80,7 @@ def test_one_survey_only(two_surveys, tmp_path):
     rows = _by_code(res)
     assert rows["P3"].built_m2 == 0 and rows["P3"].survey_id is pd_na()
     assert rows["P2"].built_m2 == pytest.approx(900.0)
-    with pytest.raises(DataError, match="survey 999 does not exist"):
+    with pytest.raises(DataError, match="调查 999 不存在"):
         run_occupancy(conn, load_settings({"home": str(tmp_path)}, environ={}), survey_id=999)
 
 
@@ -134,7 +134,7 @@ def test_without_surveys_every_footprint_counts_as_before(db_conn, tmp_path):
     res = run_occupancy(conn, load_settings({"home": str(tmp_path)}, environ={}))
     assert res.parcels["built_m2"].tolist() == pytest.approx([100.0])
     assert res.summary["legacy_all_footprints"] is True
-    with pytest.raises(DataError, match="no survey is recorded"):
+    with pytest.raises(DataError, match="尚未登记任何调查"):
         run_occupancy(conn, load_settings({"home": str(tmp_path)}, environ={}), as_of="2024-01-01")
 
 

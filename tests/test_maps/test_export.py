@@ -15,6 +15,7 @@ from gis.layer_writer import FORMATS, shapefile_field_names
 from maps.export.layers import export_layer
 from maps.fields import FIELDS
 from tests.cli_runner import run_mujun
+from tests.zh_text import english_words
 
 ZH_TO_NAME = {f.zh: f.name for f in FIELDS.values()}
 
@@ -172,7 +173,7 @@ def test_crs_option_and_errors(city_db, tmp_path):
         export_layer(conn, "parcels", tmp_path / "p.txt")
     with pytest.raises(ConfigError, match="WGS84"):
         export_layer(conn, "parcels", tmp_path / "p.geojson", crs=4490)
-    with pytest.raises(ConfigError, match="unknown layer"):
+    with pytest.raises(ConfigError, match="未知图层"):
         export_layer(conn, "nope", tmp_path / "p.gpkg")
     with pytest.raises(ConfigError, match="no geometry"):
         export_layer(conn, "enterprise_land", tmp_path / "land.gpkg")
@@ -193,6 +194,26 @@ def test_export_cli(city_db, tmp_path, monkeypatch, capsys):
     assert code == 4 and "--overwrite" in err
     code, stdout, _ = run_mujun(["export", "--fields"], monkeypatch, dsn, capsys)
     assert code == 0 and "mask_code" in stdout and "tax_wan" in stdout
+
+
+def test_export_and_map_speak_chinese(city_db, tmp_path, monkeypatch, capsys):
+    """What `mujun export` and `mujun map` print, and their refusals, are Chinese."""
+    _, dsn, _ = city_db
+
+    def run(*argv):
+        return run_mujun([str(a) for a in argv], monkeypatch, dsn, capsys)
+
+    code, out, err = run("export", "towns", "-o", tmp_path / "towns.csv")
+    assert code == 0 and "镇街汇总" in out and english_words(out) == [], err
+    code, _, err = run("export", "towns", "-o", tmp_path / "towns.csv")
+    assert code == 4 and "输出已存在" in err and english_words(err) == []
+    code, _, err = run("export", "towns", "--town", "东镇", "-o", tmp_path / "t2.csv")
+    assert code == 2 and "只用于候选地块" in err
+    code, out, err = run("map", "towns", "-o", tmp_path / "towns.html")
+    assert code == 0 and "已写出" in out and english_words(out, ("MB",)) == [], err
+    code, _, err = run("map", "classes", "--run", "999999", "-o", tmp_path / "c.html")
+    assert code == 3 and "第 999999 次运行不存在（--run）" in err
+    assert english_words(err) == []
 
 
 def test_filegdb_without_a_writing_driver_says_what_to_do(city_db, tmp_path, monkeypatch):

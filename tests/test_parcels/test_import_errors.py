@@ -45,8 +45,8 @@ def test_unwritable_outputs_are_one_line_errors(tmp_path, db_conn, db_dsn, monke
     # verify export into a folder that cannot exist
     code, _, err = run(["verify", "export", "-o", str(blocker / "queue.xlsx")], monkeypatch,
                        db_dsn, capsys)
-    assert code == 4 and one_line(err) and "queue.xlsx" in err and "cannot write" in err
-    assert "not_a_folder is a file, not a folder" in err
+    assert code == 4 and one_line(err) and "queue.xlsx" in err and "无法写出" in err
+    assert "not_a_folder 是文件，不是文件夹" in err
     # the rejects file of a partial import
     gdf = parcels(3)
     gdf.loc[2, "宗地代码"] = None
@@ -56,7 +56,7 @@ def test_unwritable_outputs_are_one_line_errors(tmp_path, db_conn, db_dsn, monke
     assert code == 4 and one_line(err) and "r.csv" in err
     assert fetch(db_conn, "SELECT count(*) FROM parcel") == [(0,)]  # nothing half-done
     # /proc takes no new files, not even from root
-    with pytest.raises(OutputError, match="cannot write"), \
+    with pytest.raises(OutputError, match="无法写出"), \
             atomic_output("/proc/mujun-test/out.csv") as tmp:
         tmp.write_text("x")
 
@@ -112,7 +112,7 @@ def test_lost_connection_is_a_one_line_error(tmp_path, db_conn, db_dsn):
     _, err = proc.communicate(timeout=120)
     holder.rollback()
     assert proc.returncode == 5, err
-    assert one_line(err) and "mujun: error:" in err and "connection" in err, err
+    assert one_line(err) and "mujun: error:" in err and "数据库连接已断开" in err, err
     assert fetch(db_conn, "SELECT count(*) FROM import_batch") == [(0,)]
 
 

@@ -20,7 +20,8 @@ from gis.settings import load_settings
 from parcels.occupancy.run import run_occupancy
 from parcels.occupancy.store import list_runs, load_parcel_results
 from parcels.occupancy.vector_engine import vector_occupancy
-from tests.cli_runner import mujun_process
+from tests.cli_runner import mujun_process, run_mujun
+from tests.zh_text import english_words
 
 SRID = 32635
 X0, Y0 = 400_000.0, 6_600_000.0
@@ -224,6 +225,27 @@ def test_cli_run_and_export(loaded, db_dsn, tmp_path):
     assert "its options: workers" in wrong.stderr
     runs = run_cli(["occupancy", "runs", "--json"], db_dsn, home)
     assert [r["params"]["engine"] for r in json.loads(runs.stdout)] == ["postgis", "vector"]
+
+
+def test_cli_text_is_chinese(loaded, db_dsn, tmp_path, monkeypatch, capsys):
+    """The text view an official reads (run summary, runs, export, errors) is Chinese,
+    with units; the codes a user types show as options in brackets."""
+    def run(*argv):
+        return run_mujun(argv, monkeypatch, db_dsn, capsys, home=tmp_path / "home")
+
+    code, out, err = run("occupancy", "--engine", "postgis", "--year", "2023")
+    assert code == 0, err
+    assert "占地测算 第" in out and "平方米" in out and "亩" in out and "容积率" in out
+    assert english_words(out, ("postgis",)) == []
+    code, out, _ = run("occupancy", "runs")
+    assert "已完成" in out and english_words(out, ("postgis",)) == []
+    code, out, _ = run("occupancy", "export", "--enterprises", "-o", str(tmp_path / "l.csv"))
+    assert code == 0 and "企业用地" in out and english_words(out) == []
+    code, _, err = run("occupancy", "export", "--run", "999", "-o", str(tmp_path / "x.csv"))
+    assert code == 3 and "第 999 次运行不是占地测算（--run）" in err
+    assert english_words(err) == []
+    code, _, err = run("occupancy", "export", "--year", "2023", "-o", str(tmp_path / "y.csv"))
+    assert code == 2 and "（--year）" in err
 
 
 @pytest.mark.slow

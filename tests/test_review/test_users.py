@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.cli_runner import fetch, run_mujun
+from tests.zh_text import english_words
 
 PW = "a-long-enough-password"
 
@@ -30,6 +31,9 @@ def test_add_list_grant_disable(monkeypatch, db_dsn, db_conn, capsys):
     assert users == [{**users[0], "username": "li.ming", "role": "official", "active": True,
                       "districts": ["东区"], "towns": ["丙镇"], "everywhere": False}]
     assert "argon2" not in out and PW not in out
+    code, out, _ = run_mujun(["user", "list"], monkeypatch, db_dsn, capsys)
+    assert "审核人员" in out and "区县 东区" in out and "在用" in out
+    assert english_words(out, ("ming",)) == []
     stored = fetch(db_conn, "SELECT password_hash FROM app_user")[0][0]
     assert stored.startswith("$argon2id$") and PW not in stored
 
@@ -134,13 +138,13 @@ def test_long_varied_passwords_pass(text):
 
 def test_bad_and_duplicate_names(monkeypatch, db_dsn, db_conn, capsys):
     code, _out, err = _add(monkeypatch, db_dsn, capsys, "bad name'; --", "--role", "viewer")
-    assert code == 3 and "not allowed" in err
+    assert code == 3 and "不可用" in err
     assert _add(monkeypatch, db_dsn, capsys, "zhou", "--role", "viewer")[0] == 0
     code, _out, err = _add(monkeypatch, db_dsn, capsys, "zhou", "--role", "admin")
-    assert code == 3 and "exists" in err
+    assert code == 3 and "已存在" in err
     code, _out, err = run_mujun(["user", "passwd", "nobody", "--password-stdin"], monkeypatch,
                                 db_dsn, capsys)
-    assert code == 3 and "no user 'nobody'" in err
+    assert code == 3 and "没有用户「nobody」" in err
 
 
 def test_role_permissions_match_the_database(db_conn):

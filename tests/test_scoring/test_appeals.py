@@ -53,7 +53,7 @@ def test_a_class_appeal_upheld_becomes_an_adjustment(scored, db_conn, db_dsn, mo
     # a decided appeal stays decided; the history cannot be rewritten
     code, _, err = run(["appeals", "decide", aid, "--status", "rejected", "--reason", "x",
                         "--by", "y"], monkeypatch, db_dsn, capsys)
-    assert code == 3 and "stays so" in err and "Traceback" not in err
+    assert code == 3 and "已办结，不能再改" in err and "Traceback" not in err
     import psycopg
 
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
@@ -87,9 +87,9 @@ def test_a_data_appeal_upheld_changes_the_figure_and_the_next_score(
 
 
 @pytest.mark.parametrize("args, words", [
-    (["--kind", "class", "--claim", "c", "--by", "b"], "names the class asked for"),
-    (["--kind", "data", "--field", "tax_wan", "--claim", "c", "--by", "b"], "claimed value"),
-    (["--kind", "class", "--class", "B", "--claim", " ", "--by", "b"], "claim (--claim) is empty"),
+    (["--kind", "class", "--claim", "c", "--by", "b"], "调档申诉须写明申请的类别：A、B、C、D、T（--class）"),
+    (["--kind", "data", "--field", "tax_wan", "--claim", "c", "--by", "b"], "申诉数值应为不小于 0 的数，单位 万元（--value）"),
+    (["--kind", "class", "--class", "B", "--claim", " ", "--by", "b"], "申诉事由为空，请填写（--claim）"),
 ])
 def test_bad_appeals_get_one_clear_line(args, words, scored, db_dsn, monkeypatch, capsys):
     fs, _, _ = scored

@@ -109,7 +109,7 @@ def test_a_comparison_file_is_a_table(tmp_path):
 
     one = pd.DataFrame({"credit_code": ["X"], "class": ["A"], "final_class": ["A"]})
     c = compare_tables(one, one)
-    with pytest.raises(ConfigError, match=r"\.xlsx or \.csv"):
+    with pytest.raises(ConfigError, match=r"只能写成 \.xlsx 或 \.csv"):
         write_comparison(c, tmp_path / "compare.gpkg")
     out = write_comparison(c, tmp_path / "compare.csv")
     assert out["rows"] == 0 and (tmp_path / "compare.csv").exists()

@@ -94,7 +94,7 @@ def _list(path, points: str, kind: str = "加分", code: str = "91331003HY0001XY
 
 @pytest.mark.parametrize("points", ["1e30", "inf", "-inf", "nan", "Infinity", "25"])
 def test_points_must_be_finite_and_within_max_points(tmp_path, points):
-    with pytest.raises(AdjustmentError, match=r"bonus\.csv, row 2: bonus"):
+    with pytest.raises(AdjustmentError, match=r"bonus\.csv, 第 2 行: 加分"):
         read_adjustments([_list(tmp_path / "bonus.csv", points)], max_points=20.0)
 
 
@@ -130,7 +130,7 @@ def test_score_refuses_an_absurd_bonus_and_stores_nothing(small_county, tmp_path
                            "--occupancy-run", str(occ), "--adjustments", str(adj)],
                           monkeypatch, db_dsn, capsys)
     assert code == 3, err
-    assert "加减分.csv, row 2: bonus" in err and "json" not in err and "Traceback" not in err
+    assert "加减分.csv, 第 2 行: 加分" in err and "json" not in err and "Traceback" not in err
     assert fetch(db_conn, "SELECT count(*) FROM run WHERE kind = 'score'")[0][0] == 0
     # within the bound it scores, and the bonus is in the stored total
     adj = _list(tmp_path / "加减分.csv", "3", code=fs[0].code)

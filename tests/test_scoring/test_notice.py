@@ -53,7 +53,7 @@ def test_notice_lists_every_class_and_annex_in_chinese(tmp_path, db_dsn, monkeyp
     assert code == 4 and "Traceback" not in err      # never overwritten without --overwrite
     code, _, err = run_mujun(["score", "notice", "-o", str(tmp_path / "公示.odt")],
                              monkeypatch, db_dsn, capsys)
-    assert code == 3 and "write .pdf or .docx" in err
+    assert code == 3 and "请写 .pdf 或 .docx" in err
     # the Word version carries the same text
     docx = tmp_path / "公示.docx"
     mujun(["score", "notice", "-o", docx, "--start", "2023-03-01"], monkeypatch, db_dsn, capsys)

@@ -50,7 +50,7 @@ def test_override_is_explained_exported_and_kept_by_a_new_run(scored, tmp_path, 
     assert (ex["initial_class"], ex["adjusted_class"], ex["final_class"]) == ("D", "C", "C")
     assert ex["override"]["decided_by"] == "张三" and ex["override"]["approved_by"] == "李四"
     text = mujun(["score", "explain", low], monkeypatch, db_dsn, capsys)
-    assert "initial class D, adjusted class C" in text and "approved by 李四" in text
+    assert "评价档次 D类（倒逼整治），调档后 C类（整治提升）" in text and "李四 批准" in text
     assert "成长型企业" in text
 
     xlsx = tmp_path / "scores.xlsx"
@@ -112,17 +112,17 @@ def test_bad_overrides_get_one_clear_line(scored, db_conn, db_dsn, monkeypatch, 
     code = fs[2].code
     cases = [
         (["--class", "E", "--reason", "r", "--by", "x"], 2, "'E' is not one of"),
-        (["--class", "A", "--reason", "  ", "--by", "x"], 3, "the reason (--reason) is empty"),
-        (["--class", "A", "--reason", "r", "--by", "x\x00y"], 3, "NUL character"),
+        (["--class", "A", "--reason", "  ", "--by", "x"], 3, "调档理由（--reason）为空"),
+        (["--class", "A", "--reason", "r", "--by", "x\x00y"], 3, "空字符（NUL）"),
         (["--class", "A", "--reason", "r", "--by", "x", "--run", str(run1 + 99)], 3,
-         f"run {run1 + 99} is not a score run"),
+         f"第 {run1 + 99} 次运行不是亩均效益评价（--run）"),
     ]
     for args, exit_code, needle in cases:
         code_, _out, err = run(["score", "override", code, *args], monkeypatch, db_dsn, capsys)
         assert code_ == exit_code and needle in err and "Traceback" not in err, err
     code_, _out, err = run(["score", "override", "91331003NOTHERE0XY", "--class", "A",
                             "--reason", "r", "--by", "x"], monkeypatch, db_dsn, capsys)
-    assert code_ == 3 and "is not in score run" in err
+    assert code_ == 3 and f"不在第 {run1} 次评价中" in err
     assert fetch(db_conn, "SELECT count(*) FROM class_override")[0][0] == 0
 
 
@@ -131,6 +131,6 @@ def test_override_through_the_console_script(scored, db_dsn, db_conn):
     proc = mujun_process("score", "override", fs[3].code, "--class", "T", "--reason",
                          "搬迁过渡期", "--by", "赵六", "--run", str(run1), dsn=db_dsn)
     assert proc.returncode == 0, proc.stderr
-    assert "adjusted to T by 赵六" in proc.stdout
+    assert "由 赵六 调整为 T类（暂不评价）" in proc.stdout
     assert fetch(db_conn, "SELECT class, decided_by, run_id FROM class_override") == [
         ("T", "赵六", run1)]

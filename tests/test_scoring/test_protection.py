@@ -116,7 +116,7 @@ def test_protected_firms_through_score_explain_and_export(tmp_path, db_conn, db_
     assert fetch(db_conn, "SELECT count(*) FROM enterprise_score WHERE run_id = %s"
                           " AND class = 'A'", (s["run_id"],))[0][0] == 2
     text = mujun(["score", "explain", young], monkeypatch, db_dsn, capsys)
-    assert "class - (protection period)" in text and "established 2022-03-01" in text
+    assert "档次 -（保护期）" in text and "established 2022-03-01" in text
     xlsx = tmp_path / "scores.xlsx"
     mujun(["score", "export", "-o", xlsx], monkeypatch, db_dsn, capsys)
     ws = openpyxl.load_workbook(xlsx).active

@@ -73,6 +73,6 @@ def test_rank_known_answer_with_coverage(tmp_path, db_conn, db_dsn, monkeypatch,
 def test_compare_and_rank_name_a_missing_run(db_conn, db_dsn, monkeypatch, capsys):
     for argv in (["score", "compare", "998", "999"], ["score", "rank", "--run", "999"]):
         code, _out, err = run(argv, monkeypatch, db_dsn, capsys)
-        assert code == 3 and "is not a score run" in err and "Traceback" not in err
+        assert code == 3 and "不是亩均效益评价" in err and "Traceback" not in err
     code, _out, err = run(["score", "rank"], monkeypatch, db_dsn, capsys)
-    assert code == 3 and "no score run is stored" in err
+    assert code == 3 and "尚无亩均效益评价" in err

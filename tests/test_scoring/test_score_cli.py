@@ -11,6 +11,10 @@ from parcels.codes import make_credit_code
 from tests.cli_runner import fetch
 from tests.cli_runner import run_mujun as run
 from tests.test_scoring.county import Firm, load_county, make_firms, mujun
+from tests.zh_text import english_words
+
+#: Rule-set names (codes the user types) that stand in the text views.
+PRESETS = ("jiangsu", "huaian", "zhejiang", "huangyan", "anhui", "jingde")
 
 pytestmark = pytest.mark.postgis
 
@@ -85,7 +89,7 @@ def test_huaian_two_years_adjustments_and_explain(county, tmp_path, db_conn, db_
     assert rows[fs[10].code][0] == "T"
     assert "construction period" in json.dumps(rows[fs[10].code][2])
     text = mujun(["score", "explain", fs[0].code], monkeypatch, db_dsn, capsys)
-    assert "adjustment: bonus 5: 高新技术企业" in text and "previous_average" in text
+    assert "加减分：bonus 5: 高新技术企业" in text and "上年同类企业平均值" in text
     # the same year again with another rule set; change since the previous year's run
     mujun(["score", "--ruleset", "zhejiang-huangyan-2022", "--year", "2021"], monkeypatch,
           db_dsn, capsys)
@@ -107,6 +111,18 @@ def test_huaian_two_years_adjustments_and_explain(county, tmp_path, db_conn, db_
     assert parks["经济开发区"]["land_mu"] == pytest.approx(30.0)
     runs = json.loads(mujun(["score", "runs", "--json"], monkeypatch, db_dsn, capsys))
     assert [r["params"]["year"] for r in runs] == [2022, 2021, 2022]
+    # the text views an official reads: Chinese, classes and units from the vocabulary
+    text = mujun(["score", "summary", "--by", "park"], monkeypatch, db_dsn, capsys)
+    assert text.startswith("园区\t企业数（家）\t参评用地（亩）\t税收（万元）\t亩均税收（万元/亩）")
+    assert english_words(text) == []
+    text = mujun(["score", "runs"], monkeypatch, db_dsn, capsys)
+    assert "已完成" in text and english_words(text, PRESETS) == []
+    text = mujun(["score", "explain", fs[1].code], monkeypatch, db_dsn, capsys)
+    head, _rules = text.split("适用的规则：")
+    assert "档次 " in head and "指标\t数值\t单位\t基准值\t权重\t得分\t计分方式" in head
+    assert english_words(head, PRESETS) == []
+    text = mujun(["score", "check", "anhui-jingde-2022"], monkeypatch, db_dsn, capsys)
+    assert "规则有效" in text and "权重" in text
 
 
 def test_warnings_reach_the_verification_queue(county, tmp_path, db_conn, db_dsn, monkeypatch,
@@ -115,6 +131,11 @@ def test_warnings_reach_the_verification_queue(county, tmp_path, db_conn, db_dsn
     out = mujun(["score", "--ruleset", "zhejiang-huangyan-2022", "--year", "2022", "--json"],
                 monkeypatch, db_dsn, capsys)
     warn = json.loads(out)["warnings"]
+    text = mujun(["score", "--ruleset", "zhejiang-huangyan-2022", "--year", "2022"],
+                 monkeypatch, db_dsn, capsys)
+    assert "亩均效益评价 第" in text and "A类（优先发展）" in text
+    assert "数据警告（已列入乡镇核实）：" in text and "同比突变 2 项" in text
+    assert english_words(text, PRESETS) == []
     assert warn["land_no_records"] == 1 and warn["power_no_tax"] == 1
     assert warn["zero_electricity"] == 1 and warn["tax_per_mu_high"] == 1
     assert warn["records_no_land"] == 1 and warn["yoy_jump"] == 2   # 戊 tax ×20, 辛 tax ×50
@@ -160,18 +181,18 @@ def test_bad_inputs_are_named(county, tmp_path, db_dsn, monkeypatch, capsys):
     badadj.write_text("统一社会信用代码,类型,分值\n91331003HY0001XY7X,加分,\n", encoding="utf-8")
     code, _, err = run(["score", "--ruleset", "jiangsu-huaian-2024", "--year", "2022",
                         "--adjustments", str(badadj)], monkeypatch, db_dsn, capsys)
-    assert code == 3 and "adj.csv, row 2" in err
+    assert code == 3 and "adj.csv, 第 2 行" in err
     code, _, err = run(["score", "--ruleset", "jiangsu-huaian-2024", "--year", "2022",
                         "--occupancy-run", "999"], monkeypatch, db_dsn, capsys)
-    assert code == 3 and "run 999" in err
+    assert code == 3 and "第 999 次运行不是占地测算" in err
     code, _, err = run(["score", "--ruleset", "zhejiang-huangyan-2022", "--year", "2030"],
                        monkeypatch, db_dsn, capsys)
-    assert code == 3 and "no enterprise records for 2030" in err
+    assert code == 3 and "没有 2030 年的企业数据（--year）" in err
     code, _, err = run(["score", "explain", fs[0].code], monkeypatch, db_dsn, capsys)
-    assert code == 3 and "no score run" in err
+    assert code == 3 and "尚无亩均效益评价" in err
     listing = mujun(["score", "rulesets"], monkeypatch, db_dsn, capsys)
     assert "zhejiang-huangyan-2022" in listing and "template" in listing
-    assert "valid" in mujun(["score", "check", "anhui-jingde-2022"], monkeypatch, db_dsn, capsys)
+    assert "规则有效" in mujun(["score", "check", "anhui-jingde-2022"], monkeypatch, db_dsn, capsys)
 
 
 def test_tenants_merged_with_their_holder_share_its_result(tmp_path, db_conn, db_dsn,

@@ -42,7 +42,7 @@ def _score_run(conn, year, total, klass):
 @pytest.mark.postgis
 def test_runs_rows_latest_and_cascade(db_conn):
     assert latest_score_run(db_conn) is None
-    with pytest.raises(ScoreRunError, match="no score run"):
+    with pytest.raises(ScoreRunError, match="尚无亩均效益评价"):
         resolve_score_run(db_conn)
     r1 = _score_run(db_conn, 2021, 80.0, "B")
     r2 = _score_run(db_conn, 2022, 101.5, "A")

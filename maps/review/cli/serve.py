@@ -15,7 +15,7 @@ import click
               help="The app is reached through an HTTPS proxy: mark cookies Secure.")
 @click.pass_obj
 def serve(app, host, port, workers, behind_https):
-    """Serve the review web app: officials decide on land-reclamation candidates.
+    """Serve the review web app (审核系统).
 
     \b
     Binds to loopback (127.0.0.1) unless --host says otherwise. The app connects
@@ -34,6 +34,6 @@ def serve(app, host, port, workers, behind_https):
     workers = workers or int(settings.serve_workers) or default_workers()
     config = review_settings(app.connect(), settings, secure_cookies=behind_https)
     app.close()  # the app uses its own restricted connections, never the owner's
-    click.echo(f"mujun review app on http://{host}:{port}/ ({workers} worker processes; "
-               "Ctrl-C stops it)", err=True)
+    click.echo(f"mujun 审核系统已启动：http://{host}:{port}/（{workers} 个工作进程；"
+               "按 Ctrl-C 停止）", err=True)
     run(config, host, port, workers)

@@ -19,19 +19,26 @@ def _read_password(from_stdin: bool) -> str:
     if from_stdin:
         line = sys.stdin.readline()
         return line[:-1] if line.endswith("\n") else line
-    return click.prompt("password", hide_input=True, confirmation_prompt=True)
+    return click.prompt("密码", hide_input=True, confirmation_prompt="再次输入密码")
 
 
 def _areas(user: dict) -> str:
     if user["everywhere"]:
-        return "all areas"
-    parts = [f"district {d}" for d in user["districts"]] + [f"town {t}" for t in user["towns"]]
-    return ", ".join(parts) or "no areas"
+        return "全部区域"
+    parts = [f"区县 {d}" for d in user["districts"]] + [f"镇街 {t}" for t in user["towns"]]
+    return "、".join(parts) or "未分配区域"
+
+
+def _role(role: str) -> str:
+    """The role as the review app names it (角色, from its string table)."""
+    from maps.review.i18n import table
+
+    return table("zh").get(f"role_{role}", role)
 
 
 @click.group("user")
 def user() -> None:
-    """Manage the review app's users (`mujun serve`).
+    """The review app's users (用户管理).
 
     \b
     Roles: viewer (looks), technician (field-check notes and photos),
@@ -54,7 +61,7 @@ def user() -> None:
 @click.pass_obj
 def add_cmd(app, username, role, display_name, districts, towns, all_areas, password_stdin,
             as_json):
-    """Create USERNAME with a role and the areas they work on."""
+    """Create USERNAME with a role and areas (添加用户)."""
     from maps.review.users import add_user, grant
 
     password = _read_password(password_stdin)
@@ -62,7 +69,7 @@ def add_cmd(app, username, role, display_name, districts, towns, all_areas, pass
     add_user(conn, username, password, role=role, display_name=display_name)
     info = grant(conn, username, districts=districts, towns=towns, everywhere=all_areas)
     conn.commit()
-    emit(info, as_json, f"user {username} added: {role}, {_areas(info)}")
+    emit(info, as_json, f"已添加用户 {username}：{_role(role)}，{_areas(info)}")
 
 
 @user.command("passwd")
@@ -70,14 +77,14 @@ def add_cmd(app, username, role, display_name, districts, towns, all_areas, pass
 @password_stdin_option
 @click.pass_obj
 def passwd_cmd(app, username, password_stdin):
-    """Set a new password for USERNAME (ends their sessions)."""
+    """Set a new password for USERNAME (改密码)."""
     from maps.review.users import set_password
 
     password = _read_password(password_stdin)
     conn = app.connect()
     set_password(conn, username, password)
     conn.commit()
-    click.echo(f"password of {username} changed")
+    click.echo(f"用户 {username} 的密码已更改")
 
 
 @user.command("disable")
@@ -85,13 +92,13 @@ def passwd_cmd(app, username, password_stdin):
 @click.option("--enable", is_flag=True, help="Enable a disabled user again.")
 @click.pass_obj
 def disable_cmd(app, username, enable):
-    """Stop USERNAME from logging in (ends their sessions); --enable undoes it."""
+    """Stop USERNAME from logging in; --enable undoes it (停用)."""
     from maps.review.users import set_active
 
     conn = app.connect()
     set_active(conn, username, enable)
     conn.commit()
-    click.echo(f"user {username} {'enabled' if enable else 'disabled'}")
+    click.echo(f"用户 {username} {'已启用' if enable else '已停用'}")
 
 
 @user.command("grant")
@@ -104,24 +111,24 @@ def disable_cmd(app, username, enable):
 @json_option
 @click.pass_obj
 def grant_cmd(app, username, role, districts, towns, all_areas, revoke, as_json):
-    """Change USERNAME's role and the districts/towns they see."""
+    """Change USERNAME's role and areas (授权)."""
     from maps.review.users import grant
 
     conn = app.connect()
     info = grant(conn, username, role=role, districts=districts, towns=towns,
                  everywhere=all_areas, revoke=revoke)
     conn.commit()
-    emit(info, as_json, f"user {username}: {info['role']}, {_areas(info)}")
+    emit(info, as_json, f"用户 {username}：{_role(info['role'])}，{_areas(info)}")
 
 
 @user.command("list")
 @json_option
 @click.pass_obj
 def list_cmd(app, as_json):
-    """List users with role, state and areas."""
+    """List users with role, state and areas (用户列表)."""
     from maps.review.users import list_users
 
     users = list_users(app.connect())
-    lines = [f"{u['username']:<20} {u['role']:<11} {'active' if u['active'] else 'disabled':<9}"
-             f" {_areas(u)}" for u in users] or ["no users; add one with `mujun user add`"]
+    lines = [f"{u['username']:<20} {_role(u['role']):<6} {'在用' if u['active'] else '已停用':<4}"
+             f" {_areas(u)}" for u in users] or ["尚无用户；用 `mujun user add` 添加"]
     emit(users, as_json, "\n".join(lines))
