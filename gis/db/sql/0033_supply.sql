@@ -65,21 +65,11 @@ CREATE TABLE supply_plot_event (
 );
 CREATE INDEX supply_plot_event_plot_idx ON supply_plot_event (plot_id, event_id);
 
-CREATE FUNCTION mujun_supply_event_append_only() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP = 'TRUNCATE' AND pg_has_role(current_user,
-            (SELECT relowner FROM pg_class WHERE oid = TG_RELID), 'MEMBER') THEN
-        RETURN NULL;
-    END IF;
-    RAISE EXCEPTION 'supply_plot_event is append-only: % is not allowed', TG_OP
-        USING ERRCODE = 'insufficient_privilege';
-END
-$$;
+-- append-only through the one guard of migration 0032
 CREATE TRIGGER supply_plot_event_no_update BEFORE UPDATE OR DELETE ON supply_plot_event
-    FOR EACH ROW EXECUTE FUNCTION mujun_supply_event_append_only();
+    FOR EACH ROW EXECUTE FUNCTION mujun_append_only();
 CREATE TRIGGER supply_plot_event_no_truncate BEFORE TRUNCATE ON supply_plot_event
-    FOR EACH STATEMENT EXECUTE FUNCTION mujun_supply_event_append_only();
+    FOR EACH STATEMENT EXECUTE FUNCTION mujun_append_only();
 
 CREATE TABLE area_assessment (
     assessment_id bigserial PRIMARY KEY,
