@@ -154,9 +154,9 @@ def _foreign_error(exc: Exception) -> tuple[str | None, int]:
     module = type(exc).__module__ or ""
     if module.startswith("psycopg") and type(exc).__name__ in ("OperationalError",
                                                                "InterfaceError"):
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        return (f"数据库连接已断开（{first}）：命令运行期间服务器被停止、重启或恢复；"
-                "请用 `mujun db status` 检查后重新运行命令（未保留任何半成品）"), 5
+        from gis.db.connection import lost_connection_message
+
+        return lost_connection_message(exc), 5
     if isinstance(exc, OSError) and exc.filename:
         return f"{exc.filename}: {exc.strerror or exc}", 1
     return None, 1

@@ -32,6 +32,37 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+#: SQLSTATEs of a connection the server ended (class 08, and the server shutting down or
+#: terminating the backend: ``pg_terminate_backend``, a restore, a restart).
+_LOST_STATES = ("57P01", "57P02", "57P03")
+
+
+def is_lost_connection(exc: BaseException) -> bool:
+    """Whether ``exc`` (a psycopg error) means the connection itself is gone.
+
+    Examples
+    --------
+    >>> import psycopg
+    >>> is_lost_connection(psycopg.OperationalError("server closed the connection"))
+    True
+    >>> is_lost_connection(psycopg.errors.DeadlockDetected("deadlock detected"))
+    False
+    """
+    import psycopg
+
+    if not isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)):
+        return False
+    state = getattr(exc, "sqlstate", None)
+    return state is None or state.startswith("08") or state in _LOST_STATES
+
+
+def lost_connection_message(exc: BaseException) -> str:
+    """The one message of a lost database connection (the command line prints it)."""
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return (f"数据库连接已断开（{first}）：命令运行期间服务器被停止、重启或恢复；"
+            "请用 `mujun db status` 检查后重新运行命令（未保留任何半成品）")
+
+
 @contextlib.contextmanager
 def translate_errors(what: str = "database operation") -> Iterator[None]:
     """Turn psycopg errors raised inside the block into :class:`DatabaseError`.
@@ -45,16 +76,26 @@ def translate_errors(what: str = "database operation") -> Iterator[None]:
     --------
     >>> import psycopg
     >>> with translate_errors("counting parcels"):
+    ...     raise psycopg.errors.UndefinedTable('relation "parcel" does not exist')
+    Traceback (most recent call last):
+    ...
+    gis.errors.DatabaseError: counting parcels: relation "parcel" does not exist
+
+    A connection the server ended reads the same wherever it happens:
+
+    >>> with translate_errors("counting parcels"):
     ...     raise psycopg.OperationalError("server closed the connection unexpectedly")
     Traceback (most recent call last):
     ...
-    gis.errors.DatabaseError: counting parcels: server closed the connection unexpectedly
+    gis.errors.DatabaseError: 数据库连接已断开（server closed the connection unexpectedly）：命令运行期间服务器被停止、重启或恢复；请用 `mujun db status` 检查后重新运行命令（未保留任何半成品）
     """
     import psycopg
 
     try:
         yield
     except psycopg.Error as exc:
+        if is_lost_connection(exc):
+            raise DatabaseError(lost_connection_message(exc)) from exc
         detail = _first_line(exc)
         diag = getattr(exc, "diag", None)
         extra = []

@@ -71,7 +71,7 @@ def open_and_check(chrome, path, tmp_path, name):
         x, y = page.evaluate("(p) => { const c = mujunMap.latLngToContainerPoint(p); "
                              "return [c.x, c.y]; }", probe)
         page.mouse.click(x, y)
-        page.wait_for_selector(".leaflet-popup-content", timeout=10_000)
+        page.wait_for_selector(".leaflet-popup-content", timeout=30_000)   # a big page loads its rows by script
         text = page.inner_text(".leaflet-popup-content")
         page.screenshot(path=str(tmp_path / f"{name}-popup.png"))
         page.click(".leaflet-popup-close-button")

@@ -113,7 +113,7 @@ def test_errors_all_or_nothing_then_partial(tmp_path, db_conn, db_dsn, monkeypat
     gdf.to_file(tmp_path / "p2.gpkg")
     code, _, err = run(["import", "parcels", str(tmp_path / "p2.gpkg"), "--accept-partial",
                         "--rejects", str(work / "p.rejects.csv")], monkeypatch, db_dsn, capsys)
-    assert code == 4 and "exists" in err
+    assert code == 4 and "输出已存在" in err
     assert fetch(db_conn, "SELECT count(*) FROM import_batch") == [(1,)]
 
 

@@ -187,7 +187,7 @@ def test_exports_are_readable(loaded, tmp_path):
     assert table.land_mu.sum() == pytest.approx(table.land_m2.sum() * 15 / 10000)
     land_csv = export_enterprises(conn, tmp_path / "land.csv", year=2023)
     assert len(pd.read_csv(land_csv["path"], encoding="utf-8-sig")) == 3
-    with pytest.raises(DataError, match="run 999"):
+    with pytest.raises(DataError, match="第 999 次运行不存在"):
         export_parcels(conn, tmp_path / "x.csv", run_id=999)
 
 
