@@ -14,9 +14,10 @@ log = logging.getLogger(__name__)
 EXPORT_LAYERS = ("parcels", "enterprises", "candidates", "footprints", "towns")
 EVERY_FORMAT_LAYER = "towns"
 #: Map kinds whose data the demo does not make: the sample city has no utility accounts
-#: or land-use tax base, so no policy run (docs/policy.md walks through one), and the demo
-#: scores once, so there are no two runs to compare (docs/comparisons.md).
-NOT_IN_DEMO = frozenset({"policy", "compare"})
+#: or land-use tax base, so no policy run (docs/policy.md walks through one) and no
+#: land-tax check (docs/reports.md), and the demo scores once, so there are no two runs
+#: to compare (docs/comparisons.md).
+NOT_IN_DEMO = frozenset({"policy", "compare", "land-tax"})
 FORMATS = (".gpkg", ".shp", ".geojson", ".kml", ".gdb", ".csv", ".xlsx")
 
 
