@@ -2,7 +2,7 @@
 
 * **baseline: rows as dicts** — ``DataFrame.to_dict("records")`` of the same table: the
   floor cost of producing anything per contract in Python;
-* **contract checks** — the pure kernel :func:`scoring.land_supply.check.contract_checks`
+* **contract checks** — the pure kernel :func:`scoring.land_status.supply.check.contract_checks`
   (every clause: start, completion, FAR, coverage, tax per mu after full production).
 
 A county has hundreds of standard-land contracts, not 100,000: the figure bounds the
@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from scoring.land_status.rules_config import load_rules
-from scoring.land_supply.check import contract_checks
+from scoring.land_status.supply.check import contract_checks
 
 SIZES = {"small": 10_000, "city": 100_000, "province": 100_000}
 AS_OF = dt.date(2027, 9, 1)

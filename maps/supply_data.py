@@ -86,7 +86,7 @@ def read_plots(conn: psycopg.Connection, on: dt.date) -> gpd.GeoDataFrame:
     import geopandas as gpd
 
     from gis.db.copy import read_frame
-    from scoring.land_supply.vocabulary import INDICATORS, TOPIC_STATES, TOPICS
+    from scoring.land_status.supply.vocabulary import INDICATORS, TOPIC_STATES, TOPICS
 
     if not _has_supply(conn):
         return gpd.GeoDataFrame({"plot_id": []}, geometry=[], crs=None)
@@ -191,7 +191,7 @@ def read_pipeline(conn: psycopg.Connection) -> gpd.GeoDataFrame:
 
 
 def _supply_order() -> dict[str, int]:
-    from scoring.land_supply.vocabulary import STATUSES
+    from scoring.land_status.supply.vocabulary import STATUSES
 
     return {code: i for i, code in enumerate(STATUSES.codes())}
 

@@ -1,7 +1,7 @@
 """The floors of the house: every reference between modules points down (or stays on its floor).
 
 Bottom to top: ``gis`` → ``parcels`` | ``remote_sensing`` (side by side, never importing
-each other) → ``scoring`` (the core) → ``scoring.land_status`` → ``scoring.land_supply`` → ``maps`` (web maps, exports,
+each other) → ``scoring`` (the core) → ``scoring.land_status`` → ``scoring.land_status.supply`` → ``maps`` (web maps, exports,
 figures, sheets, reports) → ``maps.review`` (the officials' web app) → ``sample`` (the
 sample city and ``mujun demo``) → ``benchmarks``.
 
@@ -44,7 +44,7 @@ FLOORS: dict[str, tuple[int, tuple[str, ...]]] = {
                                 "scoring.cli.candidates")),
     # standard land (plots, contracts and their checks) stands on land status: its
     # breaches are land-status candidates written through land status's own writer
-    "scoring.land_supply": (4, ("scoring.land_supply",)),
+    "scoring.land_status.supply": (4, ("scoring.land_status.supply",)),
     "maps": (5, ("maps",)),
     # the review app's commands live in ``maps/cli`` until they move into ``maps/review``
     "maps.review": (6, ("maps.review", "maps.cli.serve", "maps.cli.user")),
@@ -194,9 +194,9 @@ def test_every_reference_points_down():
     ("scoring.land_status.run", "scoring.run", True),
     ("scoring.candidates.rules", "scoring.land_status.facts", True),
     ("scoring.cli.candidates", "scoring.candidates.run", True),
-    ("scoring.land_supply.check", "scoring.land_status.external", True),
-    ("scoring.land_status.run", "scoring.land_supply.check", False),
-    ("maps.data", "scoring.land_supply.plots", True),
+    ("scoring.land_status.supply.check", "scoring.land_status.external", True),
+    ("scoring.land_status.run", "scoring.land_status.supply.check", False),
+    ("maps.data", "scoring.land_status.supply.plots", True),
     ("maps.export.writer", "maps.review.app", False),
     ("maps.review.app", "maps.export.writer", True),
     ("maps.cli.serve", "maps.review.app", True),

@@ -1,6 +1,6 @@
 """The supply page's work against the database: reading plots and areas in the user's
 scope, and editing a plot through the supply code's own functions
-(:func:`scoring.land_supply.plots.set_info`, :func:`scoring.land_supply.plots.advance`).
+(:func:`scoring.land_status.supply.plots.set_info`, :func:`scoring.land_status.supply.plots.advance`).
 
 Those functions commit themselves (they are the command line's too), while the app
 names its user for row-level security only for one transaction. :func:`as_user` names
@@ -49,8 +49,8 @@ def as_user(conn: psycopg.Connection, token: str) -> Iterator[psycopg.Connection
 
 
 def _labels(plot: dict[str, Any]) -> dict[str, Any]:
-    from scoring.land_supply.pipeline import next_steps
-    from scoring.land_supply.vocabulary import ORIGINS, STATUSES
+    from scoring.land_status.supply.pipeline import next_steps
+    from scoring.land_status.supply.vocabulary import ORIGINS, STATUSES
 
     return dict(plot, status_zh=STATUSES.label(plot["status"]),
                 origin_zh=ORIGINS.label(plot.get("origin")),
@@ -61,9 +61,9 @@ def overview(conn: psycopg.Connection) -> dict[str, Any]:
     """Plots in scope with their step and next steps, counts per step, and the areas'
     progress (area approved against the target) — what officials follow."""
     from scoring.land_status.areas.store import list_areas
+    from scoring.land_status.supply.plots import list_plots
+    from scoring.land_status.supply.vocabulary import STATUSES
     from scoring.land_status.vocabulary import AREA_METHODS, AREA_STATUSES
-    from scoring.land_supply.plots import list_plots
-    from scoring.land_supply.vocabulary import STATUSES
 
     frame = list_plots(conn)
     plots = [_labels(p) for p in frame.to_dict("records")]
@@ -79,11 +79,11 @@ def overview(conn: psycopg.Connection) -> dict[str, Any]:
 
 
 def detail(conn: psycopg.Connection, plot_id: int) -> dict[str, Any]:
-    """One plot as :func:`scoring.land_supply.plots.get_plot` reads it, with labels and the
+    """One plot as :func:`scoring.land_status.supply.plots.get_plot` reads it, with labels and the
     supply-information fields (template keys first, then the plot's own)."""
-    from scoring.land_supply.errors import PlotNotFound
-    from scoring.land_supply.plots import get_plot
-    from scoring.land_supply.vocabulary import INDICATORS, INFO, STATUSES
+    from scoring.land_status.supply.errors import PlotNotFound
+    from scoring.land_status.supply.plots import get_plot
+    from scoring.land_status.supply.vocabulary import INDICATORS, INFO, STATUSES
 
     try:
         plot = get_plot(conn, int(plot_id))
@@ -115,7 +115,7 @@ def _version(conn: psycopg.Connection, plot_id: int, expected: Any) -> None:
 def save_info(conn: psycopg.Connection, token: str, plot_id: int, body: dict) -> dict:
     """Merge the body's ``values`` into the plot's supply information (``version``: the
     version the user read); an empty value removes a field."""
-    from scoring.land_supply.plots import parse_info, set_info
+    from scoring.land_status.supply.plots import parse_info, set_info
 
     values = body.get("values")
     if not isinstance(values, dict) or not values or len(values) > MAX_KEYS:
@@ -136,8 +136,8 @@ def step(conn: psycopg.Connection, token: str, username: str, plot_id: int,
     """Advance the plot to ``to`` on ``date`` with the document (文号), or back with a reason,
     as ``username`` (``version``: the version the user read)."""
     from gis.importing.values import as_date
-    from scoring.land_supply.plots import advance
-    from scoring.land_supply.vocabulary import STATUSES
+    from scoring.land_status.supply.plots import advance
+    from scoring.land_status.supply.vocabulary import STATUSES
 
     to = body.get("to")
     if not isinstance(to, str) or to not in STATUSES:

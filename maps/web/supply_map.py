@@ -82,6 +82,14 @@ def _layer(layer_id: str, name: str, frame: Any, field: str, vocab: Any,
 
 def supply_map(conn: Any, options: Any) -> MapSpec:
     """The supply map's content (see the module docstring)."""
+    from scoring.land_status.supply.vocabulary import (
+        FIELDS,
+        INDICATORS,
+        ORIGINS,
+        STATUSES,
+        TOPICS,
+        header,
+    )
     from scoring.land_status.vocabulary import (
         AREA_FIELDS,
         AREA_METHODS,
@@ -91,14 +99,6 @@ def supply_map(conn: Any, options: Any) -> MapSpec:
         PIPELINE_STAGES,
     )
     from scoring.land_status.vocabulary import STATUSES as CANDIDATE_STATUSES
-    from scoring.land_supply.vocabulary import (
-        FIELDS,
-        INDICATORS,
-        ORIGINS,
-        STATUSES,
-        TOPICS,
-        header,
-    )
 
     lang = options.lang
     today = dt.date.today()

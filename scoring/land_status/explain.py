@@ -284,7 +284,7 @@ def _rule_text(c: dict, ev: dict, lang: str) -> str:
                                          over=_p("over", lang, y=_years(t, v))),
         "unsupplied_m2": lambda: _p("unsupplied", lang, v=m2(v), op=_op(ok, False), t=m2(t)),
         "excluded_by": lambda: _p("excluded", lang, v=KINDS.label(v, lang)),
-        # the contract checks of standard land (scoring.land_supply.check)
+        # the contract checks of standard land (scoring.land_status.supply.check)
         "late_start": lambda: _p("late_start", lang, v=fmt_date(v), t=fmt_date(t),
                                  op=_p("still_empty" if ok else "was_started", lang)),
         "late_completion": lambda: _p("late_completion", lang, v=fmt_share(v),

@@ -1,7 +1,7 @@
 """Kinds found by checks above this floor, written through this floor's candidates.
 
 The land-status rules (:mod:`.rules`) find their kinds themselves; a contract breach
-(``contract_breach``) is found by the contract checks of :mod:`scoring.land_supply`,
+(``contract_breach``) is found by the contract checks of :mod:`scoring.land_status.supply`,
 which this floor never imports. Those checks hand their findings to
 :func:`sync_external`, which keeps the rule of one open candidate per parcel
 (migration 0027): a breach on a parcel that already has an open candidate joins it as

@@ -38,8 +38,6 @@ def reported_checks() -> dict[str, str]:
 
 def _register_every_floor() -> None:
     import parcels.vocabulary  # noqa: F401
-    import scoring.land_status.vocabulary
-    import scoring.land_supply.vocabulary  # noqa: F401
     from scoring.policy.terms import vocabularies
 
     vocabularies()

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scoring.land_status.rules_config import load_rules
-from scoring.land_supply.check import contract_checks
+from scoring.land_status.supply.check import contract_checks
 
 RULES = load_rules()
 D = dt.date.fromisoformat

@@ -13,8 +13,8 @@ from scoring.land_status import lifecycle
 from scoring.land_status.facts import read_facts
 from scoring.land_status.rules_config import load_rules
 from scoring.land_status.run import run_candidates
-from scoring.land_supply.contracts import record_contract
-from scoring.land_supply.plots import add_plot, advance
+from scoring.land_status.supply.contracts import record_contract
+from scoring.land_status.supply.plots import add_plot, advance
 from tests.test_land_status.builders import add_parcel, add_survey, box, start
 
 pytestmark = pytest.mark.postgis
@@ -106,7 +106,7 @@ def test_before_the_transfer_and_after_going_back_the_certificate_dates_hold(res
     row = _dates(conn, settings, "2026-12-01")
     assert row["dates_source"] == "parcel" and row["agreed_start_date"] == D("2011-01-01")
     # and its contract is not checked: no breach of a contract not in force
-    from scoring.land_supply.check import check_contracts
+    from scoring.land_status.supply.check import check_contracts
 
     add_survey(conn, "2028-05-01", [box(310, 10, 390, 90)])
     conn.commit()

@@ -8,8 +8,8 @@ import datetime as dt
 
 import pytest
 
-from scoring.land_supply.errors import StepError
-from scoring.land_supply.plots import add_plot, advance
+from scoring.land_status.supply.errors import StepError
+from scoring.land_status.supply.plots import add_plot, advance
 from tests.cli_runner import run_mujun
 from tests.test_land_status.builders import add_parcel, box, start
 

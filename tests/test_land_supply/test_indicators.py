@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from scoring.land_supply.errors import IndicatorTableError
-from scoring.land_supply.indicators import TEMPLATE, load_table, lookup
-from scoring.land_supply.vocabulary import INDICATORS
+from scoring.land_status.supply.errors import IndicatorTableError
+from scoring.land_status.supply.indicators import TEMPLATE, load_table, lookup
+from scoring.land_status.supply.vocabulary import INDICATORS
 
 
 def test_the_bundled_template_says_its_figures_are_examples():

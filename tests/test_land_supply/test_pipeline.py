@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scoring.land_supply.errors import StepError
-from scoring.land_supply.pipeline import (
+from scoring.land_status.supply.errors import StepError
+from scoring.land_status.supply.pipeline import (
     FINAL,
     ORDER,
     check_step,
@@ -17,7 +17,7 @@ from scoring.land_supply.pipeline import (
     rank,
     undoes_transfer,
 )
-from scoring.land_supply.vocabulary import STATUSES
+from scoring.land_status.supply.vocabulary import STATUSES
 
 D = dt.date(2025, 1, 1)
 statuses = st.sampled_from(ORDER)

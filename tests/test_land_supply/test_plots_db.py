@@ -10,8 +10,8 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from scoring.land_supply.errors import StepError, SupplyError
-from scoring.land_supply.plots import add_plot, advance, get_plot, set_info
+from scoring.land_status.supply.errors import StepError, SupplyError
+from scoring.land_status.supply.plots import add_plot, advance, get_plot, set_info
 from tests.cli_runner import run_mujun
 from tests.test_land_status.builders import SRID, X0, Y0, add_parcel, add_survey, box, start
 
@@ -117,7 +117,7 @@ def test_supply_information_merges_and_removes(town, tmp_path, monkeypatch, db_d
 
 
 def test_a_contract_needs_a_transferred_plot(town, tmp_path):
-    from scoring.land_supply.contracts import record_contract
+    from scoring.land_status.supply.contracts import record_contract
 
     path = _polygon(tmp_path, box(10, 10, 90, 60), SRID)
     add_plot(town, actor="t", polygon=path, code="A", industry="34")
@@ -243,8 +243,8 @@ def test_the_check_reports_nothing_without_a_survey_after_the_date(town, tmp_pat
     """A missing survey is never a breach; a survey after the date showing a building is
     a start, an empty one a late start."""
     from gis.settings import load_settings
-    from scoring.land_supply.check import check_contracts
-    from scoring.land_supply.contracts import record_contract
+    from scoring.land_status.supply.check import check_contracts
+    from scoring.land_status.supply.contracts import record_contract
 
     path = _polygon(tmp_path, shapely.box(X0 + 200, Y0, X0 + 300, Y0 + 100), SRID)
     add_plot(town, actor="t", polygon=path, code="A", industry="34", on=D("2025-01-01"))
@@ -267,7 +267,7 @@ def test_the_candidates_run_checks_the_contracts_on_its_own_runs(town, tmp_path,
                                                                   db_dsn, capsys):
     """`mujun candidates` runs the registered contract checks after the rules: a survey
     after the start date showing the plot's parcel empty is a breach."""
-    from scoring.land_supply.contracts import record_contract
+    from scoring.land_status.supply.contracts import record_contract
 
     path = _polygon(tmp_path, shapely.box(X0 + 200, Y0, X0 + 300, Y0 + 100), SRID)
     add_plot(town, actor="t", polygon=path, code="A", industry="34", on=D("2025-01-01"))
@@ -314,7 +314,7 @@ def test_partial_assessment_loads_keep_the_good_features_and_list_the_others(
 
 
 def test_indicators_are_fixed_once_the_plot_is_announced(town, tmp_path):
-    from scoring.land_supply.plots import set_indicators
+    from scoring.land_status.supply.plots import set_indicators
 
     path = _polygon(tmp_path, box(10, 10, 90, 60), SRID)
     add_plot(town, actor="t", polygon=path, code="A", on=D("2025-01-01"))

@@ -30,8 +30,8 @@ def supplied(city_db):
     """The city with one candidate carried to a contracted plot, an area and an assessment."""
     from scoring.land_status.areas.store import add_area
     from scoring.land_status.lifecycle import decide
-    from scoring.land_supply.contracts import record_contract
-    from scoring.land_supply.plots import add_plot, advance
+    from scoring.land_status.supply.contracts import record_contract
+    from scoring.land_status.supply.plots import add_plot, advance
 
     conn, dsn, _ = city_db
     rows = conn.execute("SELECT candidate_id, parcel_code, status FROM candidate"

@@ -31,7 +31,7 @@ def plots(review_dsn, seeded, server):
     from maps.review.users import add_user, grant
     from scoring.land_status.areas.store import add_area
     from scoring.land_status.lifecycle import decide
-    from scoring.land_supply.plots import add_plot
+    from scoring.land_status.supply.plots import add_plot
 
     out = {}
     with connect(review_dsn) as conn:

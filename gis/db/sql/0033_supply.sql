@@ -17,7 +17,7 @@
 --                    the parcel it is checked on.
 --
 -- The order of the pipeline and what a valid step is are decided in
--- scoring/land_supply/pipeline.py; the CHECKs here are the database's last word.
+-- scoring/land_status/supply/pipeline.py; the CHECKs here are the database's last word.
 -- Policies (mujun_app only): read in district or town scope, like candidates; no writes.
 
 CREATE TABLE supply_plot (

@@ -1,6 +1,6 @@
 -- 0035 the review app's supply page: what the app role (mujun_app) may write on the
 -- standard-land tables of 0033, with the 'supply' permission (0032: planners and admins).
--- The page calls the supply code's own functions (scoring.land_supply.plots.set_info and
+-- The page calls the supply code's own functions (scoring.land_status.supply.plots.set_info and
 -- advance); these grants and policies are exactly what those functions write:
 --
 --   supply_plot        update the supply information, the status and its date (and the

@@ -94,7 +94,7 @@ GRANT SELECT ON parcel_contract_dates TO mujun_app;
 
 -- ------------------------------------------- going back from 出让 (the supply page)
 -- A plot that goes back from 出让 (or later) to an earlier step gives the candidate it
--- closed on transfer its decision back (scoring.land_supply.plots.advance): the app may
+-- closed on transfer its decision back (scoring.land_status.supply.plots.advance): the app may
 -- reopen such a candidate to 'approved' (clearing closed_reason) and record it as itself.
 CREATE POLICY candidate_supply_undone ON candidate FOR UPDATE TO mujun_app
     USING ((SELECT mujun_can('supply'))

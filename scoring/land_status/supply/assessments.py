@@ -9,12 +9,12 @@ with its CRS checks (:func:`gis.importing.layers.read_layer`, then
 :func:`~gis.importing.layers.to_working_crs`: declared CRS, area of use, repair,
 reprojection), per-feature checks in an :class:`~gis.importing.report.ImportReport`
 (their names in this floor's terms file, ``import.check.land_supply``, registered with
-:mod:`scoring.land_supply.vocabulary`), the all-or-nothing rule
+:mod:`scoring.land_status.supply.vocabulary`), the all-or-nothing rule
 (``accept_partial`` loads the good features and writes a rejects file) and one
 transaction that records the batch with its report — or a dry run that writes nothing.
 
 A plot inherits the assessments whose coverage contains it
-(:func:`scoring.land_supply.plots.assessments_of`), each valid, expired or not yet in
+(:func:`scoring.land_status.supply.plots.assessments_of`), each valid, expired or not yet in
 force on the day asked.
 """
 
@@ -23,7 +23,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scoring.land_supply.vocabulary import TOPICS
+from scoring.land_status.supply.vocabulary import TOPICS
 
 if TYPE_CHECKING:
     import pandas as pd

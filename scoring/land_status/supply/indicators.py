@@ -16,7 +16,7 @@ Examples
 >>> lookup(t, "1711")
 Traceback (most recent call last):
 ...
-scoring.land_supply.errors.IndicatorTableError: 行业 1711 不在控制指标表「标准地控制指标模板（示例数据，非正式标准）」（example-2026）中；表中行业：13、26、33、34、39；请补充该行业或换用本县的指标表（--indicators）
+scoring.land_status.supply.errors.IndicatorTableError: 行业 1711 不在控制指标表「标准地控制指标模板（示例数据，非正式标准）」（example-2026）中；表中行业：13、26、33、34、39；请补充该行业或换用本县的指标表（--indicators）
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from gis.yaml_schema import Check, Const, Number, Record, Table, Text, validate
-from scoring.land_supply.errors import IndicatorTableError
-from scoring.land_supply.vocabulary import INDICATORS
+from scoring.land_status.supply.errors import IndicatorTableError
+from scoring.land_status.supply.vocabulary import INDICATORS
 
 #: The bundled template.
 TEMPLATE = Path(__file__).resolve().parent / "data" / "indicators.yaml"

@@ -14,7 +14,7 @@ Examples
 >>> check_step("transferred", dt.date(2025, 3, 1), "started", dt.date(2025, 4, 1))
 Traceback (most recent call last):
 ...
-scoring.land_supply.errors.StepError: 地块状态只能逐步推进：当前「出让」，下一步应为「合同」，不能直接到「开工」
+scoring.land_status.supply.errors.StepError: 地块状态只能逐步推进：当前「出让」，下一步应为「合同」，不能直接到「开工」
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from scoring.land_supply.errors import StepError
-from scoring.land_supply.vocabulary import STATUSES
+from scoring.land_status.supply.errors import StepError
+from scoring.land_status.supply.vocabulary import STATUSES
 
 #: The statuses in pipeline order.
 ORDER: tuple[str, ...] = STATUSES.codes()

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from gis.crs import SQM_PER_MU
-from scoring.land_supply.errors import PlotNotFound, StepError, SupplyError
-from scoring.land_supply.vocabulary import INFO, ORIGINS, STATUSES
+from scoring.land_status.supply.errors import PlotNotFound, StepError, SupplyError
+from scoring.land_status.supply.vocabulary import INFO, ORIGINS, STATUSES
 
 if TYPE_CHECKING:
     import psycopg
@@ -41,7 +41,7 @@ def _frame(conn: psycopg.Connection, query: str, params: Any = None) -> pd.DataF
 
 
 def _indicators(industry: str | None, table: str | Path | None) -> tuple[dict, str | None]:
-    from scoring.land_supply.indicators import load_table, lookup
+    from scoring.land_status.supply.indicators import load_table, lookup
 
     if industry is None:
         if table is not None:
@@ -268,7 +268,7 @@ def advance(conn: psycopg.Connection, ref: int | str, to: str, on: dt.date, *, a
         (:func:`.pipeline.check_step`) out of order, dated before the current step,
         back without a reason; 指标确定 or later without the plot's indicators.
     """
-    from scoring.land_supply.pipeline import check_step, rank, undoes_transfer
+    from scoring.land_status.supply.pipeline import check_step, rank, undoes_transfer
 
     plot_id = plot_id_of(conn, ref)
     try:
@@ -341,7 +341,7 @@ def set_indicators(conn: psycopg.Connection, ref: int | str, industry: str, *,
     Only before the plot is announced (公告): afterwards the indicators are what was
     offered.
     """
-    from scoring.land_supply.pipeline import rank
+    from scoring.land_status.supply.pipeline import rank
 
     plot_id = plot_id_of(conn, ref)
     values, label = _indicators(industry, table)

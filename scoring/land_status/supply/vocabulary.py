@@ -20,7 +20,7 @@ from gis.vocabulary import Vocabulary, register
 #: Where the terms are written.
 TERMS_FILE = Path(__file__).resolve().parent / "data" / "terms.yaml"
 
-_TERMS = register("scoring.land_supply", TERMS_FILE)
+_TERMS = register("scoring.land_status.supply", TERMS_FILE)
 
 STATUSES: Vocabulary = _TERMS["supply.status"]
 ORIGINS: Vocabulary = _TERMS["supply.origin"]

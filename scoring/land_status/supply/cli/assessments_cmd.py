@@ -21,7 +21,7 @@ def assessments(app, src, layer, crs, encoding, swap_xy, dry_run, accept_partial
     every import: lock, identity, CRS checks, a report, --dry-run, --accept-partial.
     """
     from gis.importing.common import default_rejects_path
-    from scoring.land_supply.assessments import load_assessments
+    from scoring.land_status.supply.assessments import load_assessments
 
     if accept_partial and rejects is None:
         rejects = str(default_rejects_path(src))

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gis.crs import SQM_PER_MU
-from scoring.land_supply.vocabulary import FIELDS, INDICATORS, ORIGINS, STATUSES
+from scoring.land_status.supply.vocabulary import FIELDS, INDICATORS, ORIGINS, STATUSES
 
 if TYPE_CHECKING:
     import geopandas as gpd

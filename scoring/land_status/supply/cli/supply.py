@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from gis.cli.options import emit, json_option, overwrite_option
-from scoring.land_supply.vocabulary import STATUSES
+from scoring.land_status.supply.vocabulary import STATUSES
 
 STATUS_CHOICES = STATUSES.codes()
 
@@ -34,9 +34,15 @@ def _fmt(v, digits=2) -> str:
 
 
 def _plot_text(p: dict) -> str:
+    from scoring.land_status.supply.vocabulary import (
+        INDICATORS,
+        INFO,
+        ORIGINS,
+        TOPIC_STATES,
+        TOPICS,
+    )
+    from scoring.land_status.supply.vocabulary import header as h
     from scoring.land_status.vocabulary import EVIDENCE
-    from scoring.land_supply.vocabulary import INDICATORS, INFO, ORIGINS, TOPIC_STATES, TOPICS
-    from scoring.land_supply.vocabulary import header as h
 
     origin = ORIGINS.label(p["origin"]) + (f"（候选 {p['candidate_id']}）"
                                            if p.get("candidate_id") else "")
@@ -127,7 +133,7 @@ def supply() -> None:
 def add(app, candidate_id, polygon, code, judicial, crs, industry, table, park, planned_use,
         on, by, as_json) -> None:
     """Record a plot: --from-candidate ID, or --polygon FILE --code CODE."""
-    from scoring.land_supply.plots import add_plot
+    from scoring.land_status.supply.plots import add_plot
 
     p = add_plot(app.connect(), actor=by, candidate_id=candidate_id, polygon=polygon,
                  code=code, origin="judicial" if judicial else None, industry=industry,
@@ -143,8 +149,8 @@ def add(app, candidate_id, polygon, code, judicial, crs, industry, table, park, 
 @click.pass_obj
 def list_cmd(app, status, as_json) -> None:
     """The plots with status, area, town and industry."""
-    from scoring.land_supply.plots import list_plots
-    from scoring.land_supply.vocabulary import header
+    from scoring.land_status.supply.plots import list_plots
+    from scoring.land_status.supply.vocabulary import header
 
     frame = list_plots(app.connect(), status=status)
     records = frame.to_dict("records")
@@ -169,7 +175,7 @@ def list_cmd(app, status, as_json) -> None:
 @click.pass_obj
 def show(app, plot, on, as_json) -> None:
     """One plot (id or code): indicators, information, assessments, contract, history."""
-    from scoring.land_supply.plots import get_plot
+    from scoring.land_status.supply.plots import get_plot
 
     p = get_plot(app.connect(), plot, on=_date(on, "--date"))
     emit(p, as_json, _plot_text(p))
@@ -188,7 +194,7 @@ def show(app, plot, on, as_json) -> None:
 @click.pass_obj
 def advance_cmd(app, plot, to, on, document, reason, by, as_json) -> None:
     """Move a plot one step along the pipeline (or back, with a reason)."""
-    from scoring.land_supply.plots import advance
+    from scoring.land_status.supply.plots import advance
 
     p = advance(app.connect(), plot, to, _date(on, "--date"), actor=by, document=document,
                 reason=reason)
@@ -204,7 +210,7 @@ def advance_cmd(app, plot, to, on, document, reason, by, as_json) -> None:
 @click.pass_obj
 def indicators_cmd(app, plot, industry, table, as_json) -> None:
     """(Re)take a plot's control indicators for an industry, before it is announced."""
-    from scoring.land_supply.plots import set_indicators
+    from scoring.land_status.supply.plots import set_indicators
 
     p = set_indicators(app.connect(), plot, industry, table=table)
     emit(p, as_json, _plot_text(p))
@@ -221,7 +227,7 @@ def indicators_cmd(app, plot, industry, table, as_json) -> None:
 @click.pass_obj
 def info(app, plot, pairs, path, template, as_json) -> None:
     """Supply information a firm asks for: utilities, policies, nearby services."""
-    from scoring.land_supply.plots import get_plot, info_template, parse_info, set_info
+    from scoring.land_status.supply.plots import get_plot, info_template, parse_info, set_info
 
     if template:
         click.echo(info_template(), nl=False)
@@ -258,7 +264,7 @@ def contract(app, plot, start_by, complete_by, produce_by, investment_wan, far_m
              coverage_min, tax_per_mu_wan, holder, credit_code, contract_no, signed,
              parcel_code, by, as_json) -> None:
     """Record the land contract (出让合同) of a transferred plot."""
-    from scoring.land_supply.contracts import record_contract
+    from scoring.land_status.supply.contracts import record_contract
 
     p = record_contract(app.connect(), plot, actor=by,
                         start_by=_date(start_by, "--start-by"),
@@ -286,8 +292,8 @@ def check(app, as_of, score_run, rules_path, as_json) -> None:
     Breaches become land-status candidates of kind 违反供地合同, with the clause as
     evidence (`mujun candidates show ID`).
     """
+    from scoring.land_status.supply.check import check_contracts
     from scoring.land_status.vocabulary import RULES
-    from scoring.land_supply.check import check_contracts
 
     res = check_contracts(app.connect(), app.settings, as_of=as_of, score_run=score_run,
                           rules_path=rules_path)
@@ -309,7 +315,7 @@ def check(app, as_of, score_run, rules_path, as_json) -> None:
 @click.pass_obj
 def export(app, path, overwrite, as_json) -> None:
     """Write every plot with its status, indicators and contract dates."""
-    from scoring.land_supply.export import write_plots
+    from scoring.land_status.supply.export import write_plots
 
     out = write_plots(app.connect(), path, overwrite=overwrite)
     emit(out, as_json, f"地块已写入 {path}")

@@ -13,9 +13,9 @@ import datetime as dt
 import json
 from typing import TYPE_CHECKING, Any
 
-from scoring.land_supply.errors import SupplyError
-from scoring.land_supply.plots import get_plot, plot_id_of
-from scoring.land_supply.vocabulary import STATUSES
+from scoring.land_status.supply.errors import SupplyError
+from scoring.land_status.supply.plots import get_plot, plot_id_of
+from scoring.land_status.supply.vocabulary import STATUSES
 
 if TYPE_CHECKING:
     import psycopg
@@ -37,7 +37,7 @@ def record_contract(conn: psycopg.Connection, ref: int | str, *, actor: str,
         The plot is not transferred (出让) yet, dates out of order, no parcel to check
         the contract on, or figures out of range.
     """
-    from scoring.land_supply.pipeline import rank
+    from scoring.land_status.supply.pipeline import rank
 
     plot_id = plot_id_of(conn, ref)
     try:
