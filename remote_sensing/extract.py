@@ -155,7 +155,7 @@ def prepare_config(
             check_model_fits(card, n_bands=ds.count, resolution=ground_res,
                              image=paths["image"], model=str(model))
         if objects is None and isinstance(card.get("postprocess"), dict):
-            objects = {k: card["postprocess"][k] for k in ("low", "high", "split", "seed")
+            objects = {k: card["postprocess"][k] for k in ("low", "high", "split", "seed", "seed_min_m2")
                        if k in card["postprocess"]}
     if method == "classify":
         _check_model_resolution(model, ground_res, paths["image"])

@@ -162,6 +162,7 @@ def objects_mask(
     max_hole_px: float | None = None,
     interior: np.ndarray | None = None,
     seed: float = 0.5,
+    seed_min_px: float | None = None,
 ) -> np.ndarray:
     """Building objects from a probability map (see the module docstring).
 
@@ -181,10 +182,14 @@ def objects_mask(
     max_hole_px : float, optional
         Holes smaller than this are filled (default: ``4 * min_px``).
     interior : ndarray of float, optional
-        The model's interior probability; its blobs ``>= seed`` (at least a sixteenth
-        of ``min_px``) then seed the split instead of the cores ``prob >= split``.
+        The model's interior probability; its blobs ``>= seed`` of at least
+        ``seed_min_px`` pixels then seed the split instead of the cores ``prob >= split``.
     seed : float
         Interior threshold of the seeds.
+    seed_min_px : float, optional
+        Smallest interior blob that starts a building of its own (default: a sixteenth of
+        ``min_px``, at least 2); larger values keep rooftop clutter (tanks, stairwells)
+        from cutting one roof into several.
 
     Returns
     -------
@@ -197,7 +202,8 @@ def objects_mask(
     mask = fill_small_holes(mask, 4 * min_px if max_hole_px is None else max_hole_px)
     if interior is not None:
         inner = np.asarray(interior, dtype=np.float32)
-        mask = split_touching(mask, inner, seed, max(2.0, min_px / 16), cores=inner >= seed, nearest=True)
+        smallest = max(2.0, min_px / 16) if seed_min_px is None else max(1.0, float(seed_min_px))
+        mask = split_touching(mask, inner, seed, smallest, cores=inner >= seed, nearest=True)
     elif split is not None:
         mask = split_touching(mask, prob, split, max(4.0, min_px / 4))
     return drop_small(mask, min_px)

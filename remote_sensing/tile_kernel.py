@@ -299,8 +299,11 @@ def process_tile(tile: Tile, cfg: ExtractConfig, datasets: dict, params: dict) -
         if cfg.postprocess == "objects":
             from remote_sensing.objects import objects_mask
 
+            objects = dict(cfg.objects or {})
+            if "seed_min_m2" in objects:  # the card gives it on the ground
+                objects["seed_min_px"] = float(objects.pop("seed_min_m2")) / cfg.pixel_area
             binary = objects_mask(prob, valid=valid, min_px=cfg.min_area_m2 / cfg.pixel_area,
-                                  interior=interior, **(cfg.objects or {}))
+                                  interior=interior, **objects)
         else:
             binary = prob >= 0.5
         binary = _pad_morph(binary, cfg.morphology) & valid

@@ -43,8 +43,9 @@ def _widths(ctx, param, value):
               help="Optimisation steps before early stopping may end training or an epoch be kept as the best.")
 @click.option("--tta", type=click.Choice(["1", "2", "4", "8"]), default="4", show_default=True,
               help="Test-time augmentation written into the card: flips/rotations averaged per model tile (1 = none).")
-@click.option("--tune-postprocess", is_flag=True,
-              help="Choose the hysteresis thresholds on the validation stripe (useful when it holds dozens of buildings).")
+@click.option("--tune-postprocess/--no-tune-postprocess", default=None,
+              help="Choose the hysteresis and interior seed thresholds on the validation stripes "
+                   "(default: when they hold at least 30 labelled buildings).")
 @click.option("--widths", default="16,32,64", show_default=True, callback=_widths,
               help="Channels per U-Net level (more levels see more context; wider is slower).")
 @click.option("--edge-band", type=float, default=1.0, show_default=True,

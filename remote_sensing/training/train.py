@@ -41,13 +41,24 @@ from ..onnx_model import tta_mean
 from .samples import (
     Stripe,
     edge_weights,
+    gap_weights,
     interior_target,
     normalisation,
     pad_to,
     sample_patches,
     validation_stripe,
 )
-from .unet import DEFAULT_WIDTHS, OUTPUTS, init_params, n_outputs, n_weights, size_multiple
+from .unet import (
+    DEFAULT_WIDTHS,
+    OUTPUTS,
+    add_batch_norm,
+    fold_batch_norm,
+    init_params,
+    initial_statistics,
+    n_outputs,
+    n_weights,
+    size_multiple,
+)
 
 log = logging.getLogger(__name__)
 
@@ -72,13 +83,21 @@ class TrainOptions:
     untrained network otherwise. ``max_epochs`` caps everything (also that warm-up); None
     means no cap but the time. ``tta`` is the test-time augmentation written into the card
     (see :func:`remote_sensing.onnx_model.run_tta`) and used for the validation scores.
-    ``tune_postprocess`` chooses the hysteresis thresholds written into the card on the
-    validation stripes (:data:`.validation.POSTPROCESS_GRID`).
+    ``tune_postprocess`` chooses the hysteresis and interior seed thresholds written into
+    the card on the validation stripes (:data:`.validation.POSTPROCESS_GRID`, ``SEED_GRID``,
+    ``SEED_MIN_GRID``); None (the default) does so when they hold at least
+    :data:`.validation.TUNE_MIN_BUILDINGS` labelled buildings.
 
     ``resolution`` is the model's ground resolution (m): every image is resampled to it
     (default: the finest image's, but not finer than ``min_resolution``). ``interior``
     adds the interior output (each footprint shrunk by ``interior_m`` from its outline
     and its neighbours), whose blobs split touching roofs after prediction.
+    ``gap_weight`` is the loss weight of background pixels within ``gap_m`` of two
+    different footprints (the alleys that make two roofs two objects; 0 = off).
+    ``batch_norm`` normalises every 3x3 convolution over the batch while training (a
+    network from scratch learns several times faster) and folds the running statistics
+    into the weights afterwards, so the model written is plain convolutions; a model
+    fine-tuned from another (``init_from``) keeps its folded weights and trains without it.
     """
 
     widths: tuple[int, ...] = DEFAULT_WIDTHS
@@ -102,11 +121,14 @@ class TrainOptions:
     seed: int = 0
     min_steps: int = 600
     tta: int = 4
-    tune_postprocess: bool = False
+    tune_postprocess: bool | None = None
     resolution: float | None = None
     min_resolution: float = 0.25
     interior: bool = True
     interior_m: float = 0.75
+    batch_norm: bool = True
+    gap_m: float = 1.5
+    gap_weight: float = 3.0
 
 
 @dataclass(frozen=True)
@@ -162,14 +184,15 @@ def _bce_dice(z, y, w, pos_weight):
 
 
 def _loss_fn(widths, pos_weight: float, interior_weight: float):
-    from .unet import forward
+    """The training loss and, as auxiliary output, the batch statistics (empty without batch norm)."""
+    from .unet import forward_batch_norm
 
     def loss(params, x, y, w, z, wz):
-        out = forward(params, x, widths)
+        out, stats = forward_batch_norm(params, x, widths)
         if out.ndim == 3:
-            return _bce_dice(out, y, w, pos_weight)
+            return _bce_dice(out, y, w, pos_weight), stats
         return (_bce_dice(out[..., 0], y, w, pos_weight)
-                + _bce_dice(out[..., 1], z, wz, interior_weight))
+                + _bce_dice(out[..., 1], z, wz, interior_weight)), stats
 
     return loss
 
@@ -232,6 +255,9 @@ def _place(src: Source, opt: TrainOptions, resolution: float, bands, patch: int)
                               max_megapixels=opt.max_megapixels, resolution=resolution)
     band_px = round(opt.edge_band_m / data.resolution)
     weights = edge_weights(data.label, data.usable, band_px, opt.edge_weight)
+    if opt.gap_weight > 0:
+        weights = np.maximum(weights, gap_weights(data.instances, opt.gap_m / data.resolution, opt.gap_weight)
+                             * data.usable)
     stripe = validation_stripe(data.label, data.usable, opt.val_fraction, min_px=max(patch // 2, 32))
     gap = max(8, patch // 8)
     held = stripe.mask(data.label.shape, grow=gap)
@@ -352,16 +378,24 @@ def train_segmentation(
         params = {k: jnp.asarray(v) for k, v in start_params.items()}
         n_out = n_outputs(start_params)
     else:
-        params = {k: jnp.asarray(v) for k, v in init_params(len(first.bands), widths, opt.seed, n_out).items()}
+        fresh = init_params(len(first.bands), widths, opt.seed, n_out)
+        params = {k: jnp.asarray(v) for k, v in (add_batch_norm(fresh) if opt.batch_norm else fresh).items()}
+    batch_norm = any(k.endswith("/gamma") for k in params)
+    running = {k: jnp.asarray(v) for k, v in initial_statistics(params).items()}
     loss = _loss_fn(widths, pos_weight, interior_weight)
     adam_init, adam_update = _adam()
     state = adam_init(params)
 
     @jax.jit
-    def step(params, state, xb, yb, wb, zb, wzb, lr):
-        value, grads = jax.value_and_grad(loss)(params, xb, yb, wb, zb, wzb)
+    def step(params, state, running, xb, yb, wb, zb, wzb, lr):
+        (value, stats), grads = jax.value_and_grad(loss, has_aux=True)(params, xb, yb, wb, zb, wzb)
         params, state = adam_update(grads, state, params, lr)
-        return params, state, value
+        running = jax.tree_util.tree_map(lambda r, s: 0.9 * r + 0.1 * s, running, stats)
+        return params, state, running, value
+
+    def plain(params, running):
+        """The weights as plain convolutions (the running statistics folded in)."""
+        return fold_batch_norm(params, running) if batch_norm else params
 
     margin = 32
     windows = []
@@ -417,10 +451,11 @@ def train_segmentation(
                      for pl, k in zip(places, counts, strict=True) if k]
             xb, yb, wb, zb = (np.concatenate(a) for a in zip(*parts, strict=True))
             wzb = (wb > 0).astype(np.float32)  # the interior lies away from label edges: weight 0 or 1
-            params, state, value = step(params, state, xb, yb, wb, zb, wzb, np.float32(lr))
+            params, state, running, value = step(params, state, running, xb, yb, wb, zb, wzb, np.float32(lr))
             losses.append(float(value))
             done_steps += 1
-        val_loss, val_f1 = validate(params)
+        current = plain(params, running)
+        val_loss, val_f1 = validate(current)
         elapsed = time.perf_counter() - t_start
         history.append({"epoch": epoch, "train_loss": round(float(np.mean(losses)), 5),
                         "val_loss": round(val_loss, 5), "val_pixel_f1": round(val_f1, 4),
@@ -431,7 +466,7 @@ def train_segmentation(
             progress(int(elapsed) - reported)
             reported = int(elapsed)
         if epoch >= warmup and (val_loss < best[0] - 1e-4 or epoch == warmup):
-            best = (val_loss, params, epoch)
+            best = (val_loss, current, epoch)
             stale = 0
         else:
             stale += 1
@@ -443,7 +478,7 @@ def train_segmentation(
             stopped = "time_limit"
             break
     if best[2] == 0:  # stopped by the time limit before the warm-up ended: keep the last epoch
-        best = (np.inf, params, epoch)
+        best = (np.inf, plain(params, running), epoch)
     params = {k: np.asarray(v, np.float32) for k, v in best[1].items()}
     stripes = []
     for pl, (xv, yv, wv, (ir, ic)) in zip(places, windows, strict=True):
@@ -451,7 +486,7 @@ def train_segmentation(
         prob, inner = (out[0], out[1]) if out.ndim == 3 else (out, None)
         stripes.append(StripePrediction(prob, inner, yv, wv, pl.data, pl.stripe))
     split = None if n_out == 2 else opt.split
-    scores, (low, high) = validation_scores(
+    scores, (low, high, seed_threshold, seed_min_m2) = validation_scores(
         stripes, low=opt.low, high=opt.high, split=split, seed=opt.seed_threshold,
         min_area_m2=opt.min_area_m2, tune_postprocess=opt.tune_postprocess)
     seconds = time.perf_counter() - t_start
@@ -488,9 +523,11 @@ def train_segmentation(
         "outputs": outputs,
         "tta": opt.tta,
         "postprocess": {"method": "objects", "low": low, "high": high, "split": split,
-                        **({"seed": opt.seed_threshold} if n_out == 2 else {}), "min_area_m2": opt.min_area_m2},
+                        **({"seed": seed_threshold} if n_out == 2 else {}),
+                        **({"seed_min_m2": seed_min_m2} if n_out == 2 and seed_min_m2 is not None else {}), "min_area_m2": opt.min_area_m2},
         "architecture": {"name": "unet", "widths": list(widths), "weights": n_weights(params),
                          "outputs": outputs,
+                         "batch_norm": "folded into the convolutions" if batch_norm else None,
                          "framework": f"jax {jax.__version__}", "device": jax.devices()[0].platform},
         "training_area": {**{k: areas[0][k] for k in ("crs", "bounds", "megapixels")},
                           "area_m2": round(sum(a["area_m2"] for a in areas), 1),
@@ -503,6 +540,7 @@ def train_segmentation(
                      "steps_per_epoch": steps, "steps": done_steps, "batch": opt.batch, "patch": patch,
                      "learning_rate": opt.learning_rate, "schedule": "half cosine to 5 % over the time limit",
                      "edge_band_m": opt.edge_band_m, "edge_weight": opt.edge_weight,
+                     "gap_m": opt.gap_m if opt.gap_weight > 0 else None, "gap_weight": opt.gap_weight,
                      "interior_m": opt.interior_m if n_out == 2 else None,
                      "pos_weight": round(pos_weight, 3), "min_steps": opt.min_steps,
                      "max_seconds": opt.max_seconds,

@@ -29,6 +29,9 @@ DEFAULT_WIDTHS = (16, 32, 64)
 #: The outputs of the models ``footprints train`` writes, in channel order (the card's ``outputs``).
 OUTPUTS = ("building", "interior")
 
+#: Epsilon of the batch normalisation (training only; folded into the weights afterwards).
+BN_EPS = 1e-5
+
 
 def size_multiple(widths) -> int:
     """Rows and columns of an input must be multiples of this (one halving per level).
@@ -88,15 +91,43 @@ def forward(params: dict, x, widths=DEFAULT_WIDTHS):
     """Logits of a normalised NHWC batch (JAX, differentiable).
 
     ``(batch, rows, cols)`` for a one-output network, ``(batch, rows, cols, outputs)`` otherwise.
+    ``params`` are plain convolutions: a network trained with batch normalisation is first
+    folded (:func:`fold_batch_norm`).
     """
+    out, _ = _run(params, x, widths, train_norm=False)
+    return out
+
+
+def forward_batch_norm(params: dict, x, widths=DEFAULT_WIDTHS):
+    """Logits and the batch statistics of every normalised layer (training with batch norm).
+
+    Each convolution with ``NAME/gamma`` in ``params`` is followed by a batch
+    normalisation over the batch's pixels (before the ReLU); the statistics
+    (``NAME/mean``, ``NAME/var``) come back for the running averages that
+    :func:`fold_batch_norm` later folds into the weights.
+    """
+    return _run(params, x, widths, train_norm=True)
+
+
+def _run(params: dict, x, widths, train_norm: bool):
     import jax
     import jax.numpy as jnp
+
+    stats = {}
 
     def conv(name, h):
         w, b = params[f"{name}/w"], params[f"{name}/b"]
         h = jax.lax.conv_general_dilated(h, w, (1, 1), "SAME",
                                          dimension_numbers=("NHWC", "HWIO", "NHWC"))
-        return h + b
+        h = h + b
+        if f"{name}/gamma" in params:
+            if not train_norm:
+                raise ValueError("fold the batch normalisation into the weights first (fold_batch_norm)")
+            mean = jnp.mean(h, axis=(0, 1, 2))
+            var = jnp.mean(jnp.square(h - mean), axis=(0, 1, 2))
+            stats[f"{name}/mean"], stats[f"{name}/var"] = mean, var
+            h = (h - mean) * jax.lax.rsqrt(var + BN_EPS) * params[f"{name}/gamma"] + params[f"{name}/beta"]
+        return h
 
     def pool(h):
         n, r, c, ch = h.shape
@@ -119,7 +150,74 @@ def forward(params: dict, x, widths=DEFAULT_WIDTHS):
         h = jax.nn.relu(conv(f"dec{i}a", h))
         h = jax.nn.relu(conv(f"dec{i}b", h))
     out = conv("head", h)
-    return out[..., 0] if out.shape[-1] == 1 else out
+    return (out[..., 0] if out.shape[-1] == 1 else out), stats
+
+
+def add_batch_norm(params: dict) -> dict:
+    """``params`` with a batch normalisation (gamma 1, beta 0) after every 3x3 convolution.
+
+    Examples
+    --------
+    >>> p = add_batch_norm(init_params(1, (8, 16)))
+    >>> p["enc0a/gamma"].shape, "head/gamma" in p
+    ((8,), False)
+    """
+    out = dict(params)
+    for name, k, _cin, cout in layer_names_of(params):
+        if k == 3:
+            out[f"{name}/gamma"] = np.ones(cout, np.float32)
+            out[f"{name}/beta"] = np.zeros(cout, np.float32)
+    return out
+
+
+def initial_statistics(params: dict) -> dict:
+    """Running statistics (mean 0, variance 1) of every normalised layer of ``params``."""
+    out = {}
+    for key, g in params.items():
+        if key.endswith("/gamma"):
+            name = key[: -len("/gamma")]
+            out[f"{name}/mean"] = np.zeros_like(np.asarray(g))
+            out[f"{name}/var"] = np.ones_like(np.asarray(g))
+    return out
+
+
+def fold_batch_norm(params: dict, stats: dict) -> dict:
+    """Plain convolution weights computing what the normalised network computes at inference.
+
+    ``w' = w * g``, ``b' = (b - mean) * g + beta`` with ``g = gamma / sqrt(var + eps)`` per
+    output channel: the exported ONNX graph and :func:`forward` need no normalisation layer.
+
+    Examples
+    --------
+    >>> import jax, numpy as np
+    >>> p = add_batch_norm(init_params(2, (4, 8), seed=1))
+    >>> x = np.random.default_rng(0).standard_normal((2, 8, 8, 2)).astype(np.float32)
+    >>> out, st = forward_batch_norm(p, x, (4, 8))
+    >>> bool(np.allclose(forward(fold_batch_norm(p, st), x, (4, 8)), out, atol=1e-4))
+    True
+    """
+    out = {}
+    for key, v in params.items():
+        name, _, kind = key.rpartition("/")
+        if kind in ("gamma", "beta"):
+            continue
+        if f"{name}/gamma" not in params:
+            out[key] = np.asarray(v, np.float32)
+            continue
+        g = np.asarray(params[f"{name}/gamma"], np.float32) / np.sqrt(np.asarray(stats[f"{name}/var"],
+                                                                                  np.float32) + BN_EPS)
+        if kind == "w":
+            out[key] = (np.asarray(v, np.float32) * g).astype(np.float32)
+        else:
+            out[key] = ((np.asarray(v, np.float32) - np.asarray(stats[f"{name}/mean"], np.float32)) * g
+                        + np.asarray(params[f"{name}/beta"], np.float32)).astype(np.float32)
+    return out
+
+
+def layer_names_of(params: dict) -> list[tuple[str, int, int, int]]:
+    """``(name, kernel, in_channels, out_channels)`` of every convolution in ``params``."""
+    return [(key[: -len("/w")], int(np.shape(v)[0]), int(np.shape(v)[2]), int(np.shape(v)[3]))
+            for key, v in params.items() if key.endswith("/w")]
 
 
 def n_outputs(params: dict) -> int:

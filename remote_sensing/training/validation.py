@@ -32,7 +32,19 @@ def stripe_geometry(stripe: Stripe, data: TrainingData):
 
 
 #: Hysteresis thresholds ``(low, high)`` tried on the validation stripe (the default first).
-POSTPROCESS_GRID = ((0.4, 0.7), (0.5, 0.8), (0.3, 0.6), (0.3, 0.5), (0.2, 0.5), (0.2, 0.4))
+POSTPROCESS_GRID = ((0.4, 0.7), (0.5, 0.8), (0.6, 0.8), (0.3, 0.6), (0.3, 0.5), (0.2, 0.5), (0.2, 0.4))
+
+#: Interior seed thresholds tried with each pair for two-output models (the default first):
+#: a higher one splits blobs whose interiors touch faintly.
+SEED_GRID = (0.5, 0.3, 0.7, 0.85)
+
+#: Smallest interior blob (m²) that starts a building of its own, tried with each of the above
+#: (None: a sixteenth of the smallest building, the default).
+SEED_MIN_GRID = (None, 2.0)
+
+#: Tuning the post-processing by default needs at least this many labelled buildings in the
+#: validation stripes (fewer, and the choice would follow noise).
+TUNE_MIN_BUILDINGS = 30
 
 
 @dataclass
@@ -55,7 +67,7 @@ def _pixel_counts(s: StripePrediction) -> tuple[int, int, int]:
 
 
 def _object_counts(s: StripePrediction, *, low: float, high: float, split: Any, seed: float,
-                   min_area_m2: float) -> dict | None:
+                   min_area_m2: float, seed_min_m2: float | None = None) -> dict | None:
     """Object counts of one stripe (None when it holds no labelled building)."""
     import geopandas as gpd
     import shapely
@@ -76,7 +88,8 @@ def _object_counts(s: StripePrediction, *, low: float, high: float, split: Any, 
     min_px = min_area_m2 / data.resolution ** 2
     r0, c0 = (s.stripe.start, 0) if s.stripe.axis == 0 else (0, s.stripe.start)
     mask = objects_mask(s.prob, valid=valid, low=low, high=high, split=split, min_px=min_px,
-                        interior=s.interior, seed=seed)
+                        interior=s.interior, seed=seed,
+                        seed_min_px=None if seed_min_m2 is None else seed_min_m2 / data.resolution ** 2)
     labels, n = label_blobs(mask)
     polys = list(polygonize_labels(labels, r0, c0).values()) if n else []
     counts = {"n_pred": len(polys), "n_ref": len(ref_frame), "tp": 0, "iou_sum": 0.0, "pred_area": 0.0,
@@ -103,48 +116,63 @@ def _pooled_objects(parts: list[dict]) -> dict:
 
 def validation_scores(stripes: list[StripePrediction], *, low: float, high: float, split: Any,
                       seed: float = 0.5, min_area_m2: float,
-                      tune_postprocess: bool) -> tuple[dict, tuple[float, float]]:
+                      tune_postprocess: bool | None) -> tuple[dict, tuple]:
     """Pixel scores (edge band excluded) and object scores, pooled over the validation stripes.
 
     ``low``, ``high``, ``split`` and ``seed`` are the object post-processing's options
     (:func:`remote_sensing.objects.objects_mask`), ``min_area_m2`` the smallest building
-    counted. With ``tune_postprocess`` the hysteresis thresholds are chosen here among
-    :data:`POSTPROCESS_GRID`: the pair with the best pooled object F1, then the best
-    matched IoU (the first, i.e. the default, on a tie). Only the validation stripes are
-    looked at, never the area a model is later measured on.
+    counted. With ``tune_postprocess`` the thresholds are chosen here among
+    :data:`POSTPROCESS_GRID` (each with every interior seed threshold of :data:`SEED_GRID`
+    and smallest seed of :data:`SEED_MIN_GRID` when the stripes have an interior map): the
+    choice with the best pooled object F1, then the best matched IoU (the first, i.e. the
+    default, on a tie). None tunes when the stripes hold at least
+    :data:`TUNE_MIN_BUILDINGS` labelled buildings. Only the validation stripes are looked
+    at, never the area a model is later measured on.
 
     Returns
     -------
     scores : dict
-    thresholds : (low, high)
+    thresholds : (low, high, seed, seed_min_m2)
     """
     tp, fp, fn = (sum(c) for c in zip(*(_pixel_counts(s) for s in stripes), strict=True))
     out: dict = {"pixel_precision": tp / (tp + fp) if tp + fp else 0.0,
                  "pixel_recall": tp / (tp + fn) if tp + fn else 0.0,
                  "pixel_f1": 2 * tp / (2 * tp + fp + fn) if tp else 0.0,
                  "pixel_iou": tp / (tp + fp + fn) if tp else 0.0}
-    chosen = (low, high)
-    grid = [chosen] + [g for g in POSTPROCESS_GRID if g != chosen] if tune_postprocess else [chosen]
+    chosen = (low, high, seed, None)
+    grid = [chosen]
+    if tune_postprocess is not False:
+        seeded = any(s.interior is not None for s in stripes)
+        seeds = [seed] + [v for v in SEED_GRID if v != seed] if seeded else [seed]
+        grid += [(lo, hi, sd, sm) for lo, hi in [(low, high)] + [g for g in POSTPROCESS_GRID if g != (low, high)]
+                 for sd in seeds for sm in (SEED_MIN_GRID if seeded else (None,))
+                 if (lo, hi, sd, sm) != chosen]
     tried = []
     best_key, best = None, None
-    for lo, hi in grid:
-        parts = [_object_counts(s, low=lo, high=hi, split=split, seed=seed, min_area_m2=min_area_m2)
+    for i, (lo, hi, sd, sm) in enumerate(grid):
+        if i == 1 and not tune_postprocess:
+            break
+        parts = [_object_counts(s, low=lo, high=hi, split=split, seed=sd, min_area_m2=min_area_m2,
+                                seed_min_m2=sm)
                  for s in stripes]
         parts = [p for p in parts if p is not None]
         if not parts:
             out["note"] = "no labelled building in the validation stripe: object scores unavailable"
             return _rounded(out), chosen
         pooled = _pooled_objects(parts)
+        if i == 0 and tune_postprocess is None:  # automatic: tune only where the stripes say something
+            tune_postprocess = pooled["n_labelled"] >= TUNE_MIN_BUILDINGS
         key = (pooled["object_f1"], pooled["matched_iou"])
-        tried.append({"low": lo, "high": hi, "object_f1": round(key[0], 4), "matched_iou": round(key[1], 4)})
+        tried.append({"low": lo, "high": hi, "seed": sd, "seed_min_m2": sm, "object_f1": round(key[0], 4),
+                      "matched_iou": round(key[1], 4)})
         if best_key is None or key > best_key:
-            best_key, best, chosen = key, pooled, (lo, hi)
+            best_key, best, chosen = key, pooled, (lo, hi, sd, sm)
     out.update(best)
     out["note"] = ("validation stripe held back from training; objects after post-processing, "
                    "before regularization; IoU >= 0.5"
-                   + ("; hysteresis thresholds chosen on this stripe (see postprocess_tried), so "
-                      "these object scores are optimistic" if len(grid) > 1 else ""))
-    if len(grid) > 1:
+                   + ("; thresholds chosen on this stripe (see postprocess_tried), so "
+                      "these object scores are optimistic" if len(tried) > 1 else ""))
+    if len(tried) > 1:
         out["postprocess_tried"] = tried
     return _rounded(out), chosen
 

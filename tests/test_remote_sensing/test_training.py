@@ -151,18 +151,50 @@ def test_postprocess_thresholds_chosen_on_the_validation_stripe(small_scene):
     """--tune-postprocess tries the grid on the validation stripe and keeps the best pair there."""
     from dataclasses import replace
 
-    from remote_sensing.training.validation import POSTPROCESS_GRID
+    from remote_sensing.training.validation import POSTPROCESS_GRID, SEED_GRID, SEED_MIN_GRID
 
     ref = gpd.read_file(small_scene["buildings"])
     opts = replace(TINY, max_epochs=4, min_epochs=2, tune_postprocess=True)
     card = train_segmentation(small_scene["rgbn"], ref, options=opts).card
     tried = card["validation"]["postprocess_tried"]
-    assert [(t["low"], t["high"]) for t in tried] == list(POSTPROCESS_GRID)  # default first
-    chosen = (card["postprocess"]["low"], card["postprocess"]["high"])
+    assert [(t["low"], t["high"], t["seed"], t["seed_min_m2"]) for t in tried] == [
+        (lo, hi, sd, sm) for lo, hi in POSTPROCESS_GRID for sd in SEED_GRID for sm in SEED_MIN_GRID]  # default first
+    pp = card["postprocess"]
+    chosen = (pp["low"], pp["high"], pp["seed"], pp.get("seed_min_m2"))
     best = max(tried, key=lambda t: (t["object_f1"], t["matched_iou"]))
-    assert chosen == (best["low"], best["high"])
+    assert chosen == (best["low"], best["high"], best["seed"], best["seed_min_m2"])
     assert card["validation"]["object_f1"] == best["object_f1"]
     assert "chosen on this stripe" in card["validation"]["note"]
+
+
+def test_postprocess_is_tuned_by_default_only_on_stripes_with_enough_buildings(synthetic_model):
+    """Default (None): the grid is tried only when the stripes hold TUNE_MIN_BUILDINGS labelled buildings."""
+    from remote_sensing.training.validation import TUNE_MIN_BUILDINGS
+
+    v = synthetic_model["result"].card["validation"]
+    assert ("postprocess_tried" in v) == (v["n_labelled"] >= TUNE_MIN_BUILDINGS)
+
+
+def test_batch_norm_is_folded_into_plain_convolutions(synthetic_model):
+    """Trained with batch normalisation, written as plain Conv layers whose output ONNX Runtime matches."""
+    import jax
+    import onnx
+
+    from remote_sensing.training.onnx_export import read_params
+    from remote_sensing.training.unet import forward
+
+    card = synthetic_model["result"].card
+    assert card["architecture"]["batch_norm"] == "folded into the convolutions"
+    graph = onnx.load(str(synthetic_model["path"])).graph
+    assert {n.op_type for n in graph.node} <= {"Conv", "Relu", "MaxPool", "Resize", "Concat", "Sigmoid"}
+    params = read_params(synthetic_model["path"])
+    assert not any(k.endswith(("/gamma", "/beta")) for k in params)
+    x = np.random.default_rng(1).standard_normal((1, 32, 32, len(card["bands"]))).astype(np.float32)
+    expected = np.moveaxis(np.asarray(jax.nn.sigmoid(forward(params, x, tuple(card["architecture"]["widths"]))))[0],
+                           -1, 0)
+    model = load_onnx_model(synthetic_model["path"])
+    got = model.session.run(None, {model.session.get_inputs()[0].name: np.moveaxis(x, -1, 1)})[0][0]
+    assert np.allclose(got, expected, atol=1e-4)
 
 
 def test_train_then_extract_finds_the_known_buildings_of_the_held_out_third(synthetic_model, small_scene):
