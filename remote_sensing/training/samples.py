@@ -69,7 +69,7 @@ def gap_weights(instances: np.ndarray, radius_px: float, weight: float) -> np.nd
     from scipy import ndimage
 
     ids = np.asarray(instances)
-    r = max(1, int(round(radius_px)))
+    r = max(1, round(radius_px))
     yy, xx = np.mgrid[-r : r + 1, -r : r + 1]
     disk = (yy ** 2 + xx ** 2) <= r * r
     big = np.iinfo(np.int32).max
