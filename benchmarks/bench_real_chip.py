@@ -177,7 +177,10 @@ def train_and_measure(name: str, scenes: list[str], steps: int, workdir: Path, *
                  "load_at_start": round(load, 1), "load_at_end": round(os.getloadavg()[0], 1),
                  "train_megapixels": result.card["training_area"]["megapixels"],
                  "validation_f1": result.card["validation"].get("object_f1"),
-                 "validation_pixel_f1": result.card["validation"].get("pixel_f1"), "measured": {}}
+                 "validation_pixel_f1": result.card["validation"].get("pixel_f1"),
+                 "widths": result.card["architecture"]["widths"],
+                 "postprocess": {k: v for k, v in result.card["postprocess"].items() if k != "method"},
+                 "measured": {}}
     for sc in measure_on or scenes:
         parts = [measure(model, image, labels, east, workdir) for image, labels, _, east in _sources(sc)]
         out["measured"][sc] = pooled(parts)
@@ -189,7 +192,8 @@ def train_and_measure(name: str, scenes: list[str], steps: int, workdir: Path, *
               flush=True)
     print(f"  {name}: trained {out['training_s']} s wall, {out['training_cpu_s']} CPU s, {out['steps']} steps "
           f"at {out['resolution']} m on {out['train_megapixels']} Mpx (load {out['load_at_start']}->"
-          f"{out['load_at_end']}); validation stripe object F1 {out['validation_f1']}", flush=True)
+          f"{out['load_at_end']}); validation stripe object F1 {out['validation_f1']}; post-processing "
+          f"{out['postprocess']}", flush=True)
     return out
 
 

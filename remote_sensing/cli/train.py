@@ -46,7 +46,7 @@ def _widths(ctx, param, value):
 @click.option("--tune-postprocess/--no-tune-postprocess", default=None,
               help="Choose the hysteresis and interior seed thresholds on the validation stripes "
                    "(default: when they hold at least 30 labelled buildings).")
-@click.option("--widths", default="16,32,64", show_default=True, callback=_widths,
+@click.option("--widths", default="16,32,64,128", show_default=True, callback=_widths,
               help="Channels per U-Net level (more levels see more context; wider is slower).")
 @click.option("--edge-band", type=float, default=1.0, show_default=True,
               help="Metres on each side of a label edge where the labels are not trusted.")
