@@ -314,11 +314,11 @@ def test_real_chip_train_on_one_half_measure_on_the_other(shared_data, tmp_path)
 
 REAL_MIN_AREA = 30.0
 REAL_MIN_STEPS = 300
-# measured with this configuration (one output; the learning rate falls along a half cosine over
-# the 304 steps; deterministic on the CPU):
-# north->south: 6 predicted, 0 of 8 at IoU >= 0.5, pixel IoU 0.12;
-# south->north: 7 predicted, 2 of 15, pixel IoU 0.16; pooled 2 of 23, F1 0.111
-# (before issue 24, with a constant learning rate: pooled 3 of 23, F1 0.140, pixel IoU 0.17 / 0.20;
+# measured with this configuration (one output, batch normalisation; the learning rate falls along
+# a half cosine over the 304 steps; deterministic on the CPU):
+# north->south: 11 predicted, 2 of 8 at IoU >= 0.5, pixel IoU 0.20;
+# south->north: 9 predicted, 1 of 15, pixel IoU 0.16; pooled 3 of 23, F1 0.140
+# (without batch normalisation: pooled 2 of 23, F1 0.111, pixel IoU 0.12 / 0.16;
 # on this chip one building more or less is the seed's luck, docs/footprints.md)
 REAL_POOLED_F1_FLOOR = 0.10
 REAL_PIXEL_IOU_FLOOR = 0.11
@@ -399,11 +399,12 @@ def test_real_scenes_train_on_the_west_two_thirds_measure_the_east_third(shared_
 
 
 REAL_EAST_BUILDINGS = {"austin": 21, "kampala": 65}
-# measured with this configuration (deterministic on the CPU, twice the same): Austin 0 of 21 found
-# (82 predicted), pixel IoU 0.115; Kampala 5 of 65 (81 predicted, F1 0.068), pixel IoU 0.215 (the
-# worse of its two clusters). 100 steps of a small network find roofs, not yet their outlines;
-# the default network's figures are in docs/footprints.md
-REAL_SCENE_F1_FLOOR = {"austin": 0.0, "kampala": 0.05}
+# measured with this configuration (deterministic on the CPU): Austin 0 of 21 found (38 predicted),
+# pixel IoU 0.114; Kampala 12 of 65 (85 predicted, F1 0.16), pixel IoU 0.216 (the worse of its two
+# clusters); before batch normalisation and the gap weights: Austin 0 of 21 (82 predicted), 0.115;
+# Kampala 5 of 65, F1 0.068, 0.215. 100 steps of a small network find roofs, not yet their
+# outlines; the default network's figures are in docs/footprints.md
+REAL_SCENE_F1_FLOOR = {"austin": 0.0, "kampala": 0.1}
 REAL_SCENE_PIXEL_IOU_FLOOR = {"austin": 0.1, "kampala": 0.18}
 
 
