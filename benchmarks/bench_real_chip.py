@@ -20,7 +20,9 @@ Then one **general model** trained on the western two thirds of all real-label R
 (Banepa, Austin, Kampala, Rio; not the noisy Joplin labels, not the panchromatic Atlanta
 chip), measured on each eastern third; and **fine-tuning** that model on Austin's western
 two thirds against Austin's model from scratch. The baseline of every figure is the
-previous round's published result (issue 24: Banepa F1 0.11, Austin 0.52, Atlanta 0.05-0.14).
+previous round's published result (issue 24: Banepa F1 0.11, Austin 0.52, Atlanta 0.05-0.14;
+second pass, three levels without batch normalisation: Banepa 0.28, Austin 0.35-0.39,
+Kampala 0.38, Rio 0.19; docs/footprints.md has both).
 
 Every model trains for a fixed number of optimisation steps (8 patches of 128² each), so
 the figures do not depend on how busy the machine is; wall and CPU seconds are printed
