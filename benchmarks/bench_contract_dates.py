@@ -3,9 +3,9 @@ contract's when there is one (migration 0036, view ``parcel_contract_dates``).
 
 * **baseline: the parcel's own dates** — 100,000 parcels' supply, agreed start and
   completion dates read from ``parcel`` (what ``read_facts`` read before 0036);
-* **dates in force** — the same read joined to ``parcel_contract_dates`` as
-  :data:`scoring.land_status.facts._PARCELS_SQL` does (1,000 transferred plots with a
-  contract, the latest per parcel), each best of three.
+* **dates in force** — the same read joined to ``parcel_contract_dates`` with the
+  product's own :data:`scoring.land_status.facts.DATES_IN_FORCE` and ``CONTRACT_JOIN``
+  (1,000 transferred plots with a contract, the latest per parcel), each best of three.
 
 The result is checked: exactly the contracted parcels take the contract's start date.
 The database (``mujun_bench_contract_dates``) is made once and reused; ``--size small``
@@ -14,7 +14,10 @@ uses 10,000 parcels and 100 contracts.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
+
+from scoring.land_status.facts import CONTRACT_JOIN, DATES_IN_FORCE
 
 SIZES = {"small": (10_000, 100), "city": (100_000, 1_000), "province": (100_000, 1_000)}
 
@@ -37,18 +40,13 @@ FROM supply_plot;
 
 _OWN = ("SELECT p.parcel_code, p.supply_date, p.agreed_start_date, p.agreed_finish_date"
         " FROM parcel p")
-_IN_FORCE = """
-SELECT p.parcel_code,
-       CASE WHEN cd.parcel_code IS NULL THEN p.supply_date
-            ELSE coalesce(cd.supply_date, p.supply_date) END AS supply_date,
-       CASE WHEN cd.parcel_code IS NULL THEN p.agreed_start_date
-            ELSE cd.agreed_start_date END AS agreed_start_date,
-       CASE WHEN cd.parcel_code IS NULL THEN p.agreed_finish_date
-            ELSE cd.agreed_finish_date END AS agreed_finish_date,
+_IN_FORCE = f"""
+SELECT p.parcel_code,{DATES_IN_FORCE},
        p.supply_date AS certificate_supply_date
-FROM parcel p LEFT JOIN parcel_contract_dates cd ON cd.parcel_code = p.parcel_code
-     AND (cd.supply_date IS NULL OR cd.supply_date <= DATE '2026-12-01')
+FROM parcel p{CONTRACT_JOIN}
 """
+#: The as-of date of the read (after every contract's transfer).
+AS_OF = dt.date(2026, 12, 1)
 
 
 def _database(n: int, k: int):
@@ -81,23 +79,21 @@ def _database(n: int, k: int):
     return conn
 
 
-def _best(conn, query: str) -> tuple[list, float]:
+def _best(conn, query: str, params: dict | None = None) -> tuple[list, float]:
     best, rows = float("inf"), []
     for _ in range(3):
         t0 = time.perf_counter()
-        rows = conn.execute(query).fetchall()
+        rows = conn.execute(query, params).fetchall()
         best = min(best, time.perf_counter() - t0)
     return rows, best
 
 
 def main(size: str = "city") -> dict:
     """Run the benchmark; print and return the figures."""
-    import datetime as dt
-
     n, k = SIZES[size]
     conn = _database(n, k)
     own, own_s = _best(conn, _OWN)
-    force, force_s = _best(conn, _IN_FORCE)
+    force, force_s = _best(conn, _IN_FORCE, {"as_of": AS_OF})
     conn.rollback()
     conn.close()
     contracted = sum(r[2] == dt.date(2027, 3, 1) for r in force)

@@ -27,17 +27,25 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# The dates in force: a land contract of a plot on the parcel, transferred (出让) on or
-# before the as-of date, wins over the parcel's own (certificate) dates, which stay in
-# the certificate_* columns (migration 0036, view parcel_contract_dates).
-_PARCELS_SQL = """
-SELECT p.parcel_code, p.town, p.district,
+#: The dates in force, as columns over ``parcel p`` joined by :data:`CONTRACT_JOIN`: a land
+#: contract of a plot on the parcel, transferred (出让) on or before the as-of date, wins over
+#: the parcel's own (certificate) dates, which stay in the certificate_* columns (migration
+#: 0036, view parcel_contract_dates).
+DATES_IN_FORCE = """
        CASE WHEN cd.parcel_code IS NULL THEN p.supply_date
             ELSE coalesce(cd.supply_date, p.supply_date) END AS supply_date,
        CASE WHEN cd.parcel_code IS NULL THEN p.agreed_start_date
             ELSE cd.agreed_start_date END AS agreed_start_date,
        CASE WHEN cd.parcel_code IS NULL THEN p.agreed_finish_date
-            ELSE cd.agreed_finish_date END AS agreed_finish_date,
+            ELSE cd.agreed_finish_date END AS agreed_finish_date"""
+
+#: The join giving :data:`DATES_IN_FORCE` its contract (parameter ``as_of``).
+CONTRACT_JOIN = """
+LEFT JOIN parcel_contract_dates cd ON cd.parcel_code = p.parcel_code
+     AND (cd.supply_date IS NULL OR cd.supply_date <= %(as_of)s)"""
+
+_PARCELS_SQL = f"""
+SELECT p.parcel_code, p.town, p.district,{DATES_IN_FORCE},
        CASE WHEN cd.parcel_code IS NULL THEN 'parcel' ELSE 'contract' END AS dates_source,
        cd.plot_code AS contract_plot, cd.contract_no,
        p.supply_date AS certificate_supply_date, p.agreed_start_date AS certificate_start_date,
@@ -46,9 +54,7 @@ SELECT p.parcel_code, p.town, p.district,
        o.area_m2, o.built_m2, o.sliver_m2, o.coverage, o.far, o.floor_area_m2, o.n_buildings,
        o.survey_id, o.survey_date, ST_Covers(s.coverage, p.geom) AS survey_full
 FROM occupancy o JOIN parcel p ON p.parcel_code = o.parcel_code
-LEFT JOIN survey s ON s.survey_id = o.survey_id
-LEFT JOIN parcel_contract_dates cd ON cd.parcel_code = p.parcel_code
-     AND (cd.supply_date IS NULL OR cd.supply_date <= %(as_of)s)
+LEFT JOIN survey s ON s.survey_id = o.survey_id{CONTRACT_JOIN}
 WHERE o.run_id = %(run)s
 """
 
