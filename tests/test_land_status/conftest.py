@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import secrets
+import shutil
+
 import pytest
 
 from tests.test_land_status.builders import (
@@ -74,3 +78,36 @@ def town(db_conn):
     return conn, sid1, sid2
 
 
+
+
+@pytest.fixture
+def database_before(db_dsn, tmp_path):
+    """``database_before(N)``: a context giving the DSN of a new database migrated up to
+    migration N - 1 (to test what migration N does to data made before it); dropped after."""
+    from psycopg import sql
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    from gis.db.connection import connect
+    from gis.db.migrations import SQL_DIR, migrate
+
+    @contextlib.contextmanager
+    def make(number: int):
+        old = tmp_path / f"sql_before_{number:04d}"
+        old.mkdir()
+        for path in SQL_DIR.glob("*.sql"):
+            if int(path.name[:4]) < number:
+                shutil.copy(path, old / path.name)
+        name = f"mujun_mig_{secrets.token_hex(3)}"
+        admin_dsn = make_conninfo(db_dsn, dbname=conninfo_to_dict(db_dsn)["dbname"])
+        with connect(admin_dsn, autocommit=True) as admin:
+            admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(name)))
+        dsn = make_conninfo(db_dsn, dbname=name)
+        try:
+            with connect(dsn) as conn:
+                migrate(conn, old)
+            yield dsn
+        finally:
+            with connect(admin_dsn, autocommit=True) as admin:
+                admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+    return make

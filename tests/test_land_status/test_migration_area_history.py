@@ -3,53 +3,31 @@
 
 from __future__ import annotations
 
-import secrets
-import shutil
-
 import pytest
-from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from gis.db.connection import connect
-from gis.db.migrations import SQL_DIR, migrate
+from gis.db.migrations import migrate
 
 pytestmark = pytest.mark.postgis
 
 
-def test_areas_made_before_0036_get_their_creation_in_the_history(db_dsn, tmp_path):
-    old = tmp_path / "sql"
-    old.mkdir()
-    for path in SQL_DIR.glob("*.sql"):
-        if int(path.name[:4]) < 36:
-            shutil.copy(path, old / path.name)
-    name = f"mujun_mig_{secrets.token_hex(3)}"
-    admin_dsn = make_conninfo(db_dsn, dbname=conninfo_to_dict(db_dsn)["dbname"])
-    with connect(admin_dsn, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(
-            sql.Identifier(name)))
-    dsn = make_conninfo(db_dsn, dbname=name)
-    try:
-        with connect(dsn) as conn:
-            migrate(conn, old)
-            ids = [conn.execute("INSERT INTO candidate (parcel_code, kind) VALUES (%s,"
-                                " 'inefficient') RETURNING candidate_id", (p,)).fetchone()[0]
-                   for p in ("A", "B")]
-            area = conn.execute(
-                "INSERT INTO redevelopment_area (name, method, planned, target_mu, geom,"
-                " created_by, created_at) VALUES ('城东', 'upgrade', '2027-01-01', 10,"
-                " ST_Multi(ST_MakeEnvelope(0, 0, 1, 1, 4549)), '张三', '2026-05-01T08:00Z')"
-                " RETURNING area_id").fetchone()[0]
-            for cid in ids:
-                conn.execute("INSERT INTO redevelopment_area_member (area_id, candidate_id)"
-                             " VALUES (%s, %s)", (area, cid))
-            conn.commit()
-            migrate(conn)
-            event = conn.execute("SELECT action, candidate_ids, new_name, actor,"
-                                 " at::date::text FROM redevelopment_area_event").fetchall()
-            assert event == [("created", sorted(ids), "城东", "张三", "2026-05-01")]
-            assert conn.execute("SELECT count(*) FROM redevelopment_area_member"
-                                " WHERE left_at IS NULL").fetchone() == (2,)
-    finally:
-        with connect(admin_dsn, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(name)))
+def test_areas_made_before_0036_get_their_creation_in_the_history(database_before):
+    with database_before(36) as dsn, connect(dsn) as conn:
+        ids = [conn.execute("INSERT INTO candidate (parcel_code, kind) VALUES (%s,"
+                            " 'inefficient') RETURNING candidate_id", (p,)).fetchone()[0]
+               for p in ("A", "B")]
+        area = conn.execute(
+            "INSERT INTO redevelopment_area (name, method, planned, target_mu, geom,"
+            " created_by, created_at) VALUES ('城东', 'upgrade', '2027-01-01', 10,"
+            " ST_Multi(ST_MakeEnvelope(0, 0, 1, 1, 4549)), '张三', '2026-05-01T08:00Z')"
+            " RETURNING area_id").fetchone()[0]
+        for cid in ids:
+            conn.execute("INSERT INTO redevelopment_area_member (area_id, candidate_id)"
+                         " VALUES (%s, %s)", (area, cid))
+        conn.commit()
+        migrate(conn)
+        event = conn.execute("SELECT action, candidate_ids, new_name, actor,"
+                             " at::date::text FROM redevelopment_area_event").fetchall()
+        assert event == [("created", sorted(ids), "城东", "张三", "2026-05-01")]
+        assert conn.execute("SELECT count(*) FROM redevelopment_area_member"
+                            " WHERE left_at IS NULL").fetchone() == (2,)
