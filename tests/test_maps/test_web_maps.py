@@ -120,6 +120,30 @@ def test_big_page_loads_tiles_and_popup_rows_by_script(city_db, chrome, tmp_path
     assert any(c[0] in text for c in code), "the popup shows a real parcel code"
 
 
+def test_click_before_its_tile_arrived_still_opens_the_popup(city_db, chrome, tmp_path):
+    """A quick click (or a slow machine) must not lose the popup: the tile is fetched."""
+    from maps.web.browser import open_page
+
+    conn, _, _ = city_db
+    out = tmp_path / "quick.html"
+    make_map(conn, "industry", out, inline_limit_mb=0)
+    page, log, _ = open_page(chrome, out)
+    try:
+        dropped = page.evaluate("() => { const keys = Object.keys(mujun.store)"
+                                ".filter(k => !k.includes('/a/'));"
+                                " keys.forEach(k => delete mujun.store[k]); return keys.length; }")
+        assert dropped > 0, "the page had loaded tiles to forget"
+        probe = page.evaluate("mujun.probe")
+        x, y = page.evaluate("(p) => { const c = mujunMap.latLngToContainerPoint(p); "
+                             "return [c.x, c.y]; }", probe)
+        page.mouse.click(x, y)
+        page.wait_for_selector(".leaflet-popup-content", timeout=30_000)
+        assert "宗地代码" in page.inner_text(".leaflet-popup-content")
+        assert not log.failed and not log.errors
+    finally:
+        page.close()
+
+
 def test_english_page(city_db, chrome, tmp_path):
     conn, _, _ = city_db
     out = tmp_path / "classes-en.html"

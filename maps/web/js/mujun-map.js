@@ -127,14 +127,21 @@
 
   // Which feature of a tiled layer is under a point: even-odd test on the rings of the
   // tile that holds it at the native zoom (works when tiles are over-zoomed, where
-  // VectorGrid's own hit test is off).
-  function featureAt(map, cfg, latlng) {
+  // VectorGrid's own hit test is off). A click that comes before that tile has arrived
+  // loads it first, so a quick click still gets its popup: cb(properties or null).
+  function featureAt(map, cfg, latlng, cb) {
     var z = Math.max(cfg.minZoom, Math.min(Math.round(map.getZoom()), cfg.maxNative));
     var p = map.project(latlng, z);
     var tx = Math.floor(p.x / 256), ty = Math.floor(p.y / 256);
-    var feats = M.store[cfg.id + "/" + z + "/" + tx + "/" + ty];
-    if (!feats) return null;
-    var u = (p.x - tx * 256) * cfg.extent / 256, v = (p.y - ty * 256) * cfg.extent / 256;
+    var key = z + "/" + tx + "/" + ty;
+    if (!cfg.index[key]) { cb(null); return; }
+    load(cfg.id + "/" + key, cfg.base + "/" + key + ".js", function (feats) {
+      cb(feats ? hit(feats, cfg, p.x - tx * 256, p.y - ty * 256) : null);
+    });
+  }
+
+  function hit(feats, cfg, px, py) {
+    var u = px * cfg.extent / 256, v = py * cfg.extent / 256;
     for (var i = feats.length - 1; i >= 0; i--) {
       var inside = false, rings = feats[i].geometry;
       for (var r = 0; r < rings.length; r++) {
@@ -166,8 +173,9 @@
     });
     map.on("click", function (e) {
       if (!map.hasLayer(layer)) return;
-      var props = featureAt(map, cfg, e.latlng);
-      if (props) openPopup(map, cfg, props, e.latlng);
+      featureAt(map, cfg, e.latlng, function (props) {
+        if (props) openPopup(map, cfg, props, e.latlng);
+      });
     });
     M.layers[cfg.id] = layer;
     return layer;
@@ -211,7 +219,8 @@
         });
         if (busy) setTimeout(check, 20); else requestAnimationFrame(function () { resolve(true); });
       }
-      check();
+      // a frame first: layers added with the page may not have asked for tiles yet
+      requestAnimationFrame(function () { setTimeout(check, 0); });
     });
   };
 })();
