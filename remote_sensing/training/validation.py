@@ -66,15 +66,19 @@ def _pixel_counts(s: StripePrediction) -> tuple[int, int, int]:
             int((~pred & (s.yv > 0) & ok).sum()))
 
 
-def _object_counts(s: StripePrediction, *, low: float, high: float, split: Any, seed: float,
-                   min_area_m2: float, seed_min_m2: float | None = None) -> dict | None:
-    """Object counts of one stripe (None when it holds no labelled building)."""
-    import geopandas as gpd
-    import shapely
+@dataclass
+class _Reference:
+    """One stripe's labelled buildings, read once for every post-processing choice tried."""
 
-    from remote_sensing.assess import assess
-    from remote_sensing.objects import objects_mask
-    from remote_sensing.polygonize import label_blobs, polygonize_labels, to_world
+    geoms: np.ndarray  # valid geometries, image CRS
+    area_m2: float  # area of their union
+    valid: np.ndarray  # usable pixels of the stripe
+    origin: tuple[int, int]  # (row, col) of the stripe in the image
+
+
+def _reference(s: StripePrediction, min_area_m2: float) -> _Reference | None:
+    """The labels inside one stripe (None when it holds no labelled building)."""
+    import shapely
 
     data = s.data
     sx, sy = data.scale
@@ -83,22 +87,42 @@ def _object_counts(s: StripePrediction, *, low: float, high: float, split: Any, 
     ref = ref[shapely.area(np.asarray(ref.values, dtype=object)) * sx * sy >= min_area_m2]
     if len(ref) == 0:
         return None
-    ref_frame = gpd.GeoDataFrame(geometry=list(ref.values), crs=data.crs)
+    geoms = shapely.make_valid(np.asarray(ref.values, dtype=object))
+    geoms = np.array([g if g is not None else shapely.Polygon() for g in geoms], dtype=object)
     valid = data.usable[s.stripe.mask(data.usable.shape)].reshape(s.prob.shape)
+    origin = (s.stripe.start, 0) if s.stripe.axis == 0 else (0, s.stripe.start)
+    return _Reference(geoms, float(shapely.union_all(geoms).area) * sx * sy, valid, origin)
+
+
+def _object_counts(s: StripePrediction, ref: _Reference, *, low: float, high: float, split: Any,
+                   seed: float, min_area_m2: float, seed_min_m2: float | None = None) -> dict:
+    """Object counts of one stripe for one post-processing choice.
+
+    The objects come from one label image, so they never overlap: their built area is the
+    sum of their areas (no union needed), and the matching is SpaceNet's
+    (:func:`remote_sensing.assess.match_objects`, IoU >= 0.5).
+    """
+    import shapely
+
+    from remote_sensing.assess import match_objects
+    from remote_sensing.objects import objects_mask
+    from remote_sensing.polygonize import label_blobs, polygonize_labels, to_world
+
+    data = s.data
+    sx, sy = data.scale
     min_px = min_area_m2 / data.resolution ** 2
-    r0, c0 = (s.stripe.start, 0) if s.stripe.axis == 0 else (0, s.stripe.start)
-    mask = objects_mask(s.prob, valid=valid, low=low, high=high, split=split, min_px=min_px,
+    mask = objects_mask(s.prob, valid=ref.valid, low=low, high=high, split=split, min_px=min_px,
                         interior=s.interior, seed=seed,
                         seed_min_px=None if seed_min_m2 is None else seed_min_m2 / data.resolution ** 2)
     labels, n = label_blobs(mask)
-    polys = list(polygonize_labels(labels, r0, c0).values()) if n else []
-    counts = {"n_pred": len(polys), "n_ref": len(ref_frame), "tp": 0, "iou_sum": 0.0, "pred_area": 0.0,
-              "ref_area": float(shapely.union_all(np.asarray(ref.values, dtype=object)).area) * sx * sy}
+    polys = list(polygonize_labels(labels, *ref.origin).values()) if n else []
+    counts = {"n_pred": len(polys), "n_ref": len(ref.geoms), "tp": 0, "iou_sum": 0.0, "pred_area": 0.0,
+              "ref_area": ref.area_m2}
     if polys:
-        geoms = to_world(np.asarray(polys, dtype=object), data.transform)
-        r = assess(gpd.GeoDataFrame(geometry=list(geoms), crs=data.crs), ref_frame)
-        counts.update(tp=int(r["tp"]), iou_sum=float(r["mean_iou"]) * int(r["tp"]) if r["tp"] else 0.0,
-                      pred_area=float(r["pred_area_m2"]) * sx * sy)
+        geoms = shapely.make_valid(to_world(np.asarray(polys, dtype=object), data.transform))
+        matches = match_objects(geoms, ref.geoms)
+        counts.update(tp=len(matches), iou_sum=float(sum(m[2] for m in matches)),
+                      pred_area=float(shapely.area(geoms).sum()) * sx * sy)
     return counts
 
 
@@ -147,18 +171,18 @@ def validation_scores(stripes: list[StripePrediction], *, low: float, high: floa
         grid += [(lo, hi, sd, sm) for lo, hi in [(low, high)] + [g for g in POSTPROCESS_GRID if g != (low, high)]
                  for sd in seeds for sm in (SEED_MIN_GRID if seeded else (None,))
                  if (lo, hi, sd, sm) != chosen]
+    refs = [(s, r) for s in stripes if (r := _reference(s, min_area_m2)) is not None]
+    if not refs:
+        out["note"] = "no labelled building in the validation stripe: object scores unavailable"
+        return _rounded(out), chosen
     tried = []
     best_key, best = None, None
     for i, (lo, hi, sd, sm) in enumerate(grid):
         if i == 1 and not tune_postprocess:
             break
-        parts = [_object_counts(s, low=lo, high=hi, split=split, seed=sd, min_area_m2=min_area_m2,
+        parts = [_object_counts(s, r, low=lo, high=hi, split=split, seed=sd, min_area_m2=min_area_m2,
                                 seed_min_m2=sm)
-                 for s in stripes]
-        parts = [p for p in parts if p is not None]
-        if not parts:
-            out["note"] = "no labelled building in the validation stripe: object scores unavailable"
-            return _rounded(out), chosen
+                 for s, r in refs]
         pooled = _pooled_objects(parts)
         if i == 0 and tune_postprocess is None:  # automatic: tune only where the stripes say something
             tune_postprocess = pooled["n_labelled"] >= TUNE_MIN_BUILDINGS
