@@ -241,4 +241,5 @@ def describe(result: dict) -> str:
     return (f"{result['footprints']:,} footprints from the imagery ({result['method']}); "
             f"against the {result['true_buildings']:,} true outlines F1 {result['f1']:.3f} "
             f"(IoU ≥ {result['iou_threshold']:g}), built area {100 * result['built_area_error']:+.2f} %"
+            + ("; the earlier extraction, reused" if result.get("reused") else "")
             + ("" if result["load"]["loaded"] else "; already loaded"))
