@@ -98,6 +98,11 @@ class TrainOptions:
     network from scratch learns several times faster) and folds the running statistics
     into the weights afterwards, so the model written is plain convolutions; a model
     fine-tuned from another (``init_from``) keeps its folded weights and trains without it.
+    ``average`` is the decay of the moving average of the weights that is validated, kept
+    and written: an exponential average over the last ~1/(1 - average) steps smooths the
+    noise of the last steps (early on the decay is (1 + t)/(10 + t) after t steps, if that
+    is less, so a short run is not held back by its random start); None or 0 = the last
+    step's weights.
     """
 
     widths: tuple[int, ...] = DEFAULT_WIDTHS
@@ -129,6 +134,7 @@ class TrainOptions:
     batch_norm: bool = True
     gap_m: float = 1.5
     gap_weight: float = 3.0
+    average: float | None = 0.99
 
 
 @dataclass(frozen=True)
@@ -168,6 +174,21 @@ def _adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8):
         return new, {"m": m, "v": v, "t": t}
 
     return init, update
+
+
+def averaging_decay(average: float, step):
+    """Decay of the weights' moving average after ``step`` steps: ``average``, or less early on.
+
+    ``(1 + step) / (10 + step)`` while that is smaller, so the average of a short run is not
+    held back by the random start (works on NumPy and JAX scalars alike).
+
+    Examples
+    --------
+    >>> [round(float(averaging_decay(0.99, t)), 3) for t in (0, 10, 100, 1000)]
+    [0.1, 0.55, 0.918, 0.99]
+    """
+    ramp = (1 + step) / (10 + step)
+    return average + (ramp - average) * (ramp < average)
 
 
 def _bce_dice(z, y, w, pos_weight):
@@ -386,12 +407,17 @@ def train_segmentation(
     adam_init, adam_update = _adam()
     state = adam_init(params)
 
+    decay = float(opt.average) if opt.average else 0.0
+    averaged = params
+
     @jax.jit
-    def step(params, state, running, xb, yb, wb, zb, wzb, lr):
+    def step(params, state, running, averaged, xb, yb, wb, zb, wzb, lr, t):
         (value, stats), grads = jax.value_and_grad(loss, has_aux=True)(params, xb, yb, wb, zb, wzb)
         params, state = adam_update(grads, state, params, lr)
         running = jax.tree_util.tree_map(lambda r, s: 0.9 * r + 0.1 * s, running, stats)
-        return params, state, running, value
+        d = averaging_decay(decay, t)
+        averaged = jax.tree_util.tree_map(lambda a, p: d * a + (1 - d) * p, averaged, params)
+        return params, state, running, averaged, value
 
     def plain(params, running):
         """The weights as plain convolutions (the running statistics folded in)."""
@@ -451,10 +477,11 @@ def train_segmentation(
                      for pl, k in zip(places, counts, strict=True) if k]
             xb, yb, wb, zb = (np.concatenate(a) for a in zip(*parts, strict=True))
             wzb = (wb > 0).astype(np.float32)  # the interior lies away from label edges: weight 0 or 1
-            params, state, running, value = step(params, state, running, xb, yb, wb, zb, wzb, np.float32(lr))
+            params, state, running, averaged, value = step(params, state, running, averaged, xb, yb, wb, zb,
+                                                           wzb, np.float32(lr), np.float32(done_steps))
             losses.append(float(value))
             done_steps += 1
-        current = plain(params, running)
+        current = plain(averaged, running)
         val_loss, val_f1 = validate(current)
         elapsed = time.perf_counter() - t_start
         history.append({"epoch": epoch, "train_loss": round(float(np.mean(losses)), 5),
@@ -478,7 +505,7 @@ def train_segmentation(
             stopped = "time_limit"
             break
     if best[2] == 0:  # stopped by the time limit before the warm-up ended: keep the last epoch
-        best = (np.inf, plain(params, running), epoch)
+        best = (np.inf, plain(averaged, running), epoch)
     params = {k: np.asarray(v, np.float32) for k, v in best[1].items()}
     stripes = []
     for pl, (xv, yv, wv, (ir, ic)) in zip(places, windows, strict=True):
@@ -543,6 +570,7 @@ def train_segmentation(
                      "gap_m": opt.gap_m if opt.gap_weight > 0 else None, "gap_weight": opt.gap_weight,
                      "interior_m": opt.interior_m if n_out == 2 else None,
                      "pos_weight": round(pos_weight, 3), "min_steps": opt.min_steps,
+                     "weights_averaged": decay or None,
                      "max_seconds": opt.max_seconds,
                      "augmentation": ["rot90", "flip", "brightness"],
                      "fine_tuned_from": Path(init_from).name if init_from is not None else None,

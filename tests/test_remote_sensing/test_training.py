@@ -7,6 +7,7 @@ Known answers: the synthetic scene's true buildings, and the real SpaceNet chip'
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import geopandas as gpd
@@ -145,6 +146,23 @@ def test_model_card_round_trip(synthetic_model):
     assert read["training"]["best_epoch"] <= read["training"]["epochs"] <= TINY.max_epochs
     model = load_onnx_model(synthetic_model["path"])
     assert model.session.get_inputs()[0].shape[1] == 4
+
+
+def test_the_weights_kept_are_their_moving_average(synthetic_model, small_scene):
+    """Averaging off (0), and a vanishing decay, keep the last step's weights; 0.99 does not."""
+    ref = gpd.read_file(small_scene["buildings"])
+    short = dataclasses.replace(TINY, max_epochs=2, min_epochs=1, min_steps=0, tune_postprocess=False)
+    params = {}
+    for average in (0.0, 1e-9, 0.99):
+        result = train_segmentation(small_scene["rgbn"], ref, area=synthetic_model["west"],
+                                    options=dataclasses.replace(short, average=average))
+        params[average] = result.params
+        assert result.card["training"]["weights_averaged"] == (average or None)
+    last, vanishing, averaged = params[0.0], params[1e-9], params[0.99]
+    assert all(np.allclose(last[k], vanishing[k], rtol=1e-5, atol=1e-6) for k in last)
+    assert any(not np.allclose(last[k], averaged[k], rtol=1e-3, atol=1e-4) for k in last)
+    assert synthetic_model["card"].exists()
+    assert synthetic_model["result"].card["training"]["weights_averaged"] == TINY.average == 0.99
 
 
 def test_postprocess_thresholds_chosen_on_the_validation_stripe(small_scene):
