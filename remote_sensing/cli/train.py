@@ -57,6 +57,9 @@ def _widths(ctx, param, value):
               help="Stop training after this long (the best epoch so far is kept); the learning rate "
                    "decreases over this time.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed (weights, patches, augmentation).")
+@click.option("--average", type=click.FloatRange(min=0.0, max=1.0, max_open=True), default=0.99, show_default=True,
+              help="Keep the moving average of the weights with this decay per step (about the last "
+                   "1/(1 - decay) steps; 0 keeps the last step's weights).")
 @click.option("--no-interior", is_flag=True,
               help="Learn the building map only, without the interior output that splits touching roofs "
                    "(for imagery where the two-output network does not learn: see docs/footprints.md).")
@@ -65,7 +68,7 @@ def _widths(ctx, param, value):
 @json_option
 @click.pass_obj
 def train(app, image, labels, area, resolution, init_from, bands, epochs, patience, min_steps, tta, tune_postprocess, widths, edge_band, edge_weight, min_area, max_minutes,
-          seed, no_interior, output, overwrite, as_json):
+          seed, average, no_interior, output, overwrite, as_json):
     """Train a building segmentation model (ONNX + model card) from an image and a survey.
 
     A compact U-Net with two outputs (the building and its interior, which separates
@@ -89,7 +92,8 @@ def train(app, image, labels, area, resolution, init_from, bands, epochs, patien
     opts = TrainOptions(widths=widths, max_epochs=epochs, patience=patience, min_steps=min_steps,
                         tta=int(tta), tune_postprocess=tune_postprocess, edge_band_m=edge_band,
                         edge_weight=edge_weight, min_area_m2=min_area, seed=seed,
-                        max_seconds=max_minutes * 60, resolution=resolution, interior=not no_interior)
+                        max_seconds=max_minutes * 60, resolution=resolution, interior=not no_interior,
+                        average=average)
     with progress_bar(round(max_minutes * 60), "训练", "秒", app.settings.progress) as bar:
         result, model_path, card_path = train_to_file(list(image), list(labels), output, area=list(area) or None,
                                                       bands=band_list, options=opts, overwrite=overwrite,

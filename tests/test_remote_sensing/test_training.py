@@ -268,12 +268,14 @@ def test_training_refuses_labels_outside_the_image(small_scene):
 def test_cli_train_then_extract(small_scene, tmp_path):
     model = tmp_path / "m.onnx"
     args = ("footprints", "train", "--image", str(small_scene["rgbn"]), "--labels",
-            str(small_scene["buildings"]), "--widths", "8,16", "--epochs", "8", "-o", str(model))
+            str(small_scene["buildings"]), "--widths", "8,16", "--epochs", "8", "--average", "0.9",
+            "-o", str(model))
     code, out, err = run_cli(*args, "--json")
     assert code == 0, err
     data = json.loads(out)
     assert data["model"] == str(model) and (tmp_path / "m.json").exists()
     assert data["training"]["epochs"] == 8 and data["labelled_buildings"]["in_area"] > 10
+    assert data["training"]["weights_averaged"] == 0.9
     code, out, err = run_cli(*args)
     assert code == 4 and "exists; use --overwrite" in err
     fp = tmp_path / "fp.gpkg"
