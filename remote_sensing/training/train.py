@@ -65,6 +65,9 @@ log = logging.getLogger(__name__)
 #: Card ``kind`` of the models this module writes.
 CARD_KIND = "mujun-segmentation"
 
+#: Batches on which the averaged weights' own batch statistics are measured before each validation.
+STATS_BATCHES = 4
+
 
 @dataclass(frozen=True)
 class TrainOptions:
@@ -339,7 +342,7 @@ def train_segmentation(
 
     from gis.progress import note
 
-    from .unet import forward
+    from .unet import forward, forward_batch_norm
 
     opt = options or TrainOptions()
     t_start = time.perf_counter()
@@ -431,6 +434,30 @@ def train_segmentation(
                         (inner_r, inner_c)))
     prob_fn = jax.jit(lambda p, a: jax.nn.sigmoid(forward(p, a, widths)))
 
+    def draw(generator):
+        """A batch of patches from the places, in proportion to their training pixels."""
+        counts = generator.multinomial(opt.batch, share)
+        parts = [sample_patches(pl.x, pl.y, pl.train_w, int(k), patch, generator, extra=pl.z)
+                 for pl, k in zip(places, counts, strict=True) if k]
+        return tuple(np.concatenate(a) for a in zip(*parts, strict=True))
+
+    stats_fn = jax.jit(lambda p, a: forward_batch_norm(p, a, widths)[1])
+    stats_rng = np.random.default_rng([opt.seed, 1])
+
+    def averaged_model(averaged, running):
+        """The averaged weights as plain convolutions, with batch statistics of their own.
+
+        The running statistics follow the last steps' weights; the averaged network's own
+        are measured on a few fresh batches (as for stochastic weight averaging).
+        """
+        if not batch_norm:
+            return averaged
+        if not decay:
+            return plain(averaged, running)
+        batches = [stats_fn(averaged, draw(stats_rng)[0]) for _ in range(STATS_BATCHES)]
+        own = {k: sum(b[k] for b in batches) / len(batches) for k in batches[0]}
+        return plain(averaged, own)
+
     def building(out):
         return out[0] if out.ndim == 3 else out
 
@@ -472,16 +499,13 @@ def train_segmentation(
             frac = min(1.0, done_steps / horizon_steps if math.isfinite(horizon_steps)
                        else (time.perf_counter() - t_start) / horizon_s)
             lr = opt.learning_rate * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
-            counts = rng.multinomial(opt.batch, share)
-            parts = [sample_patches(pl.x, pl.y, pl.train_w, int(k), patch, rng, extra=pl.z)
-                     for pl, k in zip(places, counts, strict=True) if k]
-            xb, yb, wb, zb = (np.concatenate(a) for a in zip(*parts, strict=True))
+            xb, yb, wb, zb = draw(rng)
             wzb = (wb > 0).astype(np.float32)  # the interior lies away from label edges: weight 0 or 1
             params, state, running, averaged, value = step(params, state, running, averaged, xb, yb, wb, zb,
                                                            wzb, np.float32(lr), np.float32(done_steps))
             losses.append(float(value))
             done_steps += 1
-        current = plain(averaged, running)
+        current = averaged_model(averaged, running)
         val_loss, val_f1 = validate(current)
         elapsed = time.perf_counter() - t_start
         history.append({"epoch": epoch, "train_loss": round(float(np.mean(losses)), 5),
@@ -505,7 +529,7 @@ def train_segmentation(
             stopped = "time_limit"
             break
     if best[2] == 0:  # stopped by the time limit before the warm-up ended: keep the last epoch
-        best = (np.inf, plain(averaged, running), epoch)
+        best = (np.inf, averaged_model(averaged, running), epoch)
     params = {k: np.asarray(v, np.float32) for k, v in best[1].items()}
     stripes = []
     for pl, (xv, yv, wv, (ir, ic)) in zip(places, windows, strict=True):
