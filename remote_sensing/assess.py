@@ -54,9 +54,14 @@ def match_objects(pred, ref, iou_threshold: float = 0.5) -> list[tuple[int, int,
     return out
 
 
+def valid_geometries(geoms) -> np.ndarray:
+    """``shapely.make_valid`` of each geometry, an empty polygon for a missing one."""
+    fixed = shapely.make_valid(np.asarray(geoms, dtype=object))
+    return np.array([g if g is not None else shapely.Polygon() for g in fixed], dtype=object)
+
+
 def _valid(frame):
-    geoms = shapely.make_valid(np.asarray(frame.geometry.values, dtype=object))
-    return np.array([g if g is not None else shapely.Polygon() for g in geoms], dtype=object)
+    return valid_geometries(frame.geometry.values)
 
 
 def assess(pred, ref, *, iou_threshold: float = 0.5, parcels=None) -> dict:

@@ -17,8 +17,9 @@ import shapely
 
 
 def _geoms(frame):
-    g = shapely.make_valid(np.asarray(frame.geometry.values, dtype=object))
-    return np.array([x if x is not None else shapely.Polygon() for x in g], dtype=object)
+    from remote_sensing.assess import valid_geometries
+
+    return valid_geometries(frame.geometry.values)
 
 
 def _overlap_share(a, b) -> np.ndarray:

@@ -80,6 +80,8 @@ def _reference(s: StripePrediction, min_area_m2: float) -> _Reference | None:
     """The labels inside one stripe (None when it holds no labelled building)."""
     import shapely
 
+    from remote_sensing.assess import valid_geometries
+
     data = s.data
     sx, sy = data.scale
     stripe_geom = stripe_geometry(s.stripe, data)
@@ -87,8 +89,7 @@ def _reference(s: StripePrediction, min_area_m2: float) -> _Reference | None:
     ref = ref[shapely.area(np.asarray(ref.values, dtype=object)) * sx * sy >= min_area_m2]
     if len(ref) == 0:
         return None
-    geoms = shapely.make_valid(np.asarray(ref.values, dtype=object))
-    geoms = np.array([g if g is not None else shapely.Polygon() for g in geoms], dtype=object)
+    geoms = valid_geometries(ref.values)
     valid = data.usable[s.stripe.mask(data.usable.shape)].reshape(s.prob.shape)
     origin = (s.stripe.start, 0) if s.stripe.axis == 0 else (0, s.stripe.start)
     return _Reference(geoms, float(shapely.union_all(geoms).area) * sx * sy, valid, origin)
@@ -104,7 +105,7 @@ def _object_counts(s: StripePrediction, ref: _Reference, *, low: float, high: fl
     """
     import shapely
 
-    from remote_sensing.assess import match_objects
+    from remote_sensing.assess import match_objects, valid_geometries
     from remote_sensing.objects import objects_mask
     from remote_sensing.polygonize import label_blobs, polygonize_labels, to_world
 
@@ -119,7 +120,7 @@ def _object_counts(s: StripePrediction, ref: _Reference, *, low: float, high: fl
     counts = {"n_pred": len(polys), "n_ref": len(ref.geoms), "tp": 0, "iou_sum": 0.0, "pred_area": 0.0,
               "ref_area": ref.area_m2}
     if polys:
-        geoms = shapely.make_valid(to_world(np.asarray(polys, dtype=object), data.transform))
+        geoms = valid_geometries(to_world(np.asarray(polys, dtype=object), data.transform))
         matches = match_objects(geoms, ref.geoms)
         counts.update(tp=len(matches), iou_sum=float(sum(m[2] for m in matches)),
                       pred_area=float(shapely.area(geoms).sum()) * sx * sy)
