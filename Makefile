@@ -7,6 +7,8 @@ MUJUN := $(VENV)/bin/mujun
 PYTEST := $(VENV)/bin/pytest
 SIZE ?= small
 SEED ?= 42
+# parallel test processes (pytest-xdist; each file runs whole in one of them)
+TEST_WORKERS ?= 2
 
 .PHONY: help setup demo test bench lint db-start db-stop clean
 
@@ -25,7 +27,7 @@ demo: setup
 test: setup
 	@scripts/bootstrap.sh chromium
 	$(MUJUN) db start
-	$(PYTEST) -q -p no:cacheprovider
+	$(PYTEST) -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
 
 bench: setup
 	@scripts/bootstrap.sh gdal

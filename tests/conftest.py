@@ -68,7 +68,22 @@ def pg_settings():
     except MujunError as exc:
         pytest.fail(f"PostGIS is required for this test and could not be started: {exc}",
                     pytrace=False)
+    _ensure_app_role(settings)
     return settings
+
+
+def _ensure_app_role(settings) -> None:
+    """Create the cluster-wide app role before any test database is migrated.
+
+    Migration 0011 creates it when missing; two parallel workers (``pytest -n``)
+    migrating their first databases at once would both try. Here a loser's error is
+    swallowed and the role exists afterwards either way.
+    """
+    from gis.db.connection import connect
+    from gis.db.roles import ensure_app_role
+
+    with connect(_server_dsn(settings)) as conn:
+        ensure_app_role(conn)
 
 
 def _server_dsn(settings) -> str:

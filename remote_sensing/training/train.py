@@ -441,7 +441,9 @@ def train_segmentation(
                  for pl, k in zip(places, counts, strict=True) if k]
         return tuple(np.concatenate(a) for a in zip(*parts, strict=True))
 
-    stats_fn = jax.jit(lambda p, a: forward_batch_norm(p, a, widths)[1])
+    # the statistics of each batch, averaged over the batches: one compiled call per validation
+    stats_fn = jax.jit(lambda p, xs: jax.tree_util.tree_map(
+        lambda s: jnp.mean(s, axis=0), jax.vmap(lambda a: forward_batch_norm(p, a, widths)[1])(xs)))
     stats_rng = np.random.default_rng([opt.seed, 1])
 
     def averaged_model(averaged, running):
@@ -454,9 +456,7 @@ def train_segmentation(
             return averaged
         if not decay:
             return plain(averaged, running)
-        batches = [stats_fn(averaged, draw(stats_rng)[0]) for _ in range(STATS_BATCHES)]
-        own = {k: sum(b[k] for b in batches) / len(batches) for k in batches[0]}
-        return plain(averaged, own)
+        return plain(averaged, stats_fn(averaged, np.stack([draw(stats_rng)[0] for _ in range(STATS_BATCHES)])))
 
     def building(out):
         return out[0] if out.ndim == 3 else out
