@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.database_state import DB_STATE, clean_if_dirty, truncate_all
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
 IN_CI = bool(os.environ.get("CI"))
@@ -35,8 +37,6 @@ def shared_data() -> Path:
 
 
 _DB_FIXTURES = {"pg_settings", "db_dsn", "db_conn"}
-#: Tables the per-test TRUNCATE leaves alone (migration record, PostGIS catalogue).
-_KEEP_TABLES = {"schema_migrations", "spatial_ref_sys"}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -141,31 +141,36 @@ def _drop_orphan_test_databases(admin) -> None:
                           .format(sql.Identifier(datname)))
 
 
-def _truncate_all(conn) -> None:
-    from psycopg import sql
+@pytest.fixture(autouse=True)
+def _database_starts_empty(request):
+    """Every test that uses the test database finds it empty, whatever ran before it.
 
-    rows = conn.execute(
-        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
-    ).fetchall()
-    tables = [r[0] for r in rows if r[0] not in _KEEP_TABLES]
-    if tables:
-        conn.execute(
-            sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(
-                sql.SQL(", ").join(sql.Identifier(t) for t in tables)
-            )
-        )
-    conn.commit()
+    Tests that write through ``db_dsn`` alone (CLI runs) leave their rows behind; the
+    next database test in this process, in whatever order the files come (``pytest -n``),
+    starts by clearing them, except inside a module whose fixture holds loaded data.
+    """
+    names = request.fixturenames
+    if "db_dsn" not in names:
+        yield
+        return
+    if "db_conn" not in names:
+        clean_if_dirty(request.getfixturevalue("db_dsn"))
+    yield
+    if "db_conn" not in names:
+        DB_STATE["dirty"] = True
 
 
 @pytest.fixture
 def db_conn(db_dsn):
     """A psycopg connection (autocommit off) to the session's test database.
 
-    After the test, whatever it left is rolled back and every mujun table is
-    truncated (RESTART IDENTITY CASCADE), so tests are independent.
+    It starts empty (see ``_database_starts_empty``). After the test, whatever it left
+    is rolled back and every mujun table is truncated (RESTART IDENTITY CASCADE), so
+    tests are independent.
     """
     from gis.db.connection import connect
 
+    clean_if_dirty(db_dsn)
     conn = connect(db_dsn)
     try:
         yield conn
@@ -176,7 +181,9 @@ def db_conn(db_dsn):
                 conn.close()
         finally:
             with connect(db_dsn) as cleaner:
-                _truncate_all(cleaner)
+                truncate_all(cleaner)
+            if not DB_STATE["held"]:
+                DB_STATE["dirty"] = False
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -35,25 +35,24 @@ def city(db_dsn, tmp_path_factory):
     from sample.load import load_sample
     from scoring.land_status.run import run_candidates
     from scoring.run import run_scores
-    from tests.conftest import _truncate_all
+    from tests.database_state import holding_database
 
     folder = generate_city("small", 7, tmp_path_factory.mktemp("areas") / "city", imagery=False)
-    conn = connect(db_dsn)
-    _truncate_all(conn)
-    load_sample(conn, folder)
-    settings = load_settings({"dsn": db_dsn, "home": str(tmp_path_factory.mktemp("home"))},
-                             environ={})
-    occ = run_occupancy(conn, settings, engine="vector")
-    conn.commit()
-    run_scores(conn, "jiangsu-huaian-2024", 2024, occupancy_run=occ.run_id)
-    conn.commit()
-    run_candidates(conn, settings, occupancy_run=occ.run_id)
-    try:
-        yield conn, get_working_srid(conn)
-    finally:
-        conn.rollback()
-        _truncate_all(conn)
-        conn.close()
+    with holding_database(db_dsn):  # cleared before and after, kept meanwhile
+        conn = connect(db_dsn)
+        load_sample(conn, folder)
+        settings = load_settings({"dsn": db_dsn, "home": str(tmp_path_factory.mktemp("home"))},
+                                 environ={})
+        occ = run_occupancy(conn, settings, engine="vector")
+        conn.commit()
+        run_scores(conn, "jiangsu-huaian-2024", 2024, occupancy_run=occ.run_id)
+        conn.commit()
+        run_candidates(conn, settings, occupancy_run=occ.run_id)
+        try:
+            yield conn, get_working_srid(conn)
+        finally:
+            conn.rollback()
+            conn.close()
 
 
 @pytest.fixture

@@ -55,31 +55,30 @@ def city_db(db_dsn, small_city, tmp_path_factory):
     from gis.settings import load_settings
     from parcels.occupancy.run import run_occupancy
     from sample.load import load_sample
-    from tests.conftest import _truncate_all
+    from tests.database_state import holding_database
 
-    conn = connect(db_dsn)
-    _truncate_all(conn)
-    load_sample(conn, small_city)
-    settings = load_settings({"dsn": db_dsn, "home": str(tmp_path_factory.mktemp("home"))},
-                             environ={})
-    result = run_occupancy(conn, settings, engine="vector")
-    conn.commit()
-    from scoring.run import run_scores
+    with holding_database(db_dsn):  # cleared before and after, kept meanwhile
+        conn = connect(db_dsn)
+        load_sample(conn, small_city)
+        settings = load_settings({"dsn": db_dsn, "home": str(tmp_path_factory.mktemp("home"))},
+                                 environ={})
+        result = run_occupancy(conn, settings, engine="vector")
+        conn.commit()
+        from scoring.run import run_scores
 
-    run_scores(conn, "jiangsu-huaian-2024", 2024, occupancy_run=result.run_id)
-    from scoring.policy.apply import run_policy
+        run_scores(conn, "jiangsu-huaian-2024", 2024, occupancy_run=result.run_id)
+        from scoring.policy.apply import run_policy
 
-    rules = tmp_path_factory.mktemp("policy") / "policy-2024.yaml"
-    rules.write_text("name: map-test\nyear: 2024\nclass_year: current\n"
-                     "period: {start: 2024-01, end: 2024-12}\nitems:\n"
-                     "  power: {kind: electricity, source: records, rates: {A: -0.01, D: 0.1}}\n",
-                     encoding="utf-8")
-    run_policy(conn, rules)
-    add_land_tax(conn, result.run_id)
-    add_candidates(conn)
-    try:
-        yield conn, db_dsn, result.run_id
-    finally:
-        conn.rollback()
-        _truncate_all(conn)
-        conn.close()
+        rules = tmp_path_factory.mktemp("policy") / "policy-2024.yaml"
+        rules.write_text("name: map-test\nyear: 2024\nclass_year: current\n"
+                         "period: {start: 2024-01, end: 2024-12}\nitems:\n"
+                         "  power: {kind: electricity, source: records, rates: {A: -0.01, D: 0.1}}\n",
+                         encoding="utf-8")
+        run_policy(conn, rules)
+        add_land_tax(conn, result.run_id)
+        add_candidates(conn)
+        try:
+            yield conn, db_dsn, result.run_id
+        finally:
+            conn.rollback()
+            conn.close()

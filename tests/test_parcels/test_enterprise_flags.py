@@ -9,7 +9,7 @@ import pandas as pd
 
 from parcels.codes import make_credit_code
 from tests.cli_runner import run_mujun as run
-from tests.conftest import _truncate_all
+from tests.database_state import truncate_all as _truncate_all
 
 CODES = [make_credit_code("9", "1", "320509", f"HT{i:04d}XY") for i in range(1, 4)]
 
