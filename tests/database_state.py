@@ -60,3 +60,20 @@ class holding_database:  # noqa: N801 - used as a context manager in module fixt
         DB_STATE["dirty"] = True
         clean_if_dirty(self.dsn)
         return False
+
+
+def load_scored_city(conn, dsn: str, folder, home) -> int:
+    """Load a generated sample city, measure its occupancy (vector engine) and score it
+    under the Huai'an 2024 rules; commits. Returns the occupancy run's id."""
+    from gis.settings import load_settings
+    from parcels.occupancy.run import run_occupancy
+    from sample.load import load_sample
+    from scoring.run import run_scores
+
+    load_sample(conn, folder)
+    settings = load_settings({"dsn": dsn, "home": str(home)}, environ={})
+    occupancy = run_occupancy(conn, settings, engine="vector")
+    conn.commit()
+    run_scores(conn, "jiangsu-huaian-2024", 2024, occupancy_run=occupancy.run_id)
+    conn.commit()
+    return occupancy.run_id

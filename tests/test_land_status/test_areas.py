@@ -30,24 +30,17 @@ def city(db_dsn, tmp_path_factory):
     from gis.db.connection import connect
     from gis.db.srid import get_working_srid
     from gis.settings import load_settings
-    from parcels.occupancy.run import run_occupancy
     from sample import generate_city
-    from sample.load import load_sample
     from scoring.land_status.run import run_candidates
-    from scoring.run import run_scores
-    from tests.database_state import holding_database
+    from tests.database_state import holding_database, load_scored_city
 
     folder = generate_city("small", 7, tmp_path_factory.mktemp("areas") / "city", imagery=False)
     with holding_database(db_dsn):  # cleared before and after, kept meanwhile
         conn = connect(db_dsn)
-        load_sample(conn, folder)
-        settings = load_settings({"dsn": db_dsn, "home": str(tmp_path_factory.mktemp("home"))},
-                                 environ={})
-        occ = run_occupancy(conn, settings, engine="vector")
-        conn.commit()
-        run_scores(conn, "jiangsu-huaian-2024", 2024, occupancy_run=occ.run_id)
-        conn.commit()
-        run_candidates(conn, settings, occupancy_run=occ.run_id)
+        home = tmp_path_factory.mktemp("home")
+        occ = load_scored_city(conn, db_dsn, folder, home)
+        settings = load_settings({"dsn": db_dsn, "home": str(home)}, environ={})
+        run_candidates(conn, settings, occupancy_run=occ)
         try:
             yield conn, get_working_srid(conn)
         finally:

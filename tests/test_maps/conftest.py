@@ -52,21 +52,11 @@ def add_land_tax(conn, occupancy_run: int) -> None:
 def city_db(db_dsn, small_city, tmp_path_factory):
     """(conn, dsn, occupancy run id) with the small city loaded and measured."""
     from gis.db.connection import connect
-    from gis.settings import load_settings
-    from parcels.occupancy.run import run_occupancy
-    from sample.load import load_sample
-    from tests.database_state import holding_database
+    from tests.database_state import holding_database, load_scored_city
 
     with holding_database(db_dsn):  # cleared before and after, kept meanwhile
         conn = connect(db_dsn)
-        load_sample(conn, small_city)
-        settings = load_settings({"dsn": db_dsn, "home": str(tmp_path_factory.mktemp("home"))},
-                                 environ={})
-        result = run_occupancy(conn, settings, engine="vector")
-        conn.commit()
-        from scoring.run import run_scores
-
-        run_scores(conn, "jiangsu-huaian-2024", 2024, occupancy_run=result.run_id)
+        run_id = load_scored_city(conn, db_dsn, small_city, tmp_path_factory.mktemp("home"))
         from scoring.policy.apply import run_policy
 
         rules = tmp_path_factory.mktemp("policy") / "policy-2024.yaml"
@@ -75,10 +65,10 @@ def city_db(db_dsn, small_city, tmp_path_factory):
                          "  power: {kind: electricity, source: records, rates: {A: -0.01, D: 0.1}}\n",
                          encoding="utf-8")
         run_policy(conn, rules)
-        add_land_tax(conn, result.run_id)
+        add_land_tax(conn, run_id)
         add_candidates(conn)
         try:
-            yield conn, db_dsn, result.run_id
+            yield conn, db_dsn, run_id
         finally:
             conn.rollback()
             conn.close()
