@@ -55,13 +55,13 @@ def match_objects(pred, ref, iou_threshold: float = 0.5) -> list[tuple[int, int,
 
 
 def valid_geometries(geoms) -> np.ndarray:
-    """``shapely.make_valid`` of each geometry, an empty polygon for a missing one."""
-    fixed = shapely.make_valid(np.asarray(geoms, dtype=object))
+    """``shapely.make_valid`` of each geometry, an empty polygon for a missing one.
+
+    ``geoms``: an array of geometries, or a GeoDataFrame / GeoSeries (its geometries).
+    """
+    geoms = getattr(geoms, "geometry", geoms)
+    fixed = shapely.make_valid(np.asarray(getattr(geoms, "values", geoms), dtype=object))
     return np.array([g if g is not None else shapely.Polygon() for g in fixed], dtype=object)
-
-
-def _valid(frame):
-    return valid_geometries(frame.geometry.values)
 
 
 def assess(pred, ref, *, iou_threshold: float = 0.5, parcels=None) -> dict:
@@ -95,7 +95,7 @@ def assess(pred, ref, *, iou_threshold: float = 0.5, parcels=None) -> dict:
     """
     if pred.crs is not None and ref.crs is not None and pred.crs != ref.crs:
         pred = pred.to_crs(ref.crs)
-    pg, rg = _valid(pred), _valid(ref)
+    pg, rg = valid_geometries(pred), valid_geometries(ref)
     matches = match_objects(pg, rg, iou_threshold)
     tp = len(matches)
     n_pred, n_ref = len(pg), len(rg)
@@ -129,7 +129,7 @@ def assess(pred, ref, *, iou_threshold: float = 0.5, parcels=None) -> dict:
 
 def parcel_built_area(built, parcels) -> np.ndarray:
     """Built area (m²) inside each parcel, for one (multi)polygon of built land."""
-    geoms = _valid(parcels)
+    geoms = valid_geometries(parcels)
     return shapely.area(shapely.intersection(geoms, built))
 
 

@@ -15,11 +15,7 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-
-def _geoms(frame):
-    from remote_sensing.assess import valid_geometries
-
-    return valid_geometries(frame.geometry.values)
+from remote_sensing.assess import valid_geometries
 
 
 def _overlap_share(a, b) -> np.ndarray:
@@ -68,7 +64,7 @@ def detect_changes(old, new, *, min_area_m2: float = 20.0, min_overlap: float = 
 
     if old.crs is not None and new.crs is not None and old.crs != new.crs:
         old = old.to_crs(new.crs)
-    og, ng = _geoms(old), _geoms(new)
+    og, ng = valid_geometries(old), valid_geometries(new)
     rows = []
     share_new = _overlap_share(ng, og)
     share_old = _overlap_share(og, ng)
@@ -117,9 +113,9 @@ def parcel_change(old, new, parcels, *, id_column: str | None = None):
     if crs is not None:
         old = old.to_crs(crs) if old.crs != crs else old
         new = new.to_crs(crs) if new.crs != crs else new
-    pg = _geoms(parcels)
-    ou = shapely.union_all(_geoms(old)) if len(old) else shapely.Polygon()
-    nu = shapely.union_all(_geoms(new)) if len(new) else shapely.Polygon()
+    pg = valid_geometries(parcels)
+    ou = shapely.union_all(valid_geometries(old)) if len(old) else shapely.Polygon()
+    nu = shapely.union_all(valid_geometries(new)) if len(new) else shapely.Polygon()
     bo = shapely.area(shapely.intersection(pg, ou))
     bn = shapely.area(shapely.intersection(pg, nu))
     area = shapely.area(pg)
