@@ -153,8 +153,9 @@ def _database_starts_empty(request):
     if "db_dsn" not in names:
         yield
         return
-    if "db_conn" not in names:
-        clean_if_dirty(request.getfixturevalue("db_dsn"))
+    # Autouse, so this runs before the test's other fixtures: a fixture that writes
+    # through ``db_dsn`` before ``db_conn`` is built keeps its rows.
+    clean_if_dirty(request.getfixturevalue("db_dsn"))
     yield
     if "db_conn" not in names:
         DB_STATE["dirty"] = True
@@ -170,7 +171,6 @@ def db_conn(db_dsn):
     """
     from gis.db.connection import connect
 
-    clean_if_dirty(db_dsn)
     conn = connect(db_dsn)
     try:
         yield conn
