@@ -27,7 +27,7 @@ demo: setup
 test: setup
 	@scripts/bootstrap.sh chromium
 	$(MUJUN) db start
-	$(PYTEST) -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
+	$(PYTEST) -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile --durations=30
 
 bench: setup
 	@scripts/bootstrap.sh gdal

@@ -12,6 +12,7 @@ import pytest
 from maps.figure import PAPERS, nice_length
 from maps.make import make_map
 from maps.web.kinds import MapOptions
+from tests.pdf_text import pdf_text
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -47,7 +48,9 @@ def test_pdf_embeds_the_cjk_font_at_a3(city_db, tmp_path):
     data = out.read_bytes()
     fonts = set(re.findall(rb"/BaseFont\s*/([A-Za-z0-9+\-]+)", data))
     assert any(b"NotoSansCJK" in f for f in fonts), fonts
-    assert b"/FontFile2" in data                     # embedded, not just named
+    assert b"/Type3" in data and b"/CharProcs" in data   # the glyphs drawn, not just named
+    flat = pdf_text(out).replace("\n", "").replace(" ", "")
+    assert "各镇亩均效益" in flat or "亩均" in flat       # and the text reads back
     box = [float(v) for v in re.search(rb"/MediaBox\s*\[([^\]]*)\]", data).group(1).split()]
     assert box[2:] == pytest.approx([420 / 25.4 * 72, 297 / 25.4 * 72], abs=1)
 
