@@ -92,36 +92,46 @@ def split_touching(mask: np.ndarray, prob: np.ndarray, split: float, min_marker_
     keep = size >= min_marker_px
     keep[0] = False
     blobs, nb = ndimage.label(mask, structure=FOUR)
-    # markers per blob: only blobs with two or more cores need the watershed
+    # markers per blob: only blobs with two or more cores need the watershed. A marker lies
+    # inside one blob (cores are in the mask, both 4-connected), so any of its pixels says which.
     kept_ids = np.flatnonzero(keep)
     if len(kept_ids) < 2:
         return mask
-    blob_of_marker = np.asarray(ndimage.maximum(blobs, markers, kept_ids)).astype(np.int64)
+    blob_of = np.zeros(n + 1, np.int64)
+    marked = markers > 0
+    blob_of[markers[marked]] = blobs[marked]
+    blob_of_marker = blob_of[kept_ids]
     per_blob = np.bincount(blob_of_marker, minlength=nb + 1)
     multi = per_blob >= 2
     multi[0] = False
     if not multi.any():
         return mask
     region = multi[blobs]
+    # the split blobs' box and a pixel around it (their neighbours are all background):
+    # the flood and the cut lines never leave it
+    rows, cols = np.flatnonzero(region.any(axis=1)), np.flatnonzero(region.any(axis=0))
+    box = (slice(max(rows[0] - 1, 0), rows[-1] + 2), slice(max(cols[0] - 1, 0), cols[-1] + 2))
+    region_b, mask_b = region[box], mask[box]
     relabel = np.zeros(n + 1, np.int32)
     sel = kept_ids[multi[blob_of_marker]]
     relabel[sel] = np.arange(1, len(sel) + 1, dtype=np.int32)
-    seeds = relabel[markers]
-    seeds[~region] = 0
+    seeds = relabel[markers[box]]
+    seeds[~region_b] = 0
     # background outside the split blobs is one more marker, so the flood stays inside them
-    seeds[~mask] = len(sel) + 1
+    seeds[~mask_b] = len(sel) + 1
     if nearest:
         # every pixel goes to its nearest seed: the cut runs midway between two interiors,
         # i.e. on the party wall, as each interior keeps the same distance from its outline
         roofs = np.where(seeds <= len(sel), seeds, 0)
-        _, (ri, ci) = ndimage.distance_transform_edt(roofs == 0, return_indices=True)
+        ri, ci = ndimage.distance_transform_edt(roofs == 0, return_distances=False,
+                                                return_indices=True)
         ws = roofs[ri, ci]
     else:
-        cost = np.round((1.0 - np.clip(prob, 0, 1)) * 255).astype(np.uint8)
+        cost = np.round((1.0 - np.clip(prob[box], 0, 1)) * 255).astype(np.uint8)
         ws = ndimage.watershed_ift(cost, seeds.astype(np.int32), structure=FOUR)
-    ws[~region] = 0
+    ws[~region_b] = 0
     # a one-pixel background line where two cut parts meet (on the higher label's side)
-    line = np.zeros_like(mask)
+    line = np.zeros_like(mask_b)
     for axis in (0, 1):
         a = ws.take(np.arange(ws.shape[axis] - 1), axis=axis)
         b = ws.take(np.arange(1, ws.shape[axis]), axis=axis)
@@ -133,7 +143,9 @@ def split_touching(mask: np.ndarray, prob: np.ndarray, split: float, min_marker_
         line[tuple(idx)] |= hi_first
         idx[axis] = slice(1, None)
         line[tuple(idx)] |= hi_second
-    return mask & ~line
+    out = mask.copy()
+    out[box] &= ~line
+    return out
 
 
 def drop_small(mask: np.ndarray, min_px: float) -> np.ndarray:
@@ -196,10 +208,33 @@ def objects_mask(
     ndarray of bool
     """
     prob = np.asarray(prob, dtype=np.float32)
-    mask = hysteresis(prob, low, high)
+    mask = blob_mask(prob, valid=valid, low=low, high=high, min_px=min_px, max_hole_px=max_hole_px)
+    return split_and_drop(mask, prob, split=split, min_px=min_px, interior=interior, seed=seed,
+                          seed_min_px=seed_min_px)
+
+
+def blob_mask(prob: np.ndarray, *, valid: np.ndarray | None = None, low: float = 0.4,
+              high: float = 0.7, min_px: float = 32.0,
+              max_hole_px: float | None = None) -> np.ndarray:
+    """The first half of :func:`objects_mask`: hysteresis, nodata removed, small holes filled.
+
+    It depends on neither the split nor the seeds, so a search over those (the validation
+    stripe's tuning) computes it once per threshold pair.
+    """
+    mask = hysteresis(np.asarray(prob, dtype=np.float32), low, high)
     if valid is not None:
         mask &= valid
-    mask = fill_small_holes(mask, 4 * min_px if max_hole_px is None else max_hole_px)
+    return fill_small_holes(mask, 4 * min_px if max_hole_px is None else max_hole_px)
+
+
+def split_and_drop(mask: np.ndarray, prob: np.ndarray, *, split: float | None = 0.8,
+                   min_px: float = 32.0, interior: np.ndarray | None = None, seed: float = 0.5,
+                   seed_min_px: float | None = None) -> np.ndarray:
+    """The second half of :func:`objects_mask`: touching roofs split, small objects dropped.
+
+    ``mask`` is :func:`blob_mask`'s (it is not modified); the other arguments are
+    :func:`objects_mask`'s.
+    """
     if interior is not None:
         inner = np.asarray(interior, dtype=np.float32)
         smallest = max(2.0, min_px / 16) if seed_min_px is None else max(1.0, float(seed_min_px))

@@ -96,25 +96,30 @@ def _reference(s: StripePrediction, min_area_m2: float) -> _Reference | None:
 
 
 def _object_counts(s: StripePrediction, ref: _Reference, *, low: float, high: float, split: Any,
-                   seed: float, min_area_m2: float, seed_min_m2: float | None = None) -> dict:
+                   seed: float, min_area_m2: float, seed_min_m2: float | None = None,
+                   blobs: dict | None = None) -> dict:
     """Object counts of one stripe for one post-processing choice.
 
     The objects come from one label image, so they never overlap: their built area is the
     sum of their areas (no union needed), and the matching is SpaceNet's
-    (:func:`remote_sensing.assess.match_objects`, IoU >= 0.5).
+    (:func:`remote_sensing.assess.match_objects`, IoU >= 0.5). ``blobs`` keeps this
+    stripe's :func:`~remote_sensing.objects.blob_mask` per threshold pair between calls.
     """
     import shapely
 
     from remote_sensing.assess import match_objects, valid_geometries
-    from remote_sensing.objects import objects_mask
+    from remote_sensing.objects import blob_mask, split_and_drop
     from remote_sensing.polygonize import label_blobs, polygonize_labels, to_world
 
     data = s.data
     sx, sy = data.scale
     min_px = min_area_m2 / data.resolution ** 2
-    mask = objects_mask(s.prob, valid=ref.valid, low=low, high=high, split=split, min_px=min_px,
-                        interior=s.interior, seed=seed,
-                        seed_min_px=None if seed_min_m2 is None else seed_min_m2 / data.resolution ** 2)
+    blobs = {} if blobs is None else blobs
+    if (low, high) not in blobs:
+        blobs[(low, high)] = blob_mask(s.prob, valid=ref.valid, low=low, high=high, min_px=min_px)
+    mask = split_and_drop(blobs[(low, high)], s.prob, split=split, min_px=min_px,
+                          interior=s.interior, seed=seed,
+                          seed_min_px=None if seed_min_m2 is None else seed_min_m2 / data.resolution ** 2)
     labels, n = label_blobs(mask)
     polys = list(polygonize_labels(labels, *ref.origin).values()) if n else []
     counts = {"n_pred": len(polys), "n_ref": len(ref.geoms), "tp": 0, "iou_sum": 0.0, "pred_area": 0.0,
@@ -178,12 +183,13 @@ def validation_scores(stripes: list[StripePrediction], *, low: float, high: floa
         return _rounded(out), chosen
     tried = []
     best_key, best = None, None
+    blobs: list[dict] = [{} for _ in refs]
     for i, (lo, hi, sd, sm) in enumerate(grid):
         if i == 1 and not tune_postprocess:
             break
         parts = [_object_counts(s, r, low=lo, high=hi, split=split, seed=sd, min_area_m2=min_area_m2,
-                                seed_min_m2=sm)
-                 for s, r in refs]
+                                seed_min_m2=sm, blobs=kept)
+                 for (s, r), kept in zip(refs, blobs, strict=True)]
         pooled = _pooled_objects(parts)
         if i == 0 and tune_postprocess is None:  # automatic: tune only where the stripes say something
             tune_postprocess = pooled["n_labelled"] >= TUNE_MIN_BUILDINGS

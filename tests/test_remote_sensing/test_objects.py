@@ -8,7 +8,14 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy import ndimage
 
-from remote_sensing.objects import FOUR, fill_small_holes, hysteresis, objects_mask
+from remote_sensing.objects import (
+    FOUR,
+    blob_mask,
+    fill_small_holes,
+    hysteresis,
+    objects_mask,
+    split_and_drop,
+)
 
 
 def n_objects(mask):
@@ -110,3 +117,36 @@ def test_interior_seeds_only_cut_never_add(prob, inner, min_px):
     seeded = objects_mask(prob, min_px=min_px, max_hole_px=0, interior=inner)
     assert not (seeded & ~plain).any()
     assert n_objects(seeded) >= n_objects(plain) - (plain & ~seeded).sum()  # a cut may drop a sliver
+
+
+@settings(max_examples=40, deadline=None)
+@given(arrays(np.float32, (24, 24), elements=st.floats(0, 1, width=32)),
+       arrays(np.float32, (24, 24), elements=st.floats(0, 1, width=32)),
+       st.integers(1, 20), st.integers(0, 30), st.integers(0, 30))
+def test_the_objects_do_not_depend_on_empty_surroundings(prob, inner, min_px, top, left):
+    """The interior-seeded split works on the box of the blobs it cuts: the same maps inside
+    larger empty ones give the same objects, shifted. (The watershed split of one-output
+    models is not held to this: its ties fall by position, before and after the box.)"""
+    prob, inner = ndimage.uniform_filter(prob, 3), ndimage.uniform_filter(inner, 3)
+    alone = objects_mask(prob, low=0.3, high=0.55, min_px=min_px, interior=inner)
+    big_p = np.zeros((24 + top + 7, 24 + left + 5), np.float32)
+    big_i = np.zeros_like(big_p)
+    big_p[top:top + 24, left:left + 24] = prob
+    big_i[top:top + 24, left:left + 24] = inner
+    inside = objects_mask(big_p, low=0.3, high=0.55, min_px=min_px, interior=big_i)
+    assert np.array_equal(inside[top:top + 24, left:left + 24], alone)
+    assert inside.sum() == alone.sum()
+
+
+def test_blob_mask_then_split_and_drop_is_objects_mask():
+    rng = np.random.default_rng(3)
+    prob = ndimage.gaussian_filter(rng.random((60, 80)), 2)
+    prob = (prob - prob.min()) / (prob.max() - prob.min())
+    inner = np.roll(prob, 3, axis=1)
+    for options in ({"split": 0.7}, {"interior": inner, "seed": 0.6}, {"split": None}):
+        mask = blob_mask(prob, low=0.35, high=0.6, min_px=12)
+        before = mask.copy()
+        two_steps = split_and_drop(mask, prob, min_px=12, **options)
+        assert np.array_equal(mask, before)                     # the kept blob mask is untouched
+        assert np.array_equal(two_steps, objects_mask(prob, low=0.35, high=0.6, min_px=12,
+                                                      **options))
