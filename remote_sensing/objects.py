@@ -15,9 +15,13 @@ instead
    downstream sees two buildings (also across tile seams). When the model also gives
    an **interior** probability (the roof shrunk away from its outline and from its
    neighbours, learnt from the labels), its blobs ``interior >= seed`` are the markers
-   and the cut follows the valley of the interior: two roofs wall to wall have one
-   building blob but two interiors, which the building probability alone cannot tell;
+   and each pixel of the blob goes to its nearest interior, so the cut runs midway
+   between them: two roofs wall to wall have one building blob but two interiors,
+   which the building probability alone cannot tell;
 4. drops objects smaller than ``min_px``.
+
+Steps 1–2 are :func:`blob_mask`, steps 3–4 :func:`split_and_drop`, for a search that
+tries many splits on the same thresholds (the validation stripe's tuning).
 
 The result is a boolean mask that the extraction pipeline labels, traces and
 regularizes like any other. Everything works on the tile's read window, so the
