@@ -8,6 +8,7 @@ the data changed.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from scoring.errors import ScoreRunError
@@ -101,11 +102,55 @@ def _population_label(rec: dict[str, Any]) -> str:
     return name
 
 
+_CUTOFFS = re.compile(r"cut-offs A ≥ (\S+), B ≥ (\S+), C ≥ (\S+), else D")
+_QUOTA = re.compile(r"quota \((?P<shares>[^)]*)\) within (?P<within>\w+), ties (?P<ties>\w+)"
+                    r"(?:: position (?P<pos>\d+) of (?P<size>\d+))?")
+#: as runs stored it before the tie rule moved ahead of the position
+_QUOTA_EARLIER = re.compile(r"quota \((?P<shares>[^)]*)\) within (?P<within>\w+)"
+                            r": position (?P<pos>\d+) of (?P<size>\d+), ties (?P<ties>\w+)")
+
+
+def class_rule_zh(detail: str) -> str:
+    """The class rule a run stored (:func:`scoring.kernel.class_rule_text`, with the firm's
+    position) in the vocabulary's words; any other text (a rule set's own) as it is.
+
+    Examples
+    --------
+    >>> class_rule_zh("quota (A 20 %, B 40 %, C 30 %, D 10 %) within county, ties ordered: "
+    ...               "position 250 of 295")
+    '按比例定档（A 20 %、B 40 %、C 30 %、D 10 %），全县排序，同分按排序规则排定先后：第 250 名，共 295 家'
+    >>> class_rule_zh("quota (A 30 %, B 70 %) within town: position 4 of 9, ties shared")
+    '按比例定档（A 30 %、B 70 %），各镇街排序，同分同档：第 4 名，共 9 家'
+    >>> class_rule_zh("cut-offs A ≥ 85, B ≥ 70, C ≥ 60, else D")
+    '按分数线定档：A ≥ 85 分，B ≥ 70 分，C ≥ 60 分，其余 D'
+    """
+    from scoring.vocabulary import CLASS_TIES, CLASS_WITHIN
+
+    m = _CUTOFFS.fullmatch(detail)
+    if m:
+        a, b, c = m.groups()
+        return f"按分数线定档：A ≥ {a} 分，B ≥ {b} 分，C ≥ {c} 分，其余 D"
+    m = _QUOTA.fullmatch(detail) or _QUOTA_EARLIER.fullmatch(detail)
+    if not m:
+        return detail
+    text = (f"按比例定档（{m['shares'].replace(', ', '、')}），{CLASS_WITHIN.label(m['within'])}排序，"
+            f"{CLASS_TIES.label(m['ties'])}")
+    return text + (f"：第 {m['pos']} 名，共 {m['size']} 家" if m["pos"] else "")
+
+
 def explain_text(rec: dict[str, Any]) -> str:
     """A readable explanation of :func:`explain`'s record, in the vocabulary's words."""
     from parcels.vocabulary import RIGHT_ROLES
     from scoring.units import unit_label
-    from scoring.vocabulary import BENCHMARKS, CLASSES, DIRECTIONS, ITEM_RULES, RULES
+    from scoring.vocabulary import (
+        AREA_BASES,
+        BENCHMARKS,
+        CLASSES,
+        DIRECTIONS,
+        ITEM_RULES,
+        RULES,
+        TENANT_RULES,
+    )
     from scoring.vocabulary import LAND_TAX_ROLE as HOLDING
 
     def klass(code: str | None, missing: str = "-") -> str:
@@ -162,13 +207,21 @@ def explain_text(rec: dict[str, Any]) -> str:
     lines.append("")
     lines.append("适用的规则：")
     for r in rec["rules_fired"]:
-        item = f"［{r['item']}］" if r.get("item") else ""
-        lines.append(f"  {RULES.label(r['rule'])}{item}：{r['detail']}")
+        if r["rule"] == "land":      # the land section below says it in full
+            continue
+        name = r.get("item")
+        item = f"［{(rec['items'] or {}).get(name, {}).get('label') or name}］" if name else ""
+        detail = (_population_label(rec) if r["rule"] == "population"
+                  else class_rule_zh(str(r["detail"])) if r["rule"] == "class"
+                  else ITEM_RULES.label(str(r["detail"])) if r["rule"] == "item"
+                  else r["detail"])
+        lines.append(f"  {RULES.label(r['rule'])}{item}：{detail}")
     land = rec["land"]
     lines.append("")
     alloc = land["allocated"]
     lines.append(f"用地：占地测算第 {land['occupancy_run']} 次（{land['year']} 年，租赁分摊规则 "
-                 f"{land['tenant_rule']}，面积口径 {land['area_basis']}）："
+                 f"{TENANT_RULES.label(land['tenant_rule'])}，面积口径 "
+                 f"{AREA_BASES.label(land['area_basis'])}）："
                  + ("未分配用地" if alloc is None else
                     f"{_f(alloc['land_m2'], 1)} 平方米，{HOLDING.label(alloc['role'])}，"
                     f"宗地 {alloc['n_parcels']} 宗" + (f"，并入 {alloc['merged_into']}"

@@ -45,6 +45,12 @@ DIRECTIONS: Vocabulary = _TERMS["scoring.direction"]
 ITEM_RULES: Vocabulary = _TERMS["scoring.item_rule"]
 #: The rules a run records as fired for a firm (``score explain``).
 RULES: Vocabulary = _TERMS["scoring.rule"]
+#: How an occupancy run shared land among tenants, and the area it counted.
+TENANT_RULES: Vocabulary = _TERMS["scoring.tenant_rule"]
+AREA_BASES: Vocabulary = _TERMS["scoring.area_basis"]
+#: Where class quotas apply, and how equal totals are placed.
+CLASS_WITHIN: Vocabulary = _TERMS["scoring.class_within"]
+CLASS_TIES: Vocabulary = _TERMS["scoring.class_ties"]
 #: Column headers of the parks' land-use intensity table (``report parks``).
 PARK_FIELDS: Vocabulary = _TERMS["scoring.park_field"]
 

@@ -118,8 +118,14 @@ def test_explain_and_exports(scored, tmp_path, db_dsn, monkeypatch, capsys):
     firms, _occ, _summary, got = scored
     code = got["大三无排放"]["code"]
     out = mujun(["score", "explain", code, "--year", "2022"], monkeypatch, db_dsn, capsys)
-    assert "va_per_emissions" in out and "missing:population_average" in out
-    assert "4,929.8100" in out and "tenant rule" in out and firms[2].parcel in out
+    # the rule details in the vocabulary's words: the item's label and its rule, the class
+    # rule, the tenant rule and area basis of the occupancy run
+    assert "指标得分［单位排放增加值］：缺数据取同类平均得分" in out
+    assert "定档：按比例定档（" in out and "排序" in out
+    assert "租赁分摊规则 " in out and "面积口径 实测面积" in out
+    assert not any(w in out for w in ("va_per_emissions", "missing:", "tenant rule", "quota (",
+                                      "occupancy run"))
+    assert "4,929.8100" in out and firms[2].parcel in out
     rec = json.loads(mujun(["score", "explain", code, "--json"], monkeypatch, db_dsn, capsys))
     assert rec["land"]["parcels"][0]["right_type"] == "owner"
     xlsx = tmp_path / "scores.xlsx"
