@@ -76,12 +76,17 @@ def split_boxes(image: Path):
 
 
 def crop(image: Path, box, out: Path) -> Path:
-    """Write the part of ``image`` inside ``box`` to ``out`` (a GeoTIFF of its own)."""
+    """Write the part of ``image`` inside ``box`` to ``out`` (a GeoTIFF of its own).
+
+    A box reaching past the image is cut to it (reading outside would shift the pixels
+    against the transform written).
+    """
     import rasterio
-    from rasterio.windows import from_bounds
+    from rasterio.windows import Window, from_bounds
 
     with rasterio.open(image) as ds:
         win = from_bounds(*box.bounds, transform=ds.transform).round_offsets().round_lengths()
+        win = win.intersection(Window(0, 0, ds.width, ds.height))
         prof = ds.profile | {"width": int(win.width), "height": int(win.height),
                              "transform": ds.window_transform(win), "driver": "GTiff"}
         prof.pop("blockxsize", None), prof.pop("blockysize", None)
