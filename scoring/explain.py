@@ -138,6 +138,57 @@ def class_rule_zh(detail: str) -> str:
     return text + (f"：第 {m['pos']} 名，共 {m['size']} 家" if m["pos"] else "")
 
 
+#: The scoring kernel's reasons (not evaluated, class T, protection), in the vocabulary's
+#: words; a reason it does not know (an adjustment file's own) is shown as it is.
+_REASONS = (
+    (re.compile(r"^utility: industry division (\w+)$"), r"公用事业（行业大类 \1）"),
+    (re.compile(r"^utility \(enterprise flag\)$"), "公用事业企业"),
+    (re.compile(r"^relocated$"), "搬迁企业"),
+    (re.compile(r"^established (\S+), producing < (\S+) years$"), r"成立于 \1，投产不满 \2 年"),
+    (re.compile(r"^land supplied (\S+), in its (\S+)-year construction period$"),
+     r"供地于 \1，处于 \2 年建设期内"),
+    (re.compile(r"^established (\S+), less than (\S+) years before the end of (\d+)$"),
+     r"成立于 \1，至 \3 年末不满 \2 年"),
+    (re.compile(r"^first year above scale.*$"), "首次进入规模以上（首年）"),
+    (re.compile(r"^no occupied land in the occupancy run$"), "占地测算中无占用土地"),
+    (re.compile(r"^no annual records for the year$"), "当年无年度数据"),
+    (re.compile(r"^size class in no population$"), "企业规模不属于任何评价类别"),
+    (re.compile(r"^(.+): below (\S+) mu and (\S+) m² floor area$"),
+     r"\1：用地不足 \2 亩且建筑面积不足 \3 平方米"),
+    (re.compile(r"^(.+): below (\S+) mu$"), r"\1：用地不足 \2 亩"),
+    # an adjustment file's lines (kernel.adjustment_effects): the kind, points and its reason
+    (re.compile(r"^bonus (\S+)(?:: (.*))?$", re.S), lambda m: f"加分 {m[1]} 分" + (f"：{m[2]}" if m[2] else "")),
+    (re.compile(r"^penalty (\S+)(?:: (.*))?$", re.S), lambda m: f"减分 {m[1]} 分" + (f"：{m[2]}" if m[2] else "")),
+    (re.compile(r"^veto(?:: (.*))?$", re.S), lambda m: "一票否决" + (f"：{m[1]}" if m[1] else "")),
+    (re.compile(r"^exempt(?:: (.*))?$", re.S), lambda m: "不参评" + (f"：{m[1]}" if m[1] else "")),
+    (re.compile(r"^listed: (.*)$", re.S), lambda m: "调整名单列明：" + _one_reason(m[1])),
+)
+
+
+def reason_text(text: str) -> str:
+    """A kernel reason in Chinese (each of several joined by ``"; "``); any other text as it is.
+
+    Examples
+    --------
+    >>> reason_text("relocated")
+    '搬迁企业'
+    >>> reason_text("规上工业: below 5 mu")
+    '规上工业：用地不足 5 亩'
+    >>> reason_text("bonus 5: 省级专精特新; penalty 2")
+    '加分 5 分：省级专精特新; 减分 2 分'
+    >>> reason_text("列入搬迁计划")
+    '列入搬迁计划'
+    """
+    return "; ".join(_one_reason(part) for part in text.split("; "))
+
+
+def _one_reason(text: str) -> str:
+    for pattern, words in _REASONS:
+        if pattern.match(text):
+            return pattern.sub(words, text)
+    return text
+
+
 def explain_text(rec: dict[str, Any]) -> str:
     """A readable explanation of :func:`explain`'s record, in the vocabulary's words."""
     from parcels.vocabulary import RIGHT_ROLES
@@ -178,7 +229,7 @@ def explain_text(rec: dict[str, Any]) -> str:
             lines.append(f"  此前：{when(old['at'])} → {klass(old['class'])}，"
                          f"{old['decided_by']}：{old['reason']}")
     if rec.get("protection"):
-        lines.append(f"保护期（列示不评价）：{rec['protection']}")
+        lines.append(f"保护期（列示不评价）：{reason_text(str(rec['protection']))}")
     if rec["population"]:
         lines.append(f"评价类别 {_population_label(rec)}；全县排名 {rec['rank_county'] or '-'}，"
                      f"镇街排名 {rec['rank_town'] or '-'}，行业排名 "
@@ -214,7 +265,7 @@ def explain_text(rec: dict[str, Any]) -> str:
         detail = (_population_label(rec) if r["rule"] == "population"
                   else class_rule_zh(str(r["detail"])) if r["rule"] == "class"
                   else ITEM_RULES.label(str(r["detail"])) if r["rule"] == "item"
-                  else r["detail"])
+                  else reason_text(str(r["detail"])))
         lines.append(f"  {RULES.label(r['rule'])}{item}：{detail}")
     land = rec["land"]
     lines.append("")

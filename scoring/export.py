@@ -23,7 +23,10 @@ log = logging.getLogger(__name__)
 
 
 def _rules_of(rules: list, kind: str) -> str:
-    return "; ".join(str(r.get("detail")) for r in rules if r.get("rule") == kind)
+    """The stored reasons of one kind of rule, in the vocabulary's words."""
+    from scoring.explain import reason_text
+
+    return "; ".join(reason_text(str(r.get("detail"))) for r in rules if r.get("rule") == kind)
 
 
 def score_table(conn: psycopg.Connection, run_id: int) -> pd.DataFrame:

@@ -11,35 +11,16 @@ The notice is desensitized: names, credit codes and towns only, no tax or other 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import TYPE_CHECKING, Any
+
+from scoring.explain import reason_text
 
 if TYPE_CHECKING:
     import psycopg
 
 CLASS_NAMES = {"A": "A类", "B": "B类", "C": "C类", "D": "D类"}
-#: The scoring kernel's reasons, in the words of a notice (an unknown reason is shown as is).
-_REASONS = (
-    (re.compile(r"^utility: industry division (\w+)$"), r"公用事业（行业大类 \1）"),
-    (re.compile(r"^utility \(enterprise flag\)$"), "公用事业企业"),
-    (re.compile(r"^relocated$"), "搬迁企业"),
-    (re.compile(r"^established (\S+), producing < (\S+) years$"), r"成立于 \1，投产不满 \2 年"),
-    (re.compile(r"^land supplied (\S+), in its (\S+)-year construction period$"),
-     r"供地于 \1，处于 \2 年建设期内"),
-    (re.compile(r"^established (\S+), less than (\S+) years before the end of (\d+)$"),
-     r"成立于 \1，至 \3 年末不满 \2 年"),
-    (re.compile(r"^first year above scale.*$"), "首次进入规模以上（首年）"),
-)
 ANNEXES = (("class_t", "附件1 不参评企业（T类）"), ("protection", "附件2 保护期企业（列示不评价）"),
            ("veto", "附件3 一票否决企业"))
-
-
-def reason_text(text: str) -> str:
-    """A kernel reason in Chinese (``reason_text('relocated') == '搬迁企业'``)."""
-    for pattern, words in _REASONS:
-        if pattern.match(text):
-            return pattern.sub(words, text)
-    return text
 
 
 def notice_content(conn: psycopg.Connection, run_id: int, *, days: int = 30,

@@ -39,3 +39,35 @@ def test_the_stored_class_rule_reads_in_chinese(name, within, ties):
     cut = dataclasses.replace(rs, classes=dataclasses.replace(
         rs.classes, method="cutoff", cutoffs={"A": 85.0, "B": 70.5, "C": 60.0}))
     assert class_rule_zh(class_rule_text(cut)) == "按分数线定档：A ≥ 85 分，B ≥ 70.5 分，C ≥ 60 分，其余 D"
+
+
+def test_every_reason_the_kernel_gives_reads_in_chinese():
+    """Not evaluated, class T and adjustment reasons, made by the kernel itself, shown in
+    ``score explain`` and the notice with no English left (a user's own reason stays)."""
+    import pandas as pd
+
+    from scoring.explain import reason_text
+    from scoring.kernel import score_year
+    from tests.test_scoring.test_kernel import frame
+
+    rs = load_ruleset("jiangsu-huaian-2024")
+    f = frame(11, tax=[500.0] * 11)
+    f.loc[0, "industry_division"] = "44"
+    f.loc[1, "is_utility"] = True
+    f.loc[2, "established_date"] = pd.Timestamp("2021-09-01")
+    f.loc[3, "supply_date"] = pd.Timestamp("2020-06-01")
+    f.loc[4, "status"] = "relocated"
+    f.loc[8, "land_m2"] = 0.0
+    f.loc[9, ["size_class", "land_m2", "floor_m2"]] = ["small", 2.0 * 666.67, 1000.0]
+    f.loc[10, "size_class"] = "unknown"
+    adj = pd.DataFrame({"credit_code": f.loc[5:7, "credit_code"].tolist() * 2,
+                        "kind": ["veto", "bonus", "exempt", "penalty", "penalty", "bonus"],
+                        "points": [0.0, 3.0, 0.0, 2.0, 1.5, 0.5],
+                        "reason": ["安全事故", "高新技术企业", "搬迁", "", "欠税", "研发"]})
+    r = score_year(rs, f, 2022, adj).frame
+    reasons = [v for col in ("not_evaluated", "t_reason", "protection", "veto_reason", "adjust_reason")
+               if col in r for v in r[col] if isinstance(v, str) and v]
+    assert len(reasons) >= 10
+    for text in reasons:
+        words = reason_text(text)
+        assert not ENGLISH.search(words), (text, words)

@@ -116,11 +116,11 @@ def test_protected_firms_through_score_explain_and_export(tmp_path, db_conn, db_
     assert fetch(db_conn, "SELECT count(*) FROM enterprise_score WHERE run_id = %s"
                           " AND class = 'A'", (s["run_id"],))[0][0] == 2
     text = mujun(["score", "explain", young], monkeypatch, db_dsn, capsys)
-    assert "档次 -（保护期）" in text and "established 2022-03-01" in text
+    assert "档次 -（保护期）" in text and "成立于 2022-03-01，至 2022 年末不满 1 年" in text
     xlsx = tmp_path / "scores.xlsx"
     mujun(["score", "export", "-o", xlsx], monkeypatch, db_dsn, capsys)
     ws = openpyxl.load_workbook(xlsx).active
     header = [c.value for c in ws[1]]
     got = {r[header.index("统一社会信用代码")]: r for r in ws.iter_rows(min_row=2, values_only=True)}
-    assert "established 2022-03-01" in got[young][header.index("保护期（列示不评级）")]
+    assert "成立于 2022-03-01" in got[young][header.index("保护期（列示不评级）")]
     assert got[young][header.index("最终等级")] in (None, "")

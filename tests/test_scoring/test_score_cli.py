@@ -89,7 +89,8 @@ def test_huaian_two_years_adjustments_and_explain(county, tmp_path, db_conn, db_
     assert rows[fs[10].code][0] == "T"
     assert "construction period" in json.dumps(rows[fs[10].code][2])
     text = mujun(["score", "explain", fs[0].code], monkeypatch, db_dsn, capsys)
-    assert "加减分：bonus 5: 高新技术企业" in text and "上年同类企业平均值" in text
+    assert "加减分：加分 5 分：高新技术企业" in text and "上年同类企业平均值" in text
+    assert "bonus" not in text                             # the stored record's English stays inside
     # the same year again with another rule set; change since the previous year's run
     mujun(["score", "--ruleset", "zhejiang-huangyan-2022", "--year", "2021"], monkeypatch,
           db_dsn, capsys)
