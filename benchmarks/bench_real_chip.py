@@ -34,6 +34,7 @@ next to them. Sizes: ``small`` 150 steps per model, ``city`` 600, ``province`` 1
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import tempfile
@@ -165,17 +166,30 @@ def _sources(scene: str):
 
 def train_and_measure(name: str, scenes: list[str], steps: int, workdir: Path, *,
                       measure_on: list[str] | None = None, init_from: Path | None = None,
-                      seed: int = 0) -> dict:
-    """Train one model on the western two thirds of ``scenes``; measure on eastern thirds."""
+                      seed: int = 0, encoder: str | None = None) -> dict:
+    """Train one model on the western two thirds of ``scenes``; measure on eastern thirds.
+
+    ``encoder`` (``"efficientnet-lite0"``) trains on the pretrained encoder; a scene whose
+    imagery it cannot read (not RGB 8-bit: Atlanta's panchromatic chip) trains without it.
+    """
+    from remote_sensing.errors import ModelError
     from remote_sensing.training.train import Source, TrainOptions, save_model, train_segmentation
 
     srcs = [s for sc in scenes for s in _sources(sc)]
     load = os.getloadavg()[0]
     opts = TrainOptions(max_seconds=None, steps_per_epoch=STEPS_PER_EPOCH,
                         max_epochs=max(1, round(steps / STEPS_PER_EPOCH)), min_steps=min(600, steps // 2),
-                        seed=seed)
-    result = train_segmentation(srcs[0][0], srcs[0][1], area=srcs[0][2], options=opts,
-                                more=[Source(i, lab, w) for i, lab, w, _ in srcs[1:]], init_from=init_from)
+                        seed=seed, encoder=encoder)
+    more = [Source(i, lab, w) for i, lab, w, _ in srcs[1:]]
+    try:
+        result = train_segmentation(srcs[0][0], srcs[0][1], area=srcs[0][2], options=opts, more=more,
+                                    init_from=init_from)
+    except ModelError as exc:
+        if encoder is None or "RGB 8-bit" not in str(exc):
+            raise
+        print(f"{name}: {exc}; trained without the pretrained encoder", flush=True)
+        result = train_segmentation(srcs[0][0], srcs[0][1], area=srcs[0][2], more=more, init_from=init_from,
+                                    options=dataclasses.replace(opts, encoder=None))
     model, _ = save_model(result, workdir / f"{name}.onnx", overwrite=True)
     tr = result.card["training"]
     out: dict = {"model": name, "trained_on": scenes, "resolution": result.card["resolution"],
@@ -186,6 +200,7 @@ def train_and_measure(name: str, scenes: list[str], steps: int, workdir: Path, *
                  "validation_f1": result.card["validation"].get("object_f1"),
                  "validation_pixel_f1": result.card["validation"].get("pixel_f1"),
                  "widths": result.card["architecture"]["widths"],
+                 "encoder": result.card["architecture"].get("encoder"),
                  "postprocess": {k: v for k, v in result.card["postprocess"].items() if k != "method"},
                  "measured": {}}
     for sc in measure_on or scenes:
@@ -205,7 +220,8 @@ def train_and_measure(name: str, scenes: list[str], steps: int, workdir: Path, *
 
 
 def main(size: str = "city", scenes: list[str] | None = None, steps: int | None = None,
-         general: bool = True, finetune: bool = True, report: Path | None = None) -> dict:
+         general: bool = True, finetune: bool = True, report: Path | None = None,
+         encoder: str | None = None) -> dict:
     """Run every scene (or ``scenes``), the general model and the fine-tuning; return the figures.
 
     ``report``: a JSON file rewritten after every model, so a long run leaves its figures so far.
@@ -224,10 +240,10 @@ def main(size: str = "city", scenes: list[str] | None = None, steps: int | None 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         for sc in scenes:
-            out["per_scene"][sc] = train_and_measure(sc, [sc], steps, work)
+            out["per_scene"][sc] = train_and_measure(sc, [sc], steps, work, encoder=encoder)
             save()
         if general:
-            out["general"] = train_and_measure("general", list(GENERAL), 2 * steps, work)
+            out["general"] = train_and_measure("general", list(GENERAL), 2 * steps, work, encoder=encoder)
             save()
             if finetune:
                 out["austin_finetuned_from_general"] = train_and_measure(
@@ -244,6 +260,7 @@ if __name__ == "__main__":
     ap.add_argument("--no-general", action="store_true")
     ap.add_argument("--only-general", action="store_true", help="only the general model and the fine-tuning")
     ap.add_argument("--json", type=Path, help="write the figures here too")
+    ap.add_argument("--encoder", choices=["efficientnet-lite0"], help="train on the pretrained encoder")
     a = ap.parse_args()
     chosen = [] if a.only_general else (a.scenes.split(",") if a.scenes else None)
-    main(a.size, chosen, a.steps, general=not a.no_general, report=a.json)
+    main(a.size, chosen, a.steps, general=not a.no_general, report=a.json, encoder=a.encoder)

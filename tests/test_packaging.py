@@ -43,7 +43,8 @@ def test_environment_yml_matches_pyproject():
         pypi[CONDA_NAME.get(name, name)] = spec
     env = yaml.safe_load((REPO / "environment.yml").read_text())
     conda = {}
-    for dep in env["dependencies"]:
+    deps = [d for dep in env["dependencies"] for d in (dep.get("pip", []) if isinstance(dep, dict) else [dep])]
+    for dep in deps:
         if isinstance(dep, str):
             name, spec = _split(
                 dep.replace("=", "==", 1) if re.match(r"^[^<>=!]+=[^=]", dep) else dep

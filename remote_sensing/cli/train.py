@@ -48,6 +48,12 @@ def _widths(ctx, param, value):
                    "(default: when they hold at least 30 labelled buildings).")
 @click.option("--widths", default="16,32,64,128", show_default=True, callback=_widths,
               help="Channels per U-Net level (more levels see more context; wider is slower).")
+@click.option("--encoder", type=click.Choice(["auto", "none", "efficientnet-lite0"]), default="auto",
+              show_default=True,
+              help="Encoder of the network: EfficientNet-Lite0 pretrained on ImageNet (RGB 8-bit images "
+                   "only; its weights ship with mujun's dependencies; --widths then default to the "
+                   "decoder's 16,32,48,64,112), the U-Net's own (none), or auto: the pretrained one "
+                   "when every image gives three 8-bit bands.")
 @click.option("--edge-band", type=float, default=1.0, show_default=True,
               help="Metres on each side of a label edge where the labels are not trusted.")
 @click.option("--edge-weight", type=float, default=0.25, show_default=True,
@@ -67,7 +73,7 @@ def _widths(ctx, param, value):
 @overwrite_option
 @json_option
 @click.pass_obj
-def train(app, image, labels, area, resolution, init_from, bands, epochs, patience, min_steps, tta, tune_postprocess, widths, edge_band, edge_weight, min_area, max_minutes,
+def train(app, image, labels, area, resolution, init_from, bands, epochs, patience, min_steps, tta, tune_postprocess, widths, encoder, edge_band, edge_weight, min_area, max_minutes,
           seed, average, no_interior, output, overwrite, as_json):
     """Train a building segmentation model (ONNX + model card) from an image and a survey.
 
@@ -93,7 +99,7 @@ def train(app, image, labels, area, resolution, init_from, bands, epochs, patien
                         tta=int(tta), tune_postprocess=tune_postprocess, edge_band_m=edge_band,
                         edge_weight=edge_weight, min_area_m2=min_area, seed=seed,
                         max_seconds=max_minutes * 60, resolution=resolution, interior=not no_interior,
-                        average=average)
+                        average=average, encoder=None if encoder == "none" else encoder)
     with progress_bar(round(max_minutes * 60), "训练", "秒", app.settings.progress) as bar:
         result, model_path, card_path = train_to_file(list(image), list(labels), output, area=list(area) or None,
                                                       bands=band_list, options=opts, overwrite=overwrite,
@@ -108,7 +114,9 @@ def train(app, image, labels, area, resolution, init_from, bands, epochs, patien
             f"{card['labelled_buildings']['validation']} in the validation stripe); "
             f"{card['training']['epochs']} epochs ({card['training']['stopped']}, best "
             f"{card['training']['best_epoch']}) in {card['training']['seconds']:.0f} s "
-            f"({card['training']['cpu_seconds']:.0f} CPU s) at {card['resolution']:g} m per pixel\n"
+            f"({card['training']['cpu_seconds']:.0f} CPU s) at {card['resolution']:g} m per pixel"
+            + (f", on the {card['architecture']['encoder']} encoder pretrained on ImageNet"
+               if card["architecture"].get("encoder") else "") + "\n"
             f"validation: pixel F1 {v['pixel_f1']:.3f}")
     if "object_f1" in v:
         text += (f", object F1 {v['object_f1']:.3f} (IoU >= 0.5), matched IoU {v['matched_iou']:.3f}, "

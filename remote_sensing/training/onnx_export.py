@@ -2,7 +2,8 @@
 
 No converter is involved: each layer of :func:`.unet.forward` maps to one or two
 standard operators (``Conv``, ``Relu``, ``MaxPool``, ``Resize`` nearest, ``Concat``,
-``Sigmoid``) at opset 13, which every ONNX Runtime since 1.8 runs. The graph takes
+``Sigmoid``; on the pretrained encoder also strided and grouped ``Conv`` with TensorFlow's
+"SAME" padding, ``Clip`` for ReLU6 and ``Add``) at opset 13, which every ONNX Runtime since 1.8 runs. The graph takes
 ``(1, bands, rows, cols)`` float32 (NCHW, rows and cols multiples of the card's
 ``size_multiple``) and returns the probabilities ``(1, outputs, rows, cols)``: the building
 and, for two-output networks, its interior (the card's ``outputs`` names them).
@@ -15,34 +16,44 @@ from pathlib import Path
 
 import numpy as np
 
-from .unet import layer_names, n_outputs
+from .unet import is_pretrained, layer_names, n_outputs, pretrained_layer_names
 
 OPSET = 13
 
 
 def build_model(params: dict, widths, n_bands: int, *, doc: str = ""):
     """The ``onnx.ModelProto`` of the network with ``params`` (sigmoid output)."""
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
+    from onnx import helper, numpy_helper
 
     nodes = []
     inits = []
 
-    def conv(name, src, k):
+    def conv(name, src, k, stride=1, groups=1):
         w = np.ascontiguousarray(np.transpose(np.asarray(params[f"{name}/w"], np.float32), (3, 2, 0, 1)))
         b = np.asarray(params[f"{name}/b"], np.float32)
         inits.append(numpy_helper.from_array(w, f"{name}.w"))
         inits.append(numpy_helper.from_array(b, f"{name}.b"))
-        pad = k // 2
+        # TensorFlow's and JAX's "SAME" on sizes divisible by the stride: the odd pixel of
+        # padding goes after (only a strided convolution has one)
+        total = max(k - stride, 0)
+        pads = [total // 2, total // 2, total - total // 2, total - total // 2]
         nodes.append(helper.make_node("Conv", [src, f"{name}.w", f"{name}.b"], [f"{name}.y"],
-                                      kernel_shape=[k, k], pads=[pad] * 4, name=name))
+                                      kernel_shape=[k, k], pads=pads, strides=[stride, stride],
+                                      group=groups, name=name))
         return f"{name}.y"
 
     def relu(src):
         nodes.append(helper.make_node("Relu", [src], [src + ".relu"]))
         return src + ".relu"
 
+    def relu6(src):
+        nodes.append(helper.make_node("Clip", [src, "clip.lo", "clip.hi"], [src + ".relu6"]))
+        return src + ".relu6"
+
     inits.append(numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), "up.scales"))
+    if is_pretrained(params):
+        return _finish(_pretrained_graph(params, widths, conv, relu, relu6, nodes, inits),
+                       params, n_bands, nodes, inits, doc, pretrained_layer_names(widths, n_outputs(params)))
     levels = len(widths)
     h = "image"
     skips = []
@@ -60,10 +71,50 @@ def build_model(params: dict, widths, n_bands: int, *, doc: str = ""):
         h = relu(conv(f"dec{i}a", f"cat{i}", 3))
         h = relu(conv(f"dec{i}b", h, 3))
     logit = conv("head", h, 1)
+    return _finish(logit, params, n_bands, nodes, inits, doc, layer_names(widths, n_outputs(params)))
+
+
+def _pretrained_graph(params, widths, conv, relu, relu6, nodes, inits) -> str:
+    """The nodes of a network on the pretrained encoder; returns the logits' name."""
+    from onnx import helper, numpy_helper
+
+    from .pretrained import SKIP_BLOCKS, blocks
+
+    inits.append(numpy_helper.from_array(np.array(0.0, np.float32), "clip.lo"))
+    inits.append(numpy_helper.from_array(np.array(6.0, np.float32), "clip.hi"))
+    full = relu(conv("enc0b", relu(conv("enc0a", "image", 3)), 3))
+    h = relu6(conv("eff.stem", "image", 3, stride=2))
+    feats = []
+    for i, k, s, e, cin, cout in blocks()[:SKIP_BLOCKS[-1] + 1]:
+        inp = h
+        if e != 1:
+            h = relu6(conv(f"eff.b{i}.expand", h, 1))
+        h = relu6(conv(f"eff.b{i}.dw", h, k, stride=s, groups=cin * e))
+        h = conv(f"eff.b{i}.project", h, 1)
+        if s == 1 and cin == cout:
+            nodes.append(helper.make_node("Add", [h, inp], [f"eff.b{i}.sum"]))
+            h = f"eff.b{i}.sum"
+        if i in SKIP_BLOCKS:
+            feats.append(h)
+    skips = [full, *feats[:3]]
+    h = feats[3]
+    for i in range(3, -1, -1):
+        nodes.append(helper.make_node("Resize", [h, "", "up.scales"], [f"up{i}"], mode="nearest",
+                                      coordinate_transformation_mode="asymmetric", nearest_mode="floor"))
+        nodes.append(helper.make_node("Concat", [f"up{i}", skips[i]], [f"cat{i}"], axis=1))
+        h = relu(conv(f"dec{i}a", f"cat{i}", 3))
+        h = relu(conv(f"dec{i}b", h, 3))
+    return conv("head", h, 1)
+
+
+def _finish(logit, params, n_bands, nodes, inits, doc, names):
+    """Sigmoid on the logits, the graph's inputs and outputs, the checked model."""
+    import onnx
+    from onnx import TensorProto, helper
+
     nodes.append(helper.make_node("Sigmoid", [logit], ["probability"]))
     n_out = n_outputs(params)
-    names = {n for n, *_ in layer_names(widths, n_out)}
-    assert all(f"{n}/w" in params for n in names)
+    assert all(f"{n}/w" in params for n, *_ in names)
     graph = helper.make_graph(
         nodes, "mujun_unet",
         [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, n_bands, "rows", "cols"])],

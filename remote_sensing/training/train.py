@@ -38,6 +38,7 @@ from remote_sensing.training.validation import StripePrediction, stripe_geometry
 
 from ..errors import ModelError
 from ..onnx_model import tta_mean
+from .pretrained import ENCODER_WEIGHTS, INPUT_MEAN, INPUT_STD
 from .samples import (
     Stripe,
     edge_weights,
@@ -51,6 +52,7 @@ from .samples import (
 from .unet import (
     DEFAULT_WIDTHS,
     OUTPUTS,
+    PRETRAINED_WIDTHS,
     add_batch_norm,
     fold_batch_norm,
     init_params,
@@ -106,6 +108,11 @@ class TrainOptions:
     noise of the last steps (early on the decay is (1 + t)/(10 + t) after t steps, if that
     is less, so a short run is not held back by its random start); None or 0 = the last
     step's weights.
+    ``encoder`` (``"efficientnet-lite0"``) puts the decoder on an encoder pretrained on
+    ImageNet (:mod:`.pretrained`; RGB 8-bit images only, scaled as that network expects)
+    in place of the U-Net's own (``"auto"``: when every image gives three 8-bit bands);
+    ``widths`` are then the decoder's (the default becomes :data:`.unet.PRETRAINED_WIDTHS`) and the encoder learns at ``encoder_rate`` times the
+    learning rate, so its pretrained filters are adjusted, not overwritten.
     """
 
     widths: tuple[int, ...] = DEFAULT_WIDTHS
@@ -138,6 +145,8 @@ class TrainOptions:
     gap_m: float = 1.5
     gap_weight: float = 3.0
     average: float | None = 0.99
+    encoder: str | None = None
+    encoder_rate: float = 0.1
 
 
 @dataclass(frozen=True)
@@ -167,13 +176,16 @@ def _adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8):
         return {"m": zeros, "v": zeros, "t": jnp.zeros((), jnp.float32)}
 
     def update(grads, state, params, lr):
+        """One Adam step; ``lr`` is a number or a tree of numbers like ``params``."""
+        if not isinstance(lr, dict):
+            lr = jax.tree_util.tree_map(lambda _p: lr, params)
         t = state["t"] + 1
         m = jax.tree_util.tree_map(lambda m, g: b1 * m + (1 - b1) * g, state["m"], grads)
         v = jax.tree_util.tree_map(lambda v, g: b2 * v + (1 - b2) * g * g, state["v"], grads)
         mhat = 1 / (1 - b1 ** t)
         vhat = 1 / (1 - b2 ** t)
-        new = jax.tree_util.tree_map(lambda p, m, v: p - lr * (m * mhat) / (jnp.sqrt(v * vhat) + eps),
-                                     params, m, v)
+        new = jax.tree_util.tree_map(lambda p, m, v, r: p - r * (m * mhat) / (jnp.sqrt(v * vhat) + eps),
+                                     params, m, v, lr)
         return new, {"m": m, "v": v, "t": t}
 
     return init, update
@@ -350,8 +362,16 @@ def train_segmentation(
     sources = [Source(image_path, labels, area), *more]
     start_params, start_card = None, None
     widths = tuple(opt.widths)
+    encoder = _auto_encoder(sources, bands) if opt.encoder == "auto" and init_from is None else opt.encoder
+    if encoder is not None and widths == DEFAULT_WIDTHS:
+        widths = PRETRAINED_WIDTHS
     if init_from is not None:
         start_params, start_card, widths = _starting_model(init_from)
+        encoder = start_card["architecture"].get("encoder")
+    elif encoder is not None and (len(widths) != len(PRETRAINED_WIDTHS) or widths[-1] != PRETRAINED_WIDTHS[-1]):
+        raise ModelError(f"on the pretrained encoder the widths are the decoder's: five, the last "
+                         f"{PRETRAINED_WIDTHS[-1]} (the encoder's), e.g. "
+                         f"{','.join(map(str, PRETRAINED_WIDTHS))}; got {','.join(map(str, widths))}")
     mult = size_multiple(widths)
     patch = max(mult, opt.patch // mult * mult)
     if start_card is not None:
@@ -371,11 +391,17 @@ def train_segmentation(
         raise ModelError("no labelled building is left for training outside the validation stripe "
                          "and the ignored edge band; give a larger training area or more labels",
                          source=first.image_path)
+    if encoder is not None and (len(first.bands) != 3 or first.dtype != "uint8"):
+        raise ModelError(f"the pretrained encoder reads RGB 8-bit images; this one gives {len(first.bands)} "
+                         f"band(s) of {first.dtype} (choose three 8-bit bands with --bands, or train "
+                         "with --encoder none)", source=first.image_path)
     if start_card is not None:
         mean, std = (np.asarray(start_card[k], np.float32) for k in ("mean", "std"))
         if len(mean) != len(first.bands):
             raise ModelError(f"the model to start from reads {len(mean)} band(s), these images "
                              f"{len(first.bands)}", source=str(init_from))
+    elif encoder is not None:  # the scaling the pretrained network learnt with
+        mean, std = np.full(3, INPUT_MEAN, np.float32), np.full(3, INPUT_STD, np.float32)
     else:
         mean, std = normalisation([pl.data.image for pl in places], [pl.data.usable for pl in places])
     for pl in places:
@@ -402,13 +428,14 @@ def train_segmentation(
         params = {k: jnp.asarray(v) for k, v in start_params.items()}
         n_out = n_outputs(start_params)
     else:
-        fresh = init_params(len(first.bands), widths, opt.seed, n_out)
+        fresh = init_params(len(first.bands), widths, opt.seed, n_out, encoder=encoder)
         params = {k: jnp.asarray(v) for k, v in (add_batch_norm(fresh) if opt.batch_norm else fresh).items()}
     batch_norm = any(k.endswith("/gamma") for k in params)
     running = {k: jnp.asarray(v) for k, v in initial_statistics(params).items()}
     loss = _loss_fn(widths, pos_weight, interior_weight)
     adam_init, adam_update = _adam()
     state = adam_init(params)
+    rate = {k: np.float32(opt.encoder_rate if k.startswith("eff.") else 1.0) for k in params}
 
     decay = float(opt.average) if opt.average else 0.0
     averaged = params
@@ -416,7 +443,7 @@ def train_segmentation(
     @jax.jit
     def step(params, state, running, averaged, xb, yb, wb, zb, wzb, lr, t):
         (value, stats), grads = jax.value_and_grad(loss, has_aux=True)(params, xb, yb, wb, zb, wzb)
-        params, state = adam_update(grads, state, params, lr)
+        params, state = adam_update(grads, state, params, {k: lr * r for k, r in rate.items()})
         running = jax.tree_util.tree_map(lambda r, s: 0.9 * r + 0.1 * s, running, stats)
         d = averaging_decay(decay, t)
         averaged = jax.tree_util.tree_map(lambda a, p: d * a + (1 - d) * p, averaged, params)
@@ -577,6 +604,7 @@ def train_segmentation(
                         **({"seed": seed_threshold} if n_out == 2 else {}),
                         **({"seed_min_m2": seed_min_m2} if n_out == 2 and seed_min_m2 is not None else {}), "min_area_m2": opt.min_area_m2},
         "architecture": {"name": "unet", "widths": list(widths), "weights": n_weights(params),
+                         **({"encoder": encoder, "encoder_weights": ENCODER_WEIGHTS} if encoder else {}),
                          "outputs": outputs,
                          "batch_norm": "folded into the convolutions" if batch_norm else None,
                          "framework": f"jax {jax.__version__}", "device": jax.devices()[0].platform},
@@ -603,6 +631,20 @@ def train_segmentation(
     log.info("trained in %.0f s (%d epochs, best %d); validation object F1 %.3f", seconds, epoch,
              best[2], scores.get("object_f1", float("nan")))
     return TrainResult(params=params, card=card, history=history)
+
+
+def _auto_encoder(sources, bands) -> str | None:
+    """``encoder="auto"``: the pretrained encoder when every image gives three 8-bit bands."""
+    from remote_sensing.readers import open_raster
+
+    from .pretrained import ENCODER
+
+    for src in sources:
+        with open_raster(src.image) as ds:
+            n = len(bands) if bands else ds.count
+            if n != 3 or ds.dtypes[0] != "uint8":
+                return None
+    return ENCODER
 
 
 def _starting_model(path: str | Path) -> tuple[dict, dict, tuple[int, ...]]:

@@ -17,6 +17,11 @@ minutes on a few megapixels and runs at survey scale:
   neighbour), whose separate blobs seed the watershed that splits touching roofs
   (:mod:`remote_sensing.objects`). One output (the building alone) is still supported.
 
+For RGB 8-bit imagery the encoder may instead be EfficientNet-Lite0 pretrained on
+ImageNet (:mod:`.pretrained`; ``init_params(..., encoder=...)``): its features at strides
+2, 4, 8 and 16 feed a decoder of the same kind (:func:`pretrained_layer_names`), and the
+parameters' ``eff.`` names tell :func:`forward` which network it runs.
+
 Inputs are ``(batch, rows, cols, bands)`` (NHWC, XLA's fast layout on CPU), already
 normalised; rows and cols must be multiples of :func:`size_multiple`. Weights are
 kept as float32 numpy arrays in a plain dict (``HWIO`` for convolutions), which is
@@ -32,6 +37,10 @@ DEFAULT_WIDTHS = (16, 32, 64, 128)
 
 #: The outputs of the models ``footprints train`` writes, in channel order (the card's ``outputs``).
 OUTPUTS = ("building", "interior")
+
+#: Decoder widths of the network on the pretrained encoder (:mod:`.pretrained`): full
+#: resolution, strides 2, 4 and 8, and the encoder's stride-16 features (112 channels).
+PRETRAINED_WIDTHS = (16, 32, 48, 64, 112)
 
 #: Epsilon of the batch normalisation (training only; folded into the weights afterwards).
 BN_EPS = 1e-5
@@ -65,8 +74,38 @@ def layer_names(widths, n_out: int = 1) -> list[tuple[str, int, int, int]]:
     return out
 
 
-def init_params(n_bands: int, widths=DEFAULT_WIDTHS, seed: int = 0, n_out: int = 1) -> dict[str, np.ndarray]:
+def pretrained_layer_names(widths, n_out: int = 1) -> list[tuple[str, int, int, int]]:
+    """The convolutions learnt from scratch on top of the pretrained encoder, in order.
+
+    A full-resolution pair (``enc0a``/``enc0b``, the outlines' detail the encoder's first
+    stride loses), a decoder pair per stride 8, 4, 2 and 1 joining the encoder's features
+    of that stride (:data:`.pretrained.SKIP_CHANNELS`), and the head.
+    """
+    from .pretrained import SKIP_CHANNELS
+
+    skips = (widths[0], *SKIP_CHANNELS[:3])  # features at strides 1, 2, 4, 8
+    out = [("enc0a", 3, -1, widths[0]), ("enc0b", 3, widths[0], widths[0])]
+    below = SKIP_CHANNELS[3]
+    for i in range(3, -1, -1):
+        out.append((f"dec{i}a", 3, below + skips[i], widths[i]))
+        out.append((f"dec{i}b", 3, widths[i], widths[i]))
+        below = widths[i]
+    out.append(("head", 1, widths[0], n_out))
+    return out
+
+
+def is_pretrained(params: dict) -> bool:
+    """Whether ``params`` are a network on the pretrained encoder (:mod:`.pretrained`)."""
+    return "eff.stem/w" in params
+
+
+def init_params(n_bands: int, widths=DEFAULT_WIDTHS, seed: int = 0, n_out: int = 1,
+                encoder: str | None = None) -> dict[str, np.ndarray]:
     """He-initialised weights (``NAME/w`` as HWIO, ``NAME/b``) for ``n_bands`` inputs, ``n_out`` outputs.
+
+    With ``encoder`` (``"efficientnet-lite0"``) the encoder's weights are the pretrained
+    ones (:func:`.pretrained.load_encoder`) and ``widths`` are the decoder's
+    (:data:`PRETRAINED_WIDTHS`).
 
     Examples
     --------
@@ -76,7 +115,15 @@ def init_params(n_bands: int, widths=DEFAULT_WIDTHS, seed: int = 0, n_out: int =
     """
     rng = np.random.default_rng(seed)
     params: dict[str, np.ndarray] = {}
-    for name, k, cin, cout in layer_names(widths, n_out):
+    names = layer_names(widths, n_out)
+    if encoder is not None:
+        from .pretrained import ENCODER, load_encoder
+
+        if encoder != ENCODER:
+            raise ValueError(f"unknown encoder {encoder!r}; the one available is {ENCODER}")
+        params.update(load_encoder())
+        names = pretrained_layer_names(widths, n_out)
+    for name, k, cin, cout in names:
         cin = n_bands if cin < 0 else cin
         std = np.sqrt(2.0 / (k * k * cin))
         if name == "head":
@@ -113,32 +160,43 @@ def forward_batch_norm(params: dict, x, widths=DEFAULT_WIDTHS):
     return _run(params, x, widths, train_norm=True)
 
 
+def _conv(params: dict, name: str, h, train_norm: bool, stats: dict):
+    """A "SAME" convolution with bias, then the batch normalisation when ``params`` have one."""
+    import jax
+    import jax.numpy as jnp
+
+    h = jax.lax.conv_general_dilated(h, params[f"{name}/w"], (1, 1), "SAME",
+                                     dimension_numbers=("NHWC", "HWIO", "NHWC")) + params[f"{name}/b"]
+    if f"{name}/gamma" in params:
+        if not train_norm:
+            raise ValueError("fold the batch normalisation into the weights first (fold_batch_norm)")
+        mean = jnp.mean(h, axis=(0, 1, 2))
+        var = jnp.mean(jnp.square(h - mean), axis=(0, 1, 2))
+        stats[f"{name}/mean"], stats[f"{name}/var"] = mean, var
+        h = (h - mean) * jax.lax.rsqrt(var + BN_EPS) * params[f"{name}/gamma"] + params[f"{name}/beta"]
+    return h
+
+
+def _up(h):
+    import jax.numpy as jnp
+
+    return jnp.repeat(jnp.repeat(h, 2, axis=1), 2, axis=2)
+
+
 def _run(params: dict, x, widths, train_norm: bool):
     import jax
     import jax.numpy as jnp
 
-    stats = {}
+    if is_pretrained(params):
+        return _run_pretrained(params, x, train_norm)
+    stats: dict = {}
 
     def conv(name, h):
-        w, b = params[f"{name}/w"], params[f"{name}/b"]
-        h = jax.lax.conv_general_dilated(h, w, (1, 1), "SAME",
-                                         dimension_numbers=("NHWC", "HWIO", "NHWC"))
-        h = h + b
-        if f"{name}/gamma" in params:
-            if not train_norm:
-                raise ValueError("fold the batch normalisation into the weights first (fold_batch_norm)")
-            mean = jnp.mean(h, axis=(0, 1, 2))
-            var = jnp.mean(jnp.square(h - mean), axis=(0, 1, 2))
-            stats[f"{name}/mean"], stats[f"{name}/var"] = mean, var
-            h = (h - mean) * jax.lax.rsqrt(var + BN_EPS) * params[f"{name}/gamma"] + params[f"{name}/beta"]
-        return h
+        return _conv(params, name, h, train_norm, stats)
 
     def pool(h):
         n, r, c, ch = h.shape
         return h.reshape(n, r // 2, 2, c // 2, 2, ch).max(axis=(2, 4))
-
-    def up(h):
-        return jnp.repeat(jnp.repeat(h, 2, axis=1), 2, axis=2)
 
     skips = []
     h = x
@@ -150,7 +208,31 @@ def _run(params: dict, x, widths, train_norm: bool):
             skips.append(h)
             h = pool(h)
     for i in range(levels - 2, -1, -1):
-        h = jnp.concatenate([up(h), skips[i]], axis=-1)
+        h = jnp.concatenate([_up(h), skips[i]], axis=-1)
+        h = jax.nn.relu(conv(f"dec{i}a", h))
+        h = jax.nn.relu(conv(f"dec{i}b", h))
+    out = conv("head", h)
+    return (out[..., 0] if out.shape[-1] == 1 else out), stats
+
+
+def _run_pretrained(params: dict, x, train_norm: bool):
+    """:func:`_run` for a network on the pretrained encoder (:func:`pretrained_layer_names`)."""
+    import jax
+    import jax.numpy as jnp
+
+    from .pretrained import encode
+
+    stats: dict = {}
+
+    def conv(name, h):
+        return _conv(params, name, h, train_norm, stats)
+
+    full = jax.nn.relu(conv("enc0b", jax.nn.relu(conv("enc0a", x))))
+    feats, _ = encode(params, x)
+    skips = [full, *feats[:3]]
+    h = feats[3]
+    for i in range(3, -1, -1):
+        h = jnp.concatenate([_up(h), skips[i]], axis=-1)
         h = jax.nn.relu(conv(f"dec{i}a", h))
         h = jax.nn.relu(conv(f"dec{i}b", h))
     out = conv("head", h)
@@ -168,7 +250,7 @@ def add_batch_norm(params: dict) -> dict:
     """
     out = dict(params)
     for name, k, _cin, cout in layer_names_of(params):
-        if k == 3:
+        if k == 3 and not name.startswith("eff."):  # the pretrained encoder's are folded in
             out[f"{name}/gamma"] = np.ones(cout, np.float32)
             out[f"{name}/beta"] = np.zeros(cout, np.float32)
     return out

@@ -1,0 +1,171 @@
+"""The pretrained encoder (EfficientNet-Lite0's ImageNet weights) and the network built on it.
+
+Known answer: the port classifies the photograph TensorFlow's tutorials use (Grace Hopper,
+shipped with matplotlib) as ImageNet's "military uniform", as the original network does.
+"""
+
+from __future__ import annotations
+
+import pickle
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import rasterio
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from remote_sensing.errors import ModelError
+from remote_sensing.training import pretrained as pt
+from remote_sensing.training.train import TrainOptions, train_segmentation
+from remote_sensing.training.unet import PRETRAINED_WIDTHS, forward, init_params
+
+MILITARY_UNIFORM = 652  # ImageNet class index
+
+
+def test_the_port_names_the_uniform_in_grace_hoppers_portrait():
+    import matplotlib.cbook as cbook
+    from PIL import Image
+
+    img = Image.open(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)).convert("RGB")
+    w, h = img.size
+    s = min(w, h)
+    img = img.crop(((w - s) // 2, (h - s) // 2, (w + s) // 2, (h + s) // 2)).resize((224, 224), Image.BICUBIC)
+    x = ((np.asarray(img, np.float32) - pt.INPUT_MEAN) / pt.INPUT_STD)[None]
+    import jax
+
+    logits = np.asarray(jax.jit(pt.classify)(pt.load_encoder(with_head=True), x))[0]
+    p = np.exp(logits - logits.max())
+    p /= p.sum()
+    assert int(np.argmax(p)) == MILITARY_UNIFORM
+    assert p[MILITARY_UNIFORM] > 0.3  # measured 0.40; a wrong padding or scaling drops it
+
+
+def test_a_weights_file_that_would_run_code_is_refused(tmp_path):
+    import os
+
+    bad = tmp_path / "bad.pth"
+    with open(bad, "wb") as f:
+        for part in (0x1950A86A20F9469CFC6C, 1001, {}):
+            pickle.dump(part, f)
+
+        class Evil:
+            def __reduce__(self):
+                return (os.system, ("echo pwned > " + str(tmp_path / "pwned"),))
+
+        pickle.dump({"w": Evil()}, f)
+    with pytest.raises(pt.PretrainedWeightsError, match="not allowed"):
+        pt.read_torch_file(bad)
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_a_truncated_or_foreign_weights_file_is_refused(tmp_path):
+    data = pt.weights_path().read_bytes()
+    cut = tmp_path / "cut.pth"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(pt.PretrainedWeightsError, match=r"cut\.pth"):
+        pt.read_torch_file(cut)
+    other = tmp_path / "other.pth"
+    other.write_bytes(pickle.dumps({"a": 1}))
+    with pytest.raises(pt.PretrainedWeightsError, match="not a PyTorch weights file"):
+        pt.read_torch_file(other)
+
+
+def test_the_weights_file_reads_whole():
+    sd = pt.read_torch_file(pt.weights_path())
+    assert sd["_conv_stem.weight"].shape == (32, 3, 3, 3)
+    assert sd["_fc.weight"].shape == (1000, 1280)
+    n = sum(v.size for v in sd.values() if v.dtype == np.float32)
+    assert 4_500_000 < n < 5_000_000  # EfficientNet-Lite0: 4.65 million weights
+
+
+@settings(max_examples=10, deadline=None)
+@given(k=st.sampled_from([3, 5]), stride=st.sampled_from([1, 2]), rows=st.integers(4, 13),
+       cols=st.integers(4, 13), ch=st.integers(1, 5), seed=st.integers(0, 2**16))
+def test_the_shifted_depthwise_convolution_equals_the_grouped_one(k, stride, rows, cols, ch, seed):
+    import jax
+
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((2, rows, cols, ch)).astype(np.float32)
+    w = rng.standard_normal((k, k, 1, ch)).astype(np.float32)
+    expected = jax.lax.conv_general_dilated(x, w, (stride, stride), "SAME",
+                                            dimension_numbers=("NHWC", "HWIO", "NHWC"), feature_group_count=ch)
+    np.testing.assert_allclose(np.asarray(pt.depthwise(x, w, stride)), np.asarray(expected), atol=1e-4)
+
+
+def test_the_network_on_the_pretrained_encoder_exports_to_onnx_as_it_computes(tmp_path):
+    import jax
+    import onnxruntime as ort
+
+    from remote_sensing.training.onnx_export import build_model, read_params, write_model
+
+    params = init_params(3, PRETRAINED_WIDTHS, seed=2, n_out=2, encoder=pt.ENCODER)
+    x = np.random.default_rng(1).standard_normal((1, 48, 80, 3)).astype(np.float32)
+    expected = np.asarray(jax.jit(lambda p, a: jax.nn.sigmoid(forward(p, a, PRETRAINED_WIDTHS)))(params, x))[0]
+    sess = ort.InferenceSession(build_model(params, PRETRAINED_WIDTHS, 3).SerializeToString(),
+                                providers=["CPUExecutionProvider"])
+    got = sess.run(None, {"image": np.transpose(x, (0, 3, 1, 2))})[0][0]
+    np.testing.assert_allclose(np.moveaxis(got, 0, -1), expected, atol=1e-4)
+    back = read_params(write_model(tmp_path / "m.onnx", params, PRETRAINED_WIDTHS, 3))
+    assert set(back) == set(params)
+    assert all(np.array_equal(back[k], params[k]) for k in params)
+
+
+def _west(small_scene):
+    with rasterio.open(small_scene["rgbn"]) as ds:
+        b = ds.bounds
+    return shapely.box(b.left, b.bottom, b.left + (b.right - b.left) * 2 / 3, b.top)
+
+
+def test_a_four_band_image_is_refused_before_training(small_scene):
+    ref = gpd.read_file(small_scene["buildings"])
+    with pytest.raises(ModelError, match="RGB 8-bit"):
+        train_segmentation(small_scene["rgbn"], ref, area=_west(small_scene),
+                           options=TrainOptions(encoder=pt.ENCODER, max_epochs=1))
+
+
+def test_widths_that_do_not_fit_the_encoder_are_refused(small_scene):
+    ref = gpd.read_file(small_scene["buildings"])
+    with pytest.raises(ModelError, match="16,32,48,64,112"):
+        train_segmentation(small_scene["rgbn"], ref, area=_west(small_scene), bands=[1, 2, 3],
+                           options=TrainOptions(encoder=pt.ENCODER, widths=(8, 16), max_epochs=1))
+
+
+def test_cli_trains_on_the_pretrained_encoder_for_rgb_images_then_extracts(small_scene, tmp_path):
+    """``footprints train`` picks the pretrained encoder by itself for three 8-bit bands
+    (``--encoder auto``), writes it into the card, and the model finds the held-out third's
+    buildings through ``footprints extract --method onnx``."""
+    from remote_sensing.assess import assess
+    from remote_sensing.onnx_model import read_model_card
+
+    from .test_synthetic_cli import run_cli
+
+    area = tmp_path / "west.gpkg"
+    gpd.GeoDataFrame(geometry=[_west(small_scene)], crs=gpd.read_file(small_scene["buildings"]).crs).to_file(area)
+    model = tmp_path / "eff.onnx"
+    code, out, err = run_cli("footprints", "train", "--image", str(small_scene["rgbn"]), "--bands", "1,2,3",
+                             "--labels", str(small_scene["buildings"]), "--area", str(area), "--epochs", "6",
+                             "--tta", "1", "-o", str(model), "--json")
+    assert code == 0, err
+    import json
+
+    data = json.loads(out)
+    assert data["architecture"]["encoder"] == pt.ENCODER
+    card = read_model_card(model)
+    assert "ImageNet" in card["architecture"]["encoder_weights"]
+    assert card["architecture"]["widths"] == list(PRETRAINED_WIDTHS)
+    assert card["mean"] == [pt.INPUT_MEAN] * 3 and card["std"] == [pt.INPUT_STD] * 3
+    assert card["size_multiple"] == 16 and card["bands"] == [1, 2, 3]
+    fp_path = tmp_path / "fp.gpkg"
+    code, out, err = run_cli("footprints", "extract", "--method", "onnx", "--image", str(small_scene["rgbn"]),
+                             "--model", str(model), "-o", str(fp_path), "--workers", "1")
+    assert code == 0, err
+    fp = gpd.read_file(fp_path)
+    with rasterio.open(small_scene["rgbn"]) as ds:
+        b = ds.bounds
+    east = shapely.box(b.left + (b.right - b.left) * 2 / 3, b.bottom, b.right, b.top)
+    truth = gpd.read_file(small_scene["buildings"]).to_crs(fp.crs)
+    r = assess(fp[fp.centroid.within(east)], truth[truth.centroid.within(east)])
+    print("pretrained encoder, synthetic east third:", {k: r[k] for k in ("f1", "precision", "recall")})
+    assert r["f1"] >= 0.5, r
