@@ -80,7 +80,7 @@ def test_the_weights_file_reads_whole():
     assert 4_500_000 < n < 5_000_000  # EfficientNet-Lite0: 4.65 million weights
 
 
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=6, deadline=None)
 @given(k=st.sampled_from([3, 5]), stride=st.sampled_from([1, 2]), rows=st.integers(4, 13),
        cols=st.integers(4, 13), ch=st.integers(1, 5), seed=st.integers(0, 2**16))
 def test_the_shifted_depthwise_convolution_equals_the_grouped_one(k, stride, rows, cols, ch, seed):
@@ -132,40 +132,46 @@ def test_widths_that_do_not_fit_the_encoder_are_refused(small_scene):
                            options=TrainOptions(encoder=pt.ENCODER, widths=(8, 16), max_epochs=1))
 
 
-def test_cli_trains_on_the_pretrained_encoder_for_rgb_images_then_extracts(small_scene, tmp_path):
-    """``footprints train`` picks the pretrained encoder by itself for three 8-bit bands
-    (``--encoder auto``), writes it into the card, and the model finds the held-out third's
-    buildings through ``footprints extract --method onnx``."""
+def test_cli_refuses_the_encoder_for_a_four_band_image(small_scene, tmp_path):
+    from .test_synthetic_cli import run_cli
+
+    code, _out, err = run_cli("footprints", "train", "--image", str(small_scene["rgbn"]), "--labels",
+                              str(small_scene["buildings"]), "--encoder", pt.ENCODER, "-o", str(tmp_path / "m.onnx"))
+    assert code != 0 and "RGB 8-bit" in err and "--encoder none" in err and "Traceback" not in err
+    assert not (tmp_path / "m.onnx").exists()
+
+
+def test_auto_trains_on_the_pretrained_encoder_for_rgb_then_extract_finds_the_held_out_buildings(
+        small_scene, tmp_path):
+    """``encoder="auto"`` (the CLI's default) picks the pretrained encoder for three 8-bit bands,
+    writes it into the card, and the model finds the held-out third's buildings through
+    ``footprints extract --method onnx``; four bands keep the U-Net's own encoder."""
     from remote_sensing.assess import assess
     from remote_sensing.onnx_model import read_model_card
+    from remote_sensing.training.train import save_model
 
     from .test_synthetic_cli import run_cli
 
-    area = tmp_path / "west.gpkg"
-    gpd.GeoDataFrame(geometry=[_west(small_scene)], crs=gpd.read_file(small_scene["buildings"]).crs).to_file(area)
-    model = tmp_path / "eff.onnx"
-    code, out, err = run_cli("footprints", "train", "--image", str(small_scene["rgbn"]), "--bands", "1,2,3",
-                             "--labels", str(small_scene["buildings"]), "--area", str(area), "--epochs", "6",
-                             "--tta", "1", "-o", str(model), "--json")
-    assert code == 0, err
-    import json
-
-    data = json.loads(out)
-    assert data["architecture"]["encoder"] == pt.ENCODER
+    ref = gpd.read_file(small_scene["buildings"])
+    opts = TrainOptions(encoder="auto", patch=64, batch=4, max_epochs=10, min_epochs=4, patience=4,
+                        steps_per_epoch=8, min_steps=0, seed=0, tta=1)
+    result = train_segmentation(small_scene["rgbn"], ref, area=_west(small_scene), bands=[1, 2, 3], options=opts)
+    model, _ = save_model(result, tmp_path / "eff.onnx")
     card = read_model_card(model)
+    assert card["architecture"]["encoder"] == pt.ENCODER
     assert "ImageNet" in card["architecture"]["encoder_weights"]
     assert card["architecture"]["widths"] == list(PRETRAINED_WIDTHS)
     assert card["mean"] == [pt.INPUT_MEAN] * 3 and card["std"] == [pt.INPUT_STD] * 3
     assert card["size_multiple"] == 16 and card["bands"] == [1, 2, 3]
     fp_path = tmp_path / "fp.gpkg"
-    code, out, err = run_cli("footprints", "extract", "--method", "onnx", "--image", str(small_scene["rgbn"]),
-                             "--model", str(model), "-o", str(fp_path), "--workers", "1")
+    code, _out, err = run_cli("footprints", "extract", "--method", "onnx", "--image", str(small_scene["rgbn"]),
+                              "--model", str(model), "-o", str(fp_path), "--workers", "1")
     assert code == 0, err
     fp = gpd.read_file(fp_path)
     with rasterio.open(small_scene["rgbn"]) as ds:
         b = ds.bounds
     east = shapely.box(b.left + (b.right - b.left) * 2 / 3, b.bottom, b.right, b.top)
-    truth = gpd.read_file(small_scene["buildings"]).to_crs(fp.crs)
+    truth = ref.to_crs(fp.crs)
     r = assess(fp[fp.centroid.within(east)], truth[truth.centroid.within(east)])
     print("pretrained encoder, synthetic east third:", {k: r[k] for k in ("f1", "precision", "recall")})
     assert r["f1"] >= 0.5, r
