@@ -34,7 +34,6 @@ next to them. Sizes: ``small`` 150 steps per model, ``city`` 600, ``province`` 1
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import tempfile
@@ -169,10 +168,9 @@ def train_and_measure(name: str, scenes: list[str], steps: int, workdir: Path, *
                       seed: int = 0, encoder: str | None = None) -> dict:
     """Train one model on the western two thirds of ``scenes``; measure on eastern thirds.
 
-    ``encoder`` (``"efficientnet-lite0"``) trains on the pretrained encoder; a scene whose
-    imagery it cannot read (not RGB 8-bit: Atlanta's panchromatic chip) trains without it.
+    ``encoder="auto"`` trains on the pretrained encoder where the imagery is RGB 8-bit
+    (Atlanta's panchromatic chip keeps the U-Net's own), as ``footprints train`` does.
     """
-    from remote_sensing.errors import ModelError
     from remote_sensing.training.train import Source, TrainOptions, save_model, train_segmentation
 
     srcs = [s for sc in scenes for s in _sources(sc)]
@@ -180,16 +178,8 @@ def train_and_measure(name: str, scenes: list[str], steps: int, workdir: Path, *
     opts = TrainOptions(max_seconds=None, steps_per_epoch=STEPS_PER_EPOCH,
                         max_epochs=max(1, round(steps / STEPS_PER_EPOCH)), min_steps=min(600, steps // 2),
                         seed=seed, encoder=encoder)
-    more = [Source(i, lab, w) for i, lab, w, _ in srcs[1:]]
-    try:
-        result = train_segmentation(srcs[0][0], srcs[0][1], area=srcs[0][2], options=opts, more=more,
-                                    init_from=init_from)
-    except ModelError as exc:
-        if encoder is None or "RGB 8-bit" not in str(exc):
-            raise
-        print(f"{name}: {exc}; trained without the pretrained encoder", flush=True)
-        result = train_segmentation(srcs[0][0], srcs[0][1], area=srcs[0][2], more=more, init_from=init_from,
-                                    options=dataclasses.replace(opts, encoder=None))
+    result = train_segmentation(srcs[0][0], srcs[0][1], area=srcs[0][2], options=opts,
+                                more=[Source(i, lab, w) for i, lab, w, _ in srcs[1:]], init_from=init_from)
     model, _ = save_model(result, workdir / f"{name}.onnx", overwrite=True)
     tr = result.card["training"]
     out: dict = {"model": name, "trained_on": scenes, "resolution": result.card["resolution"],
@@ -260,7 +250,7 @@ if __name__ == "__main__":
     ap.add_argument("--no-general", action="store_true")
     ap.add_argument("--only-general", action="store_true", help="only the general model and the fine-tuning")
     ap.add_argument("--json", type=Path, help="write the figures here too")
-    ap.add_argument("--encoder", choices=["efficientnet-lite0"], help="train on the pretrained encoder")
+    ap.add_argument("--encoder", choices=["auto"], help="train on the pretrained encoder where the imagery is RGB 8-bit")
     a = ap.parse_args()
     chosen = [] if a.only_general else (a.scenes.split(",") if a.scenes else None)
     main(a.size, chosen, a.steps, general=not a.no_general, report=a.json, encoder=a.encoder)

@@ -134,17 +134,14 @@ def read_torch_file(path: str | Path) -> dict[str, np.ndarray]:
                 if n != count or len(data) != n * dtype.itemsize:
                     raise PretrainedWeightsError(f"{path}: truncated tensor data")
                 storages[key] = np.frombuffer(data, dtype=dtype)
+        out = {}
+        for name, t in state.items():
+            if isinstance(t, _Tensor):
+                buf = storages[t.key[1]]
+                out[name] = np.array(np.lib.stride_tricks.as_strided(
+                    buf[t.offset:], shape=t.size, strides=tuple(s * buf.itemsize for s in t.stride)))
     except (pickle.UnpicklingError, EOFError, KeyError, ValueError) as exc:
         raise PretrainedWeightsError(f"{path}: not a readable weights file ({exc})") from exc
-    out = {}
-    for name, t in state.items():
-        if not isinstance(t, _Tensor):
-            continue
-        buf = storages[t.key[1]]
-        item = buf.itemsize
-        arr = np.lib.stride_tricks.as_strided(buf[t.offset:], shape=t.size,
-                                              strides=tuple(s * item for s in t.stride))
-        out[name] = np.array(arr)
     return out
 
 
@@ -157,7 +154,7 @@ def blocks():
     return out
 
 
-def _fold(w_oihw: np.ndarray, sd: dict, bn: str, *, depthwise: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def _fold(w_oihw: np.ndarray, sd: dict, bn: str) -> tuple[np.ndarray, np.ndarray]:
     gamma, beta = sd[f"{bn}.weight"], sd[f"{bn}.bias"]
     mean, var = sd[f"{bn}.running_mean"], sd[f"{bn}.running_var"]
     g = gamma / np.sqrt(var + BN_EPS)
@@ -224,26 +221,17 @@ def encode(params: dict, x, *, through: int | None = None):
 
     ``through`` runs the blocks up to that index (default: the last skip block).
     """
-    import jax
-    import jax.numpy as jnp
-
     def conv(name, h, stride=1):
-        w = params[f"{name}/w"]
-        h = jax.lax.conv_general_dilated(h, w, (stride, stride), "SAME",
-                                         dimension_numbers=("NHWC", "HWIO", "NHWC"))
-        return h + params[f"{name}/b"]
+        return _conv(params, name, h, stride)
 
-    def relu6(h):
-        return jnp.clip(h, 0.0, 6.0)
-
-    h = relu6(conv("eff.stem", x, 2))
+    h = _relu6(conv("eff.stem", x, 2))
     feats = []
     last = SKIP_BLOCKS[-1] if through is None else through
     for i, _k, s, e, cin, cout in blocks()[:last + 1]:
         inp = h
         if e != 1:
-            h = relu6(conv(f"eff.b{i}.expand", h))
-        h = relu6(depthwise(h, params[f"eff.b{i}.dw/w"], s) + params[f"eff.b{i}.dw/b"])
+            h = _relu6(conv(f"eff.b{i}.expand", h))
+        h = _relu6(depthwise(h, params[f"eff.b{i}.dw/w"], s) + params[f"eff.b{i}.dw/b"])
         h = conv(f"eff.b{i}.project", h)
         if s == 1 and cin == cout:
             h = h + inp
@@ -254,12 +242,19 @@ def encode(params: dict, x, *, through: int | None = None):
 
 def classify(params: dict, x):
     """ImageNet logits of a scaled NHWC RGB batch (``load_encoder(with_head=True)``)."""
-    import jax.numpy as jnp
-
     _, h = encode(params, x, through=len(blocks()) - 1)
+    h = _relu6(_conv(params, "eff.head", h)).mean(axis=(1, 2))
+    return h @ params["eff.fc/w"] + params["eff.fc/b"]
+
+
+def _conv(params: dict, name: str, h, stride: int = 1):
     import jax
 
-    h = jax.lax.conv_general_dilated(h, params["eff.head/w"], (1, 1), "SAME",
-                                     dimension_numbers=("NHWC", "HWIO", "NHWC")) + params["eff.head/b"]
-    h = jnp.clip(h, 0.0, 6.0).mean(axis=(1, 2))
-    return h @ params["eff.fc/w"] + params["eff.fc/b"]
+    return jax.lax.conv_general_dilated(h, params[f"{name}/w"], (stride, stride), "SAME",
+                                        dimension_numbers=("NHWC", "HWIO", "NHWC")) + params[f"{name}/b"]
+
+
+def _relu6(h):
+    import jax.numpy as jnp
+
+    return jnp.clip(h, 0.0, 6.0)
