@@ -31,6 +31,7 @@ from remote_sensing.ground import metres_per_unit
 from remote_sensing.masks import MASK_METHODS, get_method
 from remote_sensing.readers import (
     Grid,
+    alpha_bands,
     check_georeferenced,
     grid_of,
     image_date,
@@ -152,7 +153,7 @@ def prepare_config(
         card = read_model_card(model)
         overlap = max(overlap, int(card.get("overlap", 32)))
         with open_raster(paths["image"]) as ds:
-            check_model_fits(card, n_bands=ds.count, resolution=ground_res,
+            check_model_fits(card, n_bands=ds.count, n_alpha=len(alpha_bands(ds)), resolution=ground_res,
                              image=paths["image"], model=str(model))
         if objects is None and isinstance(card.get("postprocess"), dict):
             objects = {k: card["postprocess"][k] for k in ("low", "high", "split", "seed", "seed_min_m2")

@@ -97,12 +97,14 @@ MAX_COARSER = 2.05
 
 
 def check_model_fits(card: dict, *, n_bands: int, resolution: float, image: str,
-                     model: str, max_coarser: float = MAX_COARSER) -> None:
+                     model: str, max_coarser: float = MAX_COARSER, n_alpha: int = 0) -> None:
     """Refuse an image the model was not made for (bands, or far too coarse).
 
     ``resolution`` is the image's ground pixel size in metres
     (:func:`remote_sensing.ground.ground_resolution`). Finer imagery, and imagery up to
     ``max_coarser`` times coarser, is resampled to the model's resolution tile by tile.
+    ``n_bands`` counts all the image's bands, ``n_alpha`` those GDAL marks as alpha: for a
+    card that records its own (``alpha_bands``), an RGB model fits an RGBA mosaic and back.
 
     Raises
     ------
@@ -117,6 +119,8 @@ def check_model_fits(card: dict, *, n_bands: int, resolution: float, image: str,
                          "use imagery with the bands the model was trained on "
                          "(see 'bands' in its card)", source=model)
     trained_n = card.get("n_image_bands")
+    if "alpha_bands" in card:  # alpha says where the image is valid: RGB and RGBA fit alike
+        trained_n, n_bands = int(trained_n) - int(card["alpha_bands"]), n_bands - n_alpha
     if trained_n is not None and int(trained_n) != n_bands:
         raise ModelError(f"the model was trained on a {trained_n}-band image but {image} has "
                          f"{n_bands} band(s); the band order would not mean the same, so train a "

@@ -34,7 +34,8 @@ def _widths(ctx, param, value):
                    "the finest image's, at least 0.25.")
 @click.option("--init-from", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Start from this model (written by footprints train) and fine-tune it on these images.")
-@click.option("--bands", help="1-based bands to use, e.g. 1,2,3 (default: all).")
+@click.option("--bands", help="1-based bands to use, e.g. 1,2,3 (default: all but an alpha band, "
+                               "which only says where the image is valid).")
 @click.option("--epochs", type=click.IntRange(min=1), default=None,
               help="Most epochs (rounds of random patches between two validations; default: no "
                    "limit but --max-minutes); training stops earlier when validation stops improving.")
@@ -53,7 +54,7 @@ def _widths(ctx, param, value):
               help="Encoder of the network: EfficientNet-Lite0 pretrained on ImageNet (RGB 8-bit images "
                    "only; its weights ship with mujun's dependencies; --widths then default to the "
                    "decoder's 16,32,48,64,112), the U-Net's own (none), or auto: the pretrained one "
-                   "when every image gives three 8-bit bands.")
+                   "when every image gives three 8-bit bands (RGB, or RGBA with its alpha).")
 @click.option("--edge-band", type=float, default=1.0, show_default=True,
               help="Metres on each side of a label edge where the labels are not trusted.")
 @click.option("--edge-weight", type=float, default=0.25, show_default=True,
@@ -114,11 +115,17 @@ def train(app, image, labels, area, resolution, init_from, bands, epochs, patien
             f"{card['labelled_buildings']['validation']} in the validation stripe); "
             f"{card['training']['epochs']} epochs ({card['training']['stopped']}, best "
             f"{card['training']['best_epoch']}) in {card['training']['seconds']:.0f} s "
-            f"({card['training']['cpu_seconds']:.0f} CPU s) at {card['resolution']:g} m per pixel"
+            f"({card['training']['cpu_seconds']:.0f} CPU s) at {card['resolution']:g} m per pixel, "
+            f"bands {','.join(map(str, card['bands']))}"
+            + (" (the alpha band only says where the image is valid)" if card.get("alpha_bands") else "")
             + (f", on the {card['architecture']['encoder']} encoder pretrained on ImageNet"
                if card["architecture"].get("encoder") else "") + "\n"
             f"validation: pixel F1 {v['pixel_f1']:.3f}")
     if "object_f1" in v:
         text += (f", object F1 {v['object_f1']:.3f} (IoU >= 0.5), matched IoU {v['matched_iou']:.3f}, "
                  f"built-area error {100 * v['built_area_error']:+.1f} %")
+    if card["training"].get("fine_tuned_from") and card["training"]["best_epoch"] == 0:
+        text += (f"\nno epoch did better on the validation stripes than "
+                 f"{card['training']['fine_tuned_from']}: its weights are kept (train longer, or on more of "
+                 "this survey, to improve on it)")
     emit(data, as_json, text)

@@ -39,6 +39,12 @@ class TrainingData:
     image_path: str
     scale: tuple[float, float] = (1.0, 1.0)  # metres per CRS unit (x, y)
     native_resolution: float = 0.0  # the image's own ground pixel size (m)
+    n_alpha_bands: int = 0  # bands GDAL marks as alpha: a validity mask, never trained on
+
+    @property
+    def n_colour_bands(self) -> int:
+        """The image's bands that hold values (every band but alpha)."""
+        return self.n_image_bands - self.n_alpha_bands
 
     @property
     def area_m2(self) -> float:
@@ -59,7 +65,8 @@ def read_training_data(image_path: str | Path, labels, *, area=None, bands: list
     area : GeoDataFrame or shapely geometry, optional
         Where the survey is complete; default: the footprints' bounding box.
     bands : list of int, optional
-        1-based bands to train on (default: all).
+        1-based bands to train on (default: all but an alpha band, which only says
+        where the image is valid).
     max_megapixels : float
         Refuse larger training areas (they are read into memory), counted at ``resolution``.
     resolution : float, optional
@@ -77,13 +84,13 @@ def read_training_data(image_path: str | Path, labels, *, area=None, bands: list
     from rasterio.windows import transform as wtransform
 
     from remote_sensing.ground import metres_per_unit
-    from remote_sensing.readers import check_georeferenced, open_raster
+    from remote_sensing.readers import alpha_bands, check_georeferenced, colour_bands, open_raster
 
     src = str(image_path)
     with open_raster(image_path) as ds:
         check_georeferenced(ds, image_path)
         if bands is None:
-            bands = list(range(1, ds.count + 1))
+            bands = colour_bands(ds)
         bad = [b for b in bands if not 1 <= b <= ds.count]
         if bad:
             raise ModelError(f"band(s) {bad} do not exist; the image has {ds.count} band(s)", source=src)
@@ -136,7 +143,8 @@ def read_training_data(image_path: str | Path, labels, *, area=None, bands: list
                             usable=valid & inside, transform=tr, crs=ds.crs,
                             resolution=native / factor, area=geom, labels=ref,
                             bands=list(bands), n_image_bands=ds.count, dtype=ds.dtypes[0],
-                            image_path=src, scale=scale, native_resolution=native)
+                            image_path=src, scale=scale, native_resolution=native,
+                            n_alpha_bands=len(alpha_bands(ds)))
 
 
 def _scaling(sx: float, sy: float):

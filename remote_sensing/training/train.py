@@ -383,9 +383,9 @@ def train_segmentation(
     places = [_place(s, opt, resolution, bands, patch) for s in sources]
     first = places[0].data
     for pl in places[1:]:
-        if pl.data.bands != first.bands or pl.data.n_image_bands != first.n_image_bands:
-            raise ModelError(f"this image has {pl.data.n_image_bands} band(s) (using {pl.data.bands}) but "
-                             f"{Path(first.image_path).name} has {first.n_image_bands} (using {first.bands}); "
+        if pl.data.bands != first.bands or pl.data.n_colour_bands != first.n_colour_bands:
+            raise ModelError(f"this image has {pl.data.n_colour_bands} band(s) (using {pl.data.bands}) but "
+                             f"{Path(first.image_path).name} has {first.n_colour_bands} (using {first.bands}); "
                              "one model learns from images with the same bands", source=pl.data.image_path)
     if not any(((pl.y > 0) & (pl.train_w > 0)).any() for pl in places):
         raise ModelError("no labelled building is left for training outside the validation stripe "
@@ -510,6 +510,16 @@ def train_segmentation(
     rng = np.random.default_rng(opt.seed)
     history: list[dict] = []
     best = (np.inf, params, 0)
+    kept = False  # whether ``best`` holds a model the validation chose
+    if start_params is not None:
+        # the model fine-tuned from is the first candidate (epoch 0): fine-tuning never hands
+        # back a model that this survey's validation stripes find worse than its start
+        start = averaged_model(params, running)
+        start_loss, start_f1 = validate(start)
+        best, kept = (start_loss, start, 0), True
+        history.append({"epoch": 0, "train_loss": None, "val_loss": round(start_loss, 5),
+                        "val_pixel_f1": round(start_f1, 4), "seconds": 0.0})
+        log.info("the model fine-tuned from: validation loss %.4f, pixel F1 %.3f", start_loss, start_f1)
     stale = 0
     epoch = 0
     stopped = "max_epochs"
@@ -543,8 +553,8 @@ def train_segmentation(
         if progress is not None:
             progress(int(elapsed) - reported)
             reported = int(elapsed)
-        if epoch >= warmup and (val_loss < best[0] - 1e-4 or epoch == warmup):
-            best = (val_loss, current, epoch)
+        if epoch >= warmup and (val_loss < best[0] - 1e-4 or (epoch == warmup and not kept)):
+            best, kept = (val_loss, current, epoch), True
             stale = 0
         else:
             stale += 1
@@ -555,7 +565,7 @@ def train_segmentation(
         if elapsed > horizon_s:
             stopped = "time_limit"
             break
-    if best[2] == 0:  # stopped by the time limit before the warm-up ended: keep the last epoch
+    if not kept:  # stopped by the time limit before the warm-up ended: keep the last epoch
         best = (np.inf, averaged_model(averaged, running), epoch)
     params = {k: np.asarray(v, np.float32) for k, v in best[1].items()}
     stripes = []
@@ -588,6 +598,7 @@ def train_segmentation(
         "kind": CARD_KIND,
         "bands": first.bands,
         "n_image_bands": first.n_image_bands,
+        "alpha_bands": first.n_alpha_bands,
         "image_dtype": first.dtype,
         "mean": [float(v) for v in mean],
         "std": [float(v) for v in std],
@@ -634,14 +645,15 @@ def train_segmentation(
 
 
 def _auto_encoder(sources, bands) -> str | None:
-    """``encoder="auto"``: the pretrained encoder when every image gives three 8-bit bands."""
-    from remote_sensing.readers import open_raster
+    """``encoder="auto"``: the pretrained encoder when every image gives three 8-bit bands
+    (an RGBA mosaic's alpha band is its validity mask, not a fourth band)."""
+    from remote_sensing.readers import colour_bands, open_raster
 
     from .pretrained import ENCODER
 
     for src in sources:
         with open_raster(src.image) as ds:
-            n = len(bands) if bands else ds.count
+            n = len(bands) if bands else len(colour_bands(ds))
             if n != 3 or ds.dtypes[0] != "uint8":
                 return None
     return ENCODER

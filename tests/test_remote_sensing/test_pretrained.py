@@ -141,21 +141,48 @@ def test_cli_refuses_the_encoder_for_a_four_band_image(small_scene, tmp_path):
     assert not (tmp_path / "m.onnx").exists()
 
 
-def test_auto_trains_on_the_pretrained_encoder_for_rgb_then_extract_finds_the_held_out_buildings(
+def _copy_bands(src, dst, *, alpha_from_col=None):
+    """The first three bands of ``src`` as RGB, plus an alpha band (zero from a column on)
+    when ``alpha_from_col`` is given: an RGBA drone mosaic, as OpenDroneMap writes them."""
+    from rasterio.enums import ColorInterp
+
+    with rasterio.open(src) as ds:
+        rgb, prof = ds.read([1, 2, 3]), ds.profile
+    bands = [rgb]
+    if alpha_from_col is not None:
+        alpha = np.full((1, *rgb.shape[1:]), 255, np.uint8)
+        alpha[:, :, alpha_from_col:] = 0
+        bands.append(alpha)
+    data = np.concatenate(bands)
+    prof.update(count=len(data), nodata=None, photometric="RGB", alpha="YES" if len(data) == 4 else "NO")
+    with rasterio.open(dst, "w", **prof) as out:
+        out.write(data)
+    with rasterio.open(dst) as ds:
+        assert ds.colorinterp[-1] == (ColorInterp.alpha if len(data) == 4 else ColorInterp.blue)
+    return dst
+
+
+def test_auto_trains_on_the_pretrained_encoder_for_an_rgba_mosaic_then_extract_finds_the_held_out_buildings(
         small_scene, tmp_path):
     """``encoder="auto"`` (the CLI's default) picks the pretrained encoder for three 8-bit bands,
-    writes it into the card, and the model finds the held-out third's buildings through
-    ``footprints extract --method onnx``; four bands keep the U-Net's own encoder."""
+    also when a fourth band is alpha (an RGBA drone mosaic: the alpha band says where the image is
+    valid and is not trained on), writes it into the card, and the model finds the held-out
+    third's buildings through ``footprints extract --method onnx``, nothing where alpha is zero.
+    The model fits the same imagery without alpha; four colour bands (RGBN) are refused."""
     from remote_sensing.assess import assess
-    from remote_sensing.onnx_model import read_model_card
+    from remote_sensing.onnx_model import check_model_fits, read_model_card
     from remote_sensing.training.train import save_model
 
     from .test_synthetic_cli import run_cli
 
     ref = gpd.read_file(small_scene["buildings"])
+    with rasterio.open(small_scene["rgbn"]) as ds:
+        b, width, res = ds.bounds, ds.width, ds.res[0]
+    blank_from = width - width // 12  # alpha zero over the last twelfth of the columns
+    rgba = _copy_bands(small_scene["rgbn"], tmp_path / "rgba.tif", alpha_from_col=blank_from)
     opts = TrainOptions(encoder="auto", patch=64, batch=4, max_epochs=10, min_epochs=4, patience=4,
                         steps_per_epoch=8, min_steps=0, seed=0, tta=1)
-    result = train_segmentation(small_scene["rgbn"], ref, area=_west(small_scene), bands=[1, 2, 3], options=opts)
+    result = train_segmentation(rgba, ref, area=_west(small_scene), options=opts)
     model, _ = save_model(result, tmp_path / "eff.onnx")
     card = read_model_card(model)
     assert card["architecture"]["encoder"] == pt.ENCODER
@@ -163,15 +190,37 @@ def test_auto_trains_on_the_pretrained_encoder_for_rgb_then_extract_finds_the_he
     assert card["architecture"]["widths"] == list(PRETRAINED_WIDTHS)
     assert card["mean"] == [pt.INPUT_MEAN] * 3 and card["std"] == [pt.INPUT_STD] * 3
     assert card["size_multiple"] == 16 and card["bands"] == [1, 2, 3]
+    assert card["n_image_bands"] == 4 and card["alpha_bands"] == 1
     fp_path = tmp_path / "fp.gpkg"
-    code, _out, err = run_cli("footprints", "extract", "--method", "onnx", "--image", str(small_scene["rgbn"]),
+    code, _out, err = run_cli("footprints", "extract", "--method", "onnx", "--image", str(rgba),
                               "--model", str(model), "-o", str(fp_path), "--workers", "1")
     assert code == 0, err
     fp = gpd.read_file(fp_path)
-    with rasterio.open(small_scene["rgbn"]) as ds:
-        b = ds.bounds
-    east = shapely.box(b.left + (b.right - b.left) * 2 / 3, b.bottom, b.right, b.top)
+    blank = shapely.box(b.left + blank_from * res, b.bottom, b.right, b.top)
+    assert not fp.intersects(blank.buffer(-res)).any()  # alpha zero: no image there, no building
+    east = shapely.box(b.left + (b.right - b.left) * 2 / 3, b.bottom, b.left + blank_from * res, b.top)
     truth = ref.to_crs(fp.crs)
     r = assess(fp[fp.centroid.within(east)], truth[truth.centroid.within(east)])
     print("pretrained encoder, synthetic east third:", {k: r[k] for k in ("f1", "precision", "recall")})
     assert r["f1"] >= 0.5, r
+    fits = {"resolution": res, "image": "x.tif", "model": str(model)}
+    check_model_fits(card, n_bands=3, **fits)  # the same imagery without its alpha band
+    with pytest.raises(ModelError, match="4 band"):
+        check_model_fits(card, n_bands=4, **fits)  # RGBN: the fourth band is a colour
+
+    # fine-tuning (--init-from) on the same imagery without alpha starts from the pretrained network
+    # as trained: the model read back from ONNX scores on the stripe what the card says it did,
+    # and it stays a candidate, so what comes back is never worse on the stripe than the start
+    rgb = _copy_bands(small_scene["rgbn"], tmp_path / "rgb.tif")
+    one = TrainOptions(patch=64, batch=4, max_epochs=1, min_epochs=1, steps_per_epoch=4, min_steps=0,
+                       seed=1, tta=1)
+    tuned = train_segmentation(rgb, ref, area=_west(small_scene), options=one, init_from=model)
+    t = tuned.card
+    assert t["training"]["fine_tuned_from"] == "eff.onnx" and t["alpha_bands"] == 0
+    assert t["architecture"]["encoder"] == pt.ENCODER
+    assert t["architecture"]["widths"] == list(PRETRAINED_WIDTHS) and t["mean"] == card["mean"]
+    start, after = tuned.history[0], tuned.history[1]
+    print("fine-tuning: the start on the stripe", start, "after four steps", after)
+    assert start["epoch"] == 0 and start["val_pixel_f1"] == pytest.approx(card["validation"]["pixel_f1"], abs=0.005)
+    kept = start if t["training"]["best_epoch"] == 0 else after
+    assert kept["val_loss"] == min(start["val_loss"], after["val_loss"])
