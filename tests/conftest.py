@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +25,12 @@ from tests.database_state import DB_STATE, clean_if_dirty, truncate_all
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
 IN_CI = bool(os.environ.get("CI"))
+
+# One compile cache for the whole run (both xdist workers and the mujun processes they start):
+# the tests train the same small networks many times, and XLA's compile is most of their time.
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR",
+                      str(Path(tempfile.gettempdir()) / f"mujun-tests-jax-cache-{os.getuid()}"))
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.2")
 
 
 @pytest.fixture(scope="session")

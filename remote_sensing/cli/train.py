@@ -88,6 +88,7 @@ def train(app, image, labels, area, resolution, init_from, bands, epochs, patien
     """
     from gis.errors import ConfigError
     from gis.progress import progress_bar
+    from remote_sensing.training.compile_cache import use_compile_cache
     from remote_sensing.training.train import TrainOptions, train_to_file
 
     band_list = None
@@ -101,6 +102,7 @@ def train(app, image, labels, area, resolution, init_from, bands, epochs, patien
                         edge_weight=edge_weight, min_area_m2=min_area, seed=seed,
                         max_seconds=max_minutes * 60, resolution=resolution, interior=not no_interior,
                         average=average, encoder=None if encoder == "none" else encoder)
+    use_compile_cache(app.settings.home_path / "cache" / "jax")
     with progress_bar(round(max_minutes * 60), "训练", "秒", app.settings.progress) as bar:
         result, model_path, card_path = train_to_file(list(image), list(labels), output, area=list(area) or None,
                                                       bands=band_list, options=opts, overwrite=overwrite,

@@ -22,6 +22,7 @@ from remote_sensing.errors import ModelError
 from remote_sensing.extract import extract_footprints, prepare_config
 from remote_sensing.onnx_model import load_onnx_model, read_model_card
 from remote_sensing.training.train import TrainOptions, save_model, train_segmentation
+from tests.cli_runner import mujun_process
 
 from .test_synthetic_cli import run_cli
 
@@ -273,9 +274,12 @@ def test_cli_train_then_extract(small_scene, tmp_path):
     args = ("footprints", "train", "--image", str(small_scene["rgbn"]), "--labels",
             str(small_scene["buildings"]), "--widths", "8,16", "--epochs", "4", "--average", "0.9",
             "-o", str(model))
-    code, out, err = run_cli(*args, "--json")
-    assert code == 0, err
-    data = json.loads(out)
+    # the compiled programs are kept in MUJUN_HOME (when the environment names no cache of its own)
+    home = tmp_path / "home"
+    proc = mujun_process(*args, "--json", home=home, env={"JAX_COMPILATION_CACHE_DIR": ""}, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert any(f.is_file() and f.stat().st_size > 1000 for f in (home / "cache" / "jax").rglob("*"))
     assert data["model"] == str(model) and (tmp_path / "m.json").exists()
     assert data["training"]["epochs"] == 4 and data["labelled_buildings"]["in_area"] > 10
     assert data["training"]["weights_averaged"] == 0.9
