@@ -158,6 +158,7 @@ def raster_info(path: str | Path) -> dict:
             "count": ds.count,
             "dtypes": list(ds.dtypes),
             "band_descriptions": list(ds.descriptions),
+            "alpha_bands": alpha_bands(ds),
             "nodata": ds.nodata,
             "crs": ds.crs.to_string() if ds.crs else None,
             "epsg": ds.crs.to_epsg() if ds.crs else None,

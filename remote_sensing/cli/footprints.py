@@ -80,24 +80,22 @@ def extract(app, method, image, ndsm, dsm, dtm, mask_path, threshold, height_thr
         tile_size=tile_size, overlap=overlap, workers=workers, regularize=not no_regularize,
         regularize_tolerance=regularize_tolerance, image_id=image_id, date=date, to_crs=to_crs,
         tta=None if tta is None else int(tta), settings=app.settings)
-    with progress_bar(plan.n_tiles, "footprints", "tile", app.settings.progress) as bar:
+    with progress_bar(plan.n_tiles, "提取", "块", app.settings.progress) as bar:
         data = extract_to_file(plan, progress=bar)
     if load:
         from remote_sensing.tools.extract import load_extraction
 
         data["load"] = load_extraction(app.connect(), plan, data, settings=app.settings)
-    text = (f"{data['footprints']} footprints from {data['megapixels']:.1f} Mpx "
-            f"({data['tiles']} tiles, {data['seam_pieces_merged']} seam pieces merged) "
-            f"-> {output}")
+    text = (f"提取建筑基底 {data['footprints']:,} 个，影像 {data['megapixels']:.1f} 百万像元"
+            f"（{data['tiles']} 块，接缝处合并 {data['seam_pieces_merged']} 片）→ {output}")
     if "classifier_held_out" in data:
         h = data["classifier_held_out"]
-        text += (f"\nclassifier held-out pixel accuracy {h['accuracy']:.3f}, F1 {h['f1']:.3f} "
-                 "(pixels, balanced sample; object accuracy on real imagery is far lower: "
-                 "docs/footprints.md, Accuracy)")
+        text += (f"\n像元分类器留出检验：准确率 {h['accuracy']:.3f}，F1 {h['f1']:.3f}"
+                 "（按像元、均衡抽样；真实影像上按建筑计的精度低得多：见 docs/footprints.md「Accuracy」）")
     if load and data["load"]["already_imported"]:
-        text += f"\nalready loaded as batch {data['load']['batch_id']}; nothing changed"
+        text += f"\n已作为第 {data['load']['batch_id']} 批导入过，未作改动"
     elif load:
-        text += f"\nloaded {data['load']['n_loaded']} as batch {data['load']['batch_id']}"
+        text += f"\n已入库 {data['load']['n_loaded']:,} 个，第 {data['load']['batch_id']} 批"
     emit(data, as_json, text)
 
 
@@ -112,17 +110,16 @@ def assess(pred, ref, iou, parcels, as_json):
     from remote_sensing.tools.assess import assess_files
 
     r = assess_files(pred, ref, iou_threshold=iou, parcels=parcels)
-    text = (f"objects (IoU >= {iou:g}): {r['tp']} matched of {r['n_pred']} predicted, "
-            f"{r['n_ref']} reference\n"
-            f"precision {r['precision']:.4f}  recall {r['recall']:.4f}  F1 {r['f1']:.4f}\n"
-            f"mean matched IoU {r['mean_iou']:.4f}  pixel IoU {r['pixel_iou']:.4f}\n"
-            f"built area {r['pred_area_m2']:.1f} m² vs {r['ref_area_m2']:.1f} m² "
-            f"(error {100 * r['built_area_error']:+.2f} %)")
+    text = (f"按建筑（IoU ≥ {iou:g}）：提取 {r['n_pred']:,} 个，参考 {r['n_ref']:,} 个，匹配 {r['tp']:,} 个\n"
+            f"精确率 {r['precision']:.4f}  召回率 {r['recall']:.4f}  F1 {r['f1']:.4f}\n"
+            f"匹配对平均 IoU {r['mean_iou']:.4f}  像元 IoU {r['pixel_iou']:.4f}\n"
+            f"建筑基底面积 {r['pred_area_m2']:,.1f} 平方米，参考 {r['ref_area_m2']:,.1f} 平方米"
+            f"（误差 {100 * r['built_area_error']:+.2f} %）")
     if "per_parcel" in r:
         pp = r["per_parcel"]
-        text += (f"\nper parcel ({pp['n_with_buildings']} with buildings): |error| median "
-                 f"{pp['abs_error_m2']['p50']:.1f} m², 90th pct {pp['abs_error_m2']['p90']:.1f} "
-                 f"m²; {100 * pp['share_within_5pct']:.1f} % within 5 %")
+        text += (f"\n按宗地（有建筑的 {pp['n_with_buildings']:,} 宗）：面积误差绝对值中位数 "
+                 f"{pp['abs_error_m2']['p50']:.1f} 平方米，第 90 百分位 {pp['abs_error_m2']['p90']:.1f} "
+                 f"平方米；误差在 5 % 以内的占 {100 * pp['share_within_5pct']:.1f} %")
     emit(r, as_json, text)
 
 
@@ -144,8 +141,8 @@ def change(old, new, output, min_area, parcels, parcel_id, overwrite, as_json):
     data = change_files(old, new, output, min_area_m2=min_area, parcels=parcels,
                         parcel_id=parcel_id, overwrite=overwrite)
     c = data["counts"]
-    emit(data, as_json, f"new {c['new']}, demolished {c['demolished']}, "
-                        f"expanded {c['expanded']} -> {output}")
+    emit(data, as_json, f"新建 {c['new']:,} 栋，拆除 {c['demolished']:,} 栋，"
+                        f"扩建 {c['expanded']:,} 栋 → {output}")
 
 
 from remote_sensing.cli.train import train as _train  # noqa: E402  (training: its own module)

@@ -22,18 +22,23 @@ def info(image: Path, as_json: bool) -> None:
     from remote_sensing.readers import raster_info
 
     data = raster_info(image)
+    yes_no = {True: "是", False: "否"}
     lines = [
-        f"{data['path']}: {data['driver']} {data['width']} x {data['height']} px, "
-        f"{data['count']} band(s) {','.join(sorted(set(data['dtypes'])))}",
-        f"CRS: {data['crs'] or 'NONE (assign one before use)'}",
-        f"resolution: {data['resolution'][0]:g} x {data['resolution'][1]:g}",
-        f"bounds: {', '.join(f'{v:.3f}' for v in data['bounds'])}",
-        f"tiled: {data['tiled']} (block {data['block_shape']}), compression: {data['compression']}, "
-        f"overviews: {data['overviews']}",
-        f"nodata: {data['nodata']}, date: {data['date'] or 'unknown (use --date when extracting)'}",
+        f"{data['path']}：{data['driver']}，{data['width']} × {data['height']} 像元，"
+        f"{data['count']} 个波段（{','.join(sorted(set(data['dtypes'])))}）",
+        f"坐标参考系：{data['crs'] or '无（使用前须先指定）'}",
+        f"像元大小：{data['resolution'][0]:g} × {data['resolution'][1]:g}（坐标参考系单位）",
+        f"范围：{', '.join(f'{v:.3f}' for v in data['bounds'])}",
+        f"分块：{yes_no[bool(data['tiled'])]}（块 {data['block_shape']}），压缩：{data['compression'] or '无'}，"
+        f"金字塔：{data['overviews'] or '无'}",
+        f"无数据值：{data['nodata'] if data['nodata'] is not None else '无'}，"
+        f"成像日期：{data['date'] or '未知（提取时用 --date 给出）'}",
     ]
+    if data.get("alpha_bands"):
+        lines.append(f"第 {'、'.join(map(str, data['alpha_bands']))} 波段为 alpha（只标明影像的有效范围，"
+                     "不作为光谱波段使用）")
     if not data["tiled"]:
-        lines.append("hint: untiled image; `mujun imagery cog` makes windowed reads much cheaper")
+        lines.append("提示：影像未分块；`mujun imagery cog` 转为云优化 GeoTIFF 后按窗口读取快得多")
     emit(data, as_json, "\n".join(lines))
 
 

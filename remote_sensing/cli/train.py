@@ -21,6 +21,11 @@ def _widths(ctx, param, value):
     return widths
 
 
+#: Why training stopped, as the summary says it (the card keeps the codes).
+STOPPED_ZH = {"max_epochs": "达到轮数上限", "early_stopping": "验证不再改善，提前停止",
+              "time_limit": "达到时长上限"}
+
+
 @click.command()
 @click.option("--image", required=True, multiple=True, type=_file,
               help="Orthophoto to learn from (RGB, RGBN or pan); repeat for several places (same bands).")
@@ -111,23 +116,21 @@ def train(app, image, labels, area, resolution, init_from, bands, epochs, patien
     v = card["validation"]
     data = {"model": str(model_path), "card": str(card_path), **{k: card[k] for k in (
         "bands", "resolution", "labelled_buildings", "validation", "training", "architecture")}}
-    text = (f"model -> {model_path} (card {card_path.name})\n"
-            f"{card['labelled_buildings']['in_area']} labelled buildings in the area "
-            f"({card['labelled_buildings']['train']} for training, "
-            f"{card['labelled_buildings']['validation']} in the validation stripe); "
-            f"{card['training']['epochs']} epochs ({card['training']['stopped']}, best "
-            f"{card['training']['best_epoch']}) in {card['training']['seconds']:.0f} s "
-            f"({card['training']['cpu_seconds']:.0f} CPU s) at {card['resolution']:g} m per pixel, "
-            f"bands {','.join(map(str, card['bands']))}"
-            + (" (the alpha band only says where the image is valid)" if card.get("alpha_bands") else "")
-            + (f", on the {card['architecture']['encoder']} encoder pretrained on ImageNet"
+    lb, tr = card["labelled_buildings"], card["training"]
+    stopped = STOPPED_ZH.get(tr["stopped"], tr["stopped"])
+    text = (f"模型 → {model_path}（模型卡 {card_path.name}）\n"
+            f"训练范围内有标注建筑 {lb['in_area']:,} 栋（训练用 {lb['train']:,} 栋，验证条带内 "
+            f"{lb['validation']:,} 栋）；共 {tr['epochs']} 轮（{stopped}，保留第 {tr['best_epoch']} 轮），"
+            f"用时 {tr['seconds']:.0f} 秒（CPU {tr['cpu_seconds']:.0f} 秒），模型分辨率 {card['resolution']:g} 米/像元，"
+            f"波段 {','.join(map(str, card['bands']))}"
+            + ("（alpha 波段只标明影像的有效范围，不参与训练）" if card.get("alpha_bands") else "")
+            + (f"，编码器为 ImageNet 预训练的 {card['architecture']['encoder']}"
                if card["architecture"].get("encoder") else "") + "\n"
-            f"validation: pixel F1 {v['pixel_f1']:.3f}")
+            f"验证：像元 F1 {v['pixel_f1']:.3f}")
     if "object_f1" in v:
-        text += (f", object F1 {v['object_f1']:.3f} (IoU >= 0.5), matched IoU {v['matched_iou']:.3f}, "
-                 f"built-area error {100 * v['built_area_error']:+.1f} %")
-    if card["training"].get("fine_tuned_from") and card["training"]["best_epoch"] == 0:
-        text += (f"\nno epoch did better on the validation stripes than "
-                 f"{card['training']['fine_tuned_from']}: its weights are kept (train longer, or on more of "
-                 "this survey, to improve on it)")
+        text += (f"，按建筑 F1 {v['object_f1']:.3f}（IoU ≥ 0.5），匹配对平均 IoU {v['matched_iou']:.3f}，"
+                 f"建筑基底面积误差 {100 * v['built_area_error']:+.1f} %")
+    if tr.get("fine_tuned_from") and tr["best_epoch"] == 0:
+        text += (f"\n没有一轮在验证条带上好于起点模型 {tr['fine_tuned_from']}：保留其权重"
+                 "（训练更久，或用本次调查的更多范围，才可能超过它）")
     emit(data, as_json, text)

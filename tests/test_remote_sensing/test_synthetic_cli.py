@@ -88,9 +88,10 @@ def test_cli_imagery_info_and_cog(small_scene, tmp_path):
     assert code == 0, err
     info = json.loads(stdout)
     assert (info["count"], info["epsg"], info["date"], info["resolution"]) == (4, 4547, "2024-06-15", [0.5, 0.5])
+    assert info["alpha_bands"] == []  # RGBN: the fourth band is near-infrared
     untiled = write_raster(tmp_path / "strips.tif", np.ones((3, 64, 64), np.uint8), tiled=False)
     code, stdout, _ = run_cli("imagery", "info", str(untiled))
-    assert code == 0 and "untiled" in stdout
+    assert code == 0 and "影像未分块" in stdout and "mujun imagery cog" in stdout
     cog = tmp_path / "c.tif"
     code, _, err = run_cli("imagery", "cog", str(untiled), "-o", str(cog))
     assert code == 0, err
