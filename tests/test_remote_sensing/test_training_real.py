@@ -36,7 +36,7 @@ def test_real_chip_train_on_one_half_measure_on_the_other(shared_data, tmp_path)
     north, south = shapely.box(b.left, mid, b.right, b.top), shapely.box(b.left, b.bottom, b.right, mid)
     # one output (the building map, as models before issue 24): this 8-channel network with the
     # interior output collapsed to a constant 0.5 on this chip (docs/footprints.md)
-    opts = TrainOptions(widths=(8, 16, 32), patch=64, batch=6, max_epochs=38, min_epochs=10,
+    opts = TrainOptions(widths=(8, 16, 32), patch=64, batch=6, max_epochs=24, min_epochs=10,
                         patience=6, min_steps=REAL_MIN_STEPS, seed=0, interior=False)
     pooled = {"tp": 0, "n_pred": 0, "n_ref": 0}
     for fold, train_half, test_half, n_area, n_ref in (("north->south", north, south, 16, 8),
@@ -67,7 +67,7 @@ def test_real_chip_train_on_one_half_measure_on_the_other(shared_data, tmp_path)
 
 
 REAL_MIN_AREA = 30.0
-REAL_MIN_STEPS = 300
+REAL_MIN_STEPS = 200
 # measured with this configuration (one output, batch normalisation; the learning rate falls along
 # a half cosine over the 304 steps; deterministic on the CPU):
 # north->south: 11 predicted, 2 of 8 at IoU >= 0.5, pixel IoU 0.20;
@@ -79,7 +79,10 @@ REAL_MIN_STEPS = 300
 # With 64-pixel patches (13 steps an epoch, so 468 and 494 steps; two thirds of the time):
 # 6 predicted, 1 of 8, pixel IoU 0.216; 11 predicted, 2 of 15, pixel IoU 0.179; pooled 3 of
 # 23, F1 0.150 (at 8 steps an epoch, 304 steps: pooled 2 of 23, F1 0.080).
-REAL_POOLED_F1_FLOOR = 0.08
+# Cut to at most 24 epochs (312 steps a fold) to keep the suite under 15 minutes: 52 s instead of
+# 92 s alone; 16 predicted, 1 of 8, pixel IoU 0.127; 11 predicted, 1 of 15, pixel IoU 0.162;
+# pooled 2 of 23 (27 predicted), F1 0.080. The floor: 2 of 23 with up to 30 predicted.
+REAL_POOLED_F1_FLOOR = 0.075
 REAL_PIXEL_IOU_FLOOR = 0.11
 
 
