@@ -29,7 +29,7 @@ def info(image: Path, as_json: bool) -> None:
         f"坐标参考系：{data['crs'] or '无（使用前须先指定）'}",
         f"像元大小：{data['resolution'][0]:g} × {data['resolution'][1]:g}（坐标参考系单位）",
         f"范围：{', '.join(f'{v:.3f}' for v in data['bounds'])}",
-        f"分块：{yes_no[bool(data['tiled'])]}（块 {data['block_shape']}），压缩：{data['compression'] or '无'}，"
+        f"分块：{yes_no[bool(data['tiled'])]}（块 {' × '.join(map(str, data['block_shape'] or []))}），压缩：{data['compression'] or '无'}，"
         f"金字塔：{data['overviews'] or '无'}",
         f"无数据值：{data['nodata'] if data['nodata'] is not None else '无'}，"
         f"成像日期：{data['date'] or '未知（提取时用 --date 给出）'}",

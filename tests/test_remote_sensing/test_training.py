@@ -276,13 +276,17 @@ def test_cli_train_then_extract(small_scene, tmp_path):
             "-o", str(model))
     # the compiled programs are kept in MUJUN_HOME (when the environment names no cache of its own)
     home = tmp_path / "home"
-    proc = mujun_process(*args, "--json", home=home, env={"JAX_COMPILATION_CACHE_DIR": ""}, timeout=300)
+    proc = mujun_process(*args, home=home, env={"JAX_COMPILATION_CACHE_DIR": ""}, timeout=300)
     assert proc.returncode == 0, proc.stderr
-    data = json.loads(proc.stdout)
     assert any(f.is_file() and f.stat().st_size > 1000 for f in (home / "cache" / "jax").rglob("*"))
-    assert data["model"] == str(model) and (tmp_path / "m.json").exists()
+    data = json.loads((tmp_path / "m.json").read_text(encoding="utf-8"))  # the card
     assert data["training"]["epochs"] == 4 and data["labelled_buildings"]["in_area"] > 10
     assert data["training"]["weights_averaged"] == 0.9
+    # the summary a technician reads: Chinese, with the figures of the card
+    lb = data["labelled_buildings"]
+    assert proc.stdout.startswith(f"模型 → {model}（模型卡 m.json）")
+    assert f"训练范围内有标注建筑 {lb['in_area']:,} 栋" in proc.stdout and "共 4 轮（达到轮数上限" in proc.stdout
+    assert f"像元 F1 {data['validation']['pixel_f1']:.3f}" in proc.stdout
     code, out, err = run_cli(*args)
     assert code == 4 and "exists; use --overwrite" in err
     fp = tmp_path / "fp.gpkg"
