@@ -21,11 +21,6 @@ def _widths(ctx, param, value):
     return widths
 
 
-#: Why training stopped, as the summary says it (the card keeps the codes).
-STOPPED_ZH = {"max_epochs": "达到轮数上限", "early_stopping": "验证不再改善，提前停止",
-              "time_limit": "达到时长上限"}
-
-
 @click.command()
 @click.option("--image", required=True, multiple=True, type=_file,
               help="Orthophoto to learn from (RGB, RGBN or pan); repeat for several places (same bands).")
@@ -95,6 +90,7 @@ def train(app, image, labels, area, resolution, init_from, bands, epochs, patien
     from gis.progress import progress_bar
     from remote_sensing.training.compile_cache import use_compile_cache
     from remote_sensing.training.train import TrainOptions, train_to_file
+    from remote_sensing.training.vocabulary import STOPPED
 
     band_list = None
     if bands:
@@ -117,7 +113,7 @@ def train(app, image, labels, area, resolution, init_from, bands, epochs, patien
     data = {"model": str(model_path), "card": str(card_path), **{k: card[k] for k in (
         "bands", "resolution", "labelled_buildings", "validation", "training", "architecture")}}
     lb, tr = card["labelled_buildings"], card["training"]
-    stopped = STOPPED_ZH.get(tr["stopped"], tr["stopped"])
+    stopped = STOPPED.label(tr["stopped"])
     text = (f"模型 → {model_path}（模型卡 {card_path.name}）\n"
             f"训练范围内有标注建筑 {lb['in_area']:,} 栋（训练用 {lb['train']:,} 栋，验证条带内 "
             f"{lb['validation']:,} 栋）；共 {tr['epochs']} 轮（{stopped}，保留第 {tr['best_epoch']} 轮），"

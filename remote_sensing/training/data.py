@@ -84,13 +84,14 @@ def read_training_data(image_path: str | Path, labels, *, area=None, bands: list
     from rasterio.windows import transform as wtransform
 
     from remote_sensing.ground import metres_per_unit
-    from remote_sensing.readers import alpha_bands, check_georeferenced, colour_bands, open_raster
+    from remote_sensing.readers import alpha_bands, check_georeferenced, open_raster
 
     src = str(image_path)
     with open_raster(image_path) as ds:
         check_georeferenced(ds, image_path)
+        alpha = alpha_bands(ds)
         if bands is None:
-            bands = colour_bands(ds)
+            bands = [b for b in range(1, ds.count + 1) if b not in alpha]
         bad = [b for b in bands if not 1 <= b <= ds.count]
         if bad:
             raise ModelError(f"band(s) {bad} do not exist; the image has {ds.count} band(s)", source=src)
@@ -144,7 +145,7 @@ def read_training_data(image_path: str | Path, labels, *, area=None, bands: list
                             resolution=native / factor, area=geom, labels=ref,
                             bands=list(bands), n_image_bands=ds.count, dtype=ds.dtypes[0],
                             image_path=src, scale=scale, native_resolution=native,
-                            n_alpha_bands=len(alpha_bands(ds)))
+                            n_alpha_bands=len(alpha))
 
 
 def _scaling(sx: float, sy: float):

@@ -346,3 +346,16 @@ def test_training_data_from_labels_in_another_crs_resampled_to_the_model_resolut
         round(same.label.shape[0] / 2), round(same.label.shape[1] / 2))
     assert coarse.label.mean() == pytest.approx(same.label.mean(), rel=0.05)  # the same built share
     assert coarse.instances.max() == len(coarse.labels)  # every footprint its own number
+
+
+def test_every_reason_training_stops_for_has_words():
+    """The summary shows why training stopped in words from the vocabulary, never the card's code."""
+    import re
+    from pathlib import Path
+
+    import remote_sensing.training.train as train_module
+    from remote_sensing.training.vocabulary import STOPPED
+
+    codes = set(re.findall(r'stopped = "(\w+)"', Path(train_module.__file__).read_text(encoding="utf-8")))
+    assert codes == set(STOPPED.codes()) == {"early_stopping", "time_limit", "max_epochs"}
+    assert all(STOPPED.label(c) != c for c in codes)
